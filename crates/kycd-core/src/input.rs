@@ -1,0 +1,454 @@
+//! Request bodies for customers and their parsing into validated domain values
+//! (parse, don't validate). Every failure names the field it is about.
+
+use crate::customer::{Address, Attestation, Business, CustomerType, Individual, Level, Mode};
+use crate::time::Timestamp;
+use crate::validate;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A bad value, pointing at the field (`param`) it was found in.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct FieldError {
+    pub param: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(param: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { param: param.into(), message: message.into() }
+    }
+}
+
+pub type FieldResult<T> = Result<T, FieldError>;
+
+const MAX_TEXT: usize = 200;
+const MAX_METADATA_KEYS: usize = 50;
+const MAX_METADATA_KEY: usize = 40;
+const MAX_METADATA_VALUE: usize = 500;
+const MAX_ADDRESSES: usize = 10;
+const MAX_IDENTIFIERS: usize = 10;
+const MAX_OWNERS: usize = 25;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    #[serde(rename = "type")]
+    pub customer_type: Option<CustomerType>,
+    pub external_id: Option<String>,
+    pub individual: Option<IndividualInput>,
+    pub business: Option<BusinessInput>,
+    pub addresses: Option<Vec<AddressInput>>,
+    pub identifiers: Option<Vec<IdentifierInput>>,
+    pub attestation: Option<AttestationInput>,
+    pub metadata: Option<Map<String, Value>>,
+    pub verification: Option<VerificationRequest>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IndividualInput {
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub last_name: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub nationality: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub phone: Option<String>,
+    pub phone_verified: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessInput {
+    pub legal_name: Option<String>,
+    pub trade_name: Option<String>,
+    pub registration_number: Option<String>,
+    pub country: Option<String>,
+    pub incorporation_date: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub beneficial_owners: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: String,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierInput {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationInput {
+    pub provider: String,
+    pub reference: String,
+    pub verified_at: String,
+    #[serde(default)]
+    pub liveness: bool,
+}
+
+/// `verification` on create, and the body of `POST /v1/customers/{id}/verification`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRequest {
+    pub level: Option<Level>,
+    pub mode: Option<Mode>,
+    #[serde(default)]
+    pub start: bool,
+}
+
+/// A validated identifier with its full normalised value (to be sealed by the vault).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidIdentifier {
+    pub kind: String,
+    pub country: Option<String>,
+    pub value: String,
+}
+
+impl ValidIdentifier {
+    pub fn last4(&self) -> String {
+        validate::last4(&self.value)
+    }
+}
+
+/// A validated attestation with the provider reference still in clear (to be sealed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidAttestation {
+    pub provider: String,
+    pub reference: String,
+    pub verified_at: Timestamp,
+    pub liveness: bool,
+}
+
+impl ValidAttestation {
+    pub fn public(&self) -> Attestation {
+        Attestation {
+            provider: self.provider.clone(),
+            reference_last4: validate::last4(&self.reference),
+            verified_at: self.verified_at,
+            liveness: self.liveness,
+        }
+    }
+}
+
+/// Everything a create or a patch sets, validated.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Profile {
+    pub external_id: Option<String>,
+    pub individual: Option<Individual>,
+    pub business: Option<Business>,
+    pub addresses: Vec<Address>,
+    pub metadata: Map<String, Value>,
+}
+
+fn text(param: &str, v: &Option<String>) -> FieldResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            if t.chars().count() > MAX_TEXT {
+                return Err(FieldError::new(param, format!("must be at most {MAX_TEXT} characters")));
+            }
+            if t.chars().any(|c| c.is_control()) {
+                return Err(FieldError::new(param, "must not contain control characters"));
+            }
+            Ok(Some(t.to_string()))
+        }
+    }
+}
+
+fn required_text(param: &str, v: &str) -> FieldResult<String> {
+    text(param, &Some(v.to_string()))?.ok_or_else(|| FieldError::new(param, "must not be empty"))
+}
+
+fn checked<T>(param: &str, r: Result<T, validate::ValidationError>) -> FieldResult<T> {
+    r.map_err(|e| FieldError::new(param, e.message))
+}
+
+fn country(param: &str, v: &Option<String>) -> FieldResult<Option<String>> {
+    match text(param, v)? {
+        None => Ok(None),
+        Some(c) => checked(param, validate::country(&c)).map(Some),
+    }
+}
+
+pub fn parse_external_id(v: &Option<String>) -> FieldResult<Option<String>> {
+    let id = text("external_id", v)?;
+    if let Some(id) = &id
+        && id.len() > 128
+    {
+        return Err(FieldError::new("external_id", "must be at most 128 bytes"));
+    }
+    Ok(id)
+}
+
+pub fn parse_individual(i: &IndividualInput, today: NaiveDate) -> FieldResult<Individual> {
+    let p = |f: &str| format!("individual.{f}");
+    let date_of_birth = match text(&p("date_of_birth"), &i.date_of_birth)? {
+        None => None,
+        Some(d) => Some(checked(&p("date_of_birth"), validate::date_of_birth(&d, today))?),
+    };
+    let email = match text(&p("email"), &i.email)? {
+        None => None,
+        Some(e) => Some(checked(&p("email"), validate::email(&e))?),
+    };
+    let phone = match text(&p("phone"), &i.phone)? {
+        None => None,
+        Some(e) => Some(checked(&p("phone"), validate::phone_e164(&e))?),
+    };
+    Ok(Individual {
+        first_name: text(&p("first_name"), &i.first_name)?,
+        middle_name: text(&p("middle_name"), &i.middle_name)?,
+        last_name: text(&p("last_name"), &i.last_name)?,
+        date_of_birth,
+        nationality: country(&p("nationality"), &i.nationality)?,
+        email_verified: email.is_some() && i.email_verified.unwrap_or(false),
+        email,
+        phone_verified: phone.is_some() && i.phone_verified.unwrap_or(false),
+        phone,
+    })
+}
+
+pub fn parse_business(b: &BusinessInput, today: NaiveDate) -> FieldResult<Business> {
+    let p = |f: &str| format!("business.{f}");
+    let incorporation_date = match text(&p("incorporation_date"), &b.incorporation_date)? {
+        None => None,
+        Some(d) => {
+            let date = checked(&p("incorporation_date"), validate::date(&d))?;
+            if date > today {
+                return Err(FieldError::new(p("incorporation_date"), "must not be in the future"));
+            }
+            Some(date)
+        }
+    };
+    let owners = b.beneficial_owners.clone().unwrap_or_default();
+    if owners.len() > MAX_OWNERS {
+        return Err(FieldError::new(p("beneficial_owners"), format!("at most {MAX_OWNERS} owners")));
+    }
+    for (i, o) in owners.iter().enumerate() {
+        if !o.starts_with("cus_") || o.len() > 64 || !o.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(FieldError::new(
+                format!("business.beneficial_owners[{i}]"),
+                "must be the id (cus_…) of an individual customer",
+            ));
+        }
+    }
+    let email = match text(&p("email"), &b.email)? {
+        None => None,
+        Some(e) => Some(checked(&p("email"), validate::email(&e))?),
+    };
+    let phone = match text(&p("phone"), &b.phone)? {
+        None => None,
+        Some(e) => Some(checked(&p("phone"), validate::phone_e164(&e))?),
+    };
+    Ok(Business {
+        legal_name: text(&p("legal_name"), &b.legal_name)?,
+        trade_name: text(&p("trade_name"), &b.trade_name)?,
+        registration_number: text(&p("registration_number"), &b.registration_number)?,
+        country: country(&p("country"), &b.country)?,
+        incorporation_date,
+        email,
+        phone,
+        beneficial_owners: owners,
+    })
+}
+
+pub fn parse_addresses(list: &[AddressInput]) -> FieldResult<Vec<Address>> {
+    if list.len() > MAX_ADDRESSES {
+        return Err(FieldError::new("addresses", format!("at most {MAX_ADDRESSES} addresses")));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, a) in list.iter().enumerate() {
+        let p = |f: &str| format!("addresses[{i}].{f}");
+        let c = required_text(&p("country"), &a.country)?;
+        out.push(Address {
+            line1: required_text(&p("line1"), &a.line1)?,
+            line2: text(&p("line2"), &a.line2)?,
+            city: required_text(&p("city"), &a.city)?,
+            region: text(&p("region"), &a.region)?,
+            postal_code: text(&p("postal_code"), &a.postal_code)?,
+            country: checked(&p("country"), validate::country(&c))?,
+            primary: a.primary,
+        });
+    }
+    let primaries = out.iter().filter(|a| a.primary).count();
+    if primaries > 1 {
+        return Err(FieldError::new("addresses", "only one address may be primary"));
+    }
+    if primaries == 0
+        && let Some(first) = out.first_mut()
+    {
+        // With no primary flag the first address is the primary one.
+        first.primary = true;
+    }
+    Ok(out)
+}
+
+pub fn parse_identifiers(list: &[IdentifierInput]) -> FieldResult<Vec<ValidIdentifier>> {
+    if list.len() > MAX_IDENTIFIERS {
+        return Err(FieldError::new("identifiers", format!("at most {MAX_IDENTIFIERS} identifiers")));
+    }
+    let mut out: Vec<ValidIdentifier> = Vec::with_capacity(list.len());
+    for (i, id) in list.iter().enumerate() {
+        let kind = id.kind.trim().to_ascii_lowercase();
+        if !KNOWN_IDENTIFIERS.contains(&kind.as_str()) {
+            return Err(FieldError::new(
+                format!("identifiers[{i}].type"),
+                format!("must be one of {}", KNOWN_IDENTIFIERS.join(", ")),
+            ));
+        }
+        let value = checked(&format!("identifiers[{i}].value"), validate::identifier(&kind, &id.value))?;
+        let default_country = match kind.as_str() {
+            "cpf" | "cnpj" => Some("BR".to_string()),
+            "ssn" | "itin" | "ein" => Some("US".to_string()),
+            _ => None,
+        };
+        let country = country(&format!("identifiers[{i}].country"), &id.country)?.or(default_country);
+        if out.iter().any(|o| o.kind == kind && o.country == country) {
+            return Err(FieldError::new(format!("identifiers[{i}]"), "duplicate identifier type"));
+        }
+        out.push(ValidIdentifier { kind, country, value });
+    }
+    Ok(out)
+}
+
+pub const KNOWN_IDENTIFIERS: &[&str] =
+    &["cpf", "cnpj", "ssn", "itin", "ein", "passport", "national_id", "tax_id", "drivers_license"];
+
+pub fn parse_attestation(a: &AttestationInput, now: Timestamp) -> FieldResult<ValidAttestation> {
+    let provider = required_text("attestation.provider", &a.provider)?;
+    let reference = required_text("attestation.reference", &a.reference)?;
+    let verified_at = crate::time::parse(a.verified_at.trim())
+        .ok_or_else(|| FieldError::new("attestation.verified_at", "must be an RFC 3339 timestamp"))?;
+    if verified_at > now + chrono::Duration::minutes(5) {
+        return Err(FieldError::new("attestation.verified_at", "must not be in the future"));
+    }
+    Ok(ValidAttestation { provider, reference, verified_at, liveness: a.liveness })
+}
+
+pub fn parse_metadata(m: &Map<String, Value>) -> FieldResult<Map<String, Value>> {
+    if m.len() > MAX_METADATA_KEYS {
+        return Err(FieldError::new("metadata", format!("at most {MAX_METADATA_KEYS} keys")));
+    }
+    for (k, v) in m {
+        let param = format!("metadata.{k}");
+        if k.is_empty() || k.chars().count() > MAX_METADATA_KEY {
+            return Err(FieldError::new("metadata", format!("keys must be 1 to {MAX_METADATA_KEY} characters")));
+        }
+        match v {
+            Value::String(s) if s.chars().count() > MAX_METADATA_VALUE => {
+                return Err(FieldError::new(param, format!("must be at most {MAX_METADATA_VALUE} characters")));
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
+            _ => return Err(FieldError::new(param, "metadata values must be strings, numbers or booleans")),
+        }
+    }
+    Ok(m.clone())
+}
+
+/// Validates a create body into a profile, identifiers and attestation.
+pub fn parse_create(
+    input: &CustomerInput,
+    now: Timestamp,
+) -> FieldResult<(CustomerType, Profile, Vec<ValidIdentifier>, Option<ValidAttestation>)> {
+    let today = now.date_naive();
+    let customer_type = input.customer_type.ok_or_else(|| FieldError::new("type", "is required"))?;
+    match customer_type {
+        CustomerType::Individual if input.business.is_some() => {
+            return Err(FieldError::new("business", "an individual customer has no business details"));
+        }
+        CustomerType::Business if input.individual.is_some() => {
+            return Err(FieldError::new("individual", "a business customer has no individual details"));
+        }
+        _ => {}
+    }
+    let profile = Profile {
+        external_id: parse_external_id(&input.external_id)?,
+        individual: match customer_type {
+            CustomerType::Individual => Some(parse_individual(&input.individual.clone().unwrap_or_default(), today)?),
+            CustomerType::Business => None,
+        },
+        business: match customer_type {
+            CustomerType::Business => Some(parse_business(&input.business.clone().unwrap_or_default(), today)?),
+            CustomerType::Individual => None,
+        },
+        addresses: parse_addresses(input.addresses.as_deref().unwrap_or_default())?,
+        metadata: parse_metadata(&input.metadata.clone().unwrap_or_default())?,
+    };
+    let identifiers = parse_identifiers(input.identifiers.as_deref().unwrap_or_default())?;
+    let attestation = input.attestation.as_ref().map(|a| parse_attestation(a, now)).transpose()?;
+    Ok((customer_type, profile, identifiers, attestation))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        crate::time::parse("2026-01-01T00:00:00Z").unwrap()
+    }
+
+    fn input(v: Value) -> CustomerInput {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn minimal_individual_is_valid() {
+        let (t, p, ids, att) = parse_create(&input(serde_json::json!({"type": "individual"})), now()).unwrap();
+        assert_eq!(t, CustomerType::Individual);
+        assert!(p.individual.is_some() && ids.is_empty() && att.is_none());
+    }
+
+    #[test]
+    fn bad_values_point_at_their_field() {
+        let cases = [
+            (serde_json::json!({"type": "individual", "individual": {"email": "nope"}}), "individual.email"),
+            (serde_json::json!({"type": "individual", "individual": {"date_of_birth": "2099-01-01"}}), "individual.date_of_birth"),
+            (serde_json::json!({"type": "individual", "identifiers": [{"type": "cpf", "value": "111.111.111-11"}]}), "identifiers[0].value"),
+            (serde_json::json!({"type": "individual", "addresses": [{"line1": "a", "city": "b", "country": "XX"}]}), "addresses[0].country"),
+            (serde_json::json!({"type": "individual", "addresses": [{"line1": "a", "city": "b", "country": "BR", "primary": true}, {"line1": "a", "city": "b", "country": "BR", "primary": true}]}), "addresses"),
+            (serde_json::json!({"individual": {}}), "type"),
+        ];
+        for (body, param) in cases {
+            let err = parse_create(&input(body.clone()), now()).unwrap_err();
+            assert_eq!(err.param, param, "{body}");
+        }
+    }
+
+    #[test]
+    fn first_address_becomes_primary() {
+        let body = serde_json::json!({"type": "individual", "addresses": [{"line1": "a", "city": "b", "country": "br"}]});
+        let (_, p, _, _) = parse_create(&input(body), now()).unwrap();
+        assert!(p.addresses[0].primary);
+        assert_eq!(p.addresses[0].country, "BR");
+    }
+
+    #[test]
+    fn error_messages_never_echo_identifier_values() {
+        let body = serde_json::json!({"type": "individual", "identifiers": [{"type": "ssn", "value": "666-12-3456"}]});
+        let err = parse_create(&input(body), now()).unwrap_err();
+        assert!(!err.message.contains("666"), "{}", err.message);
+    }
+}

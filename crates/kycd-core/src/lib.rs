@@ -1,0 +1,17 @@
+//! kycd-core: the domain of kycd, pure (no IO, no async, no SQL).
+//!
+//! Customer model and validated newtypes, the status machine as one transition
+//! table, policy (levels, products → requirements), automated checks,
+//! decisions and reason codes, event types.
+
+pub mod countries;
+pub mod validate;
+pub mod checks;
+pub mod customer;
+pub mod events;
+pub mod input;
+pub mod lifecycle;
+pub mod policy;
+pub mod reasons;
+pub mod status;
+pub mod time;

@@ -1,0 +1,302 @@
+//! Policy: the organization's settings per environment, and which
+//! requirements a customer type, level, mode and product ask for.
+
+use crate::customer::{Customer, CustomerType, Level, Mode};
+use serde::{Deserialize, Serialize};
+
+/// Whether an approved customer becomes `active` at once or waits in `verified`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    #[default]
+    Automatic,
+    Manual,
+}
+
+/// What a check that could not run (or found a weak signal) does to the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalPolicy {
+    /// Record it in `requirements.issues`, do not block.
+    Pass,
+    /// Keep the customer `pending` for a reviewer.
+    Review,
+    /// Reject.
+    Reject,
+}
+
+/// How a product-access request is decided once its requirements are met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalPolicy {
+    Auto,
+    Manual,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductPolicy {
+    pub level: Level,
+    pub requirements: Vec<String>,
+    pub approval: ApprovalPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Products {
+    pub cards: ProductPolicy,
+    pub virtual_accounts: ProductPolicy,
+}
+
+/// The organization's policy for one environment (`GET/PATCH /v1/settings`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub activation: Activation,
+    pub verification_validity_days: u32,
+    pub expiring_notice_days: u32,
+    pub link_ttl_minutes: u32,
+    pub min_age: u32,
+    pub allowed_countries: Option<Vec<String>>,
+    pub screening_threshold: f64,
+    /// What the decision does when no screening list is loaded.
+    pub unscreened: SignalPolicy,
+    /// What a national id or document number already used by another customer does.
+    pub duplicate_identifier: SignalPolicy,
+    pub products: Products,
+}
+
+pub const DEFAULT_SCREENING_THRESHOLD: f64 = 0.85;
+
+impl Settings {
+    /// Defaults in code. Sandbox is lenient where live is careful: with no
+    /// screening list loaded, live sends customers to review.
+    pub fn defaults(live: bool) -> Settings {
+        Settings {
+            activation: Activation::Automatic,
+            verification_validity_days: 365,
+            expiring_notice_days: 7,
+            link_ttl_minutes: 30,
+            min_age: 18,
+            allowed_countries: None,
+            screening_threshold: DEFAULT_SCREENING_THRESHOLD,
+            unscreened: if live { SignalPolicy::Review } else { SignalPolicy::Pass },
+            duplicate_identifier: if live { SignalPolicy::Review } else { SignalPolicy::Pass },
+            products: Products {
+                cards: ProductPolicy {
+                    level: Level::Full,
+                    requirements: vec!["phone_verified".into()],
+                    approval: ApprovalPolicy::Auto,
+                },
+                virtual_accounts: ProductPolicy {
+                    level: Level::Full,
+                    requirements: vec!["proof_of_address".into(), "tax_id".into()],
+                    approval: ApprovalPolicy::Auto,
+                },
+            },
+        }
+    }
+
+    /// Checks the invariants a PATCH must keep; returns (param, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |p: &str, m: &str| Err((p.to_string(), m.to_string()));
+        if !(1..=3650).contains(&self.verification_validity_days) {
+            return bad("verification_validity_days", "must be between 1 and 3650");
+        }
+        if self.expiring_notice_days >= self.verification_validity_days {
+            return bad("expiring_notice_days", "must be shorter than the validity");
+        }
+        if !(1..=10080).contains(&self.link_ttl_minutes) {
+            return bad("link_ttl_minutes", "must be between 1 and 10080 (one week)");
+        }
+        if !(0..=125).contains(&self.min_age) {
+            return bad("min_age", "must be between 0 and 125");
+        }
+        if !(0.5..=1.0).contains(&self.screening_threshold) {
+            return bad("screening_threshold", "must be between 0.5 and 1.0");
+        }
+        if let Some(list) = &self.allowed_countries {
+            for (i, c) in list.iter().enumerate() {
+                if !crate::countries::is_iso_alpha2(c) {
+                    return Err((format!("allowed_countries[{i}]"), "must be an ISO 3166-1 alpha-2 code".into()));
+                }
+            }
+        }
+        for (name, p) in [("cards", &self.products.cards), ("virtual_accounts", &self.products.virtual_accounts)] {
+            for (i, r) in p.requirements.iter().enumerate() {
+                if requirement(r).is_none() {
+                    return Err((format!("products.{name}.requirements[{i}]"), "unknown requirement code".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn product(&self, product: Product) -> &ProductPolicy {
+        match product {
+            Product::Cards => &self.products.cards,
+            Product::VirtualAccounts => &self.products.virtual_accounts,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Product {
+    Cards,
+    VirtualAccounts,
+}
+
+impl Product {
+    pub const ALL: [Product; 2] = [Product::Cards, Product::VirtualAccounts];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Product::Cards => "cards",
+            Product::VirtualAccounts => "virtual_accounts",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// What a requirement is: data to collect, a document to upload, or a check to pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementKind {
+    Field,
+    Document,
+    Check,
+}
+
+/// A requirement code with its kind and a description integrators can show.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Requirement {
+    pub code: &'static str,
+    pub kind: RequirementKind,
+    pub description: &'static str,
+}
+
+use RequirementKind::*;
+
+/// The vocabulary of `requirements.missing` and of 403 reasons.
+pub const REQUIREMENTS: &[Requirement] = &[
+    Requirement { code: "legal_name", kind: Field, description: "Full legal name (individual: first and last name; business: legal name)" },
+    Requirement { code: "date_of_birth", kind: Field, description: "Date of birth (YYYY-MM-DD)" },
+    Requirement { code: "nationality", kind: Field, description: "Nationality (ISO 3166-1 alpha-2)" },
+    Requirement { code: "email", kind: Field, description: "Email address" },
+    Requirement { code: "phone", kind: Field, description: "Phone number in E.164 format" },
+    Requirement { code: "primary_address", kind: Field, description: "Primary residential (or registered) address" },
+    Requirement { code: "national_id", kind: Field, description: "National identifier: CPF for residents of Brazil, SSN or ITIN for residents of the United States, else a national id, passport or tax id" },
+    Requirement { code: "tax_id", kind: Field, description: "Tax identifier (CPF, SSN, ITIN, EIN, CNPJ or tax_id)" },
+    Requirement { code: "registration_number", kind: Field, description: "Company registration number" },
+    Requirement { code: "country", kind: Field, description: "Country of incorporation" },
+    Requirement { code: "beneficial_owner", kind: Check, description: "At least one beneficial owner who is a verified individual customer" },
+    Requirement { code: "identity_document", kind: Document, description: "Identity document (passport, national id or driver's license)" },
+    Requirement { code: "selfie", kind: Document, description: "Selfie of the end user" },
+    Requirement { code: "proof_of_address", kind: Document, description: "Proof of address document" },
+    Requirement { code: "business_formation", kind: Document, description: "Business formation document (articles, registration certificate)" },
+    Requirement { code: "attestation", kind: Check, description: "Attestation of the trusted provider that verified the user (reliance mode)" },
+    Requirement { code: "liveness_attestation", kind: Check, description: "Attestation with liveness: true from the trusted provider (stands in for the selfie)" },
+    Requirement { code: "email_verified", kind: Check, description: "Email address verified by the platform" },
+    Requirement { code: "phone_verified", kind: Check, description: "Phone number verified by the platform" },
+];
+
+pub fn requirement(code: &str) -> Option<&'static Requirement> {
+    REQUIREMENTS.iter().find(|r| r.code == code)
+}
+
+/// The requirement codes for a customer type, level and mode, in a stable order.
+pub fn requirements_for(customer_type: CustomerType, level: Level, mode: Mode) -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = match customer_type {
+        CustomerType::Individual => {
+            vec!["legal_name", "date_of_birth", "nationality", "email", "phone", "primary_address", "national_id"]
+        }
+        CustomerType::Business => vec!["legal_name", "registration_number", "country", "primary_address", "beneficial_owner"],
+    };
+    match (customer_type, level, mode) {
+        (CustomerType::Individual, _, Mode::Reliance) => {
+            // The provider verified the person: the platform sends the document it
+            // checked and the provider's attestation with liveness, which stands in
+            // for the selfie, and says it verified the contact details.
+            codes.extend(["identity_document", "liveness_attestation", "email_verified", "phone_verified"]);
+        }
+        (CustomerType::Individual, Level::Full, Mode::Hosted) => codes.extend(["identity_document", "selfie"]),
+        (CustomerType::Business, Level::Full, _) => codes.push("business_formation"),
+        _ => {}
+    }
+    if mode == Mode::Reliance {
+        codes.insert(0, "attestation");
+    }
+    codes
+}
+
+/// What the store knows about a customer beyond its record, for requirement checks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    /// Types of documents on file that are not rejected (`passport`, `selfie`, …).
+    pub document_types: Vec<String>,
+    /// For a business: how many of its beneficial owners are verified individual customers.
+    pub verified_owners: usize,
+}
+
+const IDENTITY_DOCUMENTS: &[&str] = &["passport", "national_id", "drivers_license"];
+
+/// Whether one requirement is met by the customer and its evidence.
+pub fn is_met(code: &str, c: &Customer, e: &Evidence) -> bool {
+    let ind = c.individual.as_ref();
+    let biz = c.business.as_ref();
+    let has_doc = |types: &[&str]| e.document_types.iter().any(|d| types.contains(&d.as_str()));
+    match code {
+        "legal_name" => match c.customer_type {
+            CustomerType::Individual => ind.is_some_and(|i| i.first_name.is_some() && i.last_name.is_some()),
+            CustomerType::Business => biz.is_some_and(|b| b.legal_name.is_some()),
+        },
+        "date_of_birth" => ind.is_some_and(|i| i.date_of_birth.is_some()),
+        "nationality" => ind.is_some_and(|i| i.nationality.is_some()),
+        "email" => ind.and_then(|i| i.email.as_ref()).or(biz.and_then(|b| b.email.as_ref())).is_some(),
+        "phone" => ind.and_then(|i| i.phone.as_ref()).or(biz.and_then(|b| b.phone.as_ref())).is_some(),
+        "primary_address" => c.primary_address().is_some(),
+        "national_id" => match c.residence_country() {
+            Some("BR") => c.has_identifier("cpf"),
+            Some("US") => c.has_identifier("ssn") || c.has_identifier("itin"),
+            _ => ["cpf", "ssn", "itin", "national_id", "passport", "tax_id"].iter().any(|k| c.has_identifier(k)),
+        },
+        "tax_id" => ["cpf", "ssn", "itin", "ein", "cnpj", "tax_id"].iter().any(|k| c.has_identifier(k)),
+        "registration_number" => biz.is_some_and(|b| b.registration_number.is_some()),
+        "country" => biz.is_some_and(|b| b.country.is_some()),
+        "beneficial_owner" => e.verified_owners > 0,
+        "identity_document" => has_doc(IDENTITY_DOCUMENTS),
+        "selfie" => has_doc(&["selfie"]) || c.attestation.as_ref().is_some_and(|a| a.liveness),
+        "proof_of_address" => has_doc(&["proof_of_address"]),
+        "business_formation" => has_doc(&["business_formation"]),
+        "attestation" => c.attestation.is_some(),
+        "liveness_attestation" => c.attestation.as_ref().is_some_and(|a| a.liveness),
+        "email_verified" => ind.is_some_and(|i| i.email_verified),
+        "phone_verified" => ind.is_some_and(|i| i.phone_verified),
+        _ => false,
+    }
+}
+
+/// The requirement codes not yet met, in policy order.
+pub fn missing(codes: &[&str], c: &Customer, e: &Evidence) -> Vec<String> {
+    codes.iter().filter(|code| !is_met(code, c, e)).map(|c| c.to_string()).collect()
+}
+
+/// Requirements of a product beyond its level, as configured.
+pub fn product_requirements(settings: &Settings, customer_type: CustomerType, product: Product, mode: Mode) -> Vec<String> {
+    let p = settings.product(product);
+    let mut codes: Vec<String> = requirements_for(customer_type, p.level, mode).iter().map(|s| s.to_string()).collect();
+    for r in &p.requirements {
+        if !codes.contains(r) {
+            codes.push(r.clone());
+        }
+    }
+    codes
+}
+
+/// The human message for a missing requirement, used in 403 reasons.
+pub fn missing_message(code: &str) -> String {
+    match requirement(code) {
+        Some(r) => format!("missing: {}", r.description),
+        None => format!("missing: {code}"),
+    }
+}

@@ -1,0 +1,360 @@
+//! Transliteration to lowercase ASCII: rule tables for Cyrillic (BGN/PCGN-like), modern
+//! Greek (ELOT 743-like) and Arabic/Persian (consonantal, marked as abjad), syllable grouping
+//! for Chinese and Korean, and deunicode for every other script and for Latin diacritics.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// What the transliteration saw, beyond the text itself.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Seen {
+    /// Arabic or Hebrew script: vowels are mostly not written, compare consonants.
+    pub abjad: bool,
+}
+
+fn is_cyrillic(c: char) -> bool {
+    ('\u{0400}'..='\u{04FF}').contains(&c)
+}
+fn is_greek(c: char) -> bool {
+    ('\u{0370}'..='\u{03FF}').contains(&c) || ('\u{1F00}'..='\u{1FFF}').contains(&c)
+}
+fn is_arabic(c: char) -> bool {
+    ('\u{0600}'..='\u{06FF}').contains(&c) || ('\u{0750}'..='\u{077F}').contains(&c)
+}
+fn is_hebrew(c: char) -> bool {
+    ('\u{0590}'..='\u{05FF}').contains(&c)
+}
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+fn is_hangul(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Appends the ASCII transliteration of `s` (lowercased) to `out`.
+pub fn to_ascii(s: &str, out: &mut String) -> Seen {
+    let mut seen = Seen::default();
+    if s.is_ascii() {
+        out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+        return seen;
+    }
+    let chars: Vec<char> = s.nfc().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let run_end = |pred: fn(char) -> bool| {
+            let mut j = i;
+            while j < chars.len() && pred(chars[j]) {
+                j += 1;
+            }
+            j
+        };
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            i += 1;
+        } else if is_cyrillic(c) {
+            let j = run_end(is_cyrillic);
+            cyrillic(&chars[i..j], out);
+            i = j;
+        } else if is_greek(c) {
+            let j = run_end(is_greek);
+            greek(&chars[i..j], out);
+            i = j;
+        } else if is_arabic(c) {
+            let j = run_end(is_arabic);
+            arabic(&chars[i..j], out);
+            seen.abjad = true;
+            i = j;
+        } else if is_hebrew(c) {
+            let j = run_end(is_hebrew);
+            for &h in &chars[i..j] {
+                push_deunicode(h, out);
+            }
+            seen.abjad = true;
+            i = j;
+        } else if is_han(c) {
+            let j = run_end(is_han);
+            syllables(&chars[i..j], false, out);
+            i = j;
+        } else if is_hangul(c) {
+            let j = run_end(is_hangul);
+            syllables(&chars[i..j], true, out);
+            i = j;
+        } else {
+            // Latin with diacritics and everything else: strip marks, then deunicode.
+            for d in c.to_string().nfd() {
+                if !is_combining_mark(d) {
+                    push_deunicode(d, out);
+                }
+            }
+            i += 1;
+        }
+    }
+    seen
+}
+
+fn push_deunicode(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else if let Some(t) = deunicode::deunicode_char(c) {
+        out.extend(t.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.push(' ');
+    }
+}
+
+fn cyrillic(run: &[char], out: &mut String) {
+    let lower: Vec<char> = run.iter().flat_map(|c| c.to_lowercase()).collect();
+    for (k, &c) in lower.iter().enumerate() {
+        let prev = if k == 0 { None } else { Some(lower[k - 1]) };
+        let word_start = prev.is_none();
+        let after_vowel = prev.is_some_and(|p| "аеёиоуыэюяіїєьъй".contains(p));
+        let t = match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' | 'ґ' => "g",
+            'д' => "d",
+            'е' if word_start || after_vowel => "ye",
+            'е' | 'э' => "e",
+            'ё' => "yo",
+            'ж' => "zh",
+            'з' => "z",
+            'и' | 'і' => "i",
+            'й' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' | 'ў' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ъ' | 'ь' => "",
+            'ы' => "y",
+            'ю' => "yu",
+            'я' => "ya",
+            'ї' => "yi",
+            'є' => "ye",
+            'ђ' => "dj",
+            'ј' => "j",
+            'љ' => "lj",
+            'њ' => "nj",
+            'ћ' => "c",
+            'џ' => "dz",
+            'ѓ' => "gj",
+            'ќ' => "kj",
+            'ѕ' => "dz",
+            other => {
+                push_deunicode(other, out);
+                continue;
+            }
+        };
+        out.push_str(t);
+    }
+}
+
+fn greek(run: &[char], out: &mut String) {
+    // Strip accents and diaeresis, lowercase.
+    let lower: Vec<char> = run
+        .iter()
+        .flat_map(|c| c.to_lowercase())
+        .collect::<String>()
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect();
+    let voiceless = |c: Option<char>| c.is_some_and(|c| "θκξπστφχψ".contains(c)) || c.is_none();
+    let mut k = 0;
+    while k < lower.len() {
+        let c = lower[k];
+        let next = lower.get(k + 1).copied();
+        let start = k == 0;
+        let (t, used) = match (c, next) {
+            ('α' | 'ε' | 'η', Some('υ')) => {
+                let v = match c {
+                    'α' => "a",
+                    'ε' => "e",
+                    _ => "i",
+                };
+                out.push_str(v);
+                (
+                    if voiceless(lower.get(k + 2).copied()) { "f" } else { "v" },
+                    2,
+                )
+            }
+            ('ο', Some('υ')) => ("ou", 2),
+            ('μ', Some('π')) if start => ("b", 2),
+            ('ν', Some('τ')) if start => ("d", 2),
+            ('γ', Some('γ')) => ("ng", 2),
+            ('γ', Some('κ')) if start => ("g", 2),
+            ('γ', Some('κ' | 'ξ' | 'χ')) => ("n", 1),
+            _ => (
+                match c {
+                    'α' => "a",
+                    'β' => "v",
+                    'γ' => "g",
+                    'δ' => "d",
+                    'ε' => "e",
+                    'ζ' => "z",
+                    'η' | 'ι' => "i",
+                    'θ' => "th",
+                    'κ' => "k",
+                    'λ' => "l",
+                    'μ' => "m",
+                    'ν' => "n",
+                    'ξ' => "x",
+                    'ο' | 'ω' => "o",
+                    'π' => "p",
+                    'ρ' => "r",
+                    'σ' | 'ς' => "s",
+                    'τ' => "t",
+                    'υ' => "y",
+                    'φ' => "f",
+                    'χ' => "ch",
+                    'ψ' => "ps",
+                    other => {
+                        push_deunicode(other, out);
+                        k += 1;
+                        continue;
+                    }
+                },
+                1,
+            ),
+        };
+        out.push_str(t);
+        k += used;
+    }
+}
+
+fn arabic(run: &[char], out: &mut String) {
+    let mut k = 0;
+    while k < run.len() {
+        let c = run[k];
+        let word_start = k == 0;
+        // The article "al-" is written glued to the next word: keep it as a separate token.
+        if word_start && c == 'ا' && run.get(1) == Some(&'ل') && run.len() > 3 {
+            out.push_str("al ");
+            k += 2;
+            continue;
+        }
+        let t = match c {
+            'ا' | 'أ' | 'آ' | 'ٱ' | 'ى' | 'ة' => "a",
+            'إ' => "i",
+            'ء' | 'ؤ' | 'ئ' | 'ـ' | 'ْ' | 'ّ' | 'ً' | 'ٌ' | 'ٍ' => "",
+            'َ' => "a",
+            'ُ' => "u",
+            'ِ' => "i",
+            'ب' => "b",
+            'ت' | 'ط' => "t",
+            'ث' => "th",
+            'ج' => "j",
+            'ح' | 'ه' => "h",
+            'خ' => "kh",
+            'د' | 'ض' => "d",
+            'ذ' => "dh",
+            'ر' => "r",
+            'ز' | 'ظ' => "z",
+            'س' | 'ص' => "s",
+            'ش' => "sh",
+            'ع' => "a",
+            'غ' => "gh",
+            'ف' => "f",
+            'ق' => "q",
+            'ك' | 'ک' => "k",
+            'ل' => "l",
+            'م' => "m",
+            'ن' => "n",
+            'و' if word_start => "w",
+            'و' => "u",
+            'ي' | 'ی' if word_start => "y",
+            'ي' | 'ی' => "i",
+            'پ' => "p",
+            'چ' => "ch",
+            'ژ' => "zh",
+            'گ' => "g",
+            '،' => ",",
+            other => {
+                push_deunicode(other, out);
+                k += 1;
+                continue;
+            }
+        };
+        out.push_str(t);
+        k += 1;
+    }
+}
+
+/// Common Korean surnames in their usual Latin spelling.
+fn korean_surname(s: char) -> Option<&'static str> {
+    Some(match s {
+        '김' => "kim",
+        '이' => "lee",
+        '리' => "ri",
+        '박' => "park",
+        '최' => "choi",
+        '정' => "jung",
+        '강' => "kang",
+        '조' => "cho",
+        '윤' => "yoon",
+        '장' => "jang",
+        '임' => "lim",
+        '한' => "han",
+        '오' => "oh",
+        '서' => "seo",
+        '신' => "shin",
+        '권' => "kwon",
+        '황' => "hwang",
+        '안' => "ahn",
+        '송' => "song",
+        '유' => "yoo",
+        '홍' => "hong",
+        '전' => "jeon",
+        '고' => "ko",
+        '문' => "moon",
+        '양' => "yang",
+        '손' => "son",
+        '배' => "bae",
+        '백' => "baek",
+        _ => return None,
+    })
+}
+
+/// Chinese and Korean names: one syllable per character. The family name (first
+/// character) becomes its own token and the given-name syllables are glued, as lists
+/// write them ("习近平" → "xi jinping", "김정은" → "kim jeongeun").
+fn syllables(run: &[char], korean: bool, out: &mut String) {
+    let syl = |c: char, out: &mut String| {
+        if let Some(t) = deunicode::deunicode_char(c) {
+            out.extend(t.trim().chars().map(|c| c.to_ascii_lowercase()));
+        }
+    };
+    let surname_len = match (korean, run.len()) {
+        (true, 1) | (true, 3) => 1,
+        (true, _) => 0,
+        (false, 1..=3) => 1,
+        (false, _) => 2,
+    };
+    out.push(' ');
+    for (k, &c) in run.iter().enumerate() {
+        if k < surname_len && korean {
+            match korean_surname(c) {
+                Some(s) => out.push_str(s),
+                None => syl(c, out),
+            }
+        } else {
+            syl(c, out);
+        }
+        if k + 1 == surname_len && run.len() > surname_len {
+            out.push(' ');
+        }
+    }
+    out.push(' ');
+}

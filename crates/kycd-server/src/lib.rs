@@ -1,0 +1,1 @@
+//! kycd-server

@@ -1,0 +1,479 @@
+//! Customers (a JSON document plus the indexed columns queries need), their
+//! status history, the audit trail, vault rows (wrapped keys, sealed secrets,
+//! blind indexes) and hosted links.
+
+use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
+use crate::ids;
+use chrono::{DateTime, Utc};
+use kycd_core::customer::Customer;
+use kycd_core::lifecycle::StatusChange;
+use sqlx::Row;
+
+/// A customer with its optimistic-concurrency version.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub customer: Customer,
+    pub version: i64,
+    pub expiring_notified: bool,
+}
+
+fn decode(doc: &str) -> StoreResult<Customer> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("customer document: {e}")))
+}
+
+fn encode(c: &Customer) -> StoreResult<String> {
+    serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub async fn insert(conn: &mut Conn, scope: &Scope, c: &Customer) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO customers (id, organization_id, environment, external_id, status, doc, version, created_at, updated_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9)",
+    )
+    .bind(&c.id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(&c.external_id)
+    .bind(c.status.as_str())
+    .bind(encode(c)?)
+    .bind(micros(&c.created_at))
+    .bind(micros(&c.updated_at))
+    .bind(c.verification.expires_at.map(|e| micros(&e)))
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::from_insert(e, "external_id"))?;
+    Ok(())
+}
+
+const COLUMNS: &str = "doc, version, expiring_notified";
+
+fn stored(r: &sqlx::any::AnyRow) -> StoreResult<Stored> {
+    Ok(Stored {
+        customer: decode(&r.try_get::<String, _>(0)?)?,
+        version: r.try_get(1)?,
+        expiring_notified: r.try_get::<i64, _>(2)? != 0,
+    })
+}
+
+pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Stored> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE id = $1 AND organization_id = $2 AND environment = $3 AND erased_at IS NULL"
+    ))
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(stored).transpose()?.ok_or(StoreError::NotFound)
+}
+
+/// Writes the new state if nobody changed the customer since `version` was read.
+pub async fn update(conn: &mut Conn, scope: &Scope, c: &Customer, version: i64) -> StoreResult<i64> {
+    let done = sqlx::query(
+        "UPDATE customers SET external_id = $1, status = $2, doc = $3, version = version + 1, updated_at = $4, expires_at = $5 \
+         WHERE id = $6 AND organization_id = $7 AND environment = $8 AND version = $9 AND erased_at IS NULL",
+    )
+    .bind(&c.external_id)
+    .bind(c.status.as_str())
+    .bind(encode(c)?)
+    .bind(micros(&c.updated_at))
+    .bind(c.verification.expires_at.map(|e| micros(&e)))
+    .bind(&c.id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(version)
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::from_insert(e, "external_id"))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    Ok(version + 1)
+}
+
+pub async fn set_expiring_notified(conn: &mut Conn, id: &str, value: bool) -> StoreResult<()> {
+    sqlx::query("UPDATE customers SET expiring_notified = $1 WHERE id = $2")
+        .bind(value as i64)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub external_id: Option<String>,
+    pub starting_after: Option<String>,
+    pub limit: i64,
+}
+
+/// Newest first; `starting_after` continues after that id.
+pub async fn list(conn: &mut Conn, scope: &Scope, f: &ListFilter) -> StoreResult<(Vec<Customer>, bool)> {
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE organization_id = $1 AND environment = $2 AND erased_at IS NULL"
+    );
+    let mut n = 2;
+    let mut binds: Vec<&str> = vec![];
+    for (col, val) in [("status", &f.status), ("external_id", &f.external_id)] {
+        if let Some(v) = val {
+            n += 1;
+            sql.push_str(&format!(" AND {col} = ${n}"));
+            binds.push(v);
+        }
+    }
+    if let Some(after) = &f.starting_after {
+        n += 1;
+        sql.push_str(&format!(" AND id < ${n}"));
+        binds.push(after);
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit + 1));
+    let mut q = sqlx::query(&sql).bind(&scope.organization_id).bind(&scope.environment);
+    for b in binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > f.limit;
+    let data = rows.iter().take(f.limit as usize).map(|r| stored(r).map(|s| s.customer)).collect::<StoreResult<_>>()?;
+    Ok((data, has_more))
+}
+
+/// Ids of approved customers whose expiry notice or expiry is due, across
+/// scopes; `now_for` maps a scope to its clock (sandbox clocks may run ahead).
+pub async fn due_for_expiry(conn: &mut Conn, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(Scope, String)>> {
+    let rows = sqlx::query(
+        "SELECT organization_id, environment, id FROM customers \
+         WHERE expires_at IS NOT NULL AND expires_at <= $1 AND erased_at IS NULL \
+         AND status IN ('active', 'verified', 'update_requested', 'deactivated') ORDER BY expires_at LIMIT $2",
+    )
+    .bind(micros(&before))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?), r.try_get(2)?)))
+        .collect()
+}
+
+pub async fn insert_history(conn: &mut Conn, scope: &Scope, customer_id: &str, h: &StatusChange) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO status_history (id, customer_id, organization_id, environment, from_status, to_status, reason, actor, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(ids::new("hist"))
+    .bind(customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(h.from.as_str())
+    .bind(h.to.as_str())
+    .bind(&h.reason)
+    .bind(&h.actor)
+    .bind(micros(&h.at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One row of status history as read back.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryRow {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: String,
+    pub actor: String,
+    #[serde(with = "kycd_core::time::rfc3339")]
+    pub at: DateTime<Utc>,
+}
+
+pub async fn history(conn: &mut Conn, scope: &Scope, customer_id: &str) -> StoreResult<Vec<HistoryRow>> {
+    let rows = sqlx::query(
+        "SELECT from_status, to_status, reason, actor, at FROM status_history \
+         WHERE customer_id = $1 AND organization_id = $2 AND environment = $3 ORDER BY id",
+    )
+    .bind(customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(HistoryRow {
+                from_status: r.try_get(0)?,
+                to_status: r.try_get(1)?,
+                reason: r.try_get(2)?,
+                actor: r.try_get(3)?,
+                at: from_micros(r.try_get(4)?),
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_audit(
+    conn: &mut Conn,
+    scope: &Scope,
+    actor: &str,
+    action: &str,
+    resource_id: Option<&str>,
+    details: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, organization_id, environment, actor, action, resource_id, details, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(ids::new("aud"))
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(actor)
+    .bind(action)
+    .bind(resource_id)
+    .bind(details.to_string())
+    .bind(micros(&at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> StoreResult<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM audit_log WHERE resource_id = $1 AND action = $2")
+        .bind(resource_id)
+        .bind(action)
+        .fetch_one(conn)
+        .await?
+        .try_get(0)?)
+}
+
+// ---- vault rows -------------------------------------------------------------
+
+pub async fn put_customer_key(conn: &mut Conn, org: &str, customer_id: &str, wrapped: &str) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO customer_keys (customer_id, organization_id, wrapped_key) VALUES ($1, $2, $3) \
+         ON CONFLICT (customer_id) DO UPDATE SET wrapped_key = excluded.wrapped_key",
+    )
+    .bind(customer_id)
+    .bind(org)
+    .bind(wrapped)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_customer_key(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT wrapped_key FROM customer_keys WHERE customer_id = $1")
+        .bind(customer_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+pub async fn put_org_key(conn: &mut Conn, org: &str, purpose: &str, wrapped: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO organization_keys (organization_id, purpose, wrapped_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(org)
+    .bind(purpose)
+    .bind(wrapped)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get_org_key(conn: &mut Conn, org: &str, purpose: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT wrapped_key FROM organization_keys WHERE organization_id = $1 AND purpose = $2")
+        .bind(org)
+        .bind(purpose)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// Every wrapped key, for master-key rotation: (table, id, purpose, wrapped).
+pub async fn all_wrapped_keys(conn: &mut Conn) -> StoreResult<Vec<(String, String, String, String)>> {
+    let mut out = vec![];
+    for r in sqlx::query("SELECT customer_id, organization_id, wrapped_key FROM customer_keys").fetch_all(&mut *conn).await? {
+        out.push(("customer_keys".into(), r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+    }
+    for r in sqlx::query("SELECT organization_id, purpose, wrapped_key FROM organization_keys").fetch_all(&mut *conn).await? {
+        out.push(("organization_keys".into(), r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+    }
+    Ok(out)
+}
+
+pub async fn rewrap_customer_key(conn: &mut Conn, customer_id: &str, wrapped: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE customer_keys SET wrapped_key = $1 WHERE customer_id = $2")
+        .bind(wrapped)
+        .bind(customer_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn rewrap_org_key(conn: &mut Conn, org: &str, purpose: &str, wrapped: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE organization_keys SET wrapped_key = $1 WHERE organization_id = $2 AND purpose = $3")
+        .bind(wrapped)
+        .bind(org)
+        .bind(purpose)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn put_secret(conn: &mut Conn, customer_id: &str, field: &str, ciphertext: &str) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO customer_secrets (customer_id, field, ciphertext) VALUES ($1, $2, $3) \
+         ON CONFLICT (customer_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
+    )
+    .bind(customer_id)
+    .bind(field)
+    .bind(ciphertext)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_secret(conn: &mut Conn, customer_id: &str, field: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2")
+        .bind(customer_id)
+        .bind(field)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// Deletes the secrets whose field starts with `prefix` (e.g. `identifier:`).
+pub async fn delete_secrets(conn: &mut Conn, customer_id: &str, prefix: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM customer_secrets WHERE customer_id = $1 AND field LIKE $2")
+        .bind(customer_id)
+        .bind(format!("{prefix}%"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the blind indexes of one kind family (`kind` starting with `prefix`).
+pub async fn replace_blind_indexes(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    prefix: &str,
+    entries: &[(String, String)],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM blind_indexes WHERE customer_id = $1 AND kind LIKE $2")
+        .bind(customer_id)
+        .bind(format!("{prefix}%"))
+        .execute(&mut *conn)
+        .await?;
+    for (kind, hash) in entries {
+        sqlx::query(
+            "INSERT INTO blind_indexes (organization_id, environment, kind, hash, customer_id) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&scope.organization_id)
+        .bind(&scope.environment)
+        .bind(kind)
+        .bind(hash)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Other customers of the scope with the same (kind, hash): duplicate signals.
+pub async fn find_blind_matches(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    entries: &[(String, String)],
+) -> StoreResult<Vec<(String, String)>> {
+    let mut out = vec![];
+    for (kind, hash) in entries {
+        let rows = sqlx::query(
+            "SELECT b.customer_id FROM blind_indexes b JOIN customers c ON c.id = b.customer_id \
+             WHERE b.organization_id = $1 AND b.environment = $2 AND b.kind = $3 AND b.hash = $4 \
+             AND b.customer_id <> $5 AND c.erased_at IS NULL LIMIT 5",
+        )
+        .bind(&scope.organization_id)
+        .bind(&scope.environment)
+        .bind(kind)
+        .bind(hash)
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            out.push((kind.clone(), r.try_get(0)?));
+        }
+    }
+    Ok(out)
+}
+
+// ---- hosted links -----------------------------------------------------------
+
+pub async fn insert_link(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    // A new link supersedes the previous ones (single live link per customer).
+    sqlx::query("UPDATE hosted_links SET used_at = $1 WHERE customer_id = $2 AND used_at IS NULL")
+        .bind(micros(&now))
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO hosted_links (token_hash, customer_id, organization_id, environment, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token_hash)
+    .bind(customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(micros(&expires_at))
+    .bind(micros(&now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Resolves a live hosted-link token hash to its customer.
+pub async fn find_link(conn: &mut Conn, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(Scope, String)>> {
+    let row = sqlx::query(
+        "SELECT organization_id, environment, customer_id FROM hosted_links \
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(micros(&now))
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| Ok((Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?), r.try_get(2)?)))
+        .transpose()
+}
+
+/// Crypto-shredding: removes the data key, secrets, indexes and links, and
+/// replaces the document by a minimal record.
+pub async fn erase(conn: &mut Conn, scope: &Scope, minimal: &Customer, now: DateTime<Utc>) -> StoreResult<()> {
+    let id = &minimal.id;
+    for sql in [
+        "DELETE FROM customer_keys WHERE customer_id = $1",
+        "DELETE FROM customer_secrets WHERE customer_id = $1",
+        "DELETE FROM blind_indexes WHERE customer_id = $1",
+        "DELETE FROM hosted_links WHERE customer_id = $1",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "UPDATE customers SET doc = $1, external_id = NULL, erased_at = $2, version = version + 1 \
+         WHERE id = $3 AND organization_id = $4 AND environment = $5",
+    )
+    .bind(encode(minimal)?)
+    .bind(micros(&now))
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Connection set-up, migrations and the small dialect layer.
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type Conn = AnyConnection;
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Row-locking suffix for claim queries: several nodes share work on PostgreSQL.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+/// Organization and environment: the key on every row and every query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub organization_id: String,
+    pub environment: String,
+}
+
+impl Scope {
+    pub fn new(org: impl Into<String>, env: impl Into<String>) -> Self {
+        Scope { organization_id: org.into(), environment: env.into() }
+    }
+    pub fn is_live(&self) -> bool {
+        self.environment == "live"
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict on {0}")]
+    Conflict(String),
+    #[error("the record changed meanwhile")]
+    VersionConflict,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Turns a unique violation into `Conflict(constraint)`.
+    pub fn from_insert(e: sqlx::Error, what: &str) -> StoreError {
+        if let sqlx::Error::Database(db) = &e
+            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+        {
+            return StoreError::Conflict(what.to_string());
+        }
+        StoreError::Database(e)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Microseconds since the epoch: how timestamps are stored.
+pub fn micros(ts: &DateTime<Utc>) -> i64 {
+    ts.timestamp_micros()
+}
+
+pub fn from_micros(us: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(us).single().unwrap_or_default()
+}
+
+async fn sqlite_session_setup(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .await?;
+    Ok(())
+}
+
+/// The database: a writer pool and a reader pool (the same pool on PostgreSQL;
+/// on SQLite one writer connection serialises writes without busy waits while
+/// readers run in parallel under WAL).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub dialect: Dialect,
+    write: AnyPool,
+    read: AnyPool,
+}
+
+static DRIVERS: std::sync::Once = std::sync::Once::new();
+
+impl Store {
+    /// Connects: `postgres://…` or `sqlite://path` (or a bare file path).
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = AnyConnectOptions::from_str(url)?;
+            let pool = AnyPoolOptions::new()
+                .max_connections(24)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            return Ok(Store { dialect: Dialect::Postgres, write: pool.clone(), read: pool });
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        let url = format!("sqlite://{path}?mode=rwc");
+        let opts = AnyConnectOptions::from_str(&url)?;
+        let write = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|c, _| Box::pin(sqlite_session_setup(c)))
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::query("PRAGMA journal_mode = WAL").execute(&write).await?;
+        let read = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|c, _| Box::pin(sqlite_session_setup(c)))
+            .connect_with(opts)
+            .await?;
+        Ok(Store { dialect: Dialect::Sqlite, write, read })
+    }
+
+    /// Runs the embedded migrations of this backend.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.write).await?,
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    /// A write transaction.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(self.write.begin().await?)
+    }
+
+    /// A connection for reads.
+    pub async fn reader(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.read.acquire().await?)
+    }
+
+    /// A connection for single-statement writes outside a transaction.
+    pub async fn writer(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.write.acquire().await?)
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}

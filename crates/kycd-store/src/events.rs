@@ -1,0 +1,101 @@
+//! The events table: the transactional outbox and the source of `GET /v1/events`.
+
+use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub event_type: String,
+    pub customer_id: Option<String>,
+    pub data: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Event {
+    /// The payload delivered to webhooks and shown by the API.
+    pub fn payload(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "object": "event",
+            "type": self.event_type,
+            "created_at": kycd_core::time::format(&self.created_at),
+            "data": self.data,
+        })
+    }
+}
+
+pub async fn insert(conn: &mut Conn, scope: &Scope, e: &Event) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO events (id, organization_id, environment, type, customer_id, data, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&e.id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(&e.event_type)
+    .bind(&e.customer_id)
+    .bind(e.data.to_string())
+    .bind(micros(&e.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn event(r: &sqlx::any::AnyRow) -> StoreResult<Event> {
+    let data: String = r.try_get(3)?;
+    Ok(Event {
+        id: r.try_get(0)?,
+        event_type: r.try_get(1)?,
+        customer_id: r.try_get(2)?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: from_micros(r.try_get(4)?),
+    })
+}
+
+pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Event> {
+    let row = sqlx::query(
+        "SELECT id, type, customer_id, data, created_at FROM events WHERE id = $1 AND organization_id = $2 AND environment = $3",
+    )
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(event).transpose()?.ok_or(StoreError::NotFound)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub event_type: Option<String>,
+    pub customer_id: Option<String>,
+    pub starting_after: Option<String>,
+    pub limit: i64,
+}
+
+/// Newest first.
+pub async fn list(conn: &mut Conn, scope: &Scope, f: &EventFilter) -> StoreResult<(Vec<Event>, bool)> {
+    let mut sql = String::from(
+        "SELECT id, type, customer_id, data, created_at FROM events WHERE organization_id = $1 AND environment = $2",
+    );
+    let mut n = 2;
+    let mut binds: Vec<&str> = vec![];
+    for (cond, val) in [("type = ", &f.event_type), ("customer_id = ", &f.customer_id), ("id < ", &f.starting_after)] {
+        if let Some(v) = val {
+            n += 1;
+            sql.push_str(&format!(" AND {cond}${n}"));
+            binds.push(v);
+        }
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit + 1));
+    let mut q = sqlx::query(&sql).bind(&scope.organization_id).bind(&scope.environment);
+    for b in binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > f.limit;
+    let data = rows.iter().take(f.limit as usize).map(event).collect::<StoreResult<_>>()?;
+    Ok((data, has_more))
+}

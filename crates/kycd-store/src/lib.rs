@@ -1,0 +1,14 @@
+//! kycd-store: persistence for kycd. One `Store` over SQLite (default,
+//! embedded, WAL) and PostgreSQL, each with its own embedded migrations.
+//! Queries are written once in portable SQL; what differs lives in `Dialect`.
+//! Every query is scoped by organization and environment.
+
+pub mod customers;
+pub mod db;
+pub mod events;
+pub mod idempotency;
+pub mod ids;
+pub mod orgs;
+pub mod usage;
+
+pub use db::{Conn, Dialect, Scope, Store, StoreError, StoreResult, Tx, from_micros, micros};
