@@ -11,18 +11,35 @@ use crate::validate;
 pub enum CheckResult {
     Pass,
     /// Passed, with a note kept in `requirements.issues`.
-    Note { code: String, message: String },
+    Note {
+        code: String,
+        message: String,
+    },
     Fail(RejectionReason),
     /// A person must look (stays `pending`).
-    Review { code: String, message: String },
+    Review {
+        code: String,
+        message: String,
+    },
     /// A possible sanctions or PEP match (→ `on_hold`).
     Hold(Vec<ScreeningHit>),
 }
 
-fn signal(policy: SignalPolicy, code: &str, message: String, reason: RejectionReason) -> CheckResult {
+fn signal(
+    policy: SignalPolicy,
+    code: &str,
+    message: String,
+    reason: RejectionReason,
+) -> CheckResult {
     match policy {
-        SignalPolicy::Pass => CheckResult::Note { code: code.into(), message },
-        SignalPolicy::Review => CheckResult::Review { code: code.into(), message },
+        SignalPolicy::Pass => CheckResult::Note {
+            code: code.into(),
+            message,
+        },
+        SignalPolicy::Review => CheckResult::Review {
+            code: code.into(),
+            message,
+        },
         SignalPolicy::Reject => CheckResult::Fail(reason),
     }
 }
@@ -46,7 +63,12 @@ pub fn eligibility(c: &Customer, s: &Settings, now: Timestamp) -> CheckResult {
         return CheckResult::Fail(RejectionReason::Underage);
     }
     if let Some(allowed) = &s.allowed_countries {
-        let mut countries: Vec<&str> = c.addresses.iter().filter(|a| a.primary).map(|a| a.country.as_str()).collect();
+        let mut countries: Vec<&str> = c
+            .addresses
+            .iter()
+            .filter(|a| a.primary)
+            .map(|a| a.country.as_str())
+            .collect();
         if let Some(b) = &c.business
             && let Some(country) = &b.country
         {
@@ -80,7 +102,12 @@ pub fn duplicates(found: &[(DuplicateKind, String)], s: &Settings) -> CheckResul
         .collect();
     if !strong.is_empty() {
         let message = format!("the same identifier is used by {}", join_ids(&strong));
-        return signal(s.duplicate_identifier, "duplicate_identifier", message, RejectionReason::DuplicateCustomer);
+        return signal(
+            s.duplicate_identifier,
+            "duplicate_identifier",
+            message,
+            RejectionReason::DuplicateCustomer,
+        );
     }
     let weak: Vec<&String> = found.iter().map(|(_, id)| id).collect();
     if weak.is_empty() {
@@ -131,7 +158,10 @@ pub fn documents(pending_review: &[String]) -> CheckResult {
     } else {
         CheckResult::Review {
             code: "documents_in_review".into(),
-            message: format!("documents waiting for a reviewer: {}", pending_review.join(", ")),
+            message: format!(
+                "documents waiting for a reviewer: {}",
+                pending_review.join(", ")
+            ),
         }
     }
 }
@@ -151,7 +181,10 @@ mod tests {
             external_id: None,
             status: CustomerStatus::Pending,
             verification: Verification::default(),
-            individual: Some(Individual { date_of_birth: Some(dob.parse().unwrap()), ..Default::default() }),
+            individual: Some(Individual {
+                date_of_birth: Some(dob.parse().unwrap()),
+                ..Default::default()
+            }),
             business: None,
             addresses: vec![Address {
                 line1: "x".into(),
@@ -174,9 +207,18 @@ mod tests {
     fn eligibility_age_and_country() {
         let now = crate::time::parse("2026-01-01T00:00:00Z").unwrap();
         let mut s = Settings::defaults(false);
-        assert_eq!(eligibility(&customer("2000-01-01", "BR"), &s, now), CheckResult::Pass);
-        assert_eq!(eligibility(&customer("2008-01-02", "BR"), &s, now), CheckResult::Fail(RejectionReason::Underage));
-        assert_eq!(eligibility(&customer("2008-01-01", "BR"), &s, now), CheckResult::Pass);
+        assert_eq!(
+            eligibility(&customer("2000-01-01", "BR"), &s, now),
+            CheckResult::Pass
+        );
+        assert_eq!(
+            eligibility(&customer("2008-01-02", "BR"), &s, now),
+            CheckResult::Fail(RejectionReason::Underage)
+        );
+        assert_eq!(
+            eligibility(&customer("2008-01-01", "BR"), &s, now),
+            CheckResult::Pass
+        );
         s.allowed_countries = Some(vec!["US".into()]);
         assert_eq!(
             eligibility(&customer("2000-01-01", "BR"), &s, now),
@@ -190,7 +232,10 @@ mod tests {
         let found = vec![(DuplicateKind::Identifier, "cus_2".to_string())];
         assert!(matches!(duplicates(&found, &s), CheckResult::Review { .. }));
         s.duplicate_identifier = SignalPolicy::Reject;
-        assert_eq!(duplicates(&found, &s), CheckResult::Fail(RejectionReason::DuplicateCustomer));
+        assert_eq!(
+            duplicates(&found, &s),
+            CheckResult::Fail(RejectionReason::DuplicateCustomer)
+        );
         let weak = vec![(DuplicateKind::Email, "cus_3".to_string())];
         assert!(matches!(duplicates(&weak, &s), CheckResult::Note { .. }));
         assert_eq!(duplicates(&[], &s), CheckResult::Pass);
@@ -198,7 +243,13 @@ mod tests {
 
     #[test]
     fn unscreened_passes_in_sandbox_and_reviews_in_live() {
-        assert!(matches!(screening(&ScreeningOutcome::NotScreened, &Settings::defaults(false)), CheckResult::Note { .. }));
-        assert!(matches!(screening(&ScreeningOutcome::NotScreened, &Settings::defaults(true)), CheckResult::Review { .. }));
+        assert!(matches!(
+            screening(&ScreeningOutcome::NotScreened, &Settings::defaults(false)),
+            CheckResult::Note { .. }
+        ));
+        assert!(matches!(
+            screening(&ScreeningOutcome::NotScreened, &Settings::defaults(true)),
+            CheckResult::Review { .. }
+        ));
     }
 }

@@ -18,7 +18,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(param: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { param: param.into(), message: message.into() }
+        FieldError {
+            param: param.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -169,10 +172,16 @@ fn text(param: &str, v: &Option<String>) -> FieldResult<Option<String>> {
                 return Ok(None);
             }
             if t.chars().count() > MAX_TEXT {
-                return Err(FieldError::new(param, format!("must be at most {MAX_TEXT} characters")));
+                return Err(FieldError::new(
+                    param,
+                    format!("must be at most {MAX_TEXT} characters"),
+                ));
             }
             if t.chars().any(|c| c.is_control()) {
-                return Err(FieldError::new(param, "must not contain control characters"));
+                return Err(FieldError::new(
+                    param,
+                    "must not contain control characters",
+                ));
             }
             Ok(Some(t.to_string()))
         }
@@ -208,7 +217,10 @@ pub fn parse_individual(i: &IndividualInput, today: NaiveDate) -> FieldResult<In
     let p = |f: &str| format!("individual.{f}");
     let date_of_birth = match text(&p("date_of_birth"), &i.date_of_birth)? {
         None => None,
-        Some(d) => Some(checked(&p("date_of_birth"), validate::date_of_birth(&d, today))?),
+        Some(d) => Some(checked(
+            &p("date_of_birth"),
+            validate::date_of_birth(&d, today),
+        )?),
     };
     let email = match text(&p("email"), &i.email)? {
         None => None,
@@ -238,17 +250,26 @@ pub fn parse_business(b: &BusinessInput, today: NaiveDate) -> FieldResult<Busine
         Some(d) => {
             let date = checked(&p("incorporation_date"), validate::date(&d))?;
             if date > today {
-                return Err(FieldError::new(p("incorporation_date"), "must not be in the future"));
+                return Err(FieldError::new(
+                    p("incorporation_date"),
+                    "must not be in the future",
+                ));
             }
             Some(date)
         }
     };
     let owners = b.beneficial_owners.clone().unwrap_or_default();
     if owners.len() > MAX_OWNERS {
-        return Err(FieldError::new(p("beneficial_owners"), format!("at most {MAX_OWNERS} owners")));
+        return Err(FieldError::new(
+            p("beneficial_owners"),
+            format!("at most {MAX_OWNERS} owners"),
+        ));
     }
     for (i, o) in owners.iter().enumerate() {
-        if !o.starts_with("cus_") || o.len() > 64 || !o.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !o.starts_with("cus_")
+            || o.len() > 64
+            || !o.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return Err(FieldError::new(
                 format!("business.beneficial_owners[{i}]"),
                 "must be the id (cus_…) of an individual customer",
@@ -277,7 +298,10 @@ pub fn parse_business(b: &BusinessInput, today: NaiveDate) -> FieldResult<Busine
 
 pub fn parse_addresses(list: &[AddressInput]) -> FieldResult<Vec<Address>> {
     if list.len() > MAX_ADDRESSES {
-        return Err(FieldError::new("addresses", format!("at most {MAX_ADDRESSES} addresses")));
+        return Err(FieldError::new(
+            "addresses",
+            format!("at most {MAX_ADDRESSES} addresses"),
+        ));
     }
     let mut out = Vec::with_capacity(list.len());
     for (i, a) in list.iter().enumerate() {
@@ -295,7 +319,10 @@ pub fn parse_addresses(list: &[AddressInput]) -> FieldResult<Vec<Address>> {
     }
     let primaries = out.iter().filter(|a| a.primary).count();
     if primaries > 1 {
-        return Err(FieldError::new("addresses", "only one address may be primary"));
+        return Err(FieldError::new(
+            "addresses",
+            "only one address may be primary",
+        ));
     }
     if primaries == 0
         && let Some(first) = out.first_mut()
@@ -308,7 +335,10 @@ pub fn parse_addresses(list: &[AddressInput]) -> FieldResult<Vec<Address>> {
 
 pub fn parse_identifiers(list: &[IdentifierInput]) -> FieldResult<Vec<ValidIdentifier>> {
     if list.len() > MAX_IDENTIFIERS {
-        return Err(FieldError::new("identifiers", format!("at most {MAX_IDENTIFIERS} identifiers")));
+        return Err(FieldError::new(
+            "identifiers",
+            format!("at most {MAX_IDENTIFIERS} identifiers"),
+        ));
     }
     let mut out: Vec<ValidIdentifier> = Vec::with_capacity(list.len());
     for (i, id) in list.iter().enumerate() {
@@ -319,50 +349,93 @@ pub fn parse_identifiers(list: &[IdentifierInput]) -> FieldResult<Vec<ValidIdent
                 format!("must be one of {}", KNOWN_IDENTIFIERS.join(", ")),
             ));
         }
-        let value = checked(&format!("identifiers[{i}].value"), validate::identifier(&kind, &id.value))?;
+        let value = checked(
+            &format!("identifiers[{i}].value"),
+            validate::identifier(&kind, &id.value),
+        )?;
         let default_country = match kind.as_str() {
             "cpf" | "cnpj" => Some("BR".to_string()),
             "ssn" | "itin" | "ein" => Some("US".to_string()),
             _ => None,
         };
-        let country = country(&format!("identifiers[{i}].country"), &id.country)?.or(default_country);
+        let country =
+            country(&format!("identifiers[{i}].country"), &id.country)?.or(default_country);
         if out.iter().any(|o| o.kind == kind && o.country == country) {
-            return Err(FieldError::new(format!("identifiers[{i}]"), "duplicate identifier type"));
+            return Err(FieldError::new(
+                format!("identifiers[{i}]"),
+                "duplicate identifier type",
+            ));
         }
-        out.push(ValidIdentifier { kind, country, value });
+        out.push(ValidIdentifier {
+            kind,
+            country,
+            value,
+        });
     }
     Ok(out)
 }
 
-pub const KNOWN_IDENTIFIERS: &[&str] =
-    &["cpf", "cnpj", "ssn", "itin", "ein", "passport", "national_id", "tax_id", "drivers_license"];
+pub const KNOWN_IDENTIFIERS: &[&str] = &[
+    "cpf",
+    "cnpj",
+    "ssn",
+    "itin",
+    "ein",
+    "passport",
+    "national_id",
+    "tax_id",
+    "drivers_license",
+];
 
 pub fn parse_attestation(a: &AttestationInput, now: Timestamp) -> FieldResult<ValidAttestation> {
     let provider = required_text("attestation.provider", &a.provider)?;
     let reference = required_text("attestation.reference", &a.reference)?;
-    let verified_at = crate::time::parse(a.verified_at.trim())
-        .ok_or_else(|| FieldError::new("attestation.verified_at", "must be an RFC 3339 timestamp"))?;
+    let verified_at = crate::time::parse(a.verified_at.trim()).ok_or_else(|| {
+        FieldError::new("attestation.verified_at", "must be an RFC 3339 timestamp")
+    })?;
     if verified_at > now + chrono::Duration::minutes(5) {
-        return Err(FieldError::new("attestation.verified_at", "must not be in the future"));
+        return Err(FieldError::new(
+            "attestation.verified_at",
+            "must not be in the future",
+        ));
     }
-    Ok(ValidAttestation { provider, reference, verified_at, liveness: a.liveness })
+    Ok(ValidAttestation {
+        provider,
+        reference,
+        verified_at,
+        liveness: a.liveness,
+    })
 }
 
 pub fn parse_metadata(m: &Map<String, Value>) -> FieldResult<Map<String, Value>> {
     if m.len() > MAX_METADATA_KEYS {
-        return Err(FieldError::new("metadata", format!("at most {MAX_METADATA_KEYS} keys")));
+        return Err(FieldError::new(
+            "metadata",
+            format!("at most {MAX_METADATA_KEYS} keys"),
+        ));
     }
     for (k, v) in m {
         let param = format!("metadata.{k}");
         if k.is_empty() || k.chars().count() > MAX_METADATA_KEY {
-            return Err(FieldError::new("metadata", format!("keys must be 1 to {MAX_METADATA_KEY} characters")));
+            return Err(FieldError::new(
+                "metadata",
+                format!("keys must be 1 to {MAX_METADATA_KEY} characters"),
+            ));
         }
         match v {
             Value::String(s) if s.chars().count() > MAX_METADATA_VALUE => {
-                return Err(FieldError::new(param, format!("must be at most {MAX_METADATA_VALUE} characters")));
+                return Err(FieldError::new(
+                    param,
+                    format!("must be at most {MAX_METADATA_VALUE} characters"),
+                ));
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
-            _ => return Err(FieldError::new(param, "metadata values must be strings, numbers or booleans")),
+            _ => {
+                return Err(FieldError::new(
+                    param,
+                    "metadata values must be strings, numbers or booleans",
+                ));
+            }
         }
     }
     Ok(m.clone())
@@ -372,33 +445,56 @@ pub fn parse_metadata(m: &Map<String, Value>) -> FieldResult<Map<String, Value>>
 pub fn parse_create(
     input: &CustomerInput,
     now: Timestamp,
-) -> FieldResult<(CustomerType, Profile, Vec<ValidIdentifier>, Option<ValidAttestation>)> {
+) -> FieldResult<(
+    CustomerType,
+    Profile,
+    Vec<ValidIdentifier>,
+    Option<ValidAttestation>,
+)> {
     let today = now.date_naive();
-    let customer_type = input.customer_type.ok_or_else(|| FieldError::new("type", "is required"))?;
+    let customer_type = input
+        .customer_type
+        .ok_or_else(|| FieldError::new("type", "is required"))?;
     match customer_type {
         CustomerType::Individual if input.business.is_some() => {
-            return Err(FieldError::new("business", "an individual customer has no business details"));
+            return Err(FieldError::new(
+                "business",
+                "an individual customer has no business details",
+            ));
         }
         CustomerType::Business if input.individual.is_some() => {
-            return Err(FieldError::new("individual", "a business customer has no individual details"));
+            return Err(FieldError::new(
+                "individual",
+                "a business customer has no individual details",
+            ));
         }
         _ => {}
     }
     let profile = Profile {
         external_id: parse_external_id(&input.external_id)?,
         individual: match customer_type {
-            CustomerType::Individual => Some(parse_individual(&input.individual.clone().unwrap_or_default(), today)?),
+            CustomerType::Individual => Some(parse_individual(
+                &input.individual.clone().unwrap_or_default(),
+                today,
+            )?),
             CustomerType::Business => None,
         },
         business: match customer_type {
-            CustomerType::Business => Some(parse_business(&input.business.clone().unwrap_or_default(), today)?),
+            CustomerType::Business => Some(parse_business(
+                &input.business.clone().unwrap_or_default(),
+                today,
+            )?),
             CustomerType::Individual => None,
         },
         addresses: parse_addresses(input.addresses.as_deref().unwrap_or_default())?,
         metadata: parse_metadata(&input.metadata.clone().unwrap_or_default())?,
     };
     let identifiers = parse_identifiers(input.identifiers.as_deref().unwrap_or_default())?;
-    let attestation = input.attestation.as_ref().map(|a| parse_attestation(a, now)).transpose()?;
+    let attestation = input
+        .attestation
+        .as_ref()
+        .map(|a| parse_attestation(a, now))
+        .transpose()?;
     Ok((customer_type, profile, identifiers, attestation))
 }
 
@@ -416,7 +512,8 @@ mod tests {
 
     #[test]
     fn minimal_individual_is_valid() {
-        let (t, p, ids, att) = parse_create(&input(serde_json::json!({"type": "individual"})), now()).unwrap();
+        let (t, p, ids, att) =
+            parse_create(&input(serde_json::json!({"type": "individual"})), now()).unwrap();
         assert_eq!(t, CustomerType::Individual);
         assert!(p.individual.is_some() && ids.is_empty() && att.is_none());
     }
@@ -424,11 +521,26 @@ mod tests {
     #[test]
     fn bad_values_point_at_their_field() {
         let cases = [
-            (serde_json::json!({"type": "individual", "individual": {"email": "nope"}}), "individual.email"),
-            (serde_json::json!({"type": "individual", "individual": {"date_of_birth": "2099-01-01"}}), "individual.date_of_birth"),
-            (serde_json::json!({"type": "individual", "identifiers": [{"type": "cpf", "value": "111.111.111-11"}]}), "identifiers[0].value"),
-            (serde_json::json!({"type": "individual", "addresses": [{"line1": "a", "city": "b", "country": "XX"}]}), "addresses[0].country"),
-            (serde_json::json!({"type": "individual", "addresses": [{"line1": "a", "city": "b", "country": "BR", "primary": true}, {"line1": "a", "city": "b", "country": "BR", "primary": true}]}), "addresses"),
+            (
+                serde_json::json!({"type": "individual", "individual": {"email": "nope"}}),
+                "individual.email",
+            ),
+            (
+                serde_json::json!({"type": "individual", "individual": {"date_of_birth": "2099-01-01"}}),
+                "individual.date_of_birth",
+            ),
+            (
+                serde_json::json!({"type": "individual", "identifiers": [{"type": "cpf", "value": "111.111.111-11"}]}),
+                "identifiers[0].value",
+            ),
+            (
+                serde_json::json!({"type": "individual", "addresses": [{"line1": "a", "city": "b", "country": "XX"}]}),
+                "addresses[0].country",
+            ),
+            (
+                serde_json::json!({"type": "individual", "addresses": [{"line1": "a", "city": "b", "country": "BR", "primary": true}, {"line1": "a", "city": "b", "country": "BR", "primary": true}]}),
+                "addresses",
+            ),
             (serde_json::json!({"individual": {}}), "type"),
         ];
         for (body, param) in cases {

@@ -4,9 +4,8 @@
 //! table, policy (levels, products → requirements), automated checks,
 //! decisions and reason codes, event types.
 
-pub mod countries;
-pub mod validate;
 pub mod checks;
+pub mod countries;
 pub mod customer;
 pub mod events;
 pub mod input;
@@ -15,3 +14,4 @@ pub mod policy;
 pub mod reasons;
 pub mod status;
 pub mod time;
+pub mod validate;

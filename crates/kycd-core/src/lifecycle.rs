@@ -44,7 +44,13 @@ pub enum LifecycleError {
 
 impl Change {
     pub fn new(customer: Customer, actor: impl Into<String>, now: Timestamp) -> Self {
-        Change { customer, history: vec![], events: vec![], actor: actor.into(), now }
+        Change {
+            customer,
+            history: vec![],
+            events: vec![],
+            actor: actor.into(),
+            now,
+        }
     }
 
     pub fn status(&self) -> CustomerStatus {
@@ -65,7 +71,11 @@ impl Change {
         if let Value::Object(e) = extra {
             data.extend(e);
         }
-        self.events.push(NewEvent { event_type, customer_id: Some(self.customer.id.clone()), data: Value::Object(data) });
+        self.events.push(NewEvent {
+            event_type,
+            customer_id: Some(self.customer.id.clone()),
+            data: Value::Object(data),
+        });
     }
 
     /// Moves to `to` through the transition table, writing history and `customer.status_changed`.
@@ -76,8 +86,17 @@ impl Change {
         }
         self.customer.status = to;
         self.customer.updated_at = self.now;
-        self.history.push(StatusChange { from, to, reason: reason.into(), actor: self.actor.clone(), at: self.now });
-        self.event(events::CUSTOMER_STATUS_CHANGED, json!({"previous_status": from, "reason": reason}));
+        self.history.push(StatusChange {
+            from,
+            to,
+            reason: reason.into(),
+            actor: self.actor.clone(),
+            at: self.now,
+        });
+        self.event(
+            events::CUSTOMER_STATUS_CHANGED,
+            json!({"previous_status": from, "reason": reason}),
+        );
         Ok(())
     }
 }
@@ -85,7 +104,9 @@ impl Change {
 /// What the automated checks and the requirements decide.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    Approve { notes: Vec<RequirementIssue> },
+    Approve {
+        notes: Vec<RequirementIssue>,
+    },
     Reject(RejectionReason),
     NeedsInformation(Vec<String>),
     Hold(Vec<ScreeningHit>),
@@ -104,12 +125,16 @@ pub fn decide(missing: &[String], checks: &[CheckResult]) -> Decision {
     for c in checks {
         match c {
             CheckResult::Pass => {}
-            CheckResult::Note { code, message } => {
-                notes.push(RequirementIssue { code: code.clone(), message: message.clone(), param: None })
-            }
-            CheckResult::Review { code, message } => {
-                reviews.push(RequirementIssue { code: code.clone(), message: message.clone(), param: None })
-            }
+            CheckResult::Note { code, message } => notes.push(RequirementIssue {
+                code: code.clone(),
+                message: message.clone(),
+                param: None,
+            }),
+            CheckResult::Review { code, message } => reviews.push(RequirementIssue {
+                code: code.clone(),
+                message: message.clone(),
+                param: None,
+            }),
             CheckResult::Hold(h) => hits.extend(h.iter().cloned()),
             CheckResult::Fail(r) => {
                 // A final reason wins over a resubmittable one.
@@ -159,10 +184,19 @@ pub fn start_verification(ch: &mut Change, level: Level, mode: Mode) -> Result<(
             ch.customer.verification.level = level;
             ch.customer.verification.mode = mode;
         }
-        other => return Err(InvalidTransition { from: other, to: Pending }.into()),
+        other => {
+            return Err(InvalidTransition {
+                from: other,
+                to: Pending,
+            }
+            .into());
+        }
     }
     let (lvl, md) = (level.as_str(), mode.as_str());
-    ch.event(events::VERIFICATION_STARTED, json!({"level": lvl, "mode": md}));
+    ch.event(
+        events::VERIFICATION_STARTED,
+        json!({"level": lvl, "mode": md}),
+    );
     Ok(())
 }
 
@@ -177,9 +211,19 @@ fn reset_for_new_submission(ch: &mut Change, level: Level, mode: Mode) {
 }
 
 /// Applies a decision to a customer under review.
-pub fn apply_decision(ch: &mut Change, decision: Decision, settings: &Settings) -> Result<(), LifecycleError> {
-    if !matches!(ch.status(), Pending | UpdateRequested | OnHold | NeedsInformation) {
-        return Err(LifecycleError::Refused(format!("a customer in status {} is not under review", ch.status())));
+pub fn apply_decision(
+    ch: &mut Change,
+    decision: Decision,
+    settings: &Settings,
+) -> Result<(), LifecycleError> {
+    if !matches!(
+        ch.status(),
+        Pending | UpdateRequested | OnHold | NeedsInformation
+    ) {
+        return Err(LifecycleError::Refused(format!(
+            "a customer in status {} is not under review",
+            ch.status()
+        )));
     }
     match decision {
         Decision::Approve { notes } => {
@@ -191,7 +235,8 @@ pub fn apply_decision(ch: &mut Change, decision: Decision, settings: &Settings) 
             let now = ch.now;
             let v = &mut ch.customer.verification;
             v.approved_at = Some(now);
-            v.expires_at = Some(now + chrono::Duration::days(settings.verification_validity_days as i64));
+            v.expires_at =
+                Some(now + chrono::Duration::days(settings.verification_validity_days as i64));
             v.requirements.missing.clear();
             v.requirements.issues = notes;
             v.rejection_reason = None;
@@ -200,7 +245,10 @@ pub fn apply_decision(ch: &mut Change, decision: Decision, settings: &Settings) 
             v.url_expires_at = None;
             v.screening_matches.clear();
             let (approved, expires) = (format(&now), v.expires_at.map(|e| format(&e)));
-            ch.event(events::VERIFICATION_APPROVED, json!({"approved_at": approved, "expires_at": expires}));
+            ch.event(
+                events::VERIFICATION_APPROVED,
+                json!({"approved_at": approved, "expires_at": expires}),
+            );
         }
         Decision::Reject(reason) => {
             ch.move_to(Rejected, reason.as_str())?;
@@ -219,13 +267,19 @@ pub fn apply_decision(ch: &mut Change, decision: Decision, settings: &Settings) 
                 ch.move_to(NeedsInformation, "information_requested")?;
             }
             ch.customer.verification.requirements.missing = missing.clone();
-            ch.event(events::VERIFICATION_NEEDS_INFORMATION, json!({"missing": missing}));
+            ch.event(
+                events::VERIFICATION_NEEDS_INFORMATION,
+                json!({"missing": missing}),
+            );
         }
         Decision::Hold(hits) => {
             ch.move_to(OnHold, "possible_screening_match")?;
             ch.customer.verification.screening_matches = hits.clone();
             let lists: Vec<&str> = hits.iter().map(|h| h.list.as_str()).collect();
-            ch.event(events::VERIFICATION_ON_HOLD, json!({"reason": "possible_screening_match", "lists": lists}));
+            ch.event(
+                events::VERIFICATION_ON_HOLD,
+                json!({"reason": "possible_screening_match", "lists": lists}),
+            );
         }
         Decision::Review(issues) => {
             if matches!(ch.status(), OnHold | NeedsInformation) {
@@ -252,10 +306,17 @@ pub fn deactivate(ch: &mut Change, reason: &str) -> Result<(), LifecycleError> {
 
 /// `deactivated` → `active`, or → `expired` when the approval lapsed meanwhile.
 pub fn reactivate(ch: &mut Change) -> Result<(), LifecycleError> {
-    let still_valid = ch.customer.verification.expires_at.is_some_and(|e| e > ch.now);
+    let still_valid = ch
+        .customer
+        .verification
+        .expires_at
+        .is_some_and(|e| e > ch.now);
     if ch.status() == Deactivated && !still_valid {
         ch.move_to(Expired, "reactivated_after_expiry")?;
-        ch.event(events::VERIFICATION_EXPIRED, json!({"expired_at": ch.customer.verification.expires_at.map(|e| format(&e))}));
+        ch.event(
+            events::VERIFICATION_EXPIRED,
+            json!({"expired_at": ch.customer.verification.expires_at.map(|e| format(&e))}),
+        );
         return Ok(());
     }
     ch.move_to(Active, "reactivated")?;
@@ -265,7 +326,10 @@ pub fn reactivate(ch: &mut Change) -> Result<(), LifecycleError> {
 /// The approval aged past its validity.
 pub fn expire(ch: &mut Change) -> Result<(), LifecycleError> {
     ch.move_to(Expired, "verification_expired")?;
-    ch.event(events::VERIFICATION_EXPIRED, json!({"expired_at": ch.customer.verification.expires_at.map(|e| format(&e))}));
+    ch.event(
+        events::VERIFICATION_EXPIRED,
+        json!({"expired_at": ch.customer.verification.expires_at.map(|e| format(&e))}),
+    );
     Ok(())
 }
 
@@ -278,21 +342,41 @@ pub fn notify_expiring(ch: &mut Change) {
 /// A reviewer asks for information: the items must be requirement codes.
 pub fn request_information(ch: &mut Change, items: Vec<String>) -> Result<(), LifecycleError> {
     if items.is_empty() {
-        return Err(LifecycleError::Refused("name at least one missing item".into()));
+        return Err(LifecycleError::Refused(
+            "name at least one missing item".into(),
+        ));
     }
-    if let Some(bad) = items.iter().find(|i| crate::policy::requirement(i).is_none()) {
-        return Err(LifecycleError::Refused(format!("unknown requirement code: {bad}")));
+    if let Some(bad) = items
+        .iter()
+        .find(|i| crate::policy::requirement(i).is_none())
+    {
+        return Err(LifecycleError::Refused(format!(
+            "unknown requirement code: {bad}"
+        )));
     }
-    apply_decision(ch, Decision::NeedsInformation(items), &Settings::defaults(false))
+    apply_decision(
+        ch,
+        Decision::NeedsInformation(items),
+        &Settings::defaults(false),
+    )
 }
 
 /// A possible match put on hold: the reviewer confirms it (→ rejected, final)
 /// or releases the hold (→ pending, checks run again without the dismissed hits).
 pub fn confirm_match(ch: &mut Change) -> Result<(), LifecycleError> {
     if ch.status() != OnHold {
-        return Err(InvalidTransition { from: ch.status(), to: Rejected }.into());
+        return Err(InvalidTransition {
+            from: ch.status(),
+            to: Rejected,
+        }
+        .into());
     }
-    let pep_only = ch.customer.verification.screening_matches.iter().all(|h| h.pep);
+    let pep_only = ch
+        .customer
+        .verification
+        .screening_matches
+        .iter()
+        .all(|h| h.pep);
     let reason = if pep_only && !ch.customer.verification.screening_matches.is_empty() {
         RejectionReason::PepMatch
     } else {
@@ -304,7 +388,11 @@ pub fn confirm_match(ch: &mut Change) -> Result<(), LifecycleError> {
 /// Releases a hold: back to `pending` so the checks run again.
 pub fn release_hold(ch: &mut Change) -> Result<(), LifecycleError> {
     if ch.status() != OnHold {
-        return Err(InvalidTransition { from: ch.status(), to: Pending }.into());
+        return Err(InvalidTransition {
+            from: ch.status(),
+            to: Pending,
+        }
+        .into());
     }
     ch.customer.verification.screening_matches.clear();
     ch.move_to(Pending, "hold_released")?;
@@ -316,7 +404,10 @@ pub fn hold_for_screening(ch: &mut Change, hits: Vec<ScreeningHit>) -> Result<()
     ch.move_to(OnHold, "possible_screening_match")?;
     ch.customer.verification.screening_matches = hits.clone();
     let lists: Vec<&str> = hits.iter().map(|h| h.list.as_str()).collect();
-    ch.event(events::VERIFICATION_ON_HOLD, json!({"reason": "possible_screening_match", "lists": lists}));
+    ch.event(
+        events::VERIFICATION_ON_HOLD,
+        json!({"reason": "possible_screening_match", "lists": lists}),
+    );
     Ok(())
 }
 

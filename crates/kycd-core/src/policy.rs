@@ -78,8 +78,16 @@ impl Settings {
             min_age: 18,
             allowed_countries: None,
             screening_threshold: DEFAULT_SCREENING_THRESHOLD,
-            unscreened: if live { SignalPolicy::Review } else { SignalPolicy::Pass },
-            duplicate_identifier: if live { SignalPolicy::Review } else { SignalPolicy::Pass },
+            unscreened: if live {
+                SignalPolicy::Review
+            } else {
+                SignalPolicy::Pass
+            },
+            duplicate_identifier: if live {
+                SignalPolicy::Review
+            } else {
+                SignalPolicy::Pass
+            },
             products: Products {
                 cards: ProductPolicy {
                     level: Level::Full,
@@ -116,14 +124,23 @@ impl Settings {
         if let Some(list) = &self.allowed_countries {
             for (i, c) in list.iter().enumerate() {
                 if !crate::countries::is_iso_alpha2(c) {
-                    return Err((format!("allowed_countries[{i}]"), "must be an ISO 3166-1 alpha-2 code".into()));
+                    return Err((
+                        format!("allowed_countries[{i}]"),
+                        "must be an ISO 3166-1 alpha-2 code".into(),
+                    ));
                 }
             }
         }
-        for (name, p) in [("cards", &self.products.cards), ("virtual_accounts", &self.products.virtual_accounts)] {
+        for (name, p) in [
+            ("cards", &self.products.cards),
+            ("virtual_accounts", &self.products.virtual_accounts),
+        ] {
             for (i, r) in p.requirements.iter().enumerate() {
                 if requirement(r).is_none() {
-                    return Err((format!("products.{name}.requirements[{i}]"), "unknown requirement code".into()));
+                    return Err((
+                        format!("products.{name}.requirements[{i}]"),
+                        "unknown requirement code".into(),
+                    ));
                 }
             }
         }
@@ -179,25 +196,101 @@ use RequirementKind::*;
 
 /// The vocabulary of `requirements.missing` and of 403 reasons.
 pub const REQUIREMENTS: &[Requirement] = &[
-    Requirement { code: "legal_name", kind: Field, description: "Full legal name (individual: first and last name; business: legal name)" },
-    Requirement { code: "date_of_birth", kind: Field, description: "Date of birth (YYYY-MM-DD)" },
-    Requirement { code: "nationality", kind: Field, description: "Nationality (ISO 3166-1 alpha-2)" },
-    Requirement { code: "email", kind: Field, description: "Email address" },
-    Requirement { code: "phone", kind: Field, description: "Phone number in E.164 format" },
-    Requirement { code: "primary_address", kind: Field, description: "Primary residential (or registered) address" },
-    Requirement { code: "national_id", kind: Field, description: "National identifier: CPF for residents of Brazil, SSN or ITIN for residents of the United States, else a national id, passport or tax id" },
-    Requirement { code: "tax_id", kind: Field, description: "Tax identifier (CPF, SSN, ITIN, EIN, CNPJ or tax_id)" },
-    Requirement { code: "registration_number", kind: Field, description: "Company registration number" },
-    Requirement { code: "country", kind: Field, description: "Country of incorporation" },
-    Requirement { code: "beneficial_owner", kind: Check, description: "At least one beneficial owner who is a verified individual customer" },
-    Requirement { code: "identity_document", kind: Document, description: "Identity document (passport, national id or driver's license)" },
-    Requirement { code: "selfie", kind: Document, description: "Selfie of the end user" },
-    Requirement { code: "proof_of_address", kind: Document, description: "Proof of address document" },
-    Requirement { code: "business_formation", kind: Document, description: "Business formation document (articles, registration certificate)" },
-    Requirement { code: "attestation", kind: Check, description: "Attestation of the trusted provider that verified the user (reliance mode)" },
-    Requirement { code: "liveness_attestation", kind: Check, description: "Attestation with liveness: true from the trusted provider (stands in for the selfie)" },
-    Requirement { code: "email_verified", kind: Check, description: "Email address verified by the platform" },
-    Requirement { code: "phone_verified", kind: Check, description: "Phone number verified by the platform" },
+    Requirement {
+        code: "legal_name",
+        kind: Field,
+        description: "Full legal name (individual: first and last name; business: legal name)",
+    },
+    Requirement {
+        code: "date_of_birth",
+        kind: Field,
+        description: "Date of birth (YYYY-MM-DD)",
+    },
+    Requirement {
+        code: "nationality",
+        kind: Field,
+        description: "Nationality (ISO 3166-1 alpha-2)",
+    },
+    Requirement {
+        code: "email",
+        kind: Field,
+        description: "Email address",
+    },
+    Requirement {
+        code: "phone",
+        kind: Field,
+        description: "Phone number in E.164 format",
+    },
+    Requirement {
+        code: "primary_address",
+        kind: Field,
+        description: "Primary residential (or registered) address",
+    },
+    Requirement {
+        code: "national_id",
+        kind: Field,
+        description: "National identifier: CPF for residents of Brazil, SSN or ITIN for residents of the United States, else a national id, passport or tax id",
+    },
+    Requirement {
+        code: "tax_id",
+        kind: Field,
+        description: "Tax identifier (CPF, SSN, ITIN, EIN, CNPJ or tax_id)",
+    },
+    Requirement {
+        code: "registration_number",
+        kind: Field,
+        description: "Company registration number",
+    },
+    Requirement {
+        code: "country",
+        kind: Field,
+        description: "Country of incorporation",
+    },
+    Requirement {
+        code: "beneficial_owner",
+        kind: Check,
+        description: "At least one beneficial owner who is a verified individual customer",
+    },
+    Requirement {
+        code: "identity_document",
+        kind: Document,
+        description: "Identity document (passport, national id or driver's license)",
+    },
+    Requirement {
+        code: "selfie",
+        kind: Document,
+        description: "Selfie of the end user",
+    },
+    Requirement {
+        code: "proof_of_address",
+        kind: Document,
+        description: "Proof of address document",
+    },
+    Requirement {
+        code: "business_formation",
+        kind: Document,
+        description: "Business formation document (articles, registration certificate)",
+    },
+    Requirement {
+        code: "attestation",
+        kind: Check,
+        description: "Attestation of the trusted provider that verified the user (reliance mode)",
+    },
+    Requirement {
+        code: "liveness_attestation",
+        kind: Check,
+        description: "Attestation with liveness: true from the trusted provider (stands in for the selfie)",
+    },
+    Requirement {
+        code: "email_verified",
+        kind: Check,
+        description: "Email address verified by the platform",
+    },
+    Requirement {
+        code: "phone_verified",
+        kind: Check,
+        description: "Phone number verified by the platform",
+    },
 ];
 
 pub fn requirement(code: &str) -> Option<&'static Requirement> {
@@ -205,21 +298,46 @@ pub fn requirement(code: &str) -> Option<&'static Requirement> {
 }
 
 /// The requirement codes for a customer type, level and mode, in a stable order.
-pub fn requirements_for(customer_type: CustomerType, level: Level, mode: Mode) -> Vec<&'static str> {
+pub fn requirements_for(
+    customer_type: CustomerType,
+    level: Level,
+    mode: Mode,
+) -> Vec<&'static str> {
     let mut codes: Vec<&'static str> = match customer_type {
         CustomerType::Individual => {
-            vec!["legal_name", "date_of_birth", "nationality", "email", "phone", "primary_address", "national_id"]
+            vec![
+                "legal_name",
+                "date_of_birth",
+                "nationality",
+                "email",
+                "phone",
+                "primary_address",
+                "national_id",
+            ]
         }
-        CustomerType::Business => vec!["legal_name", "registration_number", "country", "primary_address", "beneficial_owner"],
+        CustomerType::Business => vec![
+            "legal_name",
+            "registration_number",
+            "country",
+            "primary_address",
+            "beneficial_owner",
+        ],
     };
     match (customer_type, level, mode) {
         (CustomerType::Individual, _, Mode::Reliance) => {
             // The provider verified the person: the platform sends the document it
             // checked and the provider's attestation with liveness, which stands in
             // for the selfie, and says it verified the contact details.
-            codes.extend(["identity_document", "liveness_attestation", "email_verified", "phone_verified"]);
+            codes.extend([
+                "identity_document",
+                "liveness_attestation",
+                "email_verified",
+                "phone_verified",
+            ]);
         }
-        (CustomerType::Individual, Level::Full, Mode::Hosted) => codes.extend(["identity_document", "selfie"]),
+        (CustomerType::Individual, Level::Full, Mode::Hosted) => {
+            codes.extend(["identity_document", "selfie"])
+        }
         (CustomerType::Business, Level::Full, _) => codes.push("business_formation"),
         _ => {}
     }
@@ -247,20 +365,32 @@ pub fn is_met(code: &str, c: &Customer, e: &Evidence) -> bool {
     let has_doc = |types: &[&str]| e.document_types.iter().any(|d| types.contains(&d.as_str()));
     match code {
         "legal_name" => match c.customer_type {
-            CustomerType::Individual => ind.is_some_and(|i| i.first_name.is_some() && i.last_name.is_some()),
+            CustomerType::Individual => {
+                ind.is_some_and(|i| i.first_name.is_some() && i.last_name.is_some())
+            }
             CustomerType::Business => biz.is_some_and(|b| b.legal_name.is_some()),
         },
         "date_of_birth" => ind.is_some_and(|i| i.date_of_birth.is_some()),
         "nationality" => ind.is_some_and(|i| i.nationality.is_some()),
-        "email" => ind.and_then(|i| i.email.as_ref()).or(biz.and_then(|b| b.email.as_ref())).is_some(),
-        "phone" => ind.and_then(|i| i.phone.as_ref()).or(biz.and_then(|b| b.phone.as_ref())).is_some(),
+        "email" => ind
+            .and_then(|i| i.email.as_ref())
+            .or(biz.and_then(|b| b.email.as_ref()))
+            .is_some(),
+        "phone" => ind
+            .and_then(|i| i.phone.as_ref())
+            .or(biz.and_then(|b| b.phone.as_ref()))
+            .is_some(),
         "primary_address" => c.primary_address().is_some(),
         "national_id" => match c.residence_country() {
             Some("BR") => c.has_identifier("cpf"),
             Some("US") => c.has_identifier("ssn") || c.has_identifier("itin"),
-            _ => ["cpf", "ssn", "itin", "national_id", "passport", "tax_id"].iter().any(|k| c.has_identifier(k)),
+            _ => ["cpf", "ssn", "itin", "national_id", "passport", "tax_id"]
+                .iter()
+                .any(|k| c.has_identifier(k)),
         },
-        "tax_id" => ["cpf", "ssn", "itin", "ein", "cnpj", "tax_id"].iter().any(|k| c.has_identifier(k)),
+        "tax_id" => ["cpf", "ssn", "itin", "ein", "cnpj", "tax_id"]
+            .iter()
+            .any(|k| c.has_identifier(k)),
         "registration_number" => biz.is_some_and(|b| b.registration_number.is_some()),
         "country" => biz.is_some_and(|b| b.country.is_some()),
         "beneficial_owner" => e.verified_owners > 0,
@@ -278,13 +408,25 @@ pub fn is_met(code: &str, c: &Customer, e: &Evidence) -> bool {
 
 /// The requirement codes not yet met, in policy order.
 pub fn missing(codes: &[&str], c: &Customer, e: &Evidence) -> Vec<String> {
-    codes.iter().filter(|code| !is_met(code, c, e)).map(|c| c.to_string()).collect()
+    codes
+        .iter()
+        .filter(|code| !is_met(code, c, e))
+        .map(|c| c.to_string())
+        .collect()
 }
 
 /// Requirements of a product beyond its level, as configured.
-pub fn product_requirements(settings: &Settings, customer_type: CustomerType, product: Product, mode: Mode) -> Vec<String> {
+pub fn product_requirements(
+    settings: &Settings,
+    customer_type: CustomerType,
+    product: Product,
+    mode: Mode,
+) -> Vec<String> {
     let p = settings.product(product);
-    let mut codes: Vec<String> = requirements_for(customer_type, p.level, mode).iter().map(|s| s.to_string()).collect();
+    let mut codes: Vec<String> = requirements_for(customer_type, p.level, mode)
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for r in &p.requirements {
         if !codes.contains(r) {
             codes.push(r.clone());

@@ -142,7 +142,10 @@ pub struct InvalidTransition {
 }
 
 /// Checks a transition against the table.
-pub fn transition(from: CustomerStatus, to: CustomerStatus) -> Result<CustomerStatus, InvalidTransition> {
+pub fn transition(
+    from: CustomerStatus,
+    to: CustomerStatus,
+) -> Result<CustomerStatus, InvalidTransition> {
     if can_transition(from, to) {
         Ok(to)
     } else {
@@ -185,7 +188,10 @@ mod tests {
     fn no_self_transitions_and_no_duplicates() {
         for (i, (f, t)) in TRANSITIONS.iter().enumerate() {
             assert_ne!(f, t);
-            assert!(!TRANSITIONS[i + 1..].contains(&(*f, *t)), "duplicate {f}→{t}");
+            assert!(
+                !TRANSITIONS[i + 1..].contains(&(*f, *t)),
+                "duplicate {f}→{t}"
+            );
         }
     }
 
@@ -200,7 +206,10 @@ mod tests {
 
     #[test]
     fn patch_rules_follow_the_contract() {
-        let allowed: Vec<_> = CustomerStatus::ALL.into_iter().filter(|s| s.patch_allowed()).collect();
+        let allowed: Vec<_> = CustomerStatus::ALL
+            .into_iter()
+            .filter(|s| s.patch_allowed())
+            .collect();
         assert_eq!(allowed, vec![NotStarted, NeedsInformation, Active, Expired]);
     }
 }

@@ -12,7 +12,9 @@ pub fn format(ts: &Timestamp) -> String {
 
 /// Parses an RFC 3339 timestamp into UTC.
 pub fn parse(s: &str) -> Option<Timestamp> {
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Serde adapter for `Timestamp`.

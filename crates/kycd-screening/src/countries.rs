@@ -30,7 +30,10 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("BM", &["bermuda"]),
     ("BT", &["bhutan"]),
     ("BO", &["bolivia", "bolivia plurinational state of"]),
-    ("BA", &["bosnia and herzegovina", "bosnia herzegovina", "bosnia"]),
+    (
+        "BA",
+        &["bosnia and herzegovina", "bosnia herzegovina", "bosnia"],
+    ),
     ("BW", &["botswana"]),
     ("BR", &["brazil"]),
     ("VG", &["british virgin islands", "virgin islands british"]),
@@ -49,7 +52,15 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("CN", &["china", "peoples republic of china", "prc"]),
     ("CO", &["colombia"]),
     ("KM", &["comoros"]),
-    ("CG", &["congo", "republic of the congo", "congo republic of the", "congo brazzaville"]),
+    (
+        "CG",
+        &[
+            "congo",
+            "republic of the congo",
+            "congo republic of the",
+            "congo brazzaville",
+        ],
+    ),
     (
         "CD",
         &[
@@ -106,7 +117,14 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("IS", &["iceland"]),
     ("IN", &["india"]),
     ("ID", &["indonesia"]),
-    ("IR", &["iran", "iran islamic republic of", "islamic republic of iran"]),
+    (
+        "IR",
+        &[
+            "iran",
+            "iran islamic republic of",
+            "islamic republic of iran",
+        ],
+    ),
     ("IQ", &["iraq"]),
     ("IE", &["ireland"]),
     ("IM", &["isle of man"]),
@@ -129,11 +147,23 @@ const COUNTRIES: &[(&str, &[&str])] = &[
             "dprk",
         ],
     ),
-    ("KR", &["south korea", "korea south", "republic of korea", "korea republic of", "korea"]),
+    (
+        "KR",
+        &[
+            "south korea",
+            "korea south",
+            "republic of korea",
+            "korea republic of",
+            "korea",
+        ],
+    ),
     ("XK", &["kosovo"]),
     ("KW", &["kuwait"]),
     ("KG", &["kyrgyzstan", "kyrgyz republic"]),
-    ("LA", &["laos", "lao peoples democratic republic", "lao pdr"]),
+    (
+        "LA",
+        &["laos", "lao peoples democratic republic", "lao pdr"],
+    ),
     ("LV", &["latvia"]),
     ("LB", &["lebanon"]),
     ("LS", &["lesotho"]),
@@ -154,7 +184,10 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("MU", &["mauritius"]),
     ("MX", &["mexico"]),
     ("FM", &["micronesia", "micronesia federated states of"]),
-    ("MD", &["moldova", "republic of moldova", "moldova republic of"]),
+    (
+        "MD",
+        &["moldova", "republic of moldova", "moldova republic of"],
+    ),
     ("MC", &["monaco"]),
     ("MN", &["mongolia"]),
     ("ME", &["montenegro"]),
@@ -183,7 +216,18 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("OM", &["oman"]),
     ("PK", &["pakistan"]),
     ("PW", &["palau"]),
-    ("PS", &["palestine", "state of palestine", "palestinian", "palestinian territories", "west bank", "gaza", "region gaza"]),
+    (
+        "PS",
+        &[
+            "palestine",
+            "state of palestine",
+            "palestinian",
+            "palestinian territories",
+            "west bank",
+            "gaza",
+            "region gaza",
+        ],
+    ),
     ("PA", &["panama"]),
     ("PG", &["papua new guinea"]),
     ("PY", &["paraguay"]),
@@ -198,7 +242,13 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("RW", &["rwanda"]),
     ("KN", &["saint kitts and nevis", "st kitts and nevis"]),
     ("LC", &["saint lucia", "st lucia"]),
-    ("VC", &["saint vincent and the grenadines", "st vincent and the grenadines"]),
+    (
+        "VC",
+        &[
+            "saint vincent and the grenadines",
+            "st vincent and the grenadines",
+        ],
+    ),
     ("WS", &["samoa"]),
     ("SM", &["san marino"]),
     ("ST", &["sao tome and principe"]),
@@ -222,9 +272,19 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("SE", &["sweden"]),
     ("CH", &["switzerland"]),
     ("SY", &["syria", "syrian arab republic"]),
-    ("TW", &["taiwan", "taiwan province of china", "republic of china"]),
+    (
+        "TW",
+        &["taiwan", "taiwan province of china", "republic of china"],
+    ),
     ("TJ", &["tajikistan"]),
-    ("TZ", &["tanzania", "united republic of tanzania", "tanzania united republic of"]),
+    (
+        "TZ",
+        &[
+            "tanzania",
+            "united republic of tanzania",
+            "tanzania united republic of",
+        ],
+    ),
     ("TH", &["thailand"]),
     ("TL", &["timor leste", "east timor"]),
     ("TG", &["togo"]),
@@ -254,7 +314,14 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ),
     (
         "US",
-        &["united states", "united states of america", "usa", "america", "u s a", "u s"],
+        &[
+            "united states",
+            "united states of america",
+            "usa",
+            "america",
+            "u s a",
+            "u s",
+        ],
     ),
     ("UY", &["uruguay"]),
     ("UZ", &["uzbekistan"]),
@@ -317,12 +384,18 @@ mod tests {
     #[test]
     fn maps_list_spellings() {
         assert_eq!(country_code("Korea, North"), Some("KP"));
-        assert_eq!(country_code("Democratic People's Republic of Korea"), Some("KP"));
+        assert_eq!(
+            country_code("Democratic People's Republic of Korea"),
+            Some("KP")
+        );
         assert_eq!(country_code("Iran (Islamic Republic of)"), Some("IR"));
         assert_eq!(country_code("Türkiye"), Some("TR"));
         assert_eq!(country_code("us"), Some("US"));
         assert_eq!(country_code("possibly Palestinian"), Some("PS"));
-        assert_eq!(country_code("Congo, Democratic Republic of the"), Some("CD"));
+        assert_eq!(
+            country_code("Congo, Democratic Republic of the"),
+            Some("CD")
+        );
         assert_eq!(country_code("Atlantis"), None);
         assert_eq!(country_code(""), None);
     }

@@ -69,11 +69,19 @@ fn month_number(s: &str) -> Option<u8> {
 pub fn parse_one(s: &str) -> Option<PartialDate> {
     let s = s.trim().trim_end_matches(['.', ',', ';']).trim();
     let lower = s.to_ascii_lowercase();
-    let s = ["circa ", "approximately ", "approx. ", "approx ", "about ", "ca. ", "c. "]
-        .iter()
-        .find_map(|p| lower.strip_prefix(p))
-        .unwrap_or(&lower)
-        .trim();
+    let s = [
+        "circa ",
+        "approximately ",
+        "approx. ",
+        "approx ",
+        "about ",
+        "ca. ",
+        "c. ",
+    ]
+    .iter()
+    .find_map(|p| lower.strip_prefix(p))
+    .unwrap_or(&lower)
+    .trim();
     if let Some(d) = PartialDate::parse_iso(s) {
         return Some(d);
     }
@@ -104,12 +112,24 @@ pub fn parse_one(s: &str) -> Option<PartialDate> {
             if sep == '.' || a > 12 {
                 // day.month.year, or an unambiguous day/month/year
                 if (1..=31).contains(&a) && (1..=12).contains(&b) {
-                    return Some(PartialDate { year, month: b, day: a });
+                    return Some(PartialDate {
+                        year,
+                        month: b,
+                        day: a,
+                    });
                 }
             } else if b > 12 && (1..=12).contains(&a) && b <= 31 {
-                return Some(PartialDate { year, month: a, day: b });
+                return Some(PartialDate {
+                    year,
+                    month: a,
+                    day: b,
+                });
             }
-            Some(PartialDate { year, month: 0, day: 0 })
+            Some(PartialDate {
+                year,
+                month: 0,
+                day: 0,
+            })
         }
         _ => None,
     }

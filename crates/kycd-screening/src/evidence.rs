@@ -27,7 +27,9 @@ pub fn dob(query: Option<PartialDate>, entry: &[PartialDate]) -> f64 {
     entry
         .iter()
         .map(|d| dob_one(q, *d))
-        .fold(None, |best: Option<f64>, v| Some(best.map_or(v, |b| b.max(v))))
+        .fold(None, |best: Option<f64>, v| {
+            Some(best.map_or(v, |b| b.max(v)))
+        })
         .unwrap_or(0.0)
 }
 

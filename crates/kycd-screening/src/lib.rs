@@ -65,4 +65,4 @@ pub use load::{
 };
 pub use matcher::jaro_winkler;
 pub use model::{EntityKind, Format, ListEntry, ListInfo, ListKind, LoadError, LoadedList};
-pub use screener::{DEFAULT_LIMIT, DEFAULT_THRESHOLD, Match, Query, Screener};
+pub use screener::{DEFAULT_LIMIT, DEFAULT_THRESHOLD, Explained, Match, Query, Screener};

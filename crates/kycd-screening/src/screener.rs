@@ -74,6 +74,20 @@ pub struct Match {
     pub pep: bool,
 }
 
+/// A match with the parts of its score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explained {
+    pub matched: Match,
+    /// Name similarity before evidence, in [0, 1].
+    pub name_score: f64,
+    /// Date-of-birth adjustment.
+    pub dob: f64,
+    /// Country adjustment.
+    pub country: f64,
+    /// Kind adjustment (person vs organisation, vessel, aircraft).
+    pub kind: f64,
+}
+
 struct ListMeta {
     info: ListInfo,
 }
@@ -177,7 +191,8 @@ impl Screener {
     }
 
     fn finish(&mut self, raw: Vec<Vec<Token>>) {
-        let as_toks = |toks: &[Token]| -> Vec<Tok> { toks.iter().map(|t| to_tok(t, 0.0)).collect() };
+        let as_toks =
+            |toks: &[Token]| -> Vec<Tok> { toks.iter().map(|t| to_tok(t, 0.0)).collect() };
         for (id, toks) in raw.iter().enumerate() {
             self.index.add(id as u32, &as_toks(toks));
         }
@@ -206,9 +221,23 @@ impl Screener {
         self.names.len()
     }
 
+    /// The entry `id` of list `list` (a linear scan: for reports, not for hot paths).
+    pub fn entry(&self, list: &str, id: &str) -> Option<&ListEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.entry.id == id && self.lists[e.list as usize].info.name == list)
+            .map(|e| &e.entry)
+    }
+
     /// Matches sorted by score (highest first), at most `q.limit`, each at least
     /// `q.threshold`. Empty or unusable names give an empty result.
     pub fn search(&self, q: &Query) -> Vec<Match> {
+        self.explain(q).into_iter().map(|e| e.matched).collect()
+    }
+
+    /// Like [`Screener::search`], with the parts of each score: the name score and the
+    /// date-of-birth, country and kind adjustments (for alert review and tuning).
+    pub fn explain(&self, q: &Query) -> Vec<Explained> {
         if q.limit == 0 || self.names.is_empty() {
             return Vec::new();
         }
@@ -234,23 +263,27 @@ impl Screener {
                 None => best.push((rec.entry, s, nid)),
             }
         }
-        let mut out: Vec<Match> = best
+        let mut out: Vec<Explained> = best
             .into_iter()
             .filter_map(|(eid, name_s, nid)| {
                 let e = &self.entries[eid as usize];
-                let score = evidence::combine(
-                    name_s as f64,
-                    &[
-                        evidence::dob(qdob, &e.dobs),
-                        evidence::country(qcountry, &e.entry.countries),
-                        evidence::kind(q.kind, e.entry.kind),
-                    ],
-                );
+                let name_score = name_s as f64;
+                let dob = evidence::dob(qdob, &e.dobs);
+                let country = evidence::country(qcountry, &e.entry.countries);
+                let kind = evidence::kind(q.kind, e.entry.kind);
+                let score = evidence::combine(name_score, &[dob, country, kind]);
                 let score = (score * 10_000.0).round() / 10_000.0;
-                (score >= q.threshold).then(|| self.to_match(e, nid, score))
+                (score >= q.threshold).then(|| Explained {
+                    matched: self.to_match(e, nid, score),
+                    name_score,
+                    dob,
+                    country,
+                    kind,
+                })
             })
             .collect();
         out.sort_by(|a, b| {
+            let (a, b) = (&a.matched, &b.matched);
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.list.cmp(&b.list))

@@ -1,1 +1,22 @@
-//! kycd-server
+//! kycd-server: the HTTP server of kycd (axum). Handlers are thin: they parse
+//! into domain types and call `service`, which makes the domain decision and
+//! commits one store transaction. IO lives here, never in kycd-core.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod explain;
+pub mod http;
+pub mod idempotency;
+pub mod jobs;
+pub mod logging;
+pub mod metrics;
+pub mod screening;
+pub mod service;
+pub mod state;
+pub mod vault;
+
+pub use app::{Application, Bootstrap, create_org};
+pub use config::Config;

@@ -64,11 +64,19 @@ pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Stored
     .bind(&scope.environment)
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(stored).transpose()?.ok_or(StoreError::NotFound)
+    row.as_ref()
+        .map(stored)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Writes the new state if nobody changed the customer since `version` was read.
-pub async fn update(conn: &mut Conn, scope: &Scope, c: &Customer, version: i64) -> StoreResult<i64> {
+pub async fn update(
+    conn: &mut Conn,
+    scope: &Scope,
+    c: &Customer,
+    version: i64,
+) -> StoreResult<i64> {
     let done = sqlx::query(
         "UPDATE customers SET external_id = $1, status = $2, doc = $3, version = version + 1, updated_at = $4, expires_at = $5 \
          WHERE id = $6 AND organization_id = $7 AND environment = $8 AND version = $9 AND erased_at IS NULL",
@@ -109,7 +117,11 @@ pub struct ListFilter {
 }
 
 /// Newest first; `starting_after` continues after that id.
-pub async fn list(conn: &mut Conn, scope: &Scope, f: &ListFilter) -> StoreResult<(Vec<Customer>, bool)> {
+pub async fn list(
+    conn: &mut Conn,
+    scope: &Scope,
+    f: &ListFilter,
+) -> StoreResult<(Vec<Customer>, bool)> {
     let mut sql = format!(
         "SELECT {COLUMNS} FROM customers WHERE organization_id = $1 AND environment = $2 AND erased_at IS NULL"
     );
@@ -128,34 +140,74 @@ pub async fn list(conn: &mut Conn, scope: &Scope, f: &ListFilter) -> StoreResult
         binds.push(after);
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit + 1));
-    let mut q = sqlx::query(&sql).bind(&scope.organization_id).bind(&scope.environment);
+    let mut q = sqlx::query(&sql)
+        .bind(&scope.organization_id)
+        .bind(&scope.environment);
     for b in binds {
         q = q.bind(b);
     }
     let rows = q.fetch_all(conn).await?;
     let has_more = rows.len() as i64 > f.limit;
-    let data = rows.iter().take(f.limit as usize).map(|r| stored(r).map(|s| s.customer)).collect::<StoreResult<_>>()?;
+    let data = rows
+        .iter()
+        .take(f.limit as usize)
+        .map(|r| stored(r).map(|s| s.customer))
+        .collect::<StoreResult<_>>()?;
     Ok((data, has_more))
 }
 
-/// Ids of approved customers whose expiry notice or expiry is due, across
-/// scopes; `now_for` maps a scope to its clock (sandbox clocks may run ahead).
-pub async fn due_for_expiry(conn: &mut Conn, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(Scope, String)>> {
-    let rows = sqlx::query(
+/// Approved customers whose expiry notice or expiry is due at `now`, in one
+/// scope or (None) in every scope.
+pub async fn due_for_expiry(
+    conn: &mut Conn,
+    scope: Option<&Scope>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<(Scope, String)>> {
+    let mut sql = String::from(
         "SELECT organization_id, environment, id FROM customers \
-         WHERE expires_at IS NOT NULL AND expires_at <= $1 AND erased_at IS NULL \
-         AND status IN ('active', 'verified', 'update_requested', 'deactivated') ORDER BY expires_at LIMIT $2",
-    )
-    .bind(micros(&before))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+         WHERE status IN ('active', 'verified', 'update_requested') AND erased_at IS NULL \
+         AND ((expiring_notified = 0 AND notice_at <= $1) OR expires_at <= $1)",
+    );
+    if scope.is_some() {
+        sql.push_str(" AND organization_id = $3 AND environment = $4");
+    }
+    sql.push_str(" ORDER BY expires_at LIMIT $2");
+    let mut q = sqlx::query(&sql).bind(micros(&now)).bind(limit);
+    if let Some(s) = scope {
+        q = q.bind(&s.organization_id).bind(&s.environment);
+    }
+    let rows = q.fetch_all(conn).await?;
     rows.iter()
-        .map(|r| Ok((Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?), r.try_get(2)?)))
+        .map(|r| {
+            Ok((
+                Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
+                r.try_get(2)?,
+            ))
+        })
         .collect()
 }
 
-pub async fn insert_history(conn: &mut Conn, scope: &Scope, customer_id: &str, h: &StatusChange) -> StoreResult<()> {
+/// A new approval: schedule its expiry notice and clear the previous one.
+pub async fn schedule_expiry(
+    conn: &mut Conn,
+    id: &str,
+    notice_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE customers SET notice_at = $1, expiring_notified = 0 WHERE id = $2")
+        .bind(micros(&notice_at))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_history(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    h: &StatusChange,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO status_history (id, customer_id, organization_id, environment, from_status, to_status, reason, actor, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -185,7 +237,11 @@ pub struct HistoryRow {
     pub at: DateTime<Utc>,
 }
 
-pub async fn history(conn: &mut Conn, scope: &Scope, customer_id: &str) -> StoreResult<Vec<HistoryRow>> {
+pub async fn history(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+) -> StoreResult<Vec<HistoryRow>> {
     let rows = sqlx::query(
         "SELECT from_status, to_status, reason, actor, at FROM status_history \
          WHERE customer_id = $1 AND organization_id = $2 AND environment = $3 ORDER BY id",
@@ -235,17 +291,24 @@ pub async fn insert_audit(
 }
 
 pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> StoreResult<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM audit_log WHERE resource_id = $1 AND action = $2")
-        .bind(resource_id)
-        .bind(action)
-        .fetch_one(conn)
-        .await?
-        .try_get(0)?)
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE resource_id = $1 AND action = $2")
+            .bind(resource_id)
+            .bind(action)
+            .fetch_one(conn)
+            .await?
+            .try_get(0)?,
+    )
 }
 
 // ---- vault rows -------------------------------------------------------------
 
-pub async fn put_customer_key(conn: &mut Conn, org: &str, customer_id: &str, wrapped: &str) -> StoreResult<()> {
+pub async fn put_customer_key(
+    conn: &mut Conn,
+    org: &str,
+    customer_id: &str,
+    wrapped: &str,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO customer_keys (customer_id, organization_id, wrapped_key) VALUES ($1, $2, $3) \
          ON CONFLICT (customer_id) DO UPDATE SET wrapped_key = excluded.wrapped_key",
@@ -266,7 +329,12 @@ pub async fn get_customer_key(conn: &mut Conn, customer_id: &str) -> StoreResult
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-pub async fn put_org_key(conn: &mut Conn, org: &str, purpose: &str, wrapped: &str) -> StoreResult<bool> {
+pub async fn put_org_key(
+    conn: &mut Conn,
+    org: &str,
+    purpose: &str,
+    wrapped: &str,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO organization_keys (organization_id, purpose, wrapped_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
@@ -279,27 +347,51 @@ pub async fn put_org_key(conn: &mut Conn, org: &str, purpose: &str, wrapped: &st
 }
 
 pub async fn get_org_key(conn: &mut Conn, org: &str, purpose: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT wrapped_key FROM organization_keys WHERE organization_id = $1 AND purpose = $2")
-        .bind(org)
-        .bind(purpose)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT wrapped_key FROM organization_keys WHERE organization_id = $1 AND purpose = $2",
+    )
+    .bind(org)
+    .bind(purpose)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
 /// Every wrapped key, for master-key rotation: (table, id, purpose, wrapped).
-pub async fn all_wrapped_keys(conn: &mut Conn) -> StoreResult<Vec<(String, String, String, String)>> {
+pub async fn all_wrapped_keys(
+    conn: &mut Conn,
+) -> StoreResult<Vec<(String, String, String, String)>> {
     let mut out = vec![];
-    for r in sqlx::query("SELECT customer_id, organization_id, wrapped_key FROM customer_keys").fetch_all(&mut *conn).await? {
-        out.push(("customer_keys".into(), r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+    for r in sqlx::query("SELECT customer_id, organization_id, wrapped_key FROM customer_keys")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        out.push((
+            "customer_keys".into(),
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        ));
     }
-    for r in sqlx::query("SELECT organization_id, purpose, wrapped_key FROM organization_keys").fetch_all(&mut *conn).await? {
-        out.push(("organization_keys".into(), r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+    for r in sqlx::query("SELECT organization_id, purpose, wrapped_key FROM organization_keys")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        out.push((
+            "organization_keys".into(),
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        ));
     }
     Ok(out)
 }
 
-pub async fn rewrap_customer_key(conn: &mut Conn, customer_id: &str, wrapped: &str) -> StoreResult<()> {
+pub async fn rewrap_customer_key(
+    conn: &mut Conn,
+    customer_id: &str,
+    wrapped: &str,
+) -> StoreResult<()> {
     sqlx::query("UPDATE customer_keys SET wrapped_key = $1 WHERE customer_id = $2")
         .bind(wrapped)
         .bind(customer_id)
@@ -308,17 +400,29 @@ pub async fn rewrap_customer_key(conn: &mut Conn, customer_id: &str, wrapped: &s
     Ok(())
 }
 
-pub async fn rewrap_org_key(conn: &mut Conn, org: &str, purpose: &str, wrapped: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE organization_keys SET wrapped_key = $1 WHERE organization_id = $2 AND purpose = $3")
-        .bind(wrapped)
-        .bind(org)
-        .bind(purpose)
-        .execute(conn)
-        .await?;
+pub async fn rewrap_org_key(
+    conn: &mut Conn,
+    org: &str,
+    purpose: &str,
+    wrapped: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE organization_keys SET wrapped_key = $1 WHERE organization_id = $2 AND purpose = $3",
+    )
+    .bind(wrapped)
+    .bind(org)
+    .bind(purpose)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub async fn put_secret(conn: &mut Conn, customer_id: &str, field: &str, ciphertext: &str) -> StoreResult<()> {
+pub async fn put_secret(
+    conn: &mut Conn,
+    customer_id: &str,
+    field: &str,
+    ciphertext: &str,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO customer_secrets (customer_id, field, ciphertext) VALUES ($1, $2, $3) \
          ON CONFLICT (customer_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
@@ -331,12 +435,18 @@ pub async fn put_secret(conn: &mut Conn, customer_id: &str, field: &str, ciphert
     Ok(())
 }
 
-pub async fn get_secret(conn: &mut Conn, customer_id: &str, field: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2")
-        .bind(customer_id)
-        .bind(field)
-        .fetch_optional(conn)
-        .await?;
+pub async fn get_secret(
+    conn: &mut Conn,
+    customer_id: &str,
+    field: &str,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2",
+    )
+    .bind(customer_id)
+    .bind(field)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
@@ -439,7 +549,11 @@ pub async fn insert_link(
 }
 
 /// Resolves a live hosted-link token hash to its customer.
-pub async fn find_link(conn: &mut Conn, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(Scope, String)>> {
+pub async fn find_link(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(Scope, String)>> {
     let row = sqlx::query(
         "SELECT organization_id, environment, customer_id FROM hosted_links \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
@@ -448,13 +562,23 @@ pub async fn find_link(conn: &mut Conn, token_hash: &str, now: DateTime<Utc>) ->
     .bind(micros(&now))
     .fetch_optional(conn)
     .await?;
-    row.map(|r| Ok((Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?), r.try_get(2)?)))
-        .transpose()
+    row.map(|r| {
+        Ok((
+            Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
+            r.try_get(2)?,
+        ))
+    })
+    .transpose()
 }
 
 /// Crypto-shredding: removes the data key, secrets, indexes and links, and
 /// replaces the document by a minimal record.
-pub async fn erase(conn: &mut Conn, scope: &Scope, minimal: &Customer, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn erase(
+    conn: &mut Conn,
+    scope: &Scope,
+    minimal: &Customer,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let id = &minimal.id;
     for sql in [
         "DELETE FROM customer_keys WHERE customer_id = $1",

@@ -34,7 +34,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(org: impl Into<String>, env: impl Into<String>) -> Self {
-        Scope { organization_id: org.into(), environment: env.into() }
+        Scope {
+            organization_id: org.into(),
+            environment: env.into(),
+        }
     }
     pub fn is_live(&self) -> bool {
         self.environment == "live"
@@ -81,8 +84,10 @@ pub fn from_micros(us: i64) -> DateTime<Utc> {
 }
 
 async fn sqlite_session_setup(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        .await?;
+    conn.execute(
+        "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .await?;
     Ok(())
 }
 
@@ -109,9 +114,16 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            return Ok(Store { dialect: Dialect::Postgres, write: pool.clone(), read: pool });
+            return Ok(Store {
+                dialect: Dialect::Postgres,
+                write: pool.clone(),
+                read: pool,
+            });
         }
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
         let path = path.split('?').next().unwrap_or(path);
         let url = format!("sqlite://{path}?mode=rwc");
         let opts = AnyConnectOptions::from_str(&url)?;
@@ -121,21 +133,35 @@ impl Store {
             .after_connect(|c, _| Box::pin(sqlite_session_setup(c)))
             .connect_with(opts.clone())
             .await?;
-        sqlx::query("PRAGMA journal_mode = WAL").execute(&write).await?;
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&write)
+            .await?;
         let read = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(|c, _| Box::pin(sqlite_session_setup(c)))
             .connect_with(opts)
             .await?;
-        Ok(Store { dialect: Dialect::Sqlite, write, read })
+        Ok(Store {
+            dialect: Dialect::Sqlite,
+            write,
+            read,
+        })
     }
 
     /// Runs the embedded migrations of this backend.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self.dialect {
-            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.write).await?,
-            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.write).await?,
+            Dialect::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.write)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.write)
+                    .await?
+            }
         }
         Ok(())
     }

@@ -64,7 +64,10 @@ pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Event>
     .bind(&scope.environment)
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(event).transpose()?.ok_or(StoreError::NotFound)
+    row.as_ref()
+        .map(event)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -76,13 +79,21 @@ pub struct EventFilter {
 }
 
 /// Newest first.
-pub async fn list(conn: &mut Conn, scope: &Scope, f: &EventFilter) -> StoreResult<(Vec<Event>, bool)> {
+pub async fn list(
+    conn: &mut Conn,
+    scope: &Scope,
+    f: &EventFilter,
+) -> StoreResult<(Vec<Event>, bool)> {
     let mut sql = String::from(
         "SELECT id, type, customer_id, data, created_at FROM events WHERE organization_id = $1 AND environment = $2",
     );
     let mut n = 2;
     let mut binds: Vec<&str> = vec![];
-    for (cond, val) in [("type = ", &f.event_type), ("customer_id = ", &f.customer_id), ("id < ", &f.starting_after)] {
+    for (cond, val) in [
+        ("type = ", &f.event_type),
+        ("customer_id = ", &f.customer_id),
+        ("id < ", &f.starting_after),
+    ] {
         if let Some(v) = val {
             n += 1;
             sql.push_str(&format!(" AND {cond}${n}"));
@@ -90,12 +101,18 @@ pub async fn list(conn: &mut Conn, scope: &Scope, f: &EventFilter) -> StoreResul
         }
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit + 1));
-    let mut q = sqlx::query(&sql).bind(&scope.organization_id).bind(&scope.environment);
+    let mut q = sqlx::query(&sql)
+        .bind(&scope.organization_id)
+        .bind(&scope.environment);
     for b in binds {
         q = q.bind(b);
     }
     let rows = q.fetch_all(conn).await?;
     let has_more = rows.len() as i64 > f.limit;
-    let data = rows.iter().take(f.limit as usize).map(event).collect::<StoreResult<_>>()?;
+    let data = rows
+        .iter()
+        .take(f.limit as usize)
+        .map(event)
+        .collect::<StoreResult<_>>()?;
     Ok((data, has_more))
 }

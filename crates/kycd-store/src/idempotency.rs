@@ -22,7 +22,13 @@ pub enum Claim {
 pub const RETENTION: Duration = Duration::hours(24);
 pub const LOCK: Duration = Duration::seconds(60);
 
-pub async fn claim(conn: &mut Conn, scope: &Scope, key: &str, request_hash: &str, now: DateTime<Utc>) -> StoreResult<Claim> {
+pub async fn claim(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Claim> {
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (organization_id, environment, key, request_hash, state, created_at, locked_until) \
          VALUES ($1, $2, $3, $4, 'running', $5, $6) ON CONFLICT DO NOTHING",
@@ -55,7 +61,9 @@ pub async fn claim(conn: &mut Conn, scope: &Scope, key: &str, request_hash: &str
     let state: String = row.try_get(1)?;
     let created_at: i64 = row.try_get(4)?;
     let locked_until: i64 = row.try_get(5)?;
-    if created_at < micros(&(now - RETENTION)) || (state == "running" && locked_until < micros(&now)) {
+    if created_at < micros(&(now - RETENTION))
+        || (state == "running" && locked_until < micros(&now))
+    {
         // Expired, or abandoned by a crashed request: take it over.
         let taken = sqlx::query(
             "UPDATE idempotency_keys SET request_hash = $1, state = 'running', response_status = NULL, response_body = NULL, \
@@ -70,7 +78,11 @@ pub async fn claim(conn: &mut Conn, scope: &Scope, key: &str, request_hash: &str
         .bind(locked_until)
         .execute(&mut *conn)
         .await?;
-        return Ok(if taken.rows_affected() == 1 { Claim::Claimed } else { Claim::InProgress });
+        return Ok(if taken.rows_affected() == 1 {
+            Claim::Claimed
+        } else {
+            Claim::InProgress
+        });
     }
     if hash != request_hash {
         return Ok(Claim::Mismatch);
@@ -80,10 +92,19 @@ pub async fn claim(conn: &mut Conn, scope: &Scope, key: &str, request_hash: &str
     }
     let status: i64 = row.try_get(2)?;
     let body: String = row.try_get(3)?;
-    Ok(Claim::Replay { status: status as u16, body })
+    Ok(Claim::Replay {
+        status: status as u16,
+        body,
+    })
 }
 
-pub async fn complete(conn: &mut Conn, scope: &Scope, key: &str, status: u16, body: &str) -> StoreResult<()> {
+pub async fn complete(
+    conn: &mut Conn,
+    scope: &Scope,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE idempotency_keys SET state = 'done', response_status = $1, response_body = $2 \
          WHERE organization_id = $3 AND environment = $4 AND key = $5",
@@ -100,20 +121,24 @@ pub async fn complete(conn: &mut Conn, scope: &Scope, key: &str, status: u16, bo
 
 /// Forgets a claim whose request failed on our side, so a retry can run.
 pub async fn release(conn: &mut Conn, scope: &Scope, key: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE organization_id = $1 AND environment = $2 AND key = $3")
-        .bind(&scope.organization_id)
-        .bind(&scope.environment)
-        .bind(key)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE organization_id = $1 AND environment = $2 AND key = $3",
+    )
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(key)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes responses older than the retention window.
 pub async fn purge(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<u64> {
-    Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-        .bind(micros(&(now - RETENTION)))
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(micros(&(now - RETENTION)))
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }

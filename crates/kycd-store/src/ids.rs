@@ -8,7 +8,8 @@ pub fn new(prefix: &str) -> String {
 /// Whether `id` looks like an id of that prefix (cheap guard before a query).
 pub fn looks_like(prefix: &str, id: &str) -> bool {
     id.len() <= 64
-        && id.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')).is_some_and(|r| {
-            !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
+        && id
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix('_'))
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
 }

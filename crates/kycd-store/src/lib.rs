@@ -5,6 +5,7 @@
 
 pub mod customers;
 pub mod db;
+pub mod documents;
 pub mod events;
 pub mod idempotency;
 pub mod ids;

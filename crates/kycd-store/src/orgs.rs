@@ -30,16 +30,25 @@ pub async fn insert_org(conn: &mut Conn, org: &Organization) -> StoreResult<()> 
 }
 
 pub async fn count_orgs(conn: &mut Conn) -> StoreResult<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM organizations").fetch_one(conn).await?.try_get(0)?)
+    Ok(sqlx::query("SELECT COUNT(*) FROM organizations")
+        .fetch_one(conn)
+        .await?
+        .try_get(0)?)
 }
 
 pub async fn find_org_by_name(conn: &mut Conn, name: &str) -> StoreResult<Option<Organization>> {
-    let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE name = $1 ORDER BY id LIMIT 1")
-        .bind(name)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, name, created_at FROM organizations WHERE name = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| {
-        Ok(Organization { id: r.try_get(0)?, name: r.try_get(1)?, created_at: crate::from_micros(r.try_get(2)?) })
+        Ok(Organization {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            created_at: crate::from_micros(r.try_get(2)?),
+        })
     })
     .transpose()
 }
@@ -78,7 +87,10 @@ pub async fn find_key(conn: &mut Conn, key_hash: &str) -> StoreResult<Option<(Ke
     .await?;
     row.map(|r| {
         Ok((
-            KeyOwner { key_id: r.try_get(0)?, scope: Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?) },
+            KeyOwner {
+                key_id: r.try_get(0)?,
+                scope: Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?),
+            },
             r.try_get(3)?,
         ))
     })
@@ -111,7 +123,12 @@ pub async fn put_settings(conn: &mut Conn, scope: &Scope, body: &str) -> StoreRe
 }
 
 /// Moves the sandbox clock forward; returns the new offset in seconds.
-pub async fn advance_clock(conn: &mut Conn, scope: &Scope, default_body: &str, seconds: i64) -> StoreResult<i64> {
+pub async fn advance_clock(
+    conn: &mut Conn,
+    scope: &Scope,
+    default_body: &str,
+    seconds: i64,
+) -> StoreResult<i64> {
     sqlx::query(
         "INSERT INTO settings (organization_id, environment, body, clock_offset_seconds) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (organization_id, environment) DO UPDATE SET clock_offset_seconds = settings.clock_offset_seconds + excluded.clock_offset_seconds",
@@ -122,7 +139,10 @@ pub async fn advance_clock(conn: &mut Conn, scope: &Scope, default_body: &str, s
     .bind(seconds)
     .execute(&mut *conn)
     .await?;
-    Ok(get_settings(conn, scope).await?.map(|(_, o)| o).unwrap_or(0))
+    Ok(get_settings(conn, scope)
+        .await?
+        .map(|(_, o)| o)
+        .unwrap_or(0))
 }
 
 /// Every scope with a clock offset (the scheduler runs due work per scope).
@@ -133,6 +153,11 @@ pub async fn clock_offsets(conn: &mut Conn) -> StoreResult<Vec<(Scope, i64)>> {
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|r| Ok((Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?), r.try_get(2)?)))
+        .map(|r| {
+            Ok((
+                Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
+                r.try_get(2)?,
+            ))
+        })
         .collect()
 }

@@ -9,7 +9,13 @@ pub const CUSTOMERS_CREATED: &str = "customers_created";
 pub const VERIFICATIONS_STARTED: &str = "verifications_started";
 pub const PRODUCT_ACCESS_REQUESTS: &str = "product_access_requests";
 
-pub async fn record(conn: &mut Conn, scope: &Scope, metric: &str, resource_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+pub async fn record(
+    conn: &mut Conn,
+    scope: &Scope,
+    metric: &str,
+    resource_id: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO usage_records (organization_id, environment, month, metric, resource_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",

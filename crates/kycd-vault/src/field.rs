@@ -46,7 +46,8 @@ impl<'a> Aad<'a> {
     /// length-prefixed.
     fn encode(&self, header: &[u8]) -> Vec<u8> {
         let parts = [self.organization_id, self.customer_id, self.field];
-        let len = FIELD_DOMAIN.len() + header.len() + parts.iter().map(|p| 8 + p.len()).sum::<usize>();
+        let len =
+            FIELD_DOMAIN.len() + header.len() + parts.iter().map(|p| 8 + p.len()).sum::<usize>();
         let mut out = Vec::with_capacity(len);
         out.extend_from_slice(FIELD_DOMAIN);
         out.extend_from_slice(header);
@@ -129,8 +130,8 @@ impl DataKey {
         if key_id.is_empty() {
             return Err(VaultError::InvalidKeyId("empty"));
         }
-        let id_len =
-            u8::try_from(key_id.len()).map_err(|_| VaultError::InvalidKeyId("longer than 255 bytes"))?;
+        let id_len = u8::try_from(key_id.len())
+            .map_err(|_| VaultError::InvalidKeyId("longer than 255 bytes"))?;
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
 
@@ -145,7 +146,11 @@ impl DataKey {
         out.extend_from_slice(plaintext);
         let tag = self
             .cipher()
-            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad_bytes, &mut out[body_start..])
+            .encrypt_in_place_detached(
+                Nonce::from_slice(&nonce),
+                &aad_bytes,
+                &mut out[body_start..],
+            )
             .map_err(|_| VaultError::EncryptFailed)?;
         out.extend_from_slice(&tag);
         Ok(out)
@@ -169,7 +174,12 @@ impl DataKey {
     }
 
     /// [`DataKey::encrypt`] of UTF-8 text, as standard base64 for a text column.
-    pub fn encrypt_to_string(&self, key_id: &str, aad: &Aad<'_>, plaintext: &str) -> Result<String> {
+    pub fn encrypt_to_string(
+        &self,
+        key_id: &str,
+        aad: &Aad<'_>,
+        plaintext: &str,
+    ) -> Result<String> {
         self.encrypt(key_id, aad, plaintext.as_bytes())
             .map(|ct| STANDARD.encode(ct))
     }

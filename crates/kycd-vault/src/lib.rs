@@ -49,7 +49,9 @@ mod keys;
 mod master;
 
 pub use error::VaultError;
-pub use field::{Aad, FIELD_FORMAT_VERSION, MAX_KEY_ID_LEN, ciphertext_key_id, string_ciphertext_key_id};
+pub use field::{
+    Aad, FIELD_FORMAT_VERSION, MAX_KEY_ID_LEN, ciphertext_key_id, string_ciphertext_key_id,
+};
 pub use keyfile::load_or_create_key_file;
 pub use keys::{BlindIndexKey, DataKey, KeyKind, VaultKey};
 pub use master::{MasterKey, WrappedKey, rewrap};

@@ -156,11 +156,7 @@ impl MasterKey {
         Ok(key_from_secret(secret))
     }
 
-    fn unwrap_secret(
-        &self,
-        wrapped: &WrappedKey,
-        context: &str,
-    ) -> Result<(KeyKind, SecretKey32)> {
+    fn unwrap_secret(&self, wrapped: &WrappedKey, context: &str) -> Result<(KeyKind, SecretKey32)> {
         if wrapped.master_key_id != self.key_id {
             return Err(VaultError::MasterKeyMismatch {
                 expected: self.key_id.clone(),
@@ -259,8 +255,7 @@ impl WrappedKey {
         if self.blob.len() != BLOB_LEN {
             return Err(VaultError::MalformedWrappedKey("blob has the wrong length"));
         }
-        KeyKind::from_byte(self.blob[0])
-            .ok_or(VaultError::MalformedWrappedKey("unknown key kind"))
+        KeyKind::from_byte(self.blob[0]).ok_or(VaultError::MalformedWrappedKey("unknown key kind"))
     }
 }
 

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use kycd_vault::{
-    Aad, BlindIndexKey, DataKey, KeyKind, MasterKey, VaultError, WrappedKey,
-    ciphertext_key_id, load_or_create_key_file, rewrap, string_ciphertext_key_id,
+    Aad, BlindIndexKey, DataKey, KeyKind, MasterKey, VaultError, WrappedKey, ciphertext_key_id,
+    load_or_create_key_file, rewrap, string_ciphertext_key_id,
 };
 
 const CTX: &str = "org:org_1/customer:cus_2";
@@ -43,15 +43,29 @@ fn master_key_from_base64_rejects_wrong_lengths_and_garbage() {
     for len in [0usize, 1, 16, 31, 33, 64] {
         let text = b64.encode(vec![0x42u8; len]);
         let err = MasterKey::from_base64(&text).unwrap_err();
-        assert!(matches!(err, VaultError::InvalidMasterKey(_)), "{len}: {err}");
+        assert!(
+            matches!(err, VaultError::InvalidMasterKey(_)),
+            "{len}: {err}"
+        );
         let msg = err.to_string();
         assert!(msg.contains("32 bytes"), "{msg}");
         assert!(msg.contains(&format!("got {len} bytes")), "{msg}");
-        assert!(!msg.contains(&text) || text.is_empty(), "message leaks input: {msg}");
+        assert!(
+            !msg.contains(&text) || text.is_empty(),
+            "message leaks input: {msg}"
+        );
     }
-    for garbage in ["not base64 at all!", "AAEC*wQF", "€€€", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=="] {
+    for garbage in [
+        "not base64 at all!",
+        "AAEC*wQF",
+        "€€€",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8==",
+    ] {
         let err = MasterKey::from_base64(garbage).unwrap_err();
-        assert!(matches!(err, VaultError::InvalidMasterKey(_)), "{garbage}: {err}");
+        assert!(
+            matches!(err, VaultError::InvalidMasterKey(_)),
+            "{garbage}: {err}"
+        );
         assert!(!err.to_string().contains(garbage));
     }
 }
@@ -68,7 +82,10 @@ fn generated_master_keys_differ_and_debug_is_redacted() {
     assert!(dbg.contains(a.key_id()));
     assert!(!dbg.contains(a.to_base64().as_str()));
     assert_eq!(format!("{:?}", DataKey::generate()), "DataKey(<redacted>)");
-    assert_eq!(format!("{:?}", BlindIndexKey::generate()), "BlindIndexKey(<redacted>)");
+    assert_eq!(
+        format!("{:?}", BlindIndexKey::generate()),
+        "BlindIndexKey(<redacted>)"
+    );
 }
 
 // ---------- wrapping ----------
@@ -97,8 +114,16 @@ fn wrap_unwrap_round_trip_through_text() {
 fn unwrap_with_wrong_context_fails() {
     let mk = MasterKey::generate();
     let wrapped = mk.wrap(&DataKey::generate(), CTX);
-    for ctx in ["org:org_1/customer:cus_3", "org:org_9/customer:cus_2", "", "org:org_1/customer:cus_2 "] {
-        assert!(matches!(mk.unwrap(&wrapped, ctx), Err(VaultError::UnwrapFailed)), "{ctx:?}");
+    for ctx in [
+        "org:org_1/customer:cus_3",
+        "org:org_9/customer:cus_2",
+        "",
+        "org:org_1/customer:cus_2 ",
+    ] {
+        assert!(
+            matches!(mk.unwrap(&wrapped, ctx), Err(VaultError::UnwrapFailed)),
+            "{ctx:?}"
+        );
     }
 }
 
@@ -120,7 +145,10 @@ fn unwrap_under_wrong_master_key_fails() {
         master_key_id: other.key_id().to_owned(),
         blob: wrapped.blob.clone(),
     };
-    assert!(matches!(other.unwrap(&forged, CTX), Err(VaultError::UnwrapFailed)));
+    assert!(matches!(
+        other.unwrap(&forged, CTX),
+        Err(VaultError::UnwrapFailed)
+    ));
 }
 
 #[test]
@@ -130,7 +158,10 @@ fn tampered_wrapped_key_fails() {
     for i in 1..wrapped.blob.len() {
         let mut t = wrapped.clone();
         t.blob[i] ^= 0x01;
-        assert!(matches!(mk.unwrap(&t, CTX), Err(VaultError::UnwrapFailed)), "byte {i}");
+        assert!(
+            matches!(mk.unwrap(&t, CTX), Err(VaultError::UnwrapFailed)),
+            "byte {i}"
+        );
     }
     // Flipping the kind byte to the other valid kind: the kind is bound as AAD.
     let mut t = wrapped.clone();
@@ -140,10 +171,16 @@ fn tampered_wrapped_key_fails() {
         Err(VaultError::UnwrapFailed)
     ));
     t.blob[0] = 9;
-    assert!(matches!(mk.unwrap(&t, CTX), Err(VaultError::MalformedWrappedKey(_))));
+    assert!(matches!(
+        mk.unwrap(&t, CTX),
+        Err(VaultError::MalformedWrappedKey(_))
+    ));
     let mut t = wrapped.clone();
     t.blob.pop();
-    assert!(matches!(mk.unwrap(&t, CTX), Err(VaultError::MalformedWrappedKey(_))));
+    assert!(matches!(
+        mk.unwrap(&t, CTX),
+        Err(VaultError::MalformedWrappedKey(_))
+    ));
 }
 
 #[test]
@@ -188,7 +225,10 @@ fn wrapped_key_parse_rejects_malformed_text() {
     ];
     for case in &cases {
         let err = case.parse::<WrappedKey>().unwrap_err();
-        assert!(matches!(err, VaultError::MalformedWrappedKey(_)), "{case}: {err}");
+        assert!(
+            matches!(err, VaultError::MalformedWrappedKey(_)),
+            "{case}: {err}"
+        );
     }
     assert!(good.parse::<WrappedKey>().is_ok());
 }
@@ -239,7 +279,10 @@ fn field_round_trip_and_format() {
     assert_eq!(ciphertext_key_id(&ct).unwrap(), "dk_01HXYZ");
     assert_eq!(dek.decrypt(&aad(), &ct).unwrap(), b"12345678909");
     // Random nonce: two encryptions differ.
-    assert_ne!(dek.encrypt("dk_01HXYZ", &aad(), b"12345678909").unwrap(), ct);
+    assert_ne!(
+        dek.encrypt("dk_01HXYZ", &aad(), b"12345678909").unwrap(),
+        ct
+    );
     // Empty plaintext works.
     let e = dek.encrypt("k", &aad(), b"").unwrap();
     assert_eq!(dek.decrypt(&aad(), &e).unwrap(), b"");
@@ -268,13 +311,18 @@ fn wrong_aad_fails() {
         Aad::new("", "", ""),
     ];
     for a in &wrong {
-        assert!(matches!(dek.decrypt(a, &ct), Err(VaultError::DecryptFailed)), "{a:?}");
+        assert!(
+            matches!(dek.decrypt(a, &ct), Err(VaultError::DecryptFailed)),
+            "{a:?}"
+        );
     }
 }
 
 #[test]
 fn wrong_data_key_fails() {
-    let ct = DataKey::generate().encrypt("dk_1", &aad(), b"secret").unwrap();
+    let ct = DataKey::generate()
+        .encrypt("dk_1", &aad(), b"secret")
+        .unwrap();
     assert!(matches!(
         DataKey::generate().decrypt(&aad(), &ct),
         Err(VaultError::DecryptFailed)
@@ -291,14 +339,20 @@ fn tampered_ciphertext_fails() {
         t[i] ^= 0x80;
         let r = dek.decrypt(&aad(), &t);
         assert!(
-            matches!(r, Err(VaultError::DecryptFailed | VaultError::MalformedCiphertext(_))),
+            matches!(
+                r,
+                Err(VaultError::DecryptFailed | VaultError::MalformedCiphertext(_))
+            ),
             "byte {i}: {r:?}"
         );
     }
     // Version and length bytes.
     let mut t = ct.clone();
     t[0] = 2;
-    assert!(matches!(dek.decrypt(&aad(), &t), Err(VaultError::MalformedCiphertext(_))));
+    assert!(matches!(
+        dek.decrypt(&aad(), &t),
+        Err(VaultError::MalformedCiphertext(_))
+    ));
     let mut t = ct.clone();
     t[1] = 5;
     assert!(dek.decrypt(&aad(), &t).is_err());
@@ -308,7 +362,10 @@ fn tampered_ciphertext_fails() {
     }
     let mut t = ct.clone();
     t.push(0);
-    assert!(matches!(dek.decrypt(&aad(), &t), Err(VaultError::DecryptFailed)));
+    assert!(matches!(
+        dek.decrypt(&aad(), &t),
+        Err(VaultError::DecryptFailed)
+    ));
 }
 
 #[test]
@@ -328,7 +385,12 @@ fn malformed_ciphertexts_never_panic() {
         let _ = ciphertext_key_id(input);
     }
     assert!(matches!(
-        ciphertext_key_id(&[1, 1, 0xff].into_iter().chain([0u8; 28]).collect::<Vec<_>>()),
+        ciphertext_key_id(
+            &[1, 1, 0xff]
+                .into_iter()
+                .chain([0u8; 28])
+                .collect::<Vec<_>>()
+        ),
         Err(VaultError::MalformedCiphertext(_))
     ));
 }
@@ -336,9 +398,15 @@ fn malformed_ciphertexts_never_panic() {
 #[test]
 fn key_id_limits() {
     let dek = DataKey::generate();
-    assert!(matches!(dek.encrypt("", &aad(), b"x"), Err(VaultError::InvalidKeyId(_))));
+    assert!(matches!(
+        dek.encrypt("", &aad(), b"x"),
+        Err(VaultError::InvalidKeyId(_))
+    ));
     let long = "k".repeat(256);
-    assert!(matches!(dek.encrypt(&long, &aad(), b"x"), Err(VaultError::InvalidKeyId(_))));
+    assert!(matches!(
+        dek.encrypt(&long, &aad(), b"x"),
+        Err(VaultError::InvalidKeyId(_))
+    ));
     let max = "k".repeat(255);
     let ct = dek.encrypt(&max, &aad(), b"x").unwrap();
     assert_eq!(ciphertext_key_id(&ct).unwrap(), max);
@@ -348,11 +416,16 @@ fn key_id_limits() {
 #[test]
 fn string_helpers_round_trip() {
     let dek = DataKey::generate();
-    let s = dek.encrypt_to_string("dk_2", &aad(), "José da Silva").unwrap();
+    let s = dek
+        .encrypt_to_string("dk_2", &aad(), "José da Silva")
+        .unwrap();
     assert!(s.is_ascii());
     assert!(!s.contains("José"));
     assert_eq!(string_ciphertext_key_id(&s).unwrap(), "dk_2");
-    assert_eq!(dek.decrypt_from_string(&aad(), &s).unwrap(), "José da Silva");
+    assert_eq!(
+        dek.decrypt_from_string(&aad(), &s).unwrap(),
+        "José da Silva"
+    );
     assert!(matches!(
         dek.decrypt_from_string(&Aad::new("org_1", "cus_2", "name"), &s),
         Err(VaultError::DecryptFailed)
@@ -366,7 +439,10 @@ fn string_helpers_round_trip() {
     use base64::Engine;
     let bin = dek.encrypt("dk_2", &aad(), &[0xff, 0xfe]).unwrap();
     let bin = base64::engine::general_purpose::STANDARD.encode(bin);
-    assert!(matches!(dek.decrypt_from_string(&aad(), &bin), Err(VaultError::NotUtf8)));
+    assert!(matches!(
+        dek.decrypt_from_string(&aad(), &bin),
+        Err(VaultError::NotUtf8)
+    ));
 }
 
 #[test]
@@ -465,11 +541,23 @@ fn key_file_existing_contents_are_used_and_never_replaced() {
     assert!(!created);
     assert_eq!(k.key_id(), "mk_5c747fd3a2382e73");
 
-    for bad in ["", "   \n", "garbage", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg=="] {
+    for bad in [
+        "",
+        "   \n",
+        "garbage",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",
+    ] {
         std::fs::write(&path, bad).unwrap();
         let err = load_or_create_key_file(&path).unwrap_err();
-        assert!(matches!(err, VaultError::InvalidKeyFile { .. }), "{bad:?}: {err}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), bad, "file was replaced");
+        assert!(
+            matches!(err, VaultError::InvalidKeyFile { .. }),
+            "{bad:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            bad,
+            "file was replaced"
+        );
     }
     std::fs::write(&path, vec![b'A'; 5000]).unwrap();
     assert!(matches!(

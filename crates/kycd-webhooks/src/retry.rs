@@ -21,7 +21,11 @@ pub const RETRY_DELAYS_SECS: [u64; (MAX_ATTEMPTS - 1) as usize] =
 pub fn next_retry_delay(attempt_number_just_failed: u32, jitter: f64) -> Option<Duration> {
     let index = attempt_number_just_failed.max(1) - 1;
     let base = *RETRY_DELAYS_SECS.get(usize::try_from(index).ok()?)?;
-    let jitter = if jitter.is_nan() { 0.5 } else { jitter.clamp(0.0, 1.0) };
+    let jitter = if jitter.is_nan() {
+        0.5
+    } else {
+        jitter.clamp(0.0, 1.0)
+    };
     let factor = 0.9 + 0.2 * jitter;
     // At most 36,000,000 ms * 1.1: exact in f64, far from overflow.
     let millis = (base as f64 * 1000.0 * factor).round() as u64;

@@ -161,7 +161,12 @@ pub fn generate_secret() -> String {
 }
 
 /// The `v1,<base64>` signature of one message under one secret.
-pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, SecretError> {
+pub fn sign(
+    secret: &str,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<String, SecretError> {
     Ok(WebhookSecret::parse(secret)?.sign(msg_id, timestamp, body))
 }
 

@@ -36,10 +36,10 @@ const FORBIDDEN_V6: &[(u128, u8)] = &[
     (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // 2001:db8::/32 documentation
     (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20), // 3fff::/20 documentation
     (0x5f00_0000_0000_0000_0000_0000_0000_0000, 16), // 5f00::/16 SRv6 SIDs
-    (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7),  // fc00::/7 unique local, incl. fd00:ec2::254 (AWS metadata)
+    (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7), // fc00::/7 unique local, incl. fd00:ec2::254 (AWS metadata)
     (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10), // fe80::/10 link-local
     (0xfec0_0000_0000_0000_0000_0000_0000_0000, 10), // fec0::/10 deprecated site-local
-    (0xff00_0000_0000_0000_0000_0000_0000_0000, 8),  // ff00::/8 multicast
+    (0xff00_0000_0000_0000_0000_0000_0000_0000, 8), // ff00::/8 multicast
 ];
 
 const V4_MAPPED: (u128, u8) = (0x0000_0000_0000_0000_0000_ffff_0000_0000, 96); // ::ffff:0:0/96
@@ -47,12 +47,20 @@ const NAT64: (u128, u8) = (0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96); // 64
 const SIX_TO_FOUR: (u128, u8) = (0x2002_0000_0000_0000_0000_0000_0000_0000, 16); // 2002::/16
 
 fn in_v4(addr: u32, (net, len): (u32, u8)) -> bool {
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+    let mask = if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len))
+    };
     addr & mask == net & mask
 }
 
 fn in_v6(addr: u128, (net, len): (u128, u8)) -> bool {
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    };
     addr & mask == net & mask
 }
 
@@ -121,9 +129,7 @@ pub enum UrlError {
     #[error("host is not allowed: it refers to this machine")]
     ForbiddenHost,
     /// An address (literal or resolved) in a forbidden range.
-    #[error(
-        "address {0} is not allowed: loopback, private, link-local, or otherwise reserved"
-    )]
+    #[error("address {0} is not allowed: loopback, private, link-local, or otherwise reserved")]
     ForbiddenAddress(IpAddr),
     /// The host name resolved to no address.
     #[error("host name resolved to no address")]
@@ -235,5 +241,9 @@ where
             return Err(UrlError::ForbiddenAddress(ip));
         }
     }
-    if any { Ok(()) } else { Err(UrlError::NoAddresses) }
+    if any {
+        Ok(())
+    } else {
+        Err(UrlError::NoAddresses)
+    }
 }

@@ -21,7 +21,9 @@ fn schedule_without_jitter() {
     assert_eq!(next_retry_delay(9, 0.5), None);
     assert_eq!(next_retry_delay(u32::MAX, 0.5), None);
     // 1 first attempt + 7 retries.
-    let retries = (1..).take_while(|&n| next_retry_delay(n, 0.3).is_some()).count();
+    let retries = (1..)
+        .take_while(|&n| next_retry_delay(n, 0.3).is_some())
+        .count();
     assert_eq!(retries as u32 + 1, MAX_ATTEMPTS);
     // Attempt 0 is treated as the first.
     assert_eq!(next_retry_delay(0, 0.5), Some(Duration::from_secs(5)));
@@ -40,7 +42,10 @@ fn jitter_is_plus_minus_ten_percent() {
         for step in 0..=100 {
             let j = f64::from(step) / 100.0;
             let d = next_retry_delay(attempt, j).unwrap();
-            assert!(d >= base.mul_f64(0.9) && d <= base.mul_f64(1.1), "{attempt} {j} {d:?}");
+            assert!(
+                d >= base.mul_f64(0.9) && d <= base.mul_f64(1.1),
+                "{attempt} {j} {d:?}"
+            );
             assert!(d >= prev, "monotonic in jitter");
             prev = d;
         }
@@ -52,6 +57,12 @@ fn out_of_range_jitter_is_clamped() {
     assert_eq!(next_retry_delay(1, -3.0), Some(Duration::from_millis(4500)));
     assert_eq!(next_retry_delay(1, 7.0), Some(Duration::from_millis(5500)));
     assert_eq!(next_retry_delay(1, f64::NAN), Some(Duration::from_secs(5)));
-    assert_eq!(next_retry_delay(1, f64::INFINITY), Some(Duration::from_millis(5500)));
-    assert_eq!(next_retry_delay(1, f64::NEG_INFINITY), Some(Duration::from_millis(4500)));
+    assert_eq!(
+        next_retry_delay(1, f64::INFINITY),
+        Some(Duration::from_millis(5500))
+    );
+    assert_eq!(
+        next_retry_delay(1, f64::NEG_INFINITY),
+        Some(Duration::from_millis(4500))
+    );
 }

@@ -23,7 +23,16 @@ fn standard_webhooks_vector() {
         sign("C2FVsBQIhrscChlQIMV+b5sSYspob7oD", MSG_ID, TS, BODY).unwrap(),
         EXPECTED
     );
-    verify(SECRET, MSG_ID, "1649367553", EXPECTED, BODY, TS, DEFAULT_TOLERANCE_SECS).unwrap();
+    verify(
+        SECRET,
+        MSG_ID,
+        "1649367553",
+        EXPECTED,
+        BODY,
+        TS,
+        DEFAULT_TOLERANCE_SECS,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -45,8 +54,14 @@ fn generated_secrets_are_valid_and_distinct() {
 fn invalid_secrets_are_rejected() {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
-    assert_eq!(sign("whsec_%%%", MSG_ID, TS, BODY), Err(SecretError::InvalidBase64));
-    assert_eq!(sign("", MSG_ID, TS, BODY), Err(SecretError::InvalidLength(0)));
+    assert_eq!(
+        sign("whsec_%%%", MSG_ID, TS, BODY),
+        Err(SecretError::InvalidBase64)
+    );
+    assert_eq!(
+        sign("", MSG_ID, TS, BODY),
+        Err(SecretError::InvalidLength(0))
+    );
     for (len, ok) in [(23, false), (24, true), (32, true), (64, true), (65, false)] {
         let s = format!("whsec_{}", b64.encode(vec![7u8; len]));
         assert_eq!(sign(&s, MSG_ID, TS, BODY).is_ok(), ok, "{len}");
@@ -59,7 +74,10 @@ fn invalid_secrets_are_rejected() {
         format!("{:?}", WebhookSecret::parse(SECRET).unwrap()),
         "WebhookSecret(<redacted>)"
     );
-    assert_eq!(signature_header(&[], MSG_ID, TS, BODY), Err(SecretError::NoSecrets));
+    assert_eq!(
+        signature_header(&[], MSG_ID, TS, BODY),
+        Err(SecretError::NoSecrets)
+    );
     assert_eq!(
         signature_header(&[SECRET, "whsec_bad!"], MSG_ID, TS, BODY),
         Err(SecretError::InvalidBase64)
@@ -83,7 +101,10 @@ fn rotation_header_verifies_under_either_secret() {
         Err(VerifyError::SignatureMismatch)
     );
     // One secret gives a single signature.
-    assert_eq!(signature_header(&[SECRET], MSG_ID, TS, BODY).unwrap(), EXPECTED);
+    assert_eq!(
+        signature_header(&[SECRET], MSG_ID, TS, BODY).unwrap(),
+        EXPECTED
+    );
 }
 
 #[test]
@@ -146,7 +167,13 @@ fn tampering_fails() {
     );
     // A flipped signature character, a truncated one, garbage.
     let flipped = EXPECTED.replace("tZ1", "tZ2");
-    for sig in [flipped.as_str(), &EXPECTED[..EXPECTED.len() - 2], "v1,!!!!", "v1,", "v1,AAAA"] {
+    for sig in [
+        flipped.as_str(),
+        &EXPECTED[..EXPECTED.len() - 2],
+        "v1,!!!!",
+        "v1,",
+        "v1,AAAA",
+    ] {
         assert_eq!(
             verify(SECRET, MSG_ID, &ts, sig, BODY, TS, 300),
             Err(VerifyError::SignatureMismatch),
@@ -164,7 +191,13 @@ fn signature_header_parsing() {
     assert_eq!(ok(&format!("v1a,xyz  {EXPECTED} v2,abc")), Ok(()));
     assert_eq!(ok(&format!("  {EXPECTED}  ")), Ok(()));
     // No v1 signature at all.
-    for h in ["", "   ", "v1a,abc", "garbage", "tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw="] {
+    for h in [
+        "",
+        "   ",
+        "v1a,abc",
+        "garbage",
+        "tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=",
+    ] {
         assert_eq!(ok(h), Err(VerifyError::NoSignatures), "{h:?}");
     }
     // The version tag must be exactly v1.

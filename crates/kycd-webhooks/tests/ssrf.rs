@@ -136,43 +136,98 @@ fn accepted_urls() {
     assert_eq!(t.host, TargetHost::Domain("xn--bcher-kva.example".into()));
 }
 
+/// Whether an error is the expected kind.
+type Expect = fn(&UrlError) -> bool;
+
 #[test]
 fn rejected_urls() {
-    let cases: &[(&str, fn(&UrlError) -> bool)] = &[
+    let cases: &[(&str, Expect)] = &[
         ("", |e| matches!(e, UrlError::Invalid(_))),
         ("not a url", |e| matches!(e, UrlError::Invalid(_))),
         ("/relative/path", |e| matches!(e, UrlError::Invalid(_))),
-        ("ftp://example.com/", |e| matches!(e, UrlError::UnsupportedScheme)),
-        ("file:///etc/passwd", |e| matches!(e, UrlError::UnsupportedScheme)),
-        ("gopher://example.com/", |e| matches!(e, UrlError::UnsupportedScheme)),
-        ("javascript:alert(1)", |e| matches!(e, UrlError::UnsupportedScheme)),
-        ("data:text/plain,hi", |e| matches!(e, UrlError::UnsupportedScheme)),
+        ("ftp://example.com/", |e| {
+            matches!(e, UrlError::UnsupportedScheme)
+        }),
+        ("file:///etc/passwd", |e| {
+            matches!(e, UrlError::UnsupportedScheme)
+        }),
+        ("gopher://example.com/", |e| {
+            matches!(e, UrlError::UnsupportedScheme)
+        }),
+        ("javascript:alert(1)", |e| {
+            matches!(e, UrlError::UnsupportedScheme)
+        }),
+        ("data:text/plain,hi", |e| {
+            matches!(e, UrlError::UnsupportedScheme)
+        }),
         ("https://", |e| matches!(e, UrlError::MissingHost)),
-        ("http://[::]/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("https://user:pw@example.com/", |e| matches!(e, UrlError::UserInfo)),
-        ("https://user@example.com/", |e| matches!(e, UrlError::UserInfo)),
-        ("https://:pw@example.com/", |e| matches!(e, UrlError::UserInfo)),
-        ("https://example.com:0/", |e| matches!(e, UrlError::InvalidPort)),
-        ("https://example.com:99999/", |e| matches!(e, UrlError::Invalid(_))),
-        ("http://localhost/", |e| matches!(e, UrlError::ForbiddenHost)),
-        ("http://LOCALHOST.:8080/", |e| matches!(e, UrlError::ForbiddenHost)),
-        ("http://api.localhost/", |e| matches!(e, UrlError::ForbiddenHost)),
-        ("http://127.0.0.1/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://127.1/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://0x7f.1/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://2130706433/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://0177.0.0.1/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://%31%32%37.0.0.1/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
+        ("http://[::]/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("https://user:pw@example.com/", |e| {
+            matches!(e, UrlError::UserInfo)
+        }),
+        ("https://user@example.com/", |e| {
+            matches!(e, UrlError::UserInfo)
+        }),
+        ("https://:pw@example.com/", |e| {
+            matches!(e, UrlError::UserInfo)
+        }),
+        ("https://example.com:0/", |e| {
+            matches!(e, UrlError::InvalidPort)
+        }),
+        ("https://example.com:99999/", |e| {
+            matches!(e, UrlError::Invalid(_))
+        }),
+        ("http://localhost/", |e| {
+            matches!(e, UrlError::ForbiddenHost)
+        }),
+        ("http://LOCALHOST.:8080/", |e| {
+            matches!(e, UrlError::ForbiddenHost)
+        }),
+        ("http://api.localhost/", |e| {
+            matches!(e, UrlError::ForbiddenHost)
+        }),
+        ("http://127.0.0.1/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://127.1/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://0x7f.1/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://2130706433/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://0177.0.0.1/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://%31%32%37.0.0.1/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
         ("http://0/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://10.1/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
+        ("http://10.1/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
         ("http://169.254.169.254/latest/meta-data/", |e| {
             matches!(e, UrlError::ForbiddenAddress(_))
         }),
-        ("http://[::1]/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://[::ffff:127.0.0.1]/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://[fd00:ec2::254]/", |e| matches!(e, UrlError::ForbiddenAddress(_))),
-        ("http://[fe80::1%25eth0]/", |e| matches!(e, UrlError::Invalid(_))),
-        ("http://192.168.1.1:8080/hook", |e| matches!(e, UrlError::ForbiddenAddress(_))),
+        ("http://[::1]/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://[::ffff:127.0.0.1]/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://[fd00:ec2::254]/", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
+        ("http://[fe80::1%25eth0]/", |e| {
+            matches!(e, UrlError::Invalid(_))
+        }),
+        ("http://192.168.1.1:8080/hook", |e| {
+            matches!(e, UrlError::ForbiddenAddress(_))
+        }),
     ];
     for (url, ok) in cases {
         let err = check_url(url).expect_err(url);

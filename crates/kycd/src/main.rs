@@ -1,1 +1,142 @@
-fn main() {}
+//! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench api`.
+
+use clap::{Parser, Subcommand};
+use kycd_server::{Application, Config};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kycd",
+    version,
+    about = "Self-hosted customer verification (KYC/KYB) server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct DbArgs {
+    /// `postgres://…` or a SQLite path (default: kycd.db in the data dir).
+    #[arg(long, env = "KYCD_DATABASE_URL")]
+    database_url: Option<String>,
+    /// SQLite file, document blobs and generated keys live here.
+    #[arg(long, env = "KYCD_DATA_DIR", default_value = "./kycd-data")]
+    data_dir: PathBuf,
+}
+
+impl DbArgs {
+    fn config(&self) -> Config {
+        Config {
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            ..Config::default()
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, env = "KYCD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Public base URL for hosted links (default: http://<listen>).
+        #[arg(long, env = "KYCD_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Base64 master key (32 bytes); default: a key file in the data dir.
+        #[arg(long, env = "KYCD_MASTER_KEY", hide_env_values = true)]
+        master_key: Option<String>,
+        /// Let webhook endpoints point at loopback/private addresses.
+        #[arg(long, env = "KYCD_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+        webhook_allow_private: bool,
+        /// Comma-separated `format:path-or-url` screening sources.
+        #[arg(long, env = "KYCD_SCREENING_SOURCES", value_delimiter = ',')]
+        screening_sources: Vec<String>,
+        /// Seconds between screening list refreshes.
+        #[arg(long, env = "KYCD_SCREENING_REFRESH_SECS", default_value_t = 3600)]
+        screening_refresh_secs: u64,
+    },
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OrgCommand {
+    /// Create an organization and print its keys as JSON.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            public_url,
+            master_key,
+            webhook_allow_private,
+            screening_sources,
+            screening_refresh_secs,
+        } => {
+            kycd_server::logging::init();
+            let config = Config {
+                listen,
+                public_url,
+                master_key,
+                webhook_allow_private,
+                screening_sources: screening_sources
+                    .into_iter()
+                    .filter(|s| !s.trim().is_empty())
+                    .collect(),
+                screening_refresh_secs,
+                ..db.config()
+            };
+            let app = Application::build(config).await?;
+            let base = app.state.public_url.clone();
+            if let Some(b) = &app.bootstrap {
+                println!("Created organization `default` ({}).", b.id);
+                println!(
+                    "Sandbox API key (shown once, store it now): {}",
+                    b.sandbox_api_key
+                );
+                println!(
+                    "Live API key (shown once, store it now):    {}",
+                    b.live_api_key
+                );
+            }
+            println!("kycd listening on {base}");
+            println!("  API docs:     {base}/docs");
+            println!("  OpenAPI:      {base}/openapi.json");
+            println!("  Back office:  {base}/admin");
+            app.run_until(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+        }
+        Command::Org {
+            command: OrgCommand::Create { name, db },
+        } => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.len() > 200 {
+                anyhow::bail!("--name must be 1 to 200 characters");
+            }
+            let store = kycd_server::app::open_store(&db.config()).await?;
+            let org = kycd_server::create_org(&store, &name).await?;
+            println!("{}", serde_json::to_string(&org)?);
+            Ok(())
+        }
+    }
+}

@@ -48,7 +48,10 @@ fn approval_sets_dates_and_events() {
     start_verification(&mut ch, Level::Basic, Mode::Hosted).unwrap();
     apply_decision(&mut ch, Decision::Approve { notes: vec![] }, &s).unwrap();
     assert_eq!(ch.customer.status, Active);
-    assert_eq!(ch.customer.verification.expires_at, Some(now() + chrono::Duration::days(365)));
+    assert_eq!(
+        ch.customer.verification.expires_at,
+        Some(now() + chrono::Duration::days(365))
+    );
     let types: Vec<_> = ch.events.iter().map(|e| e.event_type).collect();
     assert_eq!(
         types,
@@ -80,11 +83,24 @@ fn final_rejection_refuses_resubmission() {
     let s = Settings::defaults(false);
     let mut ch = Change::new(customer(), "test", now());
     start_verification(&mut ch, Level::Basic, Mode::Hosted).unwrap();
-    apply_decision(&mut ch, Decision::Reject(RejectionReason::SanctionsMatch), &s).unwrap();
-    assert!(matches!(start_verification(&mut ch, Level::Basic, Mode::Hosted), Err(LifecycleError::Refused(_))));
+    apply_decision(
+        &mut ch,
+        Decision::Reject(RejectionReason::SanctionsMatch),
+        &s,
+    )
+    .unwrap();
+    assert!(matches!(
+        start_verification(&mut ch, Level::Basic, Mode::Hosted),
+        Err(LifecycleError::Refused(_))
+    ));
     let mut ch = Change::new(customer(), "test", now());
     start_verification(&mut ch, Level::Basic, Mode::Hosted).unwrap();
-    apply_decision(&mut ch, Decision::Reject(RejectionReason::DocumentUnreadable), &s).unwrap();
+    apply_decision(
+        &mut ch,
+        Decision::Reject(RejectionReason::DocumentUnreadable),
+        &s,
+    )
+    .unwrap();
     assert_eq!(ch.customer.verification.resubmittable, Some(true));
     start_verification(&mut ch, Level::Basic, Mode::Hosted).unwrap();
     assert_eq!(ch.customer.status, Pending);
@@ -95,15 +111,36 @@ fn final_rejection_refuses_resubmission() {
 fn decide_orders_outcomes() {
     let fail = CheckResult::Fail(RejectionReason::Underage);
     let hold = CheckResult::Hold(vec![hit()]);
-    let review = CheckResult::Review { code: "r".into(), message: "m".into() };
+    let review = CheckResult::Review {
+        code: "r".into(),
+        message: "m".into(),
+    };
     let missing = vec!["email".to_string()];
-    assert_eq!(decide(&missing, &[hold.clone(), fail.clone()]), Decision::Reject(RejectionReason::Underage));
-    assert!(matches!(decide(&missing, &[hold.clone(), review.clone()]), Decision::Hold(_)));
-    assert!(matches!(decide(&missing, std::slice::from_ref(&review)), Decision::NeedsInformation(_)));
-    assert!(matches!(decide(&[], std::slice::from_ref(&review)), Decision::Review(_)));
-    assert!(matches!(decide(&[], &[CheckResult::Pass]), Decision::Approve { .. }));
+    assert_eq!(
+        decide(&missing, &[hold.clone(), fail.clone()]),
+        Decision::Reject(RejectionReason::Underage)
+    );
+    assert!(matches!(
+        decide(&missing, &[hold.clone(), review.clone()]),
+        Decision::Hold(_)
+    ));
+    assert!(matches!(
+        decide(&missing, std::slice::from_ref(&review)),
+        Decision::NeedsInformation(_)
+    ));
+    assert!(matches!(
+        decide(&[], std::slice::from_ref(&review)),
+        Decision::Review(_)
+    ));
+    assert!(matches!(
+        decide(&[], &[CheckResult::Pass]),
+        Decision::Approve { .. }
+    ));
     let final_ = CheckResult::Fail(RejectionReason::FraudSuspected);
-    assert_eq!(decide(&[], &[fail, final_]), Decision::Reject(RejectionReason::FraudSuspected));
+    assert_eq!(
+        decide(&[], &[fail, final_]),
+        Decision::Reject(RejectionReason::FraudSuspected)
+    );
 }
 
 #[test]

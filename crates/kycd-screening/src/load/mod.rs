@@ -61,7 +61,8 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
 /// The entries of `new` that are not in `old` (by id) or that differ from the entry with
 /// the same id in `old`: what has to be re-screened after a list refresh.
 pub fn changed_entries(old: &LoadedList, new: &LoadedList) -> Vec<ListEntry> {
-    let before: HashMap<&str, &ListEntry> = old.entries.iter().map(|e| (e.id.as_str(), e)).collect();
+    let before: HashMap<&str, &ListEntry> =
+        old.entries.iter().map(|e| (e.id.as_str(), e)).collect();
     new.entries
         .iter()
         .filter(|e| before.get(e.id.as_str()).is_none_or(|o| *o != *e))

@@ -120,7 +120,11 @@ fn for_each_record(
         for field in rec.iter() {
             let v = String::from_utf8_lossy(field);
             let v = v.trim();
-            values.push(if v == "-0-" { String::new() } else { v.to_string() });
+            values.push(if v == "-0-" {
+                String::new()
+            } else {
+                v.to_string()
+            });
         }
         f(line, &values).map_err(|m| LoadError::new(file, line, m))?;
     }
@@ -206,7 +210,10 @@ mod tests {
     fn aliases_with_apostrophes() {
         let r = "a.k.a. ''ABD-AL-'IZ'; a.k.a. \"ABU HAFS\"; f.k.a. 'ANA I'.";
         assert_eq!(quoted_aliases(r), vec!["'ABD-AL-'IZ", "ABU HAFS", "ANA I"]);
-        assert_eq!(quoted_aliases("a.k.a. 'O'NEILL, Pat'"), vec!["O'NEILL, Pat"]);
+        assert_eq!(
+            quoted_aliases("a.k.a. 'O'NEILL, Pat'"),
+            vec!["O'NEILL, Pat"]
+        );
         assert!(quoted_aliases("Linked To: X.").is_empty());
     }
 }

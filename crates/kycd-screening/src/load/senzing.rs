@@ -32,7 +32,12 @@ fn feature_objects(v: &Value) -> Vec<&serde_json::Map<String, Value>> {
 }
 
 fn name_of(n: &serde_json::Map<String, Value>) -> Option<String> {
-    let get = |k: &str| n.get(k).and_then(Value::as_str).map(str::trim).unwrap_or("");
+    let get = |k: &str| {
+        n.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("")
+    };
     for k in ["NAME_FULL", "NAME_ORG"] {
         if !get(k).is_empty() {
             return Some(get(k).to_string());
@@ -97,8 +102,9 @@ pub fn parse_senzing_json(bytes: &[u8], name: &str) -> Result<LoadedList, LoadEr
             .flatten()
             .filter_map(Value::as_object)
             .collect();
-        let is_primary =
-            |n: &serde_json::Map<String, Value>| n.get("NAME_TYPE").and_then(Value::as_str) == Some("PRIMARY");
+        let is_primary = |n: &serde_json::Map<String, Value>| {
+            n.get("NAME_TYPE").and_then(Value::as_str) == Some("PRIMARY")
+        };
         let primary_first = names
             .iter()
             .filter(|n| is_primary(n))
@@ -112,7 +118,11 @@ pub fn parse_senzing_json(bytes: &[u8], name: &str) -> Result<LoadedList, LoadEr
             e.add_name(&top);
         }
         if e.names.is_empty() {
-            return Err(LoadError::new(name, lineno, format!("record {id} has no name")));
+            return Err(LoadError::new(
+                name,
+                lineno,
+                format!("record {id} has no name"),
+            ));
         }
         for obj in feature_objects(&v) {
             if let Some(d) = obj.get("DATE_OF_BIRTH").and_then(Value::as_str) {
@@ -127,12 +137,20 @@ pub fn parse_senzing_json(bytes: &[u8], name: &str) -> Result<LoadedList, LoadEr
         e.pep = topics.iter().any(|t| t.contains("role.pep"));
         entries.push(e);
     }
-    Ok(finish(name, Format::SenzingJson, entries, checksum(&[bytes])))
+    Ok(finish(
+        name,
+        Format::SenzingJson,
+        entries,
+        checksum(&[bytes]),
+    ))
 }
 
 /// A name written flat on the record (older Senzing exports).
 fn name_of_flat(obj: &serde_json::Map<String, Value>) -> Option<String> {
-    if obj.contains_key("NAME_FULL") || obj.contains_key("NAME_ORG") || obj.contains_key("NAME_LAST") {
+    if obj.contains_key("NAME_FULL")
+        || obj.contains_key("NAME_ORG")
+        || obj.contains_key("NAME_LAST")
+    {
         name_of(obj)
     } else {
         None

@@ -28,7 +28,11 @@ pub fn parse_csv(bytes: &[u8], name: &str) -> Result<LoadedList, LoadError> {
         .headers()
         .map_err(|e| LoadError::new(name, 1, format!("invalid header: {e}")))?
         .clone();
-    let col = |c: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(c));
+    let col = |c: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(c))
+    };
     let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
     let pep_col = col("pep");
     let (Some(id_col), Some(name_col)) = (idx[0], idx[1]) else {
@@ -67,7 +71,10 @@ pub fn parse_csv(bytes: &[u8], name: &str) -> Result<LoadedList, LoadError> {
         for p in multi(idx[6]) {
             e.add_program(p);
         }
-        e.pep = matches!(get(pep_col).to_ascii_lowercase().as_str(), "true" | "yes" | "1");
+        e.pep = matches!(
+            get(pep_col).to_ascii_lowercase().as_str(),
+            "true" | "yes" | "1"
+        );
         entries.push(e);
     }
     Ok(finish(name, Format::Csv, entries, checksum(&[bytes])))

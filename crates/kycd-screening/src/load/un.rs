@@ -69,10 +69,8 @@ pub fn parse_un_xml(bytes: &[u8], name: &str) -> Result<LoadedList, LoadError> {
                 }
                 if tag == "INDIVIDUAL" || tag == "ENTITY" {
                     if let Some(c) = cur.take() {
-                        entries.push(
-                            finish_entry(c)
-                                .map_err(|m| err(reader.buffer_position(), m))?,
-                        );
+                        entries
+                            .push(finish_entry(c).map_err(|m| err(reader.buffer_position(), m))?);
                     }
                 }
                 text.clear();
@@ -90,7 +88,11 @@ pub fn parse_un_xml(bytes: &[u8], name: &str) -> Result<LoadedList, LoadError> {
         }
     }
     if entries.is_empty() && !bytes.is_empty() && !contains(bytes, b"CONSOLIDATED_LIST") {
-        return Err(LoadError::new(name, 1, "not a UN consolidated list (no CONSOLIDATED_LIST element)"));
+        return Err(LoadError::new(
+            name,
+            1,
+            "not a UN consolidated list (no CONSOLIDATED_LIST element)",
+        ));
     }
     Ok(finish(name, Format::UnXml, entries, checksum(&[bytes])))
 }
@@ -111,7 +113,9 @@ fn field(c: &mut Current, tag: &str, parent: &str, value: &str) {
         ("INDIVIDUAL" | "ENTITY", "REFERENCE_NUMBER") => c.entry.id = value.to_string(),
         ("INDIVIDUAL" | "ENTITY", "DATAID") => c.dataid = value.to_string(),
         ("INDIVIDUAL" | "ENTITY", "UN_LIST_TYPE") => c.entry.add_program(value),
-        ("INDIVIDUAL_ALIAS" | "ENTITY_ALIAS", "ALIAS_NAME") => c.entry.names.push(value.to_string()),
+        ("INDIVIDUAL_ALIAS" | "ENTITY_ALIAS", "ALIAS_NAME") => {
+            c.entry.names.push(value.to_string())
+        }
         ("INDIVIDUAL" | "ENTITY", "NAME_ORIGINAL_SCRIPT") => c.entry.names.push(value.to_string()),
         ("INDIVIDUAL_DATE_OF_BIRTH", "DATE" | "YEAR") => c.entry.add_dates(value),
         ("INDIVIDUAL_DATE_OF_BIRTH", "FROM_YEAR") => c.from_year = value.to_string(),

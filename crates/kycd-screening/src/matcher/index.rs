@@ -98,7 +98,9 @@ impl Index {
 
     /// Number of names containing the exact token (its document frequency).
     pub fn df(&self, token: &[u8]) -> usize {
-        self.postings.get(&key(NS_EXACT, &[token])).map_or(0, Vec::len)
+        self.postings
+            .get(&key(NS_EXACT, &[token]))
+            .map_or(0, Vec::len)
     }
 
     pub fn shrink(&mut self) {
@@ -141,7 +143,12 @@ impl Index {
                     self.walk(&mut s, k, w * F_DELETE, MAX_FUZZY_POSTINGS);
                 }
                 if t.skel.len() >= 2 {
-                    self.walk(&mut s, key(NS_SKEL, &[&t.skel]), w * F_SKEL, MAX_FUZZY_POSTINGS);
+                    self.walk(
+                        &mut s,
+                        key(NS_SKEL, &[&t.skel]),
+                        w * F_SKEL,
+                        MAX_FUZZY_POSTINGS,
+                    );
                 }
             }
             let min = total * min_share;

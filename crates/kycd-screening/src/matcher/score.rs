@@ -21,16 +21,26 @@ impl Tok {
 
 /// Token similarity below which two tokens are not considered the same name part.
 const MIN_JW: f32 = 0.80;
-/// An initial against a full token starting with that letter.
-const INITIAL_SIM: f32 = 0.80;
+/// An initial against a full token starting with that letter (it only half-confirms it).
+const INITIAL_SIM: f32 = 0.60;
 /// Two given names of the same nickname group (Bob / Robert).
 const NICK_SIM: f32 = 0.88;
-/// Same consonant skeleton (Mohammed / Muhammad), tokens of four letters or more.
-const SKEL_SIM: f32 = 0.88;
+/// Same consonant skeleton (Mohammed / Muhammad) for Latin tokens of five letters or more
+/// with the same initial sound.
+const SKEL_SIM: f32 = 0.85;
+/// Same consonant skeleton when one side comes from Arabic or Hebrew script.
+const ABJAD_SKEL_SIM: f32 = 0.88;
+/// Multiplier when matched tokens appear in a different order (Putin Vladimir).
+const REORDER_FACTOR: f32 = 0.95;
+/// Weight kept by an unmatched middle name when the other side has an unmatched middle
+/// name too (Richard vs H.: a conflict, not a missing part).
+const MIDDLE_CONFLICT: f32 = 0.9;
 /// Weight kept by an unmatched middle name (a name part that is neither first nor last).
 const MIDDLE_UNMATCHED: f32 = 0.45;
 /// Glued words ("abdulrahman" / "abdul rahman") must be at least this similar.
-const MERGE_MIN: f32 = 0.90;
+const MERGE_MIN: f32 = 0.85;
+/// Edit similarity below this does not count (one edit in a 4-letter token is 0.75).
+const MIN_EDIT: f32 = 0.75;
 
 /// Jaro-Winkler similarity of two ASCII byte strings (at most 64 bytes are compared).
 pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f32 {
@@ -84,10 +94,66 @@ pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f32 {
     jaro + prefix * 0.1 * (1.0 - jaro)
 }
 
+/// Optimal-string-alignment distance (Levenshtein with adjacent transpositions) of two
+/// byte strings of at most 64 bytes.
+pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
+    let a = &a[..a.len().min(64)];
+    let b = &b[..b.len().min(64)];
+    let (n, m) = (a.len(), b.len());
+    if n == 0 || m == 0 {
+        return n.max(m);
+    }
+    // three rolling rows: i-2, i-1, i
+    let mut rows = [[0usize; 65]; 3];
+    for (j, v) in rows[1].iter_mut().enumerate().take(m + 1) {
+        *v = j;
+    }
+    for i in 1..=n {
+        let (cur, prev, prev2) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[cur][0] = i;
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (rows[prev][j] + 1)
+                .min(rows[cur][j - 1] + 1)
+                .min(rows[prev][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(rows[prev2][j - 2] + 1);
+            }
+            rows[cur][j] = v;
+        }
+    }
+    rows[n % 3][m]
+}
+
+/// Similarity from the edit distance: 1 - distance / longer length.
+fn edit_sim(a: &[u8], b: &[u8]) -> f32 {
+    let len = a.len().max(b.len()).min(64);
+    if len == 0 {
+        return 0.0;
+    }
+    1.0 - osa_distance(a, b) as f32 / len as f32
+}
+
+/// Token similarity from Jaro-Winkler and edit distance: the better of the stretched
+/// Jaro-Winkler and the edit similarity (which handles insertions in long tokens better).
+fn string_sim(a: &[u8], b: &[u8]) -> f32 {
+    let jw = jaro_winkler(a, b);
+    if jw < 0.7 {
+        return 0.0;
+    }
+    let s = stretch(jw);
+    let e = edit_sim(a, b);
+    if e >= MIN_EDIT { s.max(e) } else { s }
+}
+
 /// Maps a raw Jaro-Winkler value to a similarity: below [`MIN_JW`] nothing, above it a
 /// steeper scale so that near misses count less than exact tokens.
 fn stretch(jw: f32) -> f32 {
-    if jw < MIN_JW { 0.0 } else { 1.0 - (1.0 - jw) * 2.0 }
+    if jw < MIN_JW {
+        0.0
+    } else {
+        1.0 - (1.0 - jw) * 2.0
+    }
 }
 
 /// Similarity of two tokens in [0, 1].
@@ -97,7 +163,11 @@ pub(crate) fn token_sim(q: &Tok, c: &Tok) -> f32 {
     }
     if q.is_initial() || c.is_initial() {
         let both = q.is_initial() && c.is_initial();
-        return if !both && q.text[0] == c.text[0] { INITIAL_SIM } else { 0.0 };
+        return if !both && q.text[0] == c.text[0] {
+            INITIAL_SIM
+        } else {
+            0.0
+        };
     }
     let mut best = 0.0f32;
     if q.nick & c.nick != 0 {
@@ -106,19 +176,30 @@ pub(crate) fn token_sim(q: &Tok, c: &Tok) -> f32 {
     let min_len = q.text.len().min(c.text.len());
     if q.abjad || c.abjad {
         // Vowels are not written: compare consonant skeletons.
-        if !q.skel.is_empty() && q.skel == c.skel {
-            return best.max(SKEL_SIM);
+        if q.skel.len() >= 2 && q.skel == c.skel {
+            return best.max(ABJAD_SKEL_SIM);
         }
         if q.skel.len() >= 2 && c.skel.len() >= 2 {
             best = best.max(stretch(jaro_winkler(&q.skel, &c.skel)) * 0.9);
         }
     }
-    if min_len >= 4 && q.skel.len() >= 2 && q.skel == c.skel {
+    if min_len >= 5 && q.skel.len() >= 3 && q.skel == c.skel && same_onset(&q.text, &c.text) {
         best = best.max(SKEL_SIM);
     }
-    let jw = jaro_winkler(&q.text, &c.text);
-    let s = if min_len <= 3 && jw < 0.9 { 0.0 } else { stretch(jw) };
-    best.max(s)
+    if min_len <= 3 {
+        let jw = jaro_winkler(&q.text, &c.text);
+        return best.max(if jw < 0.9 { 0.0 } else { stretch(jw) });
+    }
+    best.max(string_sim(&q.text, &c.text))
+}
+
+fn is_vowel(b: u8) -> bool {
+    matches!(b, b'a' | b'e' | b'i' | b'o' | b'u')
+}
+
+/// Same first letter, or both start with a vowel (Osama / Usama).
+fn same_onset(a: &[u8], b: &[u8]) -> bool {
+    a[0] == b[0] || (is_vowel(a[0]) && is_vowel(b[0]))
 }
 
 /// Similarity of the two tokens `a`+`b` glued against `c` (0 when clearly different).
@@ -132,10 +213,13 @@ fn merged_sim(a: &Tok, b: &Tok, c: &Tok) -> f32 {
     }
     let mut buf = [0u8; 64];
     let n = len.min(64);
-    let (la, lb) = (a.text.len().min(n), (n - a.text.len().min(n)).min(b.text.len()));
+    let (la, lb) = (
+        a.text.len().min(n),
+        (n - a.text.len().min(n)).min(b.text.len()),
+    );
     buf[..la].copy_from_slice(&a.text[..la]);
     buf[la..la + lb].copy_from_slice(&b.text[..lb]);
-    let s = stretch(jaro_winkler(&buf[..la + lb], &c.text));
+    let s = string_sim(&buf[..la + lb], &c.text);
     if s >= MERGE_MIN { s } else { 0.0 }
 }
 
@@ -168,7 +252,11 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
         for (j, ct) in c.iter().enumerate() {
             let s = token_sim(qt, ct);
             if s > 0.0 {
-                edges.push(Edge { sim: s, q: 1 << i, c: 1 << j });
+                edges.push(Edge {
+                    sim: s,
+                    q: 1 << i,
+                    c: 1 << j,
+                });
             }
         }
     }
@@ -176,7 +264,11 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
         for (j, ct) in c.iter().enumerate() {
             let s = merged_sim(&q[i], &q[i + 1], ct);
             if s > 0.0 {
-                edges.push(Edge { sim: s, q: 0b11 << i, c: 1 << j });
+                edges.push(Edge {
+                    sim: s,
+                    q: 0b11 << i,
+                    c: 1 << j,
+                });
             }
         }
     }
@@ -184,40 +276,77 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
         for (i, qt) in q.iter().enumerate() {
             let s = merged_sim(&c[j], &c[j + 1], qt);
             if s > 0.0 {
-                edges.push(Edge { sim: s, q: 1 << i, c: 0b11 << j });
+                edges.push(Edge {
+                    sim: s,
+                    q: 1 << i,
+                    c: 0b11 << j,
+                });
             }
         }
     }
-    // Best pairs first; on ties prefer the edge covering more tokens.
-    edges.sort_unstable_by(|a, b| {
-        b.sim
-            .total_cmp(&a.sim)
-            .then((b.q.count_ones() + b.c.count_ones()).cmp(&(a.q.count_ones() + a.c.count_ones())))
-    });
+    // Best pairs first; on ties prefer the edge covering more tokens, then edges on first
+    // or last name parts (so that a repeated token leaves a middle one unmatched).
+    let (nq, nc) = (q.len(), c.len());
+    let rank = |e: &Edge| {
+        let qi = e.q.trailing_zeros() as usize;
+        let ci = e.c.trailing_zeros() as usize;
+        (
+            e.q.count_ones() + e.c.count_ones(),
+            !is_middle(nq, qi) as u32 + !is_middle(nc, ci) as u32,
+        )
+    };
+    edges.sort_by(|a, b| b.sim.total_cmp(&a.sim).then(rank(b).cmp(&rank(a))));
     let (mut used_q, mut used_c) = (0u32, 0u32);
     let (mut num, mut den) = (0.0f32, 0.0f32);
+    let mut taken: Vec<(u32, u32)> = Vec::with_capacity(q.len());
     for e in &edges {
         if used_q & e.q != 0 || used_c & e.c != 0 {
             continue;
         }
         used_q |= e.q;
         used_c |= e.c;
+        taken.push((e.q.trailing_zeros(), e.c.trailing_zeros()));
         let w = mask_weight(q, e.q) + mask_weight(c, e.c);
         num += e.sim * w;
         den += w;
     }
-    den += unmatched_cost(q, used_q, lenient_middle) + unmatched_cost(c, used_c, lenient_middle);
-    if den <= 0.0 { 0.0 } else { (num / den).clamp(0.0, 1.0) }
+    let conflict = lenient_middle && has_middle(q.len(), used_q) && has_middle(c.len(), used_c);
+    let middle_factor = if conflict {
+        MIDDLE_CONFLICT
+    } else {
+        MIDDLE_UNMATCHED
+    };
+    let middle_factor = if lenient_middle { middle_factor } else { 1.0 };
+    den += unmatched_cost(q, used_q, middle_factor) + unmatched_cost(c, used_c, middle_factor);
+    if den <= 0.0 {
+        return 0.0;
+    }
+    taken.sort_unstable();
+    let reordered = taken.windows(2).any(|w| w[1].1 < w[0].1);
+    let s = num / den * if reordered { REORDER_FACTOR } else { 1.0 };
+    s.clamp(0.0, 1.0)
 }
 
-fn unmatched_cost(toks: &[Tok], used: u32, lenient_middle: bool) -> f32 {
+fn is_middle(n: usize, i: usize) -> bool {
+    n >= 3 && i > 0 && i + 1 < n
+}
+
+/// Whether some middle token (neither first nor last) is left unmatched.
+fn has_middle(n: usize, used: u32) -> bool {
+    (0..n).any(|i| is_middle(n, i) && used & (1 << i) == 0)
+}
+
+fn unmatched_cost(toks: &[Tok], used: u32, middle_factor: f32) -> f32 {
     let n = toks.len();
     toks.iter()
         .enumerate()
         .filter(|(i, _)| used & (1 << i) == 0)
         .map(|(i, t)| {
-            let middle = lenient_middle && n >= 3 && i > 0 && i + 1 < n;
-            if middle { t.weight * MIDDLE_UNMATCHED } else { t.weight }
+            if is_middle(n, i) {
+                t.weight * middle_factor
+            } else {
+                t.weight
+            }
         })
         .sum()
 }
@@ -233,5 +362,14 @@ mod tests {
         assert!((jaro_winkler(b"dixon", b"dicksonx") - 0.8133).abs() < 1e-3);
         assert_eq!(jaro_winkler(b"", b"abc"), 0.0);
         assert_eq!(jaro_winkler(b"abc", b"abc"), 1.0);
+    }
+
+    #[test]
+    fn osa_reference_values() {
+        use super::osa_distance;
+        assert_eq!(osa_distance(b"diazabalart", b"diazbalart"), 1);
+        assert_eq!(osa_distance(b"ca", b"ac"), 1);
+        assert_eq!(osa_distance(b"kitten", b"sitting"), 3);
+        assert_eq!(osa_distance(b"", b"abc"), 3);
     }
 }

@@ -29,24 +29,139 @@ pub struct Token {
 }
 
 const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "sir", "dame", "lord",
-    "lady", "sheikh", "shaikh", "sheik", "shaykh", "cheikh", "haji", "hajji", "hadji", "alhaji",
-    "alhaj", "hajj", "imam", "mullah", "mulla", "maulana", "mawlana", "maulvi", "mawlawi", "rev",
-    "reverend", "fr", "father", "gen", "general", "col", "colonel", "maj", "major", "capt",
-    "captain", "lt", "sgt", "hon", "honorable", "honourable", "senator", "sen", "rep", "mme",
-    "mlle", "herr", "frau", "sra", "srta", "sr", "sri", "shri", "smt",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "lord",
+    "lady",
+    "sheikh",
+    "shaikh",
+    "sheik",
+    "shaykh",
+    "cheikh",
+    "haji",
+    "hajji",
+    "hadji",
+    "alhaji",
+    "alhaj",
+    "hajj",
+    "imam",
+    "mullah",
+    "mulla",
+    "maulana",
+    "mawlana",
+    "maulvi",
+    "mawlawi",
+    "rev",
+    "reverend",
+    "fr",
+    "father",
+    "gen",
+    "general",
+    "col",
+    "colonel",
+    "maj",
+    "major",
+    "capt",
+    "captain",
+    "lt",
+    "sgt",
+    "hon",
+    "honorable",
+    "honourable",
+    "senator",
+    "sen",
+    "rep",
+    "mme",
+    "mlle",
+    "herr",
+    "frau",
+    "sra",
+    "srta",
+    "sr",
+    "sri",
+    "shri",
+    "smt",
 ];
 
-const SUFFIXES: &[&str] = &["jr", "jnr", "sr", "snr", "ii", "iii", "iv", "phd", "md", "esq"];
+const SUFFIXES: &[&str] = &[
+    "jr", "jnr", "sr", "snr", "ii", "iii", "iv", "phd", "md", "esq",
+];
 
 /// Company forms removed at the end of organisation names ("de" only inside a chain).
 const FORMS_TRAILING: &[&str] = &[
-    "llc", "ltd", "limited", "inc", "incorporated", "corp", "corporation", "co", "company", "plc",
-    "gmbh", "mbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "sl", "bv", "nv", "oy", "oyj",
-    "ab", "as", "asa", "aps", "kft", "sro", "doo", "ooo", "oao", "zao", "pao", "jsc", "ojsc",
-    "cjsc", "pjsc", "llp", "lp", "pte", "pty", "bhd", "sdn", "tbk", "cv", "rl", "lda", "ltda",
-    "sae", "sal", "fze", "fzco", "fzc", "fzllc", "wll", "est", "pvt", "private", "ulc", "ug",
-    "sapi", "spa",
+    "llc",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "plc",
+    "gmbh",
+    "mbh",
+    "ag",
+    "kg",
+    "sa",
+    "sas",
+    "sarl",
+    "srl",
+    "spa",
+    "sl",
+    "bv",
+    "nv",
+    "oy",
+    "oyj",
+    "ab",
+    "as",
+    "asa",
+    "aps",
+    "kft",
+    "sro",
+    "doo",
+    "ooo",
+    "oao",
+    "zao",
+    "pao",
+    "jsc",
+    "ojsc",
+    "cjsc",
+    "pjsc",
+    "llp",
+    "lp",
+    "pte",
+    "pty",
+    "bhd",
+    "sdn",
+    "tbk",
+    "cv",
+    "rl",
+    "lda",
+    "ltda",
+    "sae",
+    "sal",
+    "fze",
+    "fzco",
+    "fzc",
+    "fzllc",
+    "wll",
+    "est",
+    "pvt",
+    "private",
+    "ulc",
+    "ug",
+    "sapi",
+    "spa",
 ];
 
 /// Company forms removed at the start of organisation names.
@@ -98,7 +213,10 @@ fn simple_words(part: &str) -> Vec<String> {
     ascii
         .split_whitespace()
         .flat_map(|chunk| {
-            let glued: String = chunk.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+            let glued: String = chunk
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect();
             if chunk.contains('.') && is_form_or_suffix(&glued) {
                 vec![glued]
             } else {
@@ -117,7 +235,11 @@ fn reorder_comma(raw: &str) -> String {
     if !raw.contains(',') {
         return raw.to_string();
     }
-    let mut parts: Vec<&str> = raw.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    let mut parts: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
     let mut tail: Vec<&str> = Vec::new();
     while parts.len() > 1 {
         let words = simple_words(parts[parts.len() - 1]);
@@ -197,7 +319,10 @@ pub fn tokenize(raw: &str, ctx: NameContext) -> Vec<Token> {
         if words.len() > MAX_TOKENS * 2 {
             break;
         }
-        let glued: String = chunk.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let glued: String = chunk
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
         if chunk.contains('.') && ctx.strip_company_forms && is_company_form(&glued) {
             words.push(glued);
             continue;
@@ -218,7 +343,8 @@ pub fn tokenize(raw: &str, ctx: NameContext) -> Vec<Token> {
 
 fn strip(words: &mut Vec<String>, ctx: NameContext) {
     if ctx.strip_titles {
-        while words.len() > 1 && TITLES.contains(&words[0].as_str()) {
+        // A title is only dropped when two name parts remain ("Shri Thanedar" stays).
+        while words.len() > 2 && TITLES.contains(&words[0].as_str()) {
             words.remove(0);
         }
         while words.len() > 1 && SUFFIXES.contains(&words[words.len() - 1].as_str()) {

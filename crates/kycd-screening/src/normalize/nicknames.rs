@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 
 const GROUPS: &[&[&str]] = &[
     &["robert", "rob", "robbie", "bob", "bobby", "bert"],
-    &["william", "will", "willie", "willy", "bill", "billy", "liam"],
+    &[
+        "william", "will", "willie", "willy", "bill", "billy", "liam",
+    ],
     &["richard", "rich", "richie", "rick", "ricky", "dick"],
     &["james", "jim", "jimmy", "jamie"],
     &["michael", "mike", "mikey", "mick", "mickey"],
@@ -24,9 +26,27 @@ const GROUPS: &[&[&str]] = &[
     &["nicholas", "nick", "nicky", "nico"],
     &["patrick", "pat", "paddy"],
     &["patricia", "pat", "patty", "trish"],
-    &["katherine", "catherine", "kathryn", "kate", "katie", "kathy", "cathy", "kat"],
+    &[
+        "katherine",
+        "catherine",
+        "kathryn",
+        "kate",
+        "katie",
+        "kathy",
+        "cathy",
+        "kat",
+    ],
     &["kathleen", "kathy", "kate"],
-    &["elizabeth", "liz", "lizzie", "beth", "betty", "betsy", "eliza", "libby"],
+    &[
+        "elizabeth",
+        "liz",
+        "lizzie",
+        "beth",
+        "betty",
+        "betsy",
+        "eliza",
+        "libby",
+    ],
     &["margaret", "maggie", "meg", "peggy", "marge", "margie"],
     &["susan", "sue", "susie", "suzanne"],
     &["jennifer", "jen", "jenny"],
@@ -45,7 +65,15 @@ const GROUPS: &[&[&str]] = &[
     &["harold", "harry", "hal"],
     &["john", "johnny", "jack", "jon"],
     &["jonathan", "jon", "jonny"],
-    &["alexander", "alex", "alec", "sasha", "aleksandr", "alexandr", "sandy"],
+    &[
+        "alexander",
+        "alex",
+        "alec",
+        "sasha",
+        "aleksandr",
+        "alexandr",
+        "sandy",
+    ],
     &["alexandra", "alex", "sasha", "sandra", "sandy"],
     &["nathaniel", "nathan", "nate", "nat"],
     &["douglas", "doug"],
@@ -96,7 +124,9 @@ const GROUPS: &[&[&str]] = &[
     &["vladimir", "volodya", "vova"],
     &["dmitry", "dmitri", "dmitriy", "dima"],
     &["yevgeny", "yevgeniy", "evgeny", "evgeniy", "zhenya"],
-    &["mohammed", "mohammad", "muhammad", "muhammed", "mohamed", "mohamad", "mohd", "md"],
+    &[
+        "mohammed", "mohammad", "muhammad", "muhammed", "mohamed", "mohamad", "mohd", "md",
+    ],
 ];
 
 fn table() -> &'static HashMap<&'static str, u128> {

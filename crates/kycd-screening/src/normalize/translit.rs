@@ -186,7 +186,11 @@ fn greek(run: &[char], out: &mut String) {
                 };
                 out.push_str(v);
                 (
-                    if voiceless(lower.get(k + 2).copied()) { "f" } else { "v" },
+                    if voiceless(lower.get(k + 2).copied()) {
+                        "f"
+                    } else {
+                        "v"
+                    },
                     2,
                 )
             }

@@ -34,6 +34,7 @@ CREATE TABLE customers (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     expires_at BIGINT,
+    notice_at BIGINT,
     expiring_notified BIGINT NOT NULL DEFAULT 0,
     erased_at BIGINT
 );
@@ -41,6 +42,7 @@ CREATE UNIQUE INDEX customers_external_id ON customers (organization_id, environ
 CREATE INDEX customers_scope ON customers (organization_id, environment, id);
 CREATE INDEX customers_status ON customers (organization_id, environment, status, id);
 CREATE INDEX customers_expiry ON customers (expires_at);
+CREATE INDEX customers_notice ON customers (notice_at);
 
 CREATE TABLE status_history (
     id TEXT PRIMARY KEY,

@@ -1,0 +1,181 @@
+//! `/v1/customers`: create, read, list, update, erase; verification start,
+//! activation, deactivation, reactivation; explanation.
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiJson, ApiQuery, List, OptionalJson, Page, created};
+use crate::service::{self, customers, lifecycle};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kycd_core::customer::{Customer, Verification};
+use kycd_core::input::{CustomerInput, VerificationRequest};
+use kycd_core::status::CustomerStatus;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/customers", post(create).get(list))
+        .route(
+            "/v1/customers/{id}",
+            get(retrieve).patch(update).delete(erase),
+        )
+        .route(
+            "/v1/customers/{id}/verification",
+            post(start_verification).get(verification),
+        )
+        .route("/v1/customers/{id}/activate", post(activate))
+        .route("/v1/customers/{id}/deactivate", post(deactivate))
+        .route("/v1/customers/{id}/reactivate", post(reactivate))
+        .route("/v1/customers/{id}/explanation", get(explanation))
+}
+
+async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(input): ApiJson<CustomerInput>,
+) -> ApiResult<Response> {
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(created(customers::create(&s, &cx, input).await?))
+}
+
+async fn retrieve(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Customer>> {
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(Json(customers::get(&s, &cx, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    status: Option<String>,
+    external_id: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<List<Customer>>> {
+    let page = Page {
+        limit: q.limit,
+        starting_after: q.starting_after,
+    };
+    if let Some(st) = &q.status
+        && CustomerStatus::parse(st).is_none()
+    {
+        return Err(ApiError::invalid_field("status", "unknown status"));
+    }
+    let filter = kycd_store::customers::ListFilter {
+        status: q.status,
+        external_id: q.external_id,
+        starting_after: page.starting_after.clone(),
+        limit: page.limit()?,
+    };
+    let cx = service::cx(&s, &ctx).await?;
+    let (data, has_more) = customers::list(&s, &cx, filter).await?;
+    Ok(Json(List::new(data, has_more)))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Customer>> {
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(Json(customers::update(&s, &cx, &id, &body).await?))
+}
+
+async fn erase(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
+    let cx = service::cx(&s, &ctx).await?;
+    customers::erase(&s, &cx, &id).await?;
+    Ok(Json(serde_json::json!({"id": id, "object": "customer", "deleted": true})).into_response())
+}
+
+async fn start_verification(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    OptionalJson(req): OptionalJson<VerificationRequest>,
+) -> ApiResult<Json<Customer>> {
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(Json(lifecycle::start(&s, &cx, &id, req).await?))
+}
+
+async fn verification(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Verification>> {
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(Json(customers::get(&s, &cx, &id).await?.verification))
+}
+
+async fn activate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Customer>> {
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(Json(lifecycle::activate(&s, &cx, &id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DeactivateBody {
+    reason: Option<String>,
+}
+
+async fn deactivate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<DeactivateBody>,
+) -> ApiResult<Json<Customer>> {
+    let reason = body.reason.unwrap_or_else(|| "deactivated".into());
+    if reason.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "must be at most 500 characters",
+        ));
+    }
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(Json(lifecycle::deactivate(&s, &cx, &id, &reason).await?))
+}
+
+async fn reactivate(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Customer>> {
+    let cx = service::cx(&s, &ctx).await?;
+    Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?))
+}
+
+async fn explanation(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let cx = service::cx(&s, &ctx).await?;
+    let c = customers::get(&s, &cx, &id).await?;
+    let mut conn = s.store.reader().await?;
+    let history = kycd_store::customers::history(&mut conn, &cx.scope, &id).await?;
+    Ok(Json(serde_json::json!({
+        "object": "explanation",
+        "customer_id": c.id,
+        "status": c.status,
+        "summary": crate::explain::summary(&c, cx.now),
+        "next_steps": crate::explain::next_steps(&c),
+        "history": history,
+    })))
+}

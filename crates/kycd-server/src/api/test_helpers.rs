@@ -1,0 +1,127 @@
+//! `/v1/test_helpers`: sandbox-only helpers. Forced outcomes go through the
+//! same domain operations, transitions and events as production. With a live
+//! key every path here is 404.
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::ApiJson;
+use crate::service::{self, lifecycle::ReviewerDecision};
+use crate::state::AppState;
+use axum::extract::{Path, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use kycd_core::customer::Customer;
+use kycd_core::reasons::RejectionReason;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/test_helpers/customers/{id}/verification",
+            post(force_verification),
+        )
+        .route("/v1/test_helpers/clock/advance", post(advance_clock))
+        .route(
+            "/v1/test_helpers/{*rest}",
+            axum::routing::any(crate::http::not_found),
+        )
+        .route_layer(axum::middleware::from_fn(sandbox_only))
+}
+
+async fn sandbox_only(req: Request, next: Next) -> Response {
+    match req.extensions().get::<Ctx>() {
+        Some(ctx) if ctx.is_sandbox() => next.run(req).await,
+        _ => crate::http::not_found().await.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForceBody {
+    status: String,
+    rejection_reason: Option<String>,
+    missing: Option<Vec<String>>,
+}
+
+async fn force_verification(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ForceBody>,
+) -> ApiResult<Json<Customer>> {
+    let decision = match body.status.as_str() {
+        "approved" => ReviewerDecision::Approve,
+        "rejected" => {
+            let code = body.rejection_reason.as_deref().unwrap_or("data_mismatch");
+            let r = RejectionReason::parse(code).ok_or_else(|| {
+                ApiError::invalid_field("rejection_reason", "unknown rejection reason")
+            })?;
+            ReviewerDecision::Reject(r)
+        }
+        "needs_information" => ReviewerDecision::RequestInformation(
+            body.missing
+                .unwrap_or_else(|| vec!["identity_document".into()]),
+        ),
+        "on_hold" => ReviewerDecision::Hold,
+        "expired" => ReviewerDecision::Expire,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "status",
+                "must be approved, rejected, needs_information, on_hold or expired",
+            ));
+        }
+    };
+    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::Cx {
+        actor: format!("test_helper:{}", ctx.key_id),
+        ..cx
+    };
+    Ok(Json(
+        service::lifecycle::review(&s, &cx, &id, decision).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    days: Option<i64>,
+    seconds: Option<i64>,
+}
+
+async fn advance_clock(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<AdvanceBody>,
+) -> ApiResult<Json<Value>> {
+    let secs = body
+        .days
+        .unwrap_or(0)
+        .checked_mul(86_400)
+        .and_then(|d| d.checked_add(body.seconds.unwrap_or(0)));
+    let secs = match secs {
+        Some(n) if n > 0 && n <= 10 * 366 * 86_400 => n,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "days",
+                "give days or seconds: a positive amount of at most ten years",
+            ));
+        }
+    };
+    let defaults =
+        serde_json::to_string(&kycd_core::policy::Settings::defaults(false)).unwrap_or_default();
+    let mut conn = s.store.writer().await?;
+    let offset = kycd_store::orgs::advance_clock(&mut conn, &ctx.scope, &defaults, secs).await?;
+    drop(conn);
+    let ran = crate::jobs::scheduler::run_due(&s, Some(&ctx.scope), offset).await?;
+    crate::jobs::run_due_webhooks(&s).await;
+    let now = chrono::Utc::now() + chrono::Duration::seconds(offset);
+    Ok(Json(json!({
+        "object": "test_clock",
+        "offset_seconds": offset,
+        "now": kycd_core::time::format(&now),
+        "processed": ran,
+    })))
+}

@@ -1,0 +1,225 @@
+//! `Application::build(config)`: shared by `kycd serve` and the tests (which
+//! bind port 0 with a fresh database). Also the first-start bootstrap and
+//! organization creation.
+
+use crate::config::Config;
+use crate::state::{AppState, Inner};
+use crate::vault::Vault;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use kycd_store::{Scope, Store, ids, orgs};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use tokio::net::TcpListener;
+
+pub struct Application {
+    pub state: AppState,
+    listener: TcpListener,
+    pub addr: SocketAddr,
+    pub bootstrap: Option<Bootstrap>,
+}
+
+/// What the first start created: the default organization and its keys.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Bootstrap {
+    pub id: String,
+    pub name: String,
+    pub sandbox_api_key: String,
+    pub live_api_key: String,
+}
+
+/// Loads the master key from config or the key file in the data dir.
+pub fn master_key(config: &Config) -> anyhow::Result<kycd_vault::MasterKey> {
+    if let Some(k) = &config.master_key {
+        return Ok(kycd_vault::MasterKey::from_base64(k)?);
+    }
+    let path = config.data_dir.join("master.key");
+    let (key, created) = kycd_vault::load_or_create_key_file(&path)?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new master key: BACK THIS FILE UP (without it the encrypted customer data cannot be read), or set KYCD_MASTER_KEY"
+        );
+    }
+    Ok(key)
+}
+
+/// Opens the database of `config` and runs the migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = Store::connect(&config.database_url()).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Creates an organization with a sandbox and a live key (printed once, stored hashed).
+pub async fn create_org(store: &Store, name: &str) -> anyhow::Result<Bootstrap> {
+    let now = chrono::Utc::now();
+    let org = orgs::Organization {
+        id: ids::new("org"),
+        name: name.to_string(),
+        created_at: now,
+    };
+    let mut tx = store.begin().await?;
+    orgs::insert_org(&mut tx, &org).await?;
+    let mut keys = vec![];
+    for env in ["sandbox", "live"] {
+        let key = crate::auth::generate_key(env);
+        let scope = Scope::new(&org.id, env);
+        orgs::insert_key(
+            &mut tx,
+            &ids::new("key"),
+            &scope,
+            &crate::auth::hash_key(&key),
+            &key[..12],
+            now,
+        )
+        .await?;
+        keys.push(key);
+    }
+    tx.commit().await?;
+    Ok(Bootstrap {
+        id: org.id,
+        name: org.name,
+        sandbox_api_key: keys[0].clone(),
+        live_api_key: keys[1].clone(),
+    })
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let store = open_store(&config).await?;
+        let master = master_key(&config)?;
+        let bootstrap = {
+            let mut conn = store.writer().await?;
+            if orgs::count_orgs(&mut conn).await? == 0 {
+                drop(conn);
+                Some(create_org(&store, "default").await?)
+            } else {
+                None
+            }
+        };
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let state = AppState {
+            inner: Arc::new(Inner {
+                store,
+                vault: Vault::new(master),
+                metrics: Default::default(),
+                screener: RwLock::new(None),
+                outbox_notify: Default::default(),
+                public_url,
+                auth_cache: Default::default(),
+                config,
+            }),
+        };
+        Ok(Application {
+            state,
+            listener,
+            addr,
+            bootstrap,
+        })
+    }
+
+    pub fn router(state: AppState) -> Router {
+        let limit = state.config.max_body_bytes;
+        Router::new()
+            .merge(crate::api::router(state.clone()))
+            .route(
+                "/healthz",
+                get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
+            .route("/hosted/v/{token}", get(hosted_page))
+            .fallback(crate::http::not_found)
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::metrics::track,
+            ))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+                crate::error::ApiError::internal().into_response()
+            }))
+            .layer(axum::middleware::from_fn(
+                crate::http::request_id_and_errors,
+            ))
+            .with_state(state)
+    }
+
+    /// Serves until `shutdown` resolves; background workers run alongside.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        if self.state.config.workers {
+            crate::jobs::spawn(self.state.clone(), rx);
+        }
+        let app = Self::router(self.state.clone());
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = tx.send(true);
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
+    if s.store.ping().await {
+        (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready"})),
+        )
+            .into_response()
+    } else {
+        crate::error::ApiError::unavailable().into_response()
+    }
+}
+
+async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+}
+
+/// The end user's page (the full hosted flow arrives with its own issue):
+/// checks the token and says what is needed.
+async fn hosted_page(
+    State(s): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> impl IntoResponse {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let found = match s.store.reader().await {
+        Ok(mut conn) => kycd_store::customers::find_link(&mut conn, &hash, chrono::Utc::now())
+            .await
+            .ok()
+            .flatten(),
+        Err(_) => None,
+    };
+    match found {
+        Some(_) => Html(
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Verify your identity</title>\
+             <h1>Verify your identity</h1><p>This link is valid. The verification steps will appear here.</p></html>"
+                .to_string(),
+        )
+        .into_response(),
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            Html("<!doctype html><html lang=en><meta charset=utf-8><title>Link expired</title><h1>This link has expired</h1><p>Ask for a new verification link.</p></html>".to_string()),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,60 @@
+//! Server configuration: defaults in code, overridden by flags and `KYCD_` env.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `postgres://…` or a SQLite path; `None`: `kycd.db` in the data dir.
+    pub database_url: Option<String>,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Base URL used in hosted links and printed docs URLs.
+    pub public_url: Option<String>,
+    /// Base64 master key; `None`: a key file in the data dir.
+    pub master_key: Option<String>,
+    pub webhook_allow_private: bool,
+    /// `format:path-or-url` entries.
+    pub screening_sources: Vec<String>,
+    pub screening_refresh_secs: u64,
+    /// Maximum JSON body size in bytes.
+    pub max_body_bytes: usize,
+    /// Maximum document size in bytes.
+    pub max_document_bytes: usize,
+    /// Run background workers (dispatcher, scheduler) in this process.
+    pub workers: bool,
+    /// How often the scheduler looks for due work.
+    pub tick_millis: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: None,
+            listen: "127.0.0.1:8080".parse().expect("static address"),
+            data_dir: PathBuf::from("./kycd-data"),
+            public_url: None,
+            master_key: None,
+            webhook_allow_private: false,
+            screening_sources: vec![],
+            screening_refresh_secs: 3600,
+            max_body_bytes: 1024 * 1024,
+            max_document_bytes: 10 * 1024 * 1024,
+            workers: true,
+            tick_millis: 1000,
+        }
+    }
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("kycd.db").display()),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        !self.database_url().starts_with("postgres")
+    }
+}

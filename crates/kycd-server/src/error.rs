@@ -1,0 +1,211 @@
+//! The one API error type: every failure maps to an HTTP status and a stable code.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kycd_core::input::FieldError;
+use kycd_core::lifecycle::LifecycleError;
+use kycd_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error_type: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub param: Option<String>,
+    pub reasons: Vec<Reason>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        error_type: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            error_type,
+            code,
+            message: message.into(),
+            param: None,
+            reasons: vec![],
+        }
+    }
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+    pub fn with_reasons(mut self, reasons: Vec<Reason>) -> Self {
+        self.reasons = reasons;
+        self
+    }
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_request",
+            message,
+        )
+    }
+    pub fn invalid_field(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_field",
+            message,
+        )
+        .with_param(param)
+    }
+    pub fn invalid_api_key(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "invalid_api_key",
+            message,
+        )
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "resource_not_found",
+            format!("no such {what}"),
+        )
+    }
+    pub fn requirements_not_met(message: impl Into<String>, reasons: Vec<Reason>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            "requirements_not_met",
+            message,
+        )
+        .with_reasons(reasons)
+    }
+    pub fn missing_capability(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            "missing_capability",
+            message,
+        )
+    }
+    pub fn customer_locked(status: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "invalid_request_error",
+            "customer_locked",
+            format!("a customer in status {status} cannot be updated"),
+        )
+    }
+    pub fn invalid_transition(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "invalid_request_error",
+            "invalid_transition",
+            message,
+        )
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "invalid_request_error", code, message)
+    }
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "payload_too_large",
+            message,
+        )
+    }
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "internal_error",
+            "something went wrong on our side",
+        )
+    }
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            "service_unavailable",
+            "try again shortly",
+        )
+    }
+
+    /// The JSON body, with the request id filled in by the response middleware.
+    pub fn body(&self, request_id: &str) -> serde_json::Value {
+        let mut e = serde_json::json!({
+            "type": self.error_type,
+            "code": self.code,
+            "message": self.message,
+            "request_id": request_id,
+        });
+        if let Some(p) = &self.param {
+            e["param"] = p.clone().into();
+        }
+        if !self.reasons.is_empty() {
+            e["reasons"] = serde_json::to_value(&self.reasons).unwrap_or_default();
+        }
+        serde_json::json!({ "error": e })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // The body is rendered by `http::finalize`, which knows the request id.
+        let mut res = self.status.into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::invalid_field(e.param, e.message)
+    }
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(e: LifecycleError) -> Self {
+        ApiError::invalid_transition(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("resource"),
+            StoreError::Conflict(what) if what == "external_id" => ApiError::conflict(
+                "external_id_taken",
+                "a customer with this external_id already exists in this organization and environment",
+            )
+            .with_param("external_id"),
+            StoreError::Conflict(what) => ApiError::conflict("conflict", format!("conflict on {what}")),
+            StoreError::VersionConflict => ApiError::conflict("concurrent_update", "the customer changed meanwhile: retry"),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<kycd_vault::VaultError> for ApiError {
+    fn from(e: kycd_vault::VaultError) -> Self {
+        tracing::error!(error = %e, "vault failure");
+        ApiError::internal()
+    }
+}

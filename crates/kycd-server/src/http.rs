@@ -1,0 +1,189 @@
+//! HTTP plumbing shared by every router: request ids, error rendering, the JSON
+//! body and query extractors that turn malformed input into stable 4xx codes,
+//! and list pagination.
+
+use crate::error::{ApiError, ApiResult};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderValue, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The request id of the current request (`req_…`).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Assigns a request id, and renders `ApiError` bodies with it. Every response
+/// carries `X-Request-Id`.
+pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
+    let id = kycd_store::ids::new("req");
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.run(req).await;
+    if let Some(err) = res.extensions_mut().remove::<ApiError>() {
+        let body = err.body(&id);
+        res = (err.status, axum::Json(body)).into_response();
+    } else if res.status().is_server_error() && res.headers().get("content-type").is_none() {
+        res = ApiError::internal().body(&id).to_string().into_response();
+        *res.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Unknown paths.
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "resource_not_found",
+        "no such path",
+    )
+}
+
+/// Parses a JSON document into `T`, naming the field that failed.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::invalid_request(
+            "the request body must be a JSON object",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let msg = inner.to_string();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(ApiError::invalid_request(format!("malformed JSON: {msg}")));
+            }
+            let param = if path == "." || path.is_empty() {
+                None
+            } else {
+                Some(path)
+            };
+            let mut err = ApiError::invalid_field(param.clone().unwrap_or_default(), msg);
+            err.param = param;
+            if err.param.is_none() {
+                err.code = "invalid_request";
+            }
+            Err(err)
+        }
+    }
+}
+
+async fn read_body(req: Request) -> ApiResult<Bytes> {
+    Bytes::from_request(req, &()).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large("the request body is too large")
+        } else {
+            ApiError::invalid_request("the request body could not be read")
+        }
+    })
+}
+
+/// A required JSON body.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, _: &S) -> ApiResult<Self> {
+        let bytes = read_body(req).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// An optional JSON body: empty means `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, _: &S) -> ApiResult<Self> {
+        let bytes = read_body(req).await?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(OptionalJson(T::default()));
+        }
+        parse_json(&bytes).map(OptionalJson)
+    }
+}
+
+/// Query parameters with errors in the API format.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::invalid_field(e.path().to_string(), e.into_inner().to_string()))
+    }
+}
+
+/// `?limit=&starting_after=`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Page {
+    pub limit: Option<String>,
+    pub starting_after: Option<String>,
+}
+
+impl Page {
+    pub fn limit(&self) -> ApiResult<i64> {
+        match &self.limit {
+            None => Ok(20),
+            Some(s) => match s.parse::<i64>() {
+                Ok(n) if (1..=100).contains(&n) => Ok(n),
+                _ => Err(ApiError::invalid_field(
+                    "limit",
+                    "must be an integer from 1 to 100",
+                )),
+            },
+        }
+    }
+}
+
+/// `{"object": "list", "data": [...], "has_more": bool}`.
+#[derive(Serialize)]
+pub struct List<T: Serialize> {
+    pub object: &'static str,
+    pub data: Vec<T>,
+    pub has_more: bool,
+}
+
+impl<T: Serialize> List<T> {
+    pub fn new(data: Vec<T>, has_more: bool) -> Self {
+        List {
+            object: "list",
+            data,
+            has_more,
+        }
+    }
+}
+
+/// A `201 Created` JSON response.
+pub fn created<T: Serialize>(v: T) -> Response {
+    (axum::http::StatusCode::CREATED, axum::Json(v)).into_response()
+}
+
+/// Buffers a response body (for idempotency replays).
+pub async fn buffer(res: Response) -> (axum::http::response::Parts, Bytes) {
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    (parts, bytes)
+}
+
+pub fn json_response(status: u16, body: Bytes) -> Response {
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK);
+    res.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    res
+}

@@ -1,0 +1,458 @@
+//! Customer operations: create, read, list, update (merge), erase.
+
+use super::{Cx, commit, lifecycle, settings::merge_json};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use kycd_core::customer::{Customer, CustomerType, Identifier, Verification};
+use kycd_core::events;
+use kycd_core::input::{self, CustomerInput, ValidAttestation, ValidIdentifier};
+use kycd_core::lifecycle::Change;
+use kycd_core::status::CustomerStatus;
+use kycd_store::{Conn, Scope, customers as db, ids, usage};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+/// Seals identifier values and the attestation reference, and writes blind indexes.
+async fn store_sensitive(
+    state: &AppState,
+    conn: &mut Conn,
+    cx: &Cx,
+    c: &Customer,
+    identifiers: Option<&[ValidIdentifier]>,
+    attestation: Option<&ValidAttestation>,
+) -> ApiResult<()> {
+    let org = &cx.scope.organization_id;
+    let key = state.vault.customer_key(conn, org, &c.id).await?;
+    let blind = state.vault.blind_key(conn, org).await?;
+    if let Some(ids) = identifiers {
+        db::delete_secrets(conn, &c.id, "identifier:").await?;
+        let mut entries = vec![];
+        for i in ids {
+            let field = format!("identifier:{}", i.kind);
+            let sealed = state.vault.seal_str(&key, org, &c.id, &field, &i.value)?;
+            db::put_secret(conn, &c.id, &field, &sealed).await?;
+            entries.push((field, blind.compute(&i.kind, &i.value)));
+        }
+        db::replace_blind_indexes(conn, &cx.scope, &c.id, "identifier:", &entries).await?;
+    }
+    if let Some(a) = attestation {
+        let sealed =
+            state
+                .vault
+                .seal_str(&key, org, &c.id, "attestation_reference", &a.reference)?;
+        db::put_secret(conn, &c.id, "attestation_reference", &sealed).await?;
+    }
+    let mut contacts = vec![];
+    let (email, phone) = match (&c.individual, &c.business) {
+        (Some(i), _) => (i.email.clone(), i.phone.clone()),
+        (_, Some(b)) => (b.email.clone(), b.phone.clone()),
+        _ => (None, None),
+    };
+    if let Some(e) = email {
+        contacts.push((
+            "contact:email".to_string(),
+            blind.compute("email", &e.to_lowercase()),
+        ));
+    }
+    if let Some(p) = phone {
+        contacts.push(("contact:phone".to_string(), blind.compute("phone", &p)));
+    }
+    db::replace_blind_indexes(conn, &cx.scope, &c.id, "contact:", &contacts).await?;
+    Ok(())
+}
+
+/// Beneficial owners must be individual customers of the same scope.
+async fn check_owners(conn: &mut Conn, scope: &Scope, c: &Customer) -> ApiResult<()> {
+    if let Some(b) = &c.business {
+        for (i, owner) in b.beneficial_owners.iter().enumerate() {
+            let param = format!("business.beneficial_owners[{i}]");
+            match db::get(conn, scope, owner).await {
+                Ok(o) if o.customer.customer_type == CustomerType::Individual => {}
+                Ok(_) => {
+                    return Err(ApiError::invalid_field(
+                        param,
+                        "a beneficial owner must be an individual customer",
+                    ));
+                }
+                Err(kycd_store::StoreError::NotFound) => {
+                    return Err(ApiError::invalid_field(param, "no such customer"));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResult<Customer> {
+    let (customer_type, profile, identifiers, attestation) = input::parse_create(&input, cx.now)?;
+    let request = input.verification.clone().unwrap_or_default();
+    let c = Customer {
+        id: ids::new("cus"),
+        object: "customer".into(),
+        customer_type,
+        external_id: profile.external_id,
+        status: CustomerStatus::NotStarted,
+        verification: Verification {
+            level: request.level.unwrap_or_default(),
+            mode: request.mode.unwrap_or_default(),
+            ..Default::default()
+        },
+        individual: profile.individual,
+        business: profile.business,
+        addresses: profile.addresses,
+        identifiers: identifiers
+            .iter()
+            .map(|i| Identifier {
+                kind: i.kind.clone(),
+                country: i.country.clone(),
+                last4: i.last4(),
+            })
+            .collect(),
+        attestation: attestation.as_ref().map(ValidAttestation::public),
+        metadata: profile.metadata,
+        created_at: cx.now,
+        updated_at: cx.now,
+    };
+    let mut tx = state.store.begin().await?;
+    check_owners(&mut tx, &cx.scope, &c).await?;
+    db::insert(&mut tx, &cx.scope, &c).await?;
+    store_sensitive(
+        state,
+        &mut tx,
+        cx,
+        &c,
+        Some(&identifiers),
+        attestation.as_ref(),
+    )
+    .await?;
+    commit::write_events(
+        &mut tx,
+        &cx.scope,
+        &[events::NewEvent {
+            event_type: events::CUSTOMER_CREATED,
+            customer_id: Some(c.id.clone()),
+            data: json!({"customer_id": c.id, "external_id": c.external_id, "type": c.customer_type, "status": c.status}),
+        }],
+        cx,
+    )
+    .await?;
+    usage::record(&mut tx, &cx.scope, usage::CUSTOMERS_CREATED, &c.id, cx.now).await?;
+    db::insert_audit(
+        &mut tx,
+        &cx.scope,
+        &cx.actor,
+        "customer.create",
+        Some(&c.id),
+        &json!({}),
+        cx.now,
+    )
+    .await?;
+    let c = if request.start {
+        let level = request.level.unwrap_or(c.verification.level);
+        let mode = request.mode.unwrap_or(c.verification.mode);
+        lifecycle::start_in_tx(state, &mut tx, cx, c, 1, level, mode).await?
+    } else {
+        c
+    };
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(c)
+}
+
+/// Reads a customer, with the live hosted link unsealed when there is one.
+pub async fn get(state: &AppState, cx: &Cx, id: &str) -> ApiResult<Customer> {
+    if !ids::looks_like("cus", id) {
+        return Err(ApiError::not_found("customer"));
+    }
+    let mut conn = state.store.reader().await?;
+    let stored = db::get(&mut conn, &cx.scope, id)
+        .await
+        .map_err(|_| ApiError::not_found("customer"))?;
+    let mut c = stored.customer;
+    with_link(state, &mut conn, cx, &mut c).await?;
+    Ok(c)
+}
+
+/// Fills `verification.url` from the vault when a link is live.
+pub async fn with_link(
+    state: &AppState,
+    conn: &mut Conn,
+    cx: &Cx,
+    c: &mut Customer,
+) -> ApiResult<()> {
+    let live = c.verification.url_expires_at.is_some_and(|e| e > cx.now);
+    if !live
+        || !matches!(
+            c.status,
+            CustomerStatus::Pending | CustomerStatus::NeedsInformation
+        )
+    {
+        c.verification.url = None;
+        return Ok(());
+    }
+    if let Some(sealed) = db::get_secret(conn, &c.id, "hosted_url").await?
+        && let Some(key) = state
+            .vault
+            .existing_customer_key(conn, &cx.scope.organization_id, &c.id)
+            .await?
+    {
+        c.verification.url = Some(state.vault.open_str(
+            &key,
+            &cx.scope.organization_id,
+            &c.id,
+            "hosted_url",
+            &sealed,
+        )?);
+    }
+    Ok(())
+}
+
+/// The body of PATCH /v1/customers/{id}.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerPatch {
+    external_id: Option<Option<String>>,
+    individual: Option<Map<String, Value>>,
+    business: Option<Map<String, Value>>,
+    addresses: Option<Vec<input::AddressInput>>,
+    identifiers: Option<Vec<input::IdentifierInput>>,
+    attestation: Option<input::AttestationInput>,
+    metadata: Option<Map<String, Value>>,
+}
+
+pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResult<Customer> {
+    let raw: Value = crate::http::parse_json(body)?;
+    let Some(obj) = raw.as_object() else {
+        return Err(ApiError::invalid_request(
+            "the request body must be a JSON object",
+        ));
+    };
+    if obj.contains_key("type") {
+        return Err(ApiError::invalid_field(
+            "type",
+            "the customer type cannot be changed",
+        ));
+    }
+    if obj.contains_key("verification") {
+        return Err(ApiError::invalid_field(
+            "verification",
+            "use POST /v1/customers/{id}/verification to start a verification",
+        ));
+    }
+    let patch: CustomerPatch = crate::http::parse_json(body)?;
+    if !ids::looks_like("cus", id) {
+        return Err(ApiError::not_found("customer"));
+    }
+    let mut tx = state.store.begin().await?;
+    let stored = db::get(&mut tx, &cx.scope, id)
+        .await
+        .map_err(|_| ApiError::not_found("customer"))?;
+    let old = stored.customer.clone();
+    if !old.status.patch_allowed() {
+        return Err(ApiError::customer_locked(old.status.as_str()));
+    }
+    let today = cx.now.date_naive();
+    let mut c = old.clone();
+    if let Some(ext) = &patch.external_id {
+        c.external_id = input::parse_external_id(ext)?;
+    }
+    if let Some(p) = patch.individual {
+        if c.customer_type != CustomerType::Individual {
+            return Err(ApiError::invalid_field(
+                "individual",
+                "a business customer has no individual details",
+            ));
+        }
+        let before = c.individual.clone().unwrap_or_default();
+        let merged = merge_json(
+            serde_json::to_value(&before).unwrap_or_default(),
+            Value::Object(p.clone()),
+        );
+        let parsed: input::IndividualInput =
+            crate::http::parse_json(&serde_json::to_vec(&merged).unwrap_or_default())
+                .map_err(|e| prefix_param(e, "individual"))?;
+        let mut ind = input::parse_individual(&parsed, today)?;
+        // A changed contact is no longer verified unless the patch says so.
+        if ind.email != before.email && !p.contains_key("email_verified") {
+            ind.email_verified = false;
+        }
+        if ind.phone != before.phone && !p.contains_key("phone_verified") {
+            ind.phone_verified = false;
+        }
+        c.individual = Some(ind);
+    }
+    if let Some(p) = patch.business {
+        if c.customer_type != CustomerType::Business {
+            return Err(ApiError::invalid_field(
+                "business",
+                "an individual customer has no business details",
+            ));
+        }
+        let before = c.business.clone().unwrap_or_default();
+        let merged = merge_json(
+            serde_json::to_value(&before).unwrap_or_default(),
+            Value::Object(p),
+        );
+        let parsed: input::BusinessInput =
+            crate::http::parse_json(&serde_json::to_vec(&merged).unwrap_or_default())
+                .map_err(|e| prefix_param(e, "business"))?;
+        c.business = Some(input::parse_business(&parsed, today)?);
+        check_owners(&mut tx, &cx.scope, &c).await?;
+    }
+    if let Some(a) = &patch.addresses {
+        c.addresses = input::parse_addresses(a)?;
+    }
+    let identifiers = match &patch.identifiers {
+        Some(list) => {
+            let parsed = input::parse_identifiers(list)?;
+            c.identifiers = parsed
+                .iter()
+                .map(|i| Identifier {
+                    kind: i.kind.clone(),
+                    country: i.country.clone(),
+                    last4: i.last4(),
+                })
+                .collect();
+            Some(parsed)
+        }
+        None => None,
+    };
+    let attestation = match &patch.attestation {
+        Some(a) => {
+            let v = input::parse_attestation(a, cx.now)?;
+            c.attestation = Some(v.public());
+            Some(v)
+        }
+        None => None,
+    };
+    if let Some(m) = &patch.metadata {
+        let mut merged = c.metadata.clone();
+        for (k, v) in m {
+            if v.is_null() {
+                merged.remove(k);
+            } else {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        c.metadata = input::parse_metadata(&merged)?;
+    }
+    c.updated_at = cx.now;
+    let verified_data_changed = c.individual != old.individual
+        || c.business != old.business
+        || c.addresses != old.addresses
+        || identifiers.is_some()
+        || attestation.is_some();
+    store_sensitive(
+        state,
+        &mut tx,
+        cx,
+        &c,
+        identifiers.as_deref(),
+        attestation.as_ref(),
+    )
+    .await?;
+    let mut ch = Change::new(c, cx.actor.clone(), cx.now);
+    ch.event(
+        events::CUSTOMER_UPDATED,
+        json!({"verified_data_changed": verified_data_changed}),
+    );
+    if verified_data_changed {
+        lifecycle::after_data_change(state, &mut tx, cx, &mut ch).await?;
+    }
+    commit::commit(&mut tx, cx, &ch, stored.version, "customer.update").await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    let mut conn = state.store.reader().await?;
+    let mut out = ch.customer;
+    with_link(state, &mut conn, cx, &mut out).await?;
+    Ok(out)
+}
+
+fn prefix_param(mut e: ApiError, prefix: &str) -> ApiError {
+    e.param = Some(match e.param {
+        Some(p) if !p.is_empty() => format!("{prefix}.{p}"),
+        _ => prefix.to_string(),
+    });
+    e.code = "invalid_field";
+    e
+}
+
+pub async fn list(
+    state: &AppState,
+    cx: &Cx,
+    filter: db::ListFilter,
+) -> ApiResult<(Vec<Customer>, bool)> {
+    let mut conn = state.store.reader().await?;
+    Ok(db::list(&mut conn, &cx.scope, &filter).await?)
+}
+
+/// Erasure (LGPD/GDPR): destroys the data key and personal data, keeps a minimal record.
+pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ApiResult<()> {
+    if !ids::looks_like("cus", id) {
+        return Err(ApiError::not_found("customer"));
+    }
+    let mut tx = state.store.begin().await?;
+    let stored = db::get(&mut tx, &cx.scope, id)
+        .await
+        .map_err(|_| ApiError::not_found("customer"))?;
+    let c = stored.customer;
+    if c.status == CustomerStatus::Rejected
+        && let Some(r) = c.verification.rejection_reason
+        && r.retention_required()
+    {
+        return Err(ApiError::conflict(
+            "retention_required",
+            format!(
+                "the record must be kept: the customer was rejected for {}",
+                r.as_str()
+            ),
+        ));
+    }
+    let minimal = Customer {
+        id: c.id.clone(),
+        object: "customer".into(),
+        customer_type: c.customer_type,
+        external_id: None,
+        status: c.status,
+        verification: Verification {
+            level: c.verification.level,
+            mode: c.verification.mode,
+            ..Default::default()
+        },
+        individual: None,
+        business: None,
+        addresses: vec![],
+        identifiers: vec![],
+        attestation: None,
+        metadata: Default::default(),
+        created_at: c.created_at,
+        updated_at: cx.now,
+    };
+    super::documents::erase_all(state, &mut tx, cx, id).await?;
+    db::erase(&mut tx, &cx.scope, &minimal, cx.now).await?;
+    commit::write_events(
+        &mut tx,
+        &cx.scope,
+        &[events::NewEvent {
+            event_type: events::CUSTOMER_DELETED,
+            customer_id: Some(id.to_string()),
+            data: json!({"customer_id": id}),
+        }],
+        cx,
+    )
+    .await?;
+    db::insert_audit(
+        &mut tx,
+        &cx.scope,
+        &cx.actor,
+        "customer.erase",
+        Some(id),
+        &json!({}),
+        cx.now,
+    )
+    .await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Runs the automated checks for a customer under review and decides: gathers
+//! the evidence the pure checks need (documents, owners, duplicate signals
+//! through blind indexes, screening) and calls `kycd_core::lifecycle::decide`.
+
+use super::Cx;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use kycd_core::checks::{self, CheckResult, DuplicateKind, ScreeningOutcome};
+use kycd_core::customer::{Customer, CustomerType, Mode, ScreeningHit};
+use kycd_core::lifecycle::{Change, Decision, apply_decision, decide};
+use kycd_core::policy::{self, Evidence};
+use kycd_core::status::CustomerStatus;
+use kycd_store::{Conn, customers as db, documents};
+use sqlx::Row;
+
+/// Documents on file (not rejected) and verified owners.
+pub async fn evidence(
+    conn: &mut Conn,
+    cx: &Cx,
+    c: &Customer,
+) -> ApiResult<(Evidence, Vec<String>)> {
+    let docs = documents::evidence(conn, &cx.scope, &c.id).await?;
+    let document_types = docs
+        .iter()
+        .filter(|(_, s)| s != "rejected")
+        .map(|(t, _)| t.clone())
+        .collect();
+    let in_review = docs
+        .iter()
+        .filter(|(_, s)| s == "pending")
+        .map(|(t, _)| t.clone())
+        .collect();
+    let mut verified_owners = 0;
+    if let Some(b) = &c.business {
+        for owner in &b.beneficial_owners {
+            if let Ok(o) = db::get(conn, &cx.scope, owner).await
+                && o.customer.customer_type == CustomerType::Individual
+                && matches!(
+                    o.customer.status,
+                    CustomerStatus::Active | CustomerStatus::Verified
+                )
+            {
+                verified_owners += 1;
+            }
+        }
+    }
+    Ok((
+        Evidence {
+            document_types,
+            verified_owners,
+        },
+        in_review,
+    ))
+}
+
+/// The requirement codes of the customer's level and mode that are not met.
+pub async fn missing(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<Vec<String>> {
+    let (ev, _) = evidence(conn, cx, c).await?;
+    let codes =
+        policy::requirements_for(c.customer_type, c.verification.level, c.verification.mode);
+    let mut missing = policy::missing(&codes, c, &ev);
+    // Items a reviewer asked for stay missing until supplied.
+    for item in &c.verification.requirements.missing {
+        if !missing.contains(item) && !policy::is_met(item, c, &ev) {
+            missing.push(item.clone());
+        }
+    }
+    Ok(missing)
+}
+
+/// Screens the customer (and a business's owners) against the loaded lists.
+pub async fn screen(
+    state: &AppState,
+    conn: &mut Conn,
+    cx: &Cx,
+    c: &Customer,
+) -> ApiResult<ScreeningOutcome> {
+    let Some(screener) = state.screener() else {
+        return Ok(ScreeningOutcome::NotScreened);
+    };
+    let mut subjects: Vec<Customer> = vec![c.clone()];
+    if let Some(b) = &c.business {
+        for owner in &b.beneficial_owners {
+            if let Ok(o) = db::get(conn, &cx.scope, owner).await {
+                subjects.push(o.customer);
+            }
+        }
+    }
+    let dismissed = dismissed(conn, &c.id).await?;
+    let mut hits = vec![];
+    for s in &subjects {
+        for h in crate::screening::screen_customer(&screener, s, cx.settings.screening_threshold) {
+            if !dismissed.contains(&(h.list.clone(), h.entry_id.clone())) {
+                hits.push(ScreeningHit {
+                    subject: s.id.clone(),
+                    ..h
+                });
+            }
+        }
+    }
+    Ok(if hits.is_empty() {
+        ScreeningOutcome::Clear
+    } else {
+        ScreeningOutcome::PossibleMatch(hits)
+    })
+}
+
+async fn dismissed(conn: &mut Conn, customer_id: &str) -> ApiResult<Vec<(String, String)>> {
+    let rows =
+        sqlx::query("SELECT list, entry_id FROM screening_dismissals WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_all(conn)
+            .await
+            .map_err(kycd_store::StoreError::from)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+        .collect())
+}
+
+/// Duplicate signals: blind indexes of this customer shared with another.
+pub async fn duplicates(
+    conn: &mut Conn,
+    cx: &Cx,
+    c: &Customer,
+) -> ApiResult<Vec<(DuplicateKind, String)>> {
+    let mine: Vec<(String, String)> =
+        sqlx::query("SELECT kind, hash FROM blind_indexes WHERE customer_id = $1")
+            .bind(&c.id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(kycd_store::StoreError::from)?
+            .iter()
+            .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+            .collect();
+    let found = db::find_blind_matches(conn, &cx.scope, &c.id, &mine).await?;
+    Ok(found
+        .into_iter()
+        .map(|(kind, other)| {
+            let k = if kind.starts_with("identifier:") {
+                DuplicateKind::Identifier
+            } else if kind.starts_with("document:") {
+                DuplicateKind::DocumentNumber
+            } else if kind == "contact:email" {
+                DuplicateKind::Email
+            } else {
+                DuplicateKind::Phone
+            };
+            (k, other)
+        })
+        .collect())
+}
+
+/// Evaluates a customer under review and applies the decision to `ch`.
+/// Hosted mode with items missing stays `pending` for the end user (the link
+/// collects them); otherwise the checks run and decide.
+pub async fn evaluate(
+    state: &AppState,
+    conn: &mut Conn,
+    cx: &Cx,
+    ch: &mut Change,
+) -> ApiResult<()> {
+    let c = ch.customer.clone();
+    let missing = missing(conn, cx, &c).await?;
+    if !missing.is_empty()
+        && c.verification.mode == Mode::Hosted
+        && c.status != CustomerStatus::NeedsInformation
+    {
+        ch.customer.verification.requirements.missing = missing;
+        return Ok(());
+    }
+    let (_, in_review) = evidence(conn, cx, &c).await?;
+    let dups = duplicates(conn, cx, &c).await?;
+    let screening = screen(state, conn, cx, &c).await?;
+    let results: Vec<CheckResult> = vec![
+        checks::format(&c),
+        checks::eligibility(&c, &cx.settings, cx.now),
+        checks::duplicates(&dups, &cx.settings),
+        checks::screening(&screening, &cx.settings),
+        if c.verification.mode == Mode::Reliance {
+            CheckResult::Pass
+        } else {
+            checks::documents(&in_review)
+        },
+    ];
+    let decision = decide(&missing, &results);
+    if let Decision::NeedsInformation(_) = &decision
+        && c.status == CustomerStatus::NeedsInformation
+    {
+        ch.customer.verification.requirements.missing = missing;
+        return Ok(());
+    }
+    apply_decision(ch, decision, &cx.settings)?;
+    Ok(())
+}

@@ -1,0 +1,377 @@
+//! Lifecycle operations over HTTP-agnostic inputs: start verification,
+//! re-submission on new data, activation, reviewer decisions, forced sandbox
+//! outcomes and expiry. Each is one transaction through `commit`.
+
+use super::{Cx, commit, evaluation};
+use crate::error::{ApiError, ApiResult, Reason};
+use crate::state::AppState;
+use kycd_core::customer::{Customer, Level, Mode};
+use kycd_core::input::VerificationRequest;
+use kycd_core::lifecycle::{self as core, Change, Decision, LifecycleError};
+use kycd_core::policy;
+use kycd_core::reasons::RejectionReason;
+use kycd_core::status::CustomerStatus;
+use kycd_store::{Conn, Tx, customers as db, ids, usage};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Issues a fresh single-use hosted link (token stored hashed, URL sealed).
+async fn issue_link(state: &AppState, conn: &mut Conn, cx: &Cx, ch: &mut Change) -> ApiResult<()> {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw);
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let expires = cx.now + chrono::Duration::minutes(cx.settings.link_ttl_minutes as i64);
+    let c = &mut ch.customer;
+    db::insert_link(conn, &cx.scope, &c.id, &hash, expires, cx.now).await?;
+    let url = format!("{}/hosted/v/{token}", state.public_url);
+    let key = state
+        .vault
+        .customer_key(conn, &cx.scope.organization_id, &c.id)
+        .await?;
+    let sealed =
+        state
+            .vault
+            .seal_str(&key, &cx.scope.organization_id, &c.id, "hosted_url", &url)?;
+    db::put_secret(conn, &c.id, "hosted_url", &sealed).await?;
+    c.verification.url = Some(url);
+    c.verification.url_expires_at = Some(expires);
+    Ok(())
+}
+
+/// Ensures a customer waiting on the end user has a live link.
+async fn ensure_link(
+    state: &AppState,
+    conn: &mut Conn,
+    cx: &Cx,
+    ch: &mut Change,
+    fresh: bool,
+) -> ApiResult<()> {
+    let waiting = matches!(
+        ch.customer.status,
+        CustomerStatus::Pending | CustomerStatus::NeedsInformation
+    ) && ch.customer.verification.mode == Mode::Hosted
+        && !ch.customer.verification.requirements.missing.is_empty();
+    let live = ch
+        .customer
+        .verification
+        .url_expires_at
+        .is_some_and(|e| e > cx.now);
+    if waiting && (fresh || !live) {
+        issue_link(state, conn, cx, ch).await?;
+    } else if !waiting {
+        ch.customer.verification.url = None;
+        ch.customer.verification.url_expires_at = None;
+    }
+    Ok(())
+}
+
+/// One 403 reason per missing requirement.
+pub fn missing_reasons(missing: &[String]) -> Vec<Reason> {
+    missing
+        .iter()
+        .map(|m| Reason {
+            code: m.clone(),
+            message: policy::missing_message(m),
+            param: None,
+        })
+        .collect()
+}
+
+/// Starts verification inside the caller's transaction.
+pub async fn start_in_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &Cx,
+    customer: Customer,
+    version: i64,
+    level: Level,
+    mode: Mode,
+) -> ApiResult<Customer> {
+    let mut ch = Change::new(customer, cx.actor.clone(), cx.now);
+    core::start_verification(&mut ch, level, mode).map_err(refused)?;
+    if mode == Mode::Reliance {
+        let mut missing = evaluation::missing(tx, cx, &ch.customer).await?;
+        let (ev, _) = evaluation::evidence(tx, cx, &ch.customer).await?;
+        let liveness = ch.customer.attestation.as_ref().is_some_and(|a| a.liveness);
+        if !ev.document_types.is_empty()
+            && !liveness
+            && !missing.iter().any(|m| m == "liveness_attestation")
+        {
+            missing.push("liveness_attestation".into());
+        }
+        if !missing.is_empty() {
+            return Err(ApiError::requirements_not_met(
+                format!(
+                    "reliance verification needs {} more item(s): {}",
+                    missing.len(),
+                    missing.join(", ")
+                ),
+                missing_reasons(&missing),
+            ));
+        }
+    }
+    usage::record(
+        tx,
+        &cx.scope,
+        usage::VERIFICATIONS_STARTED,
+        &ids::new("vrf"),
+        cx.now,
+    )
+    .await?;
+    ch.customer.verification.requirements.missing.clear();
+    evaluation::evaluate(state, tx, cx, &mut ch).await?;
+    ensure_link(state, tx, cx, &mut ch, true).await?;
+    commit::commit(tx, cx, &ch, version, "verification.start").await?;
+    Ok(ch.customer)
+}
+
+fn refused(e: LifecycleError) -> ApiError {
+    ApiError::invalid_transition(e.to_string())
+}
+
+/// POST /v1/customers/{id}/verification.
+pub async fn start(
+    state: &AppState,
+    cx: &Cx,
+    id: &str,
+    req: VerificationRequest,
+) -> ApiResult<Customer> {
+    let mut tx = state.store.begin().await?;
+    let stored = load(&mut tx, cx, id).await?;
+    let level = req.level.unwrap_or(stored.customer.verification.level);
+    let mode = req.mode.unwrap_or(stored.customer.verification.mode);
+    let c = start_in_tx(
+        state,
+        &mut tx,
+        cx,
+        stored.customer,
+        stored.version,
+        level,
+        mode,
+    )
+    .await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(c)
+}
+
+async fn load(conn: &mut Conn, cx: &Cx, id: &str) -> ApiResult<db::Stored> {
+    if !ids::looks_like("cus", id) {
+        return Err(ApiError::not_found("customer"));
+    }
+    db::get(conn, &cx.scope, id)
+        .await
+        .map_err(|_| ApiError::not_found("customer"))
+}
+
+/// After the platform changed data: an active customer is re-verified, a
+/// customer that needed information is re-submitted when the items are there.
+pub async fn after_data_change(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &Cx,
+    ch: &mut Change,
+) -> ApiResult<()> {
+    match ch.customer.status {
+        CustomerStatus::Active => {
+            let (level, mode) = (
+                ch.customer.verification.level,
+                ch.customer.verification.mode,
+            );
+            core::start_verification(ch, level, mode).map_err(refused)?;
+            evaluation::evaluate(state, tx, cx, ch).await?;
+            ensure_link(state, tx, cx, ch, false).await?;
+        }
+        CustomerStatus::NeedsInformation => resubmit_if_ready(state, tx, cx, ch).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// needs_information → pending → decision, when nothing is missing any more.
+pub async fn resubmit_if_ready(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &Cx,
+    ch: &mut Change,
+) -> ApiResult<()> {
+    let missing = evaluation::missing(tx, cx, &ch.customer).await?;
+    if missing.is_empty() {
+        ch.customer.verification.requirements.missing.clear();
+        ch.move_to(CustomerStatus::Pending, "information_supplied")
+            .map_err(|e| refused(e.into()))?;
+        evaluation::evaluate(state, tx, cx, ch).await?;
+    } else {
+        ch.customer.verification.requirements.missing = missing;
+    }
+    ensure_link(state, tx, cx, ch, false).await?;
+    Ok(())
+}
+
+/// New evidence arrived (a document upload): re-submit or re-evaluate as the status asks.
+pub async fn on_new_evidence(state: &AppState, tx: &mut Tx, cx: &Cx, id: &str) -> ApiResult<()> {
+    let stored = load(tx, cx, id).await?;
+    let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
+    match ch.customer.status {
+        CustomerStatus::NeedsInformation => resubmit_if_ready(state, tx, cx, &mut ch).await?,
+        CustomerStatus::Pending | CustomerStatus::UpdateRequested => {
+            evaluation::evaluate(state, tx, cx, &mut ch).await?;
+            ensure_link(state, tx, cx, &mut ch, false).await?;
+        }
+        _ => return Ok(()),
+    }
+    commit::commit(tx, cx, &ch, stored.version, "verification.evidence").await?;
+    Ok(())
+}
+
+/// Runs a domain operation on a customer in its own transaction.
+pub async fn run<F>(state: &AppState, cx: &Cx, id: &str, action: &str, op: F) -> ApiResult<Customer>
+where
+    F: FnOnce(&mut Change) -> Result<(), LifecycleError>,
+{
+    let mut tx = state.store.begin().await?;
+    let stored = load(&mut tx, cx, id).await?;
+    let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
+    op(&mut ch).map_err(refused)?;
+    ensure_link(state, &mut tx, cx, &mut ch, false).await?;
+    commit::commit(&mut tx, cx, &ch, stored.version, action).await?;
+    after_status_change(state, &mut tx, cx, &ch).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(ch.customer)
+}
+
+/// Follow-ups of a status change in the same transaction (product access suspension/restoration).
+pub async fn after_status_change(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &Cx,
+    ch: &Change,
+) -> ApiResult<()> {
+    if ch.history.is_empty() {
+        return Ok(());
+    }
+    crate::service::products::follow_customer(state, tx, cx, &ch.customer).await
+}
+
+pub async fn activate(state: &AppState, cx: &Cx, id: &str) -> ApiResult<Customer> {
+    run(state, cx, id, "customer.activate", core::activate).await
+}
+
+pub async fn deactivate(state: &AppState, cx: &Cx, id: &str, reason: &str) -> ApiResult<Customer> {
+    run(state, cx, id, "customer.deactivate", |ch| {
+        core::deactivate(ch, reason)
+    })
+    .await
+}
+
+pub async fn reactivate(state: &AppState, cx: &Cx, id: &str) -> ApiResult<Customer> {
+    run(state, cx, id, "customer.reactivate", core::reactivate).await
+}
+
+/// A reviewer's (or the sandbox's) decision on a customer under review.
+#[derive(Debug, Clone)]
+pub enum ReviewerDecision {
+    Approve,
+    Reject(RejectionReason),
+    RequestInformation(Vec<String>),
+    Hold,
+    ReleaseHold,
+    ConfirmMatch,
+    DismissMatch,
+    Expire,
+}
+
+/// Applies a reviewer decision (the back office and the sandbox helpers call this).
+pub async fn review(
+    state: &AppState,
+    cx: &Cx,
+    id: &str,
+    decision: ReviewerDecision,
+) -> ApiResult<Customer> {
+    let mut tx = state.store.begin().await?;
+    let stored = load(&mut tx, cx, id).await?;
+    let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
+    let settings = cx.settings.clone();
+    let r = match decision {
+        ReviewerDecision::Approve => {
+            core::apply_decision(&mut ch, Decision::Approve { notes: vec![] }, &settings)
+        }
+        ReviewerDecision::Reject(reason) => {
+            core::apply_decision(&mut ch, Decision::Reject(reason), &settings)
+        }
+        ReviewerDecision::RequestInformation(items) => core::request_information(&mut ch, items),
+        ReviewerDecision::Hold => core::hold_for_screening(&mut ch, vec![]),
+        ReviewerDecision::ReleaseHold => core::release_hold(&mut ch),
+        ReviewerDecision::ConfirmMatch => core::confirm_match(&mut ch),
+        ReviewerDecision::Expire => core::expire(&mut ch),
+        ReviewerDecision::DismissMatch => {
+            let hits = ch.customer.verification.screening_matches.clone();
+            for h in &hits {
+                sqlx::query(
+                    "INSERT INTO screening_dismissals (customer_id, list, entry_id, actor, at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&ch.customer.id)
+                .bind(&h.list)
+                .bind(&h.entry_id)
+                .bind(&cx.actor)
+                .bind(kycd_store::micros(&cx.now))
+                .execute(&mut *tx)
+                .await
+                .map_err(kycd_store::StoreError::from)?;
+            }
+            core::release_hold(&mut ch)
+        }
+    };
+    r.map_err(refused)?;
+    if ch.customer.status == CustomerStatus::Pending
+        && ch
+            .history
+            .last()
+            .is_some_and(|h| h.reason == "hold_released")
+    {
+        evaluation::evaluate(state, &mut tx, cx, &mut ch).await?;
+    }
+    ensure_link(state, &mut tx, cx, &mut ch, false).await?;
+    commit::commit(&mut tx, cx, &ch, stored.version, "verification.review").await?;
+    after_status_change(state, &mut tx, cx, &ch).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(ch.customer)
+}
+
+/// Expiry work for one customer: the notice at expires_at − notice days, the
+/// expiry at expires_at. Returns whether anything was done.
+pub async fn process_expiry(state: &AppState, cx: &Cx, id: &str) -> ApiResult<bool> {
+    let mut tx = state.store.begin().await?;
+    let Ok(stored) = db::get(&mut tx, &cx.scope, id).await else {
+        return Ok(false);
+    };
+    let Some(expires_at) = stored.customer.verification.expires_at else {
+        return Ok(false);
+    };
+    let notice_at = expires_at - chrono::Duration::days(cx.settings.expiring_notice_days as i64);
+    let status = stored.customer.status;
+    let mut ch = Change::new(stored.customer, "scheduler", cx.now);
+    let mut notified = stored.expiring_notified;
+    if cx.now >= expires_at && status.holds_approval() {
+        if !notified {
+            core::notify_expiring(&mut ch);
+            notified = true;
+        }
+        core::expire(&mut ch).map_err(refused)?;
+    } else if cx.now >= notice_at && !notified && status.holds_approval() {
+        core::notify_expiring(&mut ch);
+        notified = true;
+    } else {
+        return Ok(false);
+    }
+    commit::commit(&mut tx, cx, &ch, stored.version, "verification.expiry").await?;
+    db::set_expiring_notified(&mut tx, id, notified).await?;
+    after_status_change(state, &mut tx, cx, &ch).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(true)
+}

@@ -1,0 +1,48 @@
+//! Services: each operation is a domain decision plus one store transaction.
+//! Handlers (HTTP today; hosted pages and the back office later) call these.
+
+pub mod commit;
+pub mod customers;
+pub mod documents;
+pub mod evaluation;
+pub mod lifecycle;
+pub mod products;
+pub mod settings;
+
+use crate::auth::Ctx;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use kycd_core::policy::Settings;
+use kycd_core::time::Timestamp;
+use kycd_store::Scope;
+
+/// The context of one operation: who, where, when (the scope's clock) and its policy.
+#[derive(Debug, Clone)]
+pub struct Cx {
+    pub scope: Scope,
+    pub actor: String,
+    pub now: Timestamp,
+    pub settings: Settings,
+}
+
+impl Cx {
+    pub fn live(&self) -> bool {
+        self.scope.is_live()
+    }
+}
+
+/// Loads the settings and the (sandbox) clock for a request.
+pub async fn cx(state: &AppState, ctx: &Ctx) -> ApiResult<Cx> {
+    cx_for(state, &ctx.scope, ctx.actor()).await
+}
+
+pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ApiResult<Cx> {
+    let (settings, offset) = settings::load(state, scope).await?;
+    let now = chrono::Utc::now() + chrono::Duration::seconds(offset);
+    Ok(Cx {
+        scope: scope.clone(),
+        actor,
+        now,
+        settings,
+    })
+}

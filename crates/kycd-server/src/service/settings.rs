@@ -1,0 +1,74 @@
+//! Organization settings per environment, merged over the defaults in code.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use kycd_core::policy::Settings;
+use kycd_store::{Scope, orgs};
+use serde_json::Value;
+
+/// The settings and the sandbox clock offset (seconds) of a scope.
+pub async fn load(state: &AppState, scope: &Scope) -> ApiResult<(Settings, i64)> {
+    let mut conn = state.store.reader().await?;
+    let stored = orgs::get_settings(&mut conn, scope).await?;
+    let defaults = Settings::defaults(scope.is_live());
+    match stored {
+        None => Ok((defaults, 0)),
+        Some((body, offset)) => {
+            let merged = merge_json(
+                serde_json::to_value(&defaults).unwrap_or_default(),
+                parse_body(&body),
+            );
+            let settings = serde_json::from_value(merged).unwrap_or(defaults);
+            Ok((settings, offset))
+        }
+    }
+}
+
+fn parse_body(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or(Value::Object(Default::default()))
+}
+
+/// Deep merge: objects merge key by key, anything else replaces.
+pub fn merge_json(mut base: Value, patch: Value) -> Value {
+    match (&mut base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                let cur = b.remove(&k).unwrap_or(Value::Null);
+                b.insert(
+                    k,
+                    if v.is_object() && cur.is_object() {
+                        merge_json(cur, v)
+                    } else {
+                        v
+                    },
+                );
+            }
+            base
+        }
+        (_, p) => p,
+    }
+}
+
+/// PATCH /v1/settings: merges, validates and stores the overrides.
+pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ApiResult<Settings> {
+    if !patch.is_object() {
+        return Err(ApiError::invalid_request(
+            "the request body must be a JSON object",
+        ));
+    }
+    let (current, _) = load(state, scope).await?;
+    let merged = merge_json(serde_json::to_value(&current).unwrap_or_default(), patch);
+    let bytes = serde_json::to_vec(&merged).unwrap_or_default();
+    let settings: Settings = crate::http::parse_json(&bytes)?;
+    settings
+        .validate()
+        .map_err(|(param, msg)| ApiError::invalid_field(param, msg))?;
+    let mut conn = state.store.writer().await?;
+    orgs::put_settings(
+        &mut conn,
+        scope,
+        &serde_json::to_string(&settings).unwrap_or_default(),
+    )
+    .await?;
+    Ok(settings)
+}

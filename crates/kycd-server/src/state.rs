@@ -1,0 +1,40 @@
+//! Shared application state handed to every handler and worker.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::vault::Vault;
+use kycd_store::Store;
+use std::sync::{Arc, RwLock};
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub vault: Vault,
+    pub metrics: Metrics,
+    /// Loaded sanctions/PEP lists; `None` until a list is loaded.
+    pub screener: RwLock<Option<Arc<kycd_screening::Screener>>>,
+    /// Wakes the webhook dispatcher when events were committed.
+    pub outbox_notify: Notify,
+    /// Base URL for hosted links (`http://host:port`).
+    pub public_url: String,
+    pub auth_cache: crate::auth::KeyCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn screener(&self) -> Option<Arc<kycd_screening::Screener>> {
+        self.screener.read().expect("screener lock").clone()
+    }
+}

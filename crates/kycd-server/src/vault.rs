@@ -1,0 +1,195 @@
+//! The PII vault at the edge: per-customer data keys and per-organization
+//! blind-index keys, wrapped by the master key and kept in the store.
+//! Erasing a customer deletes its data key (crypto-shredding).
+
+use crate::error::ApiResult;
+use kycd_store::{Conn, customers as db};
+use kycd_vault::{Aad, BlindIndexKey, DataKey, MasterKey, WrappedKey};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+pub struct Vault {
+    master: MasterKey,
+    blind_keys: Mutex<HashMap<String, Arc<BlindIndexKey>>>,
+}
+
+fn customer_context(org: &str, customer_id: &str) -> String {
+    format!("org:{org}/customer:{customer_id}")
+}
+
+fn blind_context(org: &str) -> String {
+    format!("org:{org}/blind-index")
+}
+
+impl Vault {
+    pub fn new(master: MasterKey) -> Self {
+        Vault {
+            master,
+            blind_keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    /// The customer's data key, created on first use.
+    pub async fn customer_key(
+        &self,
+        conn: &mut Conn,
+        org: &str,
+        customer_id: &str,
+    ) -> ApiResult<DataKey> {
+        let ctx = customer_context(org, customer_id);
+        if let Some(w) = db::get_customer_key(conn, customer_id).await? {
+            let wrapped = WrappedKey::from_str(&w)?;
+            return Ok(self.master.unwrap(&wrapped, &ctx)?);
+        }
+        let key = DataKey::generate();
+        db::put_customer_key(
+            conn,
+            org,
+            customer_id,
+            &self.master.wrap(&key, &ctx).to_string(),
+        )
+        .await?;
+        Ok(key)
+    }
+
+    /// The customer's data key if it still exists (not erased).
+    pub async fn existing_customer_key(
+        &self,
+        conn: &mut Conn,
+        org: &str,
+        customer_id: &str,
+    ) -> ApiResult<Option<DataKey>> {
+        let Some(w) = db::get_customer_key(conn, customer_id).await? else {
+            return Ok(None);
+        };
+        let wrapped = WrappedKey::from_str(&w)?;
+        Ok(Some(
+            self.master
+                .unwrap(&wrapped, &customer_context(org, customer_id))?,
+        ))
+    }
+
+    /// The organization's blind-index key, created on first use and cached.
+    pub async fn blind_key(&self, conn: &mut Conn, org: &str) -> ApiResult<Arc<BlindIndexKey>> {
+        if let Some(k) = self.blind_keys.lock().expect("blind key cache").get(org) {
+            return Ok(k.clone());
+        }
+        let ctx = blind_context(org);
+        let stored = db::get_org_key(conn, org, "blind_index").await?;
+        let key = match stored {
+            Some(w) => self
+                .master
+                .unwrap_blind_index_key(&WrappedKey::from_str(&w)?, &ctx)?,
+            None => {
+                let k = BlindIndexKey::generate();
+                if !db::put_org_key(
+                    conn,
+                    org,
+                    "blind_index",
+                    &self.master.wrap(&k, &ctx).to_string(),
+                )
+                .await?
+                {
+                    // Another request created it first: use theirs.
+                    let w = db::get_org_key(conn, org, "blind_index")
+                        .await?
+                        .unwrap_or_default();
+                    self.master
+                        .unwrap_blind_index_key(&WrappedKey::from_str(&w)?, &ctx)?
+                } else {
+                    k
+                }
+            }
+        };
+        let key = Arc::new(key);
+        self.blind_keys
+            .lock()
+            .expect("blind key cache")
+            .insert(org.to_string(), key.clone());
+        Ok(key)
+    }
+
+    pub fn seal(
+        &self,
+        key: &DataKey,
+        org: &str,
+        customer_id: &str,
+        field: &str,
+        plaintext: &[u8],
+    ) -> ApiResult<Vec<u8>> {
+        Ok(key.encrypt(
+            self.master.key_id(),
+            &Aad::new(org, customer_id, field),
+            plaintext,
+        )?)
+    }
+
+    pub fn open(
+        &self,
+        key: &DataKey,
+        org: &str,
+        customer_id: &str,
+        field: &str,
+        ciphertext: &[u8],
+    ) -> ApiResult<Vec<u8>> {
+        Ok(key.decrypt(&Aad::new(org, customer_id, field), ciphertext)?)
+    }
+
+    pub fn seal_str(
+        &self,
+        key: &DataKey,
+        org: &str,
+        customer_id: &str,
+        field: &str,
+        plaintext: &str,
+    ) -> ApiResult<String> {
+        Ok(key.encrypt_to_string(
+            self.master.key_id(),
+            &Aad::new(org, customer_id, field),
+            plaintext,
+        )?)
+    }
+
+    pub fn open_str(
+        &self,
+        key: &DataKey,
+        org: &str,
+        customer_id: &str,
+        field: &str,
+        ciphertext: &str,
+    ) -> ApiResult<String> {
+        Ok(key
+            .decrypt_from_string(&Aad::new(org, customer_id, field), ciphertext)?
+            .to_string())
+    }
+}
+
+/// Wraps every data and blind-index key under `new` (blobs are not re-encrypted).
+pub async fn rotate(
+    store: &kycd_store::Store,
+    old: &MasterKey,
+    new: &MasterKey,
+) -> anyhow::Result<usize> {
+    let mut tx = store.begin().await?;
+    let keys = db::all_wrapped_keys(&mut tx).await?;
+    let n = keys.len();
+    for (table, id, purpose_or_org, wrapped) in keys {
+        let w = WrappedKey::from_str(&wrapped)?;
+        if table == "customer_keys" {
+            let ctx = customer_context(&purpose_or_org, &id);
+            let re = kycd_vault::rewrap(old, new, &w, &ctx)?;
+            db::rewrap_customer_key(&mut tx, &id, &re.to_string()).await?;
+        } else {
+            let ctx = blind_context(&id);
+            let re = kycd_vault::rewrap(old, new, &w, &ctx)?;
+            db::rewrap_org_key(&mut tx, &id, &purpose_or_org, &re.to_string()).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(n)
+}
