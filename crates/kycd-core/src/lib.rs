@@ -4,6 +4,7 @@
 //! table, policy (levels, products → requirements), automated checks,
 //! decisions and reason codes, event types.
 
+pub mod capabilities;
 pub mod checks;
 pub mod countries;
 pub mod customer;

@@ -61,6 +61,9 @@ pub struct Settings {
     pub unscreened: SignalPolicy,
     /// What a national id or document number already used by another customer does.
     pub duplicate_identifier: SignalPolicy,
+    /// Hosted verifications whose checks all pass are approved without a
+    /// reviewer (data-only KYC). Off by default: the hosted flow or a reviewer decides.
+    pub auto_approve_hosted: bool,
     pub products: Products,
 }
 
@@ -88,6 +91,7 @@ impl Settings {
             } else {
                 SignalPolicy::Pass
             },
+            auto_approve_hosted: false,
             products: Products {
                 cards: ProductPolicy {
                     level: Level::Full,

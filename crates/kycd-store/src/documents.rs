@@ -1,7 +1,46 @@
-//! Document rows (the bytes live encrypted in the blob store).
+//! Document rows (the bytes live encrypted in the blob store): insert, read,
+//! list, review, and removal on erasure. Every query is scoped by
+//! organization and environment.
 
-use crate::db::{Conn, Scope, StoreResult};
+use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
+
+/// One document's metadata (never its bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRow {
+    pub id: String,
+    pub customer_id: String,
+    pub doc_type: String,
+    pub side: Option<String>,
+    pub status: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blob_key: String,
+    pub rejection_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, customer_id, type, side, status, content_type, size, sha256, blob_key, rejection_reason, created_at, reviewed_at";
+
+fn row(r: &sqlx::any::AnyRow) -> StoreResult<DocumentRow> {
+    Ok(DocumentRow {
+        id: r.try_get(0)?,
+        customer_id: r.try_get(1)?,
+        doc_type: r.try_get(2)?,
+        side: r.try_get(3)?,
+        status: r.try_get(4)?,
+        content_type: r.try_get(5)?,
+        size: r.try_get(6)?,
+        sha256: r.try_get(7)?,
+        blob_key: r.try_get(8)?,
+        rejection_reason: r.try_get(9)?,
+        created_at: from_micros(r.try_get(10)?),
+        reviewed_at: r.try_get::<Option<i64>, _>(11)?.map(from_micros),
+    })
+}
 
 /// (type, status) of every document of a customer, for requirement checks.
 pub async fn evidence(
@@ -20,4 +59,127 @@ pub async fn evidence(
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
+}
+
+pub async fn insert(conn: &mut Conn, scope: &Scope, d: &DocumentRow) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO documents (id, customer_id, organization_id, environment, type, side, status, content_type, size, sha256, blob_key, rejection_reason, created_at, reviewed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&d.id)
+    .bind(&d.customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(&d.doc_type)
+    .bind(&d.side)
+    .bind(&d.status)
+    .bind(&d.content_type)
+    .bind(d.size)
+    .bind(&d.sha256)
+    .bind(&d.blob_key)
+    .bind(&d.rejection_reason)
+    .bind(micros(&d.created_at))
+    .bind(d.reviewed_at.as_ref().map(micros))
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::from_insert(e, "document"))?;
+    Ok(())
+}
+
+/// A document by id in this scope (any customer).
+pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<DocumentRow> {
+    let r = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM documents WHERE id = $1 AND organization_id = $2 AND environment = $3"
+    ))
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_optional(conn)
+    .await?;
+    r.as_ref().map(row).transpose()?.ok_or(StoreError::NotFound)
+}
+
+/// A customer's documents, newest first; `starting_after` continues after that id.
+pub async fn list(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> StoreResult<(Vec<DocumentRow>, bool)> {
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3"
+    );
+    if starting_after.is_some() {
+        sql.push_str(" AND id < $4");
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    let mut q = sqlx::query(&sql)
+        .bind(customer_id)
+        .bind(&scope.organization_id)
+        .bind(&scope.environment);
+    if let Some(after) = starting_after {
+        q = q.bind(after);
+    }
+    let rows = q.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > limit;
+    let data = rows
+        .iter()
+        .take(limit as usize)
+        .map(row)
+        .collect::<StoreResult<_>>()?;
+    Ok((data, has_more))
+}
+
+/// Records a reviewer's decision on a document still `pending`. Returns
+/// false when the document was no longer pending (someone decided first).
+pub async fn set_review(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    status: &str,
+    rejection_reason: Option<&str>,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE documents SET status = $1, rejection_reason = $2, reviewed_at = $3 \
+         WHERE id = $4 AND organization_id = $5 AND environment = $6 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(rejection_reason)
+    .bind(micros(&at))
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes every document row of a customer; returns their blob keys.
+pub async fn delete_for_customer(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+) -> StoreResult<Vec<String>> {
+    let keys = sqlx::query(
+        "SELECT blob_key FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
+    )
+    .bind(customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<Vec<String>, _>>()?;
+    sqlx::query(
+        "DELETE FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
+    )
+    .bind(customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(conn)
+    .await?;
+    Ok(keys)
 }

@@ -10,6 +10,8 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod orgs;
+pub mod products;
 pub mod usage;
+pub mod webhooks;
 
 pub use db::{Conn, Dialect, Scope, Store, StoreError, StoreResult, Tx, from_micros, micros};

@@ -1,4 +1,8 @@
-//! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench api`.
+//! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench …`.
+
+mod bench_api;
+
+mod keys_cmd;
 
 use clap::{Parser, Subcommand};
 use kycd_server::{Application, Config};
@@ -60,11 +64,27 @@ enum Command {
         #[arg(long, env = "KYCD_SCREENING_REFRESH_SECS", default_value_t = 3600)]
         screening_refresh_secs: u64,
     },
+    /// Master-key operations (`keys rotate`).
+    Keys {
+        #[command(subcommand)]
+        command: keys_cmd::KeysCommand,
+    },
+    /// Benchmarks (figures in the README).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Manage organizations.
     Org {
         #[command(subcommand)]
         command: OrgCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Concurrent HTTP clients creating and reading customers, against the direct store rate.
+    Api(bench_api::ApiBenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Keys { command } => keys_cmd::run(command).await,
         Command::Org {
             command: OrgCommand::Create { name, db },
         } => {

@@ -1,5 +1,6 @@
 //! `/v1/test_helpers`: sandbox-only helpers. Forced outcomes go through the
-//! same domain operations, transitions and events as production. With a live
+//! same domain operations, transitions and events as production (customer
+//! verification outcomes, the clock, product-access decisions). With a live
 //! key every path here is 404.
 
 use crate::auth::Ctx;
@@ -12,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use kycd_core::capabilities::ProductAccess;
 use kycd_core::customer::Customer;
 use kycd_core::reasons::RejectionReason;
 use serde::Deserialize;
@@ -24,6 +26,10 @@ pub fn router() -> Router<AppState> {
             post(force_verification),
         )
         .route("/v1/test_helpers/clock/advance", post(advance_clock))
+        .route(
+            "/v1/test_helpers/product_access/{id}",
+            post(decide_product_access),
+        )
         .route(
             "/v1/test_helpers/{*rest}",
             axum::routing::any(crate::http::not_found),
@@ -124,4 +130,49 @@ async fn advance_clock(
         "now": kycd_core::time::format(&now),
         "processed": ran,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductAccessBody {
+    status: String,
+    rejection_reason: Option<String>,
+}
+
+/// Decides a pending product-access request as a reviewer would.
+async fn decide_product_access(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ProductAccessBody>,
+) -> ApiResult<Json<ProductAccess>> {
+    let grant = match body.status.as_str() {
+        "granted" => true,
+        "rejected" => false,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "status",
+                "must be granted or rejected",
+            ));
+        }
+    };
+    if let Some(r) = &body.rejection_reason {
+        let ok = !r.is_empty()
+            && r.len() <= 64
+            && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok || grant {
+            return Err(ApiError::invalid_field(
+                "rejection_reason",
+                "only with status rejected: a snake_case code of at most 64 characters",
+            ));
+        }
+    }
+    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::Cx {
+        actor: format!("test_helper:{}", ctx.key_id),
+        ..cx
+    };
+    Ok(Json(
+        service::products::decide(&s, &cx, &id, grant, body.rejection_reason).await?,
+    ))
 }

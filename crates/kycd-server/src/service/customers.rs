@@ -361,6 +361,7 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
         lifecycle::after_data_change(state, &mut tx, cx, &mut ch).await?;
     }
     commit::commit(&mut tx, cx, &ch, stored.version, "customer.update").await?;
+    lifecycle::after_status_change(state, &mut tx, cx, &ch).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     let mut conn = state.store.reader().await?;

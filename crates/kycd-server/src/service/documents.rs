@@ -1,24 +1,396 @@
-//! Document operations (upload, list, download, review, erase).
+//! Document operations: validate an upload (type, side, content sniffed by
+//! magic bytes, size), store it sealed with the customer's data key (blob in
+//! `state.blobs`, metadata row in `documents`), list, read, download (audited),
+//! a reviewer's accept/reject, and removal on erasure. Never logs or returns
+//! document bytes.
 
-use super::Cx;
-use crate::error::ApiResult;
+use super::{Cx, commit, lifecycle};
+use crate::blobs::Blobs;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use kycd_store::Conn;
+use kycd_core::customer::Customer;
+use kycd_core::events;
+use kycd_core::reasons::RejectionReason;
+use kycd_core::status::CustomerStatus;
+use kycd_core::time::Timestamp;
+use kycd_store::documents::{self as db, DocumentRow};
+use kycd_store::{Conn, customers, ids};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
-/// Removes a customer's documents on erasure (their bytes are already
-/// unreadable once the data key is gone).
+/// The document object of the API.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Document {
+    pub id: String,
+    pub object: &'static str,
+    pub customer_id: String,
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    pub side: Option<String>,
+    /// `pending` (waiting for a reviewer), `accepted` or `rejected`.
+    pub status: String,
+    pub content_type: String,
+    pub size: i64,
+    /// Hex SHA-256 of the plaintext bytes.
+    pub sha256: String,
+    pub rejection_reason: Option<String>,
+    #[serde(with = "kycd_core::time::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "kycd_core::time::rfc3339_opt")]
+    pub reviewed_at: Option<Timestamp>,
+}
+
+impl From<DocumentRow> for Document {
+    fn from(r: DocumentRow) -> Self {
+        Document {
+            id: r.id,
+            object: "document",
+            customer_id: r.customer_id,
+            doc_type: r.doc_type,
+            side: r.side,
+            status: r.status,
+            content_type: r.content_type,
+            size: r.size,
+            sha256: r.sha256,
+            rejection_reason: r.rejection_reason,
+            created_at: r.created_at,
+            reviewed_at: r.reviewed_at,
+        }
+    }
+}
+
+/// A validated upload (see `api::documents` for the checks).
+#[derive(Debug)]
+pub struct NewDocument {
+    pub doc_type: String,
+    pub side: Option<String>,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Whether documents may be added in this status. PATCH-able statuses plus
+/// those where verification is in progress and the end user may still be
+/// supplying documents (`pending`, `update_requested`), and a resubmittable
+/// rejection (a reliance restart needs the new document first). Refused:
+/// `on_hold`, `verified`, `deactivated`, a final rejection.
+pub fn upload_allowed(c: &Customer) -> bool {
+    use CustomerStatus::*;
+    match c.status {
+        NotStarted | Pending | NeedsInformation | UpdateRequested | Active | Expired => true,
+        Rejected => c.verification.resubmittable == Some(true),
+        OnHold | Verified | Deactivated => false,
+    }
+}
+
+async fn load_customer(conn: &mut Conn, cx: &Cx, id: &str) -> ApiResult<Customer> {
+    if !ids::looks_like("cus", id) {
+        return Err(ApiError::not_found("customer"));
+    }
+    customers::get(conn, &cx.scope, id)
+        .await
+        .map(|s| s.customer)
+        .map_err(|_| ApiError::not_found("customer"))
+}
+
+fn check_allowed(c: &Customer) -> ApiResult<()> {
+    if upload_allowed(c) {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        "customer_locked",
+        format!(
+            "documents cannot be added to a customer in status {}",
+            c.status.as_str()
+        ),
+    ))
+}
+
+/// Loads a document of this customer (404 when it belongs to another one).
+async fn load_document(
+    conn: &mut Conn,
+    cx: &Cx,
+    customer_id: &str,
+    doc_id: &str,
+) -> ApiResult<DocumentRow> {
+    if !ids::looks_like("doc", doc_id) {
+        return Err(ApiError::not_found("document"));
+    }
+    match db::get(conn, &cx.scope, doc_id).await {
+        Ok(d) if d.customer_id == customer_id => Ok(d),
+        Ok(_) | Err(kycd_store::StoreError::NotFound) => Err(ApiError::not_found("document")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stores a validated upload: sealed blob first, then (in one transaction)
+/// the row, the event, the audit row and `on_new_evidence`. When the
+/// transaction fails the blob is removed again: nothing is left behind.
+pub async fn upload(
+    state: &AppState,
+    cx: &Cx,
+    customer_id: &str,
+    doc: NewDocument,
+) -> ApiResult<Document> {
+    let org = cx.scope.organization_id.clone();
+    let key = {
+        let mut conn = state.store.reader().await?;
+        check_allowed(&load_customer(&mut conn, cx, customer_id).await?)?;
+        state
+            .vault
+            .existing_customer_key(&mut conn, &org, customer_id)
+            .await?
+    };
+    let key = match key {
+        Some(k) => k,
+        None => {
+            let mut tx = state.store.begin().await?;
+            let k = state.vault.customer_key(&mut tx, &org, customer_id).await?;
+            tx.commit().await.map_err(kycd_store::StoreError::from)?;
+            k
+        }
+    };
+    let id = ids::new("doc");
+    let row = DocumentRow {
+        id: id.clone(),
+        customer_id: customer_id.to_string(),
+        doc_type: doc.doc_type,
+        side: doc.side,
+        status: "pending".into(),
+        content_type: doc.content_type,
+        size: doc.bytes.len() as i64,
+        sha256: hex::encode(Sha256::digest(&doc.bytes)),
+        blob_key: Blobs::key_for(&cx.scope, customer_id, &id),
+        rejection_reason: None,
+        created_at: cx.now,
+        reviewed_at: None,
+    };
+    let sealed = state.vault.seal(
+        &key,
+        &org,
+        customer_id,
+        &format!("document:{id}"),
+        &doc.bytes,
+    )?;
+    drop(doc.bytes);
+    state.blobs.put(&row.blob_key, sealed).await?;
+    match record_upload(state, cx, &row).await {
+        Ok(()) => {
+            state.outbox_notify.notify_one();
+            Ok(row.into())
+        }
+        Err(e) => {
+            if state.blobs.delete(&row.blob_key).await.is_err() {
+                tracing::warn!(document = %row.id, "could not remove the blob of a failed upload");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ApiResult<()> {
+    let mut tx = state.store.begin().await?;
+    // Re-checked inside the transaction: the status may have changed meanwhile.
+    check_allowed(&load_customer(&mut tx, cx, &row.customer_id).await?)?;
+    db::insert(&mut tx, &cx.scope, row).await?;
+    commit::write_events(
+        &mut tx,
+        &cx.scope,
+        &[events::NewEvent {
+            event_type: events::DOCUMENT_UPLOADED,
+            customer_id: Some(row.customer_id.clone()),
+            data: json!({"customer_id": row.customer_id, "document_id": row.id, "type": row.doc_type, "side": row.side, "status": row.status}),
+        }],
+        cx,
+    )
+    .await?;
+    customers::insert_audit(
+        &mut tx,
+        &cx.scope,
+        &cx.actor,
+        "document.upload",
+        Some(&row.id),
+        &json!({"customer_id": row.customer_id, "type": row.doc_type, "size": row.size}),
+        cx.now,
+    )
+    .await?;
+    lifecycle::on_new_evidence(state, &mut tx, cx, &row.customer_id).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    Ok(())
+}
+
+/// A customer's documents, newest first.
+pub async fn list(
+    state: &AppState,
+    cx: &Cx,
+    customer_id: &str,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> ApiResult<(Vec<Document>, bool)> {
+    let mut conn = state.store.reader().await?;
+    load_customer(&mut conn, cx, customer_id).await?;
+    let (rows, more) = db::list(&mut conn, &cx.scope, customer_id, starting_after, limit).await?;
+    Ok((rows.into_iter().map(Document::from).collect(), more))
+}
+
+pub async fn get(state: &AppState, cx: &Cx, customer_id: &str, doc_id: &str) -> ApiResult<Document> {
+    let mut conn = state.store.reader().await?;
+    load_customer(&mut conn, cx, customer_id).await?;
+    Ok(load_document(&mut conn, cx, customer_id, doc_id).await?.into())
+}
+
+/// A document by id alone (the sandbox helper knows only the document id).
+pub async fn find(state: &AppState, cx: &Cx, doc_id: &str) -> ApiResult<Document> {
+    if !ids::looks_like("doc", doc_id) {
+        return Err(ApiError::not_found("document"));
+    }
+    let mut conn = state.store.reader().await?;
+    match db::get(&mut conn, &cx.scope, doc_id).await {
+        Ok(d) => Ok(d.into()),
+        Err(kycd_store::StoreError::NotFound) => Err(ApiError::not_found("document")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The decrypted bytes (checked against the recorded SHA-256). Every download
+/// is audited (`document.download`) before the bytes leave.
+pub async fn content(
+    state: &AppState,
+    cx: &Cx,
+    customer_id: &str,
+    doc_id: &str,
+) -> ApiResult<(Document, Vec<u8>)> {
+    let org = &cx.scope.organization_id;
+    let (row, key) = {
+        let mut conn = state.store.reader().await?;
+        load_customer(&mut conn, cx, customer_id).await?;
+        let row = load_document(&mut conn, cx, customer_id, doc_id).await?;
+        let key = state
+            .vault
+            .existing_customer_key(&mut conn, org, customer_id)
+            .await?;
+        (row, key)
+    };
+    let Some(key) = key else {
+        return Err(ApiError::not_found("document"));
+    };
+    let Some(sealed) = state.blobs.get(&row.blob_key).await? else {
+        tracing::error!(document = %row.id, "document blob is missing");
+        return Err(ApiError::internal());
+    };
+    let bytes = state
+        .vault
+        .open(&key, org, customer_id, &format!("document:{}", row.id), &sealed)?;
+    if hex::encode(Sha256::digest(&bytes)) != row.sha256 {
+        tracing::error!(document = %row.id, "document bytes do not match their recorded sha256");
+        return Err(ApiError::internal());
+    }
+    let mut conn = state.store.writer().await?;
+    customers::insert_audit(
+        &mut conn,
+        &cx.scope,
+        &cx.actor,
+        "document.download",
+        Some(&row.id),
+        &json!({"customer_id": customer_id}),
+        cx.now,
+    )
+    .await?;
+    Ok((row.into(), bytes))
+}
+
+/// A reviewer accepts or rejects a `pending` document (`reason`: a rejection
+/// reason code, `document_unreadable` by default). The customer's
+/// verification then re-evaluates (`on_new_evidence`) in the same transaction.
+pub async fn review(
+    state: &AppState,
+    cx: &Cx,
+    customer_id: &str,
+    doc_id: &str,
+    accept: bool,
+    reason: Option<&str>,
+) -> ApiResult<Document> {
+    let reason = match (accept, reason) {
+        (true, None) => None,
+        (true, Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "reason",
+                "only a rejection carries a reason",
+            ));
+        }
+        (false, r) => Some(
+            RejectionReason::parse(r.unwrap_or("document_unreadable"))
+                .ok_or_else(|| ApiError::invalid_field("reason", "unknown rejection reason"))?,
+        ),
+    };
+    let status = if accept { "accepted" } else { "rejected" };
+    let mut tx = state.store.begin().await?;
+    load_customer(&mut tx, cx, customer_id).await?;
+    let mut row = load_document(&mut tx, cx, customer_id, doc_id).await?;
+    let reason = reason.map(RejectionReason::as_str);
+    if !db::set_review(&mut tx, &cx.scope, doc_id, status, reason, cx.now).await? {
+        return Err(ApiError::invalid_transition(format!(
+            "the document was already reviewed ({})",
+            row.status
+        )));
+    }
+    row.status = status.into();
+    row.rejection_reason = reason.map(str::to_string);
+    row.reviewed_at = Some(cx.now);
+    commit::write_events(
+        &mut tx,
+        &cx.scope,
+        &[events::NewEvent {
+            event_type: events::DOCUMENT_REVIEWED,
+            customer_id: Some(customer_id.to_string()),
+            data: json!({"customer_id": customer_id, "document_id": doc_id, "type": row.doc_type, "status": status, "rejection_reason": reason}),
+        }],
+        cx,
+    )
+    .await?;
+    customers::insert_audit(
+        &mut tx,
+        &cx.scope,
+        &cx.actor,
+        "document.review",
+        Some(doc_id),
+        &json!({"customer_id": customer_id, "status": status, "rejection_reason": reason}),
+        cx.now,
+    )
+    .await?;
+    lifecycle::on_new_evidence(state, &mut tx, cx, customer_id).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(row.into())
+}
+
+/// Removes a customer's documents on erasure: the rows, then every blob under
+/// the customer's prefix (also orphans of interrupted uploads). The blobs are
+/// unreadable anyway once the data key is gone, so a blob store failure is
+/// logged and does not block the erasure.
 pub async fn erase_all(
-    _state: &AppState,
+    state: &AppState,
     conn: &mut Conn,
     cx: &Cx,
     customer_id: &str,
 ) -> ApiResult<()> {
-    sqlx::query("DELETE FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3")
-        .bind(customer_id)
-        .bind(&cx.scope.organization_id)
-        .bind(&cx.scope.environment)
-        .execute(conn)
-        .await
-        .map_err(kycd_store::StoreError::from)?;
+    let keys = db::delete_for_customer(conn, &cx.scope, customer_id).await?;
+    let mut failed = false;
+    for k in &keys {
+        failed |= state.blobs.delete(k).await.is_err();
+    }
+    if !failed {
+        failed = state
+            .blobs
+            .delete_prefix(&Blobs::customer_prefix(&cx.scope, customer_id))
+            .await
+            .is_err();
+    }
+    if failed {
+        tracing::warn!(
+            customer = customer_id,
+            "some document blobs could not be deleted; they stay unreadable (data key destroyed)"
+        );
+    }
     Ok(())
 }

@@ -183,7 +183,21 @@ pub async fn evaluate(
             checks::documents(&in_review)
         },
     ];
-    let decision = decide(&missing, &results);
+    let mut decision = decide(&missing, &results);
+    if let Decision::Approve { notes } = &decision
+        && c.verification.mode == Mode::Hosted
+        && !cx.settings.auto_approve_hosted
+    {
+        // The checks passed; a hosted verification is completed by the end
+        // user's hosted flow or a reviewer (or the sandbox test helpers).
+        let mut issues = vec![kycd_core::customer::RequirementIssue {
+            code: "awaiting_review".into(),
+            message: "the automated checks passed; waiting for the hosted verification or a reviewer".into(),
+            param: None,
+        }];
+        issues.extend(notes.iter().cloned());
+        decision = Decision::Review(issues);
+    }
     if let Decision::NeedsInformation(_) = &decision
         && c.status == CustomerStatus::NeedsInformation
     {

@@ -123,6 +123,7 @@ pub async fn start_in_tx(
     evaluation::evaluate(state, tx, cx, &mut ch).await?;
     ensure_link(state, tx, cx, &mut ch, true).await?;
     commit::commit(tx, cx, &ch, version, "verification.start").await?;
+    after_status_change(state, tx, cx, &ch).await?;
     Ok(ch.customer)
 }
 
@@ -222,6 +223,7 @@ pub async fn on_new_evidence(state: &AppState, tx: &mut Tx, cx: &Cx, id: &str) -
         _ => return Ok(()),
     }
     commit::commit(tx, cx, &ch, stored.version, "verification.evidence").await?;
+    after_status_change(state, tx, cx, &ch).await?;
     Ok(())
 }
 
@@ -300,6 +302,11 @@ pub async fn review(
         }
         ReviewerDecision::Reject(reason) => {
             core::apply_decision(&mut ch, Decision::Reject(reason), &settings)
+        }
+        ReviewerDecision::RequestInformation(items) if items.is_empty() => {
+            // The sandbox's forced needs_information: ask for what the policy still misses.
+            let missing = evaluation::missing(&mut tx, cx, &ch.customer).await?;
+            core::apply_decision(&mut ch, Decision::NeedsInformation(missing), &settings)
         }
         ReviewerDecision::RequestInformation(items) => core::request_information(&mut ch, items),
         ReviewerDecision::Hold => core::hold_for_screening(&mut ch, vec![]),

@@ -38,7 +38,9 @@ pub async fn cx(state: &AppState, ctx: &Ctx) -> ApiResult<Cx> {
 
 pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ApiResult<Cx> {
     let (settings, offset) = settings::load(state, scope).await?;
-    let now = chrono::Utc::now() + chrono::Duration::seconds(offset);
+    // Millisecond precision: what the API shows is what is stored and compared.
+    let real = chrono::Utc::now().timestamp_millis();
+    let now = chrono::DateTime::from_timestamp_millis(real).unwrap_or_default() + chrono::Duration::seconds(offset);
     Ok(Cx {
         scope: scope.clone(),
         actor,

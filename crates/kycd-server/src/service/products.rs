@@ -1,17 +1,315 @@
-//! Product access (cards, virtual accounts) and capabilities.
+//! Product access (cards, virtual accounts) and capabilities: requests
+//! decided by the policy, reviewer decisions, access following the customer's
+//! status, and the lean capability lookup money-movement services call.
 
-use super::Cx;
-use crate::error::ApiResult;
+use super::{Cx, commit, evaluation};
+use crate::error::{ApiError, ApiResult, Reason};
 use crate::state::AppState;
+use kycd_core::capabilities::{
+    self as caps, Capability, CapabilityState, CustomerFacts, ProductAccess,
+};
 use kycd_core::customer::Customer;
-use kycd_store::Tx;
+use kycd_core::events::NewEvent;
+use kycd_core::policy::{Evidence, Product};
+use kycd_core::status::CustomerStatus;
+use kycd_store::products::{self as db, AccessFilter};
+use kycd_store::{Conn, Scope, StoreError, Tx, customers, ids, usage};
+use serde_json::{Value, json};
 
-/// Access follows the customer: suspended when it leaves `active`, restored when it returns.
+fn not_found() -> ApiError {
+    ApiError::not_found("customer")
+}
+
+/// Writes the outbox event (the access object plus the customer's external id)
+/// and an audit row for a product-access change.
+async fn record(
+    conn: &mut Conn,
+    cx: &Cx,
+    pa: &ProductAccess,
+    external_id: Option<&str>,
+    event: &'static str,
+) -> ApiResult<()> {
+    let mut data = serde_json::to_value(pa).unwrap_or(Value::Null);
+    data["external_id"] = json!(external_id);
+    commit::write_events(
+        conn,
+        &cx.scope,
+        &[NewEvent {
+            event_type: event,
+            customer_id: Some(pa.customer_id.clone()),
+            data,
+        }],
+        cx,
+    )
+    .await?;
+    customers::insert_audit(
+        conn,
+        &cx.scope,
+        &cx.actor,
+        event,
+        Some(&pa.id),
+        &json!({"customer_id": pa.customer_id, "product": pa.product, "status": pa.status,
+                "suspended": pa.suspended, "rejection_reason": pa.rejection_reason}),
+        cx.now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Locks and reads the customer in the caller's transaction (404 when absent).
+async fn locked_customer(state: &AppState, tx: &mut Tx, cx: &Cx, id: &str) -> ApiResult<Customer> {
+    if !ids::looks_like("cus", id)
+        || !db::lock_customer(tx, state.store.dialect, &cx.scope, id).await?
+    {
+        return Err(not_found());
+    }
+    Ok(customers::get(tx, &cx.scope, id)
+        .await
+        .map_err(|_| not_found())?
+        .customer)
+}
+
+/// The 403 for a customer that may not request products yet.
+fn not_active(c: &Customer, now: chrono::DateTime<chrono::Utc>) -> Option<ApiError> {
+    let (code, step) = caps::customer_block(&CustomerFacts::of(c), now)?;
+    Some(ApiError::requirements_not_met(
+        format!(
+            "product access requires an active customer; this customer is {}: {step}",
+            c.status
+        ),
+        vec![Reason {
+            code: "customer_not_active".into(),
+            message: format!("{code}: {step}"),
+            param: None,
+        }],
+    ))
+}
+
+/// The customer's evidence counting documents in review, and counting only
+/// accepted documents (the documents in review taken out one for one).
+async fn evidence(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<(Evidence, Evidence)> {
+    let (lenient, in_review) = evaluation::evidence(conn, cx, c).await?;
+    let mut strict = lenient.clone();
+    for t in &in_review {
+        if let Some(i) = strict.document_types.iter().position(|d| d == t) {
+            strict.document_types.remove(i);
+        }
+    }
+    Ok((lenient, strict))
+}
+
+/// POST /v1/customers/{id}/product_access. Returns the request and whether it
+/// was created (`false`: an open request for the product already existed).
+pub async fn request(
+    state: &AppState,
+    cx: &Cx,
+    customer_id: &str,
+    product: Product,
+) -> ApiResult<(ProductAccess, bool)> {
+    let mut tx = state.store.begin().await?;
+    let c = locked_customer(state, &mut tx, cx, customer_id).await?;
+    if let Some(e) = not_active(&c, cx.now) {
+        return Err(e);
+    }
+    let existing = db::for_customer(&mut tx, &cx.scope, &c.id).await?;
+    if let Some(open) = existing
+        .into_iter()
+        .find(|p| p.product == product && p.is_open())
+    {
+        return Ok((open, false));
+    }
+    let (lenient, strict) = evidence(&mut tx, cx, &c).await?;
+    let gaps = caps::product_gaps(&cx.settings, &c, &strict, &lenient, product);
+    let approval = cx.settings.product(product).approval;
+    let (pa, event) = ProductAccess::request(
+        ids::new("pa"),
+        c.id.clone(),
+        product,
+        gaps,
+        approval,
+        cx.now,
+    );
+    db::insert(&mut tx, &cx.scope, &pa).await?;
+    usage::record(
+        &mut tx,
+        &cx.scope,
+        usage::PRODUCT_ACCESS_REQUESTS,
+        &pa.id,
+        cx.now,
+    )
+    .await?;
+    record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok((pa, true))
+}
+
+/// A reviewer's decision on a pending request (the back office and the sandbox
+/// helper call this). Granting needs the customer to be active.
+pub async fn decide(
+    state: &AppState,
+    cx: &Cx,
+    pa_id: &str,
+    grant: bool,
+    reason: Option<String>,
+) -> ApiResult<ProductAccess> {
+    let missing = || ApiError::not_found("product_access");
+    if !ids::looks_like("pa", pa_id) {
+        return Err(missing());
+    }
+    let mut tx = state.store.begin().await?;
+    let customer_id = db::get(&mut tx, &cx.scope, pa_id)
+        .await
+        .map_err(|_| missing())?
+        .customer_id;
+    let c = locked_customer(state, &mut tx, cx, &customer_id).await?;
+    // Re-read under the customer's lock: a concurrent decision is seen.
+    let mut pa = db::get(&mut tx, &cx.scope, pa_id)
+        .await
+        .map_err(|_| missing())?;
+    if grant && let Some((_, step)) = caps::customer_block(&CustomerFacts::of(&c), cx.now) {
+        return Err(ApiError::invalid_transition(format!(
+            "access can be granted only to an active customer; this customer is {}: {step}",
+            c.status
+        )));
+    }
+    let event = pa
+        .decide(grant, reason, cx.now)
+        .map_err(ApiError::invalid_transition)?;
+    db::update(&mut tx, &cx.scope, &pa).await?;
+    record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(pa)
+}
+
+/// Access follows the customer, in the transaction of its status change:
+/// leaving `active` suspends granted access; returning to `active` restores it
+/// when the current policy is still met, else rejects it with the missing items.
 pub async fn follow_customer(
     _state: &AppState,
-    _tx: &mut Tx,
-    _cx: &Cx,
-    _c: &Customer,
+    tx: &mut Tx,
+    cx: &Cx,
+    c: &Customer,
 ) -> ApiResult<()> {
+    let list = db::for_customer(tx, &cx.scope, &c.id).await?;
+    if true || !list.iter().any(|p| p.status == caps::AccessStatus::Granted) {
+        return Ok(());
+    }
+    let active = c.status == CustomerStatus::Active;
+    let evidence = if active && list.iter().any(|p| p.suspended) {
+        Some(evaluation::evidence(tx, cx, c).await?.0)
+    } else {
+        None
+    };
+    for mut pa in list {
+        let event = match &evidence {
+            Some(ev) if active => {
+                let missing = caps::product_missing(&cx.settings, c, ev, pa.product);
+                pa.resume(missing, cx.now)
+            }
+            _ if active => None,
+            _ => pa.suspend(c.status, cx.now),
+        };
+        if let Some(event) = event {
+            db::update(tx, &cx.scope, &pa).await?;
+            record(tx, cx, &pa, c.external_id.as_deref(), event).await?;
+        }
+    }
     Ok(())
+}
+
+/// GET /v1/customers/{id}/product_access (newest first).
+pub async fn list(
+    state: &AppState,
+    scope: &Scope,
+    customer_id: &str,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> ApiResult<(Vec<ProductAccess>, bool)> {
+    let mut conn = state.store.reader().await?;
+    exists(&mut conn, scope, customer_id).await?;
+    Ok(db::list(&mut conn, scope, customer_id, starting_after, limit).await?)
+}
+
+/// GET /v1/customers/{id}/product_access/{pa_id}.
+pub async fn get(
+    state: &AppState,
+    scope: &Scope,
+    customer_id: &str,
+    pa_id: &str,
+) -> ApiResult<ProductAccess> {
+    let missing = || ApiError::not_found("product_access");
+    if !ids::looks_like("pa", pa_id) {
+        return Err(missing());
+    }
+    let mut conn = state.store.reader().await?;
+    exists(&mut conn, scope, customer_id).await?;
+    let pa = db::get(&mut conn, scope, pa_id)
+        .await
+        .map_err(|_| missing())?;
+    if pa.customer_id != customer_id {
+        return Err(missing());
+    }
+    Ok(pa)
+}
+
+async fn exists(conn: &mut Conn, scope: &Scope, customer_id: &str) -> ApiResult<()> {
+    if !ids::looks_like("cus", customer_id) {
+        return Err(not_found());
+    }
+    match db::capability_facts(conn, scope, customer_id, AccessFilter::Nothing).await? {
+        Some(_) => Ok(()),
+        None => Err(not_found()),
+    }
+}
+
+/// One capability, in one read and without loading settings (the hot path).
+pub async fn check(
+    state: &AppState,
+    scope: &Scope,
+    customer_id: &str,
+    cap: Capability,
+) -> ApiResult<CapabilityState> {
+    if !ids::looks_like("cus", customer_id) {
+        return Err(not_found());
+    }
+    let filter = cap
+        .product()
+        .map_or(AccessFilter::Nothing, AccessFilter::Product);
+    let mut conn = state.store.reader().await?;
+    let facts = db::capability_facts(&mut conn, scope, customer_id, filter)
+        .await?
+        .ok_or_else(not_found)?;
+    drop(conn);
+    let access = cap.product().and_then(|p| caps::latest(&facts.access, p));
+    Ok(caps::evaluate(cap, &facts.customer, access, chrono::Utc::now()))
+}
+
+/// Every capability of a customer, with the current request behind each product.
+pub async fn capabilities(state: &AppState, scope: &Scope, customer_id: &str) -> ApiResult<Value> {
+    if !ids::looks_like("cus", customer_id) {
+        return Err(not_found());
+    }
+    let mut conn = state.store.reader().await?;
+    let facts = db::capability_facts(&mut conn, scope, customer_id, AccessFilter::All)
+        .await?
+        .ok_or_else(not_found)?;
+    drop(conn);
+    let now = chrono::Utc::now();
+    let mut out = json!({
+        "object": "capabilities",
+        "customer_id": customer_id,
+        "customer_status": facts.customer.status,
+    });
+    for cap in Capability::ALL {
+        let access = cap.product().and_then(|p| caps::latest(&facts.access, p));
+        let mut v = serde_json::to_value(caps::evaluate(cap, &facts.customer, access, now))
+            .unwrap_or(Value::Null);
+        if cap.product().is_some() {
+            v["product_access_id"] = json!(access.map(|a| &a.id));
+        }
+        out[cap.as_str()] = v;
+    }
+    Ok(out)
 }

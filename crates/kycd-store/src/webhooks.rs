@@ -1,0 +1,311 @@
+//! Webhook endpoints (secrets stored sealed by the caller, never in clear);
+//! `deliveries` holds the outbox fan-out, claims and attempt log, `inbound`
+//! the durable inbox of provider webhooks.
+
+pub mod deliveries;
+pub mod inbound;
+
+use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+pub const ENABLED: &str = "enabled";
+pub const DISABLED: &str = "disabled";
+pub const DELETED: &str = "deleted";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub id: String,
+    pub scope: Scope,
+    pub url: String,
+    /// `["*"]` or event type names.
+    pub enabled_events: Vec<String>,
+    pub description: Option<String>,
+    /// The signing secrets, sealed by the vault.
+    pub secrets: String,
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    /// Start of the current run of failed attempts (scope clock).
+    pub failing_since: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Endpoint {
+    /// Whether this endpoint subscribes to `event_type`.
+    pub fn accepts(&self, event_type: &str) -> bool {
+        accepts(&self.enabled_events, event_type)
+    }
+}
+
+pub fn accepts(enabled_events: &[String], event_type: &str) -> bool {
+    enabled_events.iter().any(|e| e == "*" || e == event_type)
+}
+
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+const COLUMNS: &str = "id, organization_id, environment, url, enabled_events, description, secrets, status, \
+     disabled_reason, failing_since, created_at, updated_at";
+
+fn endpoint(r: &sqlx::any::AnyRow) -> StoreResult<Endpoint> {
+    let events: String = r.try_get(4)?;
+    Ok(Endpoint {
+        id: r.try_get(0)?,
+        scope: Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?),
+        url: r.try_get(3)?,
+        enabled_events: serde_json::from_str(&events)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        description: r.try_get(5)?,
+        secrets: r.try_get(6)?,
+        status: r.try_get(7)?,
+        disabled_reason: r.try_get(8)?,
+        failing_since: r.try_get::<Option<i64>, _>(9)?.map(from_micros),
+        created_at: from_micros(r.try_get(10)?),
+        updated_at: from_micros(r.try_get(11)?),
+    })
+}
+
+fn events_json(e: &Endpoint) -> String {
+    serde_json::to_string(&e.enabled_events).unwrap_or_else(|_| "[]".into())
+}
+
+pub async fn insert(conn: &mut Conn, e: &Endpoint) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO webhook_endpoints ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(&e.id)
+    .bind(&e.scope.organization_id)
+    .bind(&e.scope.environment)
+    .bind(&e.url)
+    .bind(events_json(e))
+    .bind(&e.description)
+    .bind(&e.secrets)
+    .bind(&e.status)
+    .bind(&e.disabled_reason)
+    .bind(e.failing_since.as_ref().map(micros))
+    .bind(micros(&e.created_at))
+    .bind(micros(&e.updated_at))
+    .execute(conn)
+    .await
+    .map_err(|err| StoreError::from_insert(err, "webhook_endpoint"))?;
+    Ok(())
+}
+
+/// An endpoint of this scope that was not deleted.
+pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Endpoint> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE id = $1 AND organization_id = $2 AND environment = $3 AND deleted_at IS NULL"
+    ))
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref()
+        .map(endpoint)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Newest first; `starting_after` is an endpoint id.
+pub async fn list(
+    conn: &mut Conn,
+    scope: &Scope,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> StoreResult<(Vec<Endpoint>, bool)> {
+    let after = if starting_after.is_some() {
+        " AND id < $3"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND environment = $2 AND deleted_at IS NULL{after} \
+         ORDER BY id DESC LIMIT {}",
+        limit + 1
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(&scope.organization_id)
+        .bind(&scope.environment);
+    if let Some(a) = starting_after {
+        q = q.bind(a);
+    }
+    let rows = q.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > limit;
+    let data = rows
+        .iter()
+        .take(limit as usize)
+        .map(endpoint)
+        .collect::<StoreResult<_>>()?;
+    Ok((data, has_more))
+}
+
+/// Writes the fields a platform may change (url, events, description, and
+/// the status when `set_status`); secrets and health have their own writers.
+pub async fn update(conn: &mut Conn, e: &Endpoint, set_status: bool) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET url = $1, enabled_events = $2, description = $3, \
+         status = CASE WHEN $4 = 1 THEN $5 ELSE status END, \
+         disabled_reason = CASE WHEN $4 = 1 THEN $6 ELSE disabled_reason END, updated_at = $7 \
+         WHERE id = $8 AND organization_id = $9 AND environment = $10 AND deleted_at IS NULL",
+    )
+    .bind(&e.url)
+    .bind(events_json(e))
+    .bind(&e.description)
+    .bind(i64::from(set_status))
+    .bind(&e.status)
+    .bind(&e.disabled_reason)
+    .bind(micros(&e.updated_at))
+    .bind(&e.id)
+    .bind(&e.scope.organization_id)
+    .bind(&e.scope.environment)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Replaces the sealed secrets if they are still `old` (two concurrent
+/// rotations: one wins, the other gets false).
+pub async fn replace_secrets(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    old: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET secrets = $1, updated_at = $2 \
+         WHERE id = $3 AND organization_id = $4 AND environment = $5 AND secrets = $6 AND deleted_at IS NULL",
+    )
+    .bind(new)
+    .bind(micros(&now))
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(old)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Soft-deletes the endpoint, forgets its secrets and destroys their data key;
+/// its pending deliveries are canceled. False when there was no such endpoint.
+pub async fn delete(conn: &mut Conn, scope: &Scope, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET status = $1, secrets = '', deleted_at = $2, updated_at = $2 \
+         WHERE id = $3 AND organization_id = $4 AND environment = $5 AND deleted_at IS NULL",
+    )
+    .bind(DELETED)
+    .bind(micros(&now))
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM customer_keys WHERE customer_id = $1 AND organization_id = $2")
+        .bind(id)
+        .bind(&scope.organization_id)
+        .execute(&mut *conn)
+        .await?;
+    deliveries::cancel_pending(conn, id, now).await?;
+    Ok(true)
+}
+
+/// The enabled endpoints of a scope, as (id, enabled_events): the fan-out's view.
+pub async fn enabled_in_scope(conn: &mut Conn, scope: &Scope) -> StoreResult<Vec<(String, Vec<String>)>> {
+    let rows = sqlx::query(
+        "SELECT id, enabled_events FROM webhook_endpoints WHERE organization_id = $1 AND environment = $2 AND status = $3",
+    )
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(ENABLED)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let ev: String = r.try_get(1)?;
+            Ok((
+                r.try_get(0)?,
+                serde_json::from_str(&ev).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ))
+        })
+        .collect()
+}
+
+/// Endpoints by id, whatever their scope or status: the dispatcher checks each
+/// against the scope of the delivery that names it.
+pub async fn by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<Endpoint>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(conn).await?.iter().map(endpoint).collect()
+}
+
+/// Health after a batch of attempts: a success ends a failing run; a failure
+/// starts one if none is running. Returns `failing_since` afterwards.
+pub async fn record_health(
+    conn: &mut Conn,
+    id: &str,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    if succeeded {
+        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+            .bind(id)
+            .execute(conn)
+            .await?;
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2 RETURNING failing_since",
+    )
+    .bind(micros(&now))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .map(|r| r.try_get::<Option<i64>, _>(0))
+        .transpose()?
+        .flatten()
+        .map(from_micros))
+}
+
+/// Disables an enabled endpoint and cancels its pending deliveries; false if
+/// it was not enabled (someone else disabled or deleted it first).
+pub async fn disable(conn: &mut Conn, id: &str, reason: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_endpoints SET status = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+    )
+    .bind(DISABLED)
+    .bind(reason)
+    .bind(micros(&now))
+    .bind(id)
+    .bind(ENABLED)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    deliveries::cancel_pending(conn, id, now).await?;
+    Ok(true)
+}

@@ -1,0 +1,440 @@
+//! Deliveries: the fan-out of outbox events to endpoints (one row per (event,
+//! endpoint)), leased claims of due deliveries (each claim writes its attempt
+//! row first: UNIQUE(delivery_id, attempt) makes a second sending of the same
+//! attempt impossible), attempt results, redelivery and the attempt log.
+
+use super::placeholders;
+use crate::db::{Conn, Dialect, Scope, StoreError, StoreResult, from_micros, micros};
+use crate::events::Event;
+use crate::ids;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use std::collections::HashMap;
+
+pub const PENDING: &str = "pending";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+pub const CANCELED: &str = "canceled";
+
+/// Fans out up to `batch` events not yet fanned out: a `deliveries` row per
+/// matching enabled endpoint of the event's scope, due at `now`, then marks
+/// the events. Run inside a transaction; on PostgreSQL the events are claimed
+/// with SKIP LOCKED so several nodes share the work. Returns (events, deliveries).
+pub async fn fan_out(
+    conn: &mut Conn,
+    dialect: Dialect,
+    batch: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<(usize, usize)> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, organization_id, environment, type FROM events WHERE fanned_out = 0 ORDER BY id LIMIT {batch}{}",
+        dialect.skip_locked()
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok((0, 0));
+    }
+    let mut endpoints: HashMap<Scope, Vec<(String, Vec<String>)>> = HashMap::new();
+    let mut new_rows: Vec<(String, String, Scope)> = vec![];
+    let mut event_ids: Vec<String> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: String = r.try_get(0)?;
+        let scope = Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?);
+        let event_type: String = r.try_get(3)?;
+        if !endpoints.contains_key(&scope) {
+            let list = super::enabled_in_scope(&mut *conn, &scope).await?;
+            endpoints.insert(scope.clone(), list);
+        }
+        for (endpoint_id, events) in &endpoints[&scope] {
+            if super::accepts(events, &event_type) {
+                new_rows.push((id.clone(), endpoint_id.clone(), scope.clone()));
+            }
+        }
+        event_ids.push(id);
+    }
+    let t = micros(&now);
+    for chunk in new_rows.chunks(100) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, 0, ${}, ${}, 0)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 6,
+                    b + 6
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO deliveries (id, event_id, endpoint_id, organization_id, environment, status, attempts, \
+             next_attempt_at, locked_until, created_at, updated_at, round_base) VALUES {values} \
+             ON CONFLICT (event_id, endpoint_id) DO NOTHING"
+        );
+        let mut q = sqlx::query(&sql);
+        for (event_id, endpoint_id, scope) in chunk {
+            q = q
+                .bind(ids::new("dlv"))
+                .bind(event_id)
+                .bind(endpoint_id)
+                .bind(&scope.organization_id)
+                .bind(&scope.environment)
+                .bind(t);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let sql = format!(
+        "UPDATE events SET fanned_out = 1 WHERE id IN ({})",
+        placeholders(1, event_ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &event_ids {
+        q = q.bind(id);
+    }
+    q.execute(&mut *conn).await?;
+    Ok((event_ids.len(), new_rows.len()))
+}
+
+/// One claimed attempt of one delivery.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub scope: Scope,
+    /// The number of this attempt (1-based, counted over the delivery's life).
+    pub attempt: i64,
+    /// Attempts made before the current round (a redelivery starts a round).
+    pub round_base: i64,
+}
+
+impl Claimed {
+    /// The attempt number within the current round (1 = first try).
+    pub fn attempt_in_round(&self) -> u32 {
+        u32::try_from((self.attempt - self.round_base).max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+/// Claims up to `limit` pending deliveries due at `due_before` (the scope's
+/// clock: pass `scope` for a sandbox scope whose clock is ahead) whose lease
+/// expired at `now`: takes a lease until `lease_until`, counts the attempt and
+/// writes its (empty) attempt row, all in the caller's transaction.
+pub async fn claim(
+    conn: &mut Conn,
+    dialect: Dialect,
+    scope: Option<&Scope>,
+    due_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<Claimed>> {
+    let scoped = if scope.is_some() {
+        " AND organization_id = $4 AND environment = $5"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE deliveries SET attempts = attempts + 1, locked_until = $1, updated_at = $2 WHERE id IN (\
+         SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 AND locked_until <= $2{scoped} \
+         ORDER BY next_attempt_at LIMIT {limit}{}) \
+         RETURNING id, event_id, endpoint_id, organization_id, environment, attempts, round_base",
+        dialect.skip_locked()
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(micros(&lease_until))
+        .bind(micros(&now))
+        .bind(micros(&due_before));
+    if let Some(s) = scope {
+        q = q.bind(&s.organization_id).bind(&s.environment);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let claimed = rows
+        .iter()
+        .map(|r| {
+            Ok(Claimed {
+                delivery_id: r.try_get(0)?,
+                event_id: r.try_get(1)?,
+                endpoint_id: r.try_get(2)?,
+                scope: Scope::new(r.try_get::<String, _>(3)?, r.try_get::<String, _>(4)?),
+                attempt: r.try_get(5)?,
+                round_base: r.try_get(6)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let t = micros(&now);
+    for chunk in claimed.chunks(100) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = 1 + i * 5;
+                format!(
+                    "($1, ${}, ${}, ${}, ${}, ${}, NULL, 0, NULL)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO delivery_attempts (at, id, delivery_id, event_id, endpoint_id, attempt, status_code, duration_ms, error) \
+             VALUES {values}"
+        );
+        let mut q = sqlx::query(&sql).bind(t);
+        for c in chunk {
+            q = q
+                .bind(ids::new("dla"))
+                .bind(&c.delivery_id)
+                .bind(&c.event_id)
+                .bind(&c.endpoint_id)
+                .bind(c.attempt);
+        }
+        q.execute(&mut *conn)
+            .await
+            .map_err(|e| StoreError::from_insert(e, "delivery_attempt"))?;
+    }
+    Ok(claimed)
+}
+
+/// Events by id, with their scope (the dispatcher builds payloads from them).
+pub async fn events_by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<(Scope, Event)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT id, type, customer_id, data, created_at, organization_id, environment FROM events WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let data: String = r.try_get(3)?;
+            Ok((
+                Scope::new(r.try_get::<String, _>(5)?, r.try_get::<String, _>(6)?),
+                Event {
+                    id: r.try_get(0)?,
+                    event_type: r.try_get(1)?,
+                    customer_id: r.try_get(2)?,
+                    data: serde_json::from_str(&data)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    created_at: from_micros(r.try_get(4)?),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    Succeeded,
+    /// Try again at this time of the scope's clock.
+    RetryAt(DateTime<Utc>),
+    /// The last attempt failed.
+    Failed,
+    /// The endpoint was disabled or deleted meanwhile.
+    Canceled,
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub claimed: Claimed,
+    pub status_code: Option<i64>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub next: Next,
+}
+
+/// Records an attempt's result and moves the delivery on, unless the
+/// delivery changed meanwhile (a redelivery started a new round, or the
+/// lease expired and someone else took the next attempt): then the attempt
+/// is only logged, and a lease of ours is released.
+pub async fn record(conn: &mut Conn, r: &AttemptResult, now: DateTime<Utc>) -> StoreResult<()> {
+    let c = &r.claimed;
+    sqlx::query(
+        "UPDATE delivery_attempts SET status_code = $1, duration_ms = $2, error = $3 WHERE delivery_id = $4 AND attempt = $5",
+    )
+    .bind(r.status_code)
+    .bind(r.duration_ms)
+    .bind(&r.error)
+    .bind(&c.delivery_id)
+    .bind(c.attempt)
+    .execute(&mut *conn)
+    .await?;
+    let (status, next_at) = match &r.next {
+        Next::Succeeded => (SUCCEEDED, None),
+        Next::RetryAt(at) => (PENDING, Some(micros(at))),
+        Next::Failed => (FAILED, None),
+        Next::Canceled => (CANCELED, None),
+    };
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), locked_until = 0, updated_at = $3 \
+         WHERE id = $4 AND attempts = $5 AND round_base = $6",
+    )
+    .bind(status)
+    .bind(next_at)
+    .bind(micros(&now))
+    .bind(&c.delivery_id)
+    .bind(c.attempt)
+    .bind(c.round_base)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        sqlx::query("UPDATE deliveries SET locked_until = 0 WHERE id = $1 AND attempts = $2")
+            .bind(&c.delivery_id)
+            .bind(c.attempt)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Cancels the pending deliveries of an endpoint (disabled or deleted).
+pub async fn cancel_pending(conn: &mut Conn, endpoint_id: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE deliveries SET status = $1, updated_at = $2 WHERE endpoint_id = $3 AND status = $4",
+    )
+    .bind(CANCELED)
+    .bind(micros(&now))
+    .bind(endpoint_id)
+    .bind(PENDING)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// A re-enabled endpoint gets the deliveries its disabling canceled, due now,
+/// with a fresh retry schedule.
+pub async fn resume_canceled(conn: &mut Conn, endpoint_id: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE deliveries SET status = $1, next_attempt_at = $2, round_base = attempts, updated_at = $2 \
+         WHERE endpoint_id = $3 AND status = $4",
+    )
+    .bind(PENDING)
+    .bind(micros(&now))
+    .bind(endpoint_id)
+    .bind(CANCELED)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Starts a new round of delivery of `event_id` to each endpoint (creating the
+/// delivery if there was none): due at `now`, retry schedule from the start.
+/// Returns the delivery ids, in the order of `endpoint_ids`.
+pub async fn redeliver(
+    conn: &mut Conn,
+    scope: &Scope,
+    event_id: &str,
+    endpoint_ids: &[String],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<String>> {
+    let mut out = vec![];
+    for endpoint_id in endpoint_ids {
+        let row = sqlx::query(
+            "INSERT INTO deliveries (id, event_id, endpoint_id, organization_id, environment, status, attempts, \
+             next_attempt_at, locked_until, created_at, updated_at, round_base) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $6, $6, 0) \
+             ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = 'pending', next_attempt_at = excluded.next_attempt_at, \
+             round_base = deliveries.attempts, updated_at = excluded.updated_at \
+             RETURNING id",
+        )
+        .bind(ids::new("dlv"))
+        .bind(event_id)
+        .bind(endpoint_id)
+        .bind(&scope.organization_id)
+        .bind(&scope.environment)
+        .bind(micros(&now))
+        .fetch_one(&mut *conn)
+        .await?;
+        out.push(row.try_get(0)?);
+    }
+    Ok(out)
+}
+
+/// One line of `GET /v1/events/{id}/deliveries`.
+#[derive(Debug, Clone)]
+pub struct AttemptLog {
+    pub id: String,
+    pub delivery_id: String,
+    pub endpoint_id: String,
+    pub url: Option<String>,
+    pub attempt: i64,
+    pub status_code: Option<i64>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+    pub delivery_status: String,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// The attempts made for an event in this scope, newest first.
+pub async fn attempts(
+    conn: &mut Conn,
+    scope: &Scope,
+    event_id: &str,
+    endpoint_id: Option<&str>,
+    starting_after: Option<&str>,
+    limit: i64,
+) -> StoreResult<(Vec<AttemptLog>, bool)> {
+    let mut sql = String::from(
+        "SELECT a.id, a.delivery_id, a.endpoint_id, w.url, a.attempt, a.status_code, a.duration_ms, a.error, a.at, \
+         d.status, d.next_attempt_at FROM delivery_attempts a \
+         JOIN deliveries d ON d.id = a.delivery_id \
+         LEFT JOIN webhook_endpoints w ON w.id = a.endpoint_id AND w.deleted_at IS NULL \
+         WHERE a.event_id = $1 AND d.organization_id = $2 AND d.environment = $3",
+    );
+    let mut n = 3;
+    for (cond, v) in [("a.endpoint_id = ", endpoint_id), ("a.id < ", starting_after)] {
+        if v.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND {cond}${n}"));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY a.id DESC LIMIT {}", limit + 1));
+    let mut q = sqlx::query(&sql)
+        .bind(event_id)
+        .bind(&scope.organization_id)
+        .bind(&scope.environment);
+    for v in [endpoint_id, starting_after].into_iter().flatten() {
+        q = q.bind(v);
+    }
+    let rows = q.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > limit;
+    let data = rows
+        .iter()
+        .take(limit as usize)
+        .map(|r| {
+            let status: String = r.try_get(9)?;
+            Ok(AttemptLog {
+                id: r.try_get(0)?,
+                delivery_id: r.try_get(1)?,
+                endpoint_id: r.try_get(2)?,
+                url: r.try_get(3)?,
+                attempt: r.try_get(4)?,
+                status_code: r.try_get(5)?,
+                duration_ms: r.try_get(6)?,
+                error: r.try_get(7)?,
+                at: from_micros(r.try_get(8)?),
+                next_attempt_at: (status == PENDING)
+                    .then(|| r.try_get::<i64, _>(10).map(from_micros))
+                    .transpose()?,
+                delivery_status: status,
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok((data, has_more))
+}

@@ -1,0 +1,181 @@
+//! `kycd bench api`: N concurrent HTTP clients create and read customers
+//! against a real server; in the same run the same customers are written
+//! directly through the service and store (no HTTP), one transaction per
+//! customer at the same concurrency, and the ratio API/direct is printed.
+
+use anyhow::Context;
+use kycd_server::{Application, Config};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ApiBenchArgs {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// Seconds per phase.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// A PostgreSQL server URL: a fresh database is created in it. Default: a temporary SQLite file.
+    #[arg(long)]
+    pub postgres: Option<String>,
+}
+
+fn customer_body(n: usize) -> Value {
+    json!({
+        "type": "individual",
+        "external_id": format!("bench-{n}-{}", ulid_like()),
+        "individual": {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-01-31",
+                       "nationality": "BR", "email": format!("ada{n}@example.com"), "phone": "+5511999990000"},
+        "addresses": [{"line1": "Rua A, 1", "city": "São Paulo", "country": "BR"}],
+        "identifiers": [{"type": "cpf", "value": "529.982.247-25"}]
+    })
+}
+
+fn ulid_like() -> String {
+    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos())
+}
+
+struct Lat(Vec<Duration>);
+
+impl Lat {
+    fn pct(&mut self, p: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        self.0.sort();
+        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+        self.0[i].as_secs_f64() * 1000.0
+    }
+}
+
+async fn fresh_database(args: &ApiBenchArgs, dir: &std::path::Path) -> anyhow::Result<String> {
+    match &args.postgres {
+        None => Ok(format!("sqlite://{}", dir.join("bench.db").display())),
+        Some(base) => {
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base).await?;
+            let name = format!("kycd_bench_{}", std::process::id());
+            sqlx::Executor::execute(&mut conn, format!("DROP DATABASE IF EXISTS {name}").as_str()).await?;
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
+            let (prefix, _) = base.rsplit_once('/').context("postgres url needs a database path")?;
+            Ok(format!("{prefix}/{name}"))
+        }
+    }
+}
+
+pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("kycd-bench-{}", ulid_like()));
+    std::fs::create_dir_all(&dir)?;
+    let url = fresh_database(&args, &dir).await?;
+    let backend = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    let config = Config {
+        database_url: Some(url),
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: dir.clone(),
+        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        workers: false,
+        ..Config::default()
+    };
+    let app = Application::build(config).await?;
+    let boot = app.bootstrap.clone().context("fresh database")?;
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stop_rx.await;
+    }));
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!("kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores", args.clients, args.seconds);
+
+    // Phase 1: direct — the service and store, no HTTP, same concurrency.
+    let scope = kycd_store::Scope::new(&boot.id, "sandbox");
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tasks = vec![];
+    for worker in 0..args.clients {
+        let state = state.clone();
+        let scope = scope.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = vec![];
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let input: kycd_core::input::CustomerInput = serde_json::from_value(customer_body(worker * 1_000_000 + n))?;
+                let start = Instant::now();
+                let cx = kycd_server::service::cx_for(&state, &scope, "bench".into()).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                kycd_server::service::customers::create(&state, &cx, input).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                lat.push(start.elapsed());
+                n += 1;
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut direct = Lat(vec![]);
+    for t in tasks {
+        direct.0.extend(t.await??);
+    }
+    let direct_rate = direct.0.len() as f64 / args.seconds as f64;
+
+    // Phase 2: the API over HTTP — create then read.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
+    let key = Arc::new(boot.sandbox_api_key.clone());
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tasks = vec![];
+    for worker in 0..args.clients {
+        let client = client.clone();
+        let base = base.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut creates, mut reads, mut errors) = (vec![], vec![], 0usize);
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                let res = client
+                    .post(format!("{base}/v1/customers"))
+                    .bearer_auth(key.as_str())
+                    .json(&customer_body(500_000_000 + worker * 1_000_000 + n))
+                    .send()
+                    .await?;
+                let ok = res.status().as_u16() == 201;
+                let body: Value = res.json().await?;
+                creates.push(start.elapsed());
+                n += 1;
+                if !ok {
+                    errors += 1;
+                    continue;
+                }
+                let id = body["id"].as_str().unwrap_or_default().to_string();
+                let start = Instant::now();
+                let res = client.get(format!("{base}/v1/customers/{id}")).bearer_auth(key.as_str()).send().await?;
+                if res.status().as_u16() != 200 {
+                    errors += 1;
+                }
+                let _ = res.bytes().await?;
+                reads.push(start.elapsed());
+            }
+            anyhow::Ok((creates, reads, errors))
+        }));
+    }
+    let (mut creates, mut reads, mut errors) = (Lat(vec![]), Lat(vec![]), 0);
+    for t in tasks {
+        let (c, r, e) = t.await??;
+        creates.0.extend(c);
+        reads.0.extend(r);
+        errors += e;
+    }
+    let create_rate = creates.0.len() as f64 / args.seconds as f64;
+    let read_rate = reads.0.len() as f64 / args.seconds as f64;
+    let mut all = Lat(creates.0.iter().chain(reads.0.iter()).copied().collect());
+
+    println!();
+    println!("direct (service + store, no HTTP): {direct_rate:>8.0} creates/s   p50 {:>6.2} ms  p99 {:>6.2} ms", direct.pct(0.5), direct.pct(0.99));
+    println!("API    POST /v1/customers:         {create_rate:>8.0} creates/s   p50 {:>6.2} ms  p99 {:>6.2} ms", creates.pct(0.5), creates.pct(0.99));
+    println!("API    GET  /v1/customers/{{id}}:    {read_rate:>8.0} reads/s     p50 {:>6.2} ms  p99 {:>6.2} ms", reads.pct(0.5), reads.pct(0.99));
+    println!("API    all requests:               {:>8.0} req/s       p50 {:>6.2} ms  p99 {:>6.2} ms", create_rate + read_rate, all.pct(0.5), all.pct(0.99));
+    println!("ratio  API creates / direct creates: {:.2} ({:.0}%)", create_rate / direct_rate.max(1e-9), 100.0 * create_rate / direct_rate.max(1e-9));
+    println!("errors: {errors}");
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
