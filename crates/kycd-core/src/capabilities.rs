@@ -85,12 +85,8 @@ pub fn product_missing(
     product: Product,
 ) -> Vec<String> {
     let p = settings.product(product);
-    let codes = policy::product_requirements(
-        settings,
-        c.customer_type,
-        product,
-        c.verification.mode,
-    );
+    let codes =
+        policy::product_requirements(settings, c.customer_type, product, c.verification.mode);
     let mut missing: Vec<String> = codes
         .into_iter()
         .filter(|code| !policy::is_met(code, c, e))
@@ -345,8 +341,7 @@ pub fn customer_block(f: &CustomerFacts, now: Timestamp) -> Option<(&'static str
         Active => return None,
         NotStarted => (
             "verification_not_started",
-            "complete identity verification: no verification was started for this customer"
-                .into(),
+            "complete identity verification: no verification was started for this customer".into(),
         ),
         Pending => (
             "verification_pending",
@@ -435,7 +430,10 @@ pub fn evaluate(
             format!("access to {name} is pending review"),
         ),
         AccessStatus::Rejected => {
-            let reason = pa.rejection_reason.as_deref().unwrap_or(REJECTED_BY_REVIEWER);
+            let reason = pa
+                .rejection_reason
+                .as_deref()
+                .unwrap_or(REJECTED_BY_REVIEWER);
             let msg = if pa.requirements.missing.is_empty() {
                 format!("access to {name} was rejected ({reason})")
             } else {

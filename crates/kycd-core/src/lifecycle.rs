@@ -294,6 +294,9 @@ pub fn apply_decision(
 
 /// `verified` → `active`.
 pub fn activate(ch: &mut Change) -> Result<(), LifecycleError> {
+    if ch.status() != Verified {
+        return Err(InvalidTransition { from: ch.status(), to: Active }.into());
+    }
     ch.move_to(Active, "activated")?;
     Ok(())
 }
@@ -306,12 +309,15 @@ pub fn deactivate(ch: &mut Change, reason: &str) -> Result<(), LifecycleError> {
 
 /// `deactivated` → `active`, or → `expired` when the approval lapsed meanwhile.
 pub fn reactivate(ch: &mut Change) -> Result<(), LifecycleError> {
+    if ch.status() != Deactivated {
+        return Err(InvalidTransition { from: ch.status(), to: Active }.into());
+    }
     let still_valid = ch
         .customer
         .verification
         .expires_at
         .is_some_and(|e| e > ch.now);
-    if ch.status() == Deactivated && !still_valid {
+    if !still_valid {
         ch.move_to(Expired, "reactivated_after_expiry")?;
         ch.event(
             events::VERIFICATION_EXPIRED,

@@ -284,9 +284,15 @@ async fn random_command_sequences_respect_the_table() {
                 2 => (
                     Method::POST,
                     format!("/v1/test_helpers/customers/{id}/verification"),
-                    json!({"status": "rejected", "rejection_reason": ["document_unreadable", "fraud_suspected"][next(2) as usize]}),
+                    {
+                        let reason = ["document_unreadable", "fraud_suspected"][next(2) as usize];
+                        json!({"status": "rejected", "rejection_reason": reason})
+                    },
                 ),
-                3 => (Method::POST, format!("/v1/test_helpers/customers/{id}/verification"), json!({"status": ["needs_information", "on_hold", "expired"][next(3) as usize]})),
+                3 => {
+                    let status = ["needs_information", "on_hold", "expired"][next(3) as usize];
+                    (Method::POST, format!("/v1/test_helpers/customers/{id}/verification"), json!({"status": status}))
+                }
                 4 => (Method::POST, format!("/v1/customers/{id}/activate"), json!({})),
                 5 => (Method::POST, format!("/v1/customers/{id}/deactivate"), json!({})),
                 6 => (Method::POST, format!("/v1/customers/{id}/reactivate"), json!({})),

@@ -10,6 +10,7 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod orgs;
+pub mod screening;
 pub mod products;
 pub mod usage;
 pub mod webhooks;

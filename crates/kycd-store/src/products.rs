@@ -179,13 +179,18 @@ pub async fn capability_facts(
     let base = "c.status, c.expires_at, CASE WHEN c.status = 'active' THEN NULL ELSE c.doc END";
     let join = "LEFT JOIN product_access pa ON pa.customer_id = $1 \
                 AND pa.organization_id = $2 AND pa.environment = $3";
-    let scoped = "c.id = $1 AND c.organization_id = $2 AND c.environment = $3 AND c.erased_at IS NULL";
+    let scoped =
+        "c.id = $1 AND c.organization_id = $2 AND c.environment = $3 AND c.erased_at IS NULL";
     let sql = match filter {
         AccessFilter::Nothing => format!("SELECT {base} FROM customers c WHERE {scoped}"),
         AccessFilter::Product(_) => {
-            format!("SELECT {base}, pa.doc FROM customers c {join} AND pa.product = $4 WHERE {scoped}")
+            format!(
+                "SELECT {base}, pa.doc FROM customers c {join} AND pa.product = $4 WHERE {scoped}"
+            )
         }
-        AccessFilter::All => format!("SELECT {base}, pa.doc FROM customers c {join} WHERE {scoped}"),
+        AccessFilter::All => {
+            format!("SELECT {base}, pa.doc FROM customers c {join} WHERE {scoped}")
+        }
     };
     let mut q = sqlx::query(&sql)
         .bind(customer_id)

@@ -146,13 +146,22 @@ fn request_follows_requirements_and_approval() {
         )
     };
     let (pa, ev) = mk(vec![], ApprovalPolicy::Auto);
-    assert_eq!((pa.status, ev), (AccessStatus::Granted, "product_access.granted"));
+    assert_eq!(
+        (pa.status, ev),
+        (AccessStatus::Granted, "product_access.granted")
+    );
     assert_eq!(pa.decided_at, Some(now()));
     let (pa, ev) = mk(vec![], ApprovalPolicy::Manual);
-    assert_eq!((pa.status, ev), (AccessStatus::Pending, "product_access.pending"));
+    assert_eq!(
+        (pa.status, ev),
+        (AccessStatus::Pending, "product_access.pending")
+    );
     assert_eq!(pa.decided_at, None);
     let (pa, ev) = mk(vec!["selfie".into()], ApprovalPolicy::Auto);
-    assert_eq!((pa.status, ev), (AccessStatus::Rejected, "product_access.rejected"));
+    assert_eq!(
+        (pa.status, ev),
+        (AccessStatus::Rejected, "product_access.rejected")
+    );
     assert_eq!(pa.rejection_reason.as_deref(), Some("requirements_not_met"));
     assert_eq!(pa.requirements.missing, vec!["selfie"]);
     let json = serde_json::to_value(&pa).unwrap();
@@ -180,7 +189,10 @@ fn documents_in_review_make_a_request_wait_for_a_reviewer() {
         ApprovalPolicy::Auto,
         now(),
     );
-    assert_eq!((pa.status, ev), (AccessStatus::Pending, "product_access.pending"));
+    assert_eq!(
+        (pa.status, ev),
+        (AccessStatus::Pending, "product_access.pending")
+    );
     let gaps = product_gaps(&s, &c, &strict, &strict, Product::VirtualAccounts);
     assert_eq!(gaps.missing, vec!["proof_of_address"]);
     assert!(gaps.pending_verification.is_empty());
@@ -248,7 +260,11 @@ fn every_customer_status_has_a_reason_for_every_capability() {
             "complete identity verification",
         ),
         (OnHold, Some("verification_on_hold"), "on hold"),
-        (Verified, Some("activation_required"), "activate the customer"),
+        (
+            Verified,
+            Some("activation_required"),
+            "activate the customer",
+        ),
         (Active, None, ""),
         (
             UpdateRequested,
@@ -261,7 +277,11 @@ fn every_customer_status_has_a_reason_for_every_capability() {
             Some("verification_expired"),
             "verification expired on 2026-07-01, start a new verification",
         ),
-        (Deactivated, Some("customer_deactivated"), "customer is deactivated"),
+        (
+            Deactivated,
+            Some("customer_deactivated"),
+            "customer is deactivated",
+        ),
     ];
     assert_eq!(table.len(), CustomerStatus::ALL.len());
     let granted = access(AccessStatus::Granted, false);
@@ -283,11 +303,18 @@ fn rejected_messages_say_whether_a_resubmission_helps() {
     let mut f = facts(CustomerStatus::Rejected);
     f.rejection_reason = Some(RejectionReason::DocumentUnreadable);
     f.resubmittable = Some(true);
-    let m = evaluate(Capability::Transact, &f, None, now()).message.unwrap();
-    assert!(m.contains("document_unreadable") && m.contains("start a new verification"), "{m}");
+    let m = evaluate(Capability::Transact, &f, None, now())
+        .message
+        .unwrap();
+    assert!(
+        m.contains("document_unreadable") && m.contains("start a new verification"),
+        "{m}"
+    );
     f.rejection_reason = Some(RejectionReason::SanctionsMatch);
     f.resubmittable = Some(false);
-    let m = evaluate(Capability::Transact, &f, None, now()).message.unwrap();
+    let m = evaluate(Capability::Transact, &f, None, now())
+        .message
+        .unwrap();
     assert!(m.contains("cannot be resubmitted"), "{m}");
 }
 
@@ -295,7 +322,9 @@ fn rejected_messages_say_whether_a_resubmission_helps() {
 fn needs_information_names_the_items() {
     let mut f = facts(CustomerStatus::NeedsInformation);
     f.missing = vec!["identity_document".into(), "selfie".into()];
-    let m = evaluate(Capability::Cards, &f, None, now()).message.unwrap();
+    let m = evaluate(Capability::Cards, &f, None, now())
+        .message
+        .unwrap();
     assert!(m.contains("identity_document, selfie"), "{m}");
 }
 
@@ -312,7 +341,11 @@ fn an_active_customer_past_its_expiry_cannot_act() {
 fn product_capabilities_follow_the_access() {
     let f = facts(CustomerStatus::Active);
     let cases: [(Option<ProductAccess>, Option<&str>, &str); 5] = [
-        (None, Some("product_access_not_requested"), "request access to cards"),
+        (
+            None,
+            Some("product_access_not_requested"),
+            "request access to cards",
+        ),
         (
             Some(access(AccessStatus::Pending, false)),
             Some("product_access_pending"),

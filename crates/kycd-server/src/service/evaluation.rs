@@ -86,7 +86,7 @@ pub async fn screen(
             }
         }
     }
-    let dismissed = dismissed(conn, &c.id).await?;
+    let dismissed = kycd_store::screening::dismissed(conn, &c.id).await?;
     let mut hits = vec![];
     for s in &subjects {
         for h in crate::screening::screen_customer(&screener, s, cx.settings.screening_threshold) {
@@ -103,19 +103,6 @@ pub async fn screen(
     } else {
         ScreeningOutcome::PossibleMatch(hits)
     })
-}
-
-async fn dismissed(conn: &mut Conn, customer_id: &str) -> ApiResult<Vec<(String, String)>> {
-    let rows =
-        sqlx::query("SELECT list, entry_id FROM screening_dismissals WHERE customer_id = $1")
-            .bind(customer_id)
-            .fetch_all(conn)
-            .await
-            .map_err(kycd_store::StoreError::from)?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
-        .collect())
 }
 
 /// Duplicate signals: blind indexes of this customer shared with another.

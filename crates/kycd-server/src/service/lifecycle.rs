@@ -59,6 +59,9 @@ async fn ensure_link(
         .is_some_and(|e| e > cx.now);
     if waiting && (fresh || !live) {
         issue_link(state, conn, cx, ch).await?;
+    } else if waiting && ch.customer.verification.url.is_none() {
+        // The live link is sealed in the vault: show it again.
+        super::customers::with_link(state, conn, cx, &mut ch.customer).await?;
     } else if !waiting {
         ch.customer.verification.url = None;
         ch.customer.verification.url_expires_at = None;
@@ -381,4 +384,14 @@ pub async fn process_expiry(state: &AppState, cx: &Cx, id: &str) -> ApiResult<bo
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(true)
+}
+
+/// Re-screening after a list refresh found a possible match: hold the customer.
+pub async fn hold_for_rescreen(
+    state: &AppState,
+    cx: &Cx,
+    id: &str,
+    hits: Vec<kycd_core::customer::ScreeningHit>,
+) -> ApiResult<()> {
+    run(state, cx, id, "screening.rescreen_hold", |ch| core::hold_for_screening(ch, hits)).await.map(|_| ())
 }

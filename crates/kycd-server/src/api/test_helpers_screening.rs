@@ -1,0 +1,36 @@
+//! Sandbox helper for screening reviews: confirm or dismiss the possible
+//! matches of a customer on hold, as a compliance reviewer would.
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::ApiJson;
+use crate::service::{self, lifecycle::ReviewerDecision};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use kycd_core::customer::Customer;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/test_helpers/customers/{id}/screening", post(decide))
+        .route_layer(axum::middleware::from_fn(super::test_helpers::sandbox_only))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    decision: String,
+}
+
+async fn decide(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>, ApiJson(b): ApiJson<Body>) -> ApiResult<Json<Customer>> {
+    let decision = match b.decision.as_str() {
+        "confirm" => ReviewerDecision::ConfirmMatch,
+        "dismiss" => ReviewerDecision::DismissMatch,
+        _ => return Err(ApiError::invalid_field("decision", "must be confirm or dismiss")),
+    };
+    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::Cx { actor: format!("test_helper:{}", ctx.key_id), ..cx };
+    Ok(Json(service::lifecycle::review(&s, &cx, &id, decision).await?))
+}
