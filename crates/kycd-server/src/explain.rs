@@ -66,7 +66,7 @@ pub fn summary(c: &Customer, now: Timestamp) -> String {
 
 /// What happens next, as steps.
 pub fn next_steps(c: &Customer) -> Vec<String> {
-    match c.status {
+    let steps: Vec<String> = match c.status {
         NotStarted => vec!["Start verification: POST /v1/customers/{id}/verification.".into()],
         Pending if !c.verification.requirements.missing.is_empty() => {
             vec!["Send the end user the verification link, or supply the missing items.".into()]
@@ -83,5 +83,6 @@ pub fn next_steps(c: &Customer) -> Vec<String> {
         Rejected => vec!["None: the rejection is final.".into()],
         Expired => vec!["Start a new verification: POST /v1/customers/{id}/verification.".into()],
         Deactivated => vec!["Reactivate if appropriate: POST /v1/customers/{id}/reactivate.".into()],
-    }
+    };
+    steps.into_iter().map(|s| s.replace("{id}", &c.id)).collect()
 }

@@ -319,3 +319,51 @@ async fn random_command_sequences_respect_the_table() {
         assert_eq!(ev["data"].as_array().unwrap().len(), hist.len());
     }
 }
+
+#[tokio::test]
+async fn business_needs_a_verified_beneficial_owner() {
+    on_each_backend(|app| async move {
+        let owner = app.create_customer(complete_individual("owner-1")).await;
+        let owner_id = id_of(&owner);
+        let biz = json!({
+            "type": "business", "external_id": "biz-1",
+            "business": {"legal_name": "Acme Pagamentos Ltda", "registration_number": "11.222.333/0001-81",
+                         "country": "BR", "beneficial_owners": [owner_id]},
+            "addresses": [{"line1": "Av. Paulista, 1000", "city": "São Paulo", "country": "BR"}],
+            "identifiers": [{"type": "cnpj", "value": "11.222.333/0001-81"}]
+        });
+        let b = app.create_customer(biz).await;
+        let bid = id_of(&b);
+        let (_, v) = app.post(&format!("/v1/customers/{bid}/verification"), json!({})).await;
+        assert_eq!(v["status"], "pending");
+        assert_eq!(v["verification"]["requirements"]["missing"], json!(["beneficial_owner"]), "{v}");
+        app.post(&format!("/v1/customers/{owner_id}/verification"), json!({})).await;
+        force(&app, &owner_id, json!({"status": "approved"})).await;
+        let (_, v) = app.post(&format!("/v1/customers/{bid}/verification"), json!({})).await;
+        assert_eq!(v["verification"]["requirements"]["missing"], json!([]), "{v}");
+        let (st, e) = app
+            .post("/v1/customers", json!({"type": "business", "business": {"beneficial_owners": ["cus_doesnotexist"]}}))
+            .await;
+        assert_eq!((st, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("business.beneficial_owners[0]")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn duplicate_national_ids_follow_the_policy() {
+    on_each_backend(|app| async move {
+        let (st, _) = app.patch("/v1/settings", json!({"duplicate_identifier": "reject", "auto_approve_hosted": true})).await;
+        assert_eq!(st, StatusCode::OK);
+        let a = app.create_customer(complete_individual("dup-1")).await;
+        let (_, va) = app.post(&format!("/v1/customers/{}/verification", id_of(&a)), json!({})).await;
+        assert_eq!(va["status"], "active", "auto_approve_hosted approves data-only verifications: {va}");
+        let b = app.create_customer(complete_individual("dup-2")).await;
+        let (_, vb) = app.post(&format!("/v1/customers/{}/verification", id_of(&b)), json!({})).await;
+        assert_eq!(vb["status"], "rejected", "{vb}");
+        assert_eq!(vb["verification"]["rejection_reason"], "duplicate_customer");
+        // The same CPF in the live environment is not a duplicate of a sandbox customer.
+        let (st, c) = app.call(&app.live_key, Method::POST, "/v1/customers", Some(complete_individual("dup-3"))).await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+    })
+    .await;
+}
