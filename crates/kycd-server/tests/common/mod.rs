@@ -50,9 +50,15 @@ pub async fn fresh_postgres_url() -> Option<String> {
         chrono::Utc::now().timestamp_micros() % 1_000_000_000
     );
     sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.expect("connect to KYCD_TEST_POSTGRES_URL");
-    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
-    let (prefix, _) = base.rsplit_once('/').expect("postgres url with a database path");
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect to KYCD_TEST_POSTGRES_URL");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("postgres url with a database path");
     Some(format!("{prefix}/{name}"))
 }
 
@@ -73,7 +79,10 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
     };
     tweak(&mut config);
     let app = Application::build(config).await.expect("build app");
-    let boot = app.bootstrap.clone().expect("fresh database bootstraps the default org");
+    let boot = app
+        .bootstrap
+        .clone()
+        .expect("fresh database bootstraps the default org");
     let base = format!("http://{}", app.addr);
     let state = app.state.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -112,40 +121,72 @@ where
 }
 
 impl TestApp {
-    pub async fn call(&self, key: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key);
+    pub async fn call(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
-        assert!(res.headers().contains_key("x-request-id"), "every response carries X-Request-Id");
+        assert!(
+            res.headers().contains_key("x-request-id"),
+            "every response carries X-Request-Id"
+        );
         let text = res.text().await.expect("body");
-        let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, v)
     }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.call(&self.sandbox_key.clone(), Method::GET, path, None).await
+        self.call(&self.sandbox_key.clone(), Method::GET, path, None)
+            .await
     }
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(&self.sandbox_key.clone(), Method::POST, path, Some(body)).await
+        self.call(&self.sandbox_key.clone(), Method::POST, path, Some(body))
+            .await
     }
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(&self.sandbox_key.clone(), Method::PATCH, path, Some(body)).await
+        self.call(&self.sandbox_key.clone(), Method::PATCH, path, Some(body))
+            .await
     }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.call(&self.sandbox_key.clone(), Method::DELETE, path, None).await
+        self.call(&self.sandbox_key.clone(), Method::DELETE, path, None)
+            .await
     }
     /// POST with raw bytes and optional extra headers.
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> (StatusCode, Value) {
-        let mut req = self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.sandbox_key).body(body);
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.sandbox_key)
+            .body(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// Creates a customer and asserts 201.
@@ -173,7 +214,9 @@ pub fn complete_individual(external_id: &str) -> Value {
 
 /// A minimal valid JPEG (magic bytes and end marker) with a marker inside.
 pub fn tiny_jpeg(marker: &str) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00];
+    let mut v = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    ];
     v.extend_from_slice(marker.as_bytes());
     v.extend_from_slice(&[0xFF, 0xD9]);
     v
@@ -209,18 +252,28 @@ pub fn openapi_template(doc: &Value, path: &str) -> Option<String> {
 }
 
 /// The JSON schema `doc` documents for a response, or an explanation of why there is none.
-pub fn openapi_response_schema<'a>(doc: &'a Value, method: &str, path: &str, status: u16) -> Result<&'a Value, String> {
-    let template = openapi_template(doc, path).ok_or_else(|| format!("{path} is not in the document"))?;
+pub fn openapi_response_schema<'a>(
+    doc: &'a Value,
+    method: &str,
+    path: &str,
+    status: u16,
+) -> Result<&'a Value, String> {
+    let template =
+        openapi_template(doc, path).ok_or_else(|| format!("{path} is not in the document"))?;
     let op = &doc["paths"][&template][method.to_ascii_lowercase()];
     if !op.is_object() {
         return Err(format!("{method} {template} is not in the document"));
     }
     let mut res = &op["responses"][status.to_string()];
     if !res.is_object() {
-        return Err(format!("{method} {template} does not document status {status}"));
+        return Err(format!(
+            "{method} {template} does not document status {status}"
+        ));
     }
     if let Some(r) = res["$ref"].as_str() {
-        res = doc.pointer(r.trim_start_matches('#')).ok_or_else(|| format!("dangling {r}"))?;
+        res = doc
+            .pointer(r.trim_start_matches('#'))
+            .ok_or_else(|| format!("dangling {r}"))?;
     }
     res["content"]["application/json"]["schema"]
         .as_object()
@@ -252,7 +305,14 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn check_schema(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>, depth: usize) {
+fn check_schema(
+    doc: &Value,
+    schema: &Value,
+    v: &Value,
+    at: &str,
+    errors: &mut Vec<String>,
+    depth: usize,
+) {
     if depth > 64 {
         errors.push(format!("{at}: schema nesting too deep"));
         return;
@@ -266,10 +326,18 @@ fn check_schema(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut V
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(alts) = schema[key].as_array() {
-            let ok = alts.iter().any(|s| openapi_schema_errors_at(doc, s, v, at, depth).is_empty());
+            let ok = alts
+                .iter()
+                .any(|s| openapi_schema_errors_at(doc, s, v, at, depth).is_empty());
             if !ok {
-                let detail: Vec<String> = alts.iter().flat_map(|s| openapi_schema_errors_at(doc, s, v, at, depth)).collect();
-                errors.push(format!("{at}: matches none of {key}: {}", detail.join("; ")));
+                let detail: Vec<String> = alts
+                    .iter()
+                    .flat_map(|s| openapi_schema_errors_at(doc, s, v, at, depth))
+                    .collect();
+                errors.push(format!(
+                    "{at}: matches none of {key}: {}",
+                    detail.join("; ")
+                ));
             }
         }
     }
@@ -284,14 +352,22 @@ fn check_schema(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut V
         Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
         _ => vec![],
     };
-    if !types.is_empty() && !types.iter().any(|t| *t == actual || (*t == "number" && actual == "integer")) {
-        errors.push(format!("{at}: {actual} where the document says {types:?} ({v})"));
+    if !types.is_empty()
+        && !types
+            .iter()
+            .any(|t| *t == actual || (*t == "number" && actual == "integer"))
+    {
+        errors.push(format!(
+            "{at}: {actual} where the document says {types:?} ({v})"
+        ));
         return;
     }
     if let Some(values) = schema["enum"].as_array()
         && !values.contains(v)
     {
-        errors.push(format!("{at}: {v} is not one of the documented values {values:?}"));
+        errors.push(format!(
+            "{at}: {v} is not one of the documented values {values:?}"
+        ));
     }
     if let Some(n) = v.as_f64() {
         if schema["minimum"].as_f64().is_some_and(|m| n < m) {
@@ -316,12 +392,24 @@ fn check_schema(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut V
         && schema["items"].is_object()
     {
         for (i, item) in items.iter().enumerate() {
-            check_schema(doc, &schema["items"], item, &format!("{at}[{i}]"), errors, depth + 1);
+            check_schema(
+                doc,
+                &schema["items"],
+                item,
+                &format!("{at}[{i}]"),
+                errors,
+                depth + 1,
+            );
         }
     }
     if let Value::Object(map) = v {
         let props = schema["properties"].as_object();
-        for req in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for req in schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if !map.contains_key(req) {
                 errors.push(format!("{at}: required property {req:?} is missing"));
             }
@@ -331,8 +419,17 @@ fn check_schema(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut V
             match props.and_then(|p| p.get(k)) {
                 Some(s) => check_schema(doc, s, val, &here, errors, depth + 1),
                 None => match &schema["additionalProperties"] {
-                    Value::Object(s) => check_schema(doc, &Value::Object(s.clone()), val, &here, errors, depth + 1),
-                    Value::Bool(false) => errors.push(format!("{here}: not allowed by the document")),
+                    Value::Object(s) => check_schema(
+                        doc,
+                        &Value::Object(s.clone()),
+                        val,
+                        &here,
+                        errors,
+                        depth + 1,
+                    ),
+                    Value::Bool(false) => {
+                        errors.push(format!("{here}: not allowed by the document"))
+                    }
                     Value::Bool(true) => {}
                     _ if props.is_some() => errors.push(format!("{here}: undocumented property")),
                     _ => {}
@@ -342,7 +439,13 @@ fn check_schema(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut V
     }
 }
 
-fn openapi_schema_errors_at(doc: &Value, schema: &Value, v: &Value, at: &str, depth: usize) -> Vec<String> {
+fn openapi_schema_errors_at(
+    doc: &Value,
+    schema: &Value,
+    v: &Value,
+    at: &str,
+    depth: usize,
+) -> Vec<String> {
     let mut errors = vec![];
     check_schema(doc, schema, v, at, &mut errors, depth + 1);
     errors
@@ -350,7 +453,54 @@ fn openapi_schema_errors_at(doc: &Value, schema: &Value, v: &Value, at: &str, de
 
 /// Fails the test when a response (status and body) is not what `doc` documents.
 pub fn assert_documented(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
-    let schema = openapi_response_schema(doc, method, path, status).unwrap_or_else(|e| panic!("{method} {path} → {status}: {e}\nbody: {body}"));
+    let schema = openapi_response_schema(doc, method, path, status)
+        .unwrap_or_else(|e| panic!("{method} {path} → {status}: {e}\nbody: {body}"));
     let errors = openapi_schema_errors(doc, schema, body);
-    assert!(errors.is_empty(), "{method} {path} → {status} does not match the document:\n  {}\nbody: {body}", errors.join("\n  "));
+    assert!(
+        errors.is_empty(),
+        "{method} {path} → {status} does not match the document:\n  {}\nbody: {body}",
+        errors.join("\n  ")
+    );
+}
+
+/// A second server on the same database as `app` (another kycd node).
+pub async fn spawn_peer(app: &TestApp) -> TestApp {
+    let url = app.database_url.clone();
+    let mut peer = spawn_with_database(app.backend, url).await;
+    peer.sandbox_key = app.sandbox_key.clone();
+    peer.live_key = app.live_key.clone();
+    peer.org_id = app.org_id.clone();
+    peer
+}
+
+async fn spawn_with_database(backend: Backend, database_url: String) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config {
+        database_url: Some(database_url.clone()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        webhook_allow_private: true,
+        tick_millis: 50,
+        ..Config::default()
+    };
+    let app = Application::build(config).await.expect("build peer");
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        backend,
+        base,
+        client: reqwest::Client::new(),
+        sandbox_key: String::new(),
+        live_key: String::new(),
+        org_id: String::new(),
+        state,
+        database_url,
+        dir,
+        shutdown: Some(tx),
+    }
 }
