@@ -112,15 +112,21 @@ impl Application {
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
-                vault: Vault::new(master),
+                vault: Vault::new(master).with_previous(crate::vault::previous_from_env()?),
                 metrics: Default::default(),
                 screener: RwLock::new(None),
+                screening: Default::default(),
                 outbox_notify: Default::default(),
                 public_url,
                 auth_cache: Default::default(),
+                blobs: crate::blobs::Blobs::from_config(&config)?,
                 config,
             }),
         };
+        if !state.config.screening_sources.is_empty() {
+            crate::screening::parse_sources(&state.config.screening_sources)?;
+            crate::jobs::screening::refresh(&state).await?;
+        }
         Ok(Application {
             state,
             listener,
@@ -140,6 +146,9 @@ impl Application {
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
             .route("/hosted/v/{token}", get(hosted_page))
+            .merge(crate::api::inbound::router())
+            .route("/openapi.json", get(crate::openapi::openapi_json))
+            .merge(crate::openapi::docs::router())
             .fallback(crate::http::not_found)
             .layer(DefaultBodyLimit::max(limit))
             .layer(axum::middleware::from_fn_with_state(

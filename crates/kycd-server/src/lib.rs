@@ -5,6 +5,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod blobs;
 pub mod config;
 pub mod error;
 pub mod explain;
@@ -13,6 +14,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod logging;
 pub mod metrics;
+pub mod openapi;
 pub mod screening;
 pub mod service;
 pub mod state;

@@ -1,6 +1,8 @@
 //! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench …`.
 
 mod bench_api;
+mod bench_capabilities;
+mod bench_webhooks;
 
 mod keys_cmd;
 
@@ -85,6 +87,10 @@ enum Command {
 enum BenchCommand {
     /// Concurrent HTTP clients creating and reading customers, against the direct store rate.
     Api(bench_api::ApiBenchArgs),
+    /// Webhook deliveries per second and commit → delivery lag, against a local receiver.
+    Webhooks(bench_webhooks::WebhookBenchArgs),
+    /// Capability checks at a fixed rate over HTTP (p50/p99), against the in-process check.
+    Capabilities(bench_capabilities::CapabilitiesBenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -140,13 +146,18 @@ async fn main() -> anyhow::Result<()> {
             println!("kycd listening on {base}");
             println!("  API docs:     {base}/docs");
             println!("  OpenAPI:      {base}/openapi.json");
-            println!("  Back office:  {base}/admin");
+            println!("  Back office:  {base}/admin (arrives with the operations release)");
             app.run_until(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
         }
         Command::Keys { command } => keys_cmd::run(command).await,
+        Command::Bench { command } => match command {
+            BenchCommand::Api(args) => bench_api::run(args).await,
+            BenchCommand::Webhooks(args) => bench_webhooks::run(args).await,
+            BenchCommand::Capabilities(args) => bench_capabilities::run(args).await,
+        },
         Command::Org {
             command: OrgCommand::Create { name, db },
         } => {

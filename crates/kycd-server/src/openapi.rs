@@ -1,0 +1,464 @@
+//! The OpenAPI 3.1 document of everything under `/v1`, built in code from
+//! one table (`operations::OPERATIONS`) and the component schemas of
+//! `enums`, `schemas`, `requests` and `resources`; served at `/openapi.json`.
+//! `/docs` serves Swagger UI from assets compiled into the binary (`docs`).
+//! Neither needs an API key.
+
+pub mod docs;
+pub mod enums;
+pub mod operations;
+pub mod requests;
+pub mod resources;
+pub mod schemas;
+
+use axum::response::IntoResponse;
+use operations::{Body, Extra, Method, OPERATIONS, Op, QueryType, Reply, TAGS};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use utoipa::ToSchema;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::ServerBuilder;
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    Components, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, PathItem, PathsBuilder, Ref,
+    RefOr, Required,
+};
+
+const SECURITY: &str = "bearerAuth";
+
+const DESCRIPTION: &str = "\
+kycd is a self-hosted KYC/KYB server: it holds the customer record, runs the verification \
+lifecycle, decides who may use which product, and tells your platform what changed.
+
+**Authentication**: `Authorization: Bearer <api key>`. A key belongs to one organization and \
+one environment (`sk_test_…` sandbox, `sk_live_…` live); data of different organizations and \
+environments never mix.
+
+**Idempotency**: send an `Idempotency-Key` header on every POST. The first response (status \
+and body) is stored for 24 h and replayed for a retry with the same key; the same key with a \
+different body is `422 idempotency_key_reused`; a retry while the first is still running is \
+`409 idempotency_key_in_use`.
+
+**Lists**: `?limit=` (1–100, default 20) and `?starting_after=<id>`; responses are \
+`{\"object\": \"list\", \"data\": [...], \"has_more\": bool}`.
+
+**Errors**: an HTTP status and `{\"error\": {\"type\", \"code\", \"message\", \"param\", \
+\"reasons\", \"request_id\"}}`. Every response carries `X-Request-Id`.
+
+**Sensitive identifiers** (CPF, SSN, document numbers…) are stored encrypted and never \
+returned whole: responses carry `last4` only.";
+
+/// The document, built once.
+pub fn document() -> &'static OpenApi {
+    static DOC: OnceLock<OpenApi> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+/// The document as pretty JSON, rendered once.
+pub fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| document().to_pretty_json().unwrap_or_else(|_| "{}".into()))
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi_json() -> impl IntoResponse {
+    (
+        [
+            ("content-type", "application/json"),
+            ("cache-control", "no-cache"),
+            ("access-control-allow-origin", "*"),
+        ],
+        document_json(),
+    )
+}
+
+/// Builds the document from the operation table and the component schemas.
+pub fn build() -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    for op in OPERATIONS {
+        paths = paths.path(
+            op.path,
+            PathItem::new(http_method(op.method), operation(op)),
+        );
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("kycd")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(DESCRIPTION))
+                .license(Some(
+                    LicenseBuilder::new()
+                        .name("Apache-2.0")
+                        .identifier(Some("Apache-2.0"))
+                        .build(),
+                ))
+                .build(),
+        )
+        .servers(Some([ServerBuilder::new()
+            .url("/")
+            .description(Some("This kycd server"))
+            .build()]))
+        .paths(paths.build())
+        .components(Some(components()))
+        .security(Some([SecurityRequirement::new(
+            SECURITY,
+            Vec::<String>::new(),
+        )]))
+        .tags(Some(TAGS.iter().map(|(name, description)| {
+            TagBuilder::new()
+                .name(*name)
+                .description(Some(*description))
+                .build()
+        })))
+        .build()
+}
+
+fn http_method(m: Method) -> HttpMethod {
+    match m {
+        Method::Get => HttpMethod::Get,
+        Method::Post => HttpMethod::Post,
+        Method::Patch => HttpMethod::Patch,
+        Method::Delete => HttpMethod::Delete,
+    }
+}
+
+fn schema_ref(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// What the id of a path parameter looks like, from its name or the segment before it.
+fn path_param_description(op: &Op, name: &str) -> String {
+    let segs: Vec<&str> = op.path.split('/').collect();
+    let pos = segs
+        .iter()
+        .position(|s| *s == format!("{{{name}}}"))
+        .unwrap_or(0);
+    let before = segs.get(pos.wrapping_sub(1)).copied().unwrap_or("");
+    let (what, prefix) = match (name, before) {
+        ("doc_id", _) | (_, "documents") => ("document", "doc_"),
+        ("pa_id", _) | (_, "product_access") => ("product-access request", "pa_"),
+        (_, "customers") => ("customer", "cus_"),
+        (_, "events") => ("event", "evt_"),
+        (_, "webhook_endpoints") => ("webhook endpoint", "we_"),
+        _ => ("resource", ""),
+    };
+    format!("The {what} id (`{prefix}…`).")
+}
+
+fn operation(op: &Op) -> utoipa::openapi::path::Operation {
+    let mut b = OperationBuilder::new()
+        .operation_id(Some(op.id))
+        .tag(op.tag)
+        .summary(Some(op.summary))
+        .description((!op.description.is_empty()).then_some(op.description));
+    let has_path_id = op.path_params().next().is_some();
+    for name in op.path_params() {
+        b = b.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(path_param_description(op, name)))
+                .schema(Some(string())),
+        );
+    }
+    for qp in op.query {
+        let schema: RefOr<Schema> = match qp.kind {
+            QueryType::String => string().into(),
+            QueryType::Ref(name) => schema_ref(name),
+            QueryType::Month => string()
+                .pattern(Some(r"^\d{4}-\d{2}$"))
+                .examples(["2025-01"])
+                .into(),
+        };
+        b = b.parameter(query_param(qp.name, qp.description, schema));
+    }
+    if op.paginated {
+        let limit = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(100))
+            .default(Some(20.into()));
+        b = b
+            .parameter(query_param(
+                "limit",
+                "How many items (1–100).",
+                limit.into(),
+            ))
+            .parameter(query_param(
+                "starting_after",
+                "A cursor: the id of the last item of the previous page.",
+                string().into(),
+            ));
+    }
+    if op.method == Method::Post {
+        b = b.parameter(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes the POST safe to retry: the first response is stored for 24 h and replayed.",
+                ))
+                .schema(Some(string().min_length(Some(1)).max_length(Some(255)))),
+        );
+    }
+    b = b.request_body(match op.body {
+        Body::None => None,
+        Body::Json { schema, required } => Some(
+            RequestBodyBuilder::new()
+                .required(Some(if required {
+                    Required::True
+                } else {
+                    Required::False
+                }))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref(schema)))
+                        .build(),
+                )
+                .build(),
+        ),
+        Body::JsonOrMultipart { json, form } => Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(schema_ref(json))).build(),
+                )
+                .content(
+                    "multipart/form-data",
+                    ContentBuilder::new().schema(Some(schema_ref(form))).build(),
+                )
+                .build(),
+        ),
+    });
+    let mut responses =
+        ResponsesBuilder::new().response(op.status.to_string(), success(op, op.status));
+    if op.also != 0 {
+        responses = responses.response(op.also.to_string(), success(op, op.also));
+    }
+    let has_input = op.body != Body::None || !op.query.is_empty() || op.paginated;
+    let mut errors: Vec<&str> = vec![];
+    if has_input || op.method == Method::Post {
+        errors.push("400");
+    }
+    errors.push("401");
+    if op.extra.contains(&Extra::Forbidden) {
+        errors.push("403");
+    }
+    if has_path_id {
+        errors.push("404");
+    }
+    if op.method == Method::Post || op.extra.contains(&Extra::Conflict) {
+        errors.push("409");
+    }
+    if op.body != Body::None || op.method == Method::Post {
+        errors.push("413");
+    }
+    if op.method == Method::Post {
+        errors.push("422");
+    }
+    errors.push("500");
+    for code in errors {
+        responses = responses.response(code, RefOr::Ref(Ref::from_response_name(code_name(code))));
+    }
+    b.responses(responses.build()).build()
+}
+
+fn query_param(name: &str, description: &str, schema: RefOr<Schema>) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+}
+
+fn request_id_header() -> Header {
+    HeaderBuilder::new()
+        .schema(string().examples(["req_01j9z8k3m4n5p6q7r8s9t0v1w2"]))
+        .description(Some("The request id (also in error bodies)."))
+        .build()
+}
+
+fn success(op: &Op, status: u16) -> Response {
+    let description = match status {
+        201 => "Created.",
+        202 => "Accepted.",
+        _ => "OK.",
+    };
+    let b = ResponseBuilder::new()
+        .description(description)
+        .header("X-Request-Id", request_id_header());
+    match op.reply {
+        Reply::Json(schema) => b.content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(schema_ref(schema)))
+                .build(),
+        ),
+        Reply::File => {
+            let file: Schema = string()
+                .content_media_type("application/octet-stream")
+                .build()
+                .into();
+            ["image/jpeg", "image/png", "application/pdf"]
+                .into_iter()
+                .fold(b, |b, mime| {
+                    b.content(
+                        mime,
+                        ContentBuilder::new().schema(Some(file.clone())).build(),
+                    )
+                })
+        }
+    }
+    .build()
+}
+
+/// The component response names of the error statuses.
+fn code_name(code: &str) -> &'static str {
+    ERROR_RESPONSES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, name, _)| *name)
+        .unwrap_or("InternalError")
+}
+
+const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "`invalid_request` (malformed JSON, unknown field, wrong type) or `invalid_field` with `param` naming the field.",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "`invalid_api_key`: the key is missing, malformed or unknown.",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "`requirements_not_met` (one entry in `reasons` per missing item) or `missing_capability` (the message names the step to complete).",
+    ),
+    (
+        "404",
+        "NotFound",
+        "`resource_not_found`: no such resource in this organization and environment.",
+    ),
+    (
+        "409",
+        "Conflict",
+        "`idempotency_key_in_use` (a retry while the first request is still running), `customer_locked`, `invalid_transition`, `external_id_taken`, `retention_required` or `concurrent_update`.",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "`payload_too_large`: the body is over the size limit.",
+    ),
+    (
+        "422",
+        "UnprocessableEntity",
+        "`idempotency_key_reused`: the same `Idempotency-Key` was used with a different request.",
+    ),
+    (
+        "500",
+        "InternalError",
+        "`internal_error`: something went wrong on kycd's side; the body never contains internals.",
+    ),
+];
+
+/// Adds `T` and every schema it references.
+fn add<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
+    out.push((T::name().into_owned(), T::schema()));
+    T::schemas(out);
+}
+
+fn components() -> Components {
+    use requests::*;
+    use resources::*;
+    use schemas::*;
+    let mut s = vec![];
+    add::<Error>(&mut s);
+    add::<Customer>(&mut s);
+    add::<CustomerList>(&mut s);
+    add::<CustomerCreate>(&mut s);
+    add::<CustomerUpdate>(&mut s);
+    add::<DeletedCustomer>(&mut s);
+    add::<Explanation>(&mut s);
+    add::<VerificationRequest>(&mut s);
+    add::<DeactivateRequest>(&mut s);
+    add::<Settings>(&mut s);
+    add::<SettingsUpdate>(&mut s);
+    add::<RequirementList>(&mut s);
+    add::<RejectionReasonList>(&mut s);
+    add::<Usage>(&mut s);
+    add::<EventList>(&mut s);
+    add::<TestClock>(&mut s);
+    add::<ForceVerificationRequest>(&mut s);
+    add::<AdvanceClockRequest>(&mut s);
+    add::<DocumentUpload>(&mut s);
+    add::<DocumentUploadForm>(&mut s);
+    add::<DocumentList>(&mut s);
+    add::<ReviewDocumentRequest>(&mut s);
+    add::<ProductAccessRequest>(&mut s);
+    add::<ProductAccessList>(&mut s);
+    add::<DecideProductAccessRequest>(&mut s);
+    add::<Capabilities>(&mut s);
+    add::<CapabilityCheckRequest>(&mut s);
+    add::<CapabilityCheck>(&mut s);
+    add::<WebhookEndpointCreate>(&mut s);
+    add::<WebhookEndpointList>(&mut s);
+    add::<DeletedWebhookEndpoint>(&mut s);
+    add::<DeliveryAttemptList>(&mut s);
+    add::<RedeliverRequest>(&mut s);
+    add::<Redelivery>(&mut s);
+    add::<WebhookEndpointUpdate>(&mut s);
+    add::<ScreeningDecisionRequest>(&mut s);
+    add::<ScreeningSearchRequest>(&mut s);
+    add::<ScreeningSearchResult>(&mut s);
+    add::<ScreeningListList>(&mut s);
+    let schemas: BTreeMap<String, RefOr<Schema>> = s.into_iter().collect();
+    let mut b = ComponentsBuilder::new().schemas_from_iter(schemas);
+    for (_, name, description) in ERROR_RESPONSES {
+        b = b.response(
+            *name,
+            ResponseBuilder::new()
+                .description(*description)
+                .header("X-Request-Id", request_id_header())
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref("Error")))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    b.security_scheme(
+        SECURITY,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("sk_test_… or sk_live_…")
+                .description(Some("An API key of one organization and environment."))
+                .build(),
+        ),
+    )
+    .build()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! Unit checks of the document's internal consistency.
+
+use super::*;
+use serde_json::Value;
+
+fn doc() -> Value {
+    serde_json::from_str(document_json()).expect("the document is JSON")
+}
+
+fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_resolves() {
+    let d = doc();
+    let mut all = vec![];
+    refs(&d, &mut all);
+    assert!(all.len() > 50, "the document uses references");
+    for r in all {
+        let ptr = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("external $ref {r}"));
+        assert!(d.pointer(ptr).is_some(), "dangling $ref {r}");
+    }
+}
+
+#[test]
+fn operation_ids_and_routes_are_unique() {
+    let mut ids = std::collections::HashSet::new();
+    let mut routes = std::collections::HashSet::new();
+    for op in OPERATIONS {
+        assert!(ids.insert(op.id), "duplicate operationId {}", op.id);
+        assert!(
+            routes.insert((op.method, op.path)),
+            "duplicate {} {}",
+            op.method.as_str(),
+            op.path
+        );
+        assert!(op.path.starts_with("/v1/"), "{} is under /v1", op.path);
+        assert!(!op.summary.is_empty(), "{} has a summary", op.id);
+        assert!(
+            TAGS.iter().any(|(t, _)| *t == op.tag),
+            "{} has a known tag",
+            op.id
+        );
+    }
+    let d = doc();
+    let n: usize = d["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|item| item.as_object().map_or(0, |m| m.len()))
+        .sum();
+    assert_eq!(
+        n,
+        OPERATIONS.len(),
+        "every operation of the table is in the document"
+    );
+}
+
+#[test]
+fn posts_take_an_idempotency_key_and_everything_needs_the_key() {
+    let d = doc();
+    assert_eq!(d["openapi"], "3.1.0");
+    assert_eq!(d["security"][0]["bearerAuth"], serde_json::json!([]));
+    for op in OPERATIONS {
+        let o = &d["paths"][op.path][op.method.as_str().to_ascii_lowercase()];
+        let params = o["parameters"].as_array().cloned().unwrap_or_default();
+        let has_key = params
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header");
+        assert_eq!(has_key, op.method == Method::Post, "{}", op.id);
+        assert!(o["responses"]["401"].is_object(), "{} documents 401", op.id);
+        for name in op.path_params() {
+            assert!(
+                params
+                    .iter()
+                    .any(|p| p["name"] == name && p["in"] == "path"),
+                "{} declares {name}",
+                op.id
+            );
+        }
+    }
+}
+
+#[test]
+fn enums_come_from_the_domain() {
+    let d = doc();
+    let statuses = d["components"]["schemas"]["CustomerStatus"]["enum"]
+        .as_array()
+        .expect("status enum")
+        .len();
+    assert_eq!(statuses, kycd_core::status::CustomerStatus::ALL.len());
+    let reasons = &d["components"]["schemas"]["RejectionReason"]["enum"];
+    assert_eq!(
+        reasons.as_array().map(Vec::len),
+        Some(kycd_core::reasons::RejectionReason::ALL.len())
+    );
+    assert!(
+        reasons
+            .as_array()
+            .is_some_and(|a| a.contains(&Value::from("sanctions_match")))
+    );
+}
