@@ -57,7 +57,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let msg = inner.to_string();
+            let msg = redact_value(&inner.to_string());
             if inner.is_syntax() || inner.is_eof() {
                 return Err(ApiError::invalid_request(format!("malformed JSON: {msg}")));
             }
@@ -74,6 +74,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             Err(err)
         }
     }
+}
+
+/// Serde names the offending value (``invalid type: integer `52998224725`, expected
+/// a string``), which may be personal data sent in the wrong place: the quoted parts
+/// before ", expected" are dropped (the kind of value and what was expected stay).
+fn redact_value(msg: &str) -> String {
+    let (head, tail) = match msg.find(", expected") {
+        Some(i) => msg.split_at(i),
+        None => return msg.to_string(),
+    };
+    let mut out = String::with_capacity(msg.len());
+    let mut quote = None;
+    for ch in head.chars() {
+        match quote {
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None if ch == '`' || ch == '"' => quote = Some(ch),
+            None => out.push(ch),
+        }
+    }
+    format!("{}{tail}", out.trim_end())
 }
 
 async fn read_body(req: Request) -> ApiResult<Bytes> {

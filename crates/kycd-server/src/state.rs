@@ -16,9 +16,13 @@ pub struct Inner {
     pub store: Store,
     pub config: Config,
     pub vault: Vault,
+    /// Encrypted document bytes (local files or S3-compatible storage).
+    pub blobs: crate::blobs::Blobs,
     pub metrics: Metrics,
     /// Loaded sanctions/PEP lists; `None` until a list is loaded.
     pub screener: RwLock<Option<Arc<kycd_screening::Screener>>>,
+    /// The loaded list files behind `screener` (for delta re-screening).
+    pub screening: crate::screening::Lists,
     /// Wakes the webhook dispatcher when events were committed.
     pub outbox_notify: Notify,
     /// Base URL for hosted links (`http://host:port`).

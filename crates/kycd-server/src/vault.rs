@@ -11,6 +11,9 @@ use std::sync::{Arc, Mutex};
 
 pub struct Vault {
     master: MasterKey,
+    /// Accepted for unwrapping only, during a master-key rotation
+    /// (`KYCD_MASTER_KEY_PREVIOUS`); new keys are always wrapped by `master`.
+    previous: Option<MasterKey>,
     blind_keys: Mutex<HashMap<String, Arc<BlindIndexKey>>>,
 }
 
@@ -26,7 +29,22 @@ impl Vault {
     pub fn new(master: MasterKey) -> Self {
         Vault {
             master,
+            previous: None,
             blind_keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Also accepts keys wrapped by `previous` (the master key being rotated out).
+    pub fn with_previous(mut self, previous: Option<MasterKey>) -> Self {
+        self.previous = previous.filter(|p| p.key_id() != self.master.key_id());
+        self
+    }
+
+    /// The master key that wrapped `w`: the current one, else the previous one.
+    fn master_for(&self, w: &WrappedKey) -> &MasterKey {
+        match &self.previous {
+            Some(p) if w.master_key_id == p.key_id() => p,
+            _ => &self.master,
         }
     }
 
@@ -44,7 +62,7 @@ impl Vault {
         let ctx = customer_context(org, customer_id);
         if let Some(w) = db::get_customer_key(conn, customer_id).await? {
             let wrapped = WrappedKey::from_str(&w)?;
-            return Ok(self.master.unwrap(&wrapped, &ctx)?);
+            return Ok(self.master_for(&wrapped).unwrap(&wrapped, &ctx)?);
         }
         let key = DataKey::generate();
         db::put_customer_key(
@@ -69,7 +87,7 @@ impl Vault {
         };
         let wrapped = WrappedKey::from_str(&w)?;
         Ok(Some(
-            self.master
+            self.master_for(&wrapped)
                 .unwrap(&wrapped, &customer_context(org, customer_id))?,
         ))
     }
@@ -82,9 +100,10 @@ impl Vault {
         let ctx = blind_context(org);
         let stored = db::get_org_key(conn, org, "blind_index").await?;
         let key = match stored {
-            Some(w) => self
-                .master
-                .unwrap_blind_index_key(&WrappedKey::from_str(&w)?, &ctx)?,
+            Some(w) => {
+                let w = WrappedKey::from_str(&w)?;
+                self.master_for(&w).unwrap_blind_index_key(&w, &ctx)?
+            }
             None => {
                 let k = BlindIndexKey::generate();
                 if !db::put_org_key(
@@ -99,8 +118,8 @@ impl Vault {
                     let w = db::get_org_key(conn, org, "blind_index")
                         .await?
                         .unwrap_or_default();
-                    self.master
-                        .unwrap_blind_index_key(&WrappedKey::from_str(&w)?, &ctx)?
+                    let w = WrappedKey::from_str(&w)?;
+                    self.master_for(&w).unwrap_blind_index_key(&w, &ctx)?
                 } else {
                     k
                 }
@@ -166,6 +185,19 @@ impl Vault {
         Ok(key
             .decrypt_from_string(&Aad::new(org, customer_id, field), ciphertext)?
             .to_string())
+    }
+}
+
+/// The environment variable naming the master key being rotated out.
+pub const PREVIOUS_KEY_ENV: &str = "KYCD_MASTER_KEY_PREVIOUS";
+
+/// The previous master key from `KYCD_MASTER_KEY_PREVIOUS` (base64), if set.
+pub fn previous_from_env() -> anyhow::Result<Option<MasterKey>> {
+    match std::env::var(PREVIOUS_KEY_ENV) {
+        Ok(v) if !v.trim().is_empty() => Ok(Some(
+            MasterKey::from_base64(&v).map_err(|e| anyhow::anyhow!("{PREVIOUS_KEY_ENV}: {e}"))?,
+        )),
+        _ => Ok(None),
     }
 }
 

@@ -2,10 +2,17 @@
 //! and idempotency.
 
 pub mod customers;
+pub mod documents;
 pub mod events;
+pub mod inbound;
+pub mod products;
 pub mod reference;
+pub mod screening;
 pub mod settings;
 pub mod test_helpers;
+pub mod test_helpers_screening;
+pub mod webhook_endpoints;
+pub mod test_helpers_documents;
 
 use crate::state::AppState;
 use axum::Router;
@@ -14,9 +21,15 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(customers::router())
         .merge(events::router())
+        .merge(products::router())
         .merge(reference::router())
+        .merge(screening::router())
         .merge(settings::router())
         .merge(test_helpers::router())
+        .merge(test_helpers_screening::router())
+        .merge(webhook_endpoints::router())
+        .merge(test_helpers_documents::router())
+        .merge(documents::router(state.config.max_document_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::idempotency::layer,

@@ -1,8 +1,8 @@
-//! Document operations: validate an upload (type, side, content sniffed by
-//! magic bytes, size), store it sealed with the customer's data key (blob in
-//! `state.blobs`, metadata row in `documents`), list, read, download (audited),
-//! a reviewer's accept/reject, and removal on erasure. Never logs or returns
-//! document bytes.
+//! Document operations: store a validated upload (`api::documents` checks
+//! type, side, magic bytes and size) sealed with the customer's data key (blob
+//! in `state.blobs`, metadata row in `documents`), list, read, download
+//! (audited), a reviewer's accept/reject, and removal on erasure. Never logs or
+//! returns document bytes.
 
 use super::{Cx, commit, lifecycle};
 use crate::blobs::Blobs;
@@ -233,10 +233,17 @@ pub async fn list(
     Ok((rows.into_iter().map(Document::from).collect(), more))
 }
 
-pub async fn get(state: &AppState, cx: &Cx, customer_id: &str, doc_id: &str) -> ApiResult<Document> {
+pub async fn get(
+    state: &AppState,
+    cx: &Cx,
+    customer_id: &str,
+    doc_id: &str,
+) -> ApiResult<Document> {
     let mut conn = state.store.reader().await?;
     load_customer(&mut conn, cx, customer_id).await?;
-    Ok(load_document(&mut conn, cx, customer_id, doc_id).await?.into())
+    Ok(load_document(&mut conn, cx, customer_id, doc_id)
+        .await?
+        .into())
 }
 
 /// A document by id alone (the sandbox helper knows only the document id).
@@ -278,9 +285,13 @@ pub async fn content(
         tracing::error!(document = %row.id, "document blob is missing");
         return Err(ApiError::internal());
     };
-    let bytes = state
-        .vault
-        .open(&key, org, customer_id, &format!("document:{}", row.id), &sealed)?;
+    let bytes = state.vault.open(
+        &key,
+        org,
+        customer_id,
+        &format!("document:{}", row.id),
+        &sealed,
+    )?;
     if hex::encode(Sha256::digest(&bytes)) != row.sha256 {
         tracing::error!(document = %row.id, "document bytes do not match their recorded sha256");
         return Err(ApiError::internal());

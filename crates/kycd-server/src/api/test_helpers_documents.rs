@@ -1,0 +1,71 @@
+//! `POST /v1/test_helpers/documents/{doc_id}`: the sandbox reviewer of a
+//! document (`{"status": "accepted"|"rejected", "reason"?}`), through the same
+//! `service::documents::review` as the back office. With a live key it is 404.
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::ApiJson;
+use crate::service::{self, documents};
+use crate::state::AppState;
+use axum::extract::{Path, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/test_helpers/documents/{doc_id}", post(review))
+        .route_layer(axum::middleware::from_fn(sandbox_only))
+}
+
+/// The guard of `api::test_helpers`: only sandbox keys see these paths.
+async fn sandbox_only(req: Request, next: Next) -> Response {
+    match req.extensions().get::<Ctx>() {
+        Some(ctx) if ctx.is_sandbox() => next.run(req).await,
+        _ => crate::http::not_found().await.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    status: String,
+    reason: Option<String>,
+}
+
+async fn review(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(doc_id): Path<String>,
+    ApiJson(body): ApiJson<ReviewBody>,
+) -> ApiResult<Json<documents::Document>> {
+    let accept = match body.status.as_str() {
+        "accepted" => true,
+        "rejected" => false,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "status",
+                "must be accepted or rejected",
+            ));
+        }
+    };
+    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::Cx {
+        actor: format!("test_helper:{}", ctx.key_id),
+        ..cx
+    };
+    let doc = documents::find(&s, &cx, &doc_id).await?;
+    Ok(Json(
+        documents::review(
+            &s,
+            &cx,
+            &doc.customer_id,
+            &doc_id,
+            accept,
+            body.reason.as_deref(),
+        )
+        .await?,
+    ))
+}

@@ -1,0 +1,170 @@
+//! Runs the real `kycd` binary for end-to-end tests: `serve` on port 0 with
+//! stdout/stderr captured to files, one-shot CLI commands, and a fresh
+//! PostgreSQL database when KYCD_TEST_POSTGRES_URL is set.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kycd");
+
+/// Environment a test must not inherit.
+const SCRUB: &[&str] = &[
+    "KYCD_DATABASE_URL",
+    "KYCD_DATA_DIR",
+    "KYCD_LISTEN",
+    "KYCD_MASTER_KEY",
+    "KYCD_MASTER_KEY_PREVIOUS",
+    "KYCD_BLOB_URL",
+    "KYCD_LOG",
+    "KYCD_LOG_FORMAT",
+    "KYCD_PUBLIC_URL",
+    "KYCD_SCREENING_SOURCES",
+];
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh, empty directory under the system temp dir.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "kycd-e2e-{name}-{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp_micros()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for k in SCRUB {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Runs a one-shot CLI command to completion.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(args, env)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kycd")
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Server {
+    /// `kycd serve --listen 127.0.0.1:0 --data-dir DIR [extra]`, waiting until it listens.
+    pub fn start(dir: &Path, tag: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let stdout = dir.join(format!("{tag}.stdout"));
+        let stderr = dir.join(format!("{tag}.stderr"));
+        let data = dir.join("data");
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let child = command(&args, env)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("spawn kycd serve");
+        let mut s = Server {
+            child,
+            base: String::new(),
+            stdout,
+            stderr,
+        };
+        let start = Instant::now();
+        loop {
+            let out = std::fs::read_to_string(&s.stdout).unwrap_or_default();
+            if let Some(line) = out.lines().find(|l| l.starts_with("kycd listening on ")) {
+                s.base = line
+                    .trim_start_matches("kycd listening on ")
+                    .trim()
+                    .to_string();
+                return s;
+            }
+            if let Ok(Some(status)) = s.child.try_wait() {
+                panic!(
+                    "kycd serve exited ({status}): {}",
+                    std::fs::read_to_string(&s.stderr).unwrap_or_default()
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "kycd serve did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The sandbox key printed on the first start.
+    pub fn sandbox_key(&self) -> Option<String> {
+        std::fs::read_to_string(&self.stdout)
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                l.split_once("Sandbox API key (shown once, store it now): ")
+                    .map(|(_, k)| k.trim().to_string())
+            })
+    }
+
+    /// Stops the process and returns everything it wrote (stdout then stderr).
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        format!(
+            "{}\n{}",
+            std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            std::fs::read_to_string(&self.stderr).unwrap_or_default()
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh PostgreSQL database URL, or None (with a "skipped" line).
+pub async fn fresh_postgres_url() -> Option<String> {
+    let Ok(base) = std::env::var("KYCD_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: PostgreSQL backend (set KYCD_TEST_POSTGRES_URL to run it)");
+        return None;
+    };
+    let name = format!(
+        "kycd_e2e_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect to KYCD_TEST_POSTGRES_URL");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("postgres url with a database path");
+    Some(format!("{prefix}/{name}"))
+}
