@@ -75,6 +75,16 @@ impl Vault {
         Ok(key)
     }
 
+    /// Wraps a new customer's data key (stored with the customer's first write).
+    pub fn wrap_customer_key(&self, org: &str, customer_id: &str, key: &DataKey) -> String {
+        self.master.wrap(key, &customer_context(org, customer_id)).to_string()
+    }
+
+    /// The organization's blind-index key if it is cached already.
+    pub fn cached_blind_key(&self, org: &str) -> Option<Arc<BlindIndexKey>> {
+        self.blind_keys.lock().expect("blind key cache").get(org).cloned()
+    }
+
     /// The customer's data key if it still exists (not erased).
     pub async fn existing_customer_key(
         &self,

@@ -460,19 +460,23 @@ pub async fn delete_secrets(conn: &mut Conn, customer_id: &str, prefix: &str) ->
     Ok(())
 }
 
-/// Replaces the blind indexes of one kind family (`kind` starting with `prefix`).
+/// Replaces the blind indexes of one kind family (`kind` starting with `prefix`);
+/// `fresh`: the customer has none yet (creation), nothing to delete.
 pub async fn replace_blind_indexes(
     conn: &mut Conn,
     scope: &Scope,
     customer_id: &str,
     prefix: &str,
     entries: &[(String, String)],
+    fresh: bool,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM blind_indexes WHERE customer_id = $1 AND kind LIKE $2")
-        .bind(customer_id)
-        .bind(format!("{prefix}%"))
-        .execute(&mut *conn)
-        .await?;
+    if !fresh {
+        sqlx::query("DELETE FROM blind_indexes WHERE customer_id = $1 AND kind LIKE $2")
+            .bind(customer_id)
+            .bind(format!("{prefix}%"))
+            .execute(&mut *conn)
+            .await?;
+    }
     for (kind, hash) in entries {
         sqlx::query(
             "INSERT INTO blind_indexes (organization_id, environment, kind, hash, customer_id) VALUES ($1, $2, $3, $4, $5) \

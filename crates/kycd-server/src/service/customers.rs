@@ -12,52 +12,80 @@ use kycd_store::{Conn, Scope, customers as db, ids, usage};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-/// Seals identifier values and the attestation reference, and writes blind indexes.
-async fn store_sensitive(
+/// Sensitive values sealed and hashed, ready to write: the CPU work happens
+/// before the write transaction so the (SQLite) writer is held only for inserts.
+struct Sealed {
+    /// The new customer's wrapped data key (creation only).
+    wrapped_key: Option<String>,
+    secrets: Vec<(String, String)>,
+    /// `None`: identifiers unchanged.
+    identifier_indexes: Option<Vec<(String, String)>>,
+    contact_indexes: Vec<(String, String)>,
+}
+
+/// Seals identifier values and the attestation reference under the customer's
+/// data key, and computes the blind indexes (identifiers, email, phone).
+fn seal_sensitive(
     state: &AppState,
-    conn: &mut Conn,
     cx: &Cx,
     c: &Customer,
+    key: Option<&kycd_vault::DataKey>,
+    blind: &kycd_vault::BlindIndexKey,
     identifiers: Option<&[ValidIdentifier]>,
     attestation: Option<&ValidAttestation>,
-) -> ApiResult<()> {
+) -> ApiResult<Sealed> {
     let org = &cx.scope.organization_id;
-    let key = state.vault.customer_key(conn, org, &c.id).await?;
-    let blind = state.vault.blind_key(conn, org).await?;
+    let mut secrets = vec![];
+    let mut identifier_indexes = None;
     if let Some(ids) = identifiers {
-        db::delete_secrets(conn, &c.id, "identifier:").await?;
         let mut entries = vec![];
         for i in ids {
             let field = format!("identifier:{}", i.kind);
-            let sealed = state.vault.seal_str(&key, org, &c.id, &field, &i.value)?;
-            db::put_secret(conn, &c.id, &field, &sealed).await?;
+            if let Some(key) = key {
+                secrets.push((field.clone(), state.vault.seal_str(key, org, &c.id, &field, &i.value)?));
+            }
             entries.push((field, blind.compute(&i.kind, &i.value)));
         }
-        db::replace_blind_indexes(conn, &cx.scope, &c.id, "identifier:", &entries).await?;
+        identifier_indexes = Some(entries);
     }
-    if let Some(a) = attestation {
-        let sealed =
-            state
-                .vault
-                .seal_str(&key, org, &c.id, "attestation_reference", &a.reference)?;
-        db::put_secret(conn, &c.id, "attestation_reference", &sealed).await?;
+    if let (Some(a), Some(key)) = (attestation, key) {
+        let field = "attestation_reference";
+        secrets.push((field.to_string(), state.vault.seal_str(key, org, &c.id, field, &a.reference)?));
     }
-    let mut contacts = vec![];
     let (email, phone) = match (&c.individual, &c.business) {
         (Some(i), _) => (i.email.clone(), i.phone.clone()),
         (_, Some(b)) => (b.email.clone(), b.phone.clone()),
         _ => (None, None),
     };
+    let mut contact_indexes = vec![];
     if let Some(e) = email {
-        contacts.push((
-            "contact:email".to_string(),
-            blind.compute("email", &e.to_lowercase()),
-        ));
+        contact_indexes.push(("contact:email".to_string(), blind.compute("email", &e.to_lowercase())));
     }
     if let Some(p) = phone {
-        contacts.push(("contact:phone".to_string(), blind.compute("phone", &p)));
+        contact_indexes.push(("contact:phone".to_string(), blind.compute("phone", &p)));
     }
-    db::replace_blind_indexes(conn, &cx.scope, &c.id, "contact:", &contacts).await?;
+    Ok(Sealed { wrapped_key: None, secrets, identifier_indexes, contact_indexes })
+}
+
+fn has_secrets(identifiers: Option<&[ValidIdentifier]>, attestation: Option<&ValidAttestation>) -> bool {
+    identifiers.is_some_and(|i| !i.is_empty()) || attestation.is_some()
+}
+
+/// Writes sealed values in the caller's transaction; `fresh`: a new customer (nothing to replace).
+async fn write_sensitive(conn: &mut Conn, cx: &Cx, c: &Customer, s: &Sealed, fresh: bool) -> ApiResult<()> {
+    if let Some(w) = &s.wrapped_key {
+        db::put_customer_key(conn, &cx.scope.organization_id, &c.id, w).await?;
+    }
+    if let Some(entries) = &s.identifier_indexes {
+        if !fresh {
+            db::delete_secrets(conn, &c.id, "identifier:").await?;
+        }
+        db::replace_blind_indexes(conn, &cx.scope, &c.id, "identifier:", entries, fresh).await?;
+    }
+    for (field, sealed) in &s.secrets {
+        db::put_secret(conn, &c.id, field, sealed).await?;
+    }
+    db::replace_blind_indexes(conn, &cx.scope, &c.id, "contact:", &s.contact_indexes, fresh).await?;
     Ok(())
 }
 
@@ -114,18 +142,18 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResul
         created_at: cx.now,
         updated_at: cx.now,
     };
+    let org = &cx.scope.organization_id;
+    let blind = match state.vault.cached_blind_key(org) {
+        Some(k) => k,
+        None => state.vault.blind_key(&mut *state.store.writer().await?, org).await?,
+    };
+    let key = has_secrets(Some(&identifiers), attestation.as_ref()).then(kycd_vault::DataKey::generate);
+    let mut sealed = seal_sensitive(state, cx, &c, key.as_ref(), &blind, Some(&identifiers), attestation.as_ref())?;
+    sealed.wrapped_key = key.as_ref().map(|k| state.vault.wrap_customer_key(org, &c.id, k));
     let mut tx = state.store.begin().await?;
     check_owners(&mut tx, &cx.scope, &c).await?;
     db::insert(&mut tx, &cx.scope, &c).await?;
-    store_sensitive(
-        state,
-        &mut tx,
-        cx,
-        &c,
-        Some(&identifiers),
-        attestation.as_ref(),
-    )
-    .await?;
+    write_sensitive(&mut tx, cx, &c, &sealed, true).await?;
     commit::write_events(
         &mut tx,
         &cx.scope,
@@ -343,15 +371,14 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
         || c.addresses != old.addresses
         || identifiers.is_some()
         || attestation.is_some();
-    store_sensitive(
-        state,
-        &mut tx,
-        cx,
-        &c,
-        identifiers.as_deref(),
-        attestation.as_ref(),
-    )
-    .await?;
+    let org = &cx.scope.organization_id;
+    let key = match has_secrets(identifiers.as_deref(), attestation.as_ref()) {
+        true => Some(state.vault.customer_key(&mut tx, org, &c.id).await?),
+        false => None,
+    };
+    let blind = state.vault.blind_key(&mut tx, org).await?;
+    let sealed = seal_sensitive(state, cx, &c, key.as_ref(), &blind, identifiers.as_deref(), attestation.as_ref())?;
+    write_sensitive(&mut tx, cx, &c, &sealed, false).await?;
     let mut ch = Change::new(c, cx.actor.clone(), cx.now);
     ch.event(
         events::CUSTOMER_UPDATED,
