@@ -204,7 +204,7 @@ async fn events_usage_keys_and_links() {
         customers::replace_blind_indexes(&mut w, &s, "cus_l1", "identifier:", &[("identifier:cpf".into(), "abc".into())], false).await.unwrap();
         customers::insert(&mut w, &s, &customer("cus_l2", None)).await.unwrap();
         customers::replace_blind_indexes(&mut w, &s, "cus_l2", "identifier:", &[("identifier:cpf".into(), "abc".into())], false).await.unwrap();
-        let m = customers::find_blind_matches(&mut w, &s, "cus_l2", &[("identifier:cpf".into(), "abc".into())], false).await.unwrap();
+        let m = customers::find_blind_matches(&mut w, &s, "cus_l2", &[("identifier:cpf".into(), "abc".into())]).await.unwrap();
         assert_eq!(m, vec![("identifier:cpf".to_string(), "cus_l1".to_string())]);
         let other = Scope::new("org_e", "live");
         assert!(customers::find_blind_matches(&mut w, &other, "cus_l2", &[("identifier:cpf".into(), "abc".into())]).await.unwrap().is_empty());
