@@ -122,38 +122,27 @@ pub async fn list(
     scope: &Scope,
     f: &ListFilter,
 ) -> StoreResult<(Vec<Customer>, bool)> {
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM customers WHERE organization_id = $1 AND environment = $2 AND erased_at IS NULL"
-    );
-    let mut n = 2;
-    let mut binds: Vec<&str> = vec![];
-    for (col, val) in [("status", &f.status), ("external_id", &f.external_id)] {
-        if let Some(v) = val {
-            n += 1;
-            sql.push_str(&format!(" AND {col} = ${n}"));
-            binds.push(v);
-        }
+    let mut filters = vec![];
+    if let Some(st) = &f.status {
+        filters.push(("status", st.as_str()));
     }
-    if let Some(after) = &f.starting_after {
-        n += 1;
-        sql.push_str(&format!(" AND id < ${n}"));
-        binds.push(after);
+    if let Some(e) = &f.external_id {
+        filters.push(("external_id", e.as_str()));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit + 1));
-    let mut q = sqlx::query(&sql)
-        .bind(&scope.organization_id)
-        .bind(&scope.environment);
-    for b in binds {
-        q = q.bind(b);
-    }
-    let rows = q.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > f.limit;
-    let data = rows
-        .iter()
-        .take(f.limit as usize)
-        .map(|r| stored(r).map(|s| s.customer))
-        .collect::<StoreResult<_>>()?;
-    Ok((data, has_more))
+    let list = crate::db::Listing {
+        table: "customers",
+        columns: COLUMNS,
+        condition: "erased_at IS NULL",
+    };
+    list.page(
+        conn,
+        scope,
+        &filters,
+        f.starting_after.as_deref(),
+        f.limit,
+        |r| stored(r).map(|s| s.customer),
+    )
+    .await
 }
 
 /// Approved customers whose expiry notice or expiry is due at `now`, in one

@@ -191,3 +191,60 @@ impl Store {
         self.read.close().await;
     }
 }
+
+/// A scoped list of one table, paginated newest first by id (ids are
+/// time-ordered, so the id is the cursor).
+pub struct Listing<'a> {
+    pub table: &'a str,
+    pub columns: &'a str,
+    /// An extra SQL condition every row must meet (`""` for none).
+    pub condition: &'a str,
+}
+
+impl Listing<'_> {
+    /// One page: `WHERE organization_id, environment [AND column = value …]
+    /// [AND id < starting_after] ORDER BY id DESC`, decoded, and whether more follow.
+    pub async fn page<T>(
+        &self,
+        conn: &mut Conn,
+        scope: &Scope,
+        filters: &[(&str, &str)],
+        starting_after: Option<&str>,
+        limit: i64,
+        decode: impl Fn(&sqlx::any::AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<(Vec<T>, bool)> {
+        let mut sql = format!(
+            "SELECT {} FROM {} WHERE organization_id = $1 AND environment = $2",
+            self.columns, self.table
+        );
+        if !self.condition.is_empty() {
+            sql.push_str(&format!(" AND {}", self.condition));
+        }
+        let mut n = 2;
+        for (column, _) in filters {
+            n += 1;
+            sql.push_str(&format!(" AND {column} = ${n}"));
+        }
+        if starting_after.is_some() {
+            sql.push_str(&format!(" AND id < ${}", n + 1));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+        let mut q = sqlx::query(&sql)
+            .bind(&scope.organization_id)
+            .bind(&scope.environment);
+        for (_, value) in filters {
+            q = q.bind(*value);
+        }
+        if let Some(after) = starting_after {
+            q = q.bind(after);
+        }
+        let rows = q.fetch_all(conn).await?;
+        let has_more = rows.len() as i64 > limit;
+        let data = rows
+            .iter()
+            .take(limit as usize)
+            .map(decode)
+            .collect::<StoreResult<_>>()?;
+        Ok((data, has_more))
+    }
+}

@@ -107,28 +107,20 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> StoreResult<(Vec<DocumentRow>, bool)> {
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3"
-    );
-    if starting_after.is_some() {
-        sql.push_str(" AND id < $4");
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let mut q = sqlx::query(&sql)
-        .bind(customer_id)
-        .bind(&scope.organization_id)
-        .bind(&scope.environment);
-    if let Some(after) = starting_after {
-        q = q.bind(after);
-    }
-    let rows = q.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > limit;
-    let data = rows
-        .iter()
-        .take(limit as usize)
-        .map(row)
-        .collect::<StoreResult<_>>()?;
-    Ok((data, has_more))
+    let list = crate::db::Listing {
+        table: "documents",
+        columns: COLUMNS,
+        condition: "",
+    };
+    list.page(
+        conn,
+        scope,
+        &[("customer_id", customer_id)],
+        starting_after,
+        limit,
+        row,
+    )
+    .await
 }
 
 /// Records a reviewer's decision on a document still `pending`. Returns

@@ -84,35 +84,25 @@ pub async fn list(
     scope: &Scope,
     f: &EventFilter,
 ) -> StoreResult<(Vec<Event>, bool)> {
-    let mut sql = String::from(
-        "SELECT id, type, customer_id, data, created_at FROM events WHERE organization_id = $1 AND environment = $2",
-    );
-    let mut n = 2;
-    let mut binds: Vec<&str> = vec![];
-    for (cond, val) in [
-        ("type = ", &f.event_type),
-        ("customer_id = ", &f.customer_id),
-        ("id < ", &f.starting_after),
-    ] {
-        if let Some(v) = val {
-            n += 1;
-            sql.push_str(&format!(" AND {cond}${n}"));
-            binds.push(v);
-        }
+    let mut filters = vec![];
+    if let Some(t) = &f.event_type {
+        filters.push(("type", t.as_str()));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", f.limit + 1));
-    let mut q = sqlx::query(&sql)
-        .bind(&scope.organization_id)
-        .bind(&scope.environment);
-    for b in binds {
-        q = q.bind(b);
+    if let Some(c) = &f.customer_id {
+        filters.push(("customer_id", c.as_str()));
     }
-    let rows = q.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > f.limit;
-    let data = rows
-        .iter()
-        .take(f.limit as usize)
-        .map(event)
-        .collect::<StoreResult<_>>()?;
-    Ok((data, has_more))
+    let list = crate::db::Listing {
+        table: "events",
+        columns: "id, type, customer_id, data, created_at",
+        condition: "",
+    };
+    list.page(
+        conn,
+        scope,
+        &filters,
+        f.starting_after.as_deref(),
+        f.limit,
+        event,
+    )
+    .await
 }
