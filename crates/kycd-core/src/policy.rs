@@ -67,7 +67,7 @@ pub struct Settings {
     pub products: Products,
 }
 
-pub const DEFAULT_SCREENING_THRESHOLD: f64 = 0.85;
+pub const DEFAULT_SCREENING_THRESHOLD: f64 = 0.80;
 
 impl Settings {
     /// Defaults in code. Sandbox is lenient where live is careful: with no

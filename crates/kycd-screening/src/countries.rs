@@ -335,7 +335,9 @@ const COUNTRIES: &[(&str, &[&str])] = &[
 ];
 
 fn key(s: &str) -> String {
-    let ascii = deunicode::deunicode(s).to_ascii_lowercase();
+    let ascii = deunicode::deunicode(s)
+        .to_ascii_lowercase()
+        .replace(['\'', '`'], "");
     let mut out = String::with_capacity(ascii.len());
     for word in ascii
         .split(|c: char| !c.is_ascii_alphanumeric())

@@ -18,25 +18,39 @@ pub const DEFAULT_THRESHOLD: f64 = 0.80;
 /// Default number of matches returned.
 pub const DEFAULT_LIMIT: usize = 10;
 /// Names fully scored per search (the best by index pre-score).
-const CANDIDATES: usize = 48;
+const CANDIDATES: usize = 64;
 /// A name must share at least this part of the query's token weight to be scored.
 const MIN_SHARE: f32 = 0.3;
 /// Token weights use at least this many names as the IDF reference, so that small lists
 /// (tests, delta screening) weigh tokens like a realistic list would.
 const MIN_REFERENCE_NAMES: f32 = 10_000.0;
 
-/// A screening request.
+/// A screening request. When deserialised, missing fields take their defaults
+/// ([`DEFAULT_THRESHOLD`], [`DEFAULT_LIMIT`], no evidence).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Query {
     pub name: String,
     /// What the screened party is (`person` for customers); `None` when unknown.
+    #[serde(default)]
     pub kind: Option<EntityKind>,
     /// `YYYY`, `YYYY-MM`, `YYYY-MM-DD` (also `DD.MM.YYYY`, `10 Oct 1959`).
+    #[serde(default)]
     pub date_of_birth: Option<String>,
     /// ISO 3166-1 alpha-2 code or English country name (nationality or residence).
+    #[serde(default)]
     pub country: Option<String>,
+    #[serde(default = "default_threshold")]
     pub threshold: f64,
+    #[serde(default = "default_limit")]
     pub limit: usize,
+}
+
+fn default_threshold() -> f64 {
+    DEFAULT_THRESHOLD
+}
+
+fn default_limit() -> usize {
+    DEFAULT_LIMIT
 }
 
 impl Query {
@@ -204,6 +218,12 @@ impl Screener {
                 .map(|t| to_tok(t, weight(&self.index, self.ref_names, t.text.as_bytes())))
                 .collect();
         }
+        let totals = self
+            .names
+            .iter()
+            .map(|n| n.toks.iter().map(|t| t.weight).sum())
+            .collect();
+        self.index.set_name_weights(totals);
     }
 
     /// The lists this screener was built from.
@@ -312,6 +332,7 @@ fn to_tok(t: &Token, weight: f32) -> Tok {
     Tok {
         text: t.text.as_bytes().into(),
         skel: t.skel.as_bytes().into(),
+        variant: t.variant.as_bytes().into(),
         weight,
         abjad: t.abjad,
         nick: t.nick,

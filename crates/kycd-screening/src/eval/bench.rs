@@ -88,7 +88,7 @@ fn workload(dir: &Path, n: usize) -> Result<Vec<Query>, String> {
     let (mut i, mut j) = (0, 0);
     while cases.len() < n && !(pos.is_empty() && neg.is_empty()) {
         // one positive for every four negatives
-        if cases.len() % 5 == 0 && !pos.is_empty() {
+        if cases.len().is_multiple_of(5) && !pos.is_empty() {
             cases.push(&pos[i % pos.len()]);
             i += 1;
         } else if !neg.is_empty() {
@@ -229,14 +229,14 @@ impl fmt::Display for BenchReport {
             "  baseline (plain Jaro-Winkler over all {} names, 1 thread, {} searches): {:.0} searches/s, p50 {:.0} µs, p99 {:.0} µs",
             self.baseline_names, self.baseline_queries, self.baseline_qps, b.p50_us, b.p99_us
         )?;
-        if let Some(r) = self.runs.first() {
-            if self.baseline_qps > 0.0 {
-                writeln!(
-                    f,
-                    "  speed-up over baseline (1 thread): {:.0}x",
-                    r.qps / self.baseline_qps
-                )?;
-            }
+        if let Some(r) = self.runs.first()
+            && self.baseline_qps > 0.0
+        {
+            writeln!(
+                f,
+                "  speed-up over baseline (1 thread): {:.0}x",
+                r.qps / self.baseline_qps
+            )?;
         }
         Ok(())
     }

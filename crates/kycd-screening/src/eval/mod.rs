@@ -165,6 +165,8 @@ pub struct EvalReport {
     /// Negatives with at least one match (every one is a false alert).
     pub negatives_alerted: usize,
     pub false_alerts_per_1000: f64,
+    /// The same when the queries carry the name only (no date of birth, no country).
+    pub false_alerts_per_1000_name_only: f64,
     /// Alerted positives / all alerted queries (positives and negatives together).
     pub precision: f64,
     /// Recall and false alerts at other thresholds.
@@ -252,6 +254,16 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
         })
     });
     let t = opts.threshold;
+    let neg_name_only = par_map(&negatives, opts.threads, |c| {
+        let q = Case {
+            name: c.name.clone(),
+            date_of_birth: None,
+            country: None,
+        }
+        .query(t);
+        !screener.search(&q).is_empty()
+    });
+    let negatives_alerted_name_only = neg_name_only.iter().filter(|a| **a).count();
     let positives_found = pos_results.iter().filter(|r| r.0 >= t).count();
     let positives_found_same_year = pos_results.iter().filter(|r| r.1).count();
     let negatives_alerted = neg_results.iter().filter(|r| r.0 >= t).count();
@@ -305,6 +317,8 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
         negatives: negatives.len(),
         negatives_alerted,
         false_alerts_per_1000: 1000.0 * ratio(negatives_alerted, negatives.len()),
+        false_alerts_per_1000_name_only: 1000.0
+            * ratio(negatives_alerted_name_only, negatives.len()),
         precision: ratio(positives_found, positives_found + negatives_alerted),
         sweep,
         missed_examples,
@@ -365,6 +379,11 @@ impl fmt::Display for EvalReport {
             f,
             "  false alerts per 1,000:       {:.2}  ({} of {} negatives alerted)",
             self.false_alerts_per_1000, self.negatives_alerted, self.negatives
+        )?;
+        writeln!(
+            f,
+            "  false alerts per 1,000 with the name only (no date of birth, no country): {:.2}",
+            self.false_alerts_per_1000_name_only
         )?;
         writeln!(
             f,

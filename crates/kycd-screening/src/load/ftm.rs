@@ -70,10 +70,10 @@ pub fn parse_ftm_json(bytes: &[u8], name: &str) -> Result<LoadedList, LoadError>
                 e.add_name(n);
             }
         }
-        if e.names.is_empty() {
-            if let Some(c) = v.get("caption").and_then(Value::as_str) {
-                e.add_name(c);
-            }
+        if e.names.is_empty()
+            && let Some(c) = v.get("caption").and_then(Value::as_str)
+        {
+            e.add_name(c);
         }
         if e.names.is_empty() {
             continue;

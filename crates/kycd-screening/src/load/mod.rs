@@ -106,6 +106,43 @@ pub(crate) fn line_of(bytes: &[u8], pos: usize) -> usize {
     bytes[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
+/// Maps byte offsets of CSV records to 1-based lines, counting line breaks incrementally
+/// (offsets are asked in increasing order, so a whole file costs one pass).
+pub(crate) struct LineCounter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of a record starting at byte `pos`. The csv crate may point at the line
+    /// break before a record in CRLF files, so breaks at `pos` are skipped first.
+    pub fn line_at(&mut self, pos: u64) -> usize {
+        let mut p = (pos as usize).min(self.bytes.len());
+        while p < self.bytes.len() && matches!(self.bytes[p], b'\r' | b'\n') {
+            p += 1;
+        }
+        if p < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.line += self.bytes[self.pos..p]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.pos = p;
+        self.line
+    }
+}
+
 /// Small helpers to fill a [`ListEntry`] without duplicates.
 pub(crate) trait EntryExt {
     fn add_name(&mut self, name: &str);

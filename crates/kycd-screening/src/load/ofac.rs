@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{EntryExt, checksum, empty_entry, finish};
+use super::{EntryExt, LineCounter, checksum, empty_entry, finish};
 use crate::model::{EntityKind, Format, ListEntry, LoadError, LoadedList};
 
 const SDN_FIELDS: usize = 12;
@@ -11,7 +11,7 @@ const ADD_FIELDS: usize = 6;
 
 /// Parses an OFAC `sdn.csv` (no header, `-0-` for empty, CRLF, a trailing 0x1A byte),
 /// merging the aliases of `alt.csv` and the address countries of `add.csv` when given.
-/// Errors carry the file label `sdn`'s list name, `alt.csv` or `add.csv`.
+/// Errors name the file as `name` (for sdn.csv), `alt.csv` or `add.csv`.
 pub fn parse_ofac_csv(
     sdn: &[u8],
     alt: Option<&[u8]>,
@@ -92,17 +92,18 @@ fn for_each_record(
         .from_reader(body);
     let mut rec = csv::ByteRecord::new();
     let mut values: Vec<String> = Vec::with_capacity(fields);
+    let mut lines = LineCounter::new(body);
     loop {
-        let line = rdr.position().line() as usize;
+        let line = lines.line_at(rdr.position().byte());
         match rdr.read_byte_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(line);
+                let line = e.position().map_or(line, |p| lines.line_at(p.byte()));
                 return Err(LoadError::new(file, line, e.to_string()));
             }
         }
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(line);
+        let line = rec.position().map_or(line, |p| lines.line_at(p.byte()));
         if rec.len() == 1 && rec[0].iter().all(|b| b.is_ascii_whitespace() || *b == 0x1a) {
             continue;
         }

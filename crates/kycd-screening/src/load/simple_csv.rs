@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use super::{EntryExt, checksum, empty_entry, finish};
+use super::{EntryExt, LineCounter, checksum, empty_entry, finish};
 use crate::model::{EntityKind, Format, LoadError, LoadedList};
 
 const COLUMNS: [&str; 7] = [
@@ -43,12 +43,13 @@ pub fn parse_csv(bytes: &[u8], name: &str) -> Result<LoadedList, LoadError> {
         ));
     };
     let mut entries = Vec::new();
+    let mut lines = LineCounter::new(bytes_no_bom);
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+            let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
             LoadError::new(name, line, e.to_string())
         })?;
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim();
         let id = get(Some(id_col));
         let primary = get(Some(name_col));

@@ -67,11 +67,10 @@ pub fn parse_un_xml(bytes: &[u8], name: &str) -> Result<LoadedList, LoadError> {
                     let parent = stack.last().map(String::as_str).unwrap_or("");
                     field(c, &tag, parent, text.trim());
                 }
-                if tag == "INDIVIDUAL" || tag == "ENTITY" {
-                    if let Some(c) = cur.take() {
-                        entries
-                            .push(finish_entry(c).map_err(|m| err(reader.buffer_position(), m))?);
-                    }
+                if (tag == "INDIVIDUAL" || tag == "ENTITY")
+                    && let Some(c) = cur.take()
+                {
+                    entries.push(finish_entry(c).map_err(|m| err(reader.buffer_position(), m))?);
                 }
                 text.clear();
             }

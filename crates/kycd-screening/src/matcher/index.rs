@@ -71,6 +71,8 @@ fn deletions(t: &[u8], mut f: impl FnMut(u64)) {
 pub(crate) struct Index {
     postings: KeyMap<Vec<u32>>,
     names: usize,
+    /// Total token weight of each name (for ranking candidates by a Dice-like estimate).
+    name_weight: Vec<f32>,
 }
 
 impl Index {
@@ -101,6 +103,11 @@ impl Index {
         self.postings
             .get(&key(NS_EXACT, &[token]))
             .map_or(0, Vec::len)
+    }
+
+    /// Sets the total token weight of each name (index = name id).
+    pub fn set_name_weights(&mut self, weights: Vec<f32>) {
+        self.name_weight = weights;
     }
 
     pub fn shrink(&mut self) {
@@ -152,11 +159,15 @@ impl Index {
                 }
             }
             let min = total * min_share;
+            // Rank by 2·shared / (query weight + name weight): among names sharing the same
+            // tokens, the ones without extra tokens come first.
+            let name_w = |id: u32| self.name_weight.get(id as usize).copied().unwrap_or(0.0);
             let mut found: Vec<(f32, u32)> = s
                 .touched
                 .iter()
                 .map(|&id| (s.acc[id as usize], id))
                 .filter(|&(a, _)| a >= min)
+                .map(|(a, id)| (2.0 * a / (total + name_w(id)).max(1e-6), id))
                 .collect();
             s.reset();
             if found.len() > limit {

@@ -7,6 +7,8 @@
 pub(crate) struct Tok {
     pub text: Box<[u8]>,
     pub skel: Box<[u8]>,
+    /// Spelling-variant form (y/i, kh/h, ...).
+    pub variant: Box<[u8]>,
     /// Information weight in (0, 1]: rare tokens weigh more (IDF over the loaded names).
     pub weight: f32,
     pub abjad: bool,
@@ -26,8 +28,10 @@ const INITIAL_SIM: f32 = 0.60;
 /// Two given names of the same nickname group (Bob / Robert).
 const NICK_SIM: f32 = 0.88;
 /// Same consonant skeleton (Mohammed / Muhammad) for Latin tokens of five letters or more
-/// with the same initial sound.
+/// that are also close in edit distance.
 const SKEL_SIM: f32 = 0.85;
+/// Same spelling-variant form (Sergey / Sergei, Shoygu / Shoigu, Khalid / Halid).
+const VARIANT_SIM: f32 = 0.93;
 /// Same consonant skeleton when one side comes from Arabic or Hebrew script.
 const ABJAD_SKEL_SIM: f32 = 0.88;
 /// Multiplier when matched tokens appear in a different order (Putin Vladimir).
@@ -57,11 +61,11 @@ pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f32 {
     let mut a_match = 0u64;
     let mut b_match = 0u64;
     let mut m = 0u32;
-    for i in 0..la {
+    for (i, &ai) in a.iter().enumerate() {
         let lo = i.saturating_sub(range);
         let hi = (i + range + 1).min(lb);
-        for j in lo..hi {
-            if b_match & (1 << j) == 0 && a[i] == b[j] {
+        for (j, &bj) in b.iter().enumerate().take(hi).skip(lo) {
+            if b_match & (1 << j) == 0 && ai == bj {
                 a_match |= 1 << i;
                 b_match |= 1 << j;
                 m += 1;
@@ -74,12 +78,12 @@ pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f32 {
     }
     let mut t = 0u32;
     let mut j = 0usize;
-    for i in 0..la {
+    for (i, &ai) in a.iter().enumerate() {
         if a_match & (1 << i) != 0 {
             while b_match & (1 << j) == 0 {
                 j += 1;
             }
-            if a[i] != b[j] {
+            if ai != b[j] {
                 t += 1;
             }
             j += 1;
@@ -105,7 +109,7 @@ pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
     }
     // three rolling rows: i-2, i-1, i
     let mut rows = [[0usize; 65]; 3];
-    for (j, v) in rows[1].iter_mut().enumerate().take(m + 1) {
+    for (j, v) in rows[0].iter_mut().enumerate().take(m + 1) {
         *v = j;
     }
     for i in 1..=n {
@@ -134,16 +138,24 @@ fn edit_sim(a: &[u8], b: &[u8]) -> f32 {
     1.0 - osa_distance(a, b) as f32 / len as f32
 }
 
-/// Token similarity from Jaro-Winkler and edit distance: the better of the stretched
-/// Jaro-Winkler and the edit similarity (which handles insertions in long tokens better).
+/// Token similarity from Jaro-Winkler and edit distance: the mean of the stretched
+/// Jaro-Winkler (good at transpositions and shared prefixes) and the edit similarity (good
+/// at insertions in long tokens). When the lengths differ by three or more, the prefix
+/// bonus of Jaro-Winkler misleads (David / Davidson), so only the edit similarity counts.
 fn string_sim(a: &[u8], b: &[u8]) -> f32 {
     let jw = jaro_winkler(a, b);
     if jw < 0.7 {
         return 0.0;
     }
-    let s = stretch(jw);
     let e = edit_sim(a, b);
-    if e >= MIN_EDIT { s.max(e) } else { s }
+    if a.len().abs_diff(b.len()) >= 3 {
+        return if e >= MIN_EDIT { e } else { 0.0 };
+    }
+    let s = stretch(jw);
+    if s == 0.0 && e < MIN_EDIT {
+        return 0.0;
+    }
+    0.5 * (s + e)
 }
 
 /// Maps a raw Jaro-Winkler value to a similarity: below [`MIN_JW`] nothing, above it a
@@ -173,6 +185,9 @@ pub(crate) fn token_sim(q: &Tok, c: &Tok) -> f32 {
     if q.nick & c.nick != 0 {
         best = NICK_SIM;
     }
+    if q.variant == c.variant {
+        return best.max(VARIANT_SIM);
+    }
     let min_len = q.text.len().min(c.text.len());
     if q.abjad || c.abjad {
         // Vowels are not written: compare consonant skeletons.
@@ -183,23 +198,18 @@ pub(crate) fn token_sim(q: &Tok, c: &Tok) -> f32 {
             best = best.max(stretch(jaro_winkler(&q.skel, &c.skel)) * 0.9);
         }
     }
-    if min_len >= 5 && q.skel.len() >= 3 && q.skel == c.skel && same_onset(&q.text, &c.text) {
+    if min_len >= 5 && q.skel.len() >= 3 && q.skel == c.skel && edit_sim(&q.text, &c.text) >= 0.7 {
         best = best.max(SKEL_SIM);
     }
     if min_len <= 3 {
+        // Short tokens: one edit is a big change, and a prefix is not a match (Jin / Jinho).
         let jw = jaro_winkler(&q.text, &c.text);
-        return best.max(if jw < 0.9 { 0.0 } else { stretch(jw) });
+        if jw < 0.9 || q.text.len().abs_diff(c.text.len()) > 1 {
+            return best;
+        }
+        return best.max(0.5 * (stretch(jw) + edit_sim(&q.text, &c.text)));
     }
     best.max(string_sim(&q.text, &c.text))
-}
-
-fn is_vowel(b: u8) -> bool {
-    matches!(b, b'a' | b'e' | b'i' | b'o' | b'u')
-}
-
-/// Same first letter, or both start with a vowel (Osama / Usama).
-fn same_onset(a: &[u8], b: &[u8]) -> bool {
-    a[0] == b[0] || (is_vowel(a[0]) && is_vowel(b[0]))
 }
 
 /// Similarity of the two tokens `a`+`b` glued against `c` (0 when clearly different).
@@ -371,5 +381,7 @@ mod tests {
         assert_eq!(osa_distance(b"ca", b"ac"), 1);
         assert_eq!(osa_distance(b"kitten", b"sitting"), 3);
         assert_eq!(osa_distance(b"", b"abc"), 3);
+        assert_eq!(osa_distance(b"anna", b"kwanza"), 3);
+        assert_eq!(osa_distance(b"castro", b"castor"), 1);
     }
 }

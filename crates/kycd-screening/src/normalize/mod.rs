@@ -22,6 +22,8 @@ pub struct Token {
     pub text: String,
     /// Consonant skeleton (phonetic key): vowels dropped, doubled letters collapsed.
     pub skel: String,
+    /// Spelling-variant form (see [`variant_form`]): Sergey and Sergei share "sergei".
+    pub variant: String,
     /// Came from a script that does not write short vowels (Arabic, Hebrew).
     pub abjad: bool,
     /// Given-name equivalence groups (nicknames), as a bit set.
@@ -169,6 +171,25 @@ const FORMS_LEADING: &[&str] = &[
     "ooo", "oao", "zao", "pao", "ao", "jsc", "ojsc", "cjsc", "pjsc", "tov", "pt", "cv", "the",
 ];
 
+/// Spelled-out legal forms removed at either end of organisation names (after
+/// transliteration: the Russian "общество с ограниченной ответственностью" is an OOO).
+const FORM_PHRASES: &[&[&str]] = &[
+    &["obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"],
+    &["publichnoye", "aktsionernoye", "obshchestvo"],
+    &["zakrytoye", "aktsionernoye", "obshchestvo"],
+    &["otkrytoye", "aktsionernoye", "obshchestvo"],
+    &["aktsionernoye", "obshchestvo"],
+    &["tovarystvo", "z", "obmezhenoyu", "vidpovidalnistyu"],
+    &["limited", "liability", "company"],
+    &["public", "joint", "stock", "company"],
+    &["closed", "joint", "stock", "company"],
+    &["open", "joint", "stock", "company"],
+    &["joint", "stock", "company"],
+    &["sociedad", "de", "responsabilidad", "limitada"],
+    &["sociedad", "anonima"],
+    &["societe", "anonyme"],
+];
+
 /// How a name is cleaned depends on what it names.
 #[derive(Debug, Clone, Copy)]
 pub struct NameContext {
@@ -262,10 +283,15 @@ fn reorder_comma(raw: &str) -> String {
 }
 
 /// The consonant skeleton of a token: a phonetic key tolerant to vowel spelling
-/// (Mohammed / Muhammad → "mhmd") and to doubled letters.
+/// (Mohammed / Muhammad → "mhmd") and to doubled letters. A token starting with a vowel
+/// gets a leading `@`, so that Ahmad ("@hmd") and Hamid ("hmd") stay apart while Osama
+/// and Usama ("@sm") meet.
 pub fn skeleton(t: &str) -> String {
     let b = t.as_bytes();
-    let mut out = String::with_capacity(b.len());
+    let mut out = String::with_capacity(b.len() + 1);
+    if matches!(b.first(), Some(b'a' | b'e' | b'i' | b'o' | b'u' | b'y')) {
+        out.push('@');
+    }
     let mut last = 0u8;
     let mut i = 0;
     while i < b.len() {
@@ -297,10 +323,43 @@ pub fn skeleton(t: &str) -> String {
     out
 }
 
+/// A spelling-variant form of a token, folding the usual transliteration alternatives:
+/// y/i, kh/h, ph/f, ck/k, q/k, w/v, ou/oo/u, ee/i, tch/ch, sch/sh, doubled letters.
+pub fn variant_form(t: &str) -> String {
+    const RULES: [(&str, &str); 10] = [
+        ("tch", "ch"),
+        ("sch", "sh"),
+        ("kh", "h"),
+        ("ph", "f"),
+        ("ck", "k"),
+        ("ou", "u"),
+        ("oo", "u"),
+        ("ee", "i"),
+        ("q", "k"),
+        ("w", "v"),
+    ];
+    let mut s = t.replace('y', "i");
+    for (from, to) in RULES {
+        if s.contains(from) {
+            s = s.replace(from, to);
+        }
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut last = '\0';
+    for c in s.chars() {
+        if c != last {
+            out.push(c);
+        }
+        last = c;
+    }
+    out
+}
+
 fn make_token(text: &str, abjad: bool) -> Token {
     let text: String = text.chars().take(MAX_TOKEN_LEN).collect();
     Token {
         skel: skeleton(&text),
+        variant: variant_form(&text),
         nick: nicknames::groups(&text),
         abjad,
         text,
@@ -352,6 +411,16 @@ fn strip(words: &mut Vec<String>, ctx: NameContext) {
         }
     }
     if ctx.strip_company_forms {
+        for phrase in FORM_PHRASES {
+            let n = phrase.len();
+            if words.len() > n && words[..n].iter().zip(*phrase).all(|(w, p)| w == p) {
+                words.drain(..n);
+            }
+            let len = words.len();
+            if len > n && words[len - n..].iter().zip(*phrase).all(|(w, p)| w == p) {
+                words.truncate(len - n);
+            }
+        }
         let mut popped = false;
         while words.len() > 1 {
             let last = words[words.len() - 1].as_str();

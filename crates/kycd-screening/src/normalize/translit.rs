@@ -333,11 +333,18 @@ fn korean_surname(s: char) -> Option<&'static str> {
 
 /// Chinese and Korean names: one syllable per character. The family name (first
 /// character) becomes its own token and the given-name syllables are glued, as lists
-/// write them ("习近平" → "xi jinping", "김정은" → "kim jeongeun").
+/// write them ("习近平" → "xi jinping", "김정은" → "kim jongun").
 fn syllables(run: &[char], korean: bool, out: &mut String) {
     let syl = |c: char, out: &mut String| {
         if let Some(t) = deunicode::deunicode_char(c) {
-            out.extend(t.trim().chars().map(|c| c.to_ascii_lowercase()));
+            let t = t.trim().to_ascii_lowercase();
+            if korean {
+                // Revised Romanization "eo"/"eu" are written "o"/"u" in most lists
+                // (McCune-Reischauer: Jong Un, not Jeong Eun).
+                out.push_str(&t.replace("eo", "o").replace("eu", "u"));
+            } else {
+                out.push_str(&t);
+            }
         }
     };
     let surname_len = match (korean, run.len()) {
