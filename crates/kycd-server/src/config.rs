@@ -25,6 +25,8 @@ pub struct Config {
     pub workers: bool,
     /// How often the scheduler looks for due work.
     pub tick_millis: u64,
+    /// Shared secret of Sumsub's inbound webhooks (`X-Payload-Digest`); `None` refuses them.
+    pub sumsub_webhook_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             max_document_bytes: 10 * 1024 * 1024,
             workers: true,
             tick_millis: 1000,
+            sumsub_webhook_secret: None,
         }
     }
 }

@@ -10,8 +10,8 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod orgs;
-pub mod screening;
 pub mod products;
+pub mod screening;
 pub mod usage;
 pub mod webhooks;
 

@@ -34,9 +34,11 @@ pub async fn record_version(conn: &mut Conn, v: &ListVersion) -> StoreResult<()>
 
 /// Every recorded version, newest first.
 pub async fn versions(conn: &mut Conn) -> StoreResult<Vec<ListVersion>> {
-    let rows = sqlx::query("SELECT name, format, entries, checksum, loaded_at FROM screening_lists ORDER BY id DESC")
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT name, format, entries, checksum, loaded_at FROM screening_lists ORDER BY id DESC",
+    )
+    .fetch_all(conn)
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(ListVersion {
@@ -52,7 +54,11 @@ pub async fn versions(conn: &mut Conn) -> StoreResult<Vec<ListVersion>> {
 
 /// Customers of every organization that screening applies to (not erased,
 /// not rejected), in id order from `after`: the re-screening walk.
-pub async fn customers_page(conn: &mut Conn, after: &str, limit: i64) -> StoreResult<Vec<(Scope, Customer)>> {
+pub async fn customers_page(
+    conn: &mut Conn,
+    after: &str,
+    limit: i64,
+) -> StoreResult<Vec<(Scope, Customer)>> {
     let rows = sqlx::query(
         "SELECT organization_id, environment, doc FROM customers \
          WHERE id > $1 AND erased_at IS NULL AND status NOT IN ('rejected', 'not_started') ORDER BY id LIMIT $2",
@@ -64,18 +70,24 @@ pub async fn customers_page(conn: &mut Conn, after: &str, limit: i64) -> StoreRe
     rows.iter()
         .map(|r| {
             let doc: String = r.try_get(2)?;
-            let c: Customer =
-                serde_json::from_str(&doc).map_err(|e| crate::StoreError::Corrupt(format!("customer document: {e}")))?;
-            Ok((Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?), c))
+            let c: Customer = serde_json::from_str(&doc)
+                .map_err(|e| crate::StoreError::Corrupt(format!("customer document: {e}")))?;
+            Ok((
+                Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
+                c,
+            ))
         })
         .collect()
 }
 
 /// (list, entry_id) pairs a reviewer dismissed for this customer.
 pub async fn dismissed(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<(String, String)>> {
-    let rows = sqlx::query("SELECT list, entry_id FROM screening_dismissals WHERE customer_id = $1")
-        .bind(customer_id)
-        .fetch_all(conn)
-        .await?;
-    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    let rows =
+        sqlx::query("SELECT list, entry_id FROM screening_dismissals WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_all(conn)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }

@@ -119,30 +119,13 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> StoreResult<(Vec<Endpoint>, bool)> {
-    let after = if starting_after.is_some() {
-        " AND id < $3"
-    } else {
-        ""
+    let list = crate::db::Listing {
+        table: "webhook_endpoints",
+        columns: COLUMNS,
+        condition: "deleted_at IS NULL",
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND environment = $2 AND deleted_at IS NULL{after} \
-         ORDER BY id DESC LIMIT {}",
-        limit + 1
-    );
-    let mut q = sqlx::query(&sql)
-        .bind(&scope.organization_id)
-        .bind(&scope.environment);
-    if let Some(a) = starting_after {
-        q = q.bind(a);
-    }
-    let rows = q.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > limit;
-    let data = rows
-        .iter()
-        .take(limit as usize)
-        .map(endpoint)
-        .collect::<StoreResult<_>>()?;
-    Ok((data, has_more))
+    list.page(conn, scope, &[], starting_after, limit, endpoint)
+        .await
 }
 
 /// Writes the fields a platform may change (url, events, description, and
@@ -199,7 +182,12 @@ pub async fn replace_secrets(
 
 /// Soft-deletes the endpoint, forgets its secrets and destroys their data key;
 /// its pending deliveries are canceled. False when there was no such endpoint.
-pub async fn delete(conn: &mut Conn, scope: &Scope, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+pub async fn delete(
+    conn: &mut Conn,
+    scope: &Scope,
+    id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE webhook_endpoints SET status = $1, secrets = '', deleted_at = $2, updated_at = $2 \
          WHERE id = $3 AND organization_id = $4 AND environment = $5 AND deleted_at IS NULL",
@@ -224,7 +212,10 @@ pub async fn delete(conn: &mut Conn, scope: &Scope, id: &str, now: DateTime<Utc>
 }
 
 /// The enabled endpoints of a scope, as (id, enabled_events): the fan-out's view.
-pub async fn enabled_in_scope(conn: &mut Conn, scope: &Scope) -> StoreResult<Vec<(String, Vec<String>)>> {
+pub async fn enabled_in_scope(
+    conn: &mut Conn,
+    scope: &Scope,
+) -> StoreResult<Vec<(String, Vec<String>)>> {
     let rows = sqlx::query(
         "SELECT id, enabled_events FROM webhook_endpoints WHERE organization_id = $1 AND environment = $2 AND status = $3",
     )
@@ -244,21 +235,28 @@ pub async fn enabled_in_scope(conn: &mut Conn, scope: &Scope) -> StoreResult<Vec
         .collect()
 }
 
-/// Endpoints by id, whatever their scope or status: the dispatcher checks each
-/// against the scope of the delivery that names it.
-pub async fn by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<Endpoint>> {
+/// Endpoints by id, whatever their scope or status (the dispatcher checks
+/// each against the scope of the delivery that names it), with the sandbox
+/// clock offset of their scope in seconds (0 when none).
+pub async fn by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<(Endpoint, i64)>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM webhook_endpoints WHERE id IN ({})",
+        "SELECT {COLUMNS}, COALESCE((SELECT s.clock_offset_seconds FROM settings s \
+         WHERE s.organization_id = webhook_endpoints.organization_id AND s.environment = webhook_endpoints.environment), 0) \
+         FROM webhook_endpoints WHERE id IN ({})",
         placeholders(1, ids.len())
     );
     let mut q = sqlx::query(&sql);
     for id in ids {
         q = q.bind(*id);
     }
-    q.fetch_all(conn).await?.iter().map(endpoint).collect()
+    q.fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((endpoint(r)?, r.try_get(12)?)))
+        .collect()
 }
 
 /// Health after a batch of attempts: a success ends a failing run; a failure
@@ -292,7 +290,12 @@ pub async fn record_health(
 
 /// Disables an enabled endpoint and cancels its pending deliveries; false if
 /// it was not enabled (someone else disabled or deleted it first).
-pub async fn disable(conn: &mut Conn, id: &str, reason: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+pub async fn disable(
+    conn: &mut Conn,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE webhook_endpoints SET status = $1, disabled_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
     )

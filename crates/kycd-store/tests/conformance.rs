@@ -10,16 +10,28 @@ use kycd_store::{Scope, Store, StoreError, customers, events, ids, orgs, usage};
 
 async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+    let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
     sqlite.migrate().await.unwrap();
     let mut out = vec![(sqlite, Some(dir))];
     match std::env::var("KYCD_TEST_POSTGRES_URL") {
-        Err(_) => eprintln!("skipped: PostgreSQL conformance (set KYCD_TEST_POSTGRES_URL to run it)"),
+        Err(_) => {
+            eprintln!("skipped: PostgreSQL conformance (set KYCD_TEST_POSTGRES_URL to run it)")
+        }
         Ok(base) => {
             sqlx::any::install_default_drivers();
-            let name = format!("kycd_conf_{}_{}", std::process::id(), Utc::now().timestamp_micros() % 1_000_000_000);
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.unwrap();
-            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            let name = format!(
+                "kycd_conf_{}_{}",
+                std::process::id(),
+                Utc::now().timestamp_micros() % 1_000_000_000
+            );
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+                .await
+                .unwrap();
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
             let (prefix, _) = base.rsplit_once('/').unwrap();
             let pg = Store::connect(&format!("{prefix}/{name}")).await.unwrap();
             pg.migrate().await.unwrap();
@@ -63,20 +75,34 @@ async fn customers_round_trip_with_versions_and_scoping() {
         let got = customers::get(&mut conn, &a, &c.id).await.unwrap();
         assert_eq!(got.customer, c);
         assert_eq!(got.version, 1);
-        assert!(matches!(customers::get(&mut conn, &b, &c.id).await, Err(StoreError::NotFound)), "other environment");
+        assert!(
+            matches!(
+                customers::get(&mut conn, &b, &c.id).await,
+                Err(StoreError::NotFound)
+            ),
+            "other environment"
+        );
         drop(conn);
 
         // external_id unique per org + env; the same in another env is fine.
         let mut w = store.writer().await.unwrap();
         let dup = customers::insert(&mut w, &a, &customer(&ids::new("cus"), Some("ext-1"))).await;
-        assert!(matches!(dup, Err(StoreError::Conflict(ref what)) if what == "external_id"), "{dup:?}");
-        customers::insert(&mut w, &b, &customer(&ids::new("cus"), Some("ext-1"))).await.unwrap();
+        assert!(
+            matches!(dup, Err(StoreError::Conflict(ref what)) if what == "external_id"),
+            "{dup:?}"
+        );
+        customers::insert(&mut w, &b, &customer(&ids::new("cus"), Some("ext-1")))
+            .await
+            .unwrap();
 
         // Optimistic concurrency: a stale version is refused.
         let mut changed = c.clone();
         changed.status = CustomerStatus::Pending;
         assert_eq!(customers::update(&mut w, &a, &changed, 1).await.unwrap(), 2);
-        assert!(matches!(customers::update(&mut w, &a, &changed, 1).await, Err(StoreError::VersionConflict)));
+        assert!(matches!(
+            customers::update(&mut w, &a, &changed, 1).await,
+            Err(StoreError::VersionConflict)
+        ));
 
         let h = StatusChange {
             from: CustomerStatus::NotStarted,
@@ -85,11 +111,18 @@ async fn customers_round_trip_with_versions_and_scoping() {
             actor: "t".into(),
             at: Utc::now(),
         };
-        customers::insert_history(&mut w, &a, &c.id, &h).await.unwrap();
+        customers::insert_history(&mut w, &a, &c.id, &h)
+            .await
+            .unwrap();
         let hist = customers::history(&mut w, &a, &c.id).await.unwrap();
         assert_eq!(hist.len(), 1);
         assert_eq!(hist[0].to_status, "pending");
-        assert!(customers::history(&mut w, &b, &c.id).await.unwrap().is_empty());
+        assert!(
+            customers::history(&mut w, &b, &c.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -108,18 +141,39 @@ async fn list_paginates_newest_first_with_filters() {
             ids_made.push(c.id);
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
-        let f = customers::ListFilter { limit: 2, ..Default::default() };
+        let f = customers::ListFilter {
+            limit: 2,
+            ..Default::default()
+        };
         let (page1, more) = customers::list(&mut w, &s, &f).await.unwrap();
         assert!(more);
-        assert_eq!(page1.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![ids_made[4].clone(), ids_made[3].clone()]);
-        let f = customers::ListFilter { limit: 10, starting_after: Some(ids_made[3].clone()), ..Default::default() };
+        assert_eq!(
+            page1.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+            vec![ids_made[4].clone(), ids_made[3].clone()]
+        );
+        let f = customers::ListFilter {
+            limit: 10,
+            starting_after: Some(ids_made[3].clone()),
+            ..Default::default()
+        };
         let (rest, more) = customers::list(&mut w, &s, &f).await.unwrap();
         assert!(!more);
         assert_eq!(rest.len(), 3);
-        let f = customers::ListFilter { limit: 10, status: Some("active".into()), ..Default::default() };
+        let f = customers::ListFilter {
+            limit: 10,
+            status: Some("active".into()),
+            ..Default::default()
+        };
         assert_eq!(customers::list(&mut w, &s, &f).await.unwrap().0.len(), 3);
-        let f = customers::ListFilter { limit: 10, external_id: Some("e1".into()), ..Default::default() };
-        assert_eq!(customers::list(&mut w, &s, &f).await.unwrap().0[0].id, ids_made[1]);
+        let f = customers::ListFilter {
+            limit: 10,
+            external_id: Some("e1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            customers::list(&mut w, &s, &f).await.unwrap().0[0].id,
+            ids_made[1]
+        );
     }
 }
 
@@ -135,7 +189,9 @@ async fn idempotency_claims_are_exclusive() {
             let s = s.clone();
             handles.push(tokio::spawn(async move {
                 let mut w = store.writer().await.unwrap();
-                idempotency::claim(&mut w, &s, "k", "h1", now).await.unwrap()
+                idempotency::claim(&mut w, &s, "k", "h1", now)
+                    .await
+                    .unwrap()
             }));
         }
         let mut claimed = 0;
@@ -146,20 +202,54 @@ async fn idempotency_claims_are_exclusive() {
         }
         assert_eq!(claimed, 1);
         let mut w = store.writer().await.unwrap();
-        assert_eq!(idempotency::claim(&mut w, &s, "k", "h2", now).await.unwrap(), Claim::Mismatch);
-        idempotency::complete(&mut w, &s, "k", 201, "{}").await.unwrap();
         assert_eq!(
-            idempotency::claim(&mut w, &s, "k", "h1", now).await.unwrap(),
-            Claim::Replay { status: 201, body: "{}".into() }
+            idempotency::claim(&mut w, &s, "k", "h2", now)
+                .await
+                .unwrap(),
+            Claim::Mismatch
+        );
+        idempotency::complete(&mut w, &s, "k", 201, "{}")
+            .await
+            .unwrap();
+        assert_eq!(
+            idempotency::claim(&mut w, &s, "k", "h1", now)
+                .await
+                .unwrap(),
+            Claim::Replay {
+                status: 201,
+                body: "{}".into()
+            }
         );
         // Another scope has its own keys; an expired key can be reused.
-        assert_eq!(idempotency::claim(&mut w, &Scope::new("org_j", "sandbox"), "k", "h1", now).await.unwrap(), Claim::Claimed);
+        assert_eq!(
+            idempotency::claim(&mut w, &Scope::new("org_j", "sandbox"), "k", "h1", now)
+                .await
+                .unwrap(),
+            Claim::Claimed
+        );
         let later = now + Duration::hours(25);
-        assert_eq!(idempotency::claim(&mut w, &s, "k", "h9", later).await.unwrap(), Claim::Claimed);
+        assert_eq!(
+            idempotency::claim(&mut w, &s, "k", "h9", later)
+                .await
+                .unwrap(),
+            Claim::Claimed
+        );
         // An abandoned claim (crashed request) is taken over after its lock.
-        idempotency::claim(&mut w, &s, "crash", "h", now).await.unwrap();
-        assert_eq!(idempotency::claim(&mut w, &s, "crash", "h", now).await.unwrap(), Claim::InProgress);
-        assert_eq!(idempotency::claim(&mut w, &s, "crash", "h", now + Duration::minutes(2)).await.unwrap(), Claim::Claimed);
+        idempotency::claim(&mut w, &s, "crash", "h", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            idempotency::claim(&mut w, &s, "crash", "h", now)
+                .await
+                .unwrap(),
+            Claim::InProgress
+        );
+        assert_eq!(
+            idempotency::claim(&mut w, &s, "crash", "h", now + Duration::minutes(2))
+                .await
+                .unwrap(),
+            Claim::Claimed
+        );
     }
 }
 
@@ -178,36 +268,154 @@ async fn events_usage_keys_and_links() {
             };
             events::insert(&mut w, &s, &e).await.unwrap();
         }
-        let f = events::EventFilter { event_type: Some("customer.created".into()), limit: 10, ..Default::default() };
+        let f = events::EventFilter {
+            event_type: Some("customer.created".into()),
+            limit: 10,
+            ..Default::default()
+        };
         assert_eq!(events::list(&mut w, &s, &f).await.unwrap().0.len(), 2);
-        let f = events::EventFilter { limit: 10, ..Default::default() };
-        assert!(events::list(&mut w, &Scope::new("org_x", "sandbox"), &f).await.unwrap().0.is_empty());
+        let f = events::EventFilter {
+            limit: 10,
+            ..Default::default()
+        };
+        assert!(
+            events::list(&mut w, &Scope::new("org_x", "sandbox"), &f)
+                .await
+                .unwrap()
+                .0
+                .is_empty()
+        );
 
         let now = Utc::now();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now).await.unwrap();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now).await.unwrap();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_2", now).await.unwrap();
+        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
+            .await
+            .unwrap();
+        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
+            .await
+            .unwrap();
+        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_2", now)
+            .await
+            .unwrap();
         let month = now.format("%Y-%m").to_string();
-        assert_eq!(usage::count(&mut w, &s, &month, usage::CUSTOMERS_CREATED).await.unwrap(), 2);
+        assert_eq!(
+            usage::count(&mut w, &s, &month, usage::CUSTOMERS_CREATED)
+                .await
+                .unwrap(),
+            2
+        );
 
-        assert!(customers::put_org_key(&mut w, "org_e", "blind_index", "w1").await.unwrap());
-        assert!(!customers::put_org_key(&mut w, "org_e", "blind_index", "w2").await.unwrap(), "first key wins");
-        assert_eq!(customers::get_org_key(&mut w, "org_e", "blind_index").await.unwrap().as_deref(), Some("w1"));
+        assert!(
+            customers::put_org_key(&mut w, "org_e", "blind_index", "w1")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !customers::put_org_key(&mut w, "org_e", "blind_index", "w2")
+                .await
+                .unwrap(),
+            "first key wins"
+        );
+        assert_eq!(
+            customers::get_org_key(&mut w, "org_e", "blind_index")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("w1")
+        );
 
-        customers::insert(&mut w, &s, &customer("cus_l1", None)).await.unwrap();
-        customers::insert_link(&mut w, &s, "cus_l1", "hash1", now + Duration::minutes(30), now).await.unwrap();
-        assert_eq!(customers::find_link(&mut w, "hash1", now).await.unwrap().unwrap().1, "cus_l1");
-        assert!(customers::find_link(&mut w, "hash1", now + Duration::hours(1)).await.unwrap().is_none(), "expired");
-        customers::insert_link(&mut w, &s, "cus_l1", "hash2", now + Duration::minutes(30), now).await.unwrap();
-        assert!(customers::find_link(&mut w, "hash1", now).await.unwrap().is_none(), "superseded");
+        customers::insert(&mut w, &s, &customer("cus_l1", None))
+            .await
+            .unwrap();
+        customers::insert_link(
+            &mut w,
+            &s,
+            "cus_l1",
+            "hash1",
+            now + Duration::minutes(30),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            customers::find_link(&mut w, "hash1", now)
+                .await
+                .unwrap()
+                .unwrap()
+                .1,
+            "cus_l1"
+        );
+        assert!(
+            customers::find_link(&mut w, "hash1", now + Duration::hours(1))
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        customers::insert_link(
+            &mut w,
+            &s,
+            "cus_l1",
+            "hash2",
+            now + Duration::minutes(30),
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(
+            customers::find_link(&mut w, "hash1", now)
+                .await
+                .unwrap()
+                .is_none(),
+            "superseded"
+        );
 
-        customers::replace_blind_indexes(&mut w, &s, "cus_l1", "identifier:", &[("identifier:cpf".into(), "abc".into())], false).await.unwrap();
-        customers::insert(&mut w, &s, &customer("cus_l2", None)).await.unwrap();
-        customers::replace_blind_indexes(&mut w, &s, "cus_l2", "identifier:", &[("identifier:cpf".into(), "abc".into())], false).await.unwrap();
-        let m = customers::find_blind_matches(&mut w, &s, "cus_l2", &[("identifier:cpf".into(), "abc".into())]).await.unwrap();
-        assert_eq!(m, vec![("identifier:cpf".to_string(), "cus_l1".to_string())]);
+        customers::replace_blind_indexes(
+            &mut w,
+            &s,
+            "cus_l1",
+            "identifier:",
+            &[("identifier:cpf".into(), "abc".into())],
+            false,
+        )
+        .await
+        .unwrap();
+        customers::insert(&mut w, &s, &customer("cus_l2", None))
+            .await
+            .unwrap();
+        customers::replace_blind_indexes(
+            &mut w,
+            &s,
+            "cus_l2",
+            "identifier:",
+            &[("identifier:cpf".into(), "abc".into())],
+            false,
+        )
+        .await
+        .unwrap();
+        let m = customers::find_blind_matches(
+            &mut w,
+            &s,
+            "cus_l2",
+            &[("identifier:cpf".into(), "abc".into())],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            m,
+            vec![("identifier:cpf".to_string(), "cus_l1".to_string())]
+        );
         let other = Scope::new("org_e", "live");
-        assert!(customers::find_blind_matches(&mut w, &other, "cus_l2", &[("identifier:cpf".into(), "abc".into())]).await.unwrap().is_empty());
+        assert!(
+            customers::find_blind_matches(
+                &mut w,
+                &other,
+                "cus_l2",
+                &[("identifier:cpf".into(), "abc".into())]
+            )
+            .await
+            .unwrap()
+            .is_empty()
+        );
     }
 }
 
@@ -215,16 +423,27 @@ async fn events_usage_keys_and_links() {
 async fn organizations_keys_and_settings() {
     for (store, _dir) in stores().await {
         let mut w = store.writer().await.unwrap();
-        let org = orgs::Organization { id: ids::new("org"), name: "acme".into(), created_at: Utc::now() };
+        let org = orgs::Organization {
+            id: ids::new("org"),
+            name: "acme".into(),
+            created_at: Utc::now(),
+        };
         orgs::insert_org(&mut w, &org).await.unwrap();
         let s = Scope::new(&org.id, "live");
-        orgs::insert_key(&mut w, "key_1", &s, "hash", "sk_live_abcd", Utc::now()).await.unwrap();
+        orgs::insert_key(&mut w, "key_1", &s, "hash", "sk_live_abcd", Utc::now())
+            .await
+            .unwrap();
         let (owner, h) = orgs::find_key(&mut w, "hash").await.unwrap().unwrap();
         assert_eq!((owner.scope, h.as_str()), (s.clone(), "hash"));
         assert!(orgs::find_key(&mut w, "nope").await.unwrap().is_none());
-        orgs::put_settings(&mut w, &s, "{\"min_age\": 21}").await.unwrap();
+        orgs::put_settings(&mut w, &s, "{\"min_age\": 21}")
+            .await
+            .unwrap();
         assert_eq!(orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(), 60);
-        assert_eq!(orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(), 120);
+        assert_eq!(
+            orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(),
+            120
+        );
         let (body, off) = orgs::get_settings(&mut w, &s).await.unwrap().unwrap();
         assert_eq!((body.as_str(), off), ("{\"min_age\": 21}", 120));
         assert_eq!(orgs::clock_offsets(&mut w).await.unwrap().len(), 1);

@@ -1,20 +1,26 @@
-//! `/v1/events`: the outbox as the platform sees it.
+//! `/v1/events`: the outbox as the platform sees it, each event's webhook
+//! delivery attempts, and manual redelivery.
 
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{ApiQuery, List, Page};
+use crate::http::{ApiQuery, List, OptionalJson, Page};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use kycd_store::events::{self, EventFilter};
+use kycd_store::events::{self, Event, EventFilter};
+use kycd_store::webhooks::{self as hooks, deliveries};
+use kycd_store::{Scope, ids};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/events", get(list))
         .route("/v1/events/{id}", get(retrieve))
+        .route("/v1/events/{id}/deliveries", get(list_deliveries))
+        .route("/v1/events/{id}/redeliver", post(redeliver))
 }
 
 #[derive(Deserialize)]
@@ -55,9 +61,142 @@ async fn retrieve(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    Ok(Json(load(&s, &ctx.scope, &id).await?.payload()))
+}
+
+async fn load(s: &AppState, scope: &Scope, id: &str) -> ApiResult<Event> {
+    if !ids::looks_like("evt", id) {
+        return Err(ApiError::not_found("event"));
+    }
     let mut conn = s.store.reader().await?;
-    let e = events::get(&mut conn, &ctx.scope, &id)
+    events::get(&mut conn, scope, id)
         .await
-        .map_err(|_| ApiError::not_found("event"))?;
-    Ok(Json(e.payload()))
+        .map_err(|e| match e {
+            kycd_store::StoreError::NotFound => ApiError::not_found("event"),
+            e => e.into(),
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveriesQuery {
+    endpoint_id: Option<String>,
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// The attempts made to deliver an event, newest first.
+async fn list_deliveries(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
+) -> ApiResult<Json<List<Value>>> {
+    let page = Page {
+        limit: q.limit,
+        starting_after: q.starting_after,
+    };
+    let limit = page.limit()?;
+    let e = load(&s, &ctx.scope, &id).await?;
+    let mut conn = s.store.reader().await?;
+    let (data, has_more) = deliveries::attempts(
+        &mut conn,
+        &ctx.scope,
+        &e.id,
+        q.endpoint_id.as_deref(),
+        page.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
+    let data = data
+        .iter()
+        .map(|a| {
+            let status = match (a.status_code, &a.error) {
+                (Some(c), _) if (200..300).contains(&c) => "succeeded",
+                (None, None) => "in_progress",
+                _ => "failed",
+            };
+            json!({
+                "id": a.id,
+                "object": "webhook_delivery_attempt",
+                "event_id": e.id,
+                "endpoint_id": a.endpoint_id,
+                "url": a.url,
+                "delivery_id": a.delivery_id,
+                "attempt": a.attempt,
+                "status": status,
+                "status_code": a.status_code,
+                "duration_ms": a.duration_ms,
+                "error": a.error,
+                "created_at": kycd_core::time::format(&a.at),
+                "delivery_status": a.delivery_status,
+                "next_attempt_at": a.next_attempt_at.map(|t| kycd_core::time::format(&t)),
+            })
+        })
+        .collect();
+    Ok(Json(List::new(data, has_more)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RedeliverBody {
+    endpoint_id: Option<String>,
+}
+
+/// Delivers the event again: to one endpoint, or to every enabled endpoint
+/// that subscribes to its type. Each gets a new round of attempts with the
+/// full retry schedule; receivers see the same `webhook-id`.
+async fn redeliver(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<RedeliverBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let e = load(&s, &ctx.scope, &id).await?;
+    let targets: Vec<String> = match &body.endpoint_id {
+        Some(endpoint_id) => {
+            let not_found = || ApiError::not_found("webhook endpoint").with_param("endpoint_id");
+            if !ids::looks_like("we", endpoint_id) {
+                return Err(not_found());
+            }
+            let mut conn = s.store.reader().await?;
+            let ep = hooks::get(&mut conn, &ctx.scope, endpoint_id)
+                .await
+                .map_err(|err| match err {
+                    kycd_store::StoreError::NotFound => not_found(),
+                    err => err.into(),
+                })?;
+            if ep.status != hooks::ENABLED {
+                return Err(ApiError::conflict(
+                    "endpoint_disabled",
+                    "this webhook endpoint is disabled: re-enable it first (PATCH with \"disabled\": false)",
+                )
+                .with_param("endpoint_id"));
+            }
+            vec![ep.id]
+        }
+        None => {
+            let mut conn = s.store.reader().await?;
+            hooks::enabled_in_scope(&mut conn, &ctx.scope)
+                .await?
+                .into_iter()
+                .filter(|(_, types)| hooks::accepts(types, &e.event_type))
+                .map(|(id, _)| id)
+                .collect()
+        }
+    };
+    let mut tx = s.store.begin().await?;
+    let ids =
+        deliveries::redeliver(&mut tx, &ctx.scope, &e.id, &targets, chrono::Utc::now()).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    s.outbox_notify.notify_one();
+    let data: Vec<Value> = ids
+        .iter()
+        .zip(&targets)
+        .map(|(d, ep)| json!({"delivery_id": d, "endpoint_id": ep, "status": "pending"}))
+        .collect();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"object": "redelivery", "event_id": e.id, "deliveries": data})),
+    ))
 }

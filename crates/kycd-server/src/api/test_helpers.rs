@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(sandbox_only))
 }
 
-async fn sandbox_only(req: Request, next: Next) -> Response {
+pub(crate) async fn sandbox_only(req: Request, next: Next) -> Response {
     match req.extensions().get::<Ctx>() {
         Some(ctx) if ctx.is_sandbox() => next.run(req).await,
         _ => crate::http::not_found().await.into_response(),
@@ -67,10 +67,11 @@ async fn force_verification(
             })?;
             ReviewerDecision::Reject(r)
         }
-        "needs_information" => ReviewerDecision::RequestInformation(
-            body.missing
-                .unwrap_or_else(|| vec!["identity_document".into()]),
-        ),
+        // Without `missing`: what the policy still misses (possibly nothing,
+        // then any update re-submits).
+        "needs_information" => {
+            ReviewerDecision::RequestInformation(body.missing.unwrap_or_default())
+        }
         "on_hold" => ReviewerDecision::Hold,
         "expired" => ReviewerDecision::Expire,
         _ => {
@@ -159,7 +160,8 @@ async fn decide_product_access(
     if let Some(r) = &body.rejection_reason {
         let ok = !r.is_empty()
             && r.len() <= 64
-            && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !ok || grant {
             return Err(ApiError::invalid_field(
                 "rejection_reason",

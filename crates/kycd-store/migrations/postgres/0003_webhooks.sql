@@ -8,9 +8,19 @@ CREATE INDEX webhook_endpoints_enabled ON webhook_endpoints (organization_id, en
 
 ALTER TABLE deliveries ADD COLUMN round_base BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX deliveries_scope_due ON deliveries (organization_id, environment, status, next_attempt_at);
+-- The claim queries' indexes hold only what is still to do, not the growing history.
+CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX events_unfanned ON events (id) WHERE fanned_out = 0;
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, status);
 
 ALTER TABLE inbound_webhooks ADD COLUMN event_type TEXT;
 ALTER TABLE inbound_webhooks ADD COLUMN subject TEXT;
 ALTER TABLE inbound_webhooks ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX inbound_webhooks_pending ON inbound_webhooks (processed_at, received_at);
+
+-- PostgreSQL only (the one difference from the SQLite tree): the outbox and
+-- delivery queues turn rows over fast; vacuum them after a fixed number of
+-- dead rows rather than a fraction of an ever-growing table, so claims do not
+-- wade through dead index entries.
+ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_analyze_scale_factor = 0.02);
+ALTER TABLE events SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_analyze_scale_factor = 0.02);

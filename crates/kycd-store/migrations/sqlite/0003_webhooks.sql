@@ -8,6 +8,9 @@ CREATE INDEX webhook_endpoints_enabled ON webhook_endpoints (organization_id, en
 
 ALTER TABLE deliveries ADD COLUMN round_base BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX deliveries_scope_due ON deliveries (organization_id, environment, status, next_attempt_at);
+-- The claim queries' indexes hold only what is still to do, not the growing history.
+CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX events_unfanned ON events (id) WHERE fanned_out = 0;
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, status);
 
 ALTER TABLE inbound_webhooks ADD COLUMN event_type TEXT;

@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::ids;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub const PENDING: &str = "pending";
 pub const SUCCEEDED: &str = "succeeded";
@@ -258,52 +258,107 @@ pub struct AttemptResult {
     pub next: Next,
 }
 
-/// Records an attempt's result and moves the delivery on, unless the
-/// delivery changed meanwhile (a redelivery started a new round, or the
-/// lease expired and someone else took the next attempt): then the attempt
-/// is only logged, and a lease of ours is released.
-pub async fn record(conn: &mut Conn, r: &AttemptResult, now: DateTime<Utc>) -> StoreResult<()> {
-    let c = &r.claimed;
-    sqlx::query(
-        "UPDATE delivery_attempts SET status_code = $1, duration_ms = $2, error = $3 WHERE delivery_id = $4 AND attempt = $5",
-    )
-    .bind(r.status_code)
-    .bind(r.duration_ms)
-    .bind(&r.error)
-    .bind(&c.delivery_id)
-    .bind(c.attempt)
-    .execute(&mut *conn)
-    .await?;
-    let (status, next_at) = match &r.next {
-        Next::Succeeded => (SUCCEEDED, None),
-        Next::RetryAt(at) => (PENDING, Some(micros(at))),
-        Next::Failed => (FAILED, None),
-        Next::Canceled => (CANCELED, None),
-    };
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), locked_until = 0, updated_at = $3 \
-         WHERE id = $4 AND attempts = $5 AND round_base = $6",
-    )
-    .bind(status)
-    .bind(next_at)
-    .bind(micros(&now))
-    .bind(&c.delivery_id)
-    .bind(c.attempt)
-    .bind(c.round_base)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
-        sqlx::query("UPDATE deliveries SET locked_until = 0 WHERE id = $1 AND attempts = $2")
-            .bind(&c.delivery_id)
-            .bind(c.attempt)
-            .execute(&mut *conn)
-            .await?;
+/// `(CAST($a AS T1), CAST($b AS T2), …), …`: `rows` rows of typed parameters
+/// numbered from `first` (typed, so PostgreSQL knows them inside VALUES).
+fn typed_values(rows: usize, first: usize, types: &[&str]) -> String {
+    (0..rows)
+        .map(|i| {
+            let b = first + i * types.len();
+            let cols: Vec<String> = types
+                .iter()
+                .enumerate()
+                .map(|(k, t)| format!("CAST(${} AS {t})", b + k))
+                .collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Records attempt results and moves each delivery on, in two statements per
+/// 100 results (`UPDATE … FROM (VALUES …)`, which both engines speak). A
+/// delivery that changed meanwhile (a redelivery started a new round, or the
+/// lease expired and someone else took the next attempt) only gets its
+/// attempt logged, and a lease of ours released.
+pub async fn record(
+    conn: &mut Conn,
+    results: &[AttemptResult],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    for chunk in results.chunks(100) {
+        let sql = format!(
+            "UPDATE delivery_attempts SET status_code = v.column3, duration_ms = v.column4, error = v.column5 \
+             FROM (VALUES {}) AS v WHERE delivery_attempts.delivery_id = v.column1 AND delivery_attempts.attempt = v.column2",
+            typed_values(
+                chunk.len(),
+                1,
+                &["TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT"]
+            )
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(&r.claimed.delivery_id)
+                .bind(r.claimed.attempt)
+                .bind(r.status_code)
+                .bind(r.duration_ms)
+                .bind(&r.error);
+        }
+        q.execute(&mut *conn).await?;
+
+        let sql = format!(
+            "UPDATE deliveries SET locked_until = 0, updated_at = $1, status = v.column4, \
+             next_attempt_at = COALESCE(v.column5, deliveries.next_attempt_at) \
+             FROM (VALUES {}) AS v \
+             WHERE deliveries.id = v.column1 AND deliveries.attempts = v.column2 AND deliveries.round_base = v.column3 \
+             RETURNING deliveries.id",
+            typed_values(
+                chunk.len(),
+                2,
+                &["TEXT", "BIGINT", "BIGINT", "TEXT", "BIGINT"]
+            )
+        );
+        let mut q = sqlx::query(&sql).bind(micros(&now));
+        for r in chunk {
+            let (status, next_at) = match &r.next {
+                Next::Succeeded => (SUCCEEDED, None),
+                Next::RetryAt(at) => (PENDING, Some(micros(at))),
+                Next::Failed => (FAILED, None),
+                Next::Canceled => (CANCELED, None),
+            };
+            q = q
+                .bind(&r.claimed.delivery_id)
+                .bind(r.claimed.attempt)
+                .bind(r.claimed.round_base)
+                .bind(status)
+                .bind(next_at);
+        }
+        let moved: HashSet<String> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        for r in chunk
+            .iter()
+            .filter(|r| !moved.contains(&r.claimed.delivery_id))
+        {
+            sqlx::query("UPDATE deliveries SET locked_until = 0 WHERE id = $1 AND attempts = $2")
+                .bind(&r.claimed.delivery_id)
+                .bind(r.claimed.attempt)
+                .execute(&mut *conn)
+                .await?;
+        }
     }
     Ok(())
 }
 
 /// Cancels the pending deliveries of an endpoint (disabled or deleted).
-pub async fn cancel_pending(conn: &mut Conn, endpoint_id: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+pub async fn cancel_pending(
+    conn: &mut Conn,
+    endpoint_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET status = $1, updated_at = $2 WHERE endpoint_id = $3 AND status = $4",
     )
@@ -318,7 +373,11 @@ pub async fn cancel_pending(conn: &mut Conn, endpoint_id: &str, now: DateTime<Ut
 
 /// A re-enabled endpoint gets the deliveries its disabling canceled, due now,
 /// with a fresh retry schedule.
-pub async fn resume_canceled(conn: &mut Conn, endpoint_id: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+pub async fn resume_canceled(
+    conn: &mut Conn,
+    endpoint_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
     Ok(sqlx::query(
         "UPDATE deliveries SET status = $1, next_attempt_at = $2, round_base = attempts, updated_at = $2 \
          WHERE endpoint_id = $3 AND status = $4",
@@ -398,7 +457,10 @@ pub async fn attempts(
          WHERE a.event_id = $1 AND d.organization_id = $2 AND d.environment = $3",
     );
     let mut n = 3;
-    for (cond, v) in [("a.endpoint_id = ", endpoint_id), ("a.id < ", starting_after)] {
+    for (cond, v) in [
+        ("a.endpoint_id = ", endpoint_id),
+        ("a.id < ", starting_after),
+    ] {
         if v.is_some() {
             n += 1;
             sql.push_str(&format!(" AND {cond}${n}"));

@@ -39,7 +39,11 @@ pub async fn insert(conn: &mut Conn, w: &Inbound) -> StoreResult<bool> {
 
 /// Up to `limit` unprocessed payloads, oldest first, locked for this
 /// transaction on PostgreSQL (SKIP LOCKED: other nodes take other rows).
-pub async fn claim_unprocessed(conn: &mut Conn, dialect: Dialect, limit: i64) -> StoreResult<Vec<Inbound>> {
+pub async fn claim_unprocessed(
+    conn: &mut Conn,
+    dialect: Dialect,
+    limit: i64,
+) -> StoreResult<Vec<Inbound>> {
     let rows = sqlx::query(&format!(
         "SELECT id, provider, external_id, event_type, subject, payload, received_at FROM inbound_webhooks \
          WHERE processed_at IS NULL ORDER BY received_at, id LIMIT {limit}{}",

@@ -1,0 +1,142 @@
+//! `/v1/customers/{id}/product_access`, `/v1/customers/{id}/capabilities` and
+//! `/v1/capability_checks` (the hot path of payments: one read, no settings).
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult, Reason};
+use crate::http::{ApiJson, ApiQuery, List, Page, created};
+use crate::service::{self, products};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kycd_core::capabilities::{Capability, ProductAccess};
+use kycd_core::policy::Product;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/customers/{id}/product_access", post(request).get(list))
+        .route("/v1/customers/{id}/product_access/{pa_id}", get(retrieve))
+        .route("/v1/customers/{id}/capabilities", get(capabilities))
+        .route("/v1/capability_checks", post(check))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestBody {
+    product: Option<String>,
+}
+
+fn product(value: Option<&str>) -> ApiResult<Product> {
+    value
+        .and_then(Product::parse)
+        .ok_or_else(|| ApiError::invalid_field("product", "must be cards or virtual_accounts"))
+}
+
+/// 201 with a new request; 200 with the open (pending or granted) one when
+/// the product was already requested.
+async fn request(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RequestBody>,
+) -> ApiResult<Response> {
+    let product = product(body.product.as_deref())?;
+    let cx = service::cx(&s, &ctx).await?;
+    let (pa, is_new) = products::request(&s, &cx, &id, product).await?;
+    Ok(if is_new {
+        created(pa)
+    } else {
+        Json(pa).into_response()
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<String>,
+    starting_after: Option<String>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<List<ProductAccess>>> {
+    let page = Page {
+        limit: q.limit,
+        starting_after: q.starting_after,
+    };
+    let limit = page.limit()?;
+    let (data, has_more) =
+        products::list(&s, &ctx.scope, &id, page.starting_after.as_deref(), limit).await?;
+    Ok(Json(List::new(data, has_more)))
+}
+
+async fn retrieve(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path((id, pa_id)): Path<(String, String)>,
+) -> ApiResult<Json<ProductAccess>> {
+    Ok(Json(products::get(&s, &ctx.scope, &id, &pa_id).await?))
+}
+
+async fn capabilities(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(products::capabilities(&s, &ctx.scope, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    customer_id: Option<String>,
+    capability: Option<String>,
+}
+
+/// 200 `{"allowed": true}` or 403 `missing_capability` naming the step to take.
+async fn check(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<CheckBody>,
+) -> ApiResult<Json<Value>> {
+    let Some(customer_id) = body.customer_id.filter(|c| !c.is_empty()) else {
+        return Err(ApiError::invalid_field(
+            "customer_id",
+            "a customer id (cus_…) is required",
+        ));
+    };
+    let cap = body
+        .capability
+        .as_deref()
+        .and_then(Capability::parse)
+        .ok_or_else(|| {
+            ApiError::invalid_field("capability", "must be transact, cards or virtual_accounts")
+        })?;
+    let state = products::check(&s, &ctx.scope, &customer_id, cap).await?;
+    if state.is_enabled() {
+        return Ok(Json(json!({
+            "object": "capability_check",
+            "allowed": true,
+            "customer_id": customer_id,
+            "capability": cap.as_str(),
+            "status": "enabled",
+        })));
+    }
+    let reason = state.reason.unwrap_or("missing_capability");
+    let message = state.message.unwrap_or_default();
+    Err(ApiError::missing_capability(format!(
+        "{} is not available for this customer: {message}",
+        cap.as_str()
+    ))
+    .with_reasons(vec![Reason {
+        code: reason.to_string(),
+        message,
+        param: None,
+    }]))
+}

@@ -1,0 +1,326 @@
+//! `/v1/webhook_endpoints`: register, read, list, update, delete endpoints
+//! and rotate their signing secret. A secret is returned once (at creation or
+//! rotation) and stored sealed in the vault. URLs pass the SSRF guard
+//! (resolved addresses included) unless KYCD_WEBHOOK_ALLOW_PRIVATE is set.
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiJson, ApiQuery, List, Page, created};
+use crate::jobs::dispatcher::secrets::SecretSet;
+use crate::service;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use kycd_store::webhooks::{self as store, Endpoint, deliveries};
+use kycd_store::{Scope, customers::insert_audit, ids};
+use kycd_webhooks::{TargetHost, UrlError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/webhook_endpoints", post(create).get(list))
+        .route(
+            "/v1/webhook_endpoints/{id}",
+            get(retrieve).patch(update).delete(remove),
+        )
+        .route(
+            "/v1/webhook_endpoints/{id}/rotate_secret",
+            post(rotate_secret),
+        )
+}
+
+const MAX_DESCRIPTION: usize = 500;
+
+/// The API form of an endpoint (never its secrets).
+pub fn view(e: &Endpoint) -> Value {
+    json!({
+        "id": e.id,
+        "object": "webhook_endpoint",
+        "url": e.url,
+        "enabled_events": e.enabled_events,
+        "description": e.description,
+        "status": e.status,
+        "disabled_reason": e.disabled_reason,
+        "environment": e.scope.environment,
+        "created_at": kycd_core::time::format(&e.created_at),
+        "updated_at": kycd_core::time::format(&e.updated_at),
+    })
+}
+
+/// `["*"]` or known event types, without duplicates.
+fn parse_events(list: Vec<String>) -> ApiResult<Vec<String>> {
+    if list.is_empty() {
+        return Err(ApiError::invalid_field(
+            "enabled_events",
+            "give at least one event type, or [\"*\"] for all",
+        ));
+    }
+    let mut out: Vec<String> = vec![];
+    for (i, e) in list.into_iter().enumerate() {
+        if e != "*" && !kycd_core::events::ALL.contains(&e.as_str()) {
+            return Err(ApiError::invalid_field(
+                "enabled_events",
+                format!(
+                    "enabled_events[{i}]: unknown event type (see GET /v1/events for the types kycd emits, or use \"*\")"
+                ),
+            ));
+        }
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    if out.len() > 1 && out.iter().any(|e| e == "*") {
+        return Err(ApiError::invalid_field(
+            "enabled_events",
+            "\"*\" already means every event type: give it alone",
+        ));
+    }
+    Ok(out)
+}
+
+/// Validates an endpoint URL and, unless private targets are allowed,
+/// resolves its host and refuses loopback, private, link-local and metadata addresses.
+pub async fn check_url(url: &str, allow_private: bool) -> ApiResult<String> {
+    let bad = |m: String| ApiError::invalid_field("url", m);
+    let target = match kycd_webhooks::check_url(url.trim()) {
+        Ok(t) => t,
+        Err(UrlError::ForbiddenHost | UrlError::ForbiddenAddress(_)) if allow_private => {
+            return Ok(kycd_webhooks::Url::parse(url.trim())
+                .map_err(|e| bad(e.to_string()))?
+                .to_string());
+        }
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    if !allow_private && let TargetHost::Domain(name) = &target.host {
+        let lookup = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio::net::lookup_host((name.as_str(), target.port)),
+        )
+        .await;
+        let addrs: Vec<_> = match lookup {
+            Ok(Ok(a)) => a.map(|a| a.ip()).collect(),
+            _ => return Err(bad("the host name could not be resolved".into())),
+        };
+        kycd_webhooks::check_resolved_addrs(addrs).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(target.url.to_string())
+}
+
+fn check_description(d: Option<String>) -> ApiResult<Option<String>> {
+    match d {
+        Some(d) if d.chars().count() > MAX_DESCRIPTION => Err(ApiError::invalid_field(
+            "description",
+            format!("at most {MAX_DESCRIPTION} characters"),
+        )),
+        d => Ok(d.filter(|d| !d.trim().is_empty())),
+    }
+}
+
+async fn audit(
+    conn: &mut kycd_store::Conn,
+    ctx: &Ctx,
+    action: &str,
+    e: &Endpoint,
+) -> ApiResult<()> {
+    insert_audit(
+        conn,
+        &ctx.scope,
+        &ctx.actor(),
+        action,
+        Some(&e.id),
+        &json!({"url_host": kycd_webhooks::Url::parse(&e.url).ok().and_then(|u| u.host_str().map(str::to_string))}),
+        Utc::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    url: String,
+    enabled_events: Option<Vec<String>>,
+    description: Option<String>,
+}
+
+async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Response> {
+    let url = check_url(&body.url, s.config.webhook_allow_private).await?;
+    let enabled_events = parse_events(body.enabled_events.unwrap_or_else(|| vec!["*".into()]))?;
+    let description = check_description(body.description)?;
+    let now = Utc::now();
+    let set = SecretSet::generate();
+    let mut e = Endpoint {
+        id: ids::new("we"),
+        scope: ctx.scope.clone(),
+        url,
+        enabled_events,
+        description,
+        secrets: String::new(),
+        status: store::ENABLED.into(),
+        disabled_reason: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = s.store.begin().await?;
+    e.secrets = set.seal(&s, &mut tx, &ctx.scope, &e.id).await?;
+    store::insert(&mut tx, &e).await?;
+    audit(&mut tx, &ctx, "webhook_endpoint.create", &e).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    let mut v = view(&e);
+    v["secret"] = set.current().into();
+    Ok(created(v))
+}
+
+async fn load(s: &AppState, scope: &Scope, id: &str) -> ApiResult<Endpoint> {
+    if !ids::looks_like("we", id) {
+        return Err(ApiError::not_found("webhook endpoint"));
+    }
+    let mut conn = s.store.reader().await?;
+    store::get(&mut conn, scope, id).await.map_err(|e| match e {
+        kycd_store::StoreError::NotFound => ApiError::not_found("webhook endpoint"),
+        e => e.into(),
+    })
+}
+
+async fn retrieve(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(view(&load(&s, &ctx.scope, &id).await?)))
+}
+
+async fn list(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiQuery(page): ApiQuery<Page>,
+) -> ApiResult<Json<List<Value>>> {
+    let limit = page.limit()?;
+    let mut conn = s.store.reader().await?;
+    let (data, has_more) =
+        store::list(&mut conn, &ctx.scope, page.starting_after.as_deref(), limit).await?;
+    Ok(Json(List::new(data.iter().map(view).collect(), has_more)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    url: Option<String>,
+    enabled_events: Option<Vec<String>>,
+    description: Option<String>,
+    /// `true` disables the endpoint; `false` re-enables it and resumes the
+    /// deliveries its disabling canceled.
+    disabled: Option<bool>,
+}
+
+async fn update(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    let mut e = load(&s, &ctx.scope, &id).await?;
+    if let Some(u) = body.url {
+        e.url = check_url(&u, s.config.webhook_allow_private).await?;
+    }
+    if let Some(list) = body.enabled_events {
+        e.enabled_events = parse_events(list)?;
+    }
+    if body.description.is_some() {
+        e.description = check_description(body.description)?;
+    }
+    let now = Utc::now();
+    let was_enabled = e.status == store::ENABLED;
+    match body.disabled {
+        Some(true) if was_enabled => {
+            e.status = store::DISABLED.into();
+            e.disabled_reason = Some("manual".into());
+        }
+        Some(false) if !was_enabled => {
+            e.status = store::ENABLED.into();
+            e.disabled_reason = None;
+            e.failing_since = None;
+        }
+        _ => {}
+    }
+    e.updated_at = now;
+    let mut tx = s.store.begin().await?;
+    store::update(&mut tx, &e, body.disabled.is_some()).await?;
+    let now_enabled = e.status == store::ENABLED;
+    if was_enabled && !now_enabled {
+        deliveries::cancel_pending(&mut tx, &e.id, now).await?;
+    } else if !was_enabled && now_enabled {
+        store::record_health(&mut tx, &e.id, true, now).await?;
+        deliveries::resume_canceled(&mut tx, &e.id, now).await?;
+    }
+    audit(&mut tx, &ctx, "webhook_endpoint.update", &e).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    if !was_enabled && now_enabled {
+        s.outbox_notify.notify_one();
+    }
+    Ok(Json(view(&e)))
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let e = load(&s, &ctx.scope, &id).await?;
+    let mut tx = s.store.begin().await?;
+    if !store::delete(&mut tx, &ctx.scope, &e.id, Utc::now()).await? {
+        return Err(ApiError::not_found("webhook endpoint"));
+    }
+    audit(&mut tx, &ctx, "webhook_endpoint.delete", &e).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    Ok(Json(
+        json!({"id": e.id, "object": "webhook_endpoint", "deleted": true}),
+    ))
+}
+
+async fn rotate_secret(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let mut e = load(&s, &ctx.scope, &id).await?;
+    // Previous secrets expire on the scope's clock (the sandbox clock can move them along).
+    let cx = service::cx(&s, &ctx).await?;
+    let mut tx = s.store.begin().await?;
+    let mut set = SecretSet::open(&s, &mut tx, &ctx.scope, &e.id, &e.secrets).await?;
+    let previous_expires_at = set.rotate(cx.now);
+    let sealed = set.seal(&s, &mut tx, &ctx.scope, &e.id).await?;
+    e.updated_at = Utc::now();
+    if !store::replace_secrets(
+        &mut tx,
+        &ctx.scope,
+        &e.id,
+        &e.secrets,
+        &sealed,
+        e.updated_at,
+    )
+    .await?
+    {
+        return Err(ApiError::conflict(
+            "concurrent_update",
+            "the endpoint changed meanwhile: retry",
+        ));
+    }
+    e.secrets = sealed;
+    audit(&mut tx, &ctx, "webhook_endpoint.rotate_secret", &e).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    let mut v = view(&e);
+    v["secret"] = set.current().into();
+    v["previous_secret_expires_at"] = kycd_core::time::format(&previous_expires_at).into();
+    Ok(Json(v))
+}

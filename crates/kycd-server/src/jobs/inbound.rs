@@ -1,0 +1,54 @@
+//! The inbound provider webhook worker: takes stored, signature-checked
+//! payloads from the inbox in arrival order and processes each once (the
+//! mark is written in the same transaction as the processing's effects).
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+use kycd_store::Conn;
+use kycd_store::webhooks::inbound::{self, Inbound};
+use std::time::Duration;
+
+const BATCH: i64 = 100;
+
+/// What a provider's payload does to kycd. Runs in the transaction that marks
+/// it processed, so it happens once; an error is kept on the row (dead letter).
+/// The Sumsub integration fills this in; for now every payload is only recorded.
+async fn process(_state: &AppState, _conn: &mut Conn, w: &Inbound) -> Result<(), String> {
+    tracing::debug!(provider = %w.provider, id = %w.id, "inbound webhook processed");
+    Ok(())
+}
+
+/// Processes everything waiting in the inbox; returns how many.
+pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
+    let mut done = 0;
+    loop {
+        let mut tx = state.store.begin().await?;
+        let batch = inbound::claim_unprocessed(&mut tx, state.store.dialect, BATCH).await?;
+        for w in &batch {
+            let result = process(state, &mut tx, w).await;
+            if let Err(e) = &result {
+                tracing::warn!(provider = %w.provider, id = %w.id, error = %e, "inbound webhook processing failed");
+            }
+            inbound::mark_processed(&mut tx, &w.id, chrono::Utc::now(), result.err().as_deref())
+                .await?;
+        }
+        tx.commit().await.map_err(kycd_store::StoreError::from)?;
+        done += batch.len();
+        if (batch.len() as i64) < BATCH {
+            return Ok(done);
+        }
+    }
+}
+
+pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let every = Duration::from_millis(state.config.tick_millis.max(50));
+    loop {
+        if let Err(e) = process_pending(&state).await {
+            tracing::warn!(code = e.code, "inbound webhook pass failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
