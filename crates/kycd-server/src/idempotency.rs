@@ -73,6 +73,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
         .into_response(),
         Ok(Claim::Replay { status, body }) => {
+            let body = match open_body(&state, &ctx.scope, &key, &body).await {
+                Ok(b) => b,
+                Err(e) => return e.into_response(),
+            };
             let mut res = json_response(status, body.into());
             res.headers_mut().insert(
                 "idempotent-replayed",
@@ -95,24 +99,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let status = res.status();
             let err = res.extensions().get::<ApiError>().cloned();
             let (parts, body) = buffer(res).await;
-            let outcome = match state.store.writer().await {
-                Ok(mut conn) if status.is_server_error() => {
-                    idempotency::release(&mut conn, &ctx.scope, &key).await
-                }
-                Ok(mut conn) => {
-                    idempotency::complete(
-                        &mut conn,
-                        &ctx.scope,
-                        &key,
-                        status.as_u16(),
-                        &String::from_utf8_lossy(&body),
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            };
-            if let Err(e) = outcome {
-                tracing::error!(error = %e, "idempotency bookkeeping failed");
+            if let Err(e) = record(&state, &ctx.scope, &key, status, &body).await {
+                tracing::error!(code = e.code, "idempotency bookkeeping failed");
             }
             let mut res = Response::from_parts(parts, Body::from(body));
             if let Some(err) = err {
@@ -121,4 +109,36 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             res
         }
     }
+}
+
+/// The id under which an organization's idempotency data key is kept.
+fn key_owner(scope: &kycd_store::Scope) -> String {
+    format!("idem_{}", scope.organization_id)
+}
+
+/// Stores the response sealed with the organization's idempotency data key
+/// (responses carry personal data and, for webhook endpoints, secrets), or
+/// forgets the claim when the request failed on our side.
+async fn record(state: &AppState, scope: &kycd_store::Scope, key: &str, status: axum::http::StatusCode, body: &[u8]) -> Result<(), ApiError> {
+    let mut conn = state.store.writer().await?;
+    if status.is_server_error() {
+        return Ok(idempotency::release(&mut conn, scope, key).await?);
+    }
+    let org = &scope.organization_id;
+    let data_key = state.vault.customer_key(&mut conn, org, &key_owner(scope)).await?;
+    let field = format!("idempotency:{}:{key}", scope.environment);
+    let sealed = state.vault.seal_str(&data_key, org, &key_owner(scope), &field, &String::from_utf8_lossy(body))?;
+    Ok(idempotency::complete(&mut conn, scope, key, status.as_u16(), &sealed).await?)
+}
+
+async fn open_body(state: &AppState, scope: &kycd_store::Scope, key: &str, sealed: &str) -> Result<String, ApiError> {
+    let mut conn = state.store.reader().await?;
+    let org = &scope.organization_id;
+    let data_key = state
+        .vault
+        .existing_customer_key(&mut conn, org, &key_owner(scope))
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    let field = format!("idempotency:{}:{key}", scope.environment);
+    state.vault.open_str(&data_key, org, &key_owner(scope), &field, sealed)
 }

@@ -65,13 +65,13 @@ impl Vault {
             return Ok(self.master_for(&wrapped).unwrap(&wrapped, &ctx)?);
         }
         let key = DataKey::generate();
-        db::put_customer_key(
-            conn,
-            org,
-            customer_id,
-            &self.master.wrap(&key, &ctx).to_string(),
-        )
-        .await?;
+        let stored = db::put_customer_key(conn, org, customer_id, &self.master.wrap(&key, &ctx).to_string()).await?;
+        if !stored {
+            // Another request created it first: use theirs.
+            let w = db::get_customer_key(conn, customer_id).await?.unwrap_or_default();
+            let wrapped = WrappedKey::from_str(&w)?;
+            return Ok(self.master_for(&wrapped).unwrap(&wrapped, &ctx)?);
+        }
         Ok(key)
     }
 

@@ -179,6 +179,15 @@ async fn idempotency_replays_and_guards() {
         let (s2, b2) = send("k1", json!({"type": "individual", "external_id": "i1"})).await;
         assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
         assert_eq!(b1, b2, "the first response is replayed");
+        // Stored responses are sealed (they carry personal data, and secrets for webhook endpoints).
+        let mut conn = app.state.store.reader().await.unwrap();
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT response_body FROM idempotency_keys WHERE response_body IS NOT NULL")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        assert!(!bodies.is_empty());
+        assert!(bodies.iter().all(|b| !b.contains("external_id") && !b.contains("cus_")), "{bodies:?}");
+        drop(conn);
         let (s3, b3) = send("k1", json!({"type": "individual", "external_id": "other"})).await;
         assert_eq!((s3, b3["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
 

@@ -292,22 +292,19 @@ pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> St
 
 // ---- vault rows -------------------------------------------------------------
 
-pub async fn put_customer_key(
-    conn: &mut Conn,
-    org: &str,
-    customer_id: &str,
-    wrapped: &str,
-) -> StoreResult<()> {
-    sqlx::query(
+/// Stores a wrapped data key unless one exists; returns whether this one was stored
+/// (the first writer wins, so concurrent first uses agree on one key).
+pub async fn put_customer_key(conn: &mut Conn, org: &str, customer_id: &str, wrapped: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
         "INSERT INTO customer_keys (customer_id, organization_id, wrapped_key) VALUES ($1, $2, $3) \
-         ON CONFLICT (customer_id) DO UPDATE SET wrapped_key = excluded.wrapped_key",
+         ON CONFLICT (customer_id) DO NOTHING",
     )
     .bind(customer_id)
     .bind(org)
     .bind(wrapped)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn get_customer_key(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<String>> {

@@ -1,6 +1,7 @@
 //! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench …`.
 
 mod bench_api;
+mod screening_cmd;
 mod bench_capabilities;
 mod bench_webhooks;
 
@@ -62,6 +63,9 @@ enum Command {
         /// Comma-separated `format:path-or-url` screening sources.
         #[arg(long, env = "KYCD_SCREENING_SOURCES", value_delimiter = ',')]
         screening_sources: Vec<String>,
+        /// Shared secret of Sumsub's inbound webhooks (X-Payload-Digest).
+        #[arg(long, env = "KYCD_SUMSUB_WEBHOOK_SECRET", hide_env_values = true)]
+        sumsub_webhook_secret: Option<String>,
         /// Seconds between screening list refreshes.
         #[arg(long, env = "KYCD_SCREENING_REFRESH_SECS", default_value_t = 3600)]
         screening_refresh_secs: u64,
@@ -75,6 +79,11 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Sanctions and PEP screening: evaluation and benchmark over real lists.
+    Screening {
+        #[command(subcommand)]
+        command: screening_cmd::ScreeningCommand,
     },
     /// Manage organizations.
     Org {
@@ -114,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             master_key,
             webhook_allow_private,
+            sumsub_webhook_secret,
             screening_sources,
             screening_refresh_secs,
         } => {
@@ -123,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
                 public_url,
                 master_key,
                 webhook_allow_private,
+                sumsub_webhook_secret,
                 screening_sources: screening_sources
                     .into_iter()
                     .filter(|s| !s.trim().is_empty())
@@ -153,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Keys { command } => keys_cmd::run(command).await,
+        Command::Screening { command } => screening_cmd::run(command),
         Command::Bench { command } => match command {
             BenchCommand::Api(args) => bench_api::run(args).await,
             BenchCommand::Webhooks(args) => bench_webhooks::run(args).await,
