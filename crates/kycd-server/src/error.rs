@@ -194,7 +194,9 @@ impl From<StoreError> for ApiError {
             )
             .with_param("external_id"),
             StoreError::Conflict(what) => ApiError::conflict("conflict", format!("conflict on {what}")),
-            StoreError::VersionConflict => ApiError::conflict("concurrent_update", "the customer changed meanwhile: retry"),
+            e if e.is_transient() => {
+                ApiError::conflict("concurrent_update", "a concurrent change got there first: retry the request")
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()

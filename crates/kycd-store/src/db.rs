@@ -72,6 +72,20 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// A deadlock or serialization failure between concurrent transactions
+    /// (PostgreSQL 40P01 / 40001, SQLite busy): the whole transaction may be retried.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::VersionConflict => true,
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01") | Some("40001") | Some("5") | Some("6"))
+            }
+            _ => false,
+        }
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Microseconds since the epoch: how timestamps are stored.

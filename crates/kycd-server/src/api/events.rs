@@ -185,10 +185,13 @@ async fn redeliver(
                 .collect()
         }
     };
-    let mut tx = s.store.begin().await?;
-    let ids =
-        deliveries::redeliver(&mut tx, &ctx.scope, &e.id, &targets, chrono::Utc::now()).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    let ids = crate::service::with_retry(|| async {
+        let mut tx = s.store.begin().await?;
+        let ids = deliveries::redeliver(&mut tx, &ctx.scope, &e.id, &targets, chrono::Utc::now()).await?;
+        tx.commit().await.map_err(kycd_store::StoreError::from)?;
+        Ok(ids)
+    })
+    .await?;
     s.outbox_notify.notify_one();
     let data: Vec<Value> = ids
         .iter()

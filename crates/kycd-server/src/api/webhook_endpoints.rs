@@ -254,17 +254,21 @@ async fn update(
         _ => {}
     }
     e.updated_at = now;
-    let mut tx = s.store.begin().await?;
-    store::update(&mut tx, &e, body.disabled.is_some()).await?;
     let now_enabled = e.status == store::ENABLED;
-    if was_enabled && !now_enabled {
-        deliveries::cancel_pending(&mut tx, &e.id, now).await?;
-    } else if !was_enabled && now_enabled {
-        store::record_health(&mut tx, &e.id, true, now).await?;
-        deliveries::resume_canceled(&mut tx, &e.id, now).await?;
-    }
-    audit(&mut tx, &ctx, "webhook_endpoint.update", &e).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    crate::service::with_retry(|| async {
+        let mut tx = s.store.begin().await?;
+        store::update(&mut tx, &e, body.disabled.is_some()).await?;
+        if was_enabled && !now_enabled {
+            deliveries::cancel_pending(&mut tx, &e.id, now).await?;
+        } else if !was_enabled && now_enabled {
+            store::record_health(&mut tx, &e.id, true, now).await?;
+            deliveries::resume_canceled(&mut tx, &e.id, now).await?;
+        }
+        audit(&mut tx, &ctx, "webhook_endpoint.update", &e).await?;
+        tx.commit().await.map_err(kycd_store::StoreError::from)?;
+        Ok(())
+    })
+    .await?;
     if !was_enabled && now_enabled {
         s.outbox_notify.notify_one();
     }

@@ -48,3 +48,23 @@ pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ApiResult
         settings,
     })
 }
+
+/// Runs a whole transactional operation again (up to three times) when a
+/// concurrent transaction made it fail (deadlock, serialization failure,
+/// optimistic version conflict), so callers see a retry only when contention persists.
+pub async fn with_retry<T, F, Fut>(mut op: F) -> ApiResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<T>>,
+{
+    let mut tries = 0;
+    loop {
+        match op().await {
+            Err(e) if e.code == "concurrent_update" && tries < 2 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
+    }
+}
