@@ -295,7 +295,11 @@ pub fn apply_decision(
 /// `verified` → `active`.
 pub fn activate(ch: &mut Change) -> Result<(), LifecycleError> {
     if ch.status() != Verified {
-        return Err(InvalidTransition { from: ch.status(), to: Active }.into());
+        return Err(InvalidTransition {
+            from: ch.status(),
+            to: Active,
+        }
+        .into());
     }
     ch.move_to(Active, "activated")?;
     Ok(())
@@ -310,7 +314,11 @@ pub fn deactivate(ch: &mut Change, reason: &str) -> Result<(), LifecycleError> {
 /// `deactivated` → `active`, or → `expired` when the approval lapsed meanwhile.
 pub fn reactivate(ch: &mut Change) -> Result<(), LifecycleError> {
     if ch.status() != Deactivated {
-        return Err(InvalidTransition { from: ch.status(), to: Active }.into());
+        return Err(InvalidTransition {
+            from: ch.status(),
+            to: Active,
+        }
+        .into());
     }
     let still_valid = ch
         .customer

@@ -84,5 +84,8 @@ pub fn next_steps(c: &Customer) -> Vec<String> {
         Expired => vec!["Start a new verification: POST /v1/customers/{id}/verification.".into()],
         Deactivated => vec!["Reactivate if appropriate: POST /v1/customers/{id}/reactivate.".into()],
     };
-    steps.into_iter().map(|s| s.replace("{id}", &c.id)).collect()
+    steps
+        .into_iter()
+        .map(|s| s.replace("{id}", &c.id))
+        .collect()
 }

@@ -119,19 +119,39 @@ fn key_owner(scope: &kycd_store::Scope) -> String {
 /// Stores the response sealed with the organization's idempotency data key
 /// (responses carry personal data and, for webhook endpoints, secrets), or
 /// forgets the claim when the request failed on our side.
-async fn record(state: &AppState, scope: &kycd_store::Scope, key: &str, status: axum::http::StatusCode, body: &[u8]) -> Result<(), ApiError> {
+async fn record(
+    state: &AppState,
+    scope: &kycd_store::Scope,
+    key: &str,
+    status: axum::http::StatusCode,
+    body: &[u8],
+) -> Result<(), ApiError> {
     let mut conn = state.store.writer().await?;
     if status.is_server_error() {
         return Ok(idempotency::release(&mut conn, scope, key).await?);
     }
     let org = &scope.organization_id;
-    let data_key = state.vault.customer_key(&mut conn, org, &key_owner(scope)).await?;
+    let data_key = state
+        .vault
+        .customer_key(&mut conn, org, &key_owner(scope))
+        .await?;
     let field = format!("idempotency:{}:{key}", scope.environment);
-    let sealed = state.vault.seal_str(&data_key, org, &key_owner(scope), &field, &String::from_utf8_lossy(body))?;
+    let sealed = state.vault.seal_str(
+        &data_key,
+        org,
+        &key_owner(scope),
+        &field,
+        &String::from_utf8_lossy(body),
+    )?;
     Ok(idempotency::complete(&mut conn, scope, key, status.as_u16(), &sealed).await?)
 }
 
-async fn open_body(state: &AppState, scope: &kycd_store::Scope, key: &str, sealed: &str) -> Result<String, ApiError> {
+async fn open_body(
+    state: &AppState,
+    scope: &kycd_store::Scope,
+    key: &str,
+    sealed: &str,
+) -> Result<String, ApiError> {
     let mut conn = state.store.reader().await?;
     let org = &scope.organization_id;
     let data_key = state
@@ -140,5 +160,7 @@ async fn open_body(state: &AppState, scope: &kycd_store::Scope, key: &str, seale
         .await?
         .ok_or_else(ApiError::internal)?;
     let field = format!("idempotency:{}:{key}", scope.environment);
-    state.vault.open_str(&data_key, org, &key_owner(scope), &field, sealed)
+    state
+        .vault
+        .open_str(&data_key, org, &key_owner(scope), &field, sealed)
 }

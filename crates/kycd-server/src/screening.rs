@@ -72,28 +72,54 @@ pub struct Source {
 pub fn parse_sources(entries: &[String]) -> anyhow::Result<Vec<Source>> {
     let mut out: Vec<Source> = vec![];
     for e in entries {
-        let (format, location) =
-            e.split_once(':').ok_or_else(|| anyhow::anyhow!("screening source `{e}`: expected format:path-or-url"))?;
-        let format: kycd_screening::Format =
-            format.trim().parse().map_err(|_| anyhow::anyhow!("screening source `{e}`: unknown format `{format}`"))?;
+        let (format, location) = e.split_once(':').ok_or_else(|| {
+            anyhow::anyhow!("screening source `{e}`: expected format:path-or-url")
+        })?;
+        let format: kycd_screening::Format = format
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("screening source `{e}`: unknown format `{format}`"))?;
         let location = location.trim().to_string();
-        let stem = location.rsplit('/').next().unwrap_or(&location).split('.').next().unwrap_or("list").to_string();
+        let stem = location
+            .rsplit('/')
+            .next()
+            .unwrap_or(&location)
+            .split('.')
+            .next()
+            .unwrap_or("list")
+            .to_string();
         let mut name = format!("{}:{stem}", format.as_str());
         if out.iter().any(|s| s.name == name) {
             name = format!("{name}-{}", out.len() + 1);
         }
-        out.push(Source { format, location, name });
+        out.push(Source {
+            format,
+            location,
+            name,
+        });
     }
     Ok(out)
 }
 
 /// Reads one source (a path, or an http(s) URL downloaded into the data dir).
-pub async fn read_source(data_dir: &std::path::Path, src: &Source) -> anyhow::Result<kycd_screening::LoadedList> {
+pub async fn read_source(
+    data_dir: &std::path::Path,
+    src: &Source,
+) -> anyhow::Result<kycd_screening::LoadedList> {
     let path = if src.location.starts_with("http://") || src.location.starts_with("https://") {
-        let bytes = reqwest::get(&src.location).await?.error_for_status()?.bytes().await?;
+        let bytes = reqwest::get(&src.location)
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
         let dir = data_dir.join("screening");
         std::fs::create_dir_all(&dir)?;
-        let file = src.location.rsplit('/').next().filter(|f| !f.is_empty()).unwrap_or("list");
+        let file = src
+            .location
+            .rsplit('/')
+            .next()
+            .filter(|f| !f.is_empty())
+            .unwrap_or("list");
         let path = dir.join(file);
         std::fs::write(&path, &bytes)?;
         path
@@ -101,6 +127,7 @@ pub async fn read_source(data_dir: &std::path::Path, src: &Source) -> anyhow::Re
         std::path::PathBuf::from(&src.location)
     };
     let (format, name) = (src.format, src.name.clone());
-    let list = tokio::task::spawn_blocking(move || kycd_screening::load(format, &path, &name)).await?;
+    let list =
+        tokio::task::spawn_blocking(move || kycd_screening::load(format, &path, &name)).await?;
     list.map_err(|e| anyhow::anyhow!("{}:{}: {}", e.file, e.line, e.message))
 }

@@ -65,10 +65,18 @@ impl Vault {
             return Ok(self.master_for(&wrapped).unwrap(&wrapped, &ctx)?);
         }
         let key = DataKey::generate();
-        let stored = db::put_customer_key(conn, org, customer_id, &self.master.wrap(&key, &ctx).to_string()).await?;
+        let stored = db::put_customer_key(
+            conn,
+            org,
+            customer_id,
+            &self.master.wrap(&key, &ctx).to_string(),
+        )
+        .await?;
         if !stored {
             // Another request created it first: use theirs.
-            let w = db::get_customer_key(conn, customer_id).await?.unwrap_or_default();
+            let w = db::get_customer_key(conn, customer_id)
+                .await?
+                .unwrap_or_default();
             let wrapped = WrappedKey::from_str(&w)?;
             return Ok(self.master_for(&wrapped).unwrap(&wrapped, &ctx)?);
         }
@@ -77,12 +85,18 @@ impl Vault {
 
     /// Wraps a new customer's data key (stored with the customer's first write).
     pub fn wrap_customer_key(&self, org: &str, customer_id: &str, key: &DataKey) -> String {
-        self.master.wrap(key, &customer_context(org, customer_id)).to_string()
+        self.master
+            .wrap(key, &customer_context(org, customer_id))
+            .to_string()
     }
 
     /// The organization's blind-index key if it is cached already.
     pub fn cached_blind_key(&self, org: &str) -> Option<Arc<BlindIndexKey>> {
-        self.blind_keys.lock().expect("blind key cache").get(org).cloned()
+        self.blind_keys
+            .lock()
+            .expect("blind key cache")
+            .get(org)
+            .cloned()
     }
 
     /// The customer's data key if it still exists (not erased).

@@ -23,9 +23,36 @@ impl Rng {
 }
 
 const STRINGS: &[&str] = &[
-    "", " ", "null", "0", "-1", "1e309", "\u{0000}", "💥", "Ω≈ç√", "'; DROP TABLE customers; --", "../../etc/passwd",
-    "%s%n", "\u{202e}abc", "cus_", "cus_../x", "9999-99-99", "2000-02-30", "+", "+0000000000000000000", "@@", "a@b",
-    "BR", "br", "ZZ", "529.982.247-25", "000-00-0000", "individual", "business", "partial", "reliance",
+    "",
+    " ",
+    "null",
+    "0",
+    "-1",
+    "1e309",
+    "\u{0000}",
+    "💥",
+    "Ω≈ç√",
+    "'; DROP TABLE customers; --",
+    "../../etc/passwd",
+    "%s%n",
+    "\u{202e}abc",
+    "cus_",
+    "cus_../x",
+    "9999-99-99",
+    "2000-02-30",
+    "+",
+    "+0000000000000000000",
+    "@@",
+    "a@b",
+    "BR",
+    "br",
+    "ZZ",
+    "529.982.247-25",
+    "000-00-0000",
+    "individual",
+    "business",
+    "partial",
+    "reliance",
 ];
 
 fn random_value(r: &mut Rng, depth: u32) -> Value {
@@ -36,12 +63,39 @@ fn random_value(r: &mut Rng, depth: u32) -> Value {
         3 => json!(f64::from_bits(r.next() & 0x7FEF_FFFF_FFFF_FFFF)),
         4 => json!(STRINGS[r.below(STRINGS.len())]),
         5 => json!("x".repeat(r.below(5000))),
-        6 => Value::Array((0..r.below(4)).map(|_| random_value(r, depth + 1)).collect()),
+        6 => Value::Array(
+            (0..r.below(4))
+                .map(|_| random_value(r, depth + 1))
+                .collect(),
+        ),
         _ => {
-            let keys = ["type", "individual", "business", "addresses", "identifiers", "metadata", "external_id", "verification", "attestation", "first_name", "value", "country", "line1", "city", "primary", "email", "level", "mode", "start"];
+            let keys = [
+                "type",
+                "individual",
+                "business",
+                "addresses",
+                "identifiers",
+                "metadata",
+                "external_id",
+                "verification",
+                "attestation",
+                "first_name",
+                "value",
+                "country",
+                "line1",
+                "city",
+                "primary",
+                "email",
+                "level",
+                "mode",
+                "start",
+            ];
             let mut m = serde_json::Map::new();
             for _ in 0..r.below(5) {
-                m.insert(keys[r.below(keys.len())].to_string(), random_value(r, depth + 1));
+                m.insert(
+                    keys[r.below(keys.len())].to_string(),
+                    random_value(r, depth + 1),
+                );
             }
             Value::Object(m)
         }
@@ -82,7 +136,9 @@ fn corrupt_bytes(mut b: Vec<u8>, r: &mut Rng) -> Vec<u8> {
                 }
             }
         }
-        2 => b.splice(0..0, b"\xEF\xBB\xBF".iter().copied()).for_each(drop),
+        2 => b
+            .splice(0..0, b"\xEF\xBB\xBF".iter().copied())
+            .for_each(drop),
         _ => b.extend_from_slice(b"}}]]"),
     }
     b
@@ -91,7 +147,9 @@ fn corrupt_bytes(mut b: Vec<u8>, r: &mut Rng) -> Vec<u8> {
 #[tokio::test]
 async fn a_thousand_bad_bodies_never_cause_a_5xx() {
     let app = spawn(Backend::Sqlite).await.unwrap();
-    let target = app.create_customer(complete_individual("fuzz-target")).await;
+    let target = app
+        .create_customer(complete_individual("fuzz-target"))
+        .await;
     let patch_path = format!("/v1/customers/{}", target["id"].as_str().unwrap());
     let mut r = Rng(0xDEAD_BEEF_CAFE_F00D);
     let base = complete_individual("fuzz");
@@ -108,7 +166,11 @@ async fn a_thousand_bad_bodies_never_cause_a_5xx() {
             1 => serde_json::to_vec(&random_value(&mut r, 0)).unwrap(),
             _ => corrupt_bytes(serde_json::to_vec(&base).unwrap(), &mut r),
         };
-        let path = if i % 2 == 0 { "/v1/customers".to_string() } else { patch_path.clone() };
+        let path = if i % 2 == 0 {
+            "/v1/customers".to_string()
+        } else {
+            patch_path.clone()
+        };
         let res = if i % 2 == 0 {
             app.client.post(format!("{}{path}", app.base))
         } else {
@@ -123,12 +185,25 @@ async fn a_thousand_bad_bodies_never_cause_a_5xx() {
         let st = res.status();
         *counts.entry(st.as_u16()).or_default() += 1;
         let body: Value = res.json().await.unwrap_or(Value::Null);
-        assert!(!st.is_server_error(), "5xx for {}: {body}", String::from_utf8_lossy(&bytes));
+        assert!(
+            !st.is_server_error(),
+            "5xx for {}: {body}",
+            String::from_utf8_lossy(&bytes)
+        );
         if st.is_client_error() {
             let code = body["error"]["code"].as_str().unwrap_or("");
             assert!(
-                ["invalid_request", "invalid_field", "payload_too_large", "customer_locked", "external_id_taken", "resource_not_found", "requirements_not_met", "invalid_transition"]
-                    .contains(&code),
+                [
+                    "invalid_request",
+                    "invalid_field",
+                    "payload_too_large",
+                    "customer_locked",
+                    "external_id_taken",
+                    "resource_not_found",
+                    "requirements_not_met",
+                    "invalid_transition"
+                ]
+                .contains(&code),
                 "unexpected code {code} for {}",
                 String::from_utf8_lossy(&bytes)
             );

@@ -21,10 +21,15 @@ async fn create_read_list_and_patch() {
         assert_eq!(got["id"], c["id"]);
 
         let full = app.create_customer(complete_individual("ext-1")).await;
-        assert_eq!(full["identifiers"], json!([{"type": "cpf", "country": "BR", "last4": "4725"}]));
+        assert_eq!(
+            full["identifiers"],
+            json!([{"type": "cpf", "country": "BR", "last4": "4725"}])
+        );
         assert!(!full.to_string().contains("52998224725"));
 
-        let (st, dup) = app.post("/v1/customers", complete_individual("ext-1")).await;
+        let (st, dup) = app
+            .post("/v1/customers", complete_individual("ext-1"))
+            .await;
         assert_eq!(st, StatusCode::CONFLICT, "{dup}");
 
         let (_, list) = app.get("/v1/customers?external_id=ext-1").await;
@@ -32,12 +37,23 @@ async fn create_read_list_and_patch() {
         assert_eq!(list["data"].as_array().unwrap().len(), 1);
 
         let (st, patched) = app
-            .patch(&format!("/v1/customers/{id}"), json!({"individual": {"first_name": "Ada"}, "metadata": {"k": "v"}}))
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"first_name": "Ada"}, "metadata": {"k": "v"}}),
+            )
             .await;
         assert_eq!(st, StatusCode::OK, "{patched}");
         assert_eq!(patched["individual"]["first_name"], "Ada");
-        let (_, patched) = app.patch(&format!("/v1/customers/{id}"), json!({"individual": {"last_name": "L"}})).await;
-        assert_eq!(patched["individual"]["first_name"], "Ada", "nested objects merge field by field");
+        let (_, patched) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"last_name": "L"}}),
+            )
+            .await;
+        assert_eq!(
+            patched["individual"]["first_name"], "Ada",
+            "nested objects merge field by field"
+        );
         assert_eq!(patched["metadata"]["k"], "v");
     })
     .await;
@@ -48,7 +64,11 @@ async fn pagination_walks_every_customer_once() {
     on_each_backend(|app| async move {
         let mut created = vec![];
         for i in 0..7 {
-            created.push(app.create_customer(json!({"type": "individual", "external_id": format!("p{i}")})).await["id"].clone());
+            created.push(
+                app.create_customer(json!({"type": "individual", "external_id": format!("p{i}")}))
+                    .await["id"]
+                    .clone(),
+            );
         }
         let mut seen = vec![];
         let mut after: Option<String> = None;
@@ -70,7 +90,10 @@ async fn pagination_walks_every_customer_once() {
         created.reverse();
         assert_eq!(seen, created, "newest first, each once");
         let (st, e) = app.get("/v1/customers?limit=0").await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_field")));
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_field"))
+        );
     })
     .await;
 }
@@ -83,14 +106,28 @@ async fn scoping_hides_customers_across_environments_and_organizations() {
         let (st, e) = app.call(&app.live_key, Method::GET, &path, None).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
         assert_eq!(e["error"]["code"], "resource_not_found");
-        let other = kycd_server::create_org(&app.state.store, "other").await.unwrap();
-        let (st, _) = app.call(&other.sandbox_api_key, Method::GET, &path, None).await;
+        let other = kycd_server::create_org(&app.state.store, "other")
+            .await
+            .unwrap();
+        let (st, _) = app
+            .call(&other.sandbox_api_key, Method::GET, &path, None)
+            .await;
         assert_eq!(st, StatusCode::NOT_FOUND);
-        let (_, list) = app.call(&other.sandbox_api_key, Method::GET, "/v1/customers", None).await;
+        let (_, list) = app
+            .call(&other.sandbox_api_key, Method::GET, "/v1/customers", None)
+            .await;
         assert_eq!(list["data"], json!([]));
         let (st, e) = app.call("sk_test_nope", Method::GET, &path, None).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_api_key")));
-        let res = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_api_key"))
+        );
+        let res = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     })
     .await;
@@ -134,29 +171,59 @@ async fn validation_errors_name_the_field() {
 async fn patch_follows_the_status_table() {
     on_each_backend(|app| async move {
         // pending: locked
-        let c = app.create_customer(json!({"type": "individual", "verification": {"start": true}})).await;
+        let c = app
+            .create_customer(json!({"type": "individual", "verification": {"start": true}}))
+            .await;
         assert_eq!(c["status"], "pending");
         let path = format!("/v1/customers/{}", c["id"].as_str().unwrap());
         let (st, e) = app.patch(&path, json!({"metadata": {"a": "b"}})).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("customer_locked")));
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("customer_locked"))
+        );
         // active: allowed; a change of verified data → update_requested → re-verified
         let c = app.create_customer(complete_individual("a1")).await;
         let id = c["id"].as_str().unwrap();
-        let (_, v) = app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
+        let (_, v) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
         assert_eq!(v["status"], "pending", "{v}");
-        let (_, v) = app.post(&format!("/v1/test_helpers/customers/{id}/verification"), json!({"status": "approved"})).await;
+        let (_, v) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                json!({"status": "approved"}),
+            )
+            .await;
         assert_eq!(v["status"], "active", "{v}");
-        let (st, p) = app.patch(&format!("/v1/customers/{id}"), json!({"metadata": {"x": "y"}})).await;
-        assert_eq!((st, p["status"].as_str()), (StatusCode::OK, Some("active")), "metadata is not verified data");
+        let (st, p) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"metadata": {"x": "y"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, p["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "metadata is not verified data"
+        );
         let (st, p) = app
             .patch(
                 &format!("/v1/customers/{id}"),
                 json!({"addresses": [{"line1": "Rua B, 2", "city": "Rio", "country": "BR"}]}),
             )
             .await;
-        assert_eq!((st, p["status"].as_str()), (StatusCode::OK, Some("update_requested")), "{p}");
+        assert_eq!(
+            (st, p["status"].as_str()),
+            (StatusCode::OK, Some("update_requested")),
+            "{p}"
+        );
         let (_, hist) = app.get(&format!("/v1/customers/{id}/explanation")).await;
-        let to: Vec<&str> = hist["history"].as_array().unwrap().iter().map(|h| h["to_status"].as_str().unwrap()).collect();
+        let to: Vec<&str> = hist["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["to_status"].as_str().unwrap())
+            .collect();
         assert!(to.contains(&"update_requested"), "{hist}");
     })
     .await;
@@ -170,7 +237,14 @@ async fn idempotency_replays_and_guards() {
             let url = format!("{}/v1/customers", app.base);
             let auth = app.sandbox_key.clone();
             async move {
-                let res = client.post(url).bearer_auth(auth).header("Idempotency-Key", key).json(&body).send().await.unwrap();
+                let res = client
+                    .post(url)
+                    .bearer_auth(auth)
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
                 let st = res.status();
                 (st, res.json::<Value>().await.unwrap())
             }
@@ -181,22 +255,44 @@ async fn idempotency_replays_and_guards() {
         assert_eq!(b1, b2, "the first response is replayed");
         // Stored responses are sealed (they carry personal data, and secrets for webhook endpoints).
         let mut conn = app.state.store.reader().await.unwrap();
-        let bodies: Vec<String> = sqlx::query_scalar("SELECT response_body FROM idempotency_keys WHERE response_body IS NOT NULL")
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT response_body FROM idempotency_keys WHERE response_body IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
         assert!(!bodies.is_empty());
-        assert!(bodies.iter().all(|b| !b.contains("external_id") && !b.contains("cus_")), "{bodies:?}");
+        assert!(
+            bodies
+                .iter()
+                .all(|b| !b.contains("external_id") && !b.contains("cus_")),
+            "{bodies:?}"
+        );
         drop(conn);
         let (s3, b3) = send("k1", json!({"type": "individual", "external_id": "other"})).await;
-        assert_eq!((s3, b3["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
+        assert_eq!(
+            (s3, b3["error"]["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("idempotency_key_reused")
+            )
+        );
 
         // 20 identical requests at once create exactly one customer.
-        let futs: Vec<_> = (0..20).map(|_| send("k-conc", json!({"type": "individual", "external_id": "conc"}))).collect();
+        let futs: Vec<_> = (0..20)
+            .map(|_| {
+                send(
+                    "k-conc",
+                    json!({"type": "individual", "external_id": "conc"}),
+                )
+            })
+            .collect();
         let results = futures::future::join_all(futs).await;
         for (st, b) in &results {
             assert!(
-                *st == StatusCode::CREATED || (*st == StatusCode::CONFLICT && b["error"]["code"] == "idempotency_key_in_use"),
+                *st == StatusCode::CREATED
+                    || (*st == StatusCode::CONFLICT
+                        && b["error"]["code"] == "idempotency_key_in_use"),
                 "{st} {b}"
             );
         }
@@ -209,14 +305,38 @@ async fn idempotency_replays_and_guards() {
 #[tokio::test]
 async fn health_metrics_and_unknown_paths() {
     let app = spawn(Backend::Sqlite).await.unwrap();
-    let res = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     app.get("/v1/customers").await;
-    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("kycd_http_requests_total{method=\"GET\",route=\"/v1/customers\""), "{text}");
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("kycd_http_requests_total{method=\"GET\",route=\"/v1/customers\""),
+        "{text}"
+    );
     assert!(text.contains("kycd_http_request_duration_seconds_bucket"));
     let (st, e) = app.get("/v1/nope").await;
-    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("resource_not_found")));
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("resource_not_found"))
+    );
 }

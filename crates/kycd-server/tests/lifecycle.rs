@@ -9,12 +9,23 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn force(app: &TestApp, id: &str, body: Value) -> (StatusCode, Value) {
-    app.post(&format!("/v1/test_helpers/customers/{id}/verification"), body).await
+    app.post(
+        &format!("/v1/test_helpers/customers/{id}/verification"),
+        body,
+    )
+    .await
 }
 
 async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
-    let (_, ev) = app.get(&format!("/v1/events?customer_id={id}&limit=100")).await;
-    let mut types: Vec<String> = ev["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+    let (_, ev) = app
+        .get(&format!("/v1/events?customer_id={id}&limit=100"))
+        .await;
+    let mut types: Vec<String> = ev["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
     types.reverse();
     types
 }
@@ -35,32 +46,62 @@ fn id_of(v: &Value) -> String {
 #[tokio::test]
 async fn minimal_create_gets_a_link_then_forced_approval() {
     on_each_backend(|app| async move {
-        let c = app.create_customer(json!({"type": "individual", "verification": {"start": true}})).await;
+        let c = app
+            .create_customer(json!({"type": "individual", "verification": {"start": true}}))
+            .await;
         assert_eq!(c["status"], "pending");
         let url = c["verification"]["url"].as_str().unwrap();
         assert!(url.contains("/hosted/v/"), "{c}");
         assert!(c["verification"]["url_expires_at"].is_string());
-        assert!(!c["verification"]["requirements"]["missing"].as_array().unwrap().is_empty());
+        assert!(
+            !c["verification"]["requirements"]["missing"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
         // The link works, and a new one replaces it.
-        assert_eq!(app.client.get(url).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            app.client.get(url).send().await.unwrap().status(),
+            StatusCode::OK
+        );
         let id = id_of(&c);
-        let (_, again) = app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
+        let (_, again) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
         let url2 = again["verification"]["url"].as_str().unwrap();
         assert_ne!(url, url2);
-        assert_eq!(app.client.get(url).send().await.unwrap().status(), StatusCode::NOT_FOUND, "old link is dead");
+        assert_eq!(
+            app.client.get(url).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "old link is dead"
+        );
         let (_, got) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(got["verification"]["url"], url2, "GET shows the live link");
 
         let (st, done) = force(&app, &id, json!({"status": "approved"})).await;
-        assert_eq!((st, done["status"].as_str()), (StatusCode::OK, Some("active")), "{done}");
+        assert_eq!(
+            (st, done["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{done}"
+        );
         assert!(done["verification"]["approved_at"].is_string());
         assert!(done["verification"]["expires_at"].is_string());
         assert!(done["verification"]["url"].is_null());
         let ev = events_of(&app, &id).await;
-        assert!(ev.contains(&"customer.verification.approved".to_string()), "{ev:?}");
-        let (_, evs) = app.get(&format!("/v1/events?customer_id={id}&type=customer.status_changed")).await;
+        assert!(
+            ev.contains(&"customer.verification.approved".to_string()),
+            "{ev:?}"
+        );
+        let (_, evs) = app
+            .get(&format!(
+                "/v1/events?customer_id={id}&type=customer.status_changed"
+            ))
+            .await;
         let last = &evs["data"][0]["data"];
-        assert_eq!((last["previous_status"].as_str(), last["status"].as_str()), (Some("pending"), Some("active")));
+        assert_eq!(
+            (last["previous_status"].as_str(), last["status"].as_str()),
+            (Some("pending"), Some("active"))
+        );
         assert_eq!(last["customer_id"], json!(id));
     })
     .await;
@@ -123,22 +164,45 @@ async fn reliance_with_missing_items_is_refused_with_one_reason_each() {
 #[tokio::test]
 async fn needs_information_then_patch_resubmits() {
     on_each_backend(|app| async move {
-        let c = app.create_customer(json!({"type": "individual", "individual": {"first_name": "Ada"}})).await;
+        let c = app
+            .create_customer(json!({"type": "individual", "individual": {"first_name": "Ada"}}))
+            .await;
         let id = id_of(&c);
-        let (_, p) = app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
+        let (_, p) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
         assert_eq!(p["status"], "pending");
         let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
-        assert_eq!((st, n["status"].as_str()), (StatusCode::OK, Some("needs_information")), "{n}");
-        let missing = n["verification"]["requirements"]["missing"].as_array().unwrap().clone();
+        assert_eq!(
+            (st, n["status"].as_str()),
+            (StatusCode::OK, Some("needs_information")),
+            "{n}"
+        );
+        let missing = n["verification"]["requirements"]["missing"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert!(missing.contains(&json!("date_of_birth")), "{n}");
-        assert!(n["verification"]["url"].is_string(), "a hosted link comes with needs_information");
+        assert!(
+            n["verification"]["url"].is_string(),
+            "a hosted link comes with needs_information"
+        );
         // A partial update keeps it blocked, listing what is still missing.
-        let (_, still) = app.patch(&format!("/v1/customers/{id}"), json!({"individual": {"last_name": "Lovelace"}})).await;
+        let (_, still) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"last_name": "Lovelace"}}),
+            )
+            .await;
         assert_eq!(still["status"], "needs_information", "{still}");
         let mut rest = complete_individual("ni-1");
         rest.as_object_mut().unwrap().remove("type");
         let (st, r) = app.patch(&format!("/v1/customers/{id}"), rest).await;
-        assert_eq!((st, r["status"].as_str()), (StatusCode::OK, Some("pending")), "{r}");
+        assert_eq!(
+            (st, r["status"].as_str()),
+            (StatusCode::OK, Some("pending")),
+            "{r}"
+        );
         let (_, a) = force(&app, &id, json!({"status": "approved"})).await;
         assert_eq!(a["status"], "active");
         let ev = events_of(&app, &id).await;
@@ -152,27 +216,57 @@ async fn resubmittable_and_final_rejections() {
     on_each_backend(|app| async move {
         let c = app.create_customer(complete_individual("rj-1")).await;
         let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
-        let (_, r) = force(&app, &id, json!({"status": "rejected", "rejection_reason": "document_unreadable"})).await;
+        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        let (_, r) = force(
+            &app,
+            &id,
+            json!({"status": "rejected", "rejection_reason": "document_unreadable"}),
+        )
+        .await;
         assert_eq!(r["status"], "rejected");
         assert_eq!(r["verification"]["rejection_reason"], "document_unreadable");
         assert_eq!(r["verification"]["resubmittable"], true);
-        let (st, again) = app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
-        assert_eq!((st, again["status"].as_str()), (StatusCode::OK, Some("pending")), "{again}");
+        let (st, again) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            (st, again["status"].as_str()),
+            (StatusCode::OK, Some("pending")),
+            "{again}"
+        );
 
         let c = app.create_customer(complete_individual("rj-2")).await;
         let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
-        let (_, r) = force(&app, &id, json!({"status": "rejected", "rejection_reason": "sanctions_match"})).await;
+        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        let (_, r) = force(
+            &app,
+            &id,
+            json!({"status": "rejected", "rejection_reason": "sanctions_match"}),
+        )
+        .await;
         assert_eq!(r["verification"]["resubmittable"], false);
-        let (st, e) = app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")), "{e}");
+        let (st, e) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("invalid_transition")),
+            "{e}"
+        );
         let (_, still) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(still["status"], "rejected");
         let ev = events_of(&app, &id).await;
         assert!(ev.contains(&"customer.verification.rejected".to_string()));
         let (_, reasons) = app.get("/v1/rejection_reasons").await;
-        let sm = reasons["data"].as_array().unwrap().iter().find(|r| r["code"] == "sanctions_match").unwrap().clone();
+        let sm = reasons["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == "sanctions_match")
+            .unwrap()
+            .clone();
         assert_eq!(sm["resubmittable"], false);
         assert!(sm["messages"]["pt-BR"].is_string());
     })
@@ -184,24 +278,57 @@ async fn approval_expires_after_validity_with_a_notice() {
     on_each_backend(|app| async move {
         let c = app.create_customer(complete_individual("ex-1")).await;
         let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
+        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
         force(&app, &id, json!({"status": "approved"})).await;
-        let (st, clock) = app.post("/v1/test_helpers/clock/advance", json!({"days": 358})).await;
+        let (st, clock) = app
+            .post("/v1/test_helpers/clock/advance", json!({"days": 358}))
+            .await;
         assert_eq!(st, StatusCode::OK, "{clock}");
         let ev = events_of(&app, &id).await;
-        assert!(ev.contains(&"customer.verification.expiring".to_string()), "{ev:?}");
+        assert!(
+            ev.contains(&"customer.verification.expiring".to_string()),
+            "{ev:?}"
+        );
         let (_, c1) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(c1["status"], "active");
-        app.post("/v1/test_helpers/clock/advance", json!({"days": 7})).await;
+        app.post("/v1/test_helpers/clock/advance", json!({"days": 7}))
+            .await;
         let (_, c2) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(c2["status"], "expired", "{c2}");
         let ev = events_of(&app, &id).await;
-        assert_eq!(ev.iter().filter(|e| *e == "customer.verification.expiring").count(), 1, "one notice");
-        assert_eq!(ev.iter().filter(|e| *e == "customer.verification.expired").count(), 1, "expires once");
-        let (st, e) = app.post("/v1/capability_checks", json!({"customer_id": id, "capability": "transact"})).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("missing_capability")), "{e}");
-        assert!(e["error"]["message"].as_str().unwrap().contains("expired"), "{e}");
-        let (_, re) = app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
+        assert_eq!(
+            ev.iter()
+                .filter(|e| *e == "customer.verification.expiring")
+                .count(),
+            1,
+            "one notice"
+        );
+        assert_eq!(
+            ev.iter()
+                .filter(|e| *e == "customer.verification.expired")
+                .count(),
+            1,
+            "expires once"
+        );
+        let (st, e) = app
+            .post(
+                "/v1/capability_checks",
+                json!({"customer_id": id, "capability": "transact"}),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("missing_capability")),
+            "{e}"
+        );
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("expired"),
+            "{e}"
+        );
+        let (_, re) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
         assert_eq!(re["status"], "pending");
         let (_, ok) = force(&app, &id, json!({"status": "approved"})).await;
         assert_eq!(ok["status"], "active");
@@ -212,24 +339,58 @@ async fn approval_expires_after_validity_with_a_notice() {
 #[tokio::test]
 async fn manual_activation_goes_through_verified() {
     on_each_backend(|app| async move {
-        let (st, s) = app.patch("/v1/settings", json!({"activation": "manual"})).await;
-        assert_eq!((st, s["activation"].as_str()), (StatusCode::OK, Some("manual")), "{s}");
+        let (st, s) = app
+            .patch("/v1/settings", json!({"activation": "manual"}))
+            .await;
+        assert_eq!(
+            (st, s["activation"].as_str()),
+            (StatusCode::OK, Some("manual")),
+            "{s}"
+        );
         let c = app.create_customer(complete_individual("ma-1")).await;
         let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
+        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
         let (_, v) = force(&app, &id, json!({"status": "approved"})).await;
         assert_eq!(v["status"], "verified");
-        let (st, e) = app.post(&format!("/v1/customers/{id}/reactivate"), json!({})).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")));
-        let (_, a) = app.post(&format!("/v1/customers/{id}/activate"), json!({})).await;
+        let (st, e) = app
+            .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("invalid_transition"))
+        );
+        let (_, a) = app
+            .post(&format!("/v1/customers/{id}/activate"), json!({}))
+            .await;
         assert_eq!(a["status"], "active");
-        let (st, e) = app.post(&format!("/v1/customers/{id}/activate"), json!({})).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")));
-        let (_, d) = app.post(&format!("/v1/customers/{id}/deactivate"), json!({"reason": "fraud review"})).await;
+        let (st, e) = app
+            .post(&format!("/v1/customers/{id}/activate"), json!({}))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("invalid_transition"))
+        );
+        let (_, d) = app
+            .post(
+                &format!("/v1/customers/{id}/deactivate"),
+                json!({"reason": "fraud review"}),
+            )
+            .await;
         assert_eq!(d["status"], "deactivated");
-        let (st, e) = app.patch(&format!("/v1/customers/{id}"), json!({"metadata": {"a": "b"}})).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("customer_locked")));
-        let (_, r) = app.post(&format!("/v1/customers/{id}/reactivate"), json!({})).await;
+        let (st, e) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"metadata": {"a": "b"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("customer_locked"))
+        );
+        let (_, r) = app
+            .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
+            .await;
         assert_eq!(r["status"], "active");
         let (_, x) = app.get(&format!("/v1/customers/{id}/explanation")).await;
         assert!(x["summary"].as_str().unwrap().contains("active"), "{x}");
@@ -241,9 +402,19 @@ async fn manual_activation_goes_through_verified() {
 #[tokio::test]
 async fn live_keys_see_no_test_helpers() {
     let app = spawn(Backend::Sqlite).await.unwrap();
-    for path in ["/v1/test_helpers/clock/advance", "/v1/test_helpers/customers/cus_x/verification", "/v1/test_helpers/product_access/pa_x"] {
-        let (st, e) = app.call(&app.live_key, Method::POST, path, Some(json!({"days": 1}))).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("resource_not_found")), "{path}");
+    for path in [
+        "/v1/test_helpers/clock/advance",
+        "/v1/test_helpers/customers/cus_x/verification",
+        "/v1/test_helpers/product_access/pa_x",
+    ] {
+        let (st, e) = app
+            .call(&app.live_key, Method::POST, path, Some(json!({"days": 1})))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("resource_not_found")),
+            "{path}"
+        );
     }
 }
 
@@ -254,7 +425,9 @@ async fn underage_is_rejected_by_the_checks() {
         body["individual"]["date_of_birth"] = json!("2015-05-05");
         let c = app.create_customer(body).await;
         let id = id_of(&c);
-        let (_, v) = app.post(&format!("/v1/customers/{id}/verification"), json!({})).await;
+        let (_, v) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
         assert_eq!(v["status"], "rejected", "{v}");
         assert_eq!(v["verification"]["rejection_reason"], "underage");
     })
@@ -275,12 +448,22 @@ async fn random_command_sequences_respect_the_table() {
         seed % n
     };
     for round in 0..12 {
-        let c = app.create_customer(complete_individual(&format!("prop-{round}"))).await;
+        let c = app
+            .create_customer(complete_individual(&format!("prop-{round}")))
+            .await;
         let id = id_of(&c);
         for _ in 0..14 {
             let (method, path, body) = match next(9) {
-                0 => (Method::POST, format!("/v1/customers/{id}/verification"), json!({})),
-                1 => (Method::POST, format!("/v1/test_helpers/customers/{id}/verification"), json!({"status": "approved"})),
+                0 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/verification"),
+                    json!({}),
+                ),
+                1 => (
+                    Method::POST,
+                    format!("/v1/test_helpers/customers/{id}/verification"),
+                    json!({"status": "approved"}),
+                ),
                 2 => (
                     Method::POST,
                     format!("/v1/test_helpers/customers/{id}/verification"),
@@ -291,16 +474,43 @@ async fn random_command_sequences_respect_the_table() {
                 ),
                 3 => {
                     let status = ["needs_information", "on_hold", "expired"][next(3) as usize];
-                    (Method::POST, format!("/v1/test_helpers/customers/{id}/verification"), json!({"status": status}))
+                    (
+                        Method::POST,
+                        format!("/v1/test_helpers/customers/{id}/verification"),
+                        json!({"status": status}),
+                    )
                 }
-                4 => (Method::POST, format!("/v1/customers/{id}/activate"), json!({})),
-                5 => (Method::POST, format!("/v1/customers/{id}/deactivate"), json!({})),
-                6 => (Method::POST, format!("/v1/customers/{id}/reactivate"), json!({})),
-                7 => (Method::PATCH, format!("/v1/customers/{id}"), json!({"addresses": [{"line1": format!("R {}", next(1000)), "city": "X", "country": "BR"}]})),
-                _ => (Method::POST, "/v1/test_helpers/clock/advance".into(), json!({"days": 200})),
+                4 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/activate"),
+                    json!({}),
+                ),
+                5 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/deactivate"),
+                    json!({}),
+                ),
+                6 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/reactivate"),
+                    json!({}),
+                ),
+                7 => (
+                    Method::PATCH,
+                    format!("/v1/customers/{id}"),
+                    json!({"addresses": [{"line1": format!("R {}", next(1000)), "city": "X", "country": "BR"}]}),
+                ),
+                _ => (
+                    Method::POST,
+                    "/v1/test_helpers/clock/advance".into(),
+                    json!({"days": 200}),
+                ),
             };
             let (st, _) = app.call(&app.sandbox_key, method, &path, Some(body)).await;
-            assert!(st.is_success() || st == StatusCode::CONFLICT, "{path}: {st}");
+            assert!(
+                st.is_success() || st == StatusCode::CONFLICT,
+                "{path}: {st}"
+            );
         }
         let (_, x) = app.get(&format!("/v1/customers/{id}/explanation")).await;
         let hist = x["history"].as_array().unwrap();
@@ -311,11 +521,22 @@ async fn random_command_sequences_respect_the_table() {
             assert_eq!(from, status, "history rows chain: {x}");
             let f = kycd_core::status::CustomerStatus::parse(from).unwrap();
             let t = kycd_core::status::CustomerStatus::parse(to).unwrap();
-            assert!(kycd_core::status::can_transition(f, t), "{from} → {to} is not in the table");
+            assert!(
+                kycd_core::status::can_transition(f, t),
+                "{from} → {to} is not in the table"
+            );
             status = to.to_string();
         }
-        assert_eq!(x["status"].as_str().unwrap(), status, "no status change without a history row");
-        let (_, ev) = app.get(&format!("/v1/events?customer_id={id}&type=customer.status_changed&limit=100")).await;
+        assert_eq!(
+            x["status"].as_str().unwrap(),
+            status,
+            "no status change without a history row"
+        );
+        let (_, ev) = app
+            .get(&format!(
+                "/v1/events?customer_id={id}&type=customer.status_changed&limit=100"
+            ))
+            .await;
         assert_eq!(ev["data"].as_array().unwrap().len(), hist.len());
     }
 }
@@ -352,17 +573,42 @@ async fn business_needs_a_verified_beneficial_owner() {
 #[tokio::test]
 async fn duplicate_national_ids_follow_the_policy() {
     on_each_backend(|app| async move {
-        let (st, _) = app.patch("/v1/settings", json!({"duplicate_identifier": "reject", "auto_approve_hosted": true})).await;
+        let (st, _) = app
+            .patch(
+                "/v1/settings",
+                json!({"duplicate_identifier": "reject", "auto_approve_hosted": true}),
+            )
+            .await;
         assert_eq!(st, StatusCode::OK);
         let a = app.create_customer(complete_individual("dup-1")).await;
-        let (_, va) = app.post(&format!("/v1/customers/{}/verification", id_of(&a)), json!({})).await;
-        assert_eq!(va["status"], "active", "auto_approve_hosted approves data-only verifications: {va}");
+        let (_, va) = app
+            .post(
+                &format!("/v1/customers/{}/verification", id_of(&a)),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            va["status"], "active",
+            "auto_approve_hosted approves data-only verifications: {va}"
+        );
         let b = app.create_customer(complete_individual("dup-2")).await;
-        let (_, vb) = app.post(&format!("/v1/customers/{}/verification", id_of(&b)), json!({})).await;
+        let (_, vb) = app
+            .post(
+                &format!("/v1/customers/{}/verification", id_of(&b)),
+                json!({}),
+            )
+            .await;
         assert_eq!(vb["status"], "rejected", "{vb}");
         assert_eq!(vb["verification"]["rejection_reason"], "duplicate_customer");
         // The same CPF in the live environment is not a duplicate of a sandbox customer.
-        let (st, c) = app.call(&app.live_key, Method::POST, "/v1/customers", Some(complete_individual("dup-3"))).await;
+        let (st, c) = app
+            .call(
+                &app.live_key,
+                Method::POST,
+                "/v1/customers",
+                Some(complete_individual("dup-3")),
+            )
+            .await;
         assert_eq!(st, StatusCode::CREATED, "{c}");
     })
     .await;

@@ -294,7 +294,12 @@ pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> St
 
 /// Stores a wrapped data key unless one exists; returns whether this one was stored
 /// (the first writer wins, so concurrent first uses agree on one key).
-pub async fn put_customer_key(conn: &mut Conn, org: &str, customer_id: &str, wrapped: &str) -> StoreResult<bool> {
+pub async fn put_customer_key(
+    conn: &mut Conn,
+    org: &str,
+    customer_id: &str,
+    wrapped: &str,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO customer_keys (customer_id, organization_id, wrapped_key) VALUES ($1, $2, $3) \
          ON CONFLICT (customer_id) DO NOTHING",

@@ -79,7 +79,10 @@ impl StoreError {
         match self {
             StoreError::VersionConflict => true,
             StoreError::Database(sqlx::Error::Database(db)) => {
-                matches!(db.code().as_deref(), Some("40P01") | Some("40001") | Some("5") | Some("6"))
+                matches!(
+                    db.code().as_deref(),
+                    Some("40P01") | Some("40001") | Some("5") | Some("6")
+                )
             }
             _ => false,
         }

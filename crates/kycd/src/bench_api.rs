@@ -34,7 +34,13 @@ fn customer_body(n: usize) -> Value {
 }
 
 fn ulid_like() -> String {
-    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos())
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    )
 }
 
 struct Lat(Vec<Duration>);
@@ -57,9 +63,15 @@ async fn fresh_database(args: &ApiBenchArgs, dir: &std::path::Path) -> anyhow::R
             sqlx::any::install_default_drivers();
             let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base).await?;
             let name = format!("kycd_bench_{}", std::process::id());
-            sqlx::Executor::execute(&mut conn, format!("DROP DATABASE IF EXISTS {name}").as_str()).await?;
+            sqlx::Executor::execute(
+                &mut conn,
+                format!("DROP DATABASE IF EXISTS {name}").as_str(),
+            )
+            .await?;
             sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
-            let (prefix, _) = base.rsplit_once('/').context("postgres url needs a database path")?;
+            let (prefix, _) = base
+                .rsplit_once('/')
+                .context("postgres url needs a database path")?;
             Ok(format!("{prefix}/{name}"))
         }
     }
@@ -69,7 +81,11 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("kycd-bench-{}", ulid_like()));
     std::fs::create_dir_all(&dir)?;
     let url = fresh_database(&args, &dir).await?;
-    let backend = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    let backend = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let config = Config {
         database_url: Some(url),
         listen: "127.0.0.1:0".parse()?,
@@ -86,8 +102,13 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let server = tokio::spawn(app.run_until(async move {
         let _ = stop_rx.await;
     }));
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores", args.clients, args.seconds);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!(
+        "kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores",
+        args.clients, args.seconds
+    );
 
     // Phase 1: direct — the same create (service + store, one transaction per
     // customer) and the same read through the store, no HTTP, same concurrency.
@@ -101,10 +122,15 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
             let (mut creates, mut reads) = (vec![], vec![]);
             let mut n = 0;
             while Instant::now() < deadline {
-                let input: kycd_core::input::CustomerInput = serde_json::from_value(customer_body(worker * 1_000_000 + n))?;
+                let input: kycd_core::input::CustomerInput =
+                    serde_json::from_value(customer_body(worker * 1_000_000 + n))?;
                 let start = Instant::now();
-                let cx = kycd_server::service::cx_for(&state, &scope, "bench".into()).await.map_err(|e| anyhow::anyhow!(e.message))?;
-                let c = kycd_server::service::customers::create(&state, &cx, input).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                let cx = kycd_server::service::cx_for(&state, &scope, "bench".into())
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.message))?;
+                let c = kycd_server::service::customers::create(&state, &cx, input)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.message))?;
                 creates.push(start.elapsed());
                 let start = Instant::now();
                 let mut conn = state.store.reader().await?;
@@ -124,7 +150,9 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let direct_rate = direct.0.len() as f64 / args.seconds as f64;
 
     // Phase 2: the API over HTTP — create then read.
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
     let key = Arc::new(boot.sandbox_api_key.clone());
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut tasks = vec![];
@@ -153,7 +181,11 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
                 }
                 let id = body["id"].as_str().unwrap_or_default().to_string();
                 let start = Instant::now();
-                let res = client.get(format!("{base}/v1/customers/{id}")).bearer_auth(key.as_str()).send().await?;
+                let res = client
+                    .get(format!("{base}/v1/customers/{id}"))
+                    .bearer_auth(key.as_str())
+                    .send()
+                    .await?;
                 if res.status().as_u16() != 200 {
                     errors += 1;
                 }
@@ -175,11 +207,32 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let mut all = Lat(creates.0.iter().chain(reads.0.iter()).copied().collect());
 
     println!();
-    println!("direct create (service + store):   {direct_rate:>8.0} creates/s   p50 {:>6.2} ms  p99 {:>6.2} ms", direct.pct(0.5), direct.pct(0.99));
-    println!("direct read   (store):             {direct_rate:>8.0} reads/s     p50 {:>6.2} ms  p99 {:>6.2} ms", direct_reads.pct(0.5), direct_reads.pct(0.99));
-    println!("API    POST /v1/customers:         {create_rate:>8.0} creates/s   p50 {:>6.2} ms  p99 {:>6.2} ms", creates.pct(0.5), creates.pct(0.99));
-    println!("API    GET  /v1/customers/{{id}}:    {read_rate:>8.0} reads/s     p50 {:>6.2} ms  p99 {:>6.2} ms", reads.pct(0.5), reads.pct(0.99));
-    println!("API    all requests:               {:>8.0} req/s       p50 {:>6.2} ms  p99 {:>6.2} ms", create_rate + read_rate, all.pct(0.5), all.pct(0.99));
+    println!(
+        "direct create (service + store):   {direct_rate:>8.0} creates/s   p50 {:>6.2} ms  p99 {:>6.2} ms",
+        direct.pct(0.5),
+        direct.pct(0.99)
+    );
+    println!(
+        "direct read   (store):             {direct_rate:>8.0} reads/s     p50 {:>6.2} ms  p99 {:>6.2} ms",
+        direct_reads.pct(0.5),
+        direct_reads.pct(0.99)
+    );
+    println!(
+        "API    POST /v1/customers:         {create_rate:>8.0} creates/s   p50 {:>6.2} ms  p99 {:>6.2} ms",
+        creates.pct(0.5),
+        creates.pct(0.99)
+    );
+    println!(
+        "API    GET  /v1/customers/{{id}}:    {read_rate:>8.0} reads/s     p50 {:>6.2} ms  p99 {:>6.2} ms",
+        reads.pct(0.5),
+        reads.pct(0.99)
+    );
+    println!(
+        "API    all requests:               {:>8.0} req/s       p50 {:>6.2} ms  p99 {:>6.2} ms",
+        create_rate + read_rate,
+        all.pct(0.5),
+        all.pct(0.99)
+    );
     println!(
         "ratio  API / direct (create + read pairs per second): {:.2} ({:.0}%)",
         create_rate / direct_rate.max(1e-9),

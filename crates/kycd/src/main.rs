@@ -1,9 +1,9 @@
 //! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench …`.
 
 mod bench_api;
-mod screening_cmd;
 mod bench_capabilities;
 mod bench_webhooks;
+mod screening_cmd;
 
 mod keys_cmd;
 

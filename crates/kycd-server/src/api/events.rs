@@ -187,7 +187,8 @@ async fn redeliver(
     };
     let ids = crate::service::with_retry(|| async {
         let mut tx = s.store.begin().await?;
-        let ids = deliveries::redeliver(&mut tx, &ctx.scope, &e.id, &targets, chrono::Utc::now()).await?;
+        let ids =
+            deliveries::redeliver(&mut tx, &ctx.scope, &e.id, &targets, chrono::Utc::now()).await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;
         Ok(ids)
     })

@@ -10,9 +10,9 @@ pub mod reference;
 pub mod screening;
 pub mod settings;
 pub mod test_helpers;
+pub mod test_helpers_documents;
 pub mod test_helpers_screening;
 pub mod webhook_endpoints;
-pub mod test_helpers_documents;
 
 use crate::state::AppState;
 use axum::Router;

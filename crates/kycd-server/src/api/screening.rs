@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/screening/search", post(search)).route("/v1/screening/lists", get(lists))
+    Router::new()
+        .route("/v1/screening/search", post(search))
+        .route("/v1/screening/lists", get(lists))
 }
 
 /// Names longer than this are refused (no real name is; it bounds the work).
@@ -32,44 +34,77 @@ struct SearchBody {
     limit: Option<usize>,
 }
 
-async fn search(State(s): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<SearchBody>) -> ApiResult<Json<Value>> {
+async fn search(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<SearchBody>,
+) -> ApiResult<Json<Value>> {
     let name = b.name.trim();
     if name.is_empty() {
         return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::invalid_field("name", format!("must be at most {MAX_NAME_CHARS} characters")));
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        ));
     }
     let kind = match b.kind.as_deref() {
         None => None,
         Some("person") => Some(EntityKind::Person),
         Some("organization") => Some(EntityKind::Organization),
-        Some(_) => return Err(ApiError::invalid_field("type", "must be person or organization")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "type",
+                "must be person or organization",
+            ));
+        }
     };
     if let Some(d) = &b.date_of_birth {
-        let ok = kycd_core::validate::date(d).is_ok() || (d.len() == 4 && d.chars().all(|c| c.is_ascii_digit()));
+        let ok = kycd_core::validate::date(d).is_ok()
+            || (d.len() == 4 && d.chars().all(|c| c.is_ascii_digit()));
         if !ok {
-            return Err(ApiError::invalid_field("date_of_birth", "must be YYYY-MM-DD or YYYY"));
+            return Err(ApiError::invalid_field(
+                "date_of_birth",
+                "must be YYYY-MM-DD or YYYY",
+            ));
         }
     }
     let country = match &b.country {
         None => None,
-        Some(c) => Some(kycd_core::validate::country(c).map_err(|e| ApiError::invalid_field("country", e.message))?),
+        Some(c) => Some(
+            kycd_core::validate::country(c)
+                .map_err(|e| ApiError::invalid_field("country", e.message))?,
+        ),
     };
     let cx = service::cx(&s, &ctx).await?;
     let threshold = b.threshold.unwrap_or(cx.settings.screening_threshold);
     if !(0.0..=1.0).contains(&threshold) {
-        return Err(ApiError::invalid_field("threshold", "must be between 0 and 1"));
+        return Err(ApiError::invalid_field(
+            "threshold",
+            "must be between 0 and 1",
+        ));
     }
     let limit = b.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid_field("limit", "must be from 1 to 100"));
     }
     let Some(screener) = s.screener() else {
-        return Ok(Json(json!({"object": "screening_result", "matches": [], "lists_loaded": 0})));
+        return Ok(Json(
+            json!({"object": "screening_result", "matches": [], "lists_loaded": 0}),
+        ));
     };
-    let q = Query { name: name.to_string(), kind, date_of_birth: b.date_of_birth, country, threshold, limit };
-    let matches = tokio::task::spawn_blocking(move || screener.search(&q)).await.map_err(|_| ApiError::internal())?;
+    let q = Query {
+        name: name.to_string(),
+        kind,
+        date_of_birth: b.date_of_birth,
+        country,
+        threshold,
+        limit,
+    };
+    let matches = tokio::task::spawn_blocking(move || screener.search(&q))
+        .await
+        .map_err(|_| ApiError::internal())?;
     let matches: Vec<Value> = matches
         .into_iter()
         .map(|m| {
@@ -79,7 +114,9 @@ async fn search(State(s): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<SearchB
             })
         })
         .collect();
-    Ok(Json(json!({"object": "screening_result", "matches": matches, "threshold": threshold})))
+    Ok(Json(
+        json!({"object": "screening_result", "matches": matches, "threshold": threshold}),
+    ))
 }
 
 async fn lists(State(s): State<AppState>, _ctx: Ctx) -> ApiResult<Json<List<Value>>> {

@@ -24,13 +24,28 @@ struct Body {
     decision: String,
 }
 
-async fn decide(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>, ApiJson(b): ApiJson<Body>) -> ApiResult<Json<Customer>> {
+async fn decide(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<Body>,
+) -> ApiResult<Json<Customer>> {
     let decision = match b.decision.as_str() {
         "confirm" => ReviewerDecision::ConfirmMatch,
         "dismiss" => ReviewerDecision::DismissMatch,
-        _ => return Err(ApiError::invalid_field("decision", "must be confirm or dismiss")),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "decision",
+                "must be confirm or dismiss",
+            ));
+        }
     };
     let cx = service::cx(&s, &ctx).await?;
-    let cx = service::Cx { actor: format!("test_helper:{}", ctx.key_id), ..cx };
-    Ok(Json(service::lifecycle::review(&s, &cx, &id, decision).await?))
+    let cx = service::Cx {
+        actor: format!("test_helper:{}", ctx.key_id),
+        ..cx
+    };
+    Ok(Json(
+        service::lifecycle::review(&s, &cx, &id, decision).await?,
+    ))
 }

@@ -54,14 +54,22 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<usize> {
                 if !changed.is_empty() {
                     deltas.push(Screener::from_entries(&src.name, changed));
                 }
-                loaded[i] = LoadedSource { source: src.clone(), list, loaded_at: now };
+                loaded[i] = LoadedSource {
+                    source: src.clone(),
+                    list,
+                    loaded_at: now,
+                };
             }
             None => {
                 // A list seen for the first time: every entry is new.
                 if state.screener().is_some() {
                     deltas.push(Screener::from_entries(&src.name, list.entries.clone()));
                 }
-                loaded.push(LoadedSource { source: src.clone(), list, loaded_at: now });
+                loaded.push(LoadedSource {
+                    source: src.clone(),
+                    list,
+                    loaded_at: now,
+                });
             }
         }
     }
@@ -93,13 +101,18 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
         let Some((_, last)) = page.last() else { break };
         after = last.id.clone();
         for (scope, c) in page {
-            if !matches!(c.status, CustomerStatus::Active | CustomerStatus::Verified | CustomerStatus::UpdateRequested) {
+            if !matches!(
+                c.status,
+                CustomerStatus::Active | CustomerStatus::Verified | CustomerStatus::UpdateRequested
+            ) {
                 continue;
             }
             let threshold = match thresholds.get(&scope) {
                 Some(t) => *t,
                 None => {
-                    let (s, _) = service::settings::load(state, &scope).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                    let (s, _) = service::settings::load(state, &scope)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message))?;
                     thresholds.insert(scope.clone(), s.screening_threshold);
                     s.screening_threshold
                 }
@@ -112,12 +125,16 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
                 let mut conn = state.store.reader().await?;
                 db::dismissed(&mut conn, &c.id).await?
             };
-            let hits: Vec<ScreeningHit> =
-                hits.into_iter().filter(|h| !dismissed.contains(&(h.list.clone(), h.entry_id.clone()))).collect();
+            let hits: Vec<ScreeningHit> = hits
+                .into_iter()
+                .filter(|h| !dismissed.contains(&(h.list.clone(), h.entry_id.clone())))
+                .collect();
             if hits.is_empty() {
                 continue;
             }
-            let cx = service::cx_for(state, &scope, "screening".into()).await.map_err(|e| anyhow::anyhow!(e.message))?;
+            let cx = service::cx_for(state, &scope, "screening".into())
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
             match service::lifecycle::hold_for_rescreen(state, &cx, &c.id, hits).await {
                 Ok(()) => held += 1,
                 Err(e) => tracing::warn!(code = e.code, "re-screening hold failed"),

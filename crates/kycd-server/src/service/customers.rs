@@ -42,7 +42,10 @@ fn seal_sensitive(
         for i in ids {
             let field = format!("identifier:{}", i.kind);
             if let Some(key) = key {
-                secrets.push((field.clone(), state.vault.seal_str(key, org, &c.id, &field, &i.value)?));
+                secrets.push((
+                    field.clone(),
+                    state.vault.seal_str(key, org, &c.id, &field, &i.value)?,
+                ));
             }
             entries.push((field, blind.compute(&i.kind, &i.value)));
         }
@@ -50,7 +53,10 @@ fn seal_sensitive(
     }
     if let (Some(a), Some(key)) = (attestation, key) {
         let field = "attestation_reference";
-        secrets.push((field.to_string(), state.vault.seal_str(key, org, &c.id, field, &a.reference)?));
+        secrets.push((
+            field.to_string(),
+            state.vault.seal_str(key, org, &c.id, field, &a.reference)?,
+        ));
     }
     let (email, phone) = match (&c.individual, &c.business) {
         (Some(i), _) => (i.email.clone(), i.phone.clone()),
@@ -59,20 +65,37 @@ fn seal_sensitive(
     };
     let mut contact_indexes = vec![];
     if let Some(e) = email {
-        contact_indexes.push(("contact:email".to_string(), blind.compute("email", &e.to_lowercase())));
+        contact_indexes.push((
+            "contact:email".to_string(),
+            blind.compute("email", &e.to_lowercase()),
+        ));
     }
     if let Some(p) = phone {
         contact_indexes.push(("contact:phone".to_string(), blind.compute("phone", &p)));
     }
-    Ok(Sealed { wrapped_key: None, secrets, identifier_indexes, contact_indexes })
+    Ok(Sealed {
+        wrapped_key: None,
+        secrets,
+        identifier_indexes,
+        contact_indexes,
+    })
 }
 
-fn has_secrets(identifiers: Option<&[ValidIdentifier]>, attestation: Option<&ValidAttestation>) -> bool {
+fn has_secrets(
+    identifiers: Option<&[ValidIdentifier]>,
+    attestation: Option<&ValidAttestation>,
+) -> bool {
     identifiers.is_some_and(|i| !i.is_empty()) || attestation.is_some()
 }
 
 /// Writes sealed values in the caller's transaction; `fresh`: a new customer (nothing to replace).
-async fn write_sensitive(conn: &mut Conn, cx: &Cx, c: &Customer, s: &Sealed, fresh: bool) -> ApiResult<()> {
+async fn write_sensitive(
+    conn: &mut Conn,
+    cx: &Cx,
+    c: &Customer,
+    s: &Sealed,
+    fresh: bool,
+) -> ApiResult<()> {
     if let Some(w) = &s.wrapped_key {
         db::put_customer_key(conn, &cx.scope.organization_id, &c.id, w).await?;
     }
@@ -85,7 +108,15 @@ async fn write_sensitive(conn: &mut Conn, cx: &Cx, c: &Customer, s: &Sealed, fre
     for (field, sealed) in &s.secrets {
         db::put_secret(conn, &c.id, field, sealed).await?;
     }
-    db::replace_blind_indexes(conn, &cx.scope, &c.id, "contact:", &s.contact_indexes, fresh).await?;
+    db::replace_blind_indexes(
+        conn,
+        &cx.scope,
+        &c.id,
+        "contact:",
+        &s.contact_indexes,
+        fresh,
+    )
+    .await?;
     Ok(())
 }
 
@@ -145,11 +176,27 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResul
     let org = &cx.scope.organization_id;
     let blind = match state.vault.cached_blind_key(org) {
         Some(k) => k,
-        None => state.vault.blind_key(&mut *state.store.writer().await?, org).await?,
+        None => {
+            state
+                .vault
+                .blind_key(&mut *state.store.writer().await?, org)
+                .await?
+        }
     };
-    let key = has_secrets(Some(&identifiers), attestation.as_ref()).then(kycd_vault::DataKey::generate);
-    let mut sealed = seal_sensitive(state, cx, &c, key.as_ref(), &blind, Some(&identifiers), attestation.as_ref())?;
-    sealed.wrapped_key = key.as_ref().map(|k| state.vault.wrap_customer_key(org, &c.id, k));
+    let key =
+        has_secrets(Some(&identifiers), attestation.as_ref()).then(kycd_vault::DataKey::generate);
+    let mut sealed = seal_sensitive(
+        state,
+        cx,
+        &c,
+        key.as_ref(),
+        &blind,
+        Some(&identifiers),
+        attestation.as_ref(),
+    )?;
+    sealed.wrapped_key = key
+        .as_ref()
+        .map(|k| state.vault.wrap_customer_key(org, &c.id, k));
     let mut tx = state.store.begin().await?;
     check_owners(&mut tx, &cx.scope, &c).await?;
     db::insert(&mut tx, &cx.scope, &c).await?;
@@ -377,7 +424,15 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
         false => None,
     };
     let blind = state.vault.blind_key(&mut tx, org).await?;
-    let sealed = seal_sensitive(state, cx, &c, key.as_ref(), &blind, identifiers.as_deref(), attestation.as_ref())?;
+    let sealed = seal_sensitive(
+        state,
+        cx,
+        &c,
+        key.as_ref(),
+        &blind,
+        identifiers.as_deref(),
+        attestation.as_ref(),
+    )?;
     write_sensitive(&mut tx, cx, &c, &sealed, false).await?;
     let mut ch = Change::new(c, cx.actor.clone(), cx.now);
     ch.event(

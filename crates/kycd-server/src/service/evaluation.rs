@@ -179,7 +179,9 @@ pub async fn evaluate(
         // user's hosted flow or a reviewer (or the sandbox test helpers).
         let mut issues = vec![kycd_core::customer::RequirementIssue {
             code: "awaiting_review".into(),
-            message: "the automated checks passed; waiting for the hosted verification or a reviewer".into(),
+            message:
+                "the automated checks passed; waiting for the hosted verification or a reviewer"
+                    .into(),
             param: None,
         }];
         issues.extend(notes.iter().cloned());

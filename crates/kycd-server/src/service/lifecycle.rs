@@ -393,5 +393,9 @@ pub async fn hold_for_rescreen(
     id: &str,
     hits: Vec<kycd_core::customer::ScreeningHit>,
 ) -> ApiResult<()> {
-    run(state, cx, id, "screening.rescreen_hold", |ch| core::hold_for_screening(ch, hits)).await.map(|_| ())
+    run(state, cx, id, "screening.rescreen_hold", |ch| {
+        core::hold_for_screening(ch, hits)
+    })
+    .await
+    .map(|_| ())
 }

@@ -40,7 +40,8 @@ pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ApiResult
     let (settings, offset) = settings::load(state, scope).await?;
     // Millisecond precision: what the API shows is what is stored and compared.
     let real = chrono::Utc::now().timestamp_millis();
-    let now = chrono::DateTime::from_timestamp_millis(real).unwrap_or_default() + chrono::Duration::seconds(offset);
+    let now = chrono::DateTime::from_timestamp_millis(real).unwrap_or_default()
+        + chrono::Duration::seconds(offset);
     Ok(Cx {
         scope: scope.clone(),
         actor,
