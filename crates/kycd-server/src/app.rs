@@ -119,6 +119,7 @@ impl Application {
                 outbox_notify: Default::default(),
                 public_url,
                 auth_cache: Default::default(),
+                settings_cache: Default::default(),
                 blobs: crate::blobs::Blobs::from_config(&config)?,
                 config,
             }),

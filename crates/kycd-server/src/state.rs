@@ -28,6 +28,7 @@ pub struct Inner {
     /// Base URL for hosted links (`http://host:port`).
     pub public_url: String,
     pub auth_cache: crate::auth::KeyCache,
+    pub settings_cache: crate::service::settings::Cache,
 }
 
 impl std::ops::Deref for AppState {

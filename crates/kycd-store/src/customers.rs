@@ -468,19 +468,25 @@ pub async fn replace_blind_indexes(
             .execute(&mut *conn)
             .await?;
     }
-    for (kind, hash) in entries {
-        sqlx::query(
-            "INSERT INTO blind_indexes (organization_id, environment, kind, hash, customer_id) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT DO NOTHING",
-        )
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // One multi-row INSERT: fewer round trips on the create path.
+    let rows: Vec<String> = (0..entries.len())
+        .map(|k| format!("($1, $2, $3, ${}, ${})", 4 + 2 * k, 5 + 2 * k))
+        .collect();
+    let sql = format!(
+        "INSERT INTO blind_indexes (organization_id, environment, customer_id, kind, hash) VALUES {} ON CONFLICT DO NOTHING",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&sql)
         .bind(&scope.organization_id)
         .bind(&scope.environment)
-        .bind(kind)
-        .bind(hash)
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?;
+        .bind(customer_id);
+    for (kind, hash) in entries {
+        q = q.bind(kind).bind(hash);
     }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -127,6 +127,7 @@ impl Store {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = AnyConnectOptions::from_str(url)?;
             let pool = AnyPoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(24)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
@@ -154,6 +155,7 @@ impl Store {
             .execute(&write)
             .await?;
         let read = AnyPoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(|c, _| Box::pin(sqlite_session_setup(c)))

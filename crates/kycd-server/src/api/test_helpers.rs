@@ -121,6 +121,7 @@ async fn advance_clock(
         serde_json::to_string(&kycd_core::policy::Settings::defaults(false)).unwrap_or_default();
     let mut conn = s.store.writer().await?;
     let offset = kycd_store::orgs::advance_clock(&mut conn, &ctx.scope, &defaults, secs).await?;
+    s.settings_cache.invalidate(&ctx.scope);
     drop(conn);
     let ran = crate::jobs::scheduler::run_due(&s, Some(&ctx.scope), offset).await?;
     crate::jobs::run_due_webhooks(&s).await;

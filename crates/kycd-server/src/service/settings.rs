@@ -6,8 +6,48 @@ use kycd_core::policy::Settings;
 use kycd_store::{Scope, orgs};
 use serde_json::Value;
 
+/// How long a node trusts its cached copy of a scope's settings and clock.
+/// Changes made through this node apply at once; other nodes see them within this.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A per-node cache of settings and sandbox clock offsets.
+#[derive(Default)]
+pub struct Cache(
+    std::sync::Mutex<std::collections::HashMap<Scope, (Settings, i64, std::time::Instant)>>,
+);
+
+impl Cache {
+    pub fn invalidate(&self, scope: &Scope) {
+        self.0.lock().expect("settings cache").remove(scope);
+    }
+}
+
 /// The settings and the sandbox clock offset (seconds) of a scope.
 pub async fn load(state: &AppState, scope: &Scope) -> ApiResult<(Settings, i64)> {
+    if let Some((s, o, at)) = state
+        .settings_cache
+        .0
+        .lock()
+        .expect("settings cache")
+        .get(scope)
+        && at.elapsed() < CACHE_TTL
+    {
+        return Ok((s.clone(), *o));
+    }
+    let loaded = load_uncached(state, scope).await?;
+    state
+        .settings_cache
+        .0
+        .lock()
+        .expect("settings cache")
+        .insert(
+            scope.clone(),
+            (loaded.0.clone(), loaded.1, std::time::Instant::now()),
+        );
+    Ok(loaded)
+}
+
+async fn load_uncached(state: &AppState, scope: &Scope) -> ApiResult<(Settings, i64)> {
     let mut conn = state.store.reader().await?;
     let stored = orgs::get_settings(&mut conn, scope).await?;
     let defaults = Settings::defaults(scope.is_live());
@@ -56,7 +96,7 @@ pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ApiResult<
             "the request body must be a JSON object",
         ));
     }
-    let (current, _) = load(state, scope).await?;
+    let (current, _) = load_uncached(state, scope).await?;
     let merged = merge_json(serde_json::to_value(&current).unwrap_or_default(), patch);
     let bytes = serde_json::to_vec(&merged).unwrap_or_default();
     let settings: Settings = crate::http::parse_json(&bytes)?;
@@ -70,5 +110,6 @@ pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ApiResult<
         &serde_json::to_string(&settings).unwrap_or_default(),
     )
     .await?;
+    state.settings_cache.invalidate(scope);
     Ok(settings)
 }
