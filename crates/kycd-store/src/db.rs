@@ -267,3 +267,19 @@ impl Listing<'_> {
         Ok((data, has_more))
     }
 }
+
+/// Creates (or re-creates) database `name` on the PostgreSQL server of
+/// `server_url` and returns its URL: tests and benchmarks get a fresh database each.
+pub async fn create_postgres_database(server_url: &str, name: &str) -> StoreResult<String> {
+    use sqlx::Connection;
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    let mut conn = AnyConnection::connect(server_url).await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
+    let (prefix, _) = server_url
+        .rsplit_once('/')
+        .ok_or_else(|| StoreError::Corrupt("a PostgreSQL URL needs a database path".into()))?;
+    Ok(format!("{prefix}/{name}"))
+}

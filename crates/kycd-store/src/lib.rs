@@ -15,4 +15,7 @@ pub mod screening;
 pub mod usage;
 pub mod webhooks;
 
-pub use db::{Conn, Dialect, Scope, Store, StoreError, StoreResult, Tx, from_micros, micros};
+pub use db::{
+    Conn, Dialect, Scope, Store, StoreError, StoreResult, Tx, create_postgres_database,
+    from_micros, micros,
+};

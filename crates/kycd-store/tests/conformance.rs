@@ -20,20 +20,15 @@ async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
             eprintln!("skipped: PostgreSQL conformance (set KYCD_TEST_POSTGRES_URL to run it)")
         }
         Ok(base) => {
-            sqlx::any::install_default_drivers();
             let name = format!(
                 "kycd_conf_{}_{}",
                 std::process::id(),
                 Utc::now().timestamp_micros() % 1_000_000_000
             );
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+            let url = kycd_store::create_postgres_database(&base, &name)
                 .await
                 .unwrap();
-            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let (prefix, _) = base.rsplit_once('/').unwrap();
-            let pg = Store::connect(&format!("{prefix}/{name}")).await.unwrap();
+            let pg = Store::connect(&url).await.unwrap();
             pg.migrate().await.unwrap();
             out.push((pg, None));
         }

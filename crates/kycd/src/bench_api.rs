@@ -60,19 +60,8 @@ async fn fresh_database(args: &ApiBenchArgs, dir: &std::path::Path) -> anyhow::R
     match &args.postgres {
         None => Ok(format!("sqlite://{}", dir.join("bench.db").display())),
         Some(base) => {
-            sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base).await?;
             let name = format!("kycd_bench_{}", std::process::id());
-            sqlx::Executor::execute(
-                &mut conn,
-                format!("DROP DATABASE IF EXISTS {name}").as_str(),
-            )
-            .await?;
-            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str()).await?;
-            let (prefix, _) = base
-                .rsplit_once('/')
-                .context("postgres url needs a database path")?;
-            Ok(format!("{prefix}/{name}"))
+            Ok(kycd_store::create_postgres_database(base, &name).await?)
         }
     }
 }

@@ -240,11 +240,8 @@ pub async fn run(args: CapabilitiesBenchArgs) -> anyhow::Result<()> {
                 std::process::id(),
                 chrono::Utc::now().timestamp_micros()
             );
-            admin(server, &format!("CREATE DATABASE {name}")).await?;
-            let (prefix, _) = server
-                .rsplit_once('/')
-                .context("the PostgreSQL URL needs a database path")?;
-            (format!("{prefix}/{name}"), Some((server.clone(), name)))
+            let url = kycd_store::create_postgres_database(server, &name).await?;
+            (url, Some((server.clone(), name)))
         }
         Some(_) => bail!("--database-url must be a postgres:// URL (SQLite is the default)"),
         None => (format!("sqlite://{}", dir.join("bench.db").display()), None),

@@ -49,17 +49,11 @@ pub async fn fresh_postgres_url() -> Option<String> {
         COUNTER.fetch_add(1, Ordering::SeqCst),
         chrono::Utc::now().timestamp_micros() % 1_000_000_000
     );
-    sqlx::any::install_default_drivers();
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-        .await
-        .expect("connect to KYCD_TEST_POSTGRES_URL");
-    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create test database");
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .expect("postgres url with a database path");
-    Some(format!("{prefix}/{name}"))
+    Some(
+        kycd_store::create_postgres_database(&base, &name)
+            .await
+            .expect("create a test database on KYCD_TEST_POSTGRES_URL"),
+    )
 }
 
 pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
