@@ -128,7 +128,7 @@ impl Store {
             let opts = AnyConnectOptions::from_str(url)?;
             let pool = AnyPoolOptions::new()
                 .test_before_acquire(false)
-                .max_connections(24)
+                .max_connections(pool_size())
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
@@ -282,4 +282,14 @@ pub async fn create_postgres_database(server_url: &str, name: &str) -> StoreResu
         .rsplit_once('/')
         .ok_or_else(|| StoreError::Corrupt("a PostgreSQL URL needs a database path".into()))?;
     Ok(format!("{prefix}/{name}"))
+}
+
+/// PostgreSQL connections per process: `KYCD_DB_POOL_SIZE`, default 8 (more
+/// connections than cores only add context switches on small machines).
+fn pool_size() -> u32 {
+    std::env::var("KYCD_DB_POOL_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(8)
 }
