@@ -81,14 +81,7 @@ async fn force_verification(
             ));
         }
     };
-    let cx = service::cx(&s, &ctx).await?;
-    let cx = service::Cx {
-        actor: format!("test_helper:{}", ctx.key_id),
-        ..cx
-    };
-    Ok(Json(
-        service::lifecycle::review(&s, &cx, &id, decision).await?,
-    ))
+    review_as_helper(&s, &ctx, &id, decision).await
 }
 
 #[derive(Deserialize)]
@@ -177,5 +170,23 @@ async fn decide_product_access(
     };
     Ok(Json(
         service::products::decide(&s, &cx, &id, grant, body.rejection_reason).await?,
+    ))
+}
+
+/// Applies a reviewer decision on behalf of the sandbox (actor `test_helper:<key>`),
+/// through the same domain operation the back office uses.
+pub(crate) async fn review_as_helper(
+    s: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    decision: ReviewerDecision,
+) -> ApiResult<Json<Customer>> {
+    let cx = service::cx(s, ctx).await?;
+    let cx = service::Cx {
+        actor: format!("test_helper:{}", ctx.key_id),
+        ..cx
+    };
+    Ok(Json(
+        service::lifecycle::review(s, &cx, id, decision).await?,
     ))
 }

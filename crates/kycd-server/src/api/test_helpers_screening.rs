@@ -4,7 +4,7 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
-use crate::service::{self, lifecycle::ReviewerDecision};
+use crate::service::lifecycle::ReviewerDecision;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::post;
@@ -40,12 +40,5 @@ async fn decide(
             ));
         }
     };
-    let cx = service::cx(&s, &ctx).await?;
-    let cx = service::Cx {
-        actor: format!("test_helper:{}", ctx.key_id),
-        ..cx
-    };
-    Ok(Json(
-        service::lifecycle::review(&s, &cx, &id, decision).await?,
-    ))
+    super::test_helpers::review_as_helper(&s, &ctx, &id, decision).await
 }
