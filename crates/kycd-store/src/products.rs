@@ -99,28 +99,20 @@ pub async fn list(
     starting_after: Option<&str>,
     limit: i64,
 ) -> StoreResult<(Vec<ProductAccess>, bool)> {
-    let mut sql = String::from(
-        "SELECT doc FROM product_access WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
-    );
-    if starting_after.is_some() {
-        sql.push_str(" AND id < $4");
-    }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let mut q = sqlx::query(&sql)
-        .bind(customer_id)
-        .bind(&scope.organization_id)
-        .bind(&scope.environment);
-    if let Some(a) = starting_after {
-        q = q.bind(a);
-    }
-    let rows = q.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > limit;
-    let data = rows
-        .iter()
-        .take(limit as usize)
-        .map(|r| decode(&r.try_get::<String, _>(0)?))
-        .collect::<StoreResult<_>>()?;
-    Ok((data, has_more))
+    let list = crate::db::Listing {
+        table: "product_access",
+        columns: "doc",
+        condition: "",
+    };
+    list.page(
+        conn,
+        scope,
+        &[("customer_id", customer_id)],
+        starting_after,
+        limit,
+        |r| decode(&r.try_get::<String, _>(0)?),
+    )
+    .await
 }
 
 /// Locks the customer row for the rest of the transaction (PostgreSQL; on
