@@ -56,16 +56,21 @@ pub async fn evidence(
 /// The requirement codes of the customer's level and mode that are not met.
 pub async fn missing(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<Vec<String>> {
     let (ev, _) = evidence(conn, cx, c).await?;
+    Ok(missing_given(c, &ev))
+}
+
+/// The unmet requirement codes given the evidence already gathered.
+pub fn missing_given(c: &Customer, ev: &Evidence) -> Vec<String> {
     let codes =
         policy::requirements_for(c.customer_type, c.verification.level, c.verification.mode);
-    let mut missing = policy::missing(&codes, c, &ev);
+    let mut missing = policy::missing(&codes, c, ev);
     // Items a reviewer asked for stay missing until supplied.
     for item in &c.verification.requirements.missing {
-        if !missing.contains(item) && !policy::is_met(item, c, &ev) {
+        if !missing.contains(item) && !policy::is_met(item, c, ev) {
             missing.push(item.clone());
         }
     }
-    Ok(missing)
+    missing
 }
 
 /// Screens the customer (and a business's owners) against the loaded lists.
@@ -148,7 +153,8 @@ pub async fn evaluate(
     ch: &mut Change,
 ) -> ApiResult<()> {
     let c = ch.customer.clone();
-    let missing = missing(conn, cx, &c).await?;
+    let (ev, in_review) = evidence(conn, cx, &c).await?;
+    let missing = missing_given(&c, &ev);
     if !missing.is_empty()
         && c.verification.mode == Mode::Hosted
         && c.status != CustomerStatus::NeedsInformation
@@ -156,7 +162,6 @@ pub async fn evaluate(
         ch.customer.verification.requirements.missing = missing;
         return Ok(());
     }
-    let (_, in_review) = evidence(conn, cx, &c).await?;
     let dups = duplicates(conn, cx, &c).await?;
     let screening = screen(state, conn, cx, &c).await?;
     let results: Vec<CheckResult> = vec![

@@ -94,8 +94,8 @@ pub async fn start_in_tx(
     let mut ch = Change::new(customer, cx.actor.clone(), cx.now);
     core::start_verification(&mut ch, level, mode).map_err(refused)?;
     if mode == Mode::Reliance {
-        let mut missing = evaluation::missing(tx, cx, &ch.customer).await?;
         let (ev, _) = evaluation::evidence(tx, cx, &ch.customer).await?;
+        let mut missing = evaluation::missing_given(&ch.customer, &ev);
         let liveness = ch.customer.attestation.as_ref().is_some_and(|a| a.liveness);
         if !ev.document_types.is_empty()
             && !liveness
