@@ -490,34 +490,6 @@ pub async fn replace_blind_indexes(
     Ok(())
 }
 
-/// Other customers of the scope with the same (kind, hash): duplicate signals.
-pub async fn find_blind_matches(
-    conn: &mut Conn,
-    scope: &Scope,
-    customer_id: &str,
-    entries: &[(String, String)],
-) -> StoreResult<Vec<(String, String)>> {
-    let mut out = vec![];
-    for (kind, hash) in entries {
-        let rows = sqlx::query(
-            "SELECT b.customer_id FROM blind_indexes b JOIN customers c ON c.id = b.customer_id \
-             WHERE b.organization_id = $1 AND b.environment = $2 AND b.kind = $3 AND b.hash = $4 \
-             AND b.customer_id <> $5 AND c.erased_at IS NULL LIMIT 5",
-        )
-        .bind(&scope.organization_id)
-        .bind(&scope.environment)
-        .bind(kind)
-        .bind(hash)
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        for r in rows {
-            out.push((kind.clone(), r.try_get(0)?));
-        }
-    }
-    Ok(out)
-}
-
 // ---- hosted links -----------------------------------------------------------
 
 pub async fn insert_link(
@@ -601,4 +573,29 @@ pub async fn erase(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Other customers of the scope sharing any blind index with this one, in one
+/// query: (kind, other customer id). The duplicate signals of the checks.
+pub async fn duplicates_of(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+) -> StoreResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT b2.kind, b2.customer_id FROM blind_indexes b1 \
+         JOIN blind_indexes b2 ON b2.organization_id = b1.organization_id AND b2.environment = b1.environment \
+         AND b2.kind = b1.kind AND b2.hash = b1.hash \
+         JOIN customers c ON c.id = b2.customer_id \
+         WHERE b1.customer_id = $1 AND b1.organization_id = $2 AND b1.environment = $3 \
+         AND b2.customer_id <> $1 AND c.erased_at IS NULL LIMIT 20",
+    )
+    .bind(customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }

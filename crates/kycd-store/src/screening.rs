@@ -91,3 +91,26 @@ pub async fn dismissed(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<(S
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
 }
+
+/// Records a reviewer's dismissal of a possible match for this customer.
+pub async fn dismiss(
+    conn: &mut Conn,
+    customer_id: &str,
+    list: &str,
+    entry_id: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO screening_dismissals (customer_id, list, entry_id, actor, at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(customer_id)
+    .bind(list)
+    .bind(entry_id)
+    .bind(actor)
+    .bind(micros(&at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

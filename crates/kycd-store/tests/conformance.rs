@@ -387,29 +387,19 @@ async fn events_usage_keys_and_links() {
         )
         .await
         .unwrap();
-        let m = customers::find_blind_matches(
-            &mut w,
-            &s,
-            "cus_l2",
-            &[("identifier:cpf".into(), "abc".into())],
-        )
-        .await
-        .unwrap();
+        let m = customers::duplicates_of(&mut w, &s, "cus_l2")
+            .await
+            .unwrap();
         assert_eq!(
             m,
             vec![("identifier:cpf".to_string(), "cus_l1".to_string())]
         );
         let other = Scope::new("org_e", "live");
         assert!(
-            customers::find_blind_matches(
-                &mut w,
-                &other,
-                "cus_l2",
-                &[("identifier:cpf".into(), "abc".into())]
-            )
-            .await
-            .unwrap()
-            .is_empty()
+            customers::duplicates_of(&mut w, &other, "cus_l2")
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 }

@@ -11,7 +11,6 @@ use kycd_core::lifecycle::{Change, Decision, apply_decision, decide};
 use kycd_core::policy::{self, Evidence};
 use kycd_core::status::CustomerStatus;
 use kycd_store::{Conn, customers as db, documents};
-use sqlx::Row;
 
 /// Documents on file (not rejected) and verified owners.
 pub async fn evidence(
@@ -116,16 +115,7 @@ pub async fn duplicates(
     cx: &Cx,
     c: &Customer,
 ) -> ApiResult<Vec<(DuplicateKind, String)>> {
-    let mine: Vec<(String, String)> =
-        sqlx::query("SELECT kind, hash FROM blind_indexes WHERE customer_id = $1")
-            .bind(&c.id)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(kycd_store::StoreError::from)?
-            .iter()
-            .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
-            .collect();
-    let found = db::find_blind_matches(conn, &cx.scope, &c.id, &mine).await?;
+    let found = db::duplicates_of(conn, &cx.scope, &c.id).await?;
     Ok(found
         .into_iter()
         .map(|(kind, other)| {

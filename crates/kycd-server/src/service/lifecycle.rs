@@ -319,18 +319,15 @@ pub async fn review(
         ReviewerDecision::DismissMatch => {
             let hits = ch.customer.verification.screening_matches.clone();
             for h in &hits {
-                sqlx::query(
-                    "INSERT INTO screening_dismissals (customer_id, list, entry_id, actor, at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT DO NOTHING",
+                kycd_store::screening::dismiss(
+                    &mut tx,
+                    &ch.customer.id,
+                    &h.list,
+                    &h.entry_id,
+                    &cx.actor,
+                    cx.now,
                 )
-                .bind(&ch.customer.id)
-                .bind(&h.list)
-                .bind(&h.entry_id)
-                .bind(&cx.actor)
-                .bind(kycd_store::micros(&cx.now))
-                .execute(&mut *tx)
-                .await
-                .map_err(kycd_store::StoreError::from)?;
+                .await?;
             }
             core::release_hold(&mut ch)
         }
