@@ -6,8 +6,10 @@ use crate::time::{Timestamp, rfc3339, rfc3339_opt};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// `individual` (KYC) or `business` (KYB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CustomerType {
     Individual,
@@ -31,7 +33,7 @@ impl CustomerType {
 }
 
 /// Verification level. `partial` is accepted on input as an alias of `basic`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     #[default]
@@ -56,8 +58,10 @@ impl Level {
     }
 }
 
-/// How the verification is carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+/// How the verification is carried out: `hosted` (the end user completes it through a kycd
+/// link) or `reliance` (the platform verified the user with a trusted provider and sends the
+/// verified data with an attestation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// The end user completes verification through kycd's hosted link.
@@ -77,48 +81,60 @@ impl Mode {
 }
 
 /// What is still missing and what looks wrong.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Requirements {
+    /// Requirement codes still to provide (see `GET /v1/requirements`).
     pub missing: Vec<String>,
     pub issues: Vec<RequirementIssue>,
 }
 
 /// A problem found by a check that the end user or a reviewer must address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RequirementIssue {
     pub code: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub param: Option<String>,
 }
 
 /// The verification object of a customer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, ToSchema)]
 pub struct Verification {
     pub level: Level,
     pub mode: Mode,
+    /// The hosted verification link (single use; while `pending`).
+    #[schema(required = true)]
     pub url: Option<String>,
     #[serde(with = "rfc3339_opt", default)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub url_expires_at: Option<Timestamp>,
     pub requirements: Requirements,
+    #[schema(required = true)]
     pub rejection_reason: Option<RejectionReason>,
+    /// Whether a new submission may succeed (set when `rejected`).
+    #[schema(required = true)]
     pub resubmittable: Option<bool>,
     #[serde(with = "rfc3339_opt", default)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub approved_at: Option<Timestamp>,
+    /// When the approval expires (approved_at + the validity setting).
     #[serde(with = "rfc3339_opt", default)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub expires_at: Option<Timestamp>,
-    /// Screening hits waiting for a reviewer (on_hold), without list internals.
+    /// Possible sanctions or PEP matches waiting for a reviewer (`on_hold`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub screening_matches: Vec<ScreeningHit>,
 }
 
 /// A possible sanctions or PEP match recorded on a customer for review.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ScreeningHit {
     pub list: String,
     pub entry_id: String,
     pub name: String,
     pub matched_name: String,
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub score: f64,
     pub programs: Vec<String>,
     pub pep: bool,
@@ -126,16 +142,24 @@ pub struct ScreeningHit {
     pub subject: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Individual {
+    #[schema(required = true)]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub middle_name: Option<String>,
+    #[schema(required = true)]
     pub last_name: Option<String>,
+    #[schema(required = true)]
     pub date_of_birth: Option<NaiveDate>,
+    #[schema(schema_with = crate::schema::country_or_null, required = true)]
     pub nationality: Option<String>,
+    #[schema(required = true, format = Email)]
     pub email: Option<String>,
     pub email_verified: bool,
+    /// E.164.
+    #[schema(required = true, example = "+5511999990000")]
     pub phone: Option<String>,
     pub phone_verified: bool,
 }
@@ -152,73 +176,104 @@ impl Individual {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Business {
+    #[schema(required = true)]
     pub legal_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub trade_name: Option<String>,
+    #[schema(required = true)]
     pub registration_number: Option<String>,
+    #[schema(schema_with = crate::schema::country_or_null, required = true)]
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub incorporation_date: Option<NaiveDate>,
+    #[schema(required = true, format = Email)]
     pub email: Option<String>,
+    #[schema(required = true)]
     pub phone: Option<String>,
     /// Ids (`cus_…`) of individual customers who own or control the business.
     pub beneficial_owners: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Address {
     pub line1: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub line2: Option<String>,
     pub city: String,
+    #[schema(required = true)]
     pub region: Option<String>,
+    #[schema(required = true)]
     pub postal_code: Option<String>,
+    #[schema(schema_with = crate::schema::country)]
     pub country: String,
+    /// Exactly one address is primary.
     pub primary: bool,
 }
 
 /// An identifier as shown: type, country and the last four characters only.
 /// The full value lives encrypted in the vault.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Identifier {
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::schema::identifier_type)]
     pub kind: String,
+    #[schema(schema_with = crate::schema::country_or_null, required = true)]
     pub country: Option<String>,
+    #[schema(example = "4725")]
     pub last4: String,
 }
 
 /// The platform's statement that it verified the user with a trusted provider.
 /// The provider's reference is kept encrypted; only its last four characters show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Attestation {
+    #[schema(example = "sumsub")]
     pub provider: String,
+    /// The last four characters of the provider's reference (stored encrypted).
     pub reference_last4: String,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub verified_at: Timestamp,
+    /// Whether the provider checked liveness (stands in for the selfie).
     pub liveness: bool,
 }
 
-/// The customer record. Serialised as is, it is the API's customer object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The customer record. Serialised as is, it is the API's customer object: a
+/// person (KYC) or a business (KYB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Customer {
+    #[schema(example = "cus_01j9z8k3m4n5p6q7r8s9t0v1w2")]
     pub id: String,
+    #[schema(schema_with = crate::schema::customer_tag)]
     pub object: String,
     #[serde(rename = "type")]
     pub customer_type: CustomerType,
+    /// Your own id for the customer, unique per organization and environment.
+    #[schema(required = true, example = "your-user-001")]
     pub external_id: Option<String>,
     pub status: CustomerStatus,
     pub verification: Verification,
+    #[schema(required = true)]
     pub individual: Option<Individual>,
+    #[schema(required = true)]
     pub business: Option<Business>,
     pub addresses: Vec<Address>,
+    /// Identifiers as shown: the full value is stored encrypted and never returned.
     pub identifiers: Vec<Identifier>,
+    #[schema(required = true)]
     pub attestation: Option<Attestation>,
+    #[schema(schema_with = crate::schema::metadata)]
     pub metadata: Map<String, Value>,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 

@@ -7,6 +7,7 @@ use crate::validate;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 /// A bad value, pointing at the field (`param`) it was found in.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -35,86 +36,168 @@ const MAX_ADDRESSES: usize = 10;
 const MAX_IDENTIFIERS: usize = 10;
 const MAX_OWNERS: usize = 25;
 
-#[derive(Debug, Clone, Deserialize, Default)]
+/// The body of `POST /v1/customers`. `{"type": "individual"}` is enough to start.
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CustomerCreate)]
 pub struct CustomerInput {
     #[serde(rename = "type")]
+    #[schema(value_type = CustomerType)]
     pub customer_type: Option<CustomerType>,
+    /// Your own id for the customer, unique per organization and environment
+    /// (a duplicate is `409 external_id_taken`); at most 128 bytes.
+    #[schema(schema_with = crate::schema::external_id_input)]
     pub external_id: Option<String>,
+    /// Only for `individual` customers.
     pub individual: Option<IndividualInput>,
+    /// Only for `business` customers.
     pub business: Option<BusinessInput>,
+    /// At most 10; at most one `primary` (with none, the first is primary).
+    #[schema(max_items = 10)]
     pub addresses: Option<Vec<AddressInput>>,
+    /// At most 10. Values are validated, stored encrypted and shown by `last4` only.
+    #[schema(max_items = 10)]
     pub identifiers: Option<Vec<IdentifierInput>>,
+    /// Reliance mode: the platform's statement that it verified the user.
     pub attestation: Option<AttestationInput>,
+    #[schema(schema_with = crate::schema::metadata_input)]
     pub metadata: Option<Map<String, Value>>,
+    /// With `start: true` the verification starts in the same call.
     pub verification: Option<VerificationRequest>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+/// The body of `PATCH /v1/customers/{id}`. Nested objects (`individual`,
+/// `business`, `metadata`) merge field by field; arrays (`addresses`,
+/// `identifiers`) are replaced whole. `type` and `verification` cannot change here.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CustomerUpdate)]
+pub struct CustomerPatch {
+    /// `null` clears it.
+    #[schema(value_type = Option<String>, schema_with = crate::schema::external_id_input)]
+    pub external_id: Option<Option<String>>,
+    /// Only for `individual` customers; merges field by field.
+    #[schema(value_type = Option<IndividualInput>)]
+    pub individual: Option<Map<String, Value>>,
+    /// Only for `business` customers; merges field by field.
+    #[schema(value_type = Option<BusinessInput>)]
+    pub business: Option<Map<String, Value>>,
+    #[schema(max_items = 10)]
+    pub addresses: Option<Vec<AddressInput>>,
+    #[schema(max_items = 10)]
+    pub identifiers: Option<Vec<IdentifierInput>>,
+    pub attestation: Option<AttestationInput>,
+    #[schema(schema_with = crate::schema::metadata_update_input)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndividualInput {
+    #[schema(schema_with = crate::schema::text_input)]
     pub first_name: Option<String>,
+    #[schema(schema_with = crate::schema::text_input)]
     pub middle_name: Option<String>,
+    #[schema(schema_with = crate::schema::text_input)]
     pub last_name: Option<String>,
+    /// Not in the future, not before 1900-01-01.
+    #[schema(schema_with = crate::schema::date_input)]
     pub date_of_birth: Option<String>,
+    #[schema(schema_with = crate::schema::country_input)]
     pub nationality: Option<String>,
+    #[schema(schema_with = crate::schema::email_input)]
     pub email: Option<String>,
+    /// Whether the platform verified the email (a changed email is unverified
+    /// unless this says otherwise).
     pub email_verified: Option<bool>,
+    /// E.164.
+    #[schema(schema_with = crate::schema::phone_input)]
     pub phone: Option<String>,
     pub phone_verified: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessInput {
+    #[schema(schema_with = crate::schema::text_input)]
     pub legal_name: Option<String>,
+    #[schema(schema_with = crate::schema::text_input)]
     pub trade_name: Option<String>,
+    /// E.g. the CNPJ or the state registration number.
+    #[schema(schema_with = crate::schema::text_input)]
     pub registration_number: Option<String>,
+    #[schema(schema_with = crate::schema::country_input)]
     pub country: Option<String>,
+    /// Not in the future.
+    #[schema(schema_with = crate::schema::date_input)]
     pub incorporation_date: Option<String>,
+    #[schema(schema_with = crate::schema::email_input)]
     pub email: Option<String>,
+    #[schema(schema_with = crate::schema::phone_input)]
     pub phone: Option<String>,
+    /// Ids (`cus_…`) of individual customers of the same organization and
+    /// environment, at most 25.
+    #[schema(schema_with = crate::schema::beneficial_owners_input)]
     pub beneficial_owners: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
+    #[schema(schema_with = crate::schema::required_text_input)]
     pub line1: String,
+    #[schema(schema_with = crate::schema::text_input)]
     pub line2: Option<String>,
+    #[schema(schema_with = crate::schema::required_text_input)]
     pub city: String,
+    #[schema(schema_with = crate::schema::text_input)]
     pub region: Option<String>,
+    #[schema(schema_with = crate::schema::text_input)]
     pub postal_code: Option<String>,
+    #[schema(schema_with = crate::schema::country)]
     pub country: String,
     #[serde(default)]
     pub primary: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentifierInput {
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::schema::identifier_type)]
     pub kind: String,
+    /// The full value (write-only: responses carry `last4`), validated for its type.
+    #[schema(example = "529.982.247-25", min_length = 1)]
     pub value: String,
+    /// Defaults to BR for CPF/CNPJ and US for SSN/ITIN/EIN.
+    #[schema(schema_with = crate::schema::country_input)]
     pub country: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttestationInput {
+    #[schema(schema_with = crate::schema::required_text_input)]
     pub provider: String,
+    /// The provider's reference (stored encrypted; responses show its last four characters).
+    #[schema(schema_with = crate::schema::required_text_input)]
     pub reference: String,
+    /// RFC 3339, not in the future.
+    #[schema(format = DateTime)]
     pub verified_at: String,
+    /// Whether the provider checked liveness; required for raw documents in reliance mode.
     #[serde(default)]
     pub liveness: bool,
 }
 
-/// `verification` on create, and the body of `POST /v1/customers/{id}/verification`.
-#[derive(Debug, Clone, Deserialize, Default)]
+/// `verification` on create, and the body of `POST /v1/customers/{id}/verification`
+/// (defaults: the customer's previous choice, else `basic` and `hosted`).
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerificationRequest {
     pub level: Option<Level>,
     pub mode: Option<Mode>,
+    /// On create: start the verification in the same call.
     #[serde(default)]
     pub start: bool,
 }

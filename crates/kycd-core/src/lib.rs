@@ -13,6 +13,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod policy;
 pub mod reasons;
+pub mod schema;
 pub mod status;
 pub mod time;
 pub mod validate;

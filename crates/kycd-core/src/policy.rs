@@ -3,9 +3,10 @@
 
 use crate::customer::{Customer, CustomerType, Level, Mode};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Whether an approved customer becomes `active` at once or waits in `verified`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
     #[default]
@@ -14,7 +15,7 @@ pub enum Activation {
 }
 
 /// What a check that could not run (or found a weak signal) does to the decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalPolicy {
     /// Record it in `requirements.issues`, do not block.
@@ -26,36 +27,54 @@ pub enum SignalPolicy {
 }
 
 /// How a product-access request is decided once its requirements are met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalPolicy {
     Auto,
     Manual,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a product requires and how requests for it are decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProductPolicy {
+    /// The verification level the product needs.
     pub level: Level,
+    /// Requirements beyond the level.
+    #[schema(schema_with = crate::schema::requirement_codes)]
     pub requirements: Vec<String>,
     pub approval: ApprovalPolicy,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Products {
     pub cards: ProductPolicy,
     pub virtual_accounts: ProductPolicy,
 }
 
 /// The organization's policy for one environment (`GET/PATCH /v1/settings`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub activation: Activation,
+    /// How long an approval is valid, in days.
+    #[schema(minimum = 1, maximum = 3650, example = 365)]
     pub verification_validity_days: u32,
+    /// How many days before expiry `customer.verification.expiring` is sent
+    /// (shorter than the validity).
+    #[schema(minimum = 0, maximum = 3649, example = 7)]
     pub expiring_notice_days: u32,
+    /// Lifetime of a hosted verification link.
+    #[schema(minimum = 1, maximum = 10080, example = 30)]
     pub link_ttl_minutes: u32,
+    #[schema(minimum = 0, maximum = 125, example = 18)]
     pub min_age: u32,
+    /// ISO 3166-1 alpha-2 codes of the countries of residence accepted; `null`: all.
+    #[schema(schema_with = crate::schema::allowed_countries, required = true)]
     pub allowed_countries: Option<Vec<String>>,
+    /// Screening matches scoring at least this much are possible matches.
+    #[schema(minimum = 0.5, maximum = 1.0, example = 0.85)]
     pub screening_threshold: f64,
     /// What the decision does when no screening list is loaded.
     pub unscreened: SignalPolicy,
@@ -159,7 +178,8 @@ impl Settings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A product a customer may request access to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Product {
     Cards,
@@ -180,7 +200,7 @@ impl Product {
 }
 
 /// What a requirement is: data to collect, a document to upload, or a check to pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RequirementKind {
     Field,
@@ -189,8 +209,9 @@ pub enum RequirementKind {
 }
 
 /// A requirement code with its kind and a description integrators can show.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct Requirement {
+    #[schema(schema_with = crate::schema::requirement_code)]
     pub code: &'static str,
     pub kind: RequirementKind,
     pub description: &'static str,

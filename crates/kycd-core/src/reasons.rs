@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Why a verification was rejected (see `GET /v1/rejection_reasons`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionReason {
     DocumentUnreadable,
@@ -19,16 +20,21 @@ pub enum RejectionReason {
 }
 
 /// One catalog entry as `GET /v1/rejection_reasons` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RejectionReasonInfo)]
 pub struct ReasonInfo {
     pub code: RejectionReason,
+    /// Whether a new submission may succeed.
     pub resubmittable: bool,
+    /// Whether the law requires keeping the record (erasure is refused).
     pub retention_required: bool,
+    /// A message safe to show the end user (English).
     pub message: &'static str,
     pub messages: Messages,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ReasonMessages)]
 pub struct Messages {
     pub en: &'static str,
     #[serde(rename = "pt-BR")]

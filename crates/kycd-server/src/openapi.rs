@@ -1,13 +1,14 @@
 //! The OpenAPI 3.1 document of everything under `/v1`, built in code from
-//! one table (`operations::OPERATIONS`) and the component schemas of
-//! `enums`, `schemas`, `requests` and `resources`; served at `/openapi.json`.
+//! one table (`operations::OPERATIONS`) and the component schemas: request
+//! bodies and the customer derive theirs where they are defined (kycd-core's
+//! types, the handlers' body structs), the rest come from `enums`, `schemas`
+//! and `resources`; served at `/openapi.json`.
 //! `/docs` serves Swagger UI from assets compiled into the binary (`docs`).
 //! Neither needs an API key.
 
 pub mod docs;
 pub mod enums;
 pub mod operations;
-pub mod requests;
 pub mod resources;
 pub mod schemas;
 
@@ -60,10 +61,43 @@ pub fn document() -> &'static OpenApi {
     DOC.get_or_init(build)
 }
 
-/// The document as pretty JSON, rendered once.
+/// The document as pretty JSON, rendered once (with `refine`'s additions).
 pub fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| document().to_pretty_json().unwrap_or_else(|_| "{}".into()))
+    JSON.get_or_init(|| {
+        let mut doc = serde_json::to_value(document()).unwrap_or_default();
+        refine(&mut doc);
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+    })
+}
+
+/// Rules across fields of one body, which a derive cannot state: JSON Schema
+/// keywords added to the derived component schemas.
+fn refine(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let schemas = &mut doc["components"]["schemas"];
+    // An individual has no business details and a business no individual ones.
+    schemas["CustomerCreate"]["oneOf"] = json!([
+        {"properties": {"type": {"const": "individual"}, "business": {"type": "null"}}},
+        {"properties": {"type": {"const": "business"}, "individual": {"type": "null"}}}
+    ]);
+    // The base64 decodes to the declared kind of file.
+    schemas["DocumentUpload"]["oneOf"] = crate::api::documents::upload_content_rules();
+    // A reviewer's code only with a rejection.
+    schemas["DecideProductAccessRequest"]["oneOf"] = json!([
+        {"properties": {"status": {"const": "granted"}, "rejection_reason": {"type": "null"}}},
+        {"properties": {"status": {"const": "rejected"}}}
+    ]);
+    // A document's rejection reason only with a rejection.
+    schemas["ReviewDocumentRequest"]["oneOf"] = json!([
+        {"properties": {"status": {"const": "accepted"}, "reason": {"type": "null"}}},
+        {"properties": {"status": {"const": "rejected"}}}
+    ]);
+    // Give days, seconds or both: a positive amount.
+    schemas["AdvanceClockRequest"]["anyOf"] = json!([
+        {"required": ["days"], "properties": {"days": {"type": "integer", "minimum": 1}}},
+        {"required": ["seconds"], "properties": {"seconds": {"type": "integer", "minimum": 1}}}
+    ]);
 }
 
 /// `GET /openapi.json`.
@@ -178,7 +212,7 @@ fn operation(op: &Op) -> utoipa::openapi::path::Operation {
             QueryType::String => string().into(),
             QueryType::Ref(name) => schema_ref(name),
             QueryType::Month => string()
-                .pattern(Some(r"^\d{4}-\d{2}$"))
+                .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
                 .examples(["2025-01"])
                 .into(),
         };
@@ -199,7 +233,13 @@ fn operation(op: &Op) -> utoipa::openapi::path::Operation {
             .parameter(query_param(
                 "starting_after",
                 "A cursor: the id of the last item of the previous page.",
-                string().into(),
+                match op.cursor_prefix {
+                    None => string().into(),
+                    Some(prefix) => string()
+                        .pattern(Some(format!("^{prefix}_[A-Za-z0-9]+$")))
+                        .max_length(Some(64))
+                        .into(),
+                },
             ));
     }
     if op.method == Method::Post {
@@ -259,19 +299,28 @@ fn operation(op: &Op) -> utoipa::openapi::path::Operation {
     if op.extra.contains(&Extra::Forbidden) {
         errors.push("403");
     }
-    if has_path_id {
+    if has_path_id || op.extra.contains(&Extra::NotFound) {
         errors.push("404");
+    }
+    let has_body = op.body != Body::None;
+    if has_body {
+        errors.push("408");
     }
     if op.method == Method::Post || op.extra.contains(&Extra::Conflict) {
         errors.push("409");
     }
-    if op.body != Body::None || op.method == Method::Post {
+    if has_body || op.method == Method::Post {
         errors.push("413");
+    }
+    if has_body {
+        errors.push("415");
     }
     if op.method == Method::Post {
         errors.push("422");
     }
+    errors.push("429");
     errors.push("500");
+    errors.push("503");
     for code in errors {
         responses = responses.response(code, RefOr::Ref(Ref::from_response_name(code_name(code))));
     }
@@ -374,9 +423,29 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
         "`idempotency_key_reused`: the same `Idempotency-Key` was used with a different request.",
     ),
     (
+        "408",
+        "RequestTimeout",
+        "The request body did not arrive in time.",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not `application/json` (or `multipart/form-data` where the operation takes it).",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "`rate_limited`: too many requests for this API key (or address); retry after `Retry-After` seconds.",
+    ),
+    (
         "500",
         "InternalError",
         "`internal_error`: something went wrong on kycd's side; the body never contains internals.",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "`service_unavailable`: kycd cannot reach its database right now; retry after `Retry-After` seconds.",
     ),
 ];
 
@@ -387,49 +456,60 @@ fn add<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
 }
 
 fn components() -> Components {
-    use requests::*;
+    use crate::api;
     use resources::*;
     use schemas::*;
     let mut s = vec![];
     add::<Error>(&mut s);
-    add::<Customer>(&mut s);
-    add::<CustomerList>(&mut s);
-    add::<CustomerCreate>(&mut s);
-    add::<CustomerUpdate>(&mut s);
-    add::<DeletedCustomer>(&mut s);
-    add::<Explanation>(&mut s);
-    add::<VerificationRequest>(&mut s);
-    add::<DeactivateRequest>(&mut s);
+    // The types handlers really parse and return.
+    add::<kycd_core::customer::Customer>(&mut s);
+    add::<kycd_core::input::CustomerInput>(&mut s);
+    add::<kycd_core::input::CustomerPatch>(&mut s);
+    add::<kycd_core::input::VerificationRequest>(&mut s);
+    add::<kycd_core::status::CustomerStatus>(&mut s);
+    add::<kycd_core::policy::Product>(&mut s);
+    add::<kycd_core::customer::CustomerType>(&mut s);
+    add::<kycd_core::customer::Level>(&mut s);
+    add::<kycd_core::customer::Mode>(&mut s);
+    add::<api::customers::DeactivateBody>(&mut s);
+    add::<api::test_helpers::ForceBody>(&mut s);
+    add::<api::test_helpers::AdvanceBody>(&mut s);
+    add::<api::test_helpers::ProductAccessBody>(&mut s);
+    add::<api::test_helpers_documents::ReviewBody>(&mut s);
+    add::<api::test_helpers_screening::Body>(&mut s);
+    add::<api::documents::DocumentUpload>(&mut s);
+    add::<api::documents::DocumentUploadForm>(&mut s);
+    add::<api::products::RequestBody>(&mut s);
+    add::<api::products::CheckBody>(&mut s);
+    add::<api::webhook_endpoints::CreateBody>(&mut s);
+    add::<api::webhook_endpoints::UpdateBody>(&mut s);
+    add::<api::events::RedeliverBody>(&mut s);
+    add::<api::screening::SearchBody>(&mut s);
+    // kycd-core's settings, with what the handler adds, and as a merge patch.
     add::<Settings>(&mut s);
     add::<SettingsUpdate>(&mut s);
+    // Responses the handlers assemble.
+    add::<CustomerList>(&mut s);
+    add::<DeletedCustomer>(&mut s);
+    add::<Explanation>(&mut s);
     add::<RequirementList>(&mut s);
     add::<RejectionReasonList>(&mut s);
     add::<Usage>(&mut s);
     add::<EventList>(&mut s);
     add::<TestClock>(&mut s);
-    add::<ForceVerificationRequest>(&mut s);
-    add::<AdvanceClockRequest>(&mut s);
-    add::<DocumentUpload>(&mut s);
-    add::<DocumentUploadForm>(&mut s);
     add::<DocumentList>(&mut s);
-    add::<ReviewDocumentRequest>(&mut s);
-    add::<ProductAccessRequest>(&mut s);
     add::<ProductAccessList>(&mut s);
-    add::<DecideProductAccessRequest>(&mut s);
     add::<Capabilities>(&mut s);
-    add::<CapabilityCheckRequest>(&mut s);
     add::<CapabilityCheck>(&mut s);
-    add::<WebhookEndpointCreate>(&mut s);
     add::<WebhookEndpointList>(&mut s);
     add::<DeletedWebhookEndpoint>(&mut s);
     add::<DeliveryAttemptList>(&mut s);
-    add::<RedeliverRequest>(&mut s);
     add::<Redelivery>(&mut s);
-    add::<WebhookEndpointUpdate>(&mut s);
-    add::<ScreeningDecisionRequest>(&mut s);
-    add::<ScreeningSearchRequest>(&mut s);
     add::<ScreeningSearchResult>(&mut s);
     add::<ScreeningListList>(&mut s);
+    for name in ["DocumentType", "DocumentSide", "DocumentContentType"] {
+        s.push((name.to_string(), enums::by_name(name)));
+    }
     let schemas: BTreeMap<String, RefOr<Schema>> = s.into_iter().collect();
     let mut b = ComponentsBuilder::new().schemas_from_iter(schemas);
     for (_, name, description) in ERROR_RESPONSES {

@@ -129,9 +129,13 @@ async fn activate(
     Ok(Json(lifecycle::activate(&s, &cx, &id).await?))
 }
 
-#[derive(Deserialize, Default)]
+/// The optional body of `POST /v1/customers/{id}/deactivate`.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DeactivateBody {
+#[schema(as = DeactivateRequest)]
+pub struct DeactivateBody {
+    /// Why the customer is deactivated (kept in the status history).
+    #[schema(max_length = 500)]
     reason: Option<String>,
 }
 

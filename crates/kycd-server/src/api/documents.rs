@@ -58,6 +58,77 @@ pub fn router(max_document_bytes: usize) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(body_limit(max_document_bytes)))
 }
 
+/// The JSON form of a document upload, as `parse_json_upload` and `validate`
+/// accept it: the base64 must decode to the declared kind of file (JPEG,
+/// PNG or PDF by magic bytes), which the `oneOf` says by the base64 prefix.
+pub struct DocumentUpload;
+
+/// Canonical padded base64 after a prefix that ends on a 4-character boundary.
+const B64_TAIL: &str =
+    "([A-Za-z0-9+/]{4})*([A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?";
+
+fn upload_schema(multipart: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use serde_json::json;
+    let schema = if multipart {
+        json!({
+            "type": "object",
+            "description": "The multipart form of a document upload: the same fields, the file in `content` (its part's Content-Type stands in for a missing `content_type`). The bytes must be a real JPEG, PNG or PDF of the declared type.",
+            "required": ["type", "content"],
+            "properties": {
+                "type": {"$ref": "#/components/schemas/DocumentType"},
+                "side": {"$ref": "#/components/schemas/DocumentSide"},
+                "content_type": {"$ref": "#/components/schemas/DocumentContentType"},
+                "content": {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream", "description": "The file (JPEG, PNG or PDF)."}
+            }
+        })
+    } else {
+        json!({
+            "type": "object",
+            "description": "The JSON form of a document upload. `content_base64` is the file in standard padded base64 and must decode to the declared `content_type` (JPEG `/9j/…`, PNG `iVBORw0KGgo…`, PDF `JVBERi…`).",
+            "additionalProperties": false,
+            "required": ["type", "content_type", "content_base64"],
+            "properties": {
+                "type": {"$ref": "#/components/schemas/DocumentType"},
+                "side": {"anyOf": [{"$ref": "#/components/schemas/DocumentSide"}, {"type": "null"}]},
+                "content_type": {"$ref": "#/components/schemas/DocumentContentType"},
+                "content_base64": {"type": "string", "contentEncoding": "base64", "minLength": 4}
+            }
+        })
+    };
+    serde_json::from_value(schema).expect("a valid schema")
+}
+
+/// The JSON upload's rule across fields (a `oneOf` the schema types of utoipa
+/// cannot carry, added to the document as JSON): the base64 starts with the
+/// magic bytes of the declared content type.
+pub fn upload_content_rules() -> serde_json::Value {
+    let tail = B64_TAIL;
+    serde_json::json!([
+        {"properties": {"content_type": {"const": "image/jpeg"}, "content_base64": {"pattern": format!("^/9j/{tail}$")}}},
+        {"properties": {"content_type": {"const": "image/png"}, "content_base64": {"pattern": format!("^iVBORw0KGgo(=|[A-Za-z0-9+/]{tail})$")}}},
+        {"properties": {"content_type": {"const": "application/pdf"}, "content_base64": {"pattern": format!("^JVBERi(0=|[0-3][A-Za-z0-9+/]{tail})$")}}}
+    ])
+}
+
+impl utoipa::PartialSchema for DocumentUpload {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        upload_schema(false)
+    }
+}
+
+impl utoipa::ToSchema for DocumentUpload {}
+
+/// The multipart form of a document upload.
+pub struct DocumentUploadForm;
+
+impl utoipa::PartialSchema for DocumentUploadForm {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        upload_schema(true)
+    }
+}
+
+impl utoipa::ToSchema for DocumentUploadForm {}
+
 /// An upload as received (JSON or multipart), before validation.
 #[derive(Debug, Default)]
 pub struct RawUpload {

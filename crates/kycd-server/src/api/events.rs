@@ -42,6 +42,14 @@ async fn list(
         limit: q.limit,
         starting_after: q.starting_after,
     };
+    if let Some(t) = &q.event_type
+        && !kycd_core::events::ALL.contains(&t.as_str())
+    {
+        return Err(ApiError::invalid_field(
+            "type",
+            "unknown event type (the types are listed in the OpenAPI document's EventType)",
+        ));
+    }
     let f = EventFilter {
         event_type: q.event_type,
         customer_id: q.customer_id,
@@ -137,9 +145,13 @@ async fn list_deliveries(
     Ok(Json(List::new(data, has_more)))
 }
 
-#[derive(Deserialize, Default)]
+/// The optional body of `POST /v1/events/{id}/redeliver`.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RedeliverBody {
+#[schema(as = RedeliverRequest)]
+pub struct RedeliverBody {
+    /// Only to this endpoint (`we_…`; an unknown one is `404`); default: every
+    /// enabled endpoint subscribed to the event's type.
     endpoint_id: Option<String>,
 }
 

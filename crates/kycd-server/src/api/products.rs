@@ -23,9 +23,12 @@ pub fn router() -> Router<AppState> {
         .route("/v1/capability_checks", post(check))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /v1/customers/{id}/product_access`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RequestBody {
+#[schema(as = ProductAccessRequest)]
+pub struct RequestBody {
+    #[schema(value_type = kycd_core::policy::Product)]
     product: Option<String>,
 }
 
@@ -92,10 +95,15 @@ async fn capabilities(
     Ok(Json(products::capabilities(&s, &ctx.scope, &id).await?))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /v1/capability_checks`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckBody {
+#[schema(as = CapabilityCheckRequest)]
+pub struct CheckBody {
+    /// The customer (`cus_…`); an unknown one is `404`.
+    #[schema(value_type = String, min_length = 1, example = "cus_01j9z8k3m4n5p6q7r8s9t0v1w2")]
     customer_id: Option<String>,
+    #[schema(schema_with = crate::openapi::enums::capability, required = true)]
     capability: Option<String>,
 }
 

@@ -22,15 +22,29 @@ pub fn router() -> Router<AppState> {
 /// Names longer than this are refused (no real name is; it bounds the work).
 const MAX_NAME_CHARS: usize = 300;
 
-#[derive(Deserialize)]
+/// The body of `POST /v1/screening/search`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SearchBody {
+#[schema(as = ScreeningSearchRequest)]
+pub struct SearchBody {
+    /// 1 to 300 characters once trimmed.
+    #[schema(schema_with = crate::openapi::enums::screening_name)]
     name: String,
+    /// Whether the searched name is a person's or an organization's.
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::openapi::enums::screening_entity_type)]
     kind: Option<String>,
+    /// `YYYY-MM-DD` or `YYYY`: evidence that raises or lowers the score.
+    #[schema(schema_with = crate::openapi::enums::screening_date)]
     date_of_birth: Option<String>,
+    /// ISO 3166-1 alpha-2: evidence that raises or lowers the score.
+    #[schema(schema_with = kycd_core::schema::country_input)]
     country: Option<String>,
+    /// Minimum score of a match (default: the organization's screening threshold).
+    #[schema(minimum = 0.0, maximum = 1.0)]
     threshold: Option<f64>,
+    /// At most this many matches (default 10).
+    #[schema(minimum = 1, maximum = 100)]
     limit: Option<usize>,
 }
 

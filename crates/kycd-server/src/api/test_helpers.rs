@@ -44,11 +44,17 @@ pub(crate) async fn sandbox_only(req: Request, next: Next) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+/// Forces a verification outcome (sandbox only).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ForceBody {
+#[schema(as = ForceVerificationRequest)]
+pub struct ForceBody {
+    #[schema(schema_with = crate::openapi::enums::forced_verification_outcome)]
     status: String,
+    /// For `rejected` (default `data_mismatch`).
+    #[schema(value_type = Option<kycd_core::reasons::RejectionReason>)]
     rejection_reason: Option<String>,
+    /// For `needs_information`: the missing requirement codes (default: what the policy still misses).
     missing: Option<Vec<String>>,
 }
 
@@ -84,32 +90,46 @@ async fn force_verification(
     review_as_helper(&s, &ctx, &id, decision).await
 }
 
-#[derive(Deserialize)]
+/// Moves the sandbox clock forward: `days`, `seconds` or both (each at most
+/// ten years), a positive total.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AdvanceBody {
+#[schema(as = AdvanceClockRequest)]
+pub struct AdvanceBody {
+    #[schema(minimum = 0, maximum = 3660, example = 30)]
     days: Option<i64>,
+    #[schema(minimum = 0, maximum = 316_224_000)]
     seconds: Option<i64>,
 }
+
+/// The most one advance may move the clock by, per field (ten years).
+const MAX_ADVANCE_DAYS: i64 = 3660;
 
 async fn advance_clock(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<AdvanceBody>,
 ) -> ApiResult<Json<Value>> {
-    let secs = body
-        .days
-        .unwrap_or(0)
-        .checked_mul(86_400)
-        .and_then(|d| d.checked_add(body.seconds.unwrap_or(0)));
-    let secs = match secs {
-        Some(n) if n > 0 && n <= 10 * 366 * 86_400 => n,
-        _ => {
-            return Err(ApiError::invalid_field(
-                "days",
-                "give days or seconds: a positive amount of at most ten years",
-            ));
-        }
-    };
+    let (days, seconds) = (body.days.unwrap_or(0), body.seconds.unwrap_or(0));
+    if !(0..=MAX_ADVANCE_DAYS).contains(&days) {
+        return Err(ApiError::invalid_field(
+            "days",
+            format!("must be from 0 to {MAX_ADVANCE_DAYS} (ten years)"),
+        ));
+    }
+    if !(0..=MAX_ADVANCE_DAYS * 86_400).contains(&seconds) {
+        return Err(ApiError::invalid_field(
+            "seconds",
+            "must be from 0 to ten years of seconds",
+        ));
+    }
+    let secs = days * 86_400 + seconds;
+    if secs == 0 {
+        return Err(ApiError::invalid_field(
+            "days",
+            "give days or seconds: a positive amount",
+        ));
+    }
     let defaults =
         serde_json::to_string(&kycd_core::policy::Settings::defaults(false)).unwrap_or_default();
     let mut conn = s.store.writer().await?;
@@ -127,10 +147,15 @@ async fn advance_clock(
     })))
 }
 
-#[derive(Deserialize)]
+/// Decides a pending product-access request as a reviewer would (sandbox only).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProductAccessBody {
+#[schema(as = DecideProductAccessRequest)]
+pub struct ProductAccessBody {
+    #[schema(schema_with = crate::openapi::enums::forced_product_access_outcome)]
     status: String,
+    /// Only with `rejected`: a snake_case code of at most 64 characters.
+    #[schema(schema_with = crate::openapi::enums::reviewer_code)]
     rejection_reason: Option<String>,
 }
 

@@ -28,10 +28,15 @@ async fn sandbox_only(req: Request, next: Next) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+/// Reviews a document as a reviewer would (sandbox only).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReviewBody {
+#[schema(as = ReviewDocumentRequest)]
+pub struct ReviewBody {
+    #[schema(schema_with = crate::openapi::enums::forced_document_outcome)]
     status: String,
+    /// Only with `rejected`: why (default `document_unreadable`).
+    #[schema(value_type = Option<kycd_core::reasons::RejectionReason>)]
     reason: Option<String>,
 }
 

@@ -18,9 +18,12 @@ pub fn router() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(super::test_helpers::sandbox_only))
 }
 
-#[derive(Deserialize)]
+/// Confirms or dismisses the possible screening matches of a customer `on_hold` (sandbox only).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Body {
+#[schema(as = ScreeningDecisionRequest)]
+pub struct Body {
+    #[schema(schema_with = crate::openapi::enums::screening_decision)]
     decision: String,
 }
 

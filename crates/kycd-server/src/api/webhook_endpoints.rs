@@ -96,6 +96,13 @@ pub async fn check_url(url: &str, allow_private: bool) -> ApiResult<String> {
         }
         Err(e) => return Err(bad(e.to_string())),
     };
+    if let TargetHost::Domain(name) = &target.host
+        && !is_dns_name(name)
+    {
+        return Err(bad(
+            "the host must be a DNS name (letters, digits and hyphens) or an IP address".into(),
+        ));
+    }
     if !allow_private && let TargetHost::Domain(name) = &target.host {
         let lookup = tokio::time::timeout(
             Duration::from_secs(5),
@@ -109,6 +116,20 @@ pub async fn check_url(url: &str, allow_private: bool) -> ApiResult<String> {
         kycd_webhooks::check_resolved_addrs(addrs).map_err(|e| bad(e.to_string()))?;
     }
     Ok(target.url.to_string())
+}
+
+/// Letters, digits and hyphens in dot-separated labels of 1 to 63 characters
+/// that neither start nor end with a hyphen (what DNS can resolve; the URL
+/// parser lets through hosts such as `d2.info*`).
+fn is_dns_name(name: &str) -> bool {
+    name.split('.').all(|label| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    })
 }
 
 fn check_description(d: Option<String>) -> ApiResult<Option<String>> {
@@ -140,11 +161,19 @@ async fn audit(
     Ok(())
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /v1/webhook_endpoints`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+#[schema(as = WebhookEndpointCreate)]
+pub struct CreateBody {
+    /// Where to deliver (`http` or `https`); private and loopback addresses are
+    /// refused unless the operator allows them.
+    #[schema(schema_with = crate::openapi::enums::webhook_url)]
     url: String,
+    /// Event types to deliver, or `["*"]` (the default) for all.
+    #[schema(schema_with = crate::openapi::enums::enabled_events)]
     enabled_events: Option<Vec<String>>,
+    #[schema(max_length = 500)]
     description: Option<String>,
 }
 
@@ -212,11 +241,16 @@ async fn list(
     Ok(Json(List::new(data.iter().map(view).collect(), has_more)))
 }
 
-#[derive(Deserialize)]
+/// The body of `PATCH /v1/webhook_endpoints/{id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
+#[schema(as = WebhookEndpointUpdate)]
+pub struct UpdateBody {
+    #[schema(schema_with = crate::openapi::enums::webhook_url_update)]
     url: Option<String>,
+    #[schema(schema_with = crate::openapi::enums::enabled_events)]
     enabled_events: Option<Vec<String>>,
+    #[schema(max_length = 500)]
     description: Option<String>,
     /// `true` disables the endpoint; `false` re-enables it and resumes the
     /// deliveries its disabling canceled.

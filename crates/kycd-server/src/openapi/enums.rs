@@ -1,10 +1,9 @@
 //! String enums of the OpenAPI document, generated from kycd-core's own
 //! constants (statuses, rejection reasons, requirement codes, event types,
 //! products…) so the document cannot drift from the domain's vocabulary.
-//! Each is a component schema that the mirror types reference by name.
+//! Each is a component schema referenced by name; the `fn`s at the end are the
+//! inline schemas of request fields whose Rust type is a plain string.
 
-use kycd_core::customer as c;
-use kycd_core::policy as p;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::RefOr;
@@ -50,80 +49,6 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    CustomerStatus,
-    "Where the customer stands in the verification lifecycle.",
-    names(&kycd_core::status::CustomerStatus::ALL)
-);
-string_enum!(
-    CustomerType,
-    "`individual` (KYC) or `business` (KYB).",
-    names(&[c::CustomerType::Individual, c::CustomerType::Business])
-);
-string_enum!(
-    Level,
-    "Verification level. On input `partial` is accepted as an alias of `basic`.",
-    names(&[c::Level::Basic, c::Level::Full])
-);
-string_enum!(
-    Mode,
-    "`hosted`: the end user completes verification through a kycd link. `reliance`: the platform \
-     verified the user with a trusted provider and sends the verified data with an attestation.",
-    names(&[c::Mode::Hosted, c::Mode::Reliance])
-);
-string_enum!(
-    RejectionReason,
-    "Why a verification was rejected (see `GET /v1/rejection_reasons`).",
-    names(&kycd_core::reasons::RejectionReason::ALL)
-);
-string_enum!(
-    Product,
-    "A product a customer may request access to.",
-    names(&p::Product::ALL)
-);
-string_enum!(
-    RequirementCode,
-    "A requirement code: the vocabulary of `requirements.missing` and of 403 `reasons`.",
-    p::REQUIREMENTS
-        .iter()
-        .map(|r| Value::from(r.code))
-        .collect()
-);
-string_enum!(
-    RequirementKind,
-    "Data to collect (`field`), a document to upload (`document`) or a check to pass (`check`).",
-    names(&[
-        p::RequirementKind::Field,
-        p::RequirementKind::Document,
-        p::RequirementKind::Check
-    ])
-);
-string_enum!(
-    Activation,
-    "`automatic`: an approved customer becomes `active` at once; `manual`: it waits in \
-     `verified` for `POST /v1/customers/{id}/activate`.",
-    names(&[p::Activation::Automatic, p::Activation::Manual])
-);
-string_enum!(
-    SignalPolicy,
-    "What a weak signal does to the decision: `pass` (recorded in `requirements.issues`), \
-     `review` (stays `pending` for a reviewer) or `reject`.",
-    names(&[
-        p::SignalPolicy::Pass,
-        p::SignalPolicy::Review,
-        p::SignalPolicy::Reject
-    ])
-);
-string_enum!(
-    ApprovalPolicy,
-    "How a product-access request is decided once its requirements are met.",
-    names(&[p::ApprovalPolicy::Auto, p::ApprovalPolicy::Manual])
-);
-string_enum!(
-    IdentifierType,
-    "Identifier type. CPF, CNPJ, SSN and ITIN are validated (check digits or format rules).",
-    strs(kycd_core::input::KNOWN_IDENTIFIERS)
-);
-string_enum!(
     EventType,
     "An event type kycd emits.",
     strs(kycd_core::events::ALL)
@@ -134,11 +59,6 @@ string_enum!(
     std::iter::once(Value::from("*"))
         .chain(strs(kycd_core::events::ALL))
         .collect()
-);
-string_enum!(
-    Capability,
-    "What a customer may do: `transact` (money movement) or use a product.",
-    strs(&kycd_core::capabilities::Capability::ALL.map(|c| c.as_str()))
 );
 string_enum!(
     CapabilityStatus,
@@ -202,11 +122,6 @@ string_enum!(
     ])
 );
 string_enum!(
-    ScreeningEntityType,
-    "Whether the searched name is a person's or an organization's.",
-    strs(&["person", "organization"])
-);
-string_enum!(
     ScreeningEntryType,
     "What kind of party a list entry is.",
     names(&[
@@ -217,29 +132,162 @@ string_enum!(
         kycd_screening::EntityKind::Unknown
     ])
 );
-string_enum!(
-    ForcedVerificationOutcome,
-    "The outcome to force.",
-    strs(&[
-        "approved",
-        "rejected",
-        "needs_information",
-        "on_hold",
-        "expired"
-    ])
-);
-string_enum!(
-    ForcedProductAccessOutcome,
-    "The reviewer's decision to force.",
-    strs(&["granted", "rejected"])
-);
-string_enum!(
-    ForcedDocumentOutcome,
-    "The reviewer's decision to force.",
-    strs(&["accepted", "rejected"])
-);
-string_enum!(
-    ScreeningDecision,
-    "`confirm` the possible match (the customer is rejected: `sanctions_match`, or `pep_match` when every hit is a PEP) or `dismiss` it (the entry is not raised again for this customer).",
-    strs(&["confirm", "dismiss"])
-);
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn inline_enum(description: &str, values: &[&str]) -> Schema {
+    string()
+        .description(Some(description))
+        .enum_values(Some(values.iter().copied()))
+        .build()
+        .into()
+}
+
+fn or_null(schema: impl Into<RefOr<Schema>>) -> Schema {
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(schema)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build()
+        .into()
+}
+
+/// `capability` of a capability check.
+pub fn capability() -> Schema {
+    let names = kycd_core::capabilities::Capability::ALL.map(|c| c.as_str());
+    inline_enum(
+        "What a customer may do: `transact` (money movement) or use a product.",
+        &names,
+    )
+}
+
+/// The searched name: 1 to 300 characters once trimmed.
+pub fn screening_name() -> Schema {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(300))
+        .pattern(Some(format!("[^{}]", kycd_core::schema::SPACE)))
+        .examples(["Vladimir Putin"])
+        .build()
+        .into()
+}
+
+/// `person` or `organization`.
+pub fn screening_entity_type() -> Schema {
+    or_null(string().enum_values(Some(["person", "organization"])))
+}
+
+/// `YYYY-MM-DD` or `YYYY`.
+pub fn screening_date() -> Schema {
+    or_null(
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(
+                string()
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Date,
+                    )))
+                    .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+            )
+            .item(string().pattern(Some("^[0-9]{4}$")))
+            .examples(["1952-10-07"]),
+    )
+}
+
+/// The outcome a test helper forces on a verification.
+pub fn forced_verification_outcome() -> Schema {
+    inline_enum(
+        "The outcome to force.",
+        &[
+            "approved",
+            "rejected",
+            "needs_information",
+            "on_hold",
+            "expired",
+        ],
+    )
+}
+
+/// A reviewer's decision on a product-access request.
+pub fn forced_product_access_outcome() -> Schema {
+    inline_enum(
+        "The reviewer's decision to force.",
+        &["granted", "rejected"],
+    )
+}
+
+/// A reviewer's decision on a document.
+pub fn forced_document_outcome() -> Schema {
+    inline_enum(
+        "The reviewer's decision to force.",
+        &["accepted", "rejected"],
+    )
+}
+
+/// A reviewer's snake_case code.
+pub fn reviewer_code() -> Schema {
+    or_null(
+        string()
+            .pattern(Some("^[a-z0-9_]{1,64}$"))
+            .max_length(Some(64)),
+    )
+}
+
+/// `confirm` or `dismiss` the possible screening matches.
+pub fn screening_decision() -> Schema {
+    inline_enum(
+        "`confirm` the possible match (the customer is rejected: `sanctions_match`, or `pep_match` when every hit is a PEP) or `dismiss` it (the entry is not raised again for this customer).",
+        &["confirm", "dismiss"],
+    )
+}
+
+/// An `http` or `https` URL with a host name (letters, digits, hyphens) or
+/// an IPv4 address, an optional port, no credentials.
+fn url() -> ObjectBuilder {
+    string()
+        .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+        .max_length(Some(kycd_webhooks::MAX_URL_LEN))
+        .pattern(Some(
+            r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][\s\S]*)?$",
+        ))
+        .examples(["https://example.com/webhooks/kycd"])
+}
+
+/// A webhook endpoint's URL on create.
+pub fn webhook_url() -> Schema {
+    url().build().into()
+}
+
+/// A webhook endpoint's URL in a PATCH.
+pub fn webhook_url_update() -> Schema {
+    or_null(url())
+}
+
+/// `enabled_events`: at least one event type, or `["*"]` alone.
+pub fn enabled_events() -> Schema {
+    let one_type = string().enum_values(Some(kycd_core::events::ALL.iter().copied()));
+    let types = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(RefOr::T(Schema::from(one_type)))
+        .min_items(Some(1));
+    let all = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(RefOr::T(Schema::from(string().enum_values(Some(["*"])))))
+        .min_items(Some(1));
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(types)
+        .item(all)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some("Event types to deliver, or `[\"*\"]` for all."))
+        .build()
+        .into()
+}
+
+/// The schema of a named enum of this module, by component name.
+pub fn by_name(name: &str) -> RefOr<Schema> {
+    use utoipa::PartialSchema;
+    match name {
+        "DocumentType" => DocumentType::schema(),
+        "DocumentSide" => DocumentSide::schema(),
+        "DocumentContentType" => DocumentContentType::schema(),
+        _ => ObjectBuilder::new().into(),
+    }
+}

@@ -1,8 +1,8 @@
 //! The one table of `/v1` operations the OpenAPI document is built from:
 //! method, path, operationId, tag, summary, parameters, body and replies.
-//! Error responses are derived (every operation: 401, 500; a path id: 404;
-//! input: 400; a body: 413; every POST: `Idempotency-Key`, 409 and 422) plus
-//! the extras listed per operation.
+//! Error responses are derived (every operation: 401, 429, 500, 503; a path
+//! id: 404; input: 400; a body: 408, 413, 415; every POST: `Idempotency-Key`,
+//! 409, 413 and 422) plus the extras listed per operation.
 
 use Method::*;
 
@@ -78,6 +78,8 @@ pub enum Reply {
 pub enum Extra {
     Forbidden,
     Conflict,
+    /// `404` for an id given in the body.
+    NotFound,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,8 @@ pub struct Op {
     pub query: &'static [Query],
     /// Adds `limit` and `starting_after`.
     pub paginated: bool,
+    /// The id prefix `starting_after` must have when the operation checks it.
+    pub cursor_prefix: Option<&'static str>,
     pub body: Body,
     pub status: u16,
     /// Another success status with the same body (0: none).
@@ -110,6 +114,7 @@ impl Op {
             description: "",
             query: &[],
             paginated: false,
+            cursor_prefix: None,
             body: Body::None,
             status: 200,
             also: 0,
@@ -170,6 +175,12 @@ impl Op {
         self.paginated = true;
         self
     }
+    /// Paginated, and `starting_after` must be an id with this prefix.
+    const fn paginated_by(mut self, prefix: &'static str) -> Op {
+        self.paginated = true;
+        self.cursor_prefix = Some(prefix);
+        self
+    }
     const fn extra(mut self, extra: &'static [Extra]) -> Op {
         self.extra = extra;
         self
@@ -226,7 +237,7 @@ const EVENTS: &str = "Events";
 const SCREENING: &str = "Screening";
 const TEST_HELPERS: &str = "Test helpers";
 
-use Extra::{Conflict, Forbidden};
+use Extra::{Conflict, Forbidden, NotFound};
 use QueryType::{Month, Ref};
 
 /// Every operation under `/v1`.
@@ -276,7 +287,7 @@ pub const OPERATIONS: &[Op] = &[
         .multipart("DocumentUpload", "DocumentUploadForm").created("Document"),
     Op::new(Get, "/v1/customers/{id}/documents", "listDocuments", DOCUMENTS)
         .sum("List a customer's documents", "Metadata only; the bytes come from the content endpoint.")
-        .paginated().ok("DocumentList"),
+        .paginated_by("doc").ok("DocumentList"),
     Op::new(Get, "/v1/customers/{id}/documents/{doc_id}", "retrieveDocument", DOCUMENTS)
         .sum("Retrieve a document's metadata", "")
         .ok("Document"),
@@ -298,7 +309,7 @@ pub const OPERATIONS: &[Op] = &[
         .ok("Capabilities"),
     Op::new(Post, "/v1/capability_checks", "createCapabilityCheck", PRODUCTS)
         .sum("Check a capability", "Money-movement services call this before acting: `200 {\"allowed\": true}`, or `403 missing_capability` whose message names the step the customer still has to complete.")
-        .json("CapabilityCheckRequest").ok("CapabilityCheck").extra(&[Forbidden]),
+        .json("CapabilityCheckRequest").ok("CapabilityCheck").extra(&[Forbidden, NotFound]),
     // Settings and reference data
     Op::new(Get, "/v1/settings", "retrieveSettings", SETTINGS)
         .sum("Retrieve the settings", "The organization's policy for the key's environment, defaults filled in.")

@@ -1,63 +1,95 @@
 //! Component schemas of the other resources: settings, documents, product
 //! access, capabilities, webhook endpoints and deliveries, screening, the
-//! sandbox clock. Mirror types, like `schemas.rs`.
+//! sandbox clock, whose handlers assemble their JSON; the settings are
+//! kycd-core's own type with the two fields the handler adds.
 
 #![allow(dead_code)]
 
 use super::enums::*;
 use super::schemas::*;
 use chrono::{DateTime, Utc};
+use kycd_core::policy::Product;
+use kycd_core::status::CustomerStatus;
 use serde::Serialize;
+use utoipa::PartialSchema;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
-/// The organization's policy for one environment.
-#[derive(Serialize, ToSchema)]
-pub struct Settings {
-    #[schema(schema_with = settings_tag)]
-    pub object: String,
-    pub environment: Environment,
-    pub activation: Activation,
-    /// How long an approval is valid, in days.
-    #[schema(minimum = 1, maximum = 3650, example = 365)]
-    pub verification_validity_days: u32,
-    /// How many days before expiry `customer.verification.expiring` is sent.
-    #[schema(example = 7)]
-    pub expiring_notice_days: u32,
-    /// Lifetime of a hosted verification link.
-    #[schema(minimum = 1, maximum = 10080, example = 30)]
-    pub link_ttl_minutes: u32,
-    #[schema(maximum = 125, example = 18)]
-    pub min_age: u32,
-    /// ISO 3166-1 alpha-2 codes of the countries of residence accepted; `null`: all.
-    #[schema(required = true)]
-    pub allowed_countries: Option<Vec<String>>,
-    /// Screening matches scoring at least this much are possible matches.
-    #[schema(minimum = 0.5, maximum = 1.0, example = 0.85)]
-    pub screening_threshold: f64,
-    /// What the decision does when no screening list is loaded.
-    pub unscreened: SignalPolicy,
-    /// What an identifier or document number already used by another customer does.
-    pub duplicate_identifier: SignalPolicy,
-    /// Hosted verifications whose checks all pass are approved without a
-    /// reviewer (data-only KYC). Off by default: the hosted flow or a reviewer decides.
-    pub auto_approve_hosted: bool,
-    pub products: Products,
+/// The organization's policy for one environment: kycd-core's `Settings`
+/// with the `object` and `environment` the handler adds.
+pub struct Settings;
+
+impl utoipa::PartialSchema for Settings {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = <kycd_core::policy::Settings as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(o)) = &mut schema {
+            o.properties
+                .insert("object".into(), Schema::from(settings_tag()).into());
+            o.properties
+                .insert("environment".into(), Environment::schema());
+            o.required
+                .extend(["object".to_string(), "environment".to_string()]);
+            o.description = Some("The organization's policy for one environment.".into());
+        }
+        schema
+    }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Products {
-    pub cards: ProductPolicy,
-    pub virtual_accounts: ProductPolicy,
+impl ToSchema for Settings {
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        <kycd_core::policy::Settings as ToSchema>::schemas(out);
+        out.push((Environment::name().into_owned(), Environment::schema()));
+    }
 }
 
-/// What a product requires and how requests for it are decided.
-#[derive(Serialize, ToSchema)]
-pub struct ProductPolicy {
-    /// The verification level the product needs.
-    pub level: Level,
-    /// Requirements beyond the level.
-    pub requirements: Vec<RequirementCode>,
-    pub approval: ApprovalPolicy,
+/// The body of `PATCH /v1/settings`: kycd-core's `Settings` as a merge patch
+/// (every field optional; objects merge key by key, anything else replaces).
+pub struct SettingsUpdate;
+
+impl utoipa::PartialSchema for SettingsUpdate {
+    fn schema() -> RefOr<Schema> {
+        let mut parts = vec![];
+        <kycd_core::policy::Settings as ToSchema>::schemas(&mut parts);
+        let mut schema = <kycd_core::policy::Settings as utoipa::PartialSchema>::schema();
+        as_merge_patch(&mut schema, &parts);
+        if let RefOr::T(Schema::Object(o)) = &mut schema {
+            o.description = Some(
+                "The body of `PATCH /v1/settings`: objects merge key by key, anything else replaces. The result is validated as a whole (e.g. `expiring_notice_days` shorter than `verification_validity_days`)."
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl ToSchema for SettingsUpdate {
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        <kycd_core::policy::Settings as ToSchema>::schemas(out);
+    }
+}
+
+/// Makes every property of an object schema optional and refuses unknown
+/// properties, in nested objects too (a referenced object schema is inlined
+/// as its own merge patch; enums stay references).
+fn as_merge_patch(schema: &mut RefOr<Schema>, parts: &[(String, RefOr<Schema>)]) {
+    if let RefOr::Ref(r) = schema {
+        let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+        if let Some((_, target)) = parts.iter().find(|(n, _)| n == name)
+            && matches!(target, RefOr::T(Schema::Object(o)) if !o.properties.is_empty())
+        {
+            *schema = target.clone();
+        }
+    }
+    if let RefOr::T(Schema::Object(o)) = schema {
+        o.required.clear();
+        o.additional_properties = Some(Box::new(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+        ));
+        for (_, p) in o.properties.iter_mut() {
+            as_merge_patch(p, parts);
+        }
+    }
 }
 
 /// A sandbox clock after an advance.
@@ -175,7 +207,8 @@ pub struct CapabilityCheck {
     /// Always `true` here.
     pub allowed: bool,
     pub customer_id: String,
-    pub capability: Capability,
+    #[schema(schema_with = super::enums::capability)]
+    pub capability: String,
     pub status: CapabilityStatus,
 }
 

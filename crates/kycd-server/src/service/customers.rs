@@ -5,12 +5,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use kycd_core::customer::{Customer, CustomerType, Identifier, Verification};
 use kycd_core::events;
+use kycd_core::input::CustomerPatch;
 use kycd_core::input::{self, CustomerInput, ValidAttestation, ValidIdentifier};
 use kycd_core::lifecycle::Change;
 use kycd_core::status::CustomerStatus;
 use kycd_store::{Conn, Scope, customers as db, ids, usage};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// Sensitive values sealed and hashed, ready to write: the CPU work happens
 /// before the write transaction so the (SQLite) writer is held only for inserts.
@@ -281,19 +281,6 @@ pub async fn with_link(
         )?);
     }
     Ok(())
-}
-
-/// The body of PATCH /v1/customers/{id}.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CustomerPatch {
-    external_id: Option<Option<String>>,
-    individual: Option<Map<String, Value>>,
-    business: Option<Map<String, Value>>,
-    addresses: Option<Vec<input::AddressInput>>,
-    identifiers: Option<Vec<input::IdentifierInput>>,
-    attestation: Option<input::AttestationInput>,
-    metadata: Option<Map<String, Value>>,
 }
 
 pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResult<Customer> {
