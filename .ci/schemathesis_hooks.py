@@ -25,10 +25,12 @@ KEY = "Idempotency-Key"
 
 
 def _valid(value):
+    """What the server accepts as a key (visible ASCII, spaces and tabs, 1 to
+    255 of them once HTTP trims the ends): a drawn value like that is replaced."""
     return (
         isinstance(value, str)
-        and 1 <= len(value) <= 255
-        and all(0x21 <= ord(ch) <= 0x7E for ch in value)
+        and 1 <= len(value.strip(" \t")) <= len(value) <= 255
+        and all(ch == "\t" or 0x20 <= ord(ch) <= 0x7E for ch in value)
     )
 
 
@@ -52,17 +54,17 @@ def before_call(context, case, **kwargs):
     if not negative:
         _local_webhook_urls(case)
     if not negative_header:
-        _fresh_idempotency_key(case)
+        _fresh_idempotency_key(case, negative)
 
 
-def _fresh_idempotency_key(case):
+def _fresh_idempotency_key(case, negative):
     if case.method.upper() != "POST":
         return
     # New containers, never changed in place: schemathesis derives other cases
     # from this one and may share them.
     headers = dict(case.headers or {})
     current = headers.get(KEY)
-    if current is None or _valid(current):
+    if not negative or current is None or _valid(current):
         headers[KEY] = f"st-{uuid.uuid4()}"
         case.headers = headers
 

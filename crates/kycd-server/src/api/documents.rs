@@ -73,6 +73,7 @@ fn upload_schema(multipart: bool) -> utoipa::openapi::RefOr<utoipa::openapi::sch
         json!({
             "type": "object",
             "description": "The multipart form of a document upload: the same fields, the file in `content` (its part's Content-Type stands in for a missing `content_type`). The bytes must be a real JPEG, PNG or PDF of the declared type.",
+            "additionalProperties": false,
             "required": ["type", "content"],
             "properties": {
                 "type": {"$ref": "#/components/schemas/DocumentType"},

@@ -114,3 +114,68 @@ fn enums_come_from_the_domain() {
             .is_some_and(|a| a.contains(&Value::from("sanctions_match")))
     );
 }
+
+#[test]
+fn component_schemas_are_derived_from_the_types_handlers_use() {
+    let d = doc();
+    let s = &d["components"]["schemas"];
+    let derived = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+        serde_json::to_value(schema).expect("schema JSON")
+    };
+    use utoipa::PartialSchema;
+    assert_eq!(
+        s["Customer"],
+        derived(kycd_core::customer::Customer::schema())
+    );
+    assert_eq!(
+        s["CustomerUpdate"],
+        derived(kycd_core::input::CustomerPatch::schema())
+    );
+    // `refine` only adds keywords to the derived schema.
+    let create = derived(kycd_core::input::CustomerInput::schema());
+    for (k, v) in create.as_object().expect("an object schema") {
+        assert_eq!(&s["CustomerCreate"][k], v, "CustomerCreate.{k}");
+    }
+    assert!(s["CustomerCreate"]["oneOf"].is_array());
+    // Validation vocabularies are the domain's own lists.
+    let identifier_types = &s["IdentifierInput"]["properties"]["type"]["enum"];
+    assert_eq!(
+        identifier_types.as_array().map(Vec::len),
+        Some(kycd_core::input::KNOWN_IDENTIFIERS.len())
+    );
+    let countries = &s["AddressInput"]["properties"]["country"]["enum"];
+    assert_eq!(
+        countries.as_array().map(Vec::len),
+        Some(kycd_core::countries::ALPHA2.len())
+    );
+    assert_eq!(s["CustomerCreate"]["additionalProperties"], false);
+}
+
+#[test]
+fn every_operation_lists_rate_limits_and_unavailability() {
+    let d = doc();
+    for op in OPERATIONS {
+        let o = &d["paths"][op.path][op.method.as_str().to_ascii_lowercase()];
+        for code in ["401", "429", "500", "503"] {
+            assert!(o["responses"][code].is_object(), "{} lists {code}", op.id);
+        }
+        let has_body = op.body != Body::None;
+        for code in ["408", "415"] {
+            assert_eq!(
+                o["responses"][code].is_object(),
+                has_body,
+                "{} lists {code} exactly when it takes a body",
+                op.id
+            );
+        }
+    }
+    let events = &d["paths"]["/v1/events"]["get"]["parameters"];
+    let type_param = events
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "type"))
+        .expect("?type");
+    assert_eq!(
+        type_param["schema"]["$ref"], "#/components/schemas/EventType",
+        "the event type filter is the closed list the server checks"
+    );
+}
