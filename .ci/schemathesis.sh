@@ -29,7 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# SQLite in the temp dir whatever the environment says; rate limits out of the way.
 # A webhook receiver that accepts every delivery (the hooks point the
 # endpoints schemathesis creates at it): deliveries then succeed at once
 # instead of retrying, or waiting on hosts that cannot be reached from here.
@@ -53,7 +52,8 @@ Quiet(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
 ' "$sink_port" &
 sink_pid=$!
 
-# Webhook URLs are not resolved (no outside DNS here): --webhook-allow-private.
+# SQLite in the temp dir whatever the environment says; rate limits out of the
+# way; webhook URLs not resolved (no outside DNS here): --webhook-allow-private.
 env -u KYCD_DATABASE_URL KYCD_RATE_LIMIT=100000 RUST_LOG=warn \
   "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" --webhook-allow-private >"$data/server.out" 2>"$data/server.err" &
 pid=$!
