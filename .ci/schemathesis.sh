@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ST_VERSION=4.32.5
-if ! st --version 2>/dev/null | grep -qx "st, version $ST_VERSION"; then
+installed=$(python3 -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)
+if [ "$installed" != "$ST_VERSION" ]; then
   python3 -m pip install -q "schemathesis==$ST_VERSION"
 fi
 
@@ -73,7 +74,7 @@ status=0
 # Run from the temp dir: Hypothesis' example database lands there, not in the tree.
 ci_dir="$PWD/.ci"
 (cd "$data" && KYCD_WEBHOOK_SINK="http://127.0.0.1:$sink_port" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ci_dir${PYTHONPATH:+:$PYTHONPATH}" \
-  st --config-file "$ci_dir/schemathesis.toml" run "$base/openapi.json" \
+  python3 -m schemathesis.cli --config-file "$ci_dir/schemathesis.toml" run "$base/openapi.json" \
     --checks all \
     --max-examples "${ST_MAX_EXAMPLES:-50}" \
     --header "Authorization: Bearer $key" \
