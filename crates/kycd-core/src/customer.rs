@@ -153,7 +153,7 @@ pub struct Individual {
     pub last_name: Option<String>,
     #[schema(required = true)]
     pub date_of_birth: Option<NaiveDate>,
-    #[schema(schema_with = crate::schema::country_or_null, required = true)]
+    #[schema(value_type = Option<crate::schema::Country>, required = true)]
     pub nationality: Option<String>,
     #[schema(required = true, format = Email)]
     pub email: Option<String>,
@@ -185,7 +185,7 @@ pub struct Business {
     pub trade_name: Option<String>,
     #[schema(required = true)]
     pub registration_number: Option<String>,
-    #[schema(schema_with = crate::schema::country_or_null, required = true)]
+    #[schema(value_type = Option<crate::schema::Country>, required = true)]
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -209,7 +209,7 @@ pub struct Address {
     pub region: Option<String>,
     #[schema(required = true)]
     pub postal_code: Option<String>,
-    #[schema(schema_with = crate::schema::country)]
+    #[schema(value_type = crate::schema::Country)]
     pub country: String,
     /// Exactly one address is primary.
     pub primary: bool,
@@ -222,7 +222,7 @@ pub struct Identifier {
     #[serde(rename = "type")]
     #[schema(schema_with = crate::schema::identifier_type)]
     pub kind: String,
-    #[schema(schema_with = crate::schema::country_or_null, required = true)]
+    #[schema(value_type = Option<crate::schema::Country>, required = true)]
     pub country: Option<String>,
     #[schema(example = "4725")]
     pub last4: String,

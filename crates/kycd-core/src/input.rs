@@ -103,7 +103,7 @@ pub struct IndividualInput {
     /// Not in the future, not before 1900-01-01.
     #[schema(schema_with = crate::schema::date_input)]
     pub date_of_birth: Option<String>,
-    #[schema(schema_with = crate::schema::country_input)]
+    #[schema(value_type = Option<crate::schema::Country>)]
     pub nationality: Option<String>,
     #[schema(schema_with = crate::schema::email_input)]
     pub email: Option<String>,
@@ -126,7 +126,7 @@ pub struct BusinessInput {
     /// E.g. the CNPJ or the state registration number.
     #[schema(schema_with = crate::schema::text_input)]
     pub registration_number: Option<String>,
-    #[schema(schema_with = crate::schema::country_input)]
+    #[schema(value_type = Option<crate::schema::Country>)]
     pub country: Option<String>,
     /// Not in the future.
     #[schema(schema_with = crate::schema::date_input)]
@@ -154,7 +154,7 @@ pub struct AddressInput {
     pub region: Option<String>,
     #[schema(schema_with = crate::schema::text_input)]
     pub postal_code: Option<String>,
-    #[schema(schema_with = crate::schema::country)]
+    #[schema(value_type = crate::schema::Country)]
     pub country: String,
     #[serde(default)]
     pub primary: bool,
@@ -170,7 +170,7 @@ pub struct IdentifierInput {
     #[schema(example = "529.982.247-25", min_length = 1)]
     pub value: String,
     /// Defaults to BR for CPF/CNPJ and US for SSN/ITIN/EIN.
-    #[schema(schema_with = crate::schema::country_input)]
+    #[schema(value_type = Option<crate::schema::Country>)]
     pub country: Option<String>,
 }
 

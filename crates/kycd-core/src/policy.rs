@@ -71,7 +71,7 @@ pub struct Settings {
     #[schema(minimum = 0, maximum = 125, example = 18)]
     pub min_age: u32,
     /// ISO 3166-1 alpha-2 codes of the countries of residence accepted; `null`: all.
-    #[schema(schema_with = crate::schema::allowed_countries, required = true)]
+    #[schema(value_type = Option<Vec<crate::schema::Country>>, required = true)]
     pub allowed_countries: Option<Vec<String>>,
     /// Screening matches scoring at least this much are possible matches.
     #[schema(minimum = 0.5, maximum = 1.0, example = 0.85)]

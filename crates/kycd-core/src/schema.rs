@@ -51,25 +51,24 @@ pub fn customer_tag() -> Schema {
     constant("customer")
 }
 
-/// An assigned ISO 3166-1 alpha-2 code (input is trimmed and case-insensitive).
-pub fn country() -> Schema {
-    string()
-        .description(Some("ISO 3166-1 alpha-2 (an assigned code)."))
-        .enum_values(Some(crate::countries::ALPHA2.iter().copied()))
-        .examples(["BR"])
-        .build()
-        .into()
+/// An assigned ISO 3166-1 alpha-2 code (input is trimmed and case-insensitive):
+/// the `Country` component, referenced by every country field.
+pub struct Country;
+
+impl utoipa::PartialSchema for Country {
+    fn schema() -> RefOr<Schema> {
+        string()
+            .description(Some(
+                "ISO 3166-1 alpha-2, an assigned code (on input, case and surrounding spaces do not matter).",
+            ))
+            .enum_values(Some(crate::countries::ALPHA2.iter().copied()))
+            .examples(["BR"])
+            .build()
+            .into()
+    }
 }
 
-/// An optional country on input: a code, or `null`.
-pub fn country_input() -> Schema {
-    nullable(country())
-}
-
-/// A country on output: an uppercase assigned code, or `null`.
-pub fn country_or_null() -> Schema {
-    nullable(country())
-}
+impl utoipa::ToSchema for Country {}
 
 /// Identifier types kycd knows.
 pub fn identifier_type() -> Schema {
@@ -230,9 +229,4 @@ pub fn requirement_codes() -> Schema {
         .items(RefOr::T(requirement_code()))
         .build()
         .into()
-}
-
-/// `allowed_countries`: assigned alpha-2 codes, or `null` for every country.
-pub fn allowed_countries() -> Schema {
-    nullable(ArrayBuilder::new().items(RefOr::T(country())))
 }

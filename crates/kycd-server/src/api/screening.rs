@@ -38,7 +38,7 @@ pub struct SearchBody {
     #[schema(schema_with = crate::openapi::enums::screening_date)]
     date_of_birth: Option<String>,
     /// ISO 3166-1 alpha-2: evidence that raises or lowers the score.
-    #[schema(schema_with = kycd_core::schema::country_input)]
+    #[schema(value_type = Option<kycd_core::schema::Country>)]
     country: Option<String>,
     /// Minimum score of a match (default: the organization's screening threshold).
     #[schema(minimum = 0.0, maximum = 1.0)]

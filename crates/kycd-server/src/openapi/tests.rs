@@ -143,10 +143,14 @@ fn component_schemas_are_derived_from_the_types_handlers_use() {
         identifier_types.as_array().map(Vec::len),
         Some(kycd_core::input::KNOWN_IDENTIFIERS.len())
     );
-    let countries = &s["AddressInput"]["properties"]["country"]["enum"];
+    let countries = &s["Country"]["enum"];
     assert_eq!(
         countries.as_array().map(Vec::len),
         Some(kycd_core::countries::ALPHA2.len())
+    );
+    assert_eq!(
+        s["AddressInput"]["properties"]["country"]["$ref"],
+        "#/components/schemas/Country"
     );
     assert_eq!(s["CustomerCreate"]["additionalProperties"], false);
 }
