@@ -19,8 +19,11 @@ pub const REJECTED_BY_REVIEWER: &str = "rejected_by_reviewer";
 /// (start a verification at level `full` once the other items are supplied).
 pub const LEVEL_FULL: &str = "level_full";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a product-access request stands (a granted access whose customer left
+/// `active` stays `granted` with `suspended: true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ProductAccessStatus)]
 pub enum AccessStatus {
     Pending,
     Granted,
@@ -42,36 +45,47 @@ impl AccessStatus {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ProductAccessRequirements)]
 pub struct AccessRequirements {
     /// Requirement codes not met (`level_full` first when the customer was
     /// verified below the product's level).
     pub missing: Vec<String>,
     /// Requirement codes met only by documents a reviewer has not accepted yet.
     #[serde(default)]
+    #[schema(required = true)]
     pub pending_verification: Vec<String>,
 }
 
 /// A request for access to a product; serialised as is, it is the API object.
 /// `status` stays in the contract's three values; a granted access whose
 /// customer left `active` is `suspended` (capability off) until it returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProductAccess {
+    #[schema(example = "pa_01j9z8k3m4n5p6q7r8s9t0v1w2")]
     pub id: String,
+    #[schema(schema_with = crate::schema::product_access_tag)]
     pub object: String,
     pub customer_id: String,
     pub product: Product,
     pub status: AccessStatus,
+    /// A granted access is suspended (capability off) while its customer is not `active`.
     pub suspended: bool,
     /// Why it is suspended: `customer_<status>` (e.g. `customer_expired`).
+    #[schema(required = true)]
     pub suspension_reason: Option<String>,
     pub requirements: AccessRequirements,
+    /// `requirements_not_met`, `rejected_by_reviewer` or the reviewer's code.
+    #[schema(required = true)]
     pub rejection_reason: Option<String>,
     #[serde(with = "rfc3339_opt", default)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub decided_at: Option<Timestamp>,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 

@@ -51,6 +51,11 @@ pub fn customer_tag() -> Schema {
     constant("customer")
 }
 
+/// `object: "product_access"`.
+pub fn product_access_tag() -> Schema {
+    constant("product_access")
+}
+
 /// An assigned ISO 3166-1 alpha-2 code (input is trimmed and case-insensitive):
 /// the `Country` component, referenced by every country field.
 pub struct Country;

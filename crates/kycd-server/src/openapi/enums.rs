@@ -69,16 +69,6 @@ string_enum!(
     ])
 );
 string_enum!(
-    ProductAccessStatus,
-    "Where a product-access request stands (a granted access whose customer left `active` \
-     stays `granted` with `suspended: true`).",
-    names(&[
-        kycd_core::capabilities::AccessStatus::Pending,
-        kycd_core::capabilities::AccessStatus::Granted,
-        kycd_core::capabilities::AccessStatus::Rejected
-    ])
-);
-string_enum!(
     DocumentType,
     "The kind of document.",
     strs(crate::api::documents::TYPES)

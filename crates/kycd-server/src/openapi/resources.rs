@@ -8,7 +8,6 @@
 use super::enums::*;
 use super::schemas::*;
 use chrono::{DateTime, Utc};
-use kycd_core::policy::Product;
 use kycd_core::status::CustomerStatus;
 use serde::Serialize;
 use utoipa::PartialSchema;
@@ -105,65 +104,11 @@ pub struct TestClock {
     pub processed: u64,
 }
 
-/// A document's metadata (its bytes are stored encrypted and only served by
-/// the content endpoint).
-#[derive(Serialize, ToSchema)]
-pub struct Document {
-    #[schema(example = "doc_01j9z8k3m4n5p6q7r8s9t0v1w2")]
-    pub id: String,
-    #[schema(schema_with = document_tag)]
-    pub object: String,
-    pub customer_id: String,
-    #[serde(rename = "type")]
-    pub doc_type: DocumentType,
-    #[schema(required = true)]
-    pub side: Option<DocumentSide>,
-    pub status: DocumentStatus,
-    pub content_type: DocumentContentType,
-    /// Size in bytes.
-    pub size: u64,
-    /// Hex SHA-256 of the content.
-    pub sha256: String,
-    #[schema(required = true)]
-    pub rejection_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    #[schema(required = true)]
-    pub reviewed_at: Option<DateTime<Utc>>,
-}
+/// The document object: the service's own type.
+pub type Document = crate::service::documents::Document;
 
-/// A request for access to a product.
-#[derive(Serialize, ToSchema)]
-pub struct ProductAccess {
-    #[schema(example = "pa_01j9z8k3m4n5p6q7r8s9t0v1w2")]
-    pub id: String,
-    #[schema(schema_with = product_access_tag)]
-    pub object: String,
-    pub customer_id: String,
-    pub product: Product,
-    pub status: ProductAccessStatus,
-    /// A granted access is suspended (capability off) while its customer is not `active`.
-    pub suspended: bool,
-    /// Why it is suspended: `customer_<status>` (e.g. `customer_expired`).
-    #[schema(required = true)]
-    pub suspension_reason: Option<String>,
-    pub requirements: ProductAccessRequirements,
-    /// `requirements_not_met`, `rejected_by_reviewer` or the reviewer's code.
-    #[schema(required = true)]
-    pub rejection_reason: Option<String>,
-    #[schema(required = true)]
-    pub decided_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ProductAccessRequirements {
-    /// Requirement codes not met (`level_full` first when the customer was
-    /// verified below the product's level).
-    pub missing: Vec<String>,
-    /// Requirement codes met only by documents a reviewer has not accepted yet.
-    pub pending_verification: Vec<String>,
-}
+/// A request for access to a product: kycd-core's own type.
+pub type ProductAccess = kycd_core::capabilities::ProductAccess;
 
 /// What the customer may do now.
 #[derive(Serialize, ToSchema)]

@@ -26,7 +26,7 @@ pub(super) fn constant(value: &str) -> ObjectBuilder {
 
 macro_rules! object_tags {
     ($($f:ident = $v:literal),* $(,)?) => {
-        $(pub(super) fn $f() -> ObjectBuilder { constant($v) })*
+        $(pub(crate) fn $f() -> ObjectBuilder { constant($v) })*
     };
 }
 object_tags!(

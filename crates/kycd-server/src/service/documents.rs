@@ -19,25 +19,37 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-/// The document object of the API.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// The document object of the API: a document's metadata (its bytes are
+/// stored encrypted and only served by the content endpoint).
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Document {
+    #[schema(example = "doc_01j9z8k3m4n5p6q7r8s9t0v1w2")]
     pub id: String,
+    #[schema(schema_with = crate::openapi::schemas::document_tag)]
     pub object: &'static str,
     pub customer_id: String,
     #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::enums::DocumentType)]
     pub doc_type: String,
+    #[schema(value_type = Option<crate::openapi::enums::DocumentSide>, required = true)]
     pub side: Option<String>,
     /// `pending` (waiting for a reviewer), `accepted` or `rejected`.
+    #[schema(value_type = crate::openapi::enums::DocumentStatus)]
     pub status: String,
+    #[schema(value_type = crate::openapi::enums::DocumentContentType)]
     pub content_type: String,
+    /// Size in bytes.
+    #[schema(minimum = 1)]
     pub size: i64,
     /// Hex SHA-256 of the plaintext bytes.
     pub sha256: String,
+    #[schema(required = true)]
     pub rejection_reason: Option<String>,
     #[serde(with = "kycd_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(with = "kycd_core::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub reviewed_at: Option<Timestamp>,
 }
 
