@@ -71,10 +71,95 @@ pub fn document_json() -> &'static str {
     })
 }
 
+/// Where a created resource's id goes next: (creating operation, success
+/// status, target operation, parameter → runtime expression). Clients and
+/// tools (schemathesis' stateful phase) follow them as OpenAPI links.
+const LINKS: &[(&str, &str, &[&str], &[(&str, &str)])] = &[
+    (
+        "createCustomer",
+        "201",
+        &[
+            "retrieveCustomer",
+            "updateCustomer",
+            "deleteCustomer",
+            "retrieveExplanation",
+            "startVerification",
+            "retrieveVerification",
+            "activateCustomer",
+            "deactivateCustomer",
+            "reactivateCustomer",
+            "uploadDocument",
+            "listDocuments",
+            "requestProductAccess",
+            "listProductAccess",
+            "retrieveCapabilities",
+            "forceVerificationOutcome",
+            "decideScreeningMatch",
+        ],
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "uploadDocument",
+        "201",
+        &["retrieveDocument", "downloadDocumentContent"],
+        &[("id", "$request.path.id"), ("doc_id", "$response.body#/id")],
+    ),
+    (
+        "uploadDocument",
+        "201",
+        &["reviewDocument"],
+        &[("doc_id", "$response.body#/id")],
+    ),
+    (
+        "requestProductAccess",
+        "201",
+        &["retrieveProductAccess"],
+        &[("id", "$request.path.id"), ("pa_id", "$response.body#/id")],
+    ),
+    (
+        "requestProductAccess",
+        "201",
+        &["decideProductAccess"],
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "createWebhookEndpoint",
+        "201",
+        &[
+            "retrieveWebhookEndpoint",
+            "updateWebhookEndpoint",
+            "deleteWebhookEndpoint",
+            "rotateWebhookEndpointSecret",
+        ],
+        &[("id", "$response.body#/id")],
+    ),
+];
+
+/// Adds `LINKS` to the success responses of the creating operations.
+fn add_links(doc: &mut serde_json::Value) {
+    for (from, status, targets, params) in LINKS {
+        let Some(op) = OPERATIONS.iter().find(|o| o.id == *from) else {
+            continue;
+        };
+        let method = op.method.as_str().to_ascii_lowercase();
+        let response = &mut doc["paths"][op.path][&method]["responses"][*status];
+        for target in *targets {
+            let parameters: serde_json::Map<String, serde_json::Value> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                .collect();
+            response["links"][*target] =
+                serde_json::json!({"operationId": target, "parameters": parameters});
+        }
+    }
+}
+
 /// Rules across fields of one body, which a derive cannot state: JSON Schema
-/// keywords added to the derived component schemas.
+/// keywords added to the derived component schemas; and the links between
+/// operations.
 fn refine(doc: &mut serde_json::Value) {
     use serde_json::json;
+    add_links(doc);
     let schemas = &mut doc["components"]["schemas"];
     // An individual has no business details and a business no individual ones.
     schemas["CustomerCreate"]["oneOf"] = json!([

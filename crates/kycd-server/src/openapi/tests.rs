@@ -183,3 +183,38 @@ fn every_operation_lists_rate_limits_and_unavailability() {
         "the event type filter is the closed list the server checks"
     );
 }
+
+#[test]
+fn links_name_real_operations_and_their_path_parameters() {
+    let d = doc();
+    let mut seen = 0;
+    for op in OPERATIONS {
+        let o = &d["paths"][op.path][op.method.as_str().to_ascii_lowercase()];
+        for (_, response) in o["responses"].as_object().into_iter().flatten() {
+            for (_, link) in response["links"].as_object().into_iter().flatten() {
+                seen += 1;
+                let target = OPERATIONS
+                    .iter()
+                    .find(|t| link["operationId"] == t.id)
+                    .unwrap_or_else(|| panic!("{}: link to an unknown operation {link}", op.id));
+                let params: Vec<&str> = target.path_params().collect();
+                for (name, _) in link["parameters"].as_object().expect("parameters") {
+                    assert!(
+                        params.contains(&name.as_str()),
+                        "{} → {}: {name} is a path parameter",
+                        op.id,
+                        target.id
+                    );
+                }
+                assert_eq!(
+                    link["parameters"].as_object().map(|m| m.len()),
+                    Some(params.len()),
+                    "{} → {}: every path parameter is given",
+                    op.id,
+                    target.id
+                );
+            }
+        }
+    }
+    assert!(seen >= 20, "the creating operations link onwards ({seen})");
+}
