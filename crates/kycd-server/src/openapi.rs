@@ -74,7 +74,14 @@ pub fn document_json() -> &'static str {
 /// Where a created resource's id goes next: (creating operation, success
 /// status, target operation, parameter → runtime expression). Clients and
 /// tools (schemathesis' stateful phase) follow them as OpenAPI links.
-const LINKS: &[(&str, &str, &[&str], &[(&str, &str)])] = &[
+type Link = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+const LINKS: &[Link] = &[
     (
         "createCustomer",
         "201",
