@@ -17,7 +17,7 @@ use chrono::Utc;
 use kycd_store::webhooks::{self as store, Endpoint, deliveries};
 use kycd_store::{Scope, customers::insert_audit, ids};
 use kycd_webhooks::{TargetHost, UrlError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -36,20 +36,63 @@ pub fn router() -> Router<AppState> {
 
 const MAX_DESCRIPTION: usize = 500;
 
+/// A webhook endpoint as the API shows it. `secret` (`whsec_…`) is present
+/// only in the responses of create and `rotate_secret`: store it then.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = WebhookEndpoint)]
+pub struct EndpointView {
+    #[schema(example = "we_01j9z8k3m4n5p6q7r8s9t0v1w2")]
+    pub id: String,
+    #[schema(schema_with = crate::openapi::schemas::webhook_endpoint_tag)]
+    pub object: &'static str,
+    #[schema(example = "https://example.com/webhooks/kycd")]
+    pub url: String,
+    #[schema(value_type = Vec<crate::openapi::enums::EnabledEvent>)]
+    pub enabled_events: Vec<String>,
+    #[schema(required = true)]
+    pub description: Option<String>,
+    #[schema(value_type = crate::openapi::enums::WebhookEndpointStatus)]
+    pub status: String,
+    /// `manual`, or why kycd disabled it.
+    #[schema(required = true)]
+    pub disabled_reason: Option<String>,
+    #[schema(value_type = crate::openapi::schemas::Environment)]
+    pub environment: String,
+    #[serde(with = "kycd_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<Utc>,
+    #[serde(with = "kycd_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<Utc>,
+    /// The signing secret (create and `rotate_secret` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")]
+    pub secret: Option<String>,
+    /// Until when the previous secret keeps signing (`rotate_secret` only).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "kycd_core::time::rfc3339_opt"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime, nullable = false)]
+    pub previous_secret_expires_at: Option<chrono::DateTime<Utc>>,
+}
+
 /// The API form of an endpoint (never its secrets).
-pub fn view(e: &Endpoint) -> Value {
-    json!({
-        "id": e.id,
-        "object": "webhook_endpoint",
-        "url": e.url,
-        "enabled_events": e.enabled_events,
-        "description": e.description,
-        "status": e.status,
-        "disabled_reason": e.disabled_reason,
-        "environment": e.scope.environment,
-        "created_at": kycd_core::time::format(&e.created_at),
-        "updated_at": kycd_core::time::format(&e.updated_at),
-    })
+pub fn view(e: &Endpoint) -> EndpointView {
+    EndpointView {
+        id: e.id.clone(),
+        object: "webhook_endpoint",
+        url: e.url.clone(),
+        enabled_events: e.enabled_events.clone(),
+        description: e.description.clone(),
+        status: e.status.clone(),
+        disabled_reason: e.disabled_reason.clone(),
+        environment: e.scope.environment.clone(),
+        created_at: e.created_at,
+        updated_at: e.updated_at,
+        secret: None,
+        previous_secret_expires_at: None,
+    }
 }
 
 /// `["*"]` or known event types, without duplicates.
@@ -206,7 +249,7 @@ async fn create(
     audit(&mut tx, &ctx, "webhook_endpoint.create", &e).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     let mut v = view(&e);
-    v["secret"] = set.current().into();
+    v.secret = Some(set.current().to_string());
     Ok(created(v))
 }
 
@@ -225,7 +268,7 @@ async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EndpointView>> {
     Ok(Json(view(&load(&s, &ctx.scope, &id).await?)))
 }
 
@@ -233,7 +276,7 @@ async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(page): ApiQuery<Page>,
-) -> ApiResult<Json<List<Value>>> {
+) -> ApiResult<Json<List<EndpointView>>> {
     let limit = page.limit()?;
     let mut conn = s.store.reader().await?;
     let (data, has_more) =
@@ -262,7 +305,7 @@ async fn update(
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EndpointView>> {
     let mut e = load(&s, &ctx.scope, &id).await?;
     if let Some(u) = body.url {
         e.url = check_url(&u, s.config.webhook_allow_private).await?;
@@ -330,7 +373,7 @@ async fn rotate_secret(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EndpointView>> {
     let mut e = load(&s, &ctx.scope, &id).await?;
     // Previous secrets expire on the scope's clock (the sandbox clock can move them along).
     let cx = service::cx(&s, &ctx).await?;
@@ -358,7 +401,7 @@ async fn rotate_secret(
     audit(&mut tx, &ctx, "webhook_endpoint.rotate_secret", &e).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     let mut v = view(&e);
-    v["secret"] = set.current().into();
-    v["previous_secret_expires_at"] = kycd_core::time::format(&previous_expires_at).into();
+    v.secret = Some(set.current().to_string());
+    v.previous_secret_expires_at = Some(previous_expires_at);
     Ok(Json(v))
 }

@@ -157,35 +157,8 @@ pub struct CapabilityCheck {
     pub status: CapabilityStatus,
 }
 
-/// A webhook endpoint. `secret` (`whsec_…`) is present only in the responses
-/// of create and `rotate_secret`: store it then.
-#[derive(Serialize, ToSchema)]
-pub struct WebhookEndpoint {
-    #[schema(example = "we_01j9z8k3m4n5p6q7r8s9t0v1w2")]
-    pub id: String,
-    #[schema(schema_with = webhook_endpoint_tag)]
-    pub object: String,
-    #[schema(example = "https://example.com/webhooks/kycd")]
-    pub url: String,
-    pub enabled_events: Vec<EnabledEvent>,
-    #[schema(required = true)]
-    pub description: Option<String>,
-    pub status: WebhookEndpointStatus,
-    /// `manual`, or why kycd disabled it.
-    #[schema(required = true)]
-    pub disabled_reason: Option<String>,
-    pub environment: Environment,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// The signing secret (create and `rotate_secret` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")]
-    pub secret: Option<String>,
-    /// Until when the previous secret keeps signing (`rotate_secret` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub previous_secret_expires_at: Option<DateTime<Utc>>,
-}
+/// A webhook endpoint: the handler's own view type.
+pub type WebhookEndpoint = crate::api::webhook_endpoints::EndpointView;
 
 #[derive(Serialize, ToSchema)]
 pub struct DeletedWebhookEndpoint {
