@@ -98,7 +98,12 @@ async fn update(
 async fn erase(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
     let cx = service::cx(&s, &ctx).await?;
     customers::erase(&s, &cx, &id).await?;
-    Ok(Json(serde_json::json!({"id": id, "object": "customer", "deleted": true})).into_response())
+    Ok(Json(crate::openapi::schemas::DeletedCustomer {
+        id,
+        object: "customer",
+        deleted: true,
+    })
+    .into_response())
 }
 
 async fn start_verification(

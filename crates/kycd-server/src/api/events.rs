@@ -4,6 +4,7 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiQuery, List, OptionalJson, Page};
+use crate::openapi::resources::{Redelivery, ScheduledDelivery};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -163,7 +164,7 @@ async fn redeliver(
     ctx: Ctx,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<RedeliverBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Redelivery>)> {
     let e = load(&s, &ctx.scope, &id).await?;
     let targets: Vec<String> = match &body.endpoint_id {
         Some(endpoint_id) => {
@@ -206,13 +207,21 @@ async fn redeliver(
     })
     .await?;
     s.outbox_notify.notify_one();
-    let data: Vec<Value> = ids
+    let deliveries = ids
         .iter()
         .zip(&targets)
-        .map(|(d, ep)| json!({"delivery_id": d, "endpoint_id": ep, "status": "pending"}))
+        .map(|(d, ep)| ScheduledDelivery {
+            delivery_id: d.clone(),
+            endpoint_id: ep.clone(),
+            status: "pending",
+        })
         .collect();
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"object": "redelivery", "event_id": e.id, "deliveries": data})),
+        Json(Redelivery {
+            object: "redelivery",
+            event_id: e.id,
+            deliveries,
+        }),
     ))
 }

@@ -4,6 +4,7 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult, Reason};
 use crate::http::{ApiJson, ApiQuery, List, Page, created};
+use crate::openapi::resources::CapabilityCheck;
 use crate::service::{self, products};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -13,7 +14,7 @@ use axum::{Json, Router};
 use kycd_core::capabilities::{Capability, ProductAccess};
 use kycd_core::policy::Product;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -112,7 +113,7 @@ async fn check(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<CheckBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CapabilityCheck>> {
     let Some(customer_id) = body.customer_id.filter(|c| !c.is_empty()) else {
         return Err(ApiError::invalid_field(
             "customer_id",
@@ -128,13 +129,13 @@ async fn check(
         })?;
     let state = products::check(&s, &ctx.scope, &customer_id, cap).await?;
     if state.is_enabled() {
-        return Ok(Json(json!({
-            "object": "capability_check",
-            "allowed": true,
-            "customer_id": customer_id,
-            "capability": cap.as_str(),
-            "status": "enabled",
-        })));
+        return Ok(Json(CapabilityCheck {
+            object: "capability_check",
+            allowed: true,
+            customer_id,
+            capability: cap.as_str(),
+            status: "enabled",
+        }));
     }
     let reason = state.reason.unwrap_or("missing_capability");
     let message = state.message.unwrap_or_default();

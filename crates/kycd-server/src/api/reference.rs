@@ -3,6 +3,7 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiQuery, List};
+use crate::openapi::schemas::Usage;
 use crate::service;
 use crate::state::AppState;
 use axum::extract::State;
@@ -96,7 +97,7 @@ async fn usage(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<UsageQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Usage>> {
     let cx = service::cx(&s, &ctx).await?;
     let month = match q.month {
         None => cx.now.format("%Y-%m").to_string(),
@@ -110,15 +111,17 @@ async fn usage(
         }
     };
     let mut conn = s.store.reader().await?;
-    let mut out = json!({"object": "usage", "month": month, "environment": cx.scope.environment});
-    for metric in [
-        kycd_store::usage::CUSTOMERS_CREATED,
-        kycd_store::usage::VERIFICATIONS_STARTED,
-        kycd_store::usage::PRODUCT_ACCESS_REQUESTS,
-    ] {
-        out[metric] = kycd_store::usage::count(&mut conn, &cx.scope, &month, metric)
-            .await?
-            .into();
-    }
-    Ok(Json(out))
+    let mut count =
+        async |metric| kycd_store::usage::count(&mut conn, &cx.scope, &month, metric).await;
+    let customers_created = count(kycd_store::usage::CUSTOMERS_CREATED).await?;
+    let verifications_started = count(kycd_store::usage::VERIFICATIONS_STARTED).await?;
+    let product_access_requests = count(kycd_store::usage::PRODUCT_ACCESS_REQUESTS).await?;
+    Ok(Json(Usage {
+        object: "usage",
+        month,
+        environment: cx.scope.environment.clone(),
+        customers_created,
+        verifications_started,
+        product_access_requests,
+    }))
 }

@@ -6,6 +6,7 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
+use crate::openapi::resources::TestClock;
 use crate::service::{self, lifecycle::ReviewerDecision};
 use crate::state::AppState;
 use axum::extract::{Path, Request, State};
@@ -17,7 +18,6 @@ use kycd_core::capabilities::ProductAccess;
 use kycd_core::customer::Customer;
 use kycd_core::reasons::RejectionReason;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -109,7 +109,7 @@ async fn advance_clock(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<AdvanceBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TestClock>> {
     let (days, seconds) = (body.days.unwrap_or(0), body.seconds.unwrap_or(0));
     if !(0..=MAX_ADVANCE_DAYS).contains(&days) {
         return Err(ApiError::invalid_field(
@@ -139,12 +139,12 @@ async fn advance_clock(
     let ran = crate::jobs::scheduler::run_due(&s, Some(&ctx.scope), offset).await?;
     crate::jobs::run_due_webhooks(&s).await;
     let now = chrono::Utc::now() + chrono::Duration::seconds(offset);
-    Ok(Json(json!({
-        "object": "test_clock",
-        "offset_seconds": offset,
-        "now": kycd_core::time::format(&now),
-        "processed": ran,
-    })))
+    Ok(Json(TestClock {
+        object: "test_clock",
+        offset_seconds: offset,
+        now,
+        processed: ran,
+    }))
 }
 
 /// Decides a pending product-access request as a reviewer would (sandbox only).

@@ -18,7 +18,7 @@ use kycd_store::webhooks::{self as store, Endpoint, deliveries};
 use kycd_store::{Scope, customers::insert_audit, ids};
 use kycd_webhooks::{TargetHost, UrlError};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 pub fn router() -> Router<AppState> {
@@ -356,7 +356,7 @@ async fn remove(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<crate::openapi::resources::DeletedWebhookEndpoint>> {
     let e = load(&s, &ctx.scope, &id).await?;
     let mut tx = s.store.begin().await?;
     if !store::delete(&mut tx, &ctx.scope, &e.id, Utc::now()).await? {
@@ -364,9 +364,11 @@ async fn remove(
     }
     audit(&mut tx, &ctx, "webhook_endpoint.delete", &e).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
-    Ok(Json(
-        json!({"id": e.id, "object": "webhook_endpoint", "deleted": true}),
-    ))
+    Ok(Json(crate::openapi::resources::DeletedWebhookEndpoint {
+        id: e.id,
+        object: "webhook_endpoint",
+        deleted: true,
+    }))
 }
 
 async fn rotate_secret(

@@ -91,17 +91,19 @@ fn as_merge_patch(schema: &mut RefOr<Schema>, parts: &[(String, RefOr<Schema>)])
     }
 }
 
-/// A sandbox clock after an advance.
+/// A sandbox clock after an advance (the handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct TestClock {
     #[schema(schema_with = test_clock_tag)]
-    pub object: String,
+    pub object: &'static str,
     /// How far the sandbox clock is ahead of real time.
     pub offset_seconds: i64,
     /// The sandbox's current time.
+    #[serde(with = "kycd_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub now: DateTime<Utc>,
     /// How many due jobs (expiry notices, expiries, retries) ran.
-    pub processed: u64,
+    pub processed: usize,
 }
 
 /// The document object: the service's own type.
@@ -144,27 +146,30 @@ pub struct ProductCapabilityState {
     pub product_access_id: Option<String>,
 }
 
-/// A capability check that passed (a refusal is `403 missing_capability`).
+/// A capability check that passed (a refusal is `403 missing_capability`;
+/// the handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct CapabilityCheck {
     #[schema(schema_with = capability_check_tag)]
-    pub object: String,
+    pub object: &'static str,
     /// Always `true` here.
     pub allowed: bool,
     pub customer_id: String,
     #[schema(schema_with = super::enums::capability)]
-    pub capability: String,
-    pub status: CapabilityStatus,
+    pub capability: &'static str,
+    #[schema(value_type = CapabilityStatus)]
+    pub status: &'static str,
 }
 
 /// A webhook endpoint: the handler's own view type.
 pub type WebhookEndpoint = crate::api::webhook_endpoints::EndpointView;
 
+/// `{"id", "object": "webhook_endpoint", "deleted": true}` (the handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct DeletedWebhookEndpoint {
     pub id: String,
     #[schema(schema_with = webhook_endpoint_tag)]
-    pub object: String,
+    pub object: &'static str,
     pub deleted: bool,
 }
 
@@ -194,11 +199,11 @@ pub struct DeliveryAttempt {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// The deliveries scheduled by a redelivery (`202 Accepted`).
+/// The deliveries scheduled by a redelivery (`202 Accepted`; the handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct Redelivery {
     #[schema(schema_with = redelivery_tag)]
-    pub object: String,
+    pub object: &'static str,
     pub event_id: String,
     pub deliveries: Vec<ScheduledDelivery>,
 }
@@ -207,7 +212,8 @@ pub struct Redelivery {
 pub struct ScheduledDelivery {
     pub delivery_id: String,
     pub endpoint_id: String,
-    pub status: DeliveryStatus,
+    #[schema(value_type = DeliveryStatus)]
+    pub status: &'static str,
 }
 
 /// A possible match of a screening search.

@@ -151,12 +151,13 @@ list!(
     ScreeningList
 );
 
-/// `{"id", "object": "customer", "deleted": true}` after an erasure.
+/// `{"id", "object": "customer", "deleted": true}` after an erasure (the
+/// handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct DeletedCustomer {
     pub id: String,
     #[schema(schema_with = customer_tag)]
-    pub object: String,
+    pub object: &'static str,
     pub deleted: bool,
 }
 
@@ -187,17 +188,22 @@ pub struct StatusChange {
 /// One requirement: what to collect, upload or pass.
 pub type Requirement = kycd_core::policy::Requirement;
 
-/// Billable usage of one month for the key's organization and environment.
+/// Billable usage of one month for the key's organization and environment
+/// (the handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct Usage {
     #[schema(schema_with = usage_tag)]
-    pub object: String,
+    pub object: &'static str,
     #[schema(example = "2025-01", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
-    pub environment: Environment,
-    pub customers_created: u64,
-    pub verifications_started: u64,
-    pub product_access_requests: u64,
+    #[schema(value_type = Environment)]
+    pub environment: String,
+    #[schema(minimum = 0)]
+    pub customers_created: i64,
+    #[schema(minimum = 0)]
+    pub verifications_started: i64,
+    #[schema(minimum = 0)]
+    pub product_access_requests: i64,
 }
 
 /// `sandbox` (keys `sk_test_…`) or `live` (keys `sk_live_…`).
