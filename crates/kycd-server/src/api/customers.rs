@@ -174,17 +174,17 @@ async fn explanation(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<crate::openapi::schemas::Explanation>> {
     let cx = service::cx(&s, &ctx).await?;
     let c = customers::get(&s, &cx, &id).await?;
     let mut conn = s.store.reader().await?;
     let history = kycd_store::customers::history(&mut conn, &cx.scope, &id).await?;
-    Ok(Json(serde_json::json!({
-        "object": "explanation",
-        "customer_id": c.id,
-        "status": c.status,
-        "summary": crate::explain::summary(&c, cx.now),
-        "next_steps": crate::explain::next_steps(&c),
-        "history": history,
-    })))
+    Ok(Json(crate::openapi::schemas::Explanation {
+        object: "explanation",
+        summary: crate::explain::summary(&c, cx.now),
+        next_steps: crate::explain::next_steps(&c),
+        customer_id: c.id,
+        status: c.status,
+        history,
+    }))
 }

@@ -4,7 +4,7 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiQuery, List, OptionalJson, Page};
-use crate::openapi::resources::{Redelivery, ScheduledDelivery};
+use crate::openapi::resources::{DeliveryAttempt, Redelivery, ScheduledDelivery};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,7 +14,7 @@ use kycd_store::events::{self, Event, EventFilter};
 use kycd_store::webhooks::{self as hooks, deliveries};
 use kycd_store::{Scope, ids};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -100,7 +100,7 @@ async fn list_deliveries(
     ctx: Ctx,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
-) -> ApiResult<Json<List<Value>>> {
+) -> ApiResult<Json<List<DeliveryAttempt>>> {
     let page = Page {
         limit: q.limit,
         starting_after: q.starting_after,
@@ -125,22 +125,22 @@ async fn list_deliveries(
                 (None, None) => "in_progress",
                 _ => "failed",
             };
-            json!({
-                "id": a.id,
-                "object": "webhook_delivery_attempt",
-                "event_id": e.id,
-                "endpoint_id": a.endpoint_id,
-                "url": a.url,
-                "delivery_id": a.delivery_id,
-                "attempt": a.attempt,
-                "status": status,
-                "status_code": a.status_code,
-                "duration_ms": a.duration_ms,
-                "error": a.error,
-                "created_at": kycd_core::time::format(&a.at),
-                "delivery_status": a.delivery_status,
-                "next_attempt_at": a.next_attempt_at.map(|t| kycd_core::time::format(&t)),
-            })
+            DeliveryAttempt {
+                id: a.id.clone(),
+                object: "webhook_delivery_attempt",
+                event_id: e.id.clone(),
+                endpoint_id: a.endpoint_id.clone(),
+                url: a.url.clone(),
+                delivery_id: a.delivery_id.clone(),
+                attempt: a.attempt,
+                status,
+                status_code: a.status_code,
+                duration_ms: a.duration_ms,
+                error: a.error.clone(),
+                created_at: a.at,
+                delivery_status: a.delivery_status.clone(),
+                next_attempt_at: a.next_attempt_at,
+            }
         })
         .collect();
     Ok(Json(List::new(data, has_more)))

@@ -13,7 +13,6 @@ use kycd_core::customer::{CustomerType, Level, Mode};
 use kycd_core::policy::{self, Product};
 use kycd_core::reasons::{ReasonInfo, RejectionReason};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -43,7 +42,7 @@ async fn requirements(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<RequirementsQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<List<&'static policy::Requirement>>> {
     let t = match q.customer_type.as_deref() {
         None => CustomerType::Individual,
         Some(t) => CustomerType::parse(t)
@@ -77,14 +76,11 @@ async fn requirements(
             policy::product_requirements(&cx.settings, t, product, mode)
         }
     };
-    let data: Vec<Value> = codes
+    let data = codes
         .iter()
         .filter_map(|c| policy::requirement(c))
-        .map(|r| json!({"code": r.code, "kind": r.kind, "description": r.description}))
         .collect();
-    Ok(Json(
-        json!({"object": "list", "data": data, "has_more": false}),
-    ))
+    Ok(Json(List::new(data, false)))
 }
 
 #[derive(Deserialize)]

@@ -173,29 +173,36 @@ pub struct DeletedWebhookEndpoint {
     pub deleted: bool,
 }
 
-/// One attempt to deliver an event to an endpoint.
+/// One attempt to deliver an event to an endpoint (the handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryAttempt {
     pub id: String,
     #[schema(schema_with = delivery_attempt_tag)]
-    pub object: String,
+    pub object: &'static str,
     pub event_id: String,
     pub endpoint_id: String,
     #[schema(required = true)]
     pub url: Option<String>,
     pub delivery_id: String,
     /// 1 for the first attempt.
-    pub attempt: u32,
-    pub status: DeliveryAttemptStatus,
+    #[schema(minimum = 1)]
+    pub attempt: i64,
+    #[schema(value_type = DeliveryAttemptStatus)]
+    pub status: &'static str,
     /// The receiver's HTTP status.
-    #[schema(required = true)]
-    pub status_code: Option<u16>,
-    pub duration_ms: u64,
+    #[schema(required = true, minimum = 100, maximum = 999)]
+    pub status_code: Option<i64>,
+    #[schema(minimum = 0)]
+    pub duration_ms: i64,
     #[schema(required = true)]
     pub error: Option<String>,
+    #[serde(with = "kycd_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
-    pub delivery_status: DeliveryStatus,
-    #[schema(required = true)]
+    #[schema(value_type = DeliveryStatus)]
+    pub delivery_status: String,
+    #[serde(with = "kycd_core::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 

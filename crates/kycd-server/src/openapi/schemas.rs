@@ -161,19 +161,23 @@ pub struct DeletedCustomer {
     pub deleted: bool,
 }
 
-/// Why the customer is blocked or what happens next, in plain words.
+/// Why the customer is blocked or what happens next, in plain words (the
+/// handler's answer).
 #[derive(Serialize, ToSchema)]
 pub struct Explanation {
     #[schema(schema_with = explanation_tag)]
-    pub object: String,
+    pub object: &'static str,
     pub customer_id: String,
     pub status: CustomerStatus,
     pub summary: String,
     pub next_steps: Vec<String>,
     /// Every status change, oldest first.
-    pub history: Vec<StatusChange>,
+    #[schema(value_type = Vec<StatusChange>)]
+    pub history: Vec<kycd_store::customers::HistoryRow>,
 }
 
+/// The schema of kycd-store's `HistoryRow` (a store type, which has no
+/// utoipa dependency): statuses are the domain's.
 #[derive(Serialize, ToSchema)]
 pub struct StatusChange {
     #[schema(required = true)]
