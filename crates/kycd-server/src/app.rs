@@ -103,6 +103,7 @@ impl Application {
                 None
             }
         };
+        let node = crate::node::Node::start(&store, &config.database_url()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let public_url = config
@@ -112,7 +113,9 @@ impl Application {
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
-                vault: Vault::new(master).with_previous(crate::vault::previous_from_env()?),
+                vault: Arc::new(
+                    Vault::new(master).with_previous(crate::vault::previous_from_env()?),
+                ),
                 metrics: Default::default(),
                 screener: RwLock::new(None),
                 screening: Default::default(),
@@ -120,10 +123,12 @@ impl Application {
                 public_url,
                 auth_cache: Default::default(),
                 settings_cache: Default::default(),
+                node,
                 blobs: crate::blobs::Blobs::from_config(&config)?,
                 config,
             }),
         };
+        seal_plain_documents(&state).await?;
         if !state.config.screening_sources.is_empty() {
             crate::screening::parse_sources(&state.config.screening_sources)?;
             crate::jobs::screening::refresh(&state).await?;
@@ -183,6 +188,26 @@ impl Application {
             .await?;
         Ok(())
     }
+}
+
+/// Seals the customer documents that an older version stored in clear.
+async fn seal_plain_documents(state: &AppState) -> anyhow::Result<()> {
+    let mut total = 0;
+    loop {
+        let mut conn = state.store.writer().await?;
+        let n = kycd_store::customers::seal_plain_documents(&mut conn, &*state.vault, 500).await?;
+        total += n;
+        if n == 0 {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(
+            customers = total,
+            "sealed customer documents stored in clear"
+        );
+    }
+    Ok(())
 }
 
 async fn readyz(State(s): State<AppState>) -> impl IntoResponse {

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod logging;
 pub mod metrics;
+pub mod node;
 pub mod openapi;
 pub mod screening;
 pub mod service;

@@ -15,7 +15,7 @@ pub struct AppState {
 pub struct Inner {
     pub store: Store,
     pub config: Config,
-    pub vault: Vault,
+    pub vault: Arc<Vault>,
     /// Encrypted document bytes (local files or S3-compatible storage).
     pub blobs: crate::blobs::Blobs,
     pub metrics: Metrics,
@@ -29,6 +29,8 @@ pub struct Inner {
     pub public_url: String,
     pub auth_cache: crate::auth::KeyCache,
     pub settings_cache: crate::service::settings::Cache,
+    /// This node's identity (who holds an idempotency claim).
+    pub node: crate::node::Node,
 }
 
 impl std::ops::Deref for AppState {

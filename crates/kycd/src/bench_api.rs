@@ -123,7 +123,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
                 creates.push(start.elapsed());
                 let start = Instant::now();
                 let mut conn = state.store.reader().await?;
-                kycd_store::customers::get(&mut conn, &scope, &c.id).await?;
+                kycd_store::customers::get(&mut conn, &*state.vault, &scope, &c.id).await?;
                 reads.push(start.elapsed());
                 n += 1;
             }
