@@ -368,3 +368,59 @@ async fn rotation_rewraps_keys_and_data_stays_readable() {
     })
     .await;
 }
+
+/// Two identifiers of one kind from two countries are kept apart (sealed
+/// field and blind index both name the country), and sandbox and live use
+/// different blind-index keys: the same CPF in both environments leaves no
+/// matching index in the database.
+#[tokio::test]
+async fn identifiers_keep_their_country_and_environments_do_not_link() {
+    on_each_backend(|app| async move {
+        let c = app
+            .create_customer(json!({
+                "type": "individual",
+                "identifiers": [
+                    {"type": "passport", "value": "P1111111", "country": "BR"},
+                    {"type": "passport", "value": "P2222222", "country": "PT"}
+                ]
+            }))
+            .await;
+        let id = c["id"].as_str().unwrap();
+        let mut conn = app.state.store.reader().await.unwrap();
+        let fields: Vec<String> = sqlx::query_scalar(
+            "SELECT field FROM customer_secrets WHERE customer_id = $1 ORDER BY field",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            fields,
+            ["identifier:passport:BR", "identifier:passport:PT"],
+            "both passports sealed"
+        );
+        drop(conn);
+
+        let body = json!({"type": "individual", "identifiers": [{"type": "cpf", "value": CPF}]});
+        let sandbox = app.create_customer(body.clone()).await;
+        let (st, live) = app.call(&app.live_key, reqwest::Method::POST, "/v1/customers", Some(body)).await;
+        assert_eq!(st, StatusCode::CREATED, "{live}");
+        let mut conn = app.state.store.reader().await.unwrap();
+        let hash = |cid: String| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT hash FROM blind_indexes WHERE customer_id = $1 AND kind LIKE 'identifier:%'",
+            )
+            .bind(cid)
+        };
+        let a = hash(sandbox["id"].as_str().unwrap().into())
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let b = hash(live["id"].as_str().unwrap().into())
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_ne!(a, b, "one CPF, two environments, two unrelated indexes");
+    })
+    .await;
+}
