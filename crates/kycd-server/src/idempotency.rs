@@ -37,7 +37,8 @@ struct Pending {
     scope: Scope,
     key: String,
     token: String,
-    /// The response was written with the effect.
+    /// The response was written on the effect's transaction (which then
+    /// committed, unless the request failed).
     recorded: bool,
 }
 
@@ -60,11 +61,13 @@ pub async fn complete_in_tx<T: Serialize>(
     let Ok(slot) = CURRENT.try_with(Arc::clone) else {
         return Ok(());
     };
+    // Written on every attempt: a transaction retried after a deadlock
+    // writes it again (the rolled-back attempt's copy is gone).
     let (scope, key, token) = {
         let guard = slot.lock().expect("idempotency slot");
         match guard.as_ref() {
-            Some(p) if !p.recorded => (p.scope.clone(), p.key.clone(), p.token.clone()),
-            _ => return Ok(()),
+            Some(p) => (p.scope.clone(), p.key.clone(), p.token.clone()),
+            None => return Ok(()),
         }
     };
     let body = serde_json::to_string(value).map_err(|_| ApiError::internal())?;
@@ -178,6 +181,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 .as_ref()
                 .is_some_and(|p| p.recorded);
             if recorded {
+                if !res.status().is_success() {
+                    // The effect's transaction may have failed to commit after
+                    // the response was written on it: free the key (a key
+                    // whose response did commit is kept).
+                    if let Ok(mut conn) = state.store.writer().await {
+                        let _ = idempotency::release(&mut conn, &ctx.scope, &key, &token).await;
+                    }
+                }
                 return res;
             }
             // Errors are rendered later (with the request id); store the rendered form.
@@ -238,8 +249,9 @@ async fn claim(
     )
 }
 
-/// The id under which an organization's idempotency data key is kept.
-fn org_key_owner(scope: &Scope) -> String {
+/// The id under which an organization's idempotency data key is kept: the
+/// subject of responses about no erasable resource.
+pub fn org_subject(scope: &Scope) -> String {
     format!("idem_{}", scope.organization_id)
 }
 
@@ -278,7 +290,7 @@ async fn record_after(
     if status.is_server_error() {
         return Ok(idempotency::release(&mut conn, scope, key, token).await?);
     }
-    let owner = org_key_owner(scope);
+    let owner = org_subject(scope);
     let sealed = seal(
         state,
         &mut conn,
@@ -313,7 +325,7 @@ async fn open_body(
     let org = &scope.organization_id;
     let owner = subject_id
         .map(str::to_string)
-        .unwrap_or_else(|| org_key_owner(scope));
+        .unwrap_or_else(|| org_subject(scope));
     let Some(data_key) = state
         .vault
         .existing_customer_key(&mut conn, org, &owner)

@@ -180,6 +180,8 @@ pub async fn decide(
         .map_err(ApiError::invalid_transition)?;
     db::update(&mut tx, &cx.scope, &pa).await?;
     record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, axum::http::StatusCode::OK, &pa, &c.id)
+        .await?;
     tx.commit().await.map_err(StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(pa)
