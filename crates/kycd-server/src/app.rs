@@ -354,3 +354,35 @@ async fn hosted_page(
             .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_of_new_keys_shows_no_key() {
+        let live = "sk_live_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd";
+        let sandbox = "sk_test_ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210zyxw";
+        let bootstrap = Bootstrap {
+            id: "org_1".into(),
+            name: "default".into(),
+            sandbox_api_key: sandbox.into(),
+            live_api_key: live.into(),
+        };
+        let new = NewApiKey {
+            id: "key_1".into(),
+            organization_id: "org_1".into(),
+            environment: "live".into(),
+            api_key: live.into(),
+            prefix: live[..12].into(),
+        };
+        let shown = format!("{bootstrap:?} {bootstrap:#?} {new:?} {new:#?}");
+        for secret in [live, sandbox, &live[12..], &sandbox[12..]] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("sk_live_AbCd") && shown.contains("org_1"),
+            "{shown}"
+        );
+    }
+}

@@ -144,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
                 listen,
                 public_url,
                 master_key,
-                master_key_file,
+                master_key_file: master_key_file.filter(|p| !p.as_os_str().is_empty()),
                 webhook_allow_private,
                 sumsub_webhook_secret,
                 screening_sources: screening_sources
