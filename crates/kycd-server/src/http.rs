@@ -51,6 +51,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             "the request body must be a JSON object",
         ));
     }
+    if let Some(key) = crate::json_keys::first_duplicate_key(bytes) {
+        return Err(ApiError::invalid_field(
+            key,
+            "duplicate key in a JSON object",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),

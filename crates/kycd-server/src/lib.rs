@@ -12,6 +12,7 @@ pub mod explain;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;
+pub mod json_keys;
 pub mod logging;
 pub mod metrics;
 pub mod node;

@@ -27,7 +27,8 @@ pub struct Inner {
     pub outbox_notify: Notify,
     /// Base URL for hosted links (`http://host:port`).
     pub public_url: String,
-    pub auth_cache: crate::auth::KeyCache,
+    /// The guarded webhook HTTP client, built at start (a failure stops the start).
+    pub webhook_sender: crate::jobs::dispatcher::sender::Sender,
     pub settings_cache: crate::service::settings::Cache,
     /// This node's identity (who holds an idempotency claim).
     pub node: crate::node::Node,

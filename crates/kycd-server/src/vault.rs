@@ -231,6 +231,44 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// Proves that this vault's master key (or the previous one) is the one
+    /// that wrapped `stored`, a row of `any_wrapped_key`: unwraps it. The
+    /// error says which master key wrapped it.
+    pub fn prove(&self, stored: &(String, String, String, String)) -> Result<(), String> {
+        let (table, id, purpose_or_org, wrapped) = stored;
+        let w = WrappedKey::from_str(wrapped)
+            .map_err(|e| format!("a stored key is unreadable: {e}"))?;
+        let known = w.master_key_id == self.master.key_id()
+            || self
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.key_id() == w.master_key_id);
+        let unwrapped = if !known {
+            Err(format!("it was wrapped by master key {}", w.master_key_id))
+        } else if table == "customer_keys" {
+            self.master_for(&w)
+                .unwrap(&w, &customer_context(purpose_or_org, id))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        } else if purpose_or_org.starts_with("blind_index") {
+            self.master_for(&w)
+                .unwrap_blind_index_key(&w, &blind_context(id, purpose_or_org))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        } else {
+            // A key of another purpose: its master key id must match (above).
+            Ok(())
+        };
+        unwrapped.map_err(|why| {
+            format!(
+                "master key {} does not unwrap the keys stored in this database ({why})",
+                self.master.key_id()
+            )
+        })
+    }
+}
+
 /// The environment variable naming the master key being rotated out.
 pub const PREVIOUS_KEY_ENV: &str = "KYCD_MASTER_KEY_PREVIOUS";
 

@@ -758,3 +758,37 @@ pub async fn seal_plain_documents(
     }
     Ok(sealed)
 }
+
+/// One stored wrapped key, a customer data key if there is one, else an
+/// organization key, as (table, id, purpose or organization, wrapped) like
+/// [`all_wrapped_keys`]: the server unwraps it at start to prove that its
+/// master key is this database's.
+pub async fn any_wrapped_key(
+    conn: &mut Conn,
+) -> StoreResult<Option<(String, String, String, String)>> {
+    if let Some(r) =
+        sqlx::query("SELECT customer_id, organization_id, wrapped_key FROM customer_keys LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        return Ok(Some((
+            "customer_keys".into(),
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        )));
+    }
+    let row =
+        sqlx::query("SELECT organization_id, purpose, wrapped_key FROM organization_keys LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|r| {
+        Ok((
+            "organization_keys".into(),
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        ))
+    })
+    .transpose()
+}

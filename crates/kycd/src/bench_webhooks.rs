@@ -106,7 +106,7 @@ fn event(n: usize) -> events::Event {
 
 /// The sender alone: signed POSTs, 64 in flight, no database.
 async fn baseline(url: &str, arrivals: &Arrivals, n: usize) -> anyhow::Result<f64> {
-    let sender = Sender::new(true);
+    let sender = Sender::new(true)?;
     let secrets = Arc::new(SecretSet::generate());
     let body = Bytes::from(serde_json::to_vec(
         &json!({"type": "customer.created", "data": {}}),

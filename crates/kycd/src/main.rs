@@ -1,10 +1,12 @@
-//! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench …`.
+//! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
+//! `screening eval|bench`, `bench …`.
 
 mod bench_api;
 mod bench_capabilities;
 mod bench_webhooks;
 mod screening_cmd;
 
+mod key_cmd;
 mod keys_cmd;
 
 use clap::{Parser, Subcommand};
@@ -54,9 +56,13 @@ enum Command {
         /// Public base URL for hosted links (default: http://<listen>).
         #[arg(long, env = "KYCD_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Base64 master key (32 bytes); default: a key file in the data dir.
+        /// Base64 master key (32 bytes); default: the master key file.
         #[arg(long, env = "KYCD_MASTER_KEY", hide_env_values = true)]
         master_key: Option<String>,
+        /// The master key file (default: `master.key` in the data dir); kept
+        /// outside the data dir, e.g. on another volume or a secrets mount.
+        #[arg(long, env = "KYCD_MASTER_KEY_FILE")]
+        master_key_file: Option<PathBuf>,
         /// Let webhook endpoints point at loopback/private addresses.
         #[arg(long, env = "KYCD_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
         webhook_allow_private: bool,
@@ -69,6 +75,11 @@ enum Command {
         /// Seconds between screening list refreshes.
         #[arg(long, env = "KYCD_SCREENING_REFRESH_SECS", default_value_t = 3600)]
         screening_refresh_secs: u64,
+    },
+    /// API keys: `key create`, `key revoke`.
+    Key {
+        #[command(subcommand)]
+        command: key_cmd::KeyCommand,
     },
     /// Master-key operations (`keys rotate`).
     Keys {
@@ -122,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
             listen,
             public_url,
             master_key,
+            master_key_file,
             webhook_allow_private,
             sumsub_webhook_secret,
             screening_sources,
@@ -132,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
                 listen,
                 public_url,
                 master_key,
+                master_key_file: master_key_file.filter(|p| !p.as_os_str().is_empty()),
                 webhook_allow_private,
                 sumsub_webhook_secret,
                 screening_sources: screening_sources
@@ -163,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Key { command } => key_cmd::run(command).await,
         Command::Keys { command } => keys_cmd::run(command).await,
         Command::Screening { command } => screening_cmd::run(command),
         Command::Bench { command } => match command {
