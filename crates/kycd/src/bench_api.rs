@@ -273,7 +273,7 @@ fn print_sealing_cost(state: &kycd_server::state::AppState, direct: &Lat, reads:
         v.get(v.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1e6)
     };
     println!(
-        "sealing the customer document ({} bytes): seal {seal_us:.1} µs per create ({:.1}% of the direct create median), open {open_us:.1} µs per read ({:.1}% of the direct read median), one core",
+        "sealing the customer document ({} bytes): seal {seal_us:.1} µs per create ({:.2}% of the direct create median), open {open_us:.1} µs per read ({:.1}% of the direct read median), one core",
         doc.len(),
         100.0 * seal_us / median(direct).max(1e-9),
         100.0 * open_us / median(reads).max(1e-9),
