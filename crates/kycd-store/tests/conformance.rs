@@ -46,32 +46,51 @@ async fn insert_customer(
     Ok(())
 }
 
-async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+async fn sqlite_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
         .unwrap();
     sqlite.migrate().await.unwrap();
-    let mut out = vec![(sqlite, Some(dir))];
-    match std::env::var("KYCD_TEST_POSTGRES_URL") {
-        Err(_) => {
-            eprintln!("skipped: PostgreSQL conformance (set KYCD_TEST_POSTGRES_URL to run it)")
+    (sqlite, dir)
+}
+
+/// A fresh database on KYCD_TEST_POSTGRES_URL (the test is `ignored` when it
+/// was unset at build time, see build.rs).
+async fn postgres_store() -> Store {
+    let base = std::env::var("KYCD_TEST_POSTGRES_URL").expect(
+        "KYCD_TEST_POSTGRES_URL was set at build time: set it to run, or rebuild without it",
+    );
+    let name = format!(
+        "kycd_conf_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros() % 1_000_000_000
+    );
+    let url = kycd_store::create_postgres_database(&base, &name)
+        .await
+        .unwrap();
+    let pg = Store::connect(&url).await.unwrap();
+    pg.migrate().await.unwrap();
+    pg
+}
+
+/// One conformance test per backend: `NAME::sqlite` and `NAME::postgres`.
+macro_rules! conformance {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let (store, _dir) = sqlite_store().await;
+                ($body)(store).await;
+            }
+            #[tokio::test]
+            #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
+            async fn postgres() {
+                ($body)(postgres_store().await).await;
+            }
         }
-        Ok(base) => {
-            let name = format!(
-                "kycd_conf_{}_{}",
-                std::process::id(),
-                Utc::now().timestamp_micros() % 1_000_000_000
-            );
-            let url = kycd_store::create_postgres_database(&base, &name)
-                .await
-                .unwrap();
-            let pg = Store::connect(&url).await.unwrap();
-            pg.migrate().await.unwrap();
-            out.push((pg, None));
-        }
-    }
-    out
+    };
 }
 
 fn customer(id: &str, ext: Option<&str>) -> Customer {
@@ -95,9 +114,9 @@ fn customer(id: &str, ext: Option<&str>) -> Customer {
     }
 }
 
-#[tokio::test]
-async fn customers_round_trip_with_versions_and_scoping() {
-    for (store, _dir) in stores().await {
+conformance!(
+    customers_round_trip_with_versions_and_scoping,
+    |store: Store| async move {
         let a = Scope::new("org_a", "sandbox");
         let b = Scope::new("org_a", "live");
         let mut tx = store.begin().await.unwrap();
@@ -164,11 +183,11 @@ async fn customers_round_trip_with_versions_and_scoping() {
                 .is_empty()
         );
     }
-}
+);
 
-#[tokio::test]
-async fn list_paginates_newest_first_with_filters() {
-    for (store, _dir) in stores().await {
+conformance!(
+    list_paginates_newest_first_with_filters,
+    |store: Store| async move {
         let s = Scope::new("org_l", "sandbox");
         let mut w = store.writer().await.unwrap();
         let mut ids_made = vec![];
@@ -222,15 +241,15 @@ async fn list_paginates_newest_first_with_filters() {
             ids_made[1]
         );
     }
-}
+);
 
 fn who<'a>(owner: &'a str, token: &'a str) -> Claimant<'a> {
     Claimant { owner, token }
 }
 
-#[tokio::test]
-async fn idempotency_claims_are_exclusive() {
-    for (store, _dir) in stores().await {
+conformance!(
+    idempotency_claims_are_exclusive,
+    |store: Store| async move {
         let s = Scope::new("org_i", "sandbox");
         let now = Utc::now();
         // Concurrent claims of one key: exactly one wins.
@@ -417,11 +436,11 @@ async fn idempotency_claims_are_exclusive() {
             Claim::Claimed
         );
     }
-}
+);
 
-#[tokio::test]
-async fn customer_documents_are_sealed_by_the_cipher() {
-    for (store, _dir) in stores().await {
+conformance!(
+    customer_documents_are_sealed_by_the_cipher,
+    |store: Store| async move {
         let s = Scope::new("org_seal", "sandbox");
         let mut w = store.writer().await.unwrap();
         let mut c = customer(&ids::new("cus"), Some("ext-seal"));
@@ -481,191 +500,185 @@ async fn customer_documents_are_sealed_by_the_cipher() {
             legacy
         );
     }
-}
+);
 
-#[tokio::test]
-async fn events_usage_keys_and_links() {
-    for (store, _dir) in stores().await {
-        let s = Scope::new("org_e", "sandbox");
-        let mut w = store.writer().await.unwrap();
-        for t in ["customer.created", "customer.updated", "customer.created"] {
-            let e = events::Event {
-                id: ids::new("evt"),
-                event_type: t.into(),
-                customer_id: Some("cus_1".into()),
-                data: serde_json::json!({"a": 1}),
-                created_at: Utc::now(),
-            };
-            events::insert(&mut w, &s, &e).await.unwrap();
-        }
-        let f = events::EventFilter {
-            event_type: Some("customer.created".into()),
-            limit: 10,
-            ..Default::default()
-        };
-        assert_eq!(events::list(&mut w, &s, &f).await.unwrap().0.len(), 2);
-        let f = events::EventFilter {
-            limit: 10,
-            ..Default::default()
-        };
-        assert!(
-            events::list(&mut w, &Scope::new("org_x", "sandbox"), &f)
-                .await
-                .unwrap()
-                .0
-                .is_empty()
-        );
-
-        let now = Utc::now();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
-            .await
-            .unwrap();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
-            .await
-            .unwrap();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_2", now)
-            .await
-            .unwrap();
-        let month = now.format("%Y-%m").to_string();
-        assert_eq!(
-            usage::count(&mut w, &s, &month, usage::CUSTOMERS_CREATED)
-                .await
-                .unwrap(),
-            2
-        );
-
-        assert!(
-            customers::put_org_key(&mut w, "org_e", "blind_index", "w1")
-                .await
-                .unwrap()
-        );
-        assert!(
-            !customers::put_org_key(&mut w, "org_e", "blind_index", "w2")
-                .await
-                .unwrap(),
-            "first key wins"
-        );
-        assert_eq!(
-            customers::get_org_key(&mut w, "org_e", "blind_index")
-                .await
-                .unwrap()
-                .as_deref(),
-            Some("w1")
-        );
-
-        insert_customer(&mut w, &s, &customer("cus_l1", None))
-            .await
-            .unwrap();
-        customers::insert_link(
-            &mut w,
-            &s,
-            "cus_l1",
-            "hash1",
-            now + Duration::minutes(30),
-            now,
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            customers::find_link(&mut w, "hash1", now)
-                .await
-                .unwrap()
-                .unwrap()
-                .1,
-            "cus_l1"
-        );
-        assert!(
-            customers::find_link(&mut w, "hash1", now + Duration::hours(1))
-                .await
-                .unwrap()
-                .is_none(),
-            "expired"
-        );
-        customers::insert_link(
-            &mut w,
-            &s,
-            "cus_l1",
-            "hash2",
-            now + Duration::minutes(30),
-            now,
-        )
-        .await
-        .unwrap();
-        assert!(
-            customers::find_link(&mut w, "hash1", now)
-                .await
-                .unwrap()
-                .is_none(),
-            "superseded"
-        );
-
-        customers::replace_blind_indexes(
-            &mut w,
-            &s,
-            "cus_l1",
-            "identifier:",
-            &[("identifier:cpf".into(), "abc".into())],
-            false,
-        )
-        .await
-        .unwrap();
-        insert_customer(&mut w, &s, &customer("cus_l2", None))
-            .await
-            .unwrap();
-        customers::replace_blind_indexes(
-            &mut w,
-            &s,
-            "cus_l2",
-            "identifier:",
-            &[("identifier:cpf".into(), "abc".into())],
-            false,
-        )
-        .await
-        .unwrap();
-        let m = customers::duplicates_of(&mut w, &s, "cus_l2")
-            .await
-            .unwrap();
-        assert_eq!(
-            m,
-            vec![("identifier:cpf".to_string(), "cus_l1".to_string())]
-        );
-        let other = Scope::new("org_e", "live");
-        assert!(
-            customers::duplicates_of(&mut w, &other, "cus_l2")
-                .await
-                .unwrap()
-                .is_empty()
-        );
-    }
-}
-
-#[tokio::test]
-async fn organizations_keys_and_settings() {
-    for (store, _dir) in stores().await {
-        let mut w = store.writer().await.unwrap();
-        let org = orgs::Organization {
-            id: ids::new("org"),
-            name: "acme".into(),
+conformance!(events_usage_keys_and_links, |store: Store| async move {
+    let s = Scope::new("org_e", "sandbox");
+    let mut w = store.writer().await.unwrap();
+    for t in ["customer.created", "customer.updated", "customer.created"] {
+        let e = events::Event {
+            id: ids::new("evt"),
+            event_type: t.into(),
+            customer_id: Some("cus_1".into()),
+            data: serde_json::json!({"a": 1}),
             created_at: Utc::now(),
         };
-        orgs::insert_org(&mut w, &org).await.unwrap();
-        let s = Scope::new(&org.id, "live");
-        orgs::insert_key(&mut w, "key_1", &s, "hash", "sk_live_abcd", Utc::now())
-            .await
-            .unwrap();
-        let (owner, h) = orgs::find_key(&mut w, "hash").await.unwrap().unwrap();
-        assert_eq!((owner.scope, h.as_str()), (s.clone(), "hash"));
-        assert!(orgs::find_key(&mut w, "nope").await.unwrap().is_none());
-        orgs::put_settings(&mut w, &s, "{\"min_age\": 21}")
-            .await
-            .unwrap();
-        assert_eq!(orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(), 60);
-        assert_eq!(
-            orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(),
-            120
-        );
-        let (body, off) = orgs::get_settings(&mut w, &s).await.unwrap().unwrap();
-        assert_eq!((body.as_str(), off), ("{\"min_age\": 21}", 120));
-        assert_eq!(orgs::clock_offsets(&mut w).await.unwrap().len(), 1);
+        events::insert(&mut w, &s, &e).await.unwrap();
     }
-}
+    let f = events::EventFilter {
+        event_type: Some("customer.created".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(events::list(&mut w, &s, &f).await.unwrap().0.len(), 2);
+    let f = events::EventFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(
+        events::list(&mut w, &Scope::new("org_x", "sandbox"), &f)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
+
+    let now = Utc::now();
+    usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
+        .await
+        .unwrap();
+    usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
+        .await
+        .unwrap();
+    usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_2", now)
+        .await
+        .unwrap();
+    let month = now.format("%Y-%m").to_string();
+    assert_eq!(
+        usage::count(&mut w, &s, &month, usage::CUSTOMERS_CREATED)
+            .await
+            .unwrap(),
+        2
+    );
+
+    assert!(
+        customers::put_org_key(&mut w, "org_e", "blind_index", "w1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !customers::put_org_key(&mut w, "org_e", "blind_index", "w2")
+            .await
+            .unwrap(),
+        "first key wins"
+    );
+    assert_eq!(
+        customers::get_org_key(&mut w, "org_e", "blind_index")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("w1")
+    );
+
+    insert_customer(&mut w, &s, &customer("cus_l1", None))
+        .await
+        .unwrap();
+    customers::insert_link(
+        &mut w,
+        &s,
+        "cus_l1",
+        "hash1",
+        now + Duration::minutes(30),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        customers::find_link(&mut w, "hash1", now)
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "cus_l1"
+    );
+    assert!(
+        customers::find_link(&mut w, "hash1", now + Duration::hours(1))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    customers::insert_link(
+        &mut w,
+        &s,
+        "cus_l1",
+        "hash2",
+        now + Duration::minutes(30),
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(
+        customers::find_link(&mut w, "hash1", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "superseded"
+    );
+
+    customers::replace_blind_indexes(
+        &mut w,
+        &s,
+        "cus_l1",
+        "identifier:",
+        &[("identifier:cpf".into(), "abc".into())],
+        false,
+    )
+    .await
+    .unwrap();
+    insert_customer(&mut w, &s, &customer("cus_l2", None))
+        .await
+        .unwrap();
+    customers::replace_blind_indexes(
+        &mut w,
+        &s,
+        "cus_l2",
+        "identifier:",
+        &[("identifier:cpf".into(), "abc".into())],
+        false,
+    )
+    .await
+    .unwrap();
+    let m = customers::duplicates_of(&mut w, &s, "cus_l2")
+        .await
+        .unwrap();
+    assert_eq!(
+        m,
+        vec![("identifier:cpf".to_string(), "cus_l1".to_string())]
+    );
+    let other = Scope::new("org_e", "live");
+    assert!(
+        customers::duplicates_of(&mut w, &other, "cus_l2")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+});
+
+conformance!(organizations_keys_and_settings, |store: Store| async move {
+    let mut w = store.writer().await.unwrap();
+    let org = orgs::Organization {
+        id: ids::new("org"),
+        name: "acme".into(),
+        created_at: Utc::now(),
+    };
+    orgs::insert_org(&mut w, &org).await.unwrap();
+    let s = Scope::new(&org.id, "live");
+    orgs::insert_key(&mut w, "key_1", &s, "hash", "sk_live_abcd", Utc::now())
+        .await
+        .unwrap();
+    let (owner, h) = orgs::find_key(&mut w, "hash").await.unwrap().unwrap();
+    assert_eq!((owner.scope, h.as_str()), (s.clone(), "hash"));
+    assert!(orgs::find_key(&mut w, "nope").await.unwrap().is_none());
+    orgs::put_settings(&mut w, &s, "{\"min_age\": 21}")
+        .await
+        .unwrap();
+    assert_eq!(orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(), 60);
+    assert_eq!(
+        orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(),
+        120
+    );
+    let (body, off) = orgs::get_settings(&mut w, &s).await.unwrap().unwrap();
+    assert_eq!((body.as_str(), off), ("{\"min_age\": 21}", 120));
+    assert_eq!(orgs::clock_offsets(&mut w).await.unwrap().len(), 1);
+});
