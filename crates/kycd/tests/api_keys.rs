@@ -189,6 +189,7 @@ async fn keys_are_created_and_revoked_at_once_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn keys_are_created_and_revoked_at_once_on_postgres() {
     let Some(url) = fresh_postgres_url().await else {
         return;

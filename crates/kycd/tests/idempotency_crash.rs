@@ -185,6 +185,7 @@ async fn kill_9_mid_load_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn kill_9_mid_load_postgres() {
     let Some(url) = fresh_postgres_url().await else {
         return;

@@ -95,6 +95,7 @@ async fn a_missing_key_file_is_not_regenerated_once_data_exists() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn a_wrong_data_dir_on_a_shared_database_refuses_to_start() {
     let Some(db) = fresh_postgres_url().await else {
         return;
