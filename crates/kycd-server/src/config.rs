@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +28,26 @@ pub struct Config {
     pub tick_millis: u64,
     /// Shared secret of Sumsub's inbound webhooks (`X-Payload-Digest`); `None` refuses them.
     pub sumsub_webhook_secret: Option<String>,
+    /// How long a request waits for a PostgreSQL connection before `503`.
+    pub db_acquire_timeout: Duration,
+    /// A client must send a request's headers within this (from connecting,
+    /// or from the end of the previous response on a kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// A connection with no bytes moving either way for this long is closed
+    /// (a client that stops reading its response, a stalled upload).
+    pub idle_timeout: Duration,
+    /// The longest a request may take from its headers to its response (`503`).
+    pub request_timeout: Duration,
+    /// The longest a declared body may pause between two chunks (`408`).
+    pub body_read_timeout: Duration,
+    /// Concurrent connections; more are answered `503` and closed.
+    pub max_connections: usize,
+    /// Requests per second per API key (burst twice that); `None`: no limit.
+    /// Organizations may set their own (`rate_limit_per_second` in settings).
+    pub rate_limit_per_second: Option<u32>,
+    /// Requests per second per client address on unauthenticated paths (hosted
+    /// pages, inbound webhooks, failed authentication); burst twice that.
+    pub address_rate_limit_per_second: Option<u32>,
 }
 
 impl Default for Config {
@@ -45,6 +66,14 @@ impl Default for Config {
             workers: true,
             tick_millis: 1000,
             sumsub_webhook_secret: None,
+            db_acquire_timeout: Duration::from_secs(1),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            rate_limit_per_second: Some(100),
+            address_rate_limit_per_second: Some(20),
         }
     }
 }

@@ -29,6 +29,7 @@ pub struct Inner {
     pub public_url: String,
     pub auth_cache: crate::auth::KeyCache,
     pub settings_cache: crate::service::settings::Cache,
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl std::ops::Deref for AppState {
