@@ -71,8 +71,13 @@ async fn half_sent_requests_are_closed_by_the_header_timeout() {
     }
     // Normal traffic is served while the slow clients hang on.
     customers_work(&app).await;
-    for (i, s) in conns.iter_mut().enumerate() {
-        let (_, closed) = read_until_closed(s, Duration::from_secs(10)).await;
+    let closed = futures::future::join_all(
+        conns
+            .iter_mut()
+            .map(|s| read_until_closed(s, Duration::from_secs(10))),
+    )
+    .await;
+    for (i, (_, closed)) in closed.iter().enumerate() {
         assert!(
             closed,
             "connection {i} is still open after the header timeout"
@@ -419,4 +424,58 @@ async fn metrics_labels_stay_in_a_closed_set() {
         text.contains("method=\"other\""),
         "weird methods count as other"
     );
+}
+
+#[tokio::test]
+async fn shutdown_finishes_requests_in_flight_and_drops_idle_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = kycd_server::Config {
+        database_url: Some(format!("sqlite://{}", dir.path().join("kycd.db").display())),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        ..kycd_server::Config::default()
+    };
+    let app = kycd_server::Application::build(config).await.unwrap();
+    let key = app.bootstrap.clone().unwrap().sandbox_api_key;
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    // An idle connection that never sends anything.
+    let _idle = TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    // A create that waits for SQLite's writer connection, held here.
+    let writer = state.store.writer().await.unwrap();
+    let in_flight = tokio::spawn({
+        let (base, key) = (base.clone(), key.clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/v1/customers"))
+                .bearer_auth(key)
+                .json(&json!({"type": "individual"}))
+                .send()
+                .await
+                .map(|r| r.status())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(writer);
+    assert_eq!(
+        in_flight
+            .await
+            .unwrap()
+            .expect("the request in flight is answered"),
+        StatusCode::CREATED
+    );
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("shutdown does not wait for idle connections")
+        .unwrap()
+        .unwrap();
 }
