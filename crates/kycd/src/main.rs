@@ -209,10 +209,7 @@ async fn main() -> anyhow::Result<()> {
             println!("  API docs:     {base}/docs");
             println!("  OpenAPI:      {base}/openapi.json");
             println!("  Back office:  {base}/admin (arrives with the operations release)");
-            app.run_until(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+            app.run_until(shutdown_signal()).await
         }
         Command::Keys { command } => keys_cmd::run(command).await,
         Command::Screening { command } => screening_cmd::run(command),
@@ -233,5 +230,29 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&org)?);
             Ok(())
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM (what container runtimes send): stop accepting, let
+/// requests in flight finish, then exit.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
