@@ -479,3 +479,52 @@ async fn shutdown_finishes_requests_in_flight_and_drops_idle_connections() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_closed_database_is_503_with_retry_after_on_each_backend() {
+    on_each_backend(|app| async move {
+        let started = Instant::now();
+        let res = app
+            .client
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        // The store's pools closed under the server: what a database gone for
+        // good looks like on either backend (SQLite cannot be stopped).
+        app.state.store.close().await;
+        let res = app
+            .client
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        for _ in 0..5 {
+            let res = app
+                .client
+                .post(format!("{}/v1/customers", app.base))
+                .bearer_auth(&app.sandbox_key)
+                .json(&json!({"type": "individual"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{:?}",
+                app.backend
+            );
+            assert!(res.headers().contains_key("retry-after"));
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "service_unavailable");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
