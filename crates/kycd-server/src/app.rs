@@ -116,7 +116,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let store = Store::connect(&config.database_url()).await?;
+    let options = kycd_store::StoreOptions {
+        acquire_timeout: config.db_acquire_timeout,
+        ..Default::default()
+    };
+    let store = Store::connect_with(&config.database_url(), &options).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -243,6 +247,7 @@ impl Application {
                 public_url,
                 settings_cache: Default::default(),
                 node,
+                rate_limits: Default::default(),
                 blobs: crate::blobs::Blobs::from_config(&config)?,
                 config,
             }),
@@ -270,12 +275,31 @@ impl Application {
             )
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
-            .route("/hosted/v/{token}", get(hosted_page))
-            .merge(crate::api::inbound::router())
+            .route(
+                "/hosted/v/{token}",
+                get(hosted_page).route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::ratelimit::per_address,
+                )),
+            )
+            .merge(
+                crate::api::inbound::router().route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::ratelimit::per_address,
+                )),
+            )
             .route("/openapi.json", get(crate::openapi::openapi_json))
             .merge(crate::openapi::docs::router())
             .fallback(crate::http::not_found)
             .layer(DefaultBodyLimit::max(limit))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::limits::body_deadline,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::limits::request_deadline,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 crate::metrics::track,
@@ -283,6 +307,7 @@ impl Application {
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
                 crate::error::ApiError::internal().into_response()
             }))
+            .layer(axum::middleware::from_fn(crate::limits::no_store))
             .layer(axum::middleware::from_fn(
                 crate::http::request_id_and_errors,
             ))
@@ -299,12 +324,22 @@ impl Application {
             crate::jobs::spawn(self.state.clone(), rx);
         }
         let app = Self::router(self.state.clone());
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = tx.send(true);
-            })
-            .await?;
+        let config = &self.state.config;
+        let limits = crate::serve::ConnectionLimits {
+            max_connections: config.max_connections,
+            header_read_timeout: config.header_read_timeout,
+            // A request may run quietly up to its own timeout: never cut it
+            // as an inactive connection before that.
+            idle_timeout: config
+                .idle_timeout
+                .max(config.request_timeout + std::time::Duration::from_secs(1)),
+            drain_timeout: config.request_timeout + std::time::Duration::from_secs(1),
+        };
+        crate::serve::serve(self.listener, app, limits, async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        })
+        .await?;
         Ok(())
     }
 }
@@ -328,9 +363,14 @@ async fn seal_plain_documents(state: &AppState) -> anyhow::Result<()> {
     }
     Ok(())
 }
+/// How long `/readyz` waits for the database before it says `503`.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
 
 async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
-    if s.store.ping().await {
+    let ready = tokio::time::timeout(READY_TIMEOUT, s.store.ping())
+        .await
+        .unwrap_or(false);
+    if ready {
         (
             axum::http::StatusCode::OK,
             axum::Json(serde_json::json!({"status": "ready"})),

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// `Debug` is written by hand: it shows whether a secret is set, never its value.
 #[derive(Clone)]
@@ -30,6 +31,26 @@ pub struct Config {
     pub tick_millis: u64,
     /// Shared secret of Sumsub's inbound webhooks (`X-Payload-Digest`); `None` refuses them.
     pub sumsub_webhook_secret: Option<String>,
+    /// How long a request waits for a PostgreSQL connection before `503`.
+    pub db_acquire_timeout: Duration,
+    /// A client must send a request's headers within this (from connecting,
+    /// or from the end of the previous response on a kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// A connection with no bytes moving either way for this long is closed
+    /// (a client that stops reading its response, a stalled upload).
+    pub idle_timeout: Duration,
+    /// The longest a request may take from its headers to its response (`503`).
+    pub request_timeout: Duration,
+    /// The longest a declared body may pause between two chunks (`408`).
+    pub body_read_timeout: Duration,
+    /// Concurrent connections; more are answered `503` and closed.
+    pub max_connections: usize,
+    /// Requests per second per API key (burst twice that); `None`: no limit.
+    /// Organizations may set their own (`rate_limit_per_second` in settings).
+    pub rate_limit_per_second: Option<u32>,
+    /// Requests per second per client address on unauthenticated paths (hosted
+    /// pages, inbound webhooks, failed authentication); burst twice that.
+    pub address_rate_limit_per_second: Option<u32>,
 }
 
 impl Default for Config {
@@ -49,6 +70,14 @@ impl Default for Config {
             workers: true,
             tick_millis: 1000,
             sumsub_webhook_secret: None,
+            db_acquire_timeout: Duration::from_secs(1),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            rate_limit_per_second: Some(100),
+            address_rate_limit_per_second: Some(20),
         }
     }
 }
@@ -80,6 +109,14 @@ impl std::fmt::Debug for Config {
             workers,
             tick_millis,
             sumsub_webhook_secret,
+            db_acquire_timeout,
+            header_read_timeout,
+            idle_timeout,
+            request_timeout,
+            body_read_timeout,
+            max_connections,
+            rate_limit_per_second,
+            address_rate_limit_per_second,
         } = self;
         f.debug_struct("Config")
             .field(
@@ -101,6 +138,17 @@ impl std::fmt::Debug for Config {
             .field(
                 "sumsub_webhook_secret",
                 &format_args!("{}", redacted(sumsub_webhook_secret)),
+            )
+            .field("db_acquire_timeout", db_acquire_timeout)
+            .field("header_read_timeout", header_read_timeout)
+            .field("idle_timeout", idle_timeout)
+            .field("request_timeout", request_timeout)
+            .field("body_read_timeout", body_read_timeout)
+            .field("max_connections", max_connections)
+            .field("rate_limit_per_second", rate_limit_per_second)
+            .field(
+                "address_rate_limit_per_second",
+                address_rate_limit_per_second,
             )
             .finish()
     }

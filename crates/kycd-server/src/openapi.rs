@@ -266,12 +266,16 @@ fn operation(op: &Op) -> utoipa::openapi::path::Operation {
         errors.push("409");
     }
     if op.body != Body::None || op.method == Method::Post {
+        errors.push("408");
         errors.push("413");
+        errors.push("415");
     }
     if op.method == Method::Post {
         errors.push("422");
     }
+    errors.push("429");
     errors.push("500");
+    errors.push("503");
     for code in errors {
         responses = responses.response(code, RefOr::Ref(Ref::from_response_name(code_name(code))));
     }
@@ -364,9 +368,19 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
         "`idempotency_key_in_use` (a retry while the first request is still running), `customer_locked`, `invalid_transition`, `external_id_taken`, `retention_required` or `concurrent_update`.",
     ),
     (
+        "408",
+        "RequestTimeout",
+        "`request_timeout`: the request declared a body and did not send it in time.",
+    ),
+    (
         "413",
         "PayloadTooLarge",
         "`payload_too_large`: the body is over the size limit.",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "`unsupported_media_type`: the body is neither JSON nor (document upload only) `multipart/form-data`.",
     ),
     (
         "422",
@@ -374,9 +388,19 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
         "`idempotency_key_reused`: the same `Idempotency-Key` was used with a different request.",
     ),
     (
+        "429",
+        "TooManyRequests",
+        "`rate_limited`: over the API key's rate limit (or the address's, for failed authentication); retry after `Retry-After` seconds. `RateLimit-Policy` and `RateLimit` describe the limit.",
+    ),
+    (
         "500",
         "InternalError",
         "`internal_error`: something went wrong on kycd's side; the body never contains internals.",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "`service_unavailable`: the database is unreachable, the request took too long or the server is at its connection cap; retry after `Retry-After` seconds.",
     ),
 ];
 

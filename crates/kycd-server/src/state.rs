@@ -32,6 +32,7 @@ pub struct Inner {
     pub settings_cache: crate::service::settings::Cache,
     /// This node's identity (who holds an idempotency claim).
     pub node: crate::node::Node,
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl std::ops::Deref for AppState {

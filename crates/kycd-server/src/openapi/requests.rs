@@ -168,6 +168,9 @@ pub struct SettingsUpdate {
     pub duplicate_identifier: Option<SignalPolicy>,
     pub auto_approve_hosted: Option<bool>,
     pub products: Option<ProductsUpdate>,
+    /// Requests per second per API key (burst twice that); `null`: back to the server's default.
+    #[schema(minimum = 1, maximum = 100000)]
+    pub rate_limit_per_second: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -42,6 +42,11 @@ pub struct Settings {
     /// reviewer (data-only KYC). Off by default: the hosted flow or a reviewer decides.
     pub auto_approve_hosted: bool,
     pub products: Products,
+    /// Requests per second each API key of this environment may make (burst
+    /// twice that); absent: the server's default (`KYCD_RATE_LIMIT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000, nullable = false, example = 100)]
+    pub rate_limit_per_second: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
