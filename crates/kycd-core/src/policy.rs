@@ -84,7 +84,16 @@ pub struct Settings {
     /// reviewer (data-only KYC). Off by default: the hosted flow or a reviewer decides.
     pub auto_approve_hosted: bool,
     pub products: Products,
+    /// Requests per second each API key of this environment may make (burst
+    /// twice that); absent: the server's default (`KYCD_RATE_LIMIT`; in a
+    /// PATCH, `null` goes back to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000, nullable = false, example = 100)]
+    pub rate_limit_per_second: Option<u32>,
 }
+
+/// The bounds of `rate_limit_per_second`.
+pub const RATE_LIMIT_BOUNDS: std::ops::RangeInclusive<u32> = 1..=100_000;
 
 pub const DEFAULT_SCREENING_THRESHOLD: f64 = 0.80;
 
@@ -111,6 +120,7 @@ impl Settings {
                 SignalPolicy::Pass
             },
             auto_approve_hosted: false,
+            rate_limit_per_second: None,
             products: Products {
                 cards: ProductPolicy {
                     level: Level::Full,
@@ -143,6 +153,14 @@ impl Settings {
         }
         if !(0.5..=1.0).contains(&self.screening_threshold) {
             return bad("screening_threshold", "must be between 0.5 and 1.0");
+        }
+        if let Some(rate) = self.rate_limit_per_second
+            && !RATE_LIMIT_BOUNDS.contains(&rate)
+        {
+            return bad(
+                "rate_limit_per_second",
+                "must be an integer from 1 to 100000 (requests per second per API key)",
+            );
         }
         if let Some(list) = &self.allowed_countries {
             for (i, c) in list.iter().enumerate() {

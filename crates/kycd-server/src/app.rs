@@ -22,7 +22,8 @@ pub struct Application {
 }
 
 /// What the first start created: the default organization and its keys.
-#[derive(Debug, Clone, serde::Serialize)]
+/// `Debug` shows the keys' prefixes only.
+#[derive(Clone, serde::Serialize)]
 pub struct Bootstrap {
     pub id: String,
     pub name: String,
@@ -30,20 +31,84 @@ pub struct Bootstrap {
     pub live_api_key: String,
 }
 
-/// Loads the master key from config or the key file in the data dir.
-pub fn master_key(config: &Config) -> anyhow::Result<kycd_vault::MasterKey> {
-    if let Some(k) = &config.master_key {
-        return Ok(kycd_vault::MasterKey::from_base64(k)?);
+impl std::fmt::Debug for Bootstrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |k: &str| format!("{}…<redacted>", k.get(..12).unwrap_or(""));
+        f.debug_struct("Bootstrap")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("sandbox_api_key", &shown(&self.sandbox_api_key))
+            .field("live_api_key", &shown(&self.live_api_key))
+            .finish()
     }
-    let path = config.data_dir.join("master.key");
-    let (key, created) = kycd_vault::load_or_create_key_file(&path)?;
-    if created {
-        tracing::warn!(
-            path = %path.display(),
-            "generated a new master key: BACK THIS FILE UP (without it the encrypted customer data cannot be read), or set KYCD_MASTER_KEY"
-        );
+}
+
+/// Loads the master key from config or the key file, and proves it against
+/// the database: a stored wrapped key must unwrap under it (or under
+/// `KYCD_MASTER_KEY_PREVIOUS`). A key file is generated only while the
+/// database holds no wrapped key, so a wrong `--data-dir`, an unmounted
+/// volume or a lost file stops the server instead of splitting the data
+/// between two master keys.
+pub async fn master_key(config: &Config, store: &Store) -> anyhow::Result<Vault> {
+    let stored = {
+        let mut conn = store.reader().await?;
+        kycd_store::customers::any_wrapped_key(&mut conn).await?
+    };
+    let path = config.master_key_path();
+    let source = if config.master_key.is_some() {
+        "KYCD_MASTER_KEY (--master-key)".to_string()
+    } else {
+        format!("the key file {}", path.display())
+    };
+    let master = if let Some(k) = &config.master_key {
+        kycd_vault::MasterKey::from_base64(k)
+            .map_err(|e| anyhow::anyhow!("KYCD_MASTER_KEY (--master-key): {e}"))?
+    } else {
+        let key = match kycd_vault::load_key_file(&path)? {
+            Some(key) => key,
+            None => {
+                if let Some((_, _, _, wrapped)) = &stored {
+                    let by = wrapped
+                        .parse::<kycd_vault::WrappedKey>()
+                        .map(|w| w.master_key_id)
+                        .unwrap_or_else(|_| "an unknown key".into());
+                    anyhow::bail!(
+                        "the master key file {} does not exist, but this database holds keys wrapped by master key {by}: \
+                         refusing to start and refusing to generate a new key (it would split the data between two master keys). \
+                         Check --data-dir / KYCD_DATA_DIR and that the volume is mounted, restore the key file from backup, \
+                         or point KYCD_MASTER_KEY_FILE (--master-key-file) or KYCD_MASTER_KEY at the key",
+                        path.display()
+                    );
+                }
+                let (key, created) = kycd_vault::load_or_create_key_file(&path)?;
+                if created {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "generated a new master key: BACK THIS FILE UP (without it the encrypted customer data cannot be read), or set KYCD_MASTER_KEY"
+                    );
+                }
+                key
+            }
+        };
+        if let Some(mode) = kycd_vault::key_file_too_open(&path) {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "the master key file is readable by other users: restrict it with `chmod 600`"
+            );
+        }
+        key
+    };
+    let vault = Vault::new(master).with_previous(crate::vault::previous_from_env()?);
+    if let Some(stored) = &stored {
+        vault.prove(stored).map_err(|why| {
+            anyhow::anyhow!(
+                "wrong master key from {source}: {why}. Refusing to start. Use the key this database was created with \
+                 (during a rotation, set KYCD_MASTER_KEY_PREVIOUS to the old key)"
+            )
+        })?;
     }
-    Ok(key)
+    Ok(vault)
 }
 
 /// Opens the database of `config` and runs the migrations.
@@ -51,9 +116,79 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let store = Store::connect(&config.database_url()).await?;
+    let options = kycd_store::StoreOptions {
+        acquire_timeout: config.db_acquire_timeout,
+        ..Default::default()
+    };
+    let store = Store::connect_with(&config.database_url(), &options).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// A new API key, as `kycd key create` prints it (the key is shown once).
+#[derive(Clone, serde::Serialize)]
+pub struct NewApiKey {
+    pub id: String,
+    pub organization_id: String,
+    pub environment: String,
+    pub api_key: String,
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey")
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("environment", &self.environment)
+            .field("api_key", &"<redacted>")
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+/// Stores a new key of `scope` (hashed; the prefix is its first 12 characters).
+async fn insert_api_key(
+    conn: &mut kycd_store::Conn,
+    scope: &Scope,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<NewApiKey> {
+    let key = crate::auth::generate_key(&scope.environment);
+    let id = ids::new("key");
+    let prefix = key[..12].to_string();
+    orgs::insert_key(conn, &id, scope, &crate::auth::hash_key(&key), &prefix, now).await?;
+    Ok(NewApiKey {
+        id,
+        organization_id: scope.organization_id.clone(),
+        environment: scope.environment.clone(),
+        api_key: key,
+        prefix,
+    })
+}
+
+/// Creates one more API key for an existing organization and environment
+/// (`live` or `sandbox`). Existing keys keep working: during a rotation both
+/// live side by side until the old one is revoked.
+pub async fn create_api_key(
+    store: &Store,
+    organization_id: &str,
+    environment: &str,
+) -> anyhow::Result<NewApiKey> {
+    if !matches!(environment, "live" | "sandbox") {
+        anyhow::bail!("--environment must be live or sandbox");
+    }
+    let mut tx = store.begin().await?;
+    if orgs::get_org(&mut tx, organization_id).await?.is_none() {
+        anyhow::bail!("no organization {organization_id}");
+    }
+    let key = insert_api_key(
+        &mut tx,
+        &Scope::new(organization_id, environment),
+        chrono::Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(key)
 }
 
 /// Creates an organization with a sandbox and a live key (printed once, stored hashed).
@@ -66,34 +201,24 @@ pub async fn create_org(store: &Store, name: &str) -> anyhow::Result<Bootstrap> 
     };
     let mut tx = store.begin().await?;
     orgs::insert_org(&mut tx, &org).await?;
-    let mut keys = vec![];
-    for env in ["sandbox", "live"] {
-        let key = crate::auth::generate_key(env);
-        let scope = Scope::new(&org.id, env);
-        orgs::insert_key(
-            &mut tx,
-            &ids::new("key"),
-            &scope,
-            &crate::auth::hash_key(&key),
-            &key[..12],
-            now,
-        )
-        .await?;
-        keys.push(key);
-    }
+    let sandbox = insert_api_key(&mut tx, &Scope::new(&org.id, "sandbox"), now).await?;
+    let live = insert_api_key(&mut tx, &Scope::new(&org.id, "live"), now).await?;
     tx.commit().await?;
     Ok(Bootstrap {
         id: org.id,
         name: org.name,
-        sandbox_api_key: keys[0].clone(),
-        live_api_key: keys[1].clone(),
+        sandbox_api_key: sandbox.api_key,
+        live_api_key: live.api_key,
     })
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        config.validate()?;
         let store = open_store(&config).await?;
-        let master = master_key(&config)?;
+        let vault = master_key(&config, &store).await?;
+        let webhook_sender =
+            crate::jobs::dispatcher::sender::Sender::new(config.webhook_allow_private)?;
         let bootstrap = {
             let mut conn = store.writer().await?;
             if orgs::count_orgs(&mut conn).await? == 0 {
@@ -103,6 +228,7 @@ impl Application {
                 None
             }
         };
+        let node = crate::node::Node::start(&store, &config.database_url()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let public_url = config
@@ -112,18 +238,21 @@ impl Application {
         let state = AppState {
             inner: Arc::new(Inner {
                 store,
-                vault: Vault::new(master).with_previous(crate::vault::previous_from_env()?),
+                vault: Arc::new(vault),
+                webhook_sender,
                 metrics: Default::default(),
                 screener: RwLock::new(None),
                 screening: Default::default(),
                 outbox_notify: Default::default(),
                 public_url,
-                auth_cache: Default::default(),
                 settings_cache: Default::default(),
+                node,
+                rate_limits: Default::default(),
                 blobs: crate::blobs::Blobs::from_config(&config)?,
                 config,
             }),
         };
+        seal_plain_documents(&state).await?;
         if !state.config.screening_sources.is_empty() {
             crate::screening::parse_sources(&state.config.screening_sources)?;
             crate::jobs::screening::refresh(&state).await?;
@@ -146,12 +275,31 @@ impl Application {
             )
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
-            .route("/hosted/v/{token}", get(hosted_page))
-            .merge(crate::api::inbound::router())
+            .route(
+                "/hosted/v/{token}",
+                get(hosted_page).route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::ratelimit::per_address,
+                )),
+            )
+            .merge(
+                crate::api::inbound::router().route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::ratelimit::per_address,
+                )),
+            )
             .route("/openapi.json", get(crate::openapi::openapi_json))
             .merge(crate::openapi::docs::router())
             .fallback(crate::http::not_found)
             .layer(DefaultBodyLimit::max(limit))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::limits::body_deadline,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::limits::request_deadline,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 crate::metrics::track,
@@ -159,6 +307,7 @@ impl Application {
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
                 crate::error::ApiError::internal().into_response()
             }))
+            .layer(axum::middleware::from_fn(crate::limits::no_store))
             .layer(axum::middleware::from_fn(
                 crate::http::request_id_and_errors,
             ))
@@ -175,18 +324,53 @@ impl Application {
             crate::jobs::spawn(self.state.clone(), rx);
         }
         let app = Self::router(self.state.clone());
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = tx.send(true);
-            })
-            .await?;
+        let config = &self.state.config;
+        let limits = crate::serve::ConnectionLimits {
+            max_connections: config.max_connections,
+            header_read_timeout: config.header_read_timeout,
+            // A request may run quietly up to its own timeout: never cut it
+            // as an inactive connection before that.
+            idle_timeout: config
+                .idle_timeout
+                .max(config.request_timeout + std::time::Duration::from_secs(1)),
+            drain_timeout: config.request_timeout + std::time::Duration::from_secs(1),
+        };
+        crate::serve::serve(self.listener, app, limits, async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        })
+        .await?;
         Ok(())
     }
 }
 
+/// Seals the customer documents that an older version stored in clear.
+async fn seal_plain_documents(state: &AppState) -> anyhow::Result<()> {
+    let mut total = 0;
+    loop {
+        let mut conn = state.store.writer().await?;
+        let n = kycd_store::customers::seal_plain_documents(&mut conn, &*state.vault, 500).await?;
+        total += n;
+        if n == 0 {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(
+            customers = total,
+            "sealed customer documents stored in clear"
+        );
+    }
+    Ok(())
+}
+/// How long `/readyz` waits for the database before it says `503`.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
 async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
-    if s.store.ping().await {
+    let ready = tokio::time::timeout(READY_TIMEOUT, s.store.ping())
+        .await
+        .unwrap_or(false);
+    if ready {
         (
             axum::http::StatusCode::OK,
             axum::Json(serde_json::json!({"status": "ready"})),
@@ -231,5 +415,37 @@ async fn hosted_page(
             Html("<!doctype html><html lang=en><meta charset=utf-8><title>Link expired</title><h1>This link has expired</h1><p>Ask for a new verification link.</p></html>".to_string()),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_of_new_keys_shows_no_key() {
+        let live = "sk_live_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd";
+        let sandbox = "sk_test_ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210zyxw";
+        let bootstrap = Bootstrap {
+            id: "org_1".into(),
+            name: "default".into(),
+            sandbox_api_key: sandbox.into(),
+            live_api_key: live.into(),
+        };
+        let new = NewApiKey {
+            id: "key_1".into(),
+            organization_id: "org_1".into(),
+            environment: "live".into(),
+            api_key: live.into(),
+            prefix: live[..12].into(),
+        };
+        let shown = format!("{bootstrap:?} {bootstrap:#?} {new:?} {new:#?}");
+        for secret in [live, sandbox, &live[12..], &sandbox[12..]] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("sk_live_AbCd") && shown.contains("org_1"),
+            "{shown}"
+        );
     }
 }

@@ -1,5 +1,8 @@
 //! API keys: generation, hashing, and the middleware that turns a bearer key
-//! into the request's organization and environment (`Ctx`).
+//! into the request's organization and environment (`Ctx`). Every request
+//! looks its key up in the database (one indexed read, no per-node cache), so
+//! a key revoked by `kycd key revoke` on any node or process stops working at
+//! once.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -10,9 +13,6 @@ use axum::response::{IntoResponse, Response};
 use kycd_store::Scope;
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// Who is calling: the key's organization and environment.
@@ -63,12 +63,6 @@ pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-/// A short-lived cache of resolved keys, so the hot path does not query the database.
-#[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<String, (Ctx, Instant)>>);
-
-const CACHE_TTL: Duration = Duration::from_secs(30);
-
 fn bearer(req: &Request) -> Option<&str> {
     let v = req.headers().get("authorization")?.to_str().ok()?;
     let (scheme, key) = v.split_once(' ')?;
@@ -87,40 +81,21 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         return ApiError::invalid_api_key("invalid API key").into_response();
     }
     let hash = hash_key(key);
-    let cached = state
-        .auth_cache
-        .0
-        .lock()
-        .expect("key cache")
-        .get(&hash)
-        .cloned();
-    let ctx = match cached {
-        Some((ctx, at)) if at.elapsed() < CACHE_TTL => ctx,
-        _ => {
-            let found = match state.store.reader().await {
-                Ok(mut conn) => kycd_store::orgs::find_key(&mut conn, &hash).await,
-                Err(e) => Err(e),
-            };
-            match found {
-                Ok(Some((owner, stored_hash)))
-                    if bool::from(stored_hash.as_bytes().ct_eq(hash.as_bytes())) =>
-                {
-                    let ctx = Ctx {
-                        scope: owner.scope,
-                        key_id: owner.key_id,
-                    };
-                    state
-                        .auth_cache
-                        .0
-                        .lock()
-                        .expect("key cache")
-                        .insert(hash, (ctx.clone(), Instant::now()));
-                    ctx
-                }
-                Ok(_) => return ApiError::invalid_api_key("invalid API key").into_response(),
-                Err(e) => return ApiError::from(e).into_response(),
+    let found = match state.store.reader().await {
+        Ok(mut conn) => kycd_store::orgs::find_key(&mut conn, &hash).await,
+        Err(e) => Err(e),
+    };
+    let ctx = match found {
+        Ok(Some((owner, stored_hash)))
+            if bool::from(stored_hash.as_bytes().ct_eq(hash.as_bytes())) =>
+        {
+            Ctx {
+                scope: owner.scope,
+                key_id: owner.key_id,
             }
         }
+        Ok(_) => return ApiError::invalid_api_key("invalid API key").into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     req.extensions_mut().insert(ctx);
     next.run(req).await

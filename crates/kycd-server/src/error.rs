@@ -23,6 +23,8 @@ pub struct ApiError {
     pub message: String,
     pub param: Option<String>,
     pub reasons: Vec<Reason>,
+    /// Seconds for the `Retry-After` header (503, 429).
+    pub retry_after: Option<u32>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -41,7 +43,12 @@ impl ApiError {
             message: message.into(),
             param: None,
             reasons: vec![],
+            retry_after: None,
         }
+    }
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.clamp(1, u32::MAX as u64) as u32);
+        self
     }
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
         self.param = Some(param.into());
@@ -136,13 +143,44 @@ impl ApiError {
             "something went wrong on our side",
         )
     }
+    /// 503: the database (or the server) cannot serve right now; the client
+    /// should retry after `Retry-After` seconds.
     pub fn unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "api_error",
             "service_unavailable",
-            "try again shortly",
+            "the service is temporarily unavailable: try again shortly",
         )
+        .with_retry_after(1)
+    }
+    /// 408: the client declared a body and did not send it in time.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            "request_timeout",
+            "the request body did not arrive in time",
+        )
+    }
+    /// 415: a body in a media type the route does not take.
+    pub fn unsupported_media_type(accepted: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            "unsupported_media_type",
+            format!("the request body must be {accepted}"),
+        )
+    }
+    /// 429: over the rate limit; retry after `retry_after` seconds.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invalid_request_error",
+            "rate_limited",
+            "too many requests: slow down and retry after the Retry-After delay",
+        )
+        .with_retry_after(retry_after)
     }
 
     /// The JSON body, with the request id filled in by the response middleware.
@@ -194,6 +232,13 @@ impl From<StoreError> for ApiError {
             )
             .with_param("external_id"),
             StoreError::Conflict(what) => ApiError::conflict("conflict", format!("conflict on {what}")),
+            StoreError::Unavailable { retry_after } => {
+                ApiError::unavailable().with_retry_after(retry_after.as_secs_f64().ceil() as u64)
+            }
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::unavailable()
+            }
             e if e.is_transient() => {
                 ApiError::conflict("concurrent_update", "a concurrent change got there first: retry the request")
             }

@@ -23,7 +23,21 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
         let body = err.body(&id);
-        res = (err.status, axum::Json(body)).into_response();
+        let mut rendered = (err.status, axum::Json(body)).into_response();
+        // Headers other layers set on the error (rate-limit fields) are kept.
+        for (name, value) in res.headers() {
+            if name != axum::http::header::CONTENT_TYPE
+                && name != axum::http::header::CONTENT_LENGTH
+            {
+                rendered.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        if let Some(seconds) = err.retry_after {
+            rendered
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        res = rendered;
     } else if res.status().is_server_error() && res.headers().get("content-type").is_none() {
         res = ApiError::internal().body(&id).to_string().into_response();
         *res.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
@@ -49,6 +63,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::invalid_request(
             "the request body must be a JSON object",
+        ));
+    }
+    if let Some(key) = crate::json_keys::first_duplicate_key(bytes) {
+        return Err(ApiError::invalid_field(
+            key,
+            "duplicate key in a JSON object",
         ));
     }
     let bytes = &*crate::json_shape::normalize(bytes)?;

@@ -1,18 +1,102 @@
 //! The Idempotency-Key middleware for POST requests: the first response is
 //! stored and replayed; the same key with another body is 422; a retry while
 //! the first still runs is 409.
+//!
+//! Crash safety (Stripe's "atomic phases"): a request that changes data
+//! writes its response with [`complete_in_tx`] on the same transaction as
+//! the change, so the two commit together or not at all. A key whose request
+//! died before committing belongs to a dead node and is retryable at once
+//! (see [`crate::node`]); a key whose effect committed replays it. Responses
+//! of requests without an effect (errors, reads) are stored afterwards, and a
+//! failure on our side (5xx) releases the key.
+//!
+//! A stored response is sealed under the data key of the resource it is about
+//! (the customer, the webhook endpoint), so erasing that resource makes its
+//! replay unreadable: the replay answers 404. Other responses are sealed
+//! under the organization's idempotency key.
 
 use crate::auth::Ctx;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::http::{buffer, json_response};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kycd_store::idempotency::{self, Claim};
+use kycd_store::idempotency::{self, Claim, Claimant};
+use kycd_store::{Conn, Scope};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+
+/// The claim of the request being served, reachable from the service that
+/// commits its effect.
+#[derive(Debug)]
+struct Pending {
+    scope: Scope,
+    key: String,
+    token: String,
+    /// The response was written on the effect's transaction (which then
+    /// committed, unless the request failed).
+    recorded: bool,
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<Mutex<Option<Pending>>>;
+}
+
+/// Writes this request's response on `conn` — the transaction of its effect —
+/// when the request carries an Idempotency-Key; `subject_id` is the resource
+/// the response is about (its data key seals the stored copy). Fails with
+/// `409 idempotency_key_in_use` when the claim was lost meanwhile, so the
+/// effect rolls back.
+pub async fn complete_in_tx<T: Serialize>(
+    state: &AppState,
+    conn: &mut Conn,
+    status: StatusCode,
+    value: &T,
+    subject_id: &str,
+) -> ApiResult<()> {
+    let Ok(slot) = CURRENT.try_with(Arc::clone) else {
+        return Ok(());
+    };
+    // Written on every attempt: a transaction retried after a deadlock
+    // writes it again (the rolled-back attempt's copy is gone).
+    let (scope, key, token) = {
+        let guard = slot.lock().expect("idempotency slot");
+        match guard.as_ref() {
+            Some(p) => (p.scope.clone(), p.key.clone(), p.token.clone()),
+            None => return Ok(()),
+        }
+    };
+    let body = serde_json::to_string(value).map_err(|_| ApiError::internal())?;
+    let sealed = seal(state, conn, &scope, &key, subject_id, &body).await?;
+    if !idempotency::complete(
+        conn,
+        &scope,
+        &key,
+        &token,
+        status.as_u16(),
+        &sealed,
+        Some(subject_id),
+    )
+    .await?
+    {
+        return Err(in_use());
+    }
+    if let Some(p) = slot.lock().expect("idempotency slot").as_mut() {
+        p.recorded = true;
+    }
+    Ok(())
+}
+
+fn in_use() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_use",
+        "a request with this Idempotency-Key is still being processed: retry shortly",
+    )
+}
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
@@ -53,27 +137,25 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     h.update(b"\n");
     h.update(&bytes);
     let hash = hex::encode(h.finalize());
-    let now = chrono::Utc::now();
-    let claim = match state.store.writer().await {
-        Ok(mut conn) => idempotency::claim(&mut conn, &ctx.scope, &key, &hash, now).await,
-        Err(e) => Err(e),
-    };
+    let token = kycd_store::ids::new("claim");
+    let claim = claim(&state, &ctx.scope, &key, &hash, &token).await;
     match claim {
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => e.into_response(),
         Ok(Claim::Mismatch) => ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_error",
             "idempotency_key_reused",
             "this Idempotency-Key was used with a different request",
         )
         .into_response(),
-        Ok(Claim::InProgress) => ApiError::conflict(
-            "idempotency_key_in_use",
-            "a request with this Idempotency-Key is still being processed: retry shortly",
-        )
-        .into_response(),
-        Ok(Claim::Replay { status, body }) => {
-            let body = match open_body(&state, &ctx.scope, &key, &body).await {
+        Ok(Claim::Running { .. }) => in_use().into_response(),
+        Ok(Claim::Replay {
+            status,
+            body,
+            subject_id,
+        }) => {
+            let body = match open_body(&state, &ctx.scope, &key, subject_id.as_deref(), &body).await
+            {
                 Ok(b) => b,
                 Err(e) => return e.into_response(),
             };
@@ -85,8 +167,30 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             res
         }
         Ok(Claim::Claimed) => {
+            let slot = Arc::new(Mutex::new(Some(Pending {
+                scope: ctx.scope.clone(),
+                key: key.clone(),
+                token: token.clone(),
+                recorded: false,
+            })));
             let req = Request::from_parts(parts, Body::from(bytes));
-            let res = next.run(req).await;
+            let res = CURRENT.scope(slot.clone(), next.run(req)).await;
+            let recorded = slot
+                .lock()
+                .expect("idempotency slot")
+                .as_ref()
+                .is_some_and(|p| p.recorded);
+            if recorded {
+                if !res.status().is_success() {
+                    // The effect's transaction may have failed to commit after
+                    // the response was written on it: free the key (a key
+                    // whose response did commit is kept).
+                    if let Ok(mut conn) = state.store.writer().await {
+                        let _ = idempotency::release(&mut conn, &ctx.scope, &key, &token).await;
+                    }
+                }
+                return res;
+            }
             // Errors are rendered later (with the request id); store the rendered form.
             let res = match res.extensions().get::<ApiError>().cloned() {
                 Some(err) => {
@@ -99,7 +203,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let status = res.status();
             let err = res.extensions().get::<ApiError>().cloned();
             let (parts, body) = buffer(res).await;
-            if let Err(e) = record(&state, &ctx.scope, &key, status, &body).await {
+            if let Err(e) = record_after(&state, &ctx.scope, &key, &token, status, &body).await {
                 tracing::error!(code = e.code, "idempotency bookkeeping failed");
             }
             let mut res = Response::from_parts(parts, Body::from(body));
@@ -111,56 +215,127 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     }
 }
 
-/// The id under which an organization's idempotency data key is kept.
-fn key_owner(scope: &kycd_store::Scope) -> String {
+/// Claims the key, taking over a claim whose node is dead.
+async fn claim(
+    state: &AppState,
+    scope: &Scope,
+    key: &str,
+    hash: &str,
+    token: &str,
+) -> ApiResult<Claim> {
+    let owner = state.node.id();
+    let who = Claimant {
+        owner: &owner,
+        token,
+    };
+    let now = chrono::Utc::now();
+    let mut conn = state.store.writer().await?;
+    let claim = idempotency::claim(&mut conn, scope, key, hash, &who, now).await?;
+    drop(conn);
+    let Claim::Running {
+        owner: Some(holder),
+        token: old_token,
+    } = &claim
+    else {
+        return Ok(claim);
+    };
+    if state.node.is_alive(&state.store, holder).await {
+        return Ok(claim);
+    }
+    let mut conn = state.store.writer().await?;
+    Ok(
+        idempotency::take_over(&mut conn, scope, key, hash, &who, old_token.as_deref(), now)
+            .await?,
+    )
+}
+
+/// The id under which an organization's idempotency data key is kept: the
+/// subject of responses about no erasable resource.
+pub fn org_subject(scope: &Scope) -> String {
     format!("idem_{}", scope.organization_id)
 }
 
-/// Stores the response sealed with the organization's idempotency data key
-/// (responses carry personal data and, for webhook endpoints, secrets), or
-/// forgets the claim when the request failed on our side.
-async fn record(
-    state: &AppState,
-    scope: &kycd_store::Scope,
-    key: &str,
-    status: axum::http::StatusCode,
-    body: &[u8],
-) -> Result<(), ApiError> {
-    let mut conn = state.store.writer().await?;
-    if status.is_server_error() {
-        return Ok(idempotency::release(&mut conn, scope, key).await?);
-    }
-    let org = &scope.organization_id;
-    let data_key = state
-        .vault
-        .customer_key(&mut conn, org, &key_owner(scope))
-        .await?;
-    let field = format!("idempotency:{}:{key}", scope.environment);
-    let sealed = state.vault.seal_str(
-        &data_key,
-        org,
-        &key_owner(scope),
-        &field,
-        &String::from_utf8_lossy(body),
-    )?;
-    Ok(idempotency::complete(&mut conn, scope, key, status.as_u16(), &sealed).await?)
+fn field(scope: &Scope, key: &str) -> String {
+    format!("idempotency:{}:{key}", scope.environment)
 }
 
-async fn open_body(
+/// Seals a response under `subject_id`'s data key.
+async fn seal(
     state: &AppState,
-    scope: &kycd_store::Scope,
+    conn: &mut Conn,
+    scope: &Scope,
     key: &str,
-    sealed: &str,
-) -> Result<String, ApiError> {
-    let mut conn = state.store.reader().await?;
+    subject_id: &str,
+    body: &str,
+) -> ApiResult<String> {
     let org = &scope.organization_id;
-    let data_key = state
-        .vault
-        .existing_customer_key(&mut conn, org, &key_owner(scope))
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    let field = format!("idempotency:{}:{key}", scope.environment);
+    let data_key = state.vault.customer_key(conn, org, subject_id).await?;
     state
         .vault
-        .open_str(&data_key, org, &key_owner(scope), &field, sealed)
+        .seal_str(&data_key, org, subject_id, &field(scope, key), body)
+}
+
+/// Stores the response of a request that wrote nothing (an error, a read)
+/// under the organization's idempotency key, or forgets the claim when the
+/// request failed on our side.
+async fn record_after(
+    state: &AppState,
+    scope: &Scope,
+    key: &str,
+    token: &str,
+    status: StatusCode,
+    body: &[u8],
+) -> ApiResult<()> {
+    let mut conn = state.store.writer().await?;
+    if status.is_server_error() {
+        return Ok(idempotency::release(&mut conn, scope, key, token).await?);
+    }
+    let owner = org_subject(scope);
+    let sealed = seal(
+        state,
+        &mut conn,
+        scope,
+        key,
+        &owner,
+        &String::from_utf8_lossy(body),
+    )
+    .await?;
+    idempotency::complete(
+        &mut conn,
+        scope,
+        key,
+        token,
+        status.as_u16(),
+        &sealed,
+        Some(&owner),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Opens a stored response; its subject erased since: 404.
+async fn open_body(
+    state: &AppState,
+    scope: &Scope,
+    key: &str,
+    subject_id: Option<&str>,
+    sealed: &str,
+) -> ApiResult<String> {
+    let mut conn = state.store.reader().await?;
+    let org = &scope.organization_id;
+    let owner = subject_id
+        .map(str::to_string)
+        .unwrap_or_else(|| org_subject(scope));
+    let Some(data_key) = state
+        .vault
+        .existing_customer_key(&mut conn, org, &owner)
+        .await?
+    else {
+        return Err(ApiError::not_found(
+            "resource: it was deleted since this request was first made",
+        ));
+    };
+    state
+        .vault
+        .open_str(&data_key, org, &owner, &field(scope, key), sealed)
 }

@@ -84,7 +84,20 @@ impl Metrics {
     }
 }
 
-/// Records every request under its route template (never the raw path, which holds ids).
+/// Methods that get their own label; anything else is `other`.
+const KNOWN_METHODS: [&str; 7] = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"];
+
+/// The `method` label: a known method, else `other` (a client cannot add series).
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|m| **m == method.as_str())
+        .copied()
+        .unwrap_or("other")
+}
+
+/// Records every request under its route template (never the raw path, which
+/// holds ids; unmatched paths are `other`), so labels come from a closed set.
 pub async fn track(
     State(state): State<crate::state::AppState>,
     req: Request,
@@ -94,13 +107,13 @@ pub async fn track(
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+        .unwrap_or_else(|| "other".into());
+    let method = method_label(req.method());
     let start = Instant::now();
     let res = next.run(req).await;
     let elapsed = start.elapsed().as_secs_f64();
     let status = res.status().as_u16();
-    state.metrics.observe(&method, &route, status, elapsed);
-    tracing::info!(target: "kycd::http", method = %method, route = %route, status, latency_ms = elapsed * 1000.0, "request");
+    state.metrics.observe(method, &route, status, elapsed);
+    tracing::info!(target: "kycd::http", method, route = %route, status, latency_ms = elapsed * 1000.0, "request");
     res
 }

@@ -180,6 +180,18 @@ fn refine(doc: &mut serde_json::Value) {
         {"properties": {"status": {"const": "granted"}, "rejection_reason": {"type": "null"}}},
         {"properties": {"status": {"const": "rejected"}}}
     ]);
+    // In the settings PATCH, `null` resets a field the settings may omit.
+    let settings_required = schemas["Settings"]["required"].clone();
+    if let Some(props) = schemas["SettingsUpdate"]["properties"].as_object_mut() {
+        for (name, prop) in props.iter_mut() {
+            let omittable = !settings_required
+                .as_array()
+                .is_some_and(|r| r.iter().any(|n| n == name.as_str()));
+            if omittable && let Some(t) = prop["type"].as_str().map(str::to_string) {
+                prop["type"] = json!([t, "null"]);
+            }
+        }
+    }
     // A document's rejection reason only with a rejection.
     schemas["ReviewDocumentRequest"]["oneOf"] = json!([
         {"properties": {"status": {"const": "accepted"}, "reason": {"type": "null"}}},
@@ -394,17 +406,12 @@ fn operation(op: &Op) -> utoipa::openapi::path::Operation {
     if has_path_id || op.extra.contains(&Extra::NotFound) {
         errors.push("404");
     }
-    let has_body = op.body != Body::None;
-    if has_body {
-        errors.push("408");
-    }
     if op.method == Method::Post || op.extra.contains(&Extra::Conflict) {
         errors.push("409");
     }
-    if has_body || op.method == Method::Post {
+    if op.body != Body::None || op.method == Method::Post {
+        errors.push("408");
         errors.push("413");
-    }
-    if has_body {
         errors.push("415");
     }
     if op.method == Method::Post {
@@ -505,9 +512,19 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
         "`idempotency_key_in_use` (a retry while the first request is still running), `customer_locked`, `invalid_transition`, `external_id_taken`, `retention_required` or `concurrent_update`.",
     ),
     (
+        "408",
+        "RequestTimeout",
+        "`request_timeout`: the request declared a body and did not send it in time.",
+    ),
+    (
         "413",
         "PayloadTooLarge",
         "`payload_too_large`: the body is over the size limit.",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "`unsupported_media_type`: the body is neither JSON nor (document upload only) `multipart/form-data`.",
     ),
     (
         "422",
@@ -515,19 +532,9 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
         "`idempotency_key_reused`: the same `Idempotency-Key` was used with a different request.",
     ),
     (
-        "408",
-        "RequestTimeout",
-        "The request body did not arrive in time.",
-    ),
-    (
-        "415",
-        "UnsupportedMediaType",
-        "The body is not `application/json` (or `multipart/form-data` where the operation takes it).",
-    ),
-    (
         "429",
         "TooManyRequests",
-        "`rate_limited`: too many requests for this API key (or address); retry after `Retry-After` seconds.",
+        "`rate_limited`: over the API key's rate limit (or the address's, for failed authentication); retry after `Retry-After` seconds. `RateLimit-Policy` and `RateLimit` describe the limit.",
     ),
     (
         "500",
@@ -537,7 +544,7 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
     (
         "503",
         "ServiceUnavailable",
-        "`service_unavailable`: kycd cannot reach its database right now; retry after `Retry-After` seconds.",
+        "`service_unavailable`: the database is unreachable, the request took too long or the server is at its connection cap; retry after `Retry-After` seconds.",
     ),
 ];
 

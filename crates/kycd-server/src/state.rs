@@ -15,7 +15,7 @@ pub struct AppState {
 pub struct Inner {
     pub store: Store,
     pub config: Config,
-    pub vault: Vault,
+    pub vault: Arc<Vault>,
     /// Encrypted document bytes (local files or S3-compatible storage).
     pub blobs: crate::blobs::Blobs,
     pub metrics: Metrics,
@@ -27,8 +27,12 @@ pub struct Inner {
     pub outbox_notify: Notify,
     /// Base URL for hosted links (`http://host:port`).
     pub public_url: String,
-    pub auth_cache: crate::auth::KeyCache,
+    /// The guarded webhook HTTP client, built at start (a failure stops the start).
+    pub webhook_sender: crate::jobs::dispatcher::sender::Sender,
     pub settings_cache: crate::service::settings::Cache,
+    /// This node's identity (who holds an idempotency claim).
+    pub node: crate::node::Node,
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl std::ops::Deref for AppState {

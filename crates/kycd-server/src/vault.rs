@@ -3,7 +3,7 @@
 //! Erasing a customer deletes its data key (crypto-shredding).
 
 use crate::error::ApiResult;
-use kycd_store::{Conn, customers as db};
+use kycd_store::{Conn, Scope, customers as db};
 use kycd_vault::{Aad, BlindIndexKey, DataKey, MasterKey, WrappedKey};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -14,15 +14,36 @@ pub struct Vault {
     /// Accepted for unwrapping only, during a master-key rotation
     /// (`KYCD_MASTER_KEY_PREVIOUS`); new keys are always wrapped by `master`.
     previous: Option<MasterKey>,
-    blind_keys: Mutex<HashMap<String, Arc<BlindIndexKey>>>,
+    /// Blind-index keys by (organization, environment).
+    blind_keys: Mutex<HashMap<(String, String), Arc<BlindIndexKey>>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault { .. }")
+    }
 }
 
 fn customer_context(org: &str, customer_id: &str) -> String {
     format!("org:{org}/customer:{customer_id}")
 }
 
-fn blind_context(org: &str) -> String {
-    format!("org:{org}/blind-index")
+/// The purpose under which an environment's blind-index key is stored: live
+/// keeps the key of the time when one key served both environments, sandbox
+/// has its own, so the two can never be linked by their indexes.
+fn blind_purpose(environment: &str) -> String {
+    if environment == "live" {
+        "blind_index".to_string()
+    } else {
+        format!("blind_index:{environment}")
+    }
+}
+
+fn blind_context(org: &str, purpose: &str) -> String {
+    match purpose.strip_prefix("blind_index:") {
+        Some(env) => format!("org:{org}/blind-index/{env}"),
+        None => format!("org:{org}/blind-index"),
+    }
 }
 
 impl Vault {
@@ -90,12 +111,12 @@ impl Vault {
             .to_string()
     }
 
-    /// The organization's blind-index key if it is cached already.
-    pub fn cached_blind_key(&self, org: &str) -> Option<Arc<BlindIndexKey>> {
+    /// The scope's blind-index key if it is cached already.
+    pub fn cached_blind_key(&self, scope: &Scope) -> Option<Arc<BlindIndexKey>> {
         self.blind_keys
             .lock()
             .expect("blind key cache")
-            .get(org)
+            .get(&(scope.organization_id.clone(), scope.environment.clone()))
             .cloned()
     }
 
@@ -116,13 +137,16 @@ impl Vault {
         ))
     }
 
-    /// The organization's blind-index key, created on first use and cached.
-    pub async fn blind_key(&self, conn: &mut Conn, org: &str) -> ApiResult<Arc<BlindIndexKey>> {
-        if let Some(k) = self.blind_keys.lock().expect("blind key cache").get(org) {
-            return Ok(k.clone());
+    /// The blind-index key of an organization's environment, created on
+    /// first use and cached.
+    pub async fn blind_key(&self, conn: &mut Conn, scope: &Scope) -> ApiResult<Arc<BlindIndexKey>> {
+        if let Some(k) = self.cached_blind_key(scope) {
+            return Ok(k);
         }
-        let ctx = blind_context(org);
-        let stored = db::get_org_key(conn, org, "blind_index").await?;
+        let org = &scope.organization_id;
+        let purpose = blind_purpose(&scope.environment);
+        let ctx = blind_context(org, &purpose);
+        let stored = db::get_org_key(conn, org, &purpose).await?;
         let key = match stored {
             Some(w) => {
                 let w = WrappedKey::from_str(&w)?;
@@ -130,16 +154,11 @@ impl Vault {
             }
             None => {
                 let k = BlindIndexKey::generate();
-                if !db::put_org_key(
-                    conn,
-                    org,
-                    "blind_index",
-                    &self.master.wrap(&k, &ctx).to_string(),
-                )
-                .await?
+                if !db::put_org_key(conn, org, &purpose, &self.master.wrap(&k, &ctx).to_string())
+                    .await?
                 {
                     // Another request created it first: use theirs.
-                    let w = db::get_org_key(conn, org, "blind_index")
+                    let w = db::get_org_key(conn, org, &purpose)
                         .await?
                         .unwrap_or_default();
                     let w = WrappedKey::from_str(&w)?;
@@ -153,7 +172,7 @@ impl Vault {
         self.blind_keys
             .lock()
             .expect("blind key cache")
-            .insert(org.to_string(), key.clone());
+            .insert((org.to_string(), scope.environment.clone()), key.clone());
         Ok(key)
     }
 
@@ -212,6 +231,44 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// Proves that this vault's master key (or the previous one) is the one
+    /// that wrapped `stored`, a row of `any_wrapped_key`: unwraps it. The
+    /// error says which master key wrapped it.
+    pub fn prove(&self, stored: &(String, String, String, String)) -> Result<(), String> {
+        let (table, id, purpose_or_org, wrapped) = stored;
+        let w = WrappedKey::from_str(wrapped)
+            .map_err(|e| format!("a stored key is unreadable: {e}"))?;
+        let known = w.master_key_id == self.master.key_id()
+            || self
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.key_id() == w.master_key_id);
+        let unwrapped = if !known {
+            Err(format!("it was wrapped by master key {}", w.master_key_id))
+        } else if table == "customer_keys" {
+            self.master_for(&w)
+                .unwrap(&w, &customer_context(purpose_or_org, id))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        } else if purpose_or_org.starts_with("blind_index") {
+            self.master_for(&w)
+                .unwrap_blind_index_key(&w, &blind_context(id, purpose_or_org))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        } else {
+            // A key of another purpose: its master key id must match (above).
+            Ok(())
+        };
+        unwrapped.map_err(|why| {
+            format!(
+                "master key {} does not unwrap the keys stored in this database ({why})",
+                self.master.key_id()
+            )
+        })
+    }
+}
+
 /// The environment variable naming the master key being rotated out.
 pub const PREVIOUS_KEY_ENV: &str = "KYCD_MASTER_KEY_PREVIOUS";
 
@@ -241,11 +298,74 @@ pub async fn rotate(
             let re = kycd_vault::rewrap(old, new, &w, &ctx)?;
             db::rewrap_customer_key(&mut tx, &id, &re.to_string()).await?;
         } else {
-            let ctx = blind_context(&id);
+            let ctx = blind_context(&id, &purpose_or_org);
             let re = kycd_vault::rewrap(old, new, &w, &ctx)?;
             db::rewrap_org_key(&mut tx, &id, &purpose_or_org, &re.to_string()).await?;
         }
     }
     tx.commit().await?;
     Ok(n)
+}
+
+/// The field under which a customer's whole document is sealed.
+const DOC_FIELD: &str = "customer";
+
+impl Vault {
+    /// Seals a customer's document (JSON) under its data key.
+    pub fn seal_doc_with(
+        &self,
+        key: &DataKey,
+        org: &str,
+        customer_id: &str,
+        doc: &str,
+    ) -> ApiResult<String> {
+        self.seal_str(key, org, customer_id, DOC_FIELD, doc)
+    }
+
+    fn unwrap_customer_key(
+        &self,
+        org: &str,
+        customer_id: &str,
+        wrapped: &str,
+    ) -> Result<DataKey, String> {
+        let w = WrappedKey::from_str(wrapped).map_err(|e| e.to_string())?;
+        self.master_for(&w)
+            .unwrap(&w, &customer_context(org, customer_id))
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl db::DocCipher for Vault {
+    fn seal_doc(
+        &self,
+        org: &str,
+        customer_id: &str,
+        wrapped_key: &str,
+        doc: &str,
+    ) -> Result<String, String> {
+        let key = self.unwrap_customer_key(org, customer_id, wrapped_key)?;
+        key.encrypt_to_string(
+            self.master.key_id(),
+            &Aad::new(org, customer_id, DOC_FIELD),
+            doc,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn open_doc(
+        &self,
+        org: &str,
+        customer_id: &str,
+        wrapped_key: &str,
+        sealed: &str,
+    ) -> Result<String, String> {
+        let key = self.unwrap_customer_key(org, customer_id, wrapped_key)?;
+        key.decrypt_from_string(&Aad::new(org, customer_id, DOC_FIELD), sealed)
+            .map(|s| s.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    fn new_wrapped_key(&self, org: &str, customer_id: &str) -> String {
+        self.wrap_customer_key(org, customer_id, &DataKey::generate())
+    }
 }

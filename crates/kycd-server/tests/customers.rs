@@ -340,3 +340,57 @@ async fn health_metrics_and_unknown_paths() {
         (StatusCode::NOT_FOUND, Some("resource_not_found"))
     );
 }
+
+/// Erasure reaches the idempotency cache: a stored response is sealed under
+/// the key of the resource it is about, so once the customer is erased (or
+/// the webhook endpoint deleted, whose create response holds its secret) a
+/// replay of the create answers 404 and shows nothing.
+#[tokio::test]
+async fn erasure_reaches_stored_idempotent_responses() {
+    on_each_backend(|app| async move {
+        let send = |path: &'static str, key: &'static str, body: Value| {
+            let client = app.client.clone();
+            let url = format!("{}{path}", app.base);
+            let auth = app.sandbox_key.clone();
+            async move {
+                let res = client
+                    .post(url)
+                    .bearer_auth(auth)
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let st = res.status();
+                (st, res.json::<Value>().await.unwrap())
+            }
+        };
+        let body = json!({"type": "individual", "individual": {"first_name": "Erasable", "last_name": "Person"}});
+        let (st, c) = send("/v1/customers", "erase-me", body.clone()).await;
+        assert_eq!(st, StatusCode::CREATED);
+        let (st, again) = send("/v1/customers", "erase-me", body.clone()).await;
+        assert_eq!((st, &again), (StatusCode::CREATED, &c), "replayed before erasure");
+        let id = c["id"].as_str().unwrap();
+        let (st, _) = app.delete(&format!("/v1/customers/{id}")).await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, e) = send("/v1/customers", "erase-me", body).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+        assert_eq!(e["error"]["code"], "resource_not_found");
+        assert!(!e.to_string().contains("Erasable"), "{e}");
+
+        let wh = json!({"url": "https://example.com/hook"});
+        let (st, w) = send("/v1/webhook_endpoints", "endpoint-1", wh.clone()).await;
+        assert_eq!(st, StatusCode::CREATED, "{w}");
+        let secret = w["secret"].as_str().unwrap().to_string();
+        let (st, again) = send("/v1/webhook_endpoints", "endpoint-1", wh.clone()).await;
+        assert_eq!((st, again["secret"].as_str()), (StatusCode::CREATED, Some(secret.as_str())));
+        let (st, _) = app
+            .delete(&format!("/v1/webhook_endpoints/{}", w["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, e) = send("/v1/webhook_endpoints", "endpoint-1", wh).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+        assert!(!e.to_string().contains(&secret));
+    })
+    .await;
+}

@@ -21,6 +21,14 @@ const PASSPORT: &str = "XK7734129";
 const ATTESTATION: &str = "sumsub-applicant-8c1f0e55aa";
 const MARKER: &str = "DOCUMENT-MARKER-91c3e2f0b7";
 const CONTROL: &str = "at-rest-external-id-4417";
+// Personal data of the customer document: sealed whole under the customer's key.
+const FIRST_NAME: &str = "Zephyrine";
+const LAST_NAME: &str = "Quillfeatherstone";
+const EMAIL: &str = "zq.at-rest.7731@example.org";
+const PHONE: &str = "+5511987651234";
+const BIRTH_DATE: &str = "1987-03-14";
+const STREET: &str = "Rua Xilofonista 4471";
+const METADATA: &str = "metadata-marker-5c2e9a";
 
 /// The secret values, each in punctuated and digits-only form.
 fn secrets() -> Vec<String> {
@@ -35,6 +43,20 @@ fn secrets() -> Vec<String> {
     v
 }
 
+/// The secret values plus the personal data of the customer document: none
+/// of it may be found at rest (the API shows the personal data, not the secrets).
+fn at_rest() -> Vec<String> {
+    let mut v = secrets();
+    v.extend(
+        [
+            FIRST_NAME, LAST_NAME, EMAIL, PHONE, BIRTH_DATE, STREET, METADATA,
+        ]
+        .map(String::from),
+    );
+    v.push(PHONE.trim_start_matches('+').to_string());
+    v
+}
+
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -44,7 +66,35 @@ async fn populate(app: &TestApp) -> Vec<String> {
     let mut br = complete_individual(CONTROL);
     br["identifiers"] = json!([{"type": "cpf", "value": CPF}, {"type": "passport", "value": PASSPORT, "country": "BR"}]);
     br["verification"] = json!({"level": "full", "mode": "hosted", "start": true});
-    let a = app.create_customer(br).await;
+    br["individual"]["first_name"] = json!(FIRST_NAME);
+    br["individual"]["last_name"] = json!(LAST_NAME);
+    br["individual"]["email"] = json!(EMAIL);
+    br["individual"]["phone"] = json!(PHONE);
+    br["individual"]["date_of_birth"] = json!(BIRTH_DATE);
+    br["addresses"][0]["line1"] = json!(STREET);
+    br["metadata"] = json!({"note": METADATA});
+    // With an Idempotency-Key: the stored response (which holds all of it) is sealed too.
+    let res = app
+        .client
+        .post(format!("{}/v1/customers", app.base))
+        .bearer_auth(&app.sandbox_key)
+        .header("Idempotency-Key", "at-rest-create")
+        .json(&br)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(
+        a["individual"]["last_name"], LAST_NAME,
+        "the API shows it in clear"
+    );
+    // Search by email goes through the blind index.
+    let (st, found) = app
+        .get(&format!("/v1/customers?email={}", EMAIL.to_uppercase()))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{found}");
+    assert_eq!(found["data"][0]["id"], a["id"]);
     let us = app
         .create_customer(json!({
             "type": "individual", "external_id": "at-rest-us",
@@ -114,7 +164,7 @@ async fn sqlite_files_and_blobs_hold_no_identifier_or_document_byte() {
         contains(&all, CONTROL),
         "positive control: the clear external id is found in the database files"
     );
-    for s in secrets() {
+    for s in at_rest() {
         assert!(
             !contains(&std::fs::read(&db).unwrap(), &s),
             "{s} found in kycd.db"
@@ -126,14 +176,14 @@ async fn sqlite_files_and_blobs_hold_no_identifier_or_document_byte() {
     for f in &blobs {
         let raw = std::fs::read(f).unwrap();
         assert!(raw.len() > MARKER.len() * 2);
-        for s in secrets() {
+        for s in at_rest() {
             assert!(!contains(&raw, &s), "{s} found in blob {}", f.display());
         }
     }
     // Every other file of the data dir too (the key file holds no PII either).
     for f in files_under(app.dir.path()) {
         let raw = std::fs::read(&f).unwrap();
-        for s in secrets() {
+        for s in at_rest() {
             assert!(!contains(&raw, &s), "{s} found in {}", f.display());
         }
     }
@@ -175,12 +225,12 @@ async fn postgres_tables_hold_no_identifier_or_document_byte() {
         dump.contains(CONTROL),
         "positive control: the clear external id is found"
     );
-    for s in secrets() {
+    for s in at_rest() {
         assert!(!dump.contains(&s), "{s} found in a PostgreSQL table");
     }
     for f in files_under(&app.dir.path().join("blobs")) {
         let raw = std::fs::read(&f).unwrap();
-        for s in secrets() {
+        for s in at_rest() {
             assert!(!contains(&raw, &s), "{s} found in blob {}", f.display());
         }
     }
@@ -281,16 +331,16 @@ async fn rotation_rewraps_keys_and_data_stays_readable() {
                 .await
                 .unwrap()
                 .unwrap();
-            let sealed = kycd_store::customers::get_secret(&mut conn, &ids[0], "identifier:cpf")
+            let sealed = kycd_store::customers::get_secret(&mut conn, &ids[0], "identifier:cpf:BR")
                 .await
                 .unwrap()
                 .unwrap();
             assert_eq!(
-                v.open_str(&key, &app.org_id, &ids[0], "identifier:cpf", &sealed)
+                v.open_str(&key, &app.org_id, &ids[0], "identifier:cpf:BR", &sealed)
                     .unwrap(),
                 "52998224725"
             );
-            assert!(v.blind_key(&mut conn, &scope.organization_id).await.is_ok());
+            assert!(v.blind_key(&mut conn, &scope).await.is_ok());
         }
         // A server given the new key and the old one as previous reads keys of both.
         let both = kycd_server::vault::Vault::new(
@@ -315,6 +365,62 @@ async fn rotation_rewraps_keys_and_data_stays_readable() {
                 .unwrap()
                 .is_some()
         );
+    })
+    .await;
+}
+
+/// Two identifiers of one kind from two countries are kept apart (sealed
+/// field and blind index both name the country), and sandbox and live use
+/// different blind-index keys: the same CPF in both environments leaves no
+/// matching index in the database.
+#[tokio::test]
+async fn identifiers_keep_their_country_and_environments_do_not_link() {
+    on_each_backend(|app| async move {
+        let c = app
+            .create_customer(json!({
+                "type": "individual",
+                "identifiers": [
+                    {"type": "passport", "value": "P1111111", "country": "BR"},
+                    {"type": "passport", "value": "P2222222", "country": "PT"}
+                ]
+            }))
+            .await;
+        let id = c["id"].as_str().unwrap();
+        let mut conn = app.state.store.reader().await.unwrap();
+        let fields: Vec<String> = sqlx::query_scalar(
+            "SELECT field FROM customer_secrets WHERE customer_id = $1 ORDER BY field",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            fields,
+            ["identifier:passport:BR", "identifier:passport:PT"],
+            "both passports sealed"
+        );
+        drop(conn);
+
+        let body = json!({"type": "individual", "identifiers": [{"type": "cpf", "value": CPF}]});
+        let sandbox = app.create_customer(body.clone()).await;
+        let (st, live) = app.call(&app.live_key, reqwest::Method::POST, "/v1/customers", Some(body)).await;
+        assert_eq!(st, StatusCode::CREATED, "{live}");
+        let mut conn = app.state.store.reader().await.unwrap();
+        let hash = |cid: String| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT hash FROM blind_indexes WHERE customer_id = $1 AND kind LIKE 'identifier:%'",
+            )
+            .bind(cid)
+        };
+        let a = hash(sandbox["id"].as_str().unwrap().into())
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let b = hash(live["id"].as_str().unwrap().into())
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_ne!(a, b, "one CPF, two environments, two unrelated indexes");
     })
     .await;
 }

@@ -1,6 +1,7 @@
-//! Customers (a JSON document plus the indexed columns queries need), their
-//! status history, the audit trail, vault rows (wrapped keys, sealed secrets,
-//! blind indexes) and hosted links.
+//! Customers (a document sealed under the customer's data key, plus the clear
+//! columns queries need: ids, scope, status, timestamps), their status
+//! history, the audit trail, vault rows (wrapped keys, sealed secrets, blind
+//! indexes) and hosted links.
 
 use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
 use crate::ids;
@@ -17,15 +18,72 @@ pub struct Stored {
     pub expiring_notified: bool,
 }
 
+/// Seals and opens customer documents under the customer's data key. It is
+/// implemented by the vault at the edge, so this crate never holds a key.
+pub trait DocCipher: Send + Sync {
+    /// Seals `doc` (JSON) under the data key wrapped in `wrapped_key`.
+    fn seal_doc(
+        &self,
+        org: &str,
+        customer_id: &str,
+        wrapped_key: &str,
+        doc: &str,
+    ) -> Result<String, String>;
+    /// Opens a document sealed by [`DocCipher::seal_doc`].
+    fn open_doc(
+        &self,
+        org: &str,
+        customer_id: &str,
+        wrapped_key: &str,
+        sealed: &str,
+    ) -> Result<String, String>;
+    /// A fresh data key for `customer_id`, wrapped (customers created before
+    /// documents were sealed may have none).
+    fn new_wrapped_key(&self, org: &str, customer_id: &str) -> String;
+}
+
 fn decode(doc: &str) -> StoreResult<Customer> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("customer document: {e}")))
 }
 
-fn encode(c: &Customer) -> StoreResult<String> {
+/// The plain JSON of the stored form of a customer, ready to be sealed.
+pub fn encode(c: &Customer) -> StoreResult<String> {
     serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-pub async fn insert(conn: &mut Conn, scope: &Scope, c: &Customer) -> StoreResult<()> {
+/// A plain (unsealed) document: written before sealing existed, or the
+/// minimal record that erasure keeps.
+fn is_plain(doc: &str) -> bool {
+    doc.starts_with('{')
+}
+
+/// Decodes a stored document: plain, or sealed under the customer's key.
+pub(crate) fn open(
+    cipher: &dyn DocCipher,
+    org: &str,
+    id: &str,
+    wrapped: Option<&str>,
+    doc: &str,
+) -> StoreResult<Customer> {
+    if is_plain(doc) {
+        return decode(doc);
+    }
+    let wrapped = wrapped.ok_or_else(|| StoreError::Corrupt("customer data key missing".into()))?;
+    let plain = cipher
+        .open_doc(org, id, wrapped, doc)
+        .map_err(StoreError::Corrupt)?;
+    decode(&plain)
+}
+
+/// Inserts a new customer whose document the caller sealed already (the CPU
+/// work stays outside the write transaction); its wrapped key is written by
+/// the caller in the same transaction.
+pub async fn insert(
+    conn: &mut Conn,
+    scope: &Scope,
+    c: &Customer,
+    sealed_doc: &str,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO customers (id, organization_id, environment, external_id, status, doc, version, created_at, updated_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9)",
@@ -35,7 +93,7 @@ pub async fn insert(conn: &mut Conn, scope: &Scope, c: &Customer) -> StoreResult
     .bind(&scope.environment)
     .bind(&c.external_id)
     .bind(c.status.as_str())
-    .bind(encode(c)?)
+    .bind(sealed_doc)
     .bind(micros(&c.created_at))
     .bind(micros(&c.updated_at))
     .bind(c.verification.expires_at.map(|e| micros(&e)))
@@ -45,17 +103,59 @@ pub async fn insert(conn: &mut Conn, scope: &Scope, c: &Customer) -> StoreResult
     Ok(())
 }
 
-const COLUMNS: &str = "doc, version, expiring_notified";
+/// The customer's wrapped data key as a correlated subquery on `{table}.id`.
+pub(crate) fn wrapped_key_column(table: &str) -> String {
+    format!("(SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = {table}.id)")
+}
 
-fn stored(r: &sqlx::any::AnyRow) -> StoreResult<Stored> {
+const COLUMNS: &str = "doc, version, expiring_notified, organization_id, id, \
+     (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id)";
+
+fn stored(cipher: &dyn DocCipher, r: &sqlx::any::AnyRow) -> StoreResult<Stored> {
+    let org: String = r.try_get(3)?;
+    let id: String = r.try_get(4)?;
+    let wrapped: Option<String> = r.try_get(5)?;
     Ok(Stored {
-        customer: decode(&r.try_get::<String, _>(0)?)?,
+        customer: open(
+            cipher,
+            &org,
+            &id,
+            wrapped.as_deref(),
+            &r.try_get::<String, _>(0)?,
+        )?,
         version: r.try_get(1)?,
         expiring_notified: r.try_get::<i64, _>(2)? != 0,
     })
 }
 
-pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Stored> {
+/// The customer's wrapped data key, created when it has none yet.
+async fn wrapped_key_of(
+    conn: &mut Conn,
+    cipher: &dyn DocCipher,
+    org: &str,
+    customer_id: &str,
+) -> StoreResult<String> {
+    if let Some(w) = get_customer_key(conn, customer_id).await? {
+        return Ok(w);
+    }
+    put_customer_key(
+        conn,
+        org,
+        customer_id,
+        &cipher.new_wrapped_key(org, customer_id),
+    )
+    .await?;
+    get_customer_key(conn, customer_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("customer data key missing".into()))
+}
+
+pub async fn get(
+    conn: &mut Conn,
+    cipher: &dyn DocCipher,
+    scope: &Scope,
+    id: &str,
+) -> StoreResult<Stored> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM customers WHERE id = $1 AND organization_id = $2 AND environment = $3 AND erased_at IS NULL"
     ))
@@ -65,7 +165,7 @@ pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Stored
     .fetch_optional(conn)
     .await?;
     row.as_ref()
-        .map(stored)
+        .map(|r| stored(cipher, r))
         .transpose()?
         .ok_or(StoreError::NotFound)
 }
@@ -73,17 +173,23 @@ pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Stored
 /// Writes the new state if nobody changed the customer since `version` was read.
 pub async fn update(
     conn: &mut Conn,
+    cipher: &dyn DocCipher,
     scope: &Scope,
     c: &Customer,
     version: i64,
 ) -> StoreResult<i64> {
+    let org = &scope.organization_id;
+    let wrapped = wrapped_key_of(conn, cipher, org, &c.id).await?;
+    let doc = cipher
+        .seal_doc(org, &c.id, &wrapped, &encode(c)?)
+        .map_err(StoreError::Corrupt)?;
     let done = sqlx::query(
         "UPDATE customers SET external_id = $1, status = $2, doc = $3, version = version + 1, updated_at = $4, expires_at = $5 \
          WHERE id = $6 AND organization_id = $7 AND environment = $8 AND version = $9 AND erased_at IS NULL",
     )
     .bind(&c.external_id)
     .bind(c.status.as_str())
-    .bind(encode(c)?)
+    .bind(doc)
     .bind(micros(&c.updated_at))
     .bind(c.verification.expires_at.map(|e| micros(&e)))
     .bind(&c.id)
@@ -112,6 +218,9 @@ pub async fn set_expiring_notified(conn: &mut Conn, id: &str, value: bool) -> St
 pub struct ListFilter {
     pub status: Option<String>,
     pub external_id: Option<String>,
+    /// Customers having this blind index: (kind, hex HMAC), e.g. the email's
+    /// (`contact:email`), so a search never reads a personal value in clear.
+    pub blind_index: Option<(String, String)>,
     pub starting_after: Option<String>,
     pub limit: i64,
 }
@@ -119,6 +228,7 @@ pub struct ListFilter {
 /// Newest first; `starting_after` continues after that id.
 pub async fn list(
     conn: &mut Conn,
+    cipher: &dyn DocCipher,
     scope: &Scope,
     f: &ListFilter,
 ) -> StoreResult<(Vec<Customer>, bool)> {
@@ -129,10 +239,25 @@ pub async fn list(
     if let Some(e) = &f.external_id {
         filters.push(("external_id", e.as_str()));
     }
+    let mut condition = String::from("erased_at IS NULL");
+    if let Some((kind, hash)) = &f.blind_index {
+        // Both are ours (a fixed kind, a hex HMAC): checked, then inlined.
+        let safe = |v: &str| {
+            v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '_')
+        };
+        if !safe(kind) || !safe(hash) {
+            return Err(StoreError::Corrupt("blind index filter".into()));
+        }
+        condition.push_str(&format!(
+            " AND id IN (SELECT customer_id FROM blind_indexes WHERE organization_id = $1 AND environment = $2 \
+             AND kind = '{kind}' AND hash = '{hash}')"
+        ));
+    }
     let list = crate::db::Listing {
         table: "customers",
         columns: COLUMNS,
-        condition: "erased_at IS NULL",
+        condition: &condition,
     };
     list.page(
         conn,
@@ -140,7 +265,7 @@ pub async fn list(
         &filters,
         f.starting_after.as_deref(),
         f.limit,
-        |r| stored(r).map(|s| s.customer),
+        |r| stored(cipher, r).map(|s| s.customer),
     )
     .await
 }
@@ -598,4 +723,72 @@ pub async fn duplicates_of(
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
+}
+
+/// Seals up to `limit` documents still stored in clear (written before
+/// documents were sealed); returns how many were sealed. A document changed
+/// meanwhile is left for the next pass.
+pub async fn seal_plain_documents(
+    conn: &mut Conn,
+    cipher: &dyn DocCipher,
+    limit: i64,
+) -> StoreResult<u64> {
+    let rows = sqlx::query(
+        "SELECT id, organization_id, doc FROM customers WHERE erased_at IS NULL AND doc LIKE '{%' LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut sealed = 0;
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        let org: String = r.try_get(1)?;
+        let doc: String = r.try_get(2)?;
+        let wrapped = wrapped_key_of(conn, cipher, &org, &id).await?;
+        let new_doc = cipher
+            .seal_doc(&org, &id, &wrapped, &doc)
+            .map_err(StoreError::Corrupt)?;
+        sealed += sqlx::query("UPDATE customers SET doc = $1 WHERE id = $2 AND doc = $3")
+            .bind(new_doc)
+            .bind(&id)
+            .bind(&doc)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(sealed)
+}
+
+/// One stored wrapped key, a customer data key if there is one, else an
+/// organization key, as (table, id, purpose or organization, wrapped) like
+/// [`all_wrapped_keys`]: the server unwraps it at start to prove that its
+/// master key is this database's.
+pub async fn any_wrapped_key(
+    conn: &mut Conn,
+) -> StoreResult<Option<(String, String, String, String)>> {
+    if let Some(r) =
+        sqlx::query("SELECT customer_id, organization_id, wrapped_key FROM customer_keys LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        return Ok(Some((
+            "customer_keys".into(),
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        )));
+    }
+    let row =
+        sqlx::query("SELECT organization_id, purpose, wrapped_key FROM organization_keys LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|r| {
+        Ok((
+            "organization_keys".into(),
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        ))
+    })
+    .transpose()
 }

@@ -1,10 +1,12 @@
 //! Connection set-up, migrations and the small dialect layer.
 
+use crate::breaker::{Admission, Breaker};
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub type Conn = AnyConnection;
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -58,6 +60,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database was unreachable moments ago (the circuit is open): not tried.
+    #[error("the database is unavailable")]
+    Unavailable { retry_after: Duration },
 }
 
 impl StoreError {
@@ -89,7 +94,61 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// The database could not be reached (connection refused or lost, pool
+    /// acquire timed out, circuit open): a transient outage, not the caller's
+    /// fault and not a bug. Retrying later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable { .. } => true,
+            StoreError::Database(e) => is_connection_error(e),
+            _ => false,
+        }
+    }
+}
+
+/// Errors that say the connection (not the statement) failed.
+fn is_connection_error(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL shutting down / refusing connections:
+        // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+        // class 08 connection exceptions.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("57P0") || c.starts_with("08")),
+        _ => false,
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How the store talks to its database.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How long a request waits for a PostgreSQL connection before it is told
+    /// the database is unavailable (SQLite keeps a long wait: its single
+    /// writer connection queues writes, it is never "away").
+    pub acquire_timeout: Duration,
+    /// Consecutive connection failures that open the circuit breaker.
+    pub breaker_threshold: u32,
+    /// How long an open circuit fails requests at once before probing again.
+    pub breaker_open_for: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            acquire_timeout: Duration::from_secs(1),
+            breaker_threshold: crate::breaker::DEFAULT_FAILURE_THRESHOLD,
+            breaker_open_for: crate::breaker::DEFAULT_OPEN_FOR,
+        }
+    }
+}
 
 /// Microseconds since the epoch: how timestamps are stored.
 pub fn micros(ts: &DateTime<Utc>) -> i64 {
@@ -116,6 +175,7 @@ pub struct Store {
     pub dialect: Dialect,
     write: AnyPool,
     read: AnyPool,
+    breaker: Arc<Breaker>,
 }
 
 static DRIVERS: std::sync::Once = std::sync::Once::new();
@@ -123,19 +183,29 @@ static DRIVERS: std::sync::Once = std::sync::Once::new();
 impl Store {
     /// Connects: `postgres://…` or `sqlite://path` (or a bare file path).
     pub async fn connect(url: &str) -> StoreResult<Store> {
+        Store::connect_with(url, &StoreOptions::default()).await
+    }
+
+    /// Connects with explicit options (acquire timeout, circuit breaker).
+    pub async fn connect_with(url: &str, options: &StoreOptions) -> StoreResult<Store> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let breaker = Arc::new(Breaker::new(
+            options.breaker_threshold,
+            options.breaker_open_for,
+        ));
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = AnyConnectOptions::from_str(url)?;
             let pool = AnyPoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(pool_size())
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(options.acquire_timeout)
                 .connect_with(opts)
                 .await?;
             return Ok(Store {
                 dialect: Dialect::Postgres,
                 write: pool.clone(),
                 read: pool,
+                breaker,
             });
         }
         let path = url
@@ -165,7 +235,36 @@ impl Store {
             dialect: Dialect::Sqlite,
             write,
             read,
+            breaker,
         })
+    }
+
+    /// Runs a connection attempt through the circuit breaker: refused at once
+    /// while the circuit is open; connection failures and successes are counted.
+    async fn guarded<T>(
+        &self,
+        attempt: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> StoreResult<T> {
+        if let Admission::Refused { retry_after } = self.breaker.admit(Instant::now()) {
+            return Err(StoreError::Unavailable { retry_after });
+        }
+        match attempt.await {
+            Ok(v) => {
+                self.breaker.success();
+                Ok(v)
+            }
+            Err(e) => {
+                if is_connection_error(&e) {
+                    self.breaker.failure(Instant::now());
+                }
+                Err(StoreError::Database(e))
+            }
+        }
+    }
+
+    /// Whether the circuit breaker is refusing database work right now.
+    pub fn is_circuit_open(&self) -> bool {
+        self.breaker.is_open(Instant::now())
     }
 
     /// Runs the embedded migrations of this backend.
@@ -187,22 +286,33 @@ impl Store {
 
     /// A write transaction.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.write.begin().await?)
+        self.guarded(self.write.begin()).await
     }
 
     /// A connection for reads.
     pub async fn reader(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.read.acquire().await?)
+        self.guarded(self.read.acquire()).await
     }
 
     /// A connection for single-statement writes outside a transaction.
     pub async fn writer(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.write.acquire().await?)
+        self.guarded(self.write.acquire()).await
     }
 
     /// Whether the database answers (`/readyz`).
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+        let Ok(mut conn) = self.reader().await else {
+            return false;
+        };
+        match sqlx::query("SELECT 1").execute(&mut *conn).await {
+            Ok(_) => true,
+            Err(e) => {
+                if is_connection_error(&e) {
+                    self.breaker.failure(Instant::now());
+                }
+                false
+            }
+        }
     }
 
     pub async fn close(&self) {

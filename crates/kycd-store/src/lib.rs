@@ -3,6 +3,7 @@
 //! Queries are written once in portable SQL; what differs lives in `Dialect`.
 //! Every query is scoped by organization and environment.
 
+pub mod breaker;
 pub mod customers;
 pub mod db;
 pub mod documents;
@@ -16,6 +17,6 @@ pub mod usage;
 pub mod webhooks;
 
 pub use db::{
-    Conn, Dialect, Scope, Store, StoreError, StoreResult, Tx, create_postgres_database,
-    from_micros, micros,
+    Conn, Dialect, Scope, Store, StoreError, StoreOptions, StoreResult, Tx,
+    create_postgres_database, from_micros, micros,
 };

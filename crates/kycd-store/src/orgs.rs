@@ -53,6 +53,62 @@ pub async fn find_org_by_name(conn: &mut Conn, name: &str) -> StoreResult<Option
     .transpose()
 }
 
+pub async fn get_org(conn: &mut Conn, id: &str) -> StoreResult<Option<Organization>> {
+    let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        Ok(Organization {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            created_at: crate::from_micros(r.try_get(2)?),
+        })
+    })
+    .transpose()
+}
+
+/// An API key as listed for operators (never its hash).
+#[derive(Debug, Clone)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub scope: Scope,
+    pub prefix: String,
+    pub revoked: bool,
+}
+
+/// The keys whose prefix (first 12 characters) or id is `prefix_or_id`.
+pub async fn keys_matching(conn: &mut Conn, prefix_or_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
+    let rows = sqlx::query(
+        "SELECT id, organization_id, environment, prefix, revoked_at FROM api_keys WHERE prefix = $1 OR id = $1 ORDER BY id",
+    )
+    .bind(prefix_or_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ApiKeyInfo {
+                id: r.try_get(0)?,
+                scope: Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?),
+                prefix: r.try_get(3)?,
+                revoked: r.try_get::<Option<i64>, _>(4)?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Revokes a key; false if it was revoked already (or does not exist).
+/// Requests check `revoked_at` on every call, so this takes effect at once.
+pub async fn revoke_key(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(micros(&now))
+            .bind(id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn insert_key(
     conn: &mut Conn,
     id: &str,

@@ -163,12 +163,16 @@ pub struct CapabilityFacts {
 /// `None` when there is no such customer in the scope.
 pub async fn capability_facts(
     conn: &mut Conn,
+    cipher: &dyn crate::customers::DocCipher,
     scope: &Scope,
     customer_id: &str,
     filter: AccessFilter,
 ) -> StoreResult<Option<CapabilityFacts>> {
     // Placeholders in order of first appearance (SQLite binds `$n` by name, in order).
-    let base = "c.status, c.expires_at, CASE WHEN c.status = 'active' THEN NULL ELSE c.doc END";
+    let base = format!(
+        "c.status, c.expires_at, CASE WHEN c.status = 'active' THEN NULL ELSE c.doc END, {}",
+        crate::customers::wrapped_key_column("c")
+    );
     let join = "LEFT JOIN product_access pa ON pa.customer_id = $1 \
                 AND pa.organization_id = $2 AND pa.environment = $3";
     let scoped =
@@ -199,8 +203,14 @@ pub async fn capability_facts(
     let doc: Option<String> = first.try_get(2)?;
     let customer = match doc {
         Some(doc) => {
-            let c: Customer = serde_json::from_str(&doc)
-                .map_err(|e| StoreError::Corrupt(format!("customer document: {e}")))?;
+            let wrapped: Option<String> = first.try_get(3)?;
+            let c: Customer = crate::customers::open(
+                cipher,
+                &scope.organization_id,
+                customer_id,
+                wrapped.as_deref(),
+                &doc,
+            )?;
             CustomerFacts::of(&c)
         }
         None => CustomerFacts {
@@ -211,7 +221,7 @@ pub async fn capability_facts(
     };
     let mut access = vec![];
     for r in rows.iter().filter(|_| filter != AccessFilter::Nothing) {
-        if let Some(d) = r.try_get::<Option<String>, _>(3)? {
+        if let Some(d) = r.try_get::<Option<String>, _>(4)? {
             access.push(decode(&d)?);
         }
     }

@@ -56,11 +56,13 @@ pub async fn versions(conn: &mut Conn) -> StoreResult<Vec<ListVersion>> {
 /// not rejected), in id order from `after`: the re-screening walk.
 pub async fn customers_page(
     conn: &mut Conn,
+    cipher: &dyn crate::customers::DocCipher,
     after: &str,
     limit: i64,
 ) -> StoreResult<Vec<(Scope, Customer)>> {
     let rows = sqlx::query(
-        "SELECT organization_id, environment, doc FROM customers \
+        "SELECT organization_id, environment, doc, id, \
+         (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id) FROM customers \
          WHERE id > $1 AND erased_at IS NULL AND status NOT IN ('rejected', 'not_started') ORDER BY id LIMIT $2",
     )
     .bind(after)
@@ -69,13 +71,12 @@ pub async fn customers_page(
     .await?;
     rows.iter()
         .map(|r| {
+            let org: String = r.try_get(0)?;
             let doc: String = r.try_get(2)?;
-            let c: Customer = serde_json::from_str(&doc)
-                .map_err(|e| crate::StoreError::Corrupt(format!("customer document: {e}")))?;
-            Ok((
-                Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
-                c,
-            ))
+            let id: String = r.try_get(3)?;
+            let wrapped: Option<String> = r.try_get(4)?;
+            let c: Customer = crate::customers::open(cipher, &org, &id, wrapped.as_deref(), &doc)?;
+            Ok((Scope::new(org, r.try_get::<String, _>(1)?), c))
         })
         .collect()
 }

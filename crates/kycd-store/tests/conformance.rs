@@ -5,35 +5,92 @@ use chrono::{Duration, Utc};
 use kycd_core::customer::{Customer, CustomerType, Verification};
 use kycd_core::lifecycle::StatusChange;
 use kycd_core::status::CustomerStatus;
-use kycd_store::idempotency::{self, Claim};
+use kycd_store::customers::DocCipher;
+use kycd_store::idempotency::{self, Claim, Claimant};
 use kycd_store::{Scope, Store, StoreError, customers, events, ids, orgs, usage};
 
-async fn stores() -> Vec<(Store, Option<tempfile::TempDir>)> {
+/// The store's side of document sealing: it hands documents to a cipher and
+/// never stores them as given. (The real cipher, the vault, is proven at rest
+/// by the server's tests.) This one tags and reverses the text, and checks
+/// that it is given the customer's own wrapped key.
+struct TagCipher;
+
+impl DocCipher for TagCipher {
+    fn seal_doc(&self, org: &str, id: &str, wrapped: &str, doc: &str) -> Result<String, String> {
+        assert_eq!(wrapped, format!("wk:{org}:{id}"));
+        Ok(format!("sealed:{}", doc.chars().rev().collect::<String>()))
+    }
+    fn open_doc(&self, org: &str, id: &str, wrapped: &str, sealed: &str) -> Result<String, String> {
+        assert_eq!(wrapped, format!("wk:{org}:{id}"));
+        let body = sealed.strip_prefix("sealed:").ok_or("not sealed")?;
+        Ok(body.chars().rev().collect())
+    }
+    fn new_wrapped_key(&self, org: &str, id: &str) -> String {
+        format!("wk:{org}:{id}")
+    }
+}
+
+/// Inserts `c` sealed, with its key, as the service does.
+async fn insert_customer(
+    conn: &mut kycd_store::Conn,
+    scope: &Scope,
+    c: &Customer,
+) -> Result<(), StoreError> {
+    let org = &scope.organization_id;
+    let wrapped = TagCipher.new_wrapped_key(org, &c.id);
+    let doc = TagCipher
+        .seal_doc(org, &c.id, &wrapped, &customers::encode(c)?)
+        .unwrap();
+    customers::insert(conn, scope, c, &doc).await?;
+    customers::put_customer_key(conn, org, &c.id, &wrapped).await?;
+    Ok(())
+}
+
+async fn sqlite_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
         .unwrap();
     sqlite.migrate().await.unwrap();
-    let mut out = vec![(sqlite, Some(dir))];
-    match std::env::var("KYCD_TEST_POSTGRES_URL") {
-        Err(_) => {
-            eprintln!("skipped: PostgreSQL conformance (set KYCD_TEST_POSTGRES_URL to run it)")
+    (sqlite, dir)
+}
+
+/// A fresh database on KYCD_TEST_POSTGRES_URL (the test is `ignored` when it
+/// was unset at build time, see build.rs).
+async fn postgres_store() -> Store {
+    let base = std::env::var("KYCD_TEST_POSTGRES_URL").expect(
+        "KYCD_TEST_POSTGRES_URL was set at build time: set it to run, or rebuild without it",
+    );
+    let name = format!(
+        "kycd_conf_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros() % 1_000_000_000
+    );
+    let url = kycd_store::create_postgres_database(&base, &name)
+        .await
+        .unwrap();
+    let pg = Store::connect(&url).await.unwrap();
+    pg.migrate().await.unwrap();
+    pg
+}
+
+/// One conformance test per backend: `NAME::sqlite` and `NAME::postgres`.
+macro_rules! conformance {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let (store, _dir) = sqlite_store().await;
+                ($body)(store).await;
+            }
+            #[tokio::test]
+            #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
+            async fn postgres() {
+                ($body)(postgres_store().await).await;
+            }
         }
-        Ok(base) => {
-            let name = format!(
-                "kycd_conf_{}_{}",
-                std::process::id(),
-                Utc::now().timestamp_micros() % 1_000_000_000
-            );
-            let url = kycd_store::create_postgres_database(&base, &name)
-                .await
-                .unwrap();
-            let pg = Store::connect(&url).await.unwrap();
-            pg.migrate().await.unwrap();
-            out.push((pg, None));
-        }
-    }
-    out
+    };
 }
 
 fn customer(id: &str, ext: Option<&str>) -> Customer {
@@ -57,22 +114,24 @@ fn customer(id: &str, ext: Option<&str>) -> Customer {
     }
 }
 
-#[tokio::test]
-async fn customers_round_trip_with_versions_and_scoping() {
-    for (store, _dir) in stores().await {
+conformance!(
+    customers_round_trip_with_versions_and_scoping,
+    |store: Store| async move {
         let a = Scope::new("org_a", "sandbox");
         let b = Scope::new("org_a", "live");
         let mut tx = store.begin().await.unwrap();
         let c = customer(&ids::new("cus"), Some("ext-1"));
-        customers::insert(&mut tx, &a, &c).await.unwrap();
+        insert_customer(&mut tx, &a, &c).await.unwrap();
         tx.commit().await.unwrap();
         let mut conn = store.reader().await.unwrap();
-        let got = customers::get(&mut conn, &a, &c.id).await.unwrap();
+        let got = customers::get(&mut conn, &TagCipher, &a, &c.id)
+            .await
+            .unwrap();
         assert_eq!(got.customer, c);
         assert_eq!(got.version, 1);
         assert!(
             matches!(
-                customers::get(&mut conn, &b, &c.id).await,
+                customers::get(&mut conn, &TagCipher, &b, &c.id).await,
                 Err(StoreError::NotFound)
             ),
             "other environment"
@@ -81,21 +140,26 @@ async fn customers_round_trip_with_versions_and_scoping() {
 
         // external_id unique per org + env; the same in another env is fine.
         let mut w = store.writer().await.unwrap();
-        let dup = customers::insert(&mut w, &a, &customer(&ids::new("cus"), Some("ext-1"))).await;
+        let dup = insert_customer(&mut w, &a, &customer(&ids::new("cus"), Some("ext-1"))).await;
         assert!(
             matches!(dup, Err(StoreError::Conflict(ref what)) if what == "external_id"),
             "{dup:?}"
         );
-        customers::insert(&mut w, &b, &customer(&ids::new("cus"), Some("ext-1")))
+        insert_customer(&mut w, &b, &customer(&ids::new("cus"), Some("ext-1")))
             .await
             .unwrap();
 
         // Optimistic concurrency: a stale version is refused.
         let mut changed = c.clone();
         changed.status = CustomerStatus::Pending;
-        assert_eq!(customers::update(&mut w, &a, &changed, 1).await.unwrap(), 2);
+        assert_eq!(
+            customers::update(&mut w, &TagCipher, &a, &changed, 1)
+                .await
+                .unwrap(),
+            2
+        );
         assert!(matches!(
-            customers::update(&mut w, &a, &changed, 1).await,
+            customers::update(&mut w, &TagCipher, &a, &changed, 1).await,
             Err(StoreError::VersionConflict)
         ));
 
@@ -119,11 +183,11 @@ async fn customers_round_trip_with_versions_and_scoping() {
                 .is_empty()
         );
     }
-}
+);
 
-#[tokio::test]
-async fn list_paginates_newest_first_with_filters() {
-    for (store, _dir) in stores().await {
+conformance!(
+    list_paginates_newest_first_with_filters,
+    |store: Store| async move {
         let s = Scope::new("org_l", "sandbox");
         let mut w = store.writer().await.unwrap();
         let mut ids_made = vec![];
@@ -132,7 +196,7 @@ async fn list_paginates_newest_first_with_filters() {
             if i % 2 == 0 {
                 c.status = CustomerStatus::Active;
             }
-            customers::insert(&mut w, &s, &c).await.unwrap();
+            insert_customer(&mut w, &s, &c).await.unwrap();
             ids_made.push(c.id);
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
@@ -140,7 +204,7 @@ async fn list_paginates_newest_first_with_filters() {
             limit: 2,
             ..Default::default()
         };
-        let (page1, more) = customers::list(&mut w, &s, &f).await.unwrap();
+        let (page1, more) = customers::list(&mut w, &TagCipher, &s, &f).await.unwrap();
         assert!(more);
         assert_eq!(
             page1.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
@@ -151,7 +215,7 @@ async fn list_paginates_newest_first_with_filters() {
             starting_after: Some(ids_made[3].clone()),
             ..Default::default()
         };
-        let (rest, more) = customers::list(&mut w, &s, &f).await.unwrap();
+        let (rest, more) = customers::list(&mut w, &TagCipher, &s, &f).await.unwrap();
         assert!(!more);
         assert_eq!(rest.len(), 3);
         let f = customers::ListFilter {
@@ -159,278 +223,462 @@ async fn list_paginates_newest_first_with_filters() {
             status: Some("active".into()),
             ..Default::default()
         };
-        assert_eq!(customers::list(&mut w, &s, &f).await.unwrap().0.len(), 3);
+        assert_eq!(
+            customers::list(&mut w, &TagCipher, &s, &f)
+                .await
+                .unwrap()
+                .0
+                .len(),
+            3
+        );
         let f = customers::ListFilter {
             limit: 10,
             external_id: Some("e1".into()),
             ..Default::default()
         };
         assert_eq!(
-            customers::list(&mut w, &s, &f).await.unwrap().0[0].id,
+            customers::list(&mut w, &TagCipher, &s, &f).await.unwrap().0[0].id,
             ids_made[1]
         );
     }
+);
+
+fn who<'a>(owner: &'a str, token: &'a str) -> Claimant<'a> {
+    Claimant { owner, token }
 }
 
-#[tokio::test]
-async fn idempotency_claims_are_exclusive() {
-    for (store, _dir) in stores().await {
+conformance!(
+    idempotency_claims_are_exclusive,
+    |store: Store| async move {
         let s = Scope::new("org_i", "sandbox");
         let now = Utc::now();
         // Concurrent claims of one key: exactly one wins.
         let mut handles = vec![];
-        for _ in 0..10 {
+        for n in 0..10 {
             let store = store.clone();
             let s = s.clone();
             handles.push(tokio::spawn(async move {
                 let mut w = store.writer().await.unwrap();
-                idempotency::claim(&mut w, &s, "k", "h1", now)
+                let token = format!("t{n}");
+                let c = idempotency::claim(&mut w, &s, "k", "h1", &who("node-a", &token), now)
                     .await
-                    .unwrap()
+                    .unwrap();
+                (c, token)
             }));
         }
-        let mut claimed = 0;
+        let mut winners = vec![];
         for h in handles {
-            if h.await.unwrap() == Claim::Claimed {
-                claimed += 1;
+            let (c, token) = h.await.unwrap();
+            match c {
+                Claim::Claimed => winners.push(token),
+                Claim::Running { owner, token: held } => {
+                    assert_eq!(owner.as_deref(), Some("node-a"));
+                    assert!(held.is_some());
+                }
+                other => panic!("{other:?}"),
             }
         }
-        assert_eq!(claimed, 1);
+        assert_eq!(winners.len(), 1);
+        let winner = &winners[0];
         let mut w = store.writer().await.unwrap();
         assert_eq!(
-            idempotency::claim(&mut w, &s, "k", "h2", now)
+            idempotency::claim(&mut w, &s, "k", "h2", &who("node-a", "x"), now)
                 .await
                 .unwrap(),
             Claim::Mismatch
         );
-        idempotency::complete(&mut w, &s, "k", 201, "{}")
-            .await
-            .unwrap();
+        // Only the holder's token completes the claim.
+        assert!(
+            !idempotency::complete(&mut w, &s, "k", "t-other", 201, "{}", None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            idempotency::complete(&mut w, &s, "k", winner, 201, "{}", Some("cus_1"))
+                .await
+                .unwrap()
+        );
         assert_eq!(
-            idempotency::claim(&mut w, &s, "k", "h1", now)
+            idempotency::claim(&mut w, &s, "k", "h1", &who("node-b", "y"), now)
                 .await
                 .unwrap(),
             Claim::Replay {
                 status: 201,
-                body: "{}".into()
+                body: "{}".into(),
+                subject_id: Some("cus_1".into()),
             }
         );
-        // Another scope has its own keys; an expired key can be reused.
-        assert_eq!(
-            idempotency::claim(&mut w, &Scope::new("org_j", "sandbox"), "k", "h1", now)
+        // A done key is never released by a late failure of its holder.
+        idempotency::release(&mut w, &s, "k", winner).await.unwrap();
+        assert!(matches!(
+            idempotency::claim(&mut w, &s, "k", "h1", &who("node-b", "y"), now)
                 .await
                 .unwrap(),
+            Claim::Replay { .. }
+        ));
+        // Another scope has its own keys; an expired key can be reused.
+        assert_eq!(
+            idempotency::claim(
+                &mut w,
+                &Scope::new("org_j", "sandbox"),
+                "k",
+                "h1",
+                &who("n", "z"),
+                now
+            )
+            .await
+            .unwrap(),
             Claim::Claimed
         );
         let later = now + Duration::hours(25);
         assert_eq!(
-            idempotency::claim(&mut w, &s, "k", "h9", later)
+            idempotency::claim(&mut w, &s, "k", "h9", &who("n", "z2"), later)
                 .await
                 .unwrap(),
             Claim::Claimed
         );
-        // An abandoned claim (crashed request) is taken over after its lock.
-        idempotency::claim(&mut w, &s, "crash", "h", now)
+        // An abandoned claim (crashed request): taken over past its lease, or
+        // at once by whoever knows its node is dead; the old holder can then
+        // no longer complete it.
+        idempotency::claim(&mut w, &s, "crash", "h", &who("dead", "c1"), now)
             .await
             .unwrap();
         assert_eq!(
-            idempotency::claim(&mut w, &s, "crash", "h", now)
+            idempotency::claim(&mut w, &s, "crash", "h", &who("alive", "c2"), now)
                 .await
                 .unwrap(),
-            Claim::InProgress
+            Claim::Running {
+                owner: Some("dead".into()),
+                token: Some("c1".into())
+            }
         );
         assert_eq!(
-            idempotency::claim(&mut w, &s, "crash", "h", now + Duration::minutes(2))
+            idempotency::take_over(
+                &mut w,
+                &s,
+                "crash",
+                "h",
+                &who("alive", "c2"),
+                Some("c1"),
+                now
+            )
+            .await
+            .unwrap(),
+            Claim::Claimed
+        );
+        // A second taker with the stale token loses.
+        assert!(matches!(
+            idempotency::take_over(
+                &mut w,
+                &s,
+                "crash",
+                "h",
+                &who("other", "c3"),
+                Some("c1"),
+                now
+            )
+            .await
+            .unwrap(),
+            Claim::Running { .. }
+        ));
+        assert!(
+            !idempotency::complete(&mut w, &s, "crash", "c1", 201, "{}", None)
                 .await
-                .unwrap(),
+                .unwrap()
+        );
+        idempotency::claim(&mut w, &s, "lease", "h", &who("n1", "l1"), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            idempotency::claim(
+                &mut w,
+                &s,
+                "lease",
+                "h",
+                &who("n2", "l2"),
+                now + Duration::minutes(2)
+            )
+            .await
+            .unwrap(),
+            Claim::Claimed
+        );
+        // A failed request releases its own claim only.
+        idempotency::release(&mut w, &s, "lease", "l1")
+            .await
+            .unwrap();
+        assert!(matches!(
+            idempotency::claim(
+                &mut w,
+                &s,
+                "lease",
+                "h",
+                &who("n3", "l3"),
+                now + Duration::minutes(2)
+            )
+            .await
+            .unwrap(),
+            Claim::Running { .. }
+        ));
+        idempotency::release(&mut w, &s, "lease", "l2")
+            .await
+            .unwrap();
+        assert_eq!(
+            idempotency::claim(
+                &mut w,
+                &s,
+                "lease",
+                "h",
+                &who("n3", "l3"),
+                now + Duration::minutes(2)
+            )
+            .await
+            .unwrap(),
             Claim::Claimed
         );
     }
-}
+);
 
-#[tokio::test]
-async fn events_usage_keys_and_links() {
-    for (store, _dir) in stores().await {
-        let s = Scope::new("org_e", "sandbox");
+conformance!(
+    customer_documents_are_sealed_by_the_cipher,
+    |store: Store| async move {
+        let s = Scope::new("org_seal", "sandbox");
         let mut w = store.writer().await.unwrap();
-        for t in ["customer.created", "customer.updated", "customer.created"] {
-            let e = events::Event {
-                id: ids::new("evt"),
-                event_type: t.into(),
-                customer_id: Some("cus_1".into()),
-                data: serde_json::json!({"a": 1}),
-                created_at: Utc::now(),
-            };
-            events::insert(&mut w, &s, &e).await.unwrap();
-        }
-        let f = events::EventFilter {
-            event_type: Some("customer.created".into()),
-            limit: 10,
-            ..Default::default()
-        };
-        assert_eq!(events::list(&mut w, &s, &f).await.unwrap().0.len(), 2);
-        let f = events::EventFilter {
-            limit: 10,
-            ..Default::default()
-        };
-        assert!(
-            events::list(&mut w, &Scope::new("org_x", "sandbox"), &f)
+        let mut c = customer(&ids::new("cus"), Some("ext-seal"));
+        c.metadata
+            .insert("marker".into(), "sealed-marker-77".into());
+        insert_customer(&mut w, &s, &c).await.unwrap();
+        c.status = CustomerStatus::Pending;
+        customers::update(&mut w, &TagCipher, &s, &c, 1)
+            .await
+            .unwrap();
+        use sqlx::Row;
+        let raw: String = sqlx::query("SELECT doc FROM customers WHERE id = $1")
+            .bind(&c.id)
+            .fetch_one(&mut *w)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert!(raw.starts_with("sealed:"), "{raw}");
+        assert!(!raw.contains("sealed-marker-77"));
+        assert_eq!(
+            customers::get(&mut w, &TagCipher, &s, &c.id)
                 .await
                 .unwrap()
-                .0
-                .is_empty()
+                .customer,
+            c
         );
-
-        let now = Utc::now();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
+        // A document an older version stored in clear is sealed on request.
+        let legacy = customer(&ids::new("cus"), Some("ext-legacy"));
+        customers::insert(&mut w, &s, &legacy, &customers::encode(&legacy).unwrap())
             .await
             .unwrap();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
-            .await
-            .unwrap();
-        usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_2", now)
-            .await
-            .unwrap();
-        let month = now.format("%Y-%m").to_string();
         assert_eq!(
-            usage::count(&mut w, &s, &month, usage::CUSTOMERS_CREATED)
+            customers::get(&mut w, &TagCipher, &s, &legacy.id)
+                .await
+                .unwrap()
+                .customer,
+            legacy
+        );
+        assert_eq!(
+            customers::seal_plain_documents(&mut w, &TagCipher, 100)
                 .await
                 .unwrap(),
-            2
+            1
         );
-
-        assert!(
-            customers::put_org_key(&mut w, "org_e", "blind_index", "w1")
-                .await
-                .unwrap()
-        );
-        assert!(
-            !customers::put_org_key(&mut w, "org_e", "blind_index", "w2")
+        assert_eq!(
+            customers::seal_plain_documents(&mut w, &TagCipher, 100)
                 .await
                 .unwrap(),
-            "first key wins"
+            0
         );
         assert_eq!(
-            customers::get_org_key(&mut w, "org_e", "blind_index")
+            customers::get(&mut w, &TagCipher, &s, &legacy.id)
                 .await
                 .unwrap()
-                .as_deref(),
-            Some("w1")
-        );
-
-        customers::insert(&mut w, &s, &customer("cus_l1", None))
-            .await
-            .unwrap();
-        customers::insert_link(
-            &mut w,
-            &s,
-            "cus_l1",
-            "hash1",
-            now + Duration::minutes(30),
-            now,
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            customers::find_link(&mut w, "hash1", now)
-                .await
-                .unwrap()
-                .unwrap()
-                .1,
-            "cus_l1"
-        );
-        assert!(
-            customers::find_link(&mut w, "hash1", now + Duration::hours(1))
-                .await
-                .unwrap()
-                .is_none(),
-            "expired"
-        );
-        customers::insert_link(
-            &mut w,
-            &s,
-            "cus_l1",
-            "hash2",
-            now + Duration::minutes(30),
-            now,
-        )
-        .await
-        .unwrap();
-        assert!(
-            customers::find_link(&mut w, "hash1", now)
-                .await
-                .unwrap()
-                .is_none(),
-            "superseded"
-        );
-
-        customers::replace_blind_indexes(
-            &mut w,
-            &s,
-            "cus_l1",
-            "identifier:",
-            &[("identifier:cpf".into(), "abc".into())],
-            false,
-        )
-        .await
-        .unwrap();
-        customers::insert(&mut w, &s, &customer("cus_l2", None))
-            .await
-            .unwrap();
-        customers::replace_blind_indexes(
-            &mut w,
-            &s,
-            "cus_l2",
-            "identifier:",
-            &[("identifier:cpf".into(), "abc".into())],
-            false,
-        )
-        .await
-        .unwrap();
-        let m = customers::duplicates_of(&mut w, &s, "cus_l2")
-            .await
-            .unwrap();
-        assert_eq!(
-            m,
-            vec![("identifier:cpf".to_string(), "cus_l1".to_string())]
-        );
-        let other = Scope::new("org_e", "live");
-        assert!(
-            customers::duplicates_of(&mut w, &other, "cus_l2")
-                .await
-                .unwrap()
-                .is_empty()
+                .customer,
+            legacy
         );
     }
-}
+);
 
-#[tokio::test]
-async fn organizations_keys_and_settings() {
-    for (store, _dir) in stores().await {
-        let mut w = store.writer().await.unwrap();
-        let org = orgs::Organization {
-            id: ids::new("org"),
-            name: "acme".into(),
+conformance!(events_usage_keys_and_links, |store: Store| async move {
+    let s = Scope::new("org_e", "sandbox");
+    let mut w = store.writer().await.unwrap();
+    for t in ["customer.created", "customer.updated", "customer.created"] {
+        let e = events::Event {
+            id: ids::new("evt"),
+            event_type: t.into(),
+            customer_id: Some("cus_1".into()),
+            data: serde_json::json!({"a": 1}),
             created_at: Utc::now(),
         };
-        orgs::insert_org(&mut w, &org).await.unwrap();
-        let s = Scope::new(&org.id, "live");
-        orgs::insert_key(&mut w, "key_1", &s, "hash", "sk_live_abcd", Utc::now())
-            .await
-            .unwrap();
-        let (owner, h) = orgs::find_key(&mut w, "hash").await.unwrap().unwrap();
-        assert_eq!((owner.scope, h.as_str()), (s.clone(), "hash"));
-        assert!(orgs::find_key(&mut w, "nope").await.unwrap().is_none());
-        orgs::put_settings(&mut w, &s, "{\"min_age\": 21}")
-            .await
-            .unwrap();
-        assert_eq!(orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(), 60);
-        assert_eq!(
-            orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(),
-            120
-        );
-        let (body, off) = orgs::get_settings(&mut w, &s).await.unwrap().unwrap();
-        assert_eq!((body.as_str(), off), ("{\"min_age\": 21}", 120));
-        assert_eq!(orgs::clock_offsets(&mut w).await.unwrap().len(), 1);
+        events::insert(&mut w, &s, &e).await.unwrap();
     }
-}
+    let f = events::EventFilter {
+        event_type: Some("customer.created".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(events::list(&mut w, &s, &f).await.unwrap().0.len(), 2);
+    let f = events::EventFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(
+        events::list(&mut w, &Scope::new("org_x", "sandbox"), &f)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
+
+    let now = Utc::now();
+    usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
+        .await
+        .unwrap();
+    usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_1", now)
+        .await
+        .unwrap();
+    usage::record(&mut w, &s, usage::CUSTOMERS_CREATED, "cus_2", now)
+        .await
+        .unwrap();
+    let month = now.format("%Y-%m").to_string();
+    assert_eq!(
+        usage::count(&mut w, &s, &month, usage::CUSTOMERS_CREATED)
+            .await
+            .unwrap(),
+        2
+    );
+
+    assert!(
+        customers::put_org_key(&mut w, "org_e", "blind_index", "w1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !customers::put_org_key(&mut w, "org_e", "blind_index", "w2")
+            .await
+            .unwrap(),
+        "first key wins"
+    );
+    assert_eq!(
+        customers::get_org_key(&mut w, "org_e", "blind_index")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("w1")
+    );
+
+    insert_customer(&mut w, &s, &customer("cus_l1", None))
+        .await
+        .unwrap();
+    customers::insert_link(
+        &mut w,
+        &s,
+        "cus_l1",
+        "hash1",
+        now + Duration::minutes(30),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        customers::find_link(&mut w, "hash1", now)
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        "cus_l1"
+    );
+    assert!(
+        customers::find_link(&mut w, "hash1", now + Duration::hours(1))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    customers::insert_link(
+        &mut w,
+        &s,
+        "cus_l1",
+        "hash2",
+        now + Duration::minutes(30),
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(
+        customers::find_link(&mut w, "hash1", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "superseded"
+    );
+
+    customers::replace_blind_indexes(
+        &mut w,
+        &s,
+        "cus_l1",
+        "identifier:",
+        &[("identifier:cpf".into(), "abc".into())],
+        false,
+    )
+    .await
+    .unwrap();
+    insert_customer(&mut w, &s, &customer("cus_l2", None))
+        .await
+        .unwrap();
+    customers::replace_blind_indexes(
+        &mut w,
+        &s,
+        "cus_l2",
+        "identifier:",
+        &[("identifier:cpf".into(), "abc".into())],
+        false,
+    )
+    .await
+    .unwrap();
+    let m = customers::duplicates_of(&mut w, &s, "cus_l2")
+        .await
+        .unwrap();
+    assert_eq!(
+        m,
+        vec![("identifier:cpf".to_string(), "cus_l1".to_string())]
+    );
+    let other = Scope::new("org_e", "live");
+    assert!(
+        customers::duplicates_of(&mut w, &other, "cus_l2")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+});
+
+conformance!(organizations_keys_and_settings, |store: Store| async move {
+    let mut w = store.writer().await.unwrap();
+    let org = orgs::Organization {
+        id: ids::new("org"),
+        name: "acme".into(),
+        created_at: Utc::now(),
+    };
+    orgs::insert_org(&mut w, &org).await.unwrap();
+    let s = Scope::new(&org.id, "live");
+    orgs::insert_key(&mut w, "key_1", &s, "hash", "sk_live_abcd", Utc::now())
+        .await
+        .unwrap();
+    let (owner, h) = orgs::find_key(&mut w, "hash").await.unwrap().unwrap();
+    assert_eq!((owner.scope, h.as_str()), (s.clone(), "hash"));
+    assert!(orgs::find_key(&mut w, "nope").await.unwrap().is_none());
+    orgs::put_settings(&mut w, &s, "{\"min_age\": 21}")
+        .await
+        .unwrap();
+    assert_eq!(orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(), 60);
+    assert_eq!(
+        orgs::advance_clock(&mut w, &s, "{}", 60).await.unwrap(),
+        120
+    );
+    let (body, off) = orgs::get_settings(&mut w, &s).await.unwrap().unwrap();
+    assert_eq!((body.as_str(), off), ("{\"min_age\": 21}", 120));
+    assert_eq!(orgs::clock_offsets(&mut w).await.unwrap().len(), 1);
+});

@@ -1,4 +1,6 @@
-//! The master key file: load it, or create it atomically (mode 0600) on first start.
+//! The master key file: load it, or create it atomically (mode 0600) on first
+//! start; swap it for a new key in one atomic rename; tell when its mode lets
+//! other users read it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -46,6 +48,73 @@ pub fn load_or_create_key_file(path: impl AsRef<Path>) -> Result<(MasterKey, boo
         }
         Err(e) => Err(io_err(path, e)),
     }
+}
+
+/// Load the master key from `path`, or `None` when no file exists there (an
+/// empty or invalid file is an error). Never creates anything.
+pub fn load_key_file(path: impl AsRef<Path>) -> Result<Option<MasterKey>> {
+    match read_key_file(path.as_ref()) {
+        Ok(key) => Ok(Some(key)),
+        Err(ReadError::NotFound) => Ok(None),
+        Err(ReadError::Vault(e)) => Err(e),
+    }
+}
+
+/// The permission bits of the key file when group or others have any access
+/// to it (`None` when only the owner has, or off unix).
+pub fn key_file_too_open(path: impl AsRef<Path>) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path.as_ref()).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Install `new_file` as `key_file`, keeping the old key as `backup`.
+///
+/// The old file is first hard-linked to `backup` (never overwriting one),
+/// then `new_file` is renamed over `key_file` in one atomic step: at every
+/// instant `key_file` names either the old key or the new one, so a server
+/// starting meanwhile never finds the path empty (and never generates a key).
+/// On file systems without hard links the backup is a synced copy instead.
+pub fn replace_key_file(
+    key_file: impl AsRef<Path>,
+    new_file: impl AsRef<Path>,
+    backup: impl AsRef<Path>,
+) -> io::Result<()> {
+    let (key_file, new_file, backup) = (key_file.as_ref(), new_file.as_ref(), backup.as_ref());
+    match fs::hard_link(key_file, backup) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
+        Err(_) => copy_new(key_file, backup)?,
+    }
+    fs::rename(new_file, key_file)?;
+    if let Some(dir) = key_file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sync_dir(dir);
+    }
+    Ok(())
+}
+
+/// Copies `from` to a new file `to` (mode 0600), synced; fails if `to` exists.
+fn copy_new(from: &Path, to: &Path) -> io::Result<()> {
+    let bytes = Zeroizing::new(fs::read(from)?);
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(to)?;
+    f.write_all(&bytes)?;
+    f.sync_all()
 }
 
 enum ReadError {
@@ -152,4 +221,115 @@ fn sync_dir(dir: &Path) {
     }
     #[cfg(not(unix))]
     let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    fn temp(name: &str) -> PathBuf {
+        let mut suffix = [0u8; 8];
+        OsRng.fill_bytes(&mut suffix);
+        let d = std::env::temp_dir().join(format!(
+            "kycd-vault-{name}-{}",
+            crate::blind::to_hex(&suffix)
+        ));
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn write(path: &Path, key: &MasterKey) {
+        fs::write(path, format!("{}\n", key.to_base64().as_str())).unwrap();
+    }
+
+    #[test]
+    fn the_key_path_is_never_missing_during_swaps() {
+        let dir = temp("swap");
+        let key_file = dir.join("master.key");
+        let first = MasterKey::generate();
+        write(&key_file, &first);
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (stop, key_file) = (stop.clone(), key_file.clone());
+            std::thread::spawn(move || {
+                let (mut looks, mut missing) = (0u64, 0u64);
+                while !stop.load(Ordering::Relaxed) {
+                    looks += 1;
+                    match load_key_file(&key_file) {
+                        Ok(Some(_)) => {}
+                        _ => missing += 1,
+                    }
+                }
+                (looks, missing)
+            })
+        };
+        let mut previous = first.key_id().to_string();
+        for i in 0..300 {
+            let next = MasterKey::generate();
+            let pending = dir.join("master.key.new");
+            write(&pending, &next);
+            let backup = dir.join(format!("master.key.{i}.bak"));
+            replace_key_file(&key_file, &pending, &backup).unwrap();
+            let installed = load_key_file(&key_file).unwrap().unwrap();
+            assert_eq!(installed.key_id(), next.key_id());
+            let kept = load_key_file(&backup).unwrap().unwrap();
+            assert_eq!(kept.key_id(), previous);
+            assert!(!pending.exists());
+            previous = next.key_id().to_string();
+        }
+        stop.store(true, Ordering::Relaxed);
+        let (looks, missing) = watcher.join().unwrap();
+        assert!(looks > 0);
+        assert_eq!(
+            missing, 0,
+            "the key path was missing or unreadable {missing} times out of {looks}"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_swap_never_overwrites_a_backup_nor_touches_the_key_when_it_fails() {
+        let dir = temp("swap-fail");
+        let key_file = dir.join("master.key");
+        let old = MasterKey::generate();
+        write(&key_file, &old);
+        let backup = dir.join("master.key.bak");
+        let other = MasterKey::generate();
+        write(&backup, &other);
+        let pending = dir.join("master.key.new");
+        write(&pending, &MasterKey::generate());
+        let err = replace_key_file(&key_file, &pending, &backup).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            load_key_file(&key_file).unwrap().unwrap().key_id(),
+            old.key_id()
+        );
+        assert_eq!(
+            load_key_file(&backup).unwrap().unwrap().key_id(),
+            other.key_id()
+        );
+        assert!(pending.exists(), "the new key stays for a rerun");
+        // No key file at all: nothing is installed in its place.
+        let missing = dir.join("absent.key");
+        assert!(replace_key_file(&missing, &pending, dir.join("absent.bak")).is_err());
+        assert!(!missing.exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_readable_by_others_is_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp("mode");
+        let path = dir.join("master.key");
+        let (_, created) = load_or_create_key_file(&path).unwrap();
+        assert!(created);
+        assert_eq!(key_file_too_open(&path), None);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(key_file_too_open(&path), Some(0o644));
+        assert!(load_key_file(dir.join("nothing")).unwrap().is_none());
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

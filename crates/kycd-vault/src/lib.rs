@@ -52,10 +52,21 @@ pub use error::VaultError;
 pub use field::{
     Aad, FIELD_FORMAT_VERSION, MAX_KEY_ID_LEN, ciphertext_key_id, string_ciphertext_key_id,
 };
-pub use keyfile::load_or_create_key_file;
+pub use keyfile::{key_file_too_open, load_key_file, load_or_create_key_file, replace_key_file};
 pub use keys::{BlindIndexKey, DataKey, KeyKind, VaultKey};
 pub use master::{MasterKey, WrappedKey, rewrap};
 pub use zeroize::Zeroizing;
 
 /// Result alias for this crate.
 pub type Result<T, E = VaultError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod zeroize_tests {
+    /// Compiles only when `aes/zeroize` is enabled (aes-gcm's own `zeroize`
+    /// feature does not reach the block cipher): expanded round keys are wiped.
+    #[test]
+    fn the_aes_round_keys_are_wiped_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<aes::Aes256>();
+    }
+}

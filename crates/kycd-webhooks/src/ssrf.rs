@@ -128,8 +128,12 @@ pub enum UrlError {
     /// A host name that always means this machine (`localhost`, `*.localhost`).
     #[error("host is not allowed: it refers to this machine")]
     ForbiddenHost,
-    /// An address (literal or resolved) in a forbidden range.
-    #[error("address {0} is not allowed: loopback, private, link-local, or otherwise reserved")]
+    /// An address (literal or resolved) in a forbidden range. The message
+    /// does not name the address: echoing what a host name resolved to would
+    /// tell an API caller about internal DNS (the address is kept for logs).
+    #[error(
+        "not a public address: loopback, private, link-local and otherwise reserved addresses are not allowed"
+    )]
     ForbiddenAddress(IpAddr),
     /// The host name resolved to no address.
     #[error("host name resolved to no address")]

@@ -239,13 +239,22 @@ fn rejected_urls() {
 }
 
 #[test]
-fn forbidden_address_error_names_the_address() {
+fn forbidden_address_error_keeps_the_address_but_never_shows_it() {
     assert_eq!(
         check_url("http://0x7f.1/"),
         Err(UrlError::ForbiddenAddress(ip("127.0.0.1")))
     );
     let msg = check_url("http://[::1]:9/").unwrap_err().to_string();
-    assert!(msg.contains("::1"), "{msg}");
+    assert!(msg.contains("not a public address"), "{msg}");
+    assert!(!msg.contains("::1"), "{msg}");
+    // What a host name resolved to is not echoed (an oracle on internal DNS).
+    for resolved in ["127.0.0.1", "10.20.30.40", "169.254.169.254", "fd00::7"] {
+        let msg = check_resolved_addrs([ip("93.184.216.34"), ip(resolved)])
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("not a public address"), "{msg}");
+        assert!(!msg.contains(resolved), "{msg}");
+    }
 }
 
 #[test]

@@ -284,6 +284,8 @@ async fn bench(
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.to_path_buf(),
         master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        // The benchmark drives thousands of requests per second from one key.
+        rate_limit_per_second: None,
         ..Config::default()
     };
     let app = Application::build(config).await?;

@@ -20,9 +20,12 @@ pub enum KeysCommand {
 pub struct RotateArgs {
     #[command(flatten)]
     db: crate::DbArgs,
-    /// The current master key (base64); default: the key file `master.key` in the data dir.
+    /// The current master key (base64); default: the master key file.
     #[arg(long, env = "KYCD_MASTER_KEY", hide_env_values = true)]
     master_key: Option<String>,
+    /// The master key file (default: `master.key` in the data dir).
+    #[arg(long, env = "KYCD_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
     /// The new master key (base64 of 32 random bytes, e.g. `openssl rand -base64 32`).
     #[arg(long)]
     new_master_key: Option<String>,
@@ -70,6 +73,13 @@ fn wrapped_by(text: &str) -> Option<String> {
         .map(|w| w.master_key_id)
 }
 
+/// `path` with `suffix` appended to its file name (`master.key` → `master.key.new`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
 fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
@@ -77,15 +87,22 @@ fn sync_dir(dir: &Path) {
 }
 
 async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
-    let config = args.db.config();
-    let key_file = config.data_dir.join("master.key");
-    let pending: PathBuf = config.data_dir.join("master.key.new");
+    let config = kycd_server::Config {
+        master_key_file: args.master_key_file.clone(),
+        ..args.db.config()
+    };
+    let key_file = config.master_key_path();
+    let key_dir = match key_file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let pending: PathBuf = with_suffix(&key_file, ".new");
     let from_file = args.master_key.is_none();
     let old = match &args.master_key {
         Some(k) => MasterKey::from_base64(k).context("KYCD_MASTER_KEY / --master-key")?,
         None if key_file.exists() => read_key_file(&key_file)?,
         None => bail!(
-            "no current master key: set KYCD_MASTER_KEY (or --master-key), or point --data-dir at the directory holding master.key"
+            "no current master key: set KYCD_MASTER_KEY (or --master-key), or point --data-dir at the directory holding master.key (or KYCD_MASTER_KEY_FILE / --master-key-file at the key file)"
         ),
     };
     let new = match &args.new_master_key {
@@ -125,9 +142,9 @@ async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
                 );
             }
         } else {
-            std::fs::create_dir_all(&config.data_dir)?;
+            std::fs::create_dir_all(&key_dir)?;
             write_key_file(&pending, &new)?;
-            sync_dir(&config.data_dir);
+            sync_dir(&key_dir);
         }
     }
     let n = kycd_server::vault::rotate(&store, &old, &new).await.with_context(|| {
@@ -160,12 +177,17 @@ async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
     }
     if from_file {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        let backup = config.data_dir.join(format!("master.key.{stamp}.bak"));
-        std::fs::rename(&key_file, &backup)
-            .with_context(|| format!("moving the old key file to {}", backup.display()))?;
-        std::fs::rename(&pending, &key_file)
-            .with_context(|| format!("installing {}", key_file.display()))?;
-        sync_dir(&config.data_dir);
+        let backup = with_suffix(&key_file, &format!(".{stamp}.bak"));
+        // The old key is linked to the backup name first, then one atomic
+        // rename puts the new key in place: the key path is never missing, so
+        // a server starting meanwhile loads one key or the other.
+        kycd_vault::replace_key_file(&key_file, &pending, &backup).with_context(|| {
+            format!(
+                "installing {} (the old key is kept in {})",
+                key_file.display(),
+                backup.display()
+            )
+        })?;
         println!("Installed the new key in {}.", key_file.display());
         println!(
             "The old key is kept in {}: it still decrypts database backups taken before now. Store it offline, then delete it.",

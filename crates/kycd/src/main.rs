@@ -1,10 +1,12 @@
-//! The kycd binary: `serve`, `org create`, `keys rotate`, `screening eval|bench`, `bench …`.
+//! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
+//! `screening eval|bench`, `bench …`.
 
 mod bench_api;
 mod bench_capabilities;
 mod bench_webhooks;
 mod screening_cmd;
 
+mod key_cmd;
 mod keys_cmd;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +45,54 @@ impl DbArgs {
     }
 }
 
+/// Timeouts, connection cap and rate limits of `kycd serve`.
+#[derive(clap::Args, Debug, Clone)]
+struct LimitArgs {
+    /// Milliseconds a request waits for a PostgreSQL connection before 503.
+    #[arg(long, env = "KYCD_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    db_acquire_timeout_ms: u64,
+    /// Seconds a client has to send a request's headers (also bounds idle keep-alive).
+    #[arg(long, env = "KYCD_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_secs: u64,
+    /// Seconds without a byte either way before a connection is closed.
+    #[arg(long, env = "KYCD_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_secs: u64,
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "KYCD_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_secs: u64,
+    /// Seconds a declared request body may pause before 408.
+    #[arg(long, env = "KYCD_BODY_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_secs: u64,
+    /// Concurrent connections; more are answered 503 and closed.
+    #[arg(long, env = "KYCD_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Requests per second per API key (burst twice that); 0 turns the limit off.
+    #[arg(long, env = "KYCD_RATE_LIMIT", default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    rate_limit: u32,
+    /// Requests per second per client address on hosted pages, inbound webhooks
+    /// and failed authentication (burst twice that); 0 turns the limit off.
+    #[arg(long, env = "KYCD_ADDRESS_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    address_rate_limit: u32,
+}
+
+impl LimitArgs {
+    fn apply(&self, config: Config) -> Config {
+        use std::time::Duration;
+        Config {
+            db_acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+            max_connections: self.max_connections as usize,
+            rate_limit_per_second: (self.rate_limit > 0).then_some(self.rate_limit),
+            address_rate_limit_per_second: (self.address_rate_limit > 0)
+                .then_some(self.address_rate_limit),
+            ..config
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the server.
@@ -54,9 +104,13 @@ enum Command {
         /// Public base URL for hosted links (default: http://<listen>).
         #[arg(long, env = "KYCD_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Base64 master key (32 bytes); default: a key file in the data dir.
+        /// Base64 master key (32 bytes); default: the master key file.
         #[arg(long, env = "KYCD_MASTER_KEY", hide_env_values = true)]
         master_key: Option<String>,
+        /// The master key file (default: `master.key` in the data dir); kept
+        /// outside the data dir, e.g. on another volume or a secrets mount.
+        #[arg(long, env = "KYCD_MASTER_KEY_FILE")]
+        master_key_file: Option<PathBuf>,
         /// Let webhook endpoints point at loopback/private addresses.
         #[arg(long, env = "KYCD_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
         webhook_allow_private: bool,
@@ -69,6 +123,13 @@ enum Command {
         /// Seconds between screening list refreshes.
         #[arg(long, env = "KYCD_SCREENING_REFRESH_SECS", default_value_t = 3600)]
         screening_refresh_secs: u64,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// API keys: `key create`, `key revoke`.
+    Key {
+        #[command(subcommand)]
+        command: key_cmd::KeyCommand,
     },
     /// Master-key operations (`keys rotate`).
     Keys {
@@ -122,16 +183,19 @@ async fn main() -> anyhow::Result<()> {
             listen,
             public_url,
             master_key,
+            master_key_file,
             webhook_allow_private,
             sumsub_webhook_secret,
             screening_sources,
             screening_refresh_secs,
+            limits,
         } => {
             kycd_server::logging::init();
             let config = Config {
                 listen,
                 public_url,
                 master_key,
+                master_key_file: master_key_file.filter(|p| !p.as_os_str().is_empty()),
                 webhook_allow_private,
                 sumsub_webhook_secret,
                 screening_sources: screening_sources
@@ -139,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
                     .filter(|s| !s.trim().is_empty())
                     .collect(),
                 screening_refresh_secs,
-                ..db.config()
+                ..limits.apply(db.config())
             };
             let app = Application::build(config).await?;
             let base = app.state.public_url.clone();
@@ -158,11 +222,9 @@ async fn main() -> anyhow::Result<()> {
             println!("  API docs:     {base}/docs");
             println!("  OpenAPI:      {base}/openapi.json");
             println!("  Back office:  {base}/admin (arrives with the operations release)");
-            app.run_until(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+            app.run_until(shutdown_signal()).await
         }
+        Command::Key { command } => key_cmd::run(command).await,
         Command::Keys { command } => keys_cmd::run(command).await,
         Command::Screening { command } => screening_cmd::run(command),
         Command::Bench { command } => match command {
@@ -182,5 +244,29 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&org)?);
             Ok(())
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM (what container runtimes send): stop accepting, let
+/// requests in flight finish, then exit.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

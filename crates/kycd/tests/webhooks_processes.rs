@@ -163,6 +163,7 @@ fn claimed_in(log: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn two_processes_on_one_postgres_share_deliveries_and_never_attempt_twice() {
     let Some(db) = fresh_postgres_url().await else {
         return;

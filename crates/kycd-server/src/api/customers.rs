@@ -56,6 +56,8 @@ async fn retrieve(
 struct ListQuery {
     status: Option<String>,
     external_id: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
     limit: Option<String>,
     starting_after: Option<String>,
 }
@@ -74,13 +76,16 @@ async fn list(
     {
         return Err(ApiError::invalid_field("status", "unknown status"));
     }
+    let cx = service::cx(&s, &ctx).await?;
+    let blind_index =
+        customers::contact_index(&s, &cx, q.email.as_deref(), q.phone.as_deref()).await?;
     let filter = kycd_store::customers::ListFilter {
         status: q.status,
         external_id: q.external_id,
+        blind_index,
         starting_after: page.starting_after.clone(),
         limit: page.limit()?,
     };
-    let cx = service::cx(&s, &ctx).await?;
     let (data, has_more) = customers::list(&s, &cx, filter).await?;
     Ok(Json(List::new(data, has_more)))
 }

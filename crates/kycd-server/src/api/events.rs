@@ -198,30 +198,33 @@ async fn redeliver(
                 .collect()
         }
     };
-    let ids = crate::service::with_retry(|| async {
+    let response = crate::service::with_retry(|| async {
         let mut tx = s.store.begin().await?;
         let ids =
             deliveries::redeliver(&mut tx, &ctx.scope, &e.id, &targets, chrono::Utc::now()).await?;
+        let deliveries = ids
+            .iter()
+            .zip(&targets)
+            .map(|(d, ep)| ScheduledDelivery {
+                delivery_id: d.clone(),
+                endpoint_id: ep.clone(),
+                status: "pending",
+            })
+            .collect();
+        let response = Redelivery {
+            object: "redelivery",
+            event_id: e.id.clone(),
+            deliveries,
+        };
+        // The replay of a redelivery names the same deliveries: written with
+        // them (ids only: sealed under the organization's key).
+        let subject = crate::idempotency::org_subject(&ctx.scope);
+        crate::idempotency::complete_in_tx(&s, &mut tx, StatusCode::ACCEPTED, &response, &subject)
+            .await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;
-        Ok(ids)
+        Ok(response)
     })
     .await?;
     s.outbox_notify.notify_one();
-    let deliveries = ids
-        .iter()
-        .zip(&targets)
-        .map(|(d, ep)| ScheduledDelivery {
-            delivery_id: d.clone(),
-            endpoint_id: ep.clone(),
-            status: "pending",
-        })
-        .collect();
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(Redelivery {
-            object: "redelivery",
-            event_id: e.id,
-            deliveries,
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(response)))
 }

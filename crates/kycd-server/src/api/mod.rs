@@ -34,8 +34,17 @@ pub fn router(state: AppState) -> Router<AppState> {
             state.clone(),
             crate::idempotency::layer,
         ))
+        .layer(axum::middleware::from_fn(crate::limits::require_json_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ratelimit::per_key,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_key,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state,
-            crate::auth::require_key,
+            crate::ratelimit::failed_auth,
         ))
 }

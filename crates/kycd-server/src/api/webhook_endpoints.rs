@@ -247,9 +247,13 @@ async fn create(
     e.secrets = set.seal(&s, &mut tx, &ctx.scope, &e.id).await?;
     store::insert(&mut tx, &e).await?;
     audit(&mut tx, &ctx, "webhook_endpoint.create", &e).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
     let mut v = view(&e);
     v.secret = Some(set.current().to_string());
+    // The stored replay holds the secret: sealed under the endpoint's key,
+    // which deleting the endpoint destroys.
+    crate::idempotency::complete_in_tx(&s, &mut tx, axum::http::StatusCode::CREATED, &v, &e.id)
+        .await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
     Ok(created(v))
 }
 

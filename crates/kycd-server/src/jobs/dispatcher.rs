@@ -59,7 +59,7 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(state: AppState) -> Dispatcher {
-        let sender = Sender::new(state.config.webhook_allow_private);
+        let sender = state.webhook_sender.clone();
         Dispatcher {
             state,
             sender,

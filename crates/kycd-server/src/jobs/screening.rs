@@ -96,7 +96,7 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
     loop {
         let page = {
             let mut conn = state.store.reader().await?;
-            db::customers_page(&mut conn, &after, 500).await?
+            db::customers_page(&mut conn, &*state.vault, &after, 500).await?
         };
         let Some((_, last)) = page.last() else { break };
         after = last.id.clone();

@@ -1,8 +1,8 @@
 //! The one table of `/v1` operations the OpenAPI document is built from:
 //! method, path, operationId, tag, summary, parameters, body and replies.
 //! Error responses are derived (every operation: 401, 429, 500, 503; a path
-//! id: 404; input: 400; a body: 408, 413, 415; every POST: `Idempotency-Key`,
-//! 409, 413 and 422) plus the extras listed per operation.
+//! id: 404; input: 400; a body or a POST: 408, 413, 415; every POST:
+//! `Idempotency-Key`, 409 and 422) plus the extras listed per operation.
 
 use Method::*;
 

@@ -80,7 +80,9 @@ fn as_merge_patch(schema: &mut RefOr<Schema>, parts: &[(String, RefOr<Schema>)])
             *schema = target.clone();
         }
     }
-    if let RefOr::T(Schema::Object(o)) = schema {
+    if let RefOr::T(Schema::Object(o)) = schema
+        && !o.properties.is_empty()
+    {
         o.required.clear();
         o.additional_properties = Some(Box::new(
             utoipa::openapi::schema::AdditionalProperties::FreeForm(false),

@@ -64,7 +64,8 @@ pub struct ErrorBody {
     /// `requirements_not_met`, `missing_capability`, `resource_not_found`,
     /// `customer_locked`, `invalid_transition`, `external_id_taken`,
     /// `retention_required`, `concurrent_update`, `idempotency_key_in_use`,
-    /// `idempotency_key_reused`, `payload_too_large`, `internal_error`, …
+    /// `idempotency_key_reused`, `payload_too_large`, `request_timeout`,
+    /// `unsupported_media_type`, `rate_limited`, `internal_error`, `service_unavailable`, …
     #[schema(example = "invalid_field")]
     pub code: String,
     /// A human-readable explanation (never contains internals or identifier values).

@@ -163,12 +163,12 @@ fn every_operation_lists_rate_limits_and_unavailability() {
         for code in ["401", "429", "500", "503"] {
             assert!(o["responses"][code].is_object(), "{} lists {code}", op.id);
         }
-        let has_body = op.body != Body::None;
-        for code in ["408", "415"] {
+        let has_body = op.body != Body::None || op.method == Method::Post;
+        for code in ["408", "413", "415"] {
             assert_eq!(
                 o["responses"][code].is_object(),
                 has_body,
-                "{} lists {code} exactly when it takes a body",
+                "{} lists {code} exactly when it takes a body or is a POST",
                 op.id
             );
         }

@@ -44,7 +44,14 @@ pub async fn commit(
     version: i64,
     action: &str,
 ) -> ApiResult<i64> {
-    let new_version = db::update(conn, &cx.scope, &storable(&change.customer), version).await?;
+    let new_version = db::update(
+        conn,
+        &*cx.vault,
+        &cx.scope,
+        &storable(&change.customer),
+        version,
+    )
+    .await?;
     for h in &change.history {
         db::insert_history(conn, &cx.scope, &change.customer.id, h).await?;
     }

@@ -3,13 +3,14 @@
 use super::{Cx, commit, lifecycle, settings::merge_json};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use axum::http::StatusCode;
 use kycd_core::customer::{Customer, CustomerType, Identifier, Verification};
 use kycd_core::events;
 use kycd_core::input::CustomerPatch;
 use kycd_core::input::{self, CustomerInput, ValidAttestation, ValidIdentifier};
 use kycd_core::lifecycle::Change;
 use kycd_core::status::CustomerStatus;
-use kycd_store::{Conn, Scope, customers as db, ids, usage};
+use kycd_store::{Conn, customers as db, ids, usage};
 use serde_json::{Value, json};
 
 /// Sensitive values sealed and hashed, ready to write: the CPU work happens
@@ -40,14 +41,22 @@ fn seal_sensitive(
     if let Some(ids) = identifiers {
         let mut entries = vec![];
         for i in ids {
-            let field = format!("identifier:{}", i.kind);
+            // The country tells apart two identifiers of one kind (passports
+            // of two countries): it is part of the field and of the index.
+            let (field, indexed_kind) = match &i.country {
+                Some(country) => (
+                    format!("identifier:{}:{country}", i.kind),
+                    format!("{}:{country}", i.kind),
+                ),
+                None => (format!("identifier:{}", i.kind), i.kind.clone()),
+            };
             if let Some(key) = key {
                 secrets.push((
                     field.clone(),
                     state.vault.seal_str(key, org, &c.id, &field, &i.value)?,
                 ));
             }
-            entries.push((field, blind.compute(&i.kind, &i.value)));
+            entries.push((field, blind.compute(&indexed_kind, &i.value)));
         }
         identifier_indexes = Some(entries);
     }
@@ -121,11 +130,12 @@ async fn write_sensitive(
 }
 
 /// Beneficial owners must be individual customers of the same scope.
-async fn check_owners(conn: &mut Conn, scope: &Scope, c: &Customer) -> ApiResult<()> {
+async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<()> {
+    let scope = &cx.scope;
     if let Some(b) = &c.business {
         for (i, owner) in b.beneficial_owners.iter().enumerate() {
             let param = format!("business.beneficial_owners[{i}]");
-            match db::get(conn, scope, owner).await {
+            match db::get(conn, &*cx.vault, scope, owner).await {
                 Ok(o) if o.customer.customer_type == CustomerType::Individual => {}
                 Ok(_) => {
                     return Err(ApiError::invalid_field(
@@ -174,32 +184,33 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResul
         updated_at: cx.now,
     };
     let org = &cx.scope.organization_id;
-    let blind = match state.vault.cached_blind_key(org) {
+    let blind = match state.vault.cached_blind_key(&cx.scope) {
         Some(k) => k,
         None => {
             state
                 .vault
-                .blind_key(&mut *state.store.writer().await?, org)
+                .blind_key(&mut *state.store.writer().await?, &cx.scope)
                 .await?
         }
     };
-    let key =
-        has_secrets(Some(&identifiers), attestation.as_ref()).then(kycd_vault::DataKey::generate);
+    // Every customer has a data key: its whole document is sealed under it.
+    let key = kycd_vault::DataKey::generate();
     let mut sealed = seal_sensitive(
         state,
         cx,
         &c,
-        key.as_ref(),
+        Some(&key),
         &blind,
         Some(&identifiers),
         attestation.as_ref(),
     )?;
-    sealed.wrapped_key = key
-        .as_ref()
-        .map(|k| state.vault.wrap_customer_key(org, &c.id, k));
+    sealed.wrapped_key = Some(state.vault.wrap_customer_key(org, &c.id, &key));
+    let doc = state
+        .vault
+        .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
     let mut tx = state.store.begin().await?;
-    check_owners(&mut tx, &cx.scope, &c).await?;
-    db::insert(&mut tx, &cx.scope, &c).await?;
+    check_owners(&mut tx, cx, &c).await?;
+    db::insert(&mut tx, &cx.scope, &c, &doc).await?;
     write_sensitive(&mut tx, cx, &c, &sealed, true).await?;
     commit::write_events(
         &mut tx,
@@ -230,6 +241,7 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResul
     } else {
         c
     };
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &c, &c.id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)
@@ -241,7 +253,7 @@ pub async fn get(state: &AppState, cx: &Cx, id: &str) -> ApiResult<Customer> {
         return Err(ApiError::not_found("customer"));
     }
     let mut conn = state.store.reader().await?;
-    let stored = db::get(&mut conn, &cx.scope, id)
+    let stored = db::get(&mut conn, &*cx.vault, &cx.scope, id)
         .await
         .map_err(|_| ApiError::not_found("customer"))?;
     let mut c = stored.customer;
@@ -307,7 +319,7 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
         return Err(ApiError::not_found("customer"));
     }
     let mut tx = state.store.begin().await?;
-    let stored = db::get(&mut tx, &cx.scope, id)
+    let stored = db::get(&mut tx, &*cx.vault, &cx.scope, id)
         .await
         .map_err(|_| ApiError::not_found("customer"))?;
     let old = stored.customer.clone();
@@ -360,7 +372,7 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
             crate::http::parse_json(&serde_json::to_vec(&merged).unwrap_or_default())
                 .map_err(|e| prefix_param(e, "business"))?;
         c.business = Some(input::parse_business(&parsed, today)?);
-        check_owners(&mut tx, &cx.scope, &c).await?;
+        check_owners(&mut tx, cx, &c).await?;
     }
     if let Some(a) = &patch.addresses {
         c.addresses = input::parse_addresses(a)?;
@@ -410,7 +422,7 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
         true => Some(state.vault.customer_key(&mut tx, org, &c.id).await?),
         false => None,
     };
-    let blind = state.vault.blind_key(&mut tx, org).await?;
+    let blind = state.vault.blind_key(&mut tx, &cx.scope).await?;
     let sealed = seal_sensitive(
         state,
         cx,
@@ -454,7 +466,49 @@ pub async fn list(
     filter: db::ListFilter,
 ) -> ApiResult<(Vec<Customer>, bool)> {
     let mut conn = state.store.reader().await?;
-    Ok(db::list(&mut conn, &cx.scope, &filter).await?)
+    Ok(db::list(&mut conn, &*cx.vault, &cx.scope, &filter).await?)
+}
+
+/// The blind index that finds customers by email or phone (one of them), so a
+/// search never compares personal values in clear.
+pub async fn contact_index(
+    state: &AppState,
+    cx: &Cx,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> ApiResult<Option<(String, String)>> {
+    let (kind, value) = match (email, phone) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_request(
+                "search by email or by phone, not both at once",
+            ));
+        }
+        (Some(e), None) => (
+            "email",
+            kycd_core::validate::email(e)
+                .map_err(|m| ApiError::invalid_field("email", m.to_string()))?
+                .to_lowercase(),
+        ),
+        (None, Some(p)) => (
+            "phone",
+            kycd_core::validate::phone_e164(p)
+                .map_err(|m| ApiError::invalid_field("phone", m.to_string()))?,
+        ),
+    };
+    let blind = match state.vault.cached_blind_key(&cx.scope) {
+        Some(k) => k,
+        None => {
+            state
+                .vault
+                .blind_key(&mut *state.store.writer().await?, &cx.scope)
+                .await?
+        }
+    };
+    Ok(Some((
+        format!("contact:{kind}"),
+        blind.compute(kind, &value),
+    )))
 }
 
 /// Erasure (LGPD/GDPR): destroys the data key and personal data, keeps a minimal record.
@@ -463,7 +517,7 @@ pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ApiResult<()> {
         return Err(ApiError::not_found("customer"));
     }
     let mut tx = state.store.begin().await?;
-    let stored = db::get(&mut tx, &cx.scope, id)
+    let stored = db::get(&mut tx, &*cx.vault, &cx.scope, id)
         .await
         .map_err(|_| ApiError::not_found("customer"))?;
     let c = stored.customer;

@@ -99,7 +99,7 @@ async fn load_customer(conn: &mut Conn, cx: &Cx, id: &str) -> ApiResult<Customer
     if !ids::looks_like("cus", id) {
         return Err(ApiError::not_found("customer"));
     }
-    customers::get(conn, &cx.scope, id)
+    customers::get(conn, &*cx.vault, &cx.scope, id)
         .await
         .map(|s| s.customer)
         .map_err(|_| ApiError::not_found("customer"))
@@ -227,6 +227,15 @@ async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ApiResul
     )
     .await?;
     lifecycle::on_new_evidence(state, &mut tx, cx, &row.customer_id).await?;
+    let response = Document::from(row.clone());
+    crate::idempotency::complete_in_tx(
+        state,
+        &mut tx,
+        axum::http::StatusCode::CREATED,
+        &response,
+        &row.customer_id,
+    )
+    .await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     Ok(())
 }

@@ -32,7 +32,7 @@ pub async fn evidence(
     let mut verified_owners = 0;
     if let Some(b) = &c.business {
         for owner in &b.beneficial_owners {
-            if let Ok(o) = db::get(conn, &cx.scope, owner).await
+            if let Ok(o) = db::get(conn, &*cx.vault, &cx.scope, owner).await
                 && o.customer.customer_type == CustomerType::Individual
                 && matches!(
                     o.customer.status,
@@ -85,7 +85,7 @@ pub async fn screen(
     let mut subjects: Vec<Customer> = vec![c.clone()];
     if let Some(b) = &c.business {
         for owner in &b.beneficial_owners {
-            if let Ok(o) = db::get(conn, &cx.scope, owner).await {
+            if let Ok(o) = db::get(conn, &*cx.vault, &cx.scope, owner).await {
                 subjects.push(o.customer);
             }
         }

@@ -5,6 +5,7 @@
 use super::{Cx, commit, evaluation};
 use crate::error::{ApiError, ApiResult, Reason};
 use crate::state::AppState;
+use axum::http::StatusCode;
 use kycd_core::customer::{Customer, Level, Mode};
 use kycd_core::input::VerificationRequest;
 use kycd_core::lifecycle::{self as core, Change, Decision, LifecycleError};
@@ -155,6 +156,7 @@ pub async fn start(
         mode,
     )
     .await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &c, &c.id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)
@@ -164,7 +166,7 @@ async fn load(conn: &mut Conn, cx: &Cx, id: &str) -> ApiResult<db::Stored> {
     if !ids::looks_like("cus", id) {
         return Err(ApiError::not_found("customer"));
     }
-    db::get(conn, &cx.scope, id)
+    db::get(conn, &*cx.vault, &cx.scope, id)
         .await
         .map_err(|_| ApiError::not_found("customer"))
 }
@@ -242,6 +244,7 @@ where
     ensure_link(state, &mut tx, cx, &mut ch, false).await?;
     commit::commit(&mut tx, cx, &ch, stored.version, action).await?;
     after_status_change(state, &mut tx, cx, &ch).await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &ch.customer, id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(ch.customer)
@@ -344,6 +347,7 @@ pub async fn review(
     ensure_link(state, &mut tx, cx, &mut ch, false).await?;
     commit::commit(&mut tx, cx, &ch, stored.version, "verification.review").await?;
     after_status_change(state, &mut tx, cx, &ch).await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &ch.customer, id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(ch.customer)
@@ -353,7 +357,7 @@ pub async fn review(
 /// expiry at expires_at. Returns whether anything was done.
 pub async fn process_expiry(state: &AppState, cx: &Cx, id: &str) -> ApiResult<bool> {
     let mut tx = state.store.begin().await?;
-    let Ok(stored) = db::get(&mut tx, &cx.scope, id).await else {
+    let Ok(stored) = db::get(&mut tx, &*cx.vault, &cx.scope, id).await else {
         return Ok(false);
     };
     let Some(expires_at) = stored.customer.verification.expires_at else {

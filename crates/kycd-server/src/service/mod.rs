@@ -23,6 +23,8 @@ pub struct Cx {
     pub actor: String,
     pub now: Timestamp,
     pub settings: Settings,
+    /// Seals and opens customer documents.
+    pub vault: std::sync::Arc<crate::vault::Vault>,
 }
 
 impl Cx {
@@ -47,6 +49,7 @@ pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ApiResult
         actor,
         now,
         settings,
+        vault: state.vault.clone(),
     })
 }
 

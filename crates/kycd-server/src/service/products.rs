@@ -63,7 +63,7 @@ async fn locked_customer(state: &AppState, tx: &mut Tx, cx: &Cx, id: &str) -> Ap
     {
         return Err(not_found());
     }
-    Ok(customers::get(tx, &cx.scope, id)
+    Ok(customers::get(tx, &*cx.vault, &cx.scope, id)
         .await
         .map_err(|_| not_found())?
         .customer)
@@ -139,6 +139,8 @@ pub async fn request(
     )
     .await?;
     record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, axum::http::StatusCode::CREATED, &pa, &c.id)
+        .await?;
     tx.commit().await.map_err(StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok((pa, true))
@@ -178,6 +180,8 @@ pub async fn decide(
         .map_err(ApiError::invalid_transition)?;
     db::update(&mut tx, &cx.scope, &pa).await?;
     record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, axum::http::StatusCode::OK, &pa, &c.id)
+        .await?;
     tx.commit().await.map_err(StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(pa)
@@ -228,7 +232,7 @@ pub async fn list(
     limit: i64,
 ) -> ApiResult<(Vec<ProductAccess>, bool)> {
     let mut conn = state.store.reader().await?;
-    exists(&mut conn, scope, customer_id).await?;
+    exists(&mut conn, &*state.vault, scope, customer_id).await?;
     Ok(db::list(&mut conn, scope, customer_id, starting_after, limit).await?)
 }
 
@@ -244,7 +248,7 @@ pub async fn get(
         return Err(missing());
     }
     let mut conn = state.store.reader().await?;
-    exists(&mut conn, scope, customer_id).await?;
+    exists(&mut conn, &*state.vault, scope, customer_id).await?;
     let pa = db::get(&mut conn, scope, pa_id)
         .await
         .map_err(|_| missing())?;
@@ -254,11 +258,16 @@ pub async fn get(
     Ok(pa)
 }
 
-async fn exists(conn: &mut Conn, scope: &Scope, customer_id: &str) -> ApiResult<()> {
+async fn exists(
+    conn: &mut Conn,
+    cipher: &dyn kycd_store::customers::DocCipher,
+    scope: &Scope,
+    customer_id: &str,
+) -> ApiResult<()> {
     if !ids::looks_like("cus", customer_id) {
         return Err(not_found());
     }
-    match db::capability_facts(conn, scope, customer_id, AccessFilter::Nothing).await? {
+    match db::capability_facts(conn, cipher, scope, customer_id, AccessFilter::Nothing).await? {
         Some(_) => Ok(()),
         None => Err(not_found()),
     }
@@ -278,7 +287,7 @@ pub async fn check(
         .product()
         .map_or(AccessFilter::Nothing, AccessFilter::Product);
     let mut conn = state.store.reader().await?;
-    let facts = db::capability_facts(&mut conn, scope, customer_id, filter)
+    let facts = db::capability_facts(&mut conn, &*state.vault, scope, customer_id, filter)
         .await?
         .ok_or_else(not_found)?;
     drop(conn);
@@ -297,9 +306,15 @@ pub async fn capabilities(state: &AppState, scope: &Scope, customer_id: &str) ->
         return Err(not_found());
     }
     let mut conn = state.store.reader().await?;
-    let facts = db::capability_facts(&mut conn, scope, customer_id, AccessFilter::All)
-        .await?
-        .ok_or_else(not_found)?;
+    let facts = db::capability_facts(
+        &mut conn,
+        &*state.vault,
+        scope,
+        customer_id,
+        AccessFilter::All,
+    )
+    .await?
+    .ok_or_else(not_found)?;
     drop(conn);
     let now = chrono::Utc::now();
     let mut out = json!({

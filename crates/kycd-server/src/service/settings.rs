@@ -89,6 +89,53 @@ pub fn merge_json(mut base: Value, patch: Value) -> Value {
     }
 }
 
+/// Fields that take `null` (meaning: no restriction).
+const NULLABLE: &[&str] = &["allowed_countries"];
+
+/// The longest list a setting takes: every ISO 3166-1 country fits in
+/// `allowed_countries`; other lists (requirements) are short.
+fn max_list_len(param: &str) -> usize {
+    if param == "allowed_countries" {
+        300
+    } else {
+        32
+    }
+}
+
+/// Refuses what a merge would hide or make costly, before merging: `null`
+/// where a value is required (it would replace the setting), and oversized
+/// lists. `param` names the field in the request.
+fn check_patch(patch: &Value, prefix: &str) -> ApiResult<()> {
+    let Value::Object(fields) = patch else {
+        return Ok(());
+    };
+    for (key, value) in fields {
+        let param = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            Value::Null if !NULLABLE.contains(&param.as_str()) => {
+                return Err(ApiError::invalid_field(
+                    param,
+                    "must not be null: leave the field out to keep its value",
+                ));
+            }
+            Value::Array(items) if items.len() > max_list_len(&param) => {
+                let max = max_list_len(&param);
+                return Err(ApiError::invalid_field(
+                    param,
+                    format!("at most {max} entries"),
+                ));
+            }
+            Value::Object(_) => check_patch(value, &param)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// PATCH /v1/settings: merges, validates and stores the overrides.
 pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ApiResult<Settings> {
     if !patch.is_object() {
@@ -96,10 +143,15 @@ pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ApiResult<
             "the request body must be a JSON object",
         ));
     }
+    check_patch(&patch, "")?;
     let (current, _) = load_uncached(state, scope).await?;
     let merged = merge_json(serde_json::to_value(&current).unwrap_or_default(), patch);
-    let bytes = serde_json::to_vec(&merged).unwrap_or_default();
-    let settings: Settings = crate::http::parse_json(&bytes)?;
+    // Errors name the field of the request (`param`), never a position in
+    // the merged document the server built.
+    let settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
+        let param = e.path().to_string();
+        ApiError::invalid_field(param, e.into_inner().to_string())
+    })?;
     settings
         .validate()
         .map_err(|(param, msg)| ApiError::invalid_field(param, msg))?;

@@ -60,6 +60,39 @@ async fn private_targets_are_refused_at_registration() {
 }
 
 #[tokio::test]
+async fn refusals_say_not_a_public_address_without_echoing_it() {
+    let app = spawn_with(Backend::Sqlite, |c| c.webhook_allow_private = false)
+        .await
+        .unwrap();
+    let Some(name) = local_name_resolving_to_forbidden().await else {
+        eprintln!(
+            "skipped: a host name resolving to a private address (this machine's name resolves elsewhere)"
+        );
+        return;
+    };
+    let resolved: Vec<IpAddr> = tokio::net::lookup_host((name.as_str(), 80))
+        .await
+        .unwrap()
+        .map(|a| a.ip())
+        .collect();
+    let (st, v) = app
+        .post(
+            "/v1/webhook_endpoints",
+            json!({"url": format!("http://{name}:8080/h")}),
+        )
+        .await;
+    assert_eq!(st, 400, "{v}");
+    assert_eq!(v["error"]["param"], "url");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("not a public address"), "{message}");
+    let body = v.to_string();
+    for ip in &resolved {
+        assert!(!body.contains(&ip.to_string()), "{ip} echoed: {body}");
+    }
+    assert!(!body.contains("127.0.0.1"), "{body}");
+}
+
+#[tokio::test]
 async fn private_targets_are_refused_at_delivery_time_after_resolution() {
     // Endpoints registered while private targets were allowed, on a server
     // without workers; a second server on the same database, which does not
@@ -110,6 +143,7 @@ async fn private_targets_are_refused_at_delivery_time_after_resolution() {
             err.contains("SSRF") || err.contains("not allowed"),
             "refused by the guard: {err}"
         );
+        assert!(!err.contains("127.0.0.1"), "no resolved address: {err}");
         assert!(a["status_code"].is_null());
     }
     tokio::time::sleep(Duration::from_millis(300)).await;

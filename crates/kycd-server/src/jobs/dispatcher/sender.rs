@@ -79,7 +79,10 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(allow_private: bool) -> Sender {
+    /// The webhook HTTP client: no redirects, no proxies, and (unless private
+    /// targets are allowed) the SSRF-guarded resolver. An error if it cannot
+    /// be built: there is no fallback to a client without those guards.
+    pub fn new(allow_private: bool) -> anyhow::Result<Sender> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -91,14 +94,13 @@ impl Sender {
         if !allow_private {
             b = b.dns_resolver(Arc::new(GuardedResolver));
         }
-        let client = b.build().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "webhook client set-up failed; using defaults without the DNS guard");
-            reqwest::Client::new()
-        });
-        Sender {
+        let client = b
+            .build()
+            .map_err(|e| anyhow::anyhow!("could not build the webhook HTTP client: {e}"))?;
+        Ok(Sender {
             client,
             allow_private,
-        }
+        })
     }
 
     /// Makes the attempt: signs with every current secret and POSTs.
