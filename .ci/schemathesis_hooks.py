@@ -1,5 +1,10 @@
 """Schemathesis hooks for kycd (loaded through SCHEMATHESIS_HOOKS by .ci/schemathesis.sh).
 
+A valid `PATCH /v1/settings` that sets `rate_limit_per_second` sets it to
+the largest value allowed: a fuzzed `1` would throttle the rest of the run to
+`429 rate_limited` (the server and the document are right, the run would just
+test nothing else).
+
 Webhook endpoint URLs of valid cases point at the receiver the script runs
 ($KYCD_WEBHOOK_SINK, keeping the generated path): the server runs with
 --webhook-allow-private, and `POST /v1/test_helpers/clock/advance` runs due
@@ -53,6 +58,7 @@ def before_call(context, case, **kwargs):
     negative_header = _negative_header_case(case)
     if not negative:
         _local_webhook_urls(case)
+        _keep_rate_limit_high(case)
     if not negative_header:
         _fresh_idempotency_key(case, negative)
 
@@ -86,3 +92,11 @@ def _local_webhook_urls(case):
         path = re.sub(r"^[^:]+://[^/?#]*", "", url)
         sink = os.environ.get("KYCD_WEBHOOK_SINK", "http://127.0.0.1:9")
         case.body = {**body, "url": sink + (path or "/")}
+
+
+def _keep_rate_limit_high(case):
+    if case.method.upper() != "PATCH" or case.operation.path != "/v1/settings":
+        return
+    body = case.body
+    if isinstance(body, dict) and isinstance(body.get("rate_limit_per_second"), int):
+        case.body = {**body, "rate_limit_per_second": 100000}
