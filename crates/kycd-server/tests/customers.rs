@@ -379,20 +379,14 @@ both_backends!(
     erasure_reaches_stored_idempotent_responses,
     |app| async move {
         let send = |path: &'static str, key: &'static str, body: Value| {
-            let client = app.client.clone();
-            let url = format!("{}{path}", app.base);
-            let auth = app.sandbox_key.clone();
+            let app = &app;
             async move {
-                let res = client
-                    .post(url)
-                    .bearer_auth(auth)
-                    .header("Idempotency-Key", key)
-                    .json(&body)
-                    .send()
+                let headers = [
+                    ("Idempotency-Key", key),
+                    ("content-type", "application/json"),
+                ];
+                app.post_raw(path, body.to_string().into_bytes(), &headers)
                     .await
-                    .unwrap();
-                let st = res.status();
-                (st, res.json::<Value>().await.unwrap())
             }
         };
         let body = json!({"type": "individual", "individual": {"first_name": "Erasable", "last_name": "Person"}});

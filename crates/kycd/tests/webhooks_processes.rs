@@ -54,31 +54,11 @@ async fn create_customers(client: &reqwest::Client, bases: &[String], key: &str)
 
 /// Every customer.created event id, through the API.
 async fn created_event_ids(client: &reqwest::Client, base: &str, key: &str) -> HashSet<String> {
-    let mut ids = HashSet::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut url = format!("{base}/v1/events?type=customer.created&limit=100");
-        if let Some(a) = &after {
-            url.push_str(&format!("&starting_after={a}"));
-        }
-        let page: Value = client
-            .get(url)
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let data = page["data"].as_array().unwrap();
-        for e in data {
-            ids.insert(e["id"].as_str().unwrap().to_string());
-        }
-        if page["has_more"] != true {
-            return ids;
-        }
-        after = data.last().map(|e| e["id"].as_str().unwrap().to_string());
-    }
+    common::list_all(client, base, key, "/v1/events?type=customer.created")
+        .await
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn wait_delivered(rx: &Receiver, want: &HashSet<String>, timeout: Duration) {
