@@ -52,9 +52,6 @@ pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     for k in SCRUB {
         c.env_remove(k);
     }
-    // Load tests send from one key faster than the default limit; the
-    // rate-limit tests set their own.
-    c.env("KYCD_RATE_LIMIT", "0");
     for (k, v) in env {
         c.env(k, v);
     }
