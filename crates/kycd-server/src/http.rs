@@ -29,7 +29,7 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
             if name != axum::http::header::CONTENT_TYPE
                 && name != axum::http::header::CONTENT_LENGTH
             {
-                rendered.headers_mut().insert(name.clone(), value.clone());
+                rendered.headers_mut().append(name.clone(), value.clone());
             }
         }
         if let Some(seconds) = err.retry_after {

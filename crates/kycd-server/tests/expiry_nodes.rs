@@ -8,6 +8,7 @@ use common::*;
 use serde_json::json;
 
 #[tokio::test]
+#[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn three_nodes_expire_each_customer_once() {
     let Some(app) = spawn_with(Backend::Postgres, |c| c.tick_millis = 50).await else {
         return;

@@ -1,6 +1,7 @@
 //! The verification journeys through HTTP on both backends, and a randomized
 //! command-sequence test that checks every status change against the table.
 
+#[macro_use]
 mod common;
 
 use base64::Engine;
@@ -43,9 +44,9 @@ fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn minimal_create_gets_a_link_then_forced_approval() {
-    on_each_backend(|app| async move {
+both_backends!(
+    minimal_create_gets_a_link_then_forced_approval,
+    |app| async move {
         let c = app
             .create_customer(json!({"type": "individual", "verification": {"start": true}}))
             .await;
@@ -103,41 +104,65 @@ async fn minimal_create_gets_a_link_then_forced_approval() {
             (Some("pending"), Some("active"))
         );
         assert_eq!(last["customer_id"], json!(id));
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn reliance_with_full_data_is_active_at_once() {
-    on_each_backend(|app| async move {
+both_backends!(
+    reliance_with_full_data_is_active_at_once,
+    |app| async move {
         let mut body = complete_individual("rel-1");
         body["attestation"] = json!({"provider": "sumsub", "reference": "ref-123456", "verified_at": "2026-01-01T00:00:00Z", "liveness": true});
         let c = app.create_customer(body).await;
         let id = id_of(&c);
         let (st, d) = upload(&app, &id, "passport").await;
         assert_eq!(st, StatusCode::CREATED, "{d}");
-        let (st, v) = app.post(&format!("/v1/customers/{id}/verification"), json!({"mode": "reliance", "level": "full"})).await;
-        assert_eq!((st, v["status"].as_str()), (StatusCode::OK, Some("active")), "{v}");
+        let (st, v) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "full"}),
+            )
+            .await;
+        assert_eq!(
+            (st, v["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{v}"
+        );
         assert_eq!(v["attestation"]["reference_last4"], "3456");
         assert!(!v.to_string().contains("ref-123456"));
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn reliance_with_missing_items_is_refused_with_one_reason_each() {
-    on_each_backend(|app| async move {
+both_backends!(
+    reliance_with_missing_items_is_refused_with_one_reason_each,
+    |app| async move {
         let mut body = complete_individual("rel-2");
         body["addresses"] = json!([]);
         body["individual"]["phone_verified"] = json!(false);
         body["attestation"] = json!({"provider": "sumsub", "reference": "r-1", "verified_at": "2026-01-01T00:00:00Z", "liveness": true});
         let c = app.create_customer(body).await;
         let id = id_of(&c);
-        let (st, e) = app.post(&format!("/v1/customers/{id}/verification"), json!({"mode": "reliance"})).await;
-        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("requirements_not_met")), "{e}");
-        let mut codes: Vec<&str> = e["error"]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+        let (st, e) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance"}),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("requirements_not_met")),
+            "{e}"
+        );
+        let mut codes: Vec<&str> = e["error"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
         codes.sort();
-        assert_eq!(codes, vec!["identity_document", "phone_verified", "primary_address"]);
+        assert_eq!(
+            codes,
+            vec!["identity_document", "phone_verified", "primary_address"]
+        );
         let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(after["status"], "not_started", "status unchanged");
         assert_eq!(after["updated_at"], c["updated_at"]);
@@ -154,128 +179,129 @@ async fn reliance_with_missing_items_is_refused_with_one_reason_each() {
         let c = app.create_customer(body).await;
         let id = id_of(&c);
         upload(&app, &id, "passport").await;
-        let (_, e) = app.post(&format!("/v1/customers/{id}/verification"), json!({"mode": "reliance"})).await;
-        let codes: Vec<&str> = e["error"]["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
-        assert_eq!(codes, vec!["liveness_attestation"], "{e}");
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn needs_information_then_patch_resubmits() {
-    on_each_backend(|app| async move {
-        let c = app
-            .create_customer(json!({"type": "individual", "individual": {"first_name": "Ada"}}))
-            .await;
-        let id = id_of(&c);
-        let (_, p) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        assert_eq!(p["status"], "pending");
-        let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
-        assert_eq!(
-            (st, n["status"].as_str()),
-            (StatusCode::OK, Some("needs_information")),
-            "{n}"
-        );
-        let missing = n["verification"]["requirements"]["missing"]
-            .as_array()
-            .unwrap()
-            .clone();
-        assert!(missing.contains(&json!("date_of_birth")), "{n}");
-        assert!(
-            n["verification"]["url"].is_string(),
-            "a hosted link comes with needs_information"
-        );
-        // A partial update keeps it blocked, listing what is still missing.
-        let (_, still) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"last_name": "Lovelace"}}),
+        let (_, e) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance"}),
             )
             .await;
-        assert_eq!(still["status"], "needs_information", "{still}");
-        let mut rest = complete_individual("ni-1");
-        rest.as_object_mut().unwrap().remove("type");
-        let (st, r) = app.patch(&format!("/v1/customers/{id}"), rest).await;
-        assert_eq!(
-            (st, r["status"].as_str()),
-            (StatusCode::OK, Some("pending")),
-            "{r}"
-        );
-        let (_, a) = force(&app, &id, json!({"status": "approved"})).await;
-        assert_eq!(a["status"], "active");
-        let ev = events_of(&app, &id).await;
-        assert!(ev.contains(&"customer.verification.needs_information".to_string()));
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn resubmittable_and_final_rejections() {
-    on_each_backend(|app| async move {
-        let c = app.create_customer(complete_individual("rj-1")).await;
-        let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        let (_, r) = force(
-            &app,
-            &id,
-            json!({"status": "rejected", "rejection_reason": "document_unreadable"}),
-        )
-        .await;
-        assert_eq!(r["status"], "rejected");
-        assert_eq!(r["verification"]["rejection_reason"], "document_unreadable");
-        assert_eq!(r["verification"]["resubmittable"], true);
-        let (st, again) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        assert_eq!(
-            (st, again["status"].as_str()),
-            (StatusCode::OK, Some("pending")),
-            "{again}"
-        );
-
-        let c = app.create_customer(complete_individual("rj-2")).await;
-        let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        let (_, r) = force(
-            &app,
-            &id,
-            json!({"status": "rejected", "rejection_reason": "sanctions_match"}),
-        )
-        .await;
-        assert_eq!(r["verification"]["resubmittable"], false);
-        let (st, e) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("invalid_transition")),
-            "{e}"
-        );
-        let (_, still) = app.get(&format!("/v1/customers/{id}")).await;
-        assert_eq!(still["status"], "rejected");
-        let ev = events_of(&app, &id).await;
-        assert!(ev.contains(&"customer.verification.rejected".to_string()));
-        let (_, reasons) = app.get("/v1/rejection_reasons").await;
-        let sm = reasons["data"]
+        let codes: Vec<&str> = e["error"]["reasons"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["code"] == "sanctions_match")
-            .unwrap()
-            .clone();
-        assert_eq!(sm["resubmittable"], false);
-        assert!(sm["messages"]["pt-BR"].is_string());
-    })
-    .await;
-}
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, vec!["liveness_attestation"], "{e}");
+    }
+);
 
-#[tokio::test]
-async fn approval_expires_after_validity_with_a_notice() {
-    on_each_backend(|app| async move {
+both_backends!(needs_information_then_patch_resubmits, |app| async move {
+    let c = app
+        .create_customer(json!({"type": "individual", "individual": {"first_name": "Ada"}}))
+        .await;
+    let id = id_of(&c);
+    let (_, p) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(p["status"], "pending");
+    let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
+    assert_eq!(
+        (st, n["status"].as_str()),
+        (StatusCode::OK, Some("needs_information")),
+        "{n}"
+    );
+    let missing = n["verification"]["requirements"]["missing"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(missing.contains(&json!("date_of_birth")), "{n}");
+    assert!(
+        n["verification"]["url"].is_string(),
+        "a hosted link comes with needs_information"
+    );
+    // A partial update keeps it blocked, listing what is still missing.
+    let (_, still) = app
+        .patch(
+            &format!("/v1/customers/{id}"),
+            json!({"individual": {"last_name": "Lovelace"}}),
+        )
+        .await;
+    assert_eq!(still["status"], "needs_information", "{still}");
+    let mut rest = complete_individual("ni-1");
+    rest.as_object_mut().unwrap().remove("type");
+    let (st, r) = app.patch(&format!("/v1/customers/{id}"), rest).await;
+    assert_eq!(
+        (st, r["status"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{r}"
+    );
+    let (_, a) = force(&app, &id, json!({"status": "approved"})).await;
+    assert_eq!(a["status"], "active");
+    let ev = events_of(&app, &id).await;
+    assert!(ev.contains(&"customer.verification.needs_information".to_string()));
+});
+
+both_backends!(resubmittable_and_final_rejections, |app| async move {
+    let c = app.create_customer(complete_individual("rj-1")).await;
+    let id = id_of(&c);
+    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    let (_, r) = force(
+        &app,
+        &id,
+        json!({"status": "rejected", "rejection_reason": "document_unreadable"}),
+    )
+    .await;
+    assert_eq!(r["status"], "rejected");
+    assert_eq!(r["verification"]["rejection_reason"], "document_unreadable");
+    assert_eq!(r["verification"]["resubmittable"], true);
+    let (st, again) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(
+        (st, again["status"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{again}"
+    );
+
+    let c = app.create_customer(complete_individual("rj-2")).await;
+    let id = id_of(&c);
+    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    let (_, r) = force(
+        &app,
+        &id,
+        json!({"status": "rejected", "rejection_reason": "sanctions_match"}),
+    )
+    .await;
+    assert_eq!(r["verification"]["resubmittable"], false);
+    let (st, e) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition")),
+        "{e}"
+    );
+    let (_, still) = app.get(&format!("/v1/customers/{id}")).await;
+    assert_eq!(still["status"], "rejected");
+    let ev = events_of(&app, &id).await;
+    assert!(ev.contains(&"customer.verification.rejected".to_string()));
+    let (_, reasons) = app.get("/v1/rejection_reasons").await;
+    let sm = reasons["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "sanctions_match")
+        .unwrap()
+        .clone();
+    assert_eq!(sm["resubmittable"], false);
+    assert!(sm["messages"]["pt-BR"].is_string());
+});
+
+both_backends!(
+    approval_expires_after_validity_with_a_notice,
+    |app| async move {
         let c = app.create_customer(complete_individual("ex-1")).await;
         let id = id_of(&c);
         app.post(&format!("/v1/customers/{id}/verification"), json!({}))
@@ -332,72 +358,67 @@ async fn approval_expires_after_validity_with_a_notice() {
         assert_eq!(re["status"], "pending");
         let (_, ok) = force(&app, &id, json!({"status": "approved"})).await;
         assert_eq!(ok["status"], "active");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn manual_activation_goes_through_verified() {
-    on_each_backend(|app| async move {
-        let (st, s) = app
-            .patch("/v1/settings", json!({"activation": "manual"}))
-            .await;
-        assert_eq!(
-            (st, s["activation"].as_str()),
-            (StatusCode::OK, Some("manual")),
-            "{s}"
-        );
-        let c = app.create_customer(complete_individual("ma-1")).await;
-        let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        let (_, v) = force(&app, &id, json!({"status": "approved"})).await;
-        assert_eq!(v["status"], "verified");
-        let (st, e) = app
-            .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
-            .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("invalid_transition"))
-        );
-        let (_, a) = app
-            .post(&format!("/v1/customers/{id}/activate"), json!({}))
-            .await;
-        assert_eq!(a["status"], "active");
-        let (st, e) = app
-            .post(&format!("/v1/customers/{id}/activate"), json!({}))
-            .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("invalid_transition"))
-        );
-        let (_, d) = app
-            .post(
-                &format!("/v1/customers/{id}/deactivate"),
-                json!({"reason": "fraud review"}),
-            )
-            .await;
-        assert_eq!(d["status"], "deactivated");
-        let (st, e) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"metadata": {"a": "b"}}),
-            )
-            .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("customer_locked"))
-        );
-        let (_, r) = app
-            .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
-            .await;
-        assert_eq!(r["status"], "active");
-        let (_, x) = app.get(&format!("/v1/customers/{id}/explanation")).await;
-        assert!(x["summary"].as_str().unwrap().contains("active"), "{x}");
-        assert!(x["history"].as_array().unwrap().len() >= 5);
-    })
-    .await;
-}
+both_backends!(manual_activation_goes_through_verified, |app| async move {
+    let (st, s) = app
+        .patch("/v1/settings", json!({"activation": "manual"}))
+        .await;
+    assert_eq!(
+        (st, s["activation"].as_str()),
+        (StatusCode::OK, Some("manual")),
+        "{s}"
+    );
+    let c = app.create_customer(complete_individual("ma-1")).await;
+    let id = id_of(&c);
+    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    let (_, v) = force(&app, &id, json!({"status": "approved"})).await;
+    assert_eq!(v["status"], "verified");
+    let (st, e) = app
+        .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
+    let (_, a) = app
+        .post(&format!("/v1/customers/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(a["status"], "active");
+    let (st, e) = app
+        .post(&format!("/v1/customers/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
+    let (_, d) = app
+        .post(
+            &format!("/v1/customers/{id}/deactivate"),
+            json!({"reason": "fraud review"}),
+        )
+        .await;
+    assert_eq!(d["status"], "deactivated");
+    let (st, e) = app
+        .patch(
+            &format!("/v1/customers/{id}"),
+            json!({"metadata": {"a": "b"}}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("customer_locked"))
+    );
+    let (_, r) = app
+        .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
+        .await;
+    assert_eq!(r["status"], "active");
+    let (_, x) = app.get(&format!("/v1/customers/{id}/explanation")).await;
+    assert!(x["summary"].as_str().unwrap().contains("active"), "{x}");
+    assert!(x["history"].as_array().unwrap().len() >= 5);
+});
 
 #[tokio::test]
 async fn live_keys_see_no_test_helpers() {
@@ -418,21 +439,17 @@ async fn live_keys_see_no_test_helpers() {
     }
 }
 
-#[tokio::test]
-async fn underage_is_rejected_by_the_checks() {
-    on_each_backend(|app| async move {
-        let mut body = complete_individual("u-1");
-        body["individual"]["date_of_birth"] = json!("2015-05-05");
-        let c = app.create_customer(body).await;
-        let id = id_of(&c);
-        let (_, v) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        assert_eq!(v["status"], "rejected", "{v}");
-        assert_eq!(v["verification"]["rejection_reason"], "underage");
-    })
-    .await;
-}
+both_backends!(underage_is_rejected_by_the_checks, |app| async move {
+    let mut body = complete_individual("u-1");
+    body["individual"]["date_of_birth"] = json!("2015-05-05");
+    let c = app.create_customer(body).await;
+    let id = id_of(&c);
+    let (_, v) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(v["status"], "rejected", "{v}");
+    assert_eq!(v["verification"]["rejection_reason"], "underage");
+});
 
 /// Random HTTP command sequences: every status change recorded in the history
 /// is in the transition table, consecutive rows chain, the last row is the
@@ -541,9 +558,9 @@ async fn random_command_sequences_respect_the_table() {
     }
 }
 
-#[tokio::test]
-async fn business_needs_a_verified_beneficial_owner() {
-    on_each_backend(|app| async move {
+both_backends!(
+    business_needs_a_verified_beneficial_owner,
+    |app| async move {
         let owner = app.create_customer(complete_individual("owner-1")).await;
         let owner_id = id_of(&owner);
         let biz = json!({
@@ -555,61 +572,75 @@ async fn business_needs_a_verified_beneficial_owner() {
         });
         let b = app.create_customer(biz).await;
         let bid = id_of(&b);
-        let (_, v) = app.post(&format!("/v1/customers/{bid}/verification"), json!({})).await;
+        let (_, v) = app
+            .post(&format!("/v1/customers/{bid}/verification"), json!({}))
+            .await;
         assert_eq!(v["status"], "pending");
-        assert_eq!(v["verification"]["requirements"]["missing"], json!(["beneficial_owner"]), "{v}");
-        app.post(&format!("/v1/customers/{owner_id}/verification"), json!({})).await;
+        assert_eq!(
+            v["verification"]["requirements"]["missing"],
+            json!(["beneficial_owner"]),
+            "{v}"
+        );
+        app.post(&format!("/v1/customers/{owner_id}/verification"), json!({}))
+            .await;
         force(&app, &owner_id, json!({"status": "approved"})).await;
-        let (_, v) = app.post(&format!("/v1/customers/{bid}/verification"), json!({})).await;
-        assert_eq!(v["verification"]["requirements"]["missing"], json!([]), "{v}");
+        let (_, v) = app
+            .post(&format!("/v1/customers/{bid}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            v["verification"]["requirements"]["missing"],
+            json!([]),
+            "{v}"
+        );
         let (st, e) = app
             .post("/v1/customers", json!({"type": "business", "business": {"beneficial_owners": ["cus_doesnotexist"]}}))
             .await;
-        assert_eq!((st, e["error"]["param"].as_str()), (StatusCode::BAD_REQUEST, Some("business.beneficial_owners[0]")));
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn duplicate_national_ids_follow_the_policy() {
-    on_each_backend(|app| async move {
-        let (st, _) = app
-            .patch(
-                "/v1/settings",
-                json!({"duplicate_identifier": "reject", "auto_approve_hosted": true}),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK);
-        let a = app.create_customer(complete_individual("dup-1")).await;
-        let (_, va) = app
-            .post(
-                &format!("/v1/customers/{}/verification", id_of(&a)),
-                json!({}),
-            )
-            .await;
         assert_eq!(
-            va["status"], "active",
-            "auto_approve_hosted approves data-only verifications: {va}"
+            (st, e["error"]["param"].as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                Some("business.beneficial_owners[0]")
+            )
         );
-        let b = app.create_customer(complete_individual("dup-2")).await;
-        let (_, vb) = app
-            .post(
-                &format!("/v1/customers/{}/verification", id_of(&b)),
-                json!({}),
-            )
-            .await;
-        assert_eq!(vb["status"], "rejected", "{vb}");
-        assert_eq!(vb["verification"]["rejection_reason"], "duplicate_customer");
-        // The same CPF in the live environment is not a duplicate of a sandbox customer.
-        let (st, c) = app
-            .call(
-                &app.live_key,
-                Method::POST,
-                "/v1/customers",
-                Some(complete_individual("dup-3")),
-            )
-            .await;
-        assert_eq!(st, StatusCode::CREATED, "{c}");
-    })
-    .await;
-}
+    }
+);
+
+both_backends!(duplicate_national_ids_follow_the_policy, |app| async move {
+    let (st, _) = app
+        .patch(
+            "/v1/settings",
+            json!({"duplicate_identifier": "reject", "auto_approve_hosted": true}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let a = app.create_customer(complete_individual("dup-1")).await;
+    let (_, va) = app
+        .post(
+            &format!("/v1/customers/{}/verification", id_of(&a)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        va["status"], "active",
+        "auto_approve_hosted approves data-only verifications: {va}"
+    );
+    let b = app.create_customer(complete_individual("dup-2")).await;
+    let (_, vb) = app
+        .post(
+            &format!("/v1/customers/{}/verification", id_of(&b)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(vb["status"], "rejected", "{vb}");
+    assert_eq!(vb["verification"]["rejection_reason"], "duplicate_customer");
+    // The same CPF in the live environment is not a duplicate of a sandbox customer.
+    let (st, c) = app
+        .call(
+            &app.live_key,
+            Method::POST,
+            "/v1/customers",
+            Some(complete_individual("dup-3")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+});

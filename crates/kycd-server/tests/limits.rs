@@ -5,6 +5,7 @@
 //! and `/metrics` labels stay in a closed set whatever methods and paths
 //! clients send. Normal traffic keeps working throughout.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -223,81 +224,77 @@ async fn a_request_over_its_deadline_is_503() {
     customers_work(&app).await;
 }
 
-#[tokio::test]
-async fn bodies_in_other_media_types_are_415() {
-    on_each_backend(|app| async move {
-        let body = serde_json::to_vec(&json!({"type": "individual"})).unwrap();
-        for ct in [
-            "text/plain",
-            "application/x-www-form-urlencoded",
-            "application/xml",
-            "multipart/form-data; boundary=x",
-            "image/jpeg",
-        ] {
-            let (st, e) = app
-                .post_raw("/v1/customers", body.clone(), &[("content-type", ct)])
-                .await;
-            assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}: {e}");
-            assert_eq!(e["error"]["code"], "unsupported_media_type", "{ct}");
-            assert_eq!(e["error"]["type"], "invalid_request_error");
-        }
-        // PATCH too.
-        let res = app
-            .client
-            .patch(format!("{}/v1/settings", app.base))
-            .bearer_auth(&app.sandbox_key)
-            .header("content-type", "text/plain")
-            .body(r#"{"min_age": 21}"#)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let (_, settings) = app.get("/v1/settings").await;
-        assert_eq!(settings["min_age"], 18, "a refused PATCH changes nothing");
-        // Nothing was created by the refused bodies.
-        let (_, list) = app.get("/v1/customers").await;
-        assert_eq!(list["data"].as_array().unwrap().len(), 0);
-        // JSON in its spellings, and a body without Content-Type, still work.
-        for headers in [
-            vec![("content-type", "application/json")],
-            vec![("content-type", "application/json; charset=utf-8")],
-            vec![("content-type", "Application/JSON")],
-            vec![],
-        ] {
-            let (st, v) = app.post_raw("/v1/customers", body.clone(), &headers).await;
-            assert_eq!(st, StatusCode::CREATED, "{headers:?}: {v}");
-        }
-        // Document upload takes multipart too, but not other types.
-        let cid = app.create_customer(json!({"type": "individual"})).await["id"]
+both_backends!(bodies_in_other_media_types_are_415, |app| async move {
+    let body = serde_json::to_vec(&json!({"type": "individual"})).unwrap();
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "image/jpeg",
+    ] {
+        let (st, e) = app
+            .post_raw("/v1/customers", body.clone(), &[("content-type", ct)])
+            .await;
+        assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}: {e}");
+        assert_eq!(e["error"]["code"], "unsupported_media_type", "{ct}");
+        assert_eq!(e["error"]["type"], "invalid_request_error");
+    }
+    // PATCH too.
+    let res = app
+        .client
+        .patch(format!("{}/v1/settings", app.base))
+        .bearer_auth(&app.sandbox_key)
+        .header("content-type", "text/plain")
+        .body(r#"{"min_age": 21}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (_, settings) = app.get("/v1/settings").await;
+    assert_eq!(settings["min_age"], 18, "a refused PATCH changes nothing");
+    // Nothing was created by the refused bodies.
+    let (_, list) = app.get("/v1/customers").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 0);
+    // JSON in its spellings, and a body without Content-Type, still work.
+    for headers in [
+        vec![("content-type", "application/json")],
+        vec![("content-type", "application/json; charset=utf-8")],
+        vec![("content-type", "Application/JSON")],
+        vec![],
+    ] {
+        let (st, v) = app.post_raw("/v1/customers", body.clone(), &headers).await;
+        assert_eq!(st, StatusCode::CREATED, "{headers:?}: {v}");
+    }
+    // Document upload takes multipart too, but not other types.
+    let cid = app.create_customer(json!({"type": "individual"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/customers/{cid}/documents");
+    let (st, e) = app
+        .post_raw(&path, tiny_jpeg("x"), &[("content-type", "image/jpeg")])
+        .await;
+    assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
+    assert!(
+        e["error"]["message"]
             .as_str()
             .unwrap()
-            .to_string();
-        let path = format!("/v1/customers/{cid}/documents");
-        let (st, e) = app
-            .post_raw(&path, tiny_jpeg("x"), &[("content-type", "image/jpeg")])
-            .await;
-        assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
-        assert!(
-            e["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("multipart/form-data")
-        );
-        let (st, e) = app
-            .post_raw(
-                &path,
-                b"--x\r\nnot a part".to_vec(),
-                &[("content-type", "multipart/form-data; boundary=x")],
-            )
-            .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid_request")),
-            "multipart reaches the upload parser: {e}"
-        );
-    })
-    .await;
-}
+            .contains("multipart/form-data")
+    );
+    let (st, e) = app
+        .post_raw(
+            &path,
+            b"--x\r\nnot a part".to_vec(),
+            &[("content-type", "multipart/form-data; boundary=x")],
+        )
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "multipart reaches the upload parser: {e}"
+    );
+});
 
 #[tokio::test]
 async fn personal_data_responses_are_not_stored_by_caches() {
@@ -480,9 +477,9 @@ async fn shutdown_finishes_requests_in_flight_and_drops_idle_connections() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn a_closed_database_is_503_with_retry_after_on_each_backend() {
-    on_each_backend(|app| async move {
+both_backends!(
+    a_closed_database_is_503_with_retry_after_on_each_backend,
+    |app| async move {
         let started = Instant::now();
         let res = app
             .client
@@ -525,6 +522,5 @@ async fn a_closed_database_is_503_with_retry_after_on_each_backend() {
             "{:?}",
             started.elapsed()
         );
-    })
-    .await;
-}
+    }
+);

@@ -3,6 +3,7 @@
 //! API.md, describes what the server really answers (real responses are
 //! validated against it strictly), and /docs loads with no internet.
 
+#[macro_use]
 mod common;
 #[path = "openapi/resources.rs"]
 mod resources;
@@ -358,78 +359,221 @@ async fn call(
     (status, v)
 }
 
-#[tokio::test]
-async fn real_responses_match_the_document() {
-    on_each_backend(|app| async move {
-        let doc = document();
-        let d = &doc;
-        let (st, minimal) = call(&app, d, Method::POST, "/v1/customers", Some(json!({"type": "individual"}))).await;
-        assert_eq!(st, StatusCode::CREATED);
-        let mut full = complete_individual("oa-1");
-        full["individual"]["middle_name"] = json!("Byron");
-        full["addresses"][0]["line2"] = json!("apto 2");
-        full["metadata"] = json!({"plan": "gold", "seats": 3, "vip": true});
-        full["attestation"] = json!({"provider": "sumsub", "reference": "ref-12345678", "verified_at": "2024-01-01T00:00:00Z", "liveness": true});
-        let (st, c) = call(&app, d, Method::POST, "/v1/customers", Some(full)).await;
-        assert_eq!(st, StatusCode::CREATED, "{c}");
-        let id = c["id"].as_str().unwrap().to_string();
-        let owner = id.clone();
-        let (st, _) = call(&app, d, Method::POST, "/v1/customers", Some(json!({"type": "business", "business": {
+both_backends!(real_responses_match_the_document, |app| async move {
+    let doc = document();
+    let d = &doc;
+    let (st, minimal) = call(
+        &app,
+        d,
+        Method::POST,
+        "/v1/customers",
+        Some(json!({"type": "individual"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let mut full = complete_individual("oa-1");
+    full["individual"]["middle_name"] = json!("Byron");
+    full["addresses"][0]["line2"] = json!("apto 2");
+    full["metadata"] = json!({"plan": "gold", "seats": 3, "vip": true});
+    full["attestation"] = json!({"provider": "sumsub", "reference": "ref-12345678", "verified_at": "2024-01-01T00:00:00Z", "liveness": true});
+    let (st, c) = call(&app, d, Method::POST, "/v1/customers", Some(full)).await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let owner = id.clone();
+    let (st, _) = call(&app, d, Method::POST, "/v1/customers", Some(json!({"type": "business", "business": {
             "legal_name": "Acme Ltda", "trade_name": "Acme", "registration_number": "11.222.333/0001-81",
             "country": "BR", "incorporation_date": "2001-02-03", "beneficial_owners": [owner]}}))).await;
-        assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(st, StatusCode::CREATED);
 
-        call(&app, d, Method::GET, &format!("/v1/customers/{id}"), None).await;
-        call(&app, d, Method::GET, "/v1/customers?status=not_started&limit=2", None).await;
-        call(&app, d, Method::GET, "/v1/customers?external_id=oa-1", None).await;
-        call(&app, d, Method::PATCH, &format!("/v1/customers/{id}"), Some(json!({"metadata": {"vip": null}}))).await;
-        let (st, v) = call(&app, d, Method::POST, &format!("/v1/customers/{id}/verification"), None).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        call(&app, d, Method::GET, &format!("/v1/customers/{id}/verification"), None).await;
-        let (st, v) = call(&app, d, Method::POST, &format!("/v1/test_helpers/customers/{id}/verification"), Some(json!({"status": "approved"}))).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        call(&app, d, Method::GET, &format!("/v1/customers/{id}/explanation"), None).await;
-        let (st, _) = call(&app, d, Method::POST, &format!("/v1/customers/{id}/activate"), None).await;
-        assert_eq!(st, StatusCode::CONFLICT, "activate is for verified customers");
-        call(&app, d, Method::POST, &format!("/v1/customers/{id}/deactivate"), Some(json!({"reason": "closed"}))).await;
-        call(&app, d, Method::POST, &format!("/v1/customers/{id}/reactivate"), None).await;
-
-        // Reliance with data missing: 403 with reasons.
-        let m = minimal["id"].as_str().unwrap();
-        let (st, v) = call(&app, d, Method::POST, &format!("/v1/customers/{m}/verification"), Some(json!({"mode": "reliance"}))).await;
-        assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
-        // A final rejection, then an erasure refused and one done.
-        call(&app, d, Method::POST, &format!("/v1/customers/{m}/verification"), None).await;
-        let (st, v) = call(&app, d, Method::POST, &format!("/v1/test_helpers/customers/{m}/verification"), Some(json!({"status": "rejected", "rejection_reason": "sanctions_match"}))).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        let (st, _) = call(&app, d, Method::DELETE, &format!("/v1/customers/{m}"), None).await;
-        assert_eq!(st, StatusCode::CONFLICT);
-        let (_, other) = call(&app, d, Method::POST, "/v1/customers", Some(json!({"type": "individual"}))).await;
-        let (st, _) = call(&app, d, Method::DELETE, &format!("/v1/customers/{}", other["id"].as_str().unwrap()), None).await;
-        assert_eq!(st, StatusCode::OK);
-
-        call(&app, d, Method::GET, "/v1/settings", None).await;
-        call(&app, d, Method::PATCH, "/v1/settings", Some(json!({"min_age": 21, "allowed_countries": ["BR", "US"], "products": {"cards": {"approval": "manual"}}}))).await;
-        call(&app, d, Method::GET, "/v1/requirements?type=business&level=full", None).await;
-        call(&app, d, Method::GET, "/v1/requirements?product=virtual_accounts", None).await;
-        call(&app, d, Method::GET, "/v1/rejection_reasons", None).await;
-        call(&app, d, Method::GET, "/v1/usage", None).await;
-        let (_, events) = call(&app, d, Method::GET, "/v1/events?limit=100", None).await;
-        let evt = events["data"][0]["id"].as_str().expect("events were written").to_string();
-        call(&app, d, Method::GET, &format!("/v1/events/{evt}"), None).await;
-        call(&app, d, Method::GET, &format!("/v1/events?customer_id={id}&type=customer.created"), None).await;
-        call(&app, d, Method::POST, "/v1/test_helpers/clock/advance", Some(json!({"days": 1}))).await;
-
-        // Errors carry the documented envelope.
-        call(&app, d, Method::GET, "/v1/customers/cus_0000000000000000000000000", None).await;
-        call(&app, d, Method::GET, "/v1/usage?month=2024-13", None).await;
-        call(&app, d, Method::POST, "/v1/customers", Some(json!({"type": "individual", "identifiers": [{"type": "cpf", "value": "111.111.111-11"}]}))).await;
-        let (st, v) = app.call("", Method::GET, "/v1/settings", None).await;
-        assert_eq!(st, StatusCode::UNAUTHORIZED);
-        assert_documented(d, "GET", "/v1/settings", 401, &v);
-    })
+    call(&app, d, Method::GET, &format!("/v1/customers/{id}"), None).await;
+    call(
+        &app,
+        d,
+        Method::GET,
+        "/v1/customers?status=not_started&limit=2",
+        None,
+    )
     .await;
-}
+    call(&app, d, Method::GET, "/v1/customers?external_id=oa-1", None).await;
+    call(
+        &app,
+        d,
+        Method::PATCH,
+        &format!("/v1/customers/{id}"),
+        Some(json!({"metadata": {"vip": null}})),
+    )
+    .await;
+    let (st, v) = call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/customers/{id}/verification"),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    call(
+        &app,
+        d,
+        Method::GET,
+        &format!("/v1/customers/{id}/verification"),
+        None,
+    )
+    .await;
+    let (st, v) = call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/test_helpers/customers/{id}/verification"),
+        Some(json!({"status": "approved"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    call(
+        &app,
+        d,
+        Method::GET,
+        &format!("/v1/customers/{id}/explanation"),
+        None,
+    )
+    .await;
+    let (st, _) = call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/customers/{id}/activate"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::CONFLICT,
+        "activate is for verified customers"
+    );
+    call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/customers/{id}/deactivate"),
+        Some(json!({"reason": "closed"})),
+    )
+    .await;
+    call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/customers/{id}/reactivate"),
+        None,
+    )
+    .await;
+
+    // Reliance with data missing: 403 with reasons.
+    let m = minimal["id"].as_str().unwrap();
+    let (st, v) = call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/customers/{m}/verification"),
+        Some(json!({"mode": "reliance"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    // A final rejection, then an erasure refused and one done.
+    call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/customers/{m}/verification"),
+        None,
+    )
+    .await;
+    let (st, v) = call(
+        &app,
+        d,
+        Method::POST,
+        &format!("/v1/test_helpers/customers/{m}/verification"),
+        Some(json!({"status": "rejected", "rejection_reason": "sanctions_match"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, _) = call(&app, d, Method::DELETE, &format!("/v1/customers/{m}"), None).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, other) = call(
+        &app,
+        d,
+        Method::POST,
+        "/v1/customers",
+        Some(json!({"type": "individual"})),
+    )
+    .await;
+    let (st, _) = call(
+        &app,
+        d,
+        Method::DELETE,
+        &format!("/v1/customers/{}", other["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+
+    call(&app, d, Method::GET, "/v1/settings", None).await;
+    call(&app, d, Method::PATCH, "/v1/settings", Some(json!({"min_age": 21, "allowed_countries": ["BR", "US"], "products": {"cards": {"approval": "manual"}}}))).await;
+    call(
+        &app,
+        d,
+        Method::GET,
+        "/v1/requirements?type=business&level=full",
+        None,
+    )
+    .await;
+    call(
+        &app,
+        d,
+        Method::GET,
+        "/v1/requirements?product=virtual_accounts",
+        None,
+    )
+    .await;
+    call(&app, d, Method::GET, "/v1/rejection_reasons", None).await;
+    call(&app, d, Method::GET, "/v1/usage", None).await;
+    let (_, events) = call(&app, d, Method::GET, "/v1/events?limit=100", None).await;
+    let evt = events["data"][0]["id"]
+        .as_str()
+        .expect("events were written")
+        .to_string();
+    call(&app, d, Method::GET, &format!("/v1/events/{evt}"), None).await;
+    call(
+        &app,
+        d,
+        Method::GET,
+        &format!("/v1/events?customer_id={id}&type=customer.created"),
+        None,
+    )
+    .await;
+    call(
+        &app,
+        d,
+        Method::POST,
+        "/v1/test_helpers/clock/advance",
+        Some(json!({"days": 1})),
+    )
+    .await;
+
+    // Errors carry the documented envelope.
+    call(
+        &app,
+        d,
+        Method::GET,
+        "/v1/customers/cus_0000000000000000000000000",
+        None,
+    )
+    .await;
+    call(&app, d, Method::GET, "/v1/usage?month=2024-13", None).await;
+    call(&app, d, Method::POST, "/v1/customers", Some(json!({"type": "individual", "identifiers": [{"type": "cpf", "value": "111.111.111-11"}]}))).await;
+    let (st, v) = app.call("", Method::GET, "/v1/settings", None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_documented(d, "GET", "/v1/settings", 401, &v);
+});
 
 #[test]
 fn the_checker_catches_drift() {

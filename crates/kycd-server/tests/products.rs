@@ -3,6 +3,7 @@
 //! on expiry and restoration after re-verification, the capability check for
 //! every customer status, usage counts under concurrency and retries.
 
+#[macro_use]
 mod common;
 
 use base64::Engine;
@@ -155,72 +156,68 @@ async fn post_key(
     (st, res.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn a_full_customer_is_granted_cards_at_once() {
-    on_each_backend(|app| async move {
-        let cus = active_full(&app, "full-1").await;
-        let (st, pa) = request(&app, &cus, "cards").await;
-        assert_eq!(st, StatusCode::CREATED, "{pa}");
-        assert!(pa["id"].as_str().unwrap().starts_with("pa_"));
-        assert_eq!(pa["object"], "product_access");
-        assert_eq!(
-            (pa["customer_id"].as_str(), pa["product"].as_str()),
-            (Some(cus.as_str()), Some("cards"))
-        );
-        assert_eq!(pa["status"], "granted");
-        assert_eq!(pa["requirements"]["missing"], json!([]));
-        assert_eq!(pa["rejection_reason"], Value::Null);
-        assert!(pa["created_at"].is_string() && pa["updated_at"].is_string());
+both_backends!(a_full_customer_is_granted_cards_at_once, |app| async move {
+    let cus = active_full(&app, "full-1").await;
+    let (st, pa) = request(&app, &cus, "cards").await;
+    assert_eq!(st, StatusCode::CREATED, "{pa}");
+    assert!(pa["id"].as_str().unwrap().starts_with("pa_"));
+    assert_eq!(pa["object"], "product_access");
+    assert_eq!(
+        (pa["customer_id"].as_str(), pa["product"].as_str()),
+        (Some(cus.as_str()), Some("cards"))
+    );
+    assert_eq!(pa["status"], "granted");
+    assert_eq!(pa["requirements"]["missing"], json!([]));
+    assert_eq!(pa["rejection_reason"], Value::Null);
+    assert!(pa["created_at"].is_string() && pa["updated_at"].is_string());
 
-        // A second request returns the open one (200), not a new request.
-        let (st, again) = request(&app, &cus, "cards").await;
-        assert_eq!(st, StatusCode::OK, "{again}");
-        assert_eq!(again["id"], pa["id"]);
-        let (_, list) = app
-            .get(&format!("/v1/customers/{cus}/product_access"))
-            .await;
-        assert_eq!(list["object"], "list");
-        assert_eq!(list["data"].as_array().unwrap().len(), 1);
-        let (st, one) = app
-            .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
-            .await;
-        assert_eq!((st, one["id"].clone()), (StatusCode::OK, pa["id"].clone()));
+    // A second request returns the open one (200), not a new request.
+    let (st, again) = request(&app, &cus, "cards").await;
+    assert_eq!(st, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], pa["id"]);
+    let (_, list) = app
+        .get(&format!("/v1/customers/{cus}/product_access"))
+        .await;
+    assert_eq!(list["object"], "list");
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    let (st, one) = app
+        .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
+        .await;
+    assert_eq!((st, one["id"].clone()), (StatusCode::OK, pa["id"].clone()));
 
-        assert!(check(&app, &cus, "cards").await.0);
-        assert!(check(&app, &cus, "transact").await.0);
-        let (allowed, code, msg) = check(&app, &cus, "virtual_accounts").await;
-        assert!(!allowed);
-        assert_eq!(code, "missing_capability");
-        assert!(msg.contains("request access to virtual_accounts"), "{msg}");
+    assert!(check(&app, &cus, "cards").await.0);
+    assert!(check(&app, &cus, "transact").await.0);
+    let (allowed, code, msg) = check(&app, &cus, "virtual_accounts").await;
+    assert!(!allowed);
+    assert_eq!(code, "missing_capability");
+    assert!(msg.contains("request access to virtual_accounts"), "{msg}");
 
-        let (_, caps) = app.get(&format!("/v1/customers/{cus}/capabilities")).await;
-        assert_eq!(caps["object"], "capabilities");
-        assert_eq!(caps["transact"]["status"], "enabled");
-        assert_eq!(caps["transact"]["reason"], Value::Null);
-        assert_eq!(caps["cards"]["status"], "enabled");
-        assert_eq!(caps["cards"]["product_access_id"], pa["id"]);
-        assert_eq!(caps["virtual_accounts"]["status"], "disabled");
-        assert_eq!(
-            caps["virtual_accounts"]["reason"],
-            "product_access_not_requested"
-        );
+    let (_, caps) = app.get(&format!("/v1/customers/{cus}/capabilities")).await;
+    assert_eq!(caps["object"], "capabilities");
+    assert_eq!(caps["transact"]["status"], "enabled");
+    assert_eq!(caps["transact"]["reason"], Value::Null);
+    assert_eq!(caps["cards"]["status"], "enabled");
+    assert_eq!(caps["cards"]["product_access_id"], pa["id"]);
+    assert_eq!(caps["virtual_accounts"]["status"], "disabled");
+    assert_eq!(
+        caps["virtual_accounts"]["reason"],
+        "product_access_not_requested"
+    );
 
-        assert!(
-            event_types(&app, &cus)
-                .await
-                .contains(&"product_access.granted".to_string())
-        );
-        assert_eq!(
-            usage(&app, &app.sandbox_key).await["product_access_requests"],
-            1
-        );
-    })
-    .await;
-}
+    assert!(
+        event_types(&app, &cus)
+            .await
+            .contains(&"product_access.granted".to_string())
+    );
+    assert_eq!(
+        usage(&app, &app.sandbox_key).await["product_access_requests"],
+        1
+    );
+});
 
-#[tokio::test]
-async fn unmet_requirements_reject_with_the_missing_items() {
-    on_each_backend(|app| async move {
+both_backends!(
+    unmet_requirements_reject_with_the_missing_items,
+    |app| async move {
         // Verified at basic: cards need level full and its documents.
         let basic = active_basic(&app, "basic-1").await;
         let (st, pa) = request(&app, &basic, "cards").await;
@@ -291,112 +288,107 @@ async fn unmet_requirements_reject_with_the_missing_items() {
             usage(&app, &app.sandbox_key).await["product_access_requests"],
             4
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn manual_approval_waits_for_the_reviewer() {
-    on_each_backend(|app| async move {
-        let (st, s) = app
-            .patch(
-                "/v1/settings",
-                json!({"products": {"cards": {"approval": "manual"}}}),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{s}");
-        let cus = active_full(&app, "manual-1").await;
-        let (st, pa) = request(&app, &cus, "cards").await;
-        assert_eq!(
-            (st, pa["status"].as_str()),
-            (StatusCode::CREATED, Some("pending")),
-            "{pa}"
-        );
-        assert!(
-            event_types(&app, &cus)
-                .await
-                .contains(&"product_access.pending".to_string())
-        );
-        let (allowed, _, msg) = check(&app, &cus, "cards").await;
-        assert!(
-            !allowed && msg.contains("access to cards is pending review"),
-            "{msg}"
-        );
-        let (st, again) = request(&app, &cus, "cards").await;
-        assert_eq!(
-            (st, again["id"].clone()),
-            (StatusCode::OK, pa["id"].clone()),
-            "pending is open"
-        );
+both_backends!(manual_approval_waits_for_the_reviewer, |app| async move {
+    let (st, s) = app
+        .patch(
+            "/v1/settings",
+            json!({"products": {"cards": {"approval": "manual"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{s}");
+    let cus = active_full(&app, "manual-1").await;
+    let (st, pa) = request(&app, &cus, "cards").await;
+    assert_eq!(
+        (st, pa["status"].as_str()),
+        (StatusCode::CREATED, Some("pending")),
+        "{pa}"
+    );
+    assert!(
+        event_types(&app, &cus)
+            .await
+            .contains(&"product_access.pending".to_string())
+    );
+    let (allowed, _, msg) = check(&app, &cus, "cards").await;
+    assert!(
+        !allowed && msg.contains("access to cards is pending review"),
+        "{msg}"
+    );
+    let (st, again) = request(&app, &cus, "cards").await;
+    assert_eq!(
+        (st, again["id"].clone()),
+        (StatusCode::OK, pa["id"].clone()),
+        "pending is open"
+    );
 
-        let helper = format!("/v1/test_helpers/product_access/{}", id(&pa));
-        let (st, e) = app.post(&helper, json!({"status": "approved"})).await;
-        assert_eq!(
-            (st, e["error"]["param"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("status"))
-        );
-        let (st, _) = app
-            .call(
-                &app.live_key.clone(),
-                Method::POST,
-                &helper,
-                Some(json!({"status": "granted"})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::NOT_FOUND, "test helpers are sandbox-only");
-        let (st, granted) = app.post(&helper, json!({"status": "granted"})).await;
-        assert_eq!(
-            (st, granted["status"].as_str()),
-            (StatusCode::OK, Some("granted")),
-            "{granted}"
-        );
-        assert!(check(&app, &cus, "cards").await.0);
-        assert!(
-            event_types(&app, &cus)
-                .await
-                .contains(&"product_access.granted".to_string())
-        );
-        let (st, e) = app.post(&helper, json!({"status": "rejected"})).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("invalid_transition"))
-        );
+    let helper = format!("/v1/test_helpers/product_access/{}", id(&pa));
+    let (st, e) = app.post(&helper, json!({"status": "approved"})).await;
+    assert_eq!(
+        (st, e["error"]["param"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("status"))
+    );
+    let (st, _) = app
+        .call(
+            &app.live_key.clone(),
+            Method::POST,
+            &helper,
+            Some(json!({"status": "granted"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "test helpers are sandbox-only");
+    let (st, granted) = app.post(&helper, json!({"status": "granted"})).await;
+    assert_eq!(
+        (st, granted["status"].as_str()),
+        (StatusCode::OK, Some("granted")),
+        "{granted}"
+    );
+    assert!(check(&app, &cus, "cards").await.0);
+    assert!(
+        event_types(&app, &cus)
+            .await
+            .contains(&"product_access.granted".to_string())
+    );
+    let (st, e) = app.post(&helper, json!({"status": "rejected"})).await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
 
-        let other = active_full(&app, "manual-2").await;
-        let (_, pa2) = request(&app, &other, "cards").await;
-        let (st, rejected) = app
-            .post(
-                &format!("/v1/test_helpers/product_access/{}", id(&pa2)),
-                json!({"status": "rejected", "rejection_reason": "risk_appetite"}),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{rejected}");
-        assert_eq!(
-            (
-                rejected["status"].as_str(),
-                rejected["rejection_reason"].as_str()
-            ),
-            (Some("rejected"), Some("risk_appetite"))
-        );
-        let (_, _, msg) = check(&app, &other, "cards").await;
-        assert!(
-            msg.contains("access to cards was rejected (risk_appetite)"),
-            "{msg}"
-        );
-        let (st, _) = app
-            .post(
-                "/v1/test_helpers/product_access/pa_unknown",
-                json!({"status": "granted"}),
-            )
-            .await;
-        assert_eq!(st, StatusCode::NOT_FOUND);
-    })
-    .await;
-}
+    let other = active_full(&app, "manual-2").await;
+    let (_, pa2) = request(&app, &other, "cards").await;
+    let (st, rejected) = app
+        .post(
+            &format!("/v1/test_helpers/product_access/{}", id(&pa2)),
+            json!({"status": "rejected", "rejection_reason": "risk_appetite"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{rejected}");
+    assert_eq!(
+        (
+            rejected["status"].as_str(),
+            rejected["rejection_reason"].as_str()
+        ),
+        (Some("rejected"), Some("risk_appetite"))
+    );
+    let (_, _, msg) = check(&app, &other, "cards").await;
+    assert!(
+        msg.contains("access to cards was rejected (risk_appetite)"),
+        "{msg}"
+    );
+    let (st, _) = app
+        .post(
+            "/v1/test_helpers/product_access/pa_unknown",
+            json!({"status": "granted"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+});
 
-#[tokio::test]
-async fn requests_need_an_active_customer_and_valid_input() {
-    on_each_backend(|app| async move {
+both_backends!(
+    requests_need_an_active_customer_and_valid_input,
+    |app| async move {
         let cus = id(&app.create_customer(complete_individual("na-1")).await);
         let (st, e) = request(&app, &cus, "cards").await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
@@ -498,13 +490,12 @@ async fn requests_need_an_active_customer_and_valid_input() {
             )
             .await;
         assert_eq!(st, StatusCode::NOT_FOUND);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn access_is_suspended_on_expiry_and_restored_after_reverification() {
-    on_each_backend(|app| async move {
+both_backends!(
+    access_is_suspended_on_expiry_and_restored_after_reverification,
+    |app| async move {
         let cus = active_full(&app, "exp-1").await;
         let (_, pa) = request(&app, &cus, "cards").await;
         assert_eq!(pa["status"], "granted");
@@ -576,13 +567,12 @@ async fn access_is_suspended_on_expiry_and_restored_after_reverification() {
             .await;
         assert_eq!(st, StatusCode::OK);
         assert!(check(&app, &cus, "cards").await.0);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn access_is_not_restored_when_the_policy_is_no_longer_met() {
-    on_each_backend(|app| async move {
+both_backends!(
+    access_is_not_restored_when_the_policy_is_no_longer_met,
+    |app| async move {
         let cus = active_full(&app, "lost-1").await;
         let (_, pa) = request(&app, &cus, "cards").await;
         assert_eq!(pa["status"], "granted");
@@ -612,13 +602,12 @@ async fn access_is_not_restored_when_the_policy_is_no_longer_met() {
         let (allowed, _, msg) = check(&app, &cus, "cards").await;
         assert!(!allowed && msg.contains("phone_verified"), "{msg}");
         assert!(check(&app, &cus, "transact").await.0);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn the_capability_check_names_the_step_for_every_status() {
-    on_each_backend(|app| async move {
+both_backends!(
+    the_capability_check_names_the_step_for_every_status,
+    |app| async move {
         let mut cases: Vec<(String, &str, &str)> = vec![];
         let n = id(&app.create_customer(complete_individual("st-ns")).await);
         cases.push((n, "not_started", "complete identity verification"));
@@ -731,13 +720,12 @@ async fn the_capability_check_names_the_step_for_every_status() {
             }
         }
         assert_eq!(seen.len(), 10, "every status was reached: {seen:?}");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn usage_is_exact_under_concurrency_and_idempotent_retries() {
-    on_each_backend(|app| async move {
+both_backends!(
+    usage_is_exact_under_concurrency_and_idempotent_retries,
+    |app| async move {
         let key = app.sandbox_key.clone();
         let creates = (0..20).map(|i| {
             let (app, key) = (&app, &key);
@@ -857,6 +845,5 @@ async fn usage_is_exact_under_concurrency_and_idempotent_retries() {
             24,
             "sandbox unchanged"
         );
-    })
-    .await;
-}
+    }
+);

@@ -30,24 +30,20 @@ fn param(v: &Value) -> &str {
     v["error"]["param"].as_str().unwrap_or("")
 }
 
-#[tokio::test]
-async fn an_unknown_event_type_filter_is_refused() {
-    on_each_backend(|app| async move {
-        let (st, v) = call(&app, Method::GET, "/v1/events?type=AAA", None).await;
-        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
-        assert_eq!(
-            (v["error"]["code"].as_str(), param(&v)),
-            (Some("invalid_field"), "type")
-        );
-        let (st, v) = call(&app, Method::GET, "/v1/events?type=customer.created", None).await;
-        assert_eq!(st, StatusCode::OK, "a known type still filters: {v}");
-    })
-    .await;
-}
+both_backends!(an_unknown_event_type_filter_is_refused, |app| async move {
+    let (st, v) = call(&app, Method::GET, "/v1/events?type=AAA", None).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        (v["error"]["code"].as_str(), param(&v)),
+        (Some("invalid_field"), "type")
+    );
+    let (st, v) = call(&app, Method::GET, "/v1/events?type=customer.created", None).await;
+    assert_eq!(st, StatusCode::OK, "a known type still filters: {v}");
+});
 
-#[tokio::test]
-async fn a_body_object_sent_as_an_array_is_refused() {
-    on_each_backend(|app| async move {
+both_backends!(
+    a_body_object_sent_as_an_array_is_refused,
+    |app| async move {
         // serde reads a struct from an array: this was taken as `{}` (201 / 200).
         let (st, v) = call(
             &app,
@@ -67,13 +63,12 @@ async fn a_body_object_sent_as_an_array_is_refused() {
         assert_eq!(st, StatusCode::BAD_REQUEST, "mixed kinds: {v}");
         let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(after["status"], "not_started", "nothing started");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn integral_floats_are_integers_as_json_schema_says() {
-    on_each_backend(|app| async move {
+both_backends!(
+    integral_floats_are_integers_as_json_schema_says,
+    |app| async move {
         let (st, v) = call(
             &app,
             Method::POST,
@@ -101,13 +96,12 @@ async fn integral_floats_are_integers_as_json_schema_says() {
         .await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
         assert_eq!(param(&v), "days");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn advance_limits_are_per_field_as_documented() {
-    on_each_backend(|app| async move {
+both_backends!(
+    advance_limits_are_per_field_as_documented,
+    |app| async move {
         let path = "/v1/test_helpers/clock/advance";
         for (body, field) in [
             (json!({}), "days"),
@@ -122,13 +116,12 @@ async fn advance_limits_are_per_field_as_documented() {
         }
         let (st, v) = call(&app, Method::POST, path, Some(json!({"days": 3660}))).await;
         assert_eq!(st, StatusCode::OK, "the documented maximum: {v}");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn unknown_keys_inside_settings_products_are_refused() {
-    on_each_backend(|app| async move {
+both_backends!(
+    unknown_keys_inside_settings_products_are_refused,
+    |app| async move {
         let (_, before) = app.get("/v1/settings").await;
         for body in [
             json!({"products": {"cards": {"approval": "manual"}, "x-unknown": 42}}),
@@ -148,13 +141,12 @@ async fn unknown_keys_inside_settings_products_are_refused() {
         .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["products"]["cards"]["approval"], "manual");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_webhook_host_that_is_no_dns_name_is_refused() {
-    on_each_backend(|app| async move {
+both_backends!(
+    a_webhook_host_that_is_no_dns_name_is_refused,
+    |app| async move {
         for url in [
             "https://d2.info*",
             "https://exa_mple.com/hook",
@@ -172,13 +164,12 @@ async fn a_webhook_host_that_is_no_dns_name_is_refused() {
         }
         let (_, list) = app.get("/v1/webhook_endpoints").await;
         assert_eq!(list["data"], json!([]), "nothing was created");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_capability_check_of_an_unknown_customer_is_a_documented_404() {
-    on_each_backend(|app| async move {
+both_backends!(
+    a_capability_check_of_an_unknown_customer_is_a_documented_404,
+    |app| async move {
         let (st, v) = call(
             &app,
             Method::POST,
@@ -187,6 +178,5 @@ async fn a_capability_check_of_an_unknown_customer_is_a_documented_404() {
         )
         .await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
-    })
-    .await;
-}
+    }
+);

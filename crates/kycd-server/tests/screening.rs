@@ -3,6 +3,7 @@
 //! on_hold → confirm/dismiss), delta re-screening on refresh, and a broken
 //! list that does not replace the loaded one.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -73,54 +74,56 @@ async fn search_and_lists() {
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn a_possible_match_holds_the_customer_for_a_reviewer() {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some((app, _)) = screening_app(backend).await else {
-            continue;
-        };
-        let mut body = complete_individual("sx-1");
-        body["individual"]["first_name"] = json!("Viktor");
-        body["individual"]["last_name"] = json!("Baranov");
-        body["individual"]["date_of_birth"] = json!("1961-03-04");
-        body["individual"]["nationality"] = json!("RU");
-        let c = app.create_customer(body.clone()).await;
-        let id = c["id"].as_str().unwrap().to_string();
-        let (_, v) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        assert_eq!(v["status"], "on_hold", "{v}");
-        assert_eq!(v["verification"]["screening_matches"][0]["entry_id"], "S-1");
-        let (_, r) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/screening"),
-                json!({"decision": "confirm"}),
-            )
-            .await;
-        assert_eq!(r["status"], "rejected", "{r}");
-        assert_eq!(r["verification"]["rejection_reason"], "sanctions_match");
-        let (st, e) = app.delete(&format!("/v1/customers/{id}")).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("retention_required"))
-        );
+per_backend!(
+    a_possible_match_holds_the_customer_for_a_reviewer,
+    |backend: Backend| async move {
+        {
+            let Some((app, _)) = screening_app(backend).await else {
+                panic!("a test server");
+            };
+            let mut body = complete_individual("sx-1");
+            body["individual"]["first_name"] = json!("Viktor");
+            body["individual"]["last_name"] = json!("Baranov");
+            body["individual"]["date_of_birth"] = json!("1961-03-04");
+            body["individual"]["nationality"] = json!("RU");
+            let c = app.create_customer(body.clone()).await;
+            let id = c["id"].as_str().unwrap().to_string();
+            let (_, v) = app
+                .post(&format!("/v1/customers/{id}/verification"), json!({}))
+                .await;
+            assert_eq!(v["status"], "on_hold", "{v}");
+            assert_eq!(v["verification"]["screening_matches"][0]["entry_id"], "S-1");
+            let (_, r) = app
+                .post(
+                    &format!("/v1/test_helpers/customers/{id}/screening"),
+                    json!({"decision": "confirm"}),
+                )
+                .await;
+            assert_eq!(r["status"], "rejected", "{r}");
+            assert_eq!(r["verification"]["rejection_reason"], "sanctions_match");
+            let (st, e) = app.delete(&format!("/v1/customers/{id}")).await;
+            assert_eq!(
+                (st, e["error"]["code"].as_str()),
+                (StatusCode::CONFLICT, Some("retention_required"))
+            );
 
-        // A dismissed match lets the verification continue (hosted: to review).
-        body["external_id"] = json!("sx-2");
-        let c = app.create_customer(body).await;
-        let id = c["id"].as_str().unwrap().to_string();
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        let (_, r) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/screening"),
-                json!({"decision": "dismiss"}),
-            )
-            .await;
-        assert_eq!(r["status"], "pending", "{r}");
-        assert!(r["verification"]["screening_matches"].is_null());
+            // A dismissed match lets the verification continue (hosted: to review).
+            body["external_id"] = json!("sx-2");
+            let c = app.create_customer(body).await;
+            let id = c["id"].as_str().unwrap().to_string();
+            app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+                .await;
+            let (_, r) = app
+                .post(
+                    &format!("/v1/test_helpers/customers/{id}/screening"),
+                    json!({"decision": "dismiss"}),
+                )
+                .await;
+            assert_eq!(r["status"], "pending", "{r}");
+            assert!(r["verification"]["screening_matches"].is_null());
+        }
     }
-}
+);
 
 #[tokio::test]
 async fn a_refresh_rescreens_active_customers_against_the_delta() {

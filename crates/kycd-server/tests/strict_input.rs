@@ -4,6 +4,7 @@
 //! internal document), and every JSON body with a repeated object key is
 //! refused with `param` naming that key. Nothing is changed by a refusal.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -44,9 +45,9 @@ fn assert_invalid_field(st: StatusCode, v: &Value, param: &str) {
     );
 }
 
-#[tokio::test]
-async fn settings_patch_refuses_nulls_oversized_lists_and_unknown_fields() {
-    on_each_backend(|app| async move {
+both_backends!(
+    settings_patch_refuses_nulls_oversized_lists_and_unknown_fields,
+    |app| async move {
         let (_, before) = app.get("/v1/settings").await;
         let countries: Vec<String> = (0..301).map(|_| "BR".to_string()).collect();
         let requirements: Vec<String> = (0..33).map(|_| "phone_verified".to_string()).collect();
@@ -97,21 +98,29 @@ async fn settings_patch_refuses_nulls_oversized_lists_and_unknown_fields() {
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["allowed_countries"], Value::Null);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn duplicate_json_keys_are_refused_on_every_body() {
-    on_each_backend(|app| async move {
+both_backends!(
+    duplicate_json_keys_are_refused_on_every_body,
+    |app| async move {
         let (_, before) = app.get("/v1/settings").await;
         for (body, param) in [
             (r#"{"min_age": 21, "min_age": 99}"#, "min_age"),
-            (r#"{"products": {"cards": {"approval": "manual", "approval": "auto"}}}"#, "products.cards.approval"),
+            (
+                r#"{"products": {"cards": {"approval": "manual", "approval": "auto"}}}"#,
+                "products.cards.approval",
+            ),
         ] {
             let (st, v) = raw(&app, reqwest::Method::PATCH, "/v1/settings", body).await;
             assert_invalid_field(st, &v, param);
-            assert!(v["error"]["message"].as_str().unwrap().contains("duplicate key"), "{v}");
+            assert!(
+                v["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("duplicate key"),
+                "{v}"
+            );
         }
         let (_, after) = app.get("/v1/settings").await;
         assert_eq!(before, after, "nothing changed");
@@ -144,6 +153,5 @@ async fn duplicate_json_keys_are_refused_on_every_body() {
         )
         .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
-    })
-    .await;
-}
+    }
+);

@@ -7,6 +7,7 @@
 //! API shows `last4` only, and the vault keeps working across a master-key
 //! rotation (`vault::rotate`) with and without `KYCD_MASTER_KEY_PREVIOUS`.
 
+#[macro_use]
 mod common;
 
 use base64::Engine;
@@ -190,6 +191,7 @@ async fn sqlite_files_and_blobs_hold_no_identifier_or_document_byte() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn postgres_tables_hold_no_identifier_or_document_byte() {
     let Some(app) = spawn(Backend::Postgres).await else {
         return;
@@ -236,53 +238,49 @@ async fn postgres_tables_hold_no_identifier_or_document_byte() {
     }
 }
 
-#[tokio::test]
-async fn the_api_shows_last4_only() {
-    on_each_backend(|app| async move {
-        let ids = populate(&app).await;
-        let mut bodies = vec![];
-        for id in &ids {
-            let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
-            for i in c["identifiers"].as_array().unwrap() {
-                assert_eq!(
-                    i.as_object()
-                        .unwrap()
-                        .keys()
-                        .filter(|k| *k == "value")
-                        .count(),
-                    0,
-                    "{i}"
-                );
-                assert_eq!(i["last4"].as_str().map(str::len), Some(4), "{i}");
-            }
-            bodies.push(c.to_string());
+both_backends!(the_api_shows_last4_only, |app| async move {
+    let ids = populate(&app).await;
+    let mut bodies = vec![];
+    for id in &ids {
+        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        for i in c["identifiers"].as_array().unwrap() {
+            assert_eq!(
+                i.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|k| *k == "value")
+                    .count(),
+                0,
+                "{i}"
+            );
+            assert_eq!(i["last4"].as_str().map(str::len), Some(4), "{i}");
         }
-        bodies.push(app.get("/v1/customers").await.1.to_string());
-        bodies.push(app.get("/v1/events?limit=100").await.1.to_string());
-        bodies.push(
-            app.get(&format!("/v1/customers/{}/documents", ids[0]))
-                .await
-                .1
-                .to_string(),
-        );
-        let all = bodies.join("\n");
-        assert!(all.contains("\"last4\":\"4725\""), "{all}");
-        assert!(all.contains("\"last4\":\"8457\""));
-        for s in secrets() {
-            assert!(!all.contains(&s), "{s} in an API response");
-        }
-        let (_, c): (_, Value) = app.get(&format!("/v1/customers/{}", ids[1])).await;
-        assert!(
-            c["attestation"].get("reference").is_none_or(Value::is_null),
-            "{c}"
-        );
-    })
-    .await;
-}
+        bodies.push(c.to_string());
+    }
+    bodies.push(app.get("/v1/customers").await.1.to_string());
+    bodies.push(app.get("/v1/events?limit=100").await.1.to_string());
+    bodies.push(
+        app.get(&format!("/v1/customers/{}/documents", ids[0]))
+            .await
+            .1
+            .to_string(),
+    );
+    let all = bodies.join("\n");
+    assert!(all.contains("\"last4\":\"4725\""), "{all}");
+    assert!(all.contains("\"last4\":\"8457\""));
+    for s in secrets() {
+        assert!(!all.contains(&s), "{s} in an API response");
+    }
+    let (_, c): (_, Value) = app.get(&format!("/v1/customers/{}", ids[1])).await;
+    assert!(
+        c["attestation"].get("reference").is_none_or(Value::is_null),
+        "{c}"
+    );
+});
 
-#[tokio::test]
-async fn rotation_rewraps_keys_and_data_stays_readable() {
-    on_each_backend(|app| async move {
+both_backends!(
+    rotation_rewraps_keys_and_data_stays_readable,
+    |app| async move {
         let ids = populate(&app).await;
         let scope = kycd_store::Scope::new(&app.org_id, "sandbox");
         let old =
@@ -365,17 +363,16 @@ async fn rotation_rewraps_keys_and_data_stays_readable() {
                 .unwrap()
                 .is_some()
         );
-    })
-    .await;
-}
+    }
+);
 
-/// Two identifiers of one kind from two countries are kept apart (sealed
-/// field and blind index both name the country), and sandbox and live use
-/// different blind-index keys: the same CPF in both environments leaves no
-/// matching index in the database.
-#[tokio::test]
-async fn identifiers_keep_their_country_and_environments_do_not_link() {
-    on_each_backend(|app| async move {
+// Two identifiers of one kind from two countries are kept apart (sealed
+// field and blind index both name the country), and sandbox and live use
+// different blind-index keys: the same CPF in both environments leaves no
+// matching index in the database.
+both_backends!(
+    identifiers_keep_their_country_and_environments_do_not_link,
+    |app| async move {
         let c = app
             .create_customer(json!({
                 "type": "individual",
@@ -403,7 +400,14 @@ async fn identifiers_keep_their_country_and_environments_do_not_link() {
 
         let body = json!({"type": "individual", "identifiers": [{"type": "cpf", "value": CPF}]});
         let sandbox = app.create_customer(body.clone()).await;
-        let (st, live) = app.call(&app.live_key, reqwest::Method::POST, "/v1/customers", Some(body)).await;
+        let (st, live) = app
+            .call(
+                &app.live_key,
+                reqwest::Method::POST,
+                "/v1/customers",
+                Some(body),
+            )
+            .await;
         assert_eq!(st, StatusCode::CREATED, "{live}");
         let mut conn = app.state.store.reader().await.unwrap();
         let hash = |cid: String| {
@@ -421,6 +425,5 @@ async fn identifiers_keep_their_country_and_environments_do_not_link() {
             .await
             .unwrap();
         assert_ne!(a, b, "one CPF, two environments, two unrelated indexes");
-    })
-    .await;
-}
+    }
+);

@@ -3,6 +3,7 @@
 //! package), secret rotation, retries through hours of downtime on the
 //! sandbox clock, 410 and 5-day disabling, redelivery and the attempt log.
 
+#[macro_use]
 mod common;
 #[path = "webhooks/endpoints.rs"]
 mod endpoints;
@@ -100,9 +101,9 @@ async fn advance(app: &TestApp, seconds: i64) {
     assert_eq!(st, 200, "{v}");
 }
 
-#[tokio::test]
-async fn deliveries_are_signed_exactly_per_the_standard_webhooks_spec() {
-    on_each_backend(|app| async move {
+both_backends!(
+    deliveries_are_signed_exactly_per_the_standard_webhooks_spec,
+    |app| async move {
         let rx = Receiver::start().await;
         let (endpoint_id, secret) = add_endpoint(&app, &rx.url, json!(["*"])).await;
         let customer = app
@@ -176,9 +177,8 @@ async fn deliveries_are_signed_exactly_per_the_standard_webhooks_spec() {
             )
             .await;
         assert_eq!(st, 404);
-    })
-    .await;
-}
+    }
+);
 
 #[tokio::test]
 async fn real_deliveries_verify_with_the_pypi_standardwebhooks_package() {
@@ -256,9 +256,9 @@ print("verified", len(cases))
     assert_eq!(stdout.trim(), "verified 5");
 }
 
-#[tokio::test]
-async fn rotation_signs_with_both_secrets_for_24_hours() {
-    on_each_backend(|app| async move {
+both_backends!(
+    rotation_signs_with_both_secrets_for_24_hours,
+    |app| async move {
         let rx = Receiver::start().await;
         let (id, old) = add_endpoint(&app, &rx.url, json!(["customer.created"])).await;
         let (st, v) = app
@@ -294,13 +294,12 @@ async fn rotation_signs_with_both_secrets_for_24_hours() {
             verify(&old, &hits[1]).is_err(),
             "the old secret expired after 24 h"
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn retries_outlast_failures_and_hours_of_downtime_and_lose_nothing() {
-    on_each_backend(|app| async move {
+both_backends!(
+    retries_outlast_failures_and_hours_of_downtime_and_lose_nothing,
+    |app| async move {
         let rx = Receiver::start().await;
         rx.set_status(500);
         add_endpoint(&app, &rx.url, json!(["customer.created"])).await;
@@ -347,56 +346,51 @@ async fn retries_outlast_failures_and_hours_of_downtime_and_lose_nothing() {
             assert_eq!(a[0]["attempt"], 6);
             assert_eq!(a[0]["delivery_status"], "succeeded");
         }
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn http_410_disables_the_endpoint_at_once() {
-    on_each_backend(|app| async move {
-        let gone = Receiver::start().await;
-        gone.set_status(410);
-        let watcher = Receiver::start().await;
-        let (gone_id, _) = add_endpoint(&app, &gone.url, json!(["customer.created"])).await;
-        add_endpoint(&app, &watcher.url, json!(["webhook_endpoint.disabled"])).await;
-        app.create_customer(json!({"type": "individual"})).await;
-        let hits = watcher
-            .wait("webhook_endpoint.disabled", WAIT, |h| !h.is_empty())
-            .await;
-        let body = hits[0].json();
-        assert_eq!(body["type"], "webhook_endpoint.disabled");
-        assert_eq!(body["data"]["endpoint_id"], gone_id.as_str());
-        assert_eq!(body["data"]["reason"], "endpoint_gone");
-        let (_, ep) = app.get(&format!("/v1/webhook_endpoints/{gone_id}")).await;
-        assert_eq!(ep["status"], "disabled");
-        assert_eq!(ep["disabled_reason"], "endpoint_gone");
-        assert_eq!(gone.hits().len(), 1, "no retry after a 410");
-        let created = event_ids(&app, "customer.created").await;
-        let a = attempts(&app, &created[0]).await;
-        assert_eq!(a[0]["status_code"], 410);
-        assert_eq!(a[0]["delivery_status"], "failed");
-        // New events skip the disabled endpoint; re-enabling brings it back.
-        app.create_customer(json!({"type": "individual"})).await;
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_eq!(gone.hits().len(), 1);
-        gone.set_status(200);
-        let (st, ep) = app
-            .patch(
-                &format!("/v1/webhook_endpoints/{gone_id}"),
-                json!({"disabled": false}),
-            )
-            .await;
-        assert_eq!(st, 200, "{ep}");
-        assert_eq!(ep["status"], "enabled");
-        assert!(ep["disabled_reason"].is_null());
-        app.create_customer(json!({"type": "individual"})).await;
-        gone.wait("a delivery after re-enabling", WAIT, |h| {
-            h.iter().any(|h| h.ok())
-        })
+both_backends!(http_410_disables_the_endpoint_at_once, |app| async move {
+    let gone = Receiver::start().await;
+    gone.set_status(410);
+    let watcher = Receiver::start().await;
+    let (gone_id, _) = add_endpoint(&app, &gone.url, json!(["customer.created"])).await;
+    add_endpoint(&app, &watcher.url, json!(["webhook_endpoint.disabled"])).await;
+    app.create_customer(json!({"type": "individual"})).await;
+    let hits = watcher
+        .wait("webhook_endpoint.disabled", WAIT, |h| !h.is_empty())
         .await;
+    let body = hits[0].json();
+    assert_eq!(body["type"], "webhook_endpoint.disabled");
+    assert_eq!(body["data"]["endpoint_id"], gone_id.as_str());
+    assert_eq!(body["data"]["reason"], "endpoint_gone");
+    let (_, ep) = app.get(&format!("/v1/webhook_endpoints/{gone_id}")).await;
+    assert_eq!(ep["status"], "disabled");
+    assert_eq!(ep["disabled_reason"], "endpoint_gone");
+    assert_eq!(gone.hits().len(), 1, "no retry after a 410");
+    let created = event_ids(&app, "customer.created").await;
+    let a = attempts(&app, &created[0]).await;
+    assert_eq!(a[0]["status_code"], 410);
+    assert_eq!(a[0]["delivery_status"], "failed");
+    // New events skip the disabled endpoint; re-enabling brings it back.
+    app.create_customer(json!({"type": "individual"})).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(gone.hits().len(), 1);
+    gone.set_status(200);
+    let (st, ep) = app
+        .patch(
+            &format!("/v1/webhook_endpoints/{gone_id}"),
+            json!({"disabled": false}),
+        )
+        .await;
+    assert_eq!(st, 200, "{ep}");
+    assert_eq!(ep["status"], "enabled");
+    assert!(ep["disabled_reason"].is_null());
+    app.create_customer(json!({"type": "individual"})).await;
+    gone.wait("a delivery after re-enabling", WAIT, |h| {
+        h.iter().any(|h| h.ok())
     })
     .await;
-}
+});
 
 #[tokio::test]
 async fn five_days_of_continuous_failure_disable_the_endpoint() {
@@ -423,93 +417,89 @@ async fn five_days_of_continuous_failure_disable_the_endpoint() {
     assert_eq!(disabled.len(), 1);
 }
 
-#[tokio::test]
-async fn redeliver_sends_the_same_event_again() {
-    on_each_backend(|app| async move {
-        let a = Receiver::start().await;
-        let b = Receiver::start().await;
-        let (ea, _) = add_endpoint(&app, &a.url, json!(["*"])).await;
-        let (eb, _) = add_endpoint(&app, &b.url, json!(["customer.created"])).await;
-        app.create_customer(json!({"type": "individual"})).await;
-        let evt = event_ids(&app, "customer.created").await.remove(0);
-        a.wait("first delivery", WAIT, |h| h.len() == 1).await;
-        b.wait("first delivery", WAIT, |h| h.len() == 1).await;
+both_backends!(redeliver_sends_the_same_event_again, |app| async move {
+    let a = Receiver::start().await;
+    let b = Receiver::start().await;
+    let (ea, _) = add_endpoint(&app, &a.url, json!(["*"])).await;
+    let (eb, _) = add_endpoint(&app, &b.url, json!(["customer.created"])).await;
+    app.create_customer(json!({"type": "individual"})).await;
+    let evt = event_ids(&app, "customer.created").await.remove(0);
+    a.wait("first delivery", WAIT, |h| h.len() == 1).await;
+    b.wait("first delivery", WAIT, |h| h.len() == 1).await;
 
-        let (st, v) = app
-            .post(&format!("/v1/events/{evt}/redeliver"), json!({}))
-            .await;
-        assert_eq!(st, 202, "{v}");
-        assert_eq!(v["deliveries"].as_array().unwrap().len(), 2);
-        a.wait("redelivery", WAIT, |h| h.len() == 2).await;
-        b.wait("redelivery", WAIT, |h| h.len() == 2).await;
-        assert_eq!(a.delivered().get(&evt), Some(&2), "same webhook-id again");
-
-        let (st, _) = app
-            .post(
-                &format!("/v1/events/{evt}/redeliver"),
-                json!({"endpoint_id": eb}),
-            )
-            .await;
-        assert_eq!(st, 202);
-        b.wait("targeted redelivery", WAIT, |h| h.len() == 3).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(a.hits().len(), 2, "only the named endpoint");
-        let log = eventually("3 attempts to b", WAIT, || async {
-            let all = attempts(&app, &evt).await;
-            let to_b: Vec<Value> = all
-                .into_iter()
-                .filter(|x| x["endpoint_id"] == eb.as_str())
-                .collect();
-            (to_b.len() == 3 && to_b[0]["status"] == "succeeded").then_some(to_b)
-        })
+    let (st, v) = app
+        .post(&format!("/v1/events/{evt}/redeliver"), json!({}))
         .await;
-        assert_eq!(log[0]["attempt"], 3);
+    assert_eq!(st, 202, "{v}");
+    assert_eq!(v["deliveries"].as_array().unwrap().len(), 2);
+    a.wait("redelivery", WAIT, |h| h.len() == 2).await;
+    b.wait("redelivery", WAIT, |h| h.len() == 2).await;
+    assert_eq!(a.delivered().get(&evt), Some(&2), "same webhook-id again");
 
-        let (st, v) = app
-            .post(
-                &format!("/v1/events/{evt}/redeliver"),
-                json!({"endpoint_id": "we_nope"}),
-            )
-            .await;
-        assert_eq!(
-            (st.as_u16(), v["error"]["code"].as_str()),
-            (404, Some("resource_not_found"))
-        );
-        let (st, _) = app
-            .patch(
-                &format!("/v1/webhook_endpoints/{ea}"),
-                json!({"disabled": true}),
-            )
-            .await;
-        assert_eq!(st, 200);
-        let (st, v) = app
-            .post(
-                &format!("/v1/events/{evt}/redeliver"),
-                json!({"endpoint_id": ea}),
-            )
-            .await;
-        assert_eq!(
-            (st.as_u16(), v["error"]["code"].as_str()),
-            (409, Some("endpoint_disabled"))
-        );
-        let (st, _) = app.post("/v1/events/evt_nope/redeliver", json!({})).await;
-        assert_eq!(st, 404);
-        let (st, _) = app
-            .call(
-                &app.live_key.clone(),
-                reqwest::Method::POST,
-                &format!("/v1/events/{evt}/redeliver"),
-                None,
-            )
-            .await;
-        assert_eq!(st, 404, "another environment cannot redeliver");
+    let (st, _) = app
+        .post(
+            &format!("/v1/events/{evt}/redeliver"),
+            json!({"endpoint_id": eb}),
+        )
+        .await;
+    assert_eq!(st, 202);
+    b.wait("targeted redelivery", WAIT, |h| h.len() == 3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(a.hits().len(), 2, "only the named endpoint");
+    let log = eventually("3 attempts to b", WAIT, || async {
+        let all = attempts(&app, &evt).await;
+        let to_b: Vec<Value> = all
+            .into_iter()
+            .filter(|x| x["endpoint_id"] == eb.as_str())
+            .collect();
+        (to_b.len() == 3 && to_b[0]["status"] == "succeeded").then_some(to_b)
     })
     .await;
-}
+    assert_eq!(log[0]["attempt"], 3);
 
-#[tokio::test]
-async fn a_redelivery_requested_while_an_attempt_is_in_flight_is_not_lost() {
-    on_each_backend(|app| async move {
+    let (st, v) = app
+        .post(
+            &format!("/v1/events/{evt}/redeliver"),
+            json!({"endpoint_id": "we_nope"}),
+        )
+        .await;
+    assert_eq!(
+        (st.as_u16(), v["error"]["code"].as_str()),
+        (404, Some("resource_not_found"))
+    );
+    let (st, _) = app
+        .patch(
+            &format!("/v1/webhook_endpoints/{ea}"),
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, v) = app
+        .post(
+            &format!("/v1/events/{evt}/redeliver"),
+            json!({"endpoint_id": ea}),
+        )
+        .await;
+    assert_eq!(
+        (st.as_u16(), v["error"]["code"].as_str()),
+        (409, Some("endpoint_disabled"))
+    );
+    let (st, _) = app.post("/v1/events/evt_nope/redeliver", json!({})).await;
+    assert_eq!(st, 404);
+    let (st, _) = app
+        .call(
+            &app.live_key.clone(),
+            reqwest::Method::POST,
+            &format!("/v1/events/{evt}/redeliver"),
+            None,
+        )
+        .await;
+    assert_eq!(st, 404, "another environment cannot redeliver");
+});
+
+both_backends!(
+    a_redelivery_requested_while_an_attempt_is_in_flight_is_not_lost,
+    |app| async move {
         let rx = Receiver::start().await;
         rx.set_delay(Duration::from_millis(1500));
         add_endpoint(&app, &rx.url, json!(["customer.created"])).await;
@@ -534,6 +524,5 @@ async fn a_redelivery_requested_while_an_attempt_is_in_flight_is_not_lost() {
         })
         .await;
         assert_eq!(log[0]["delivery_status"], "succeeded");
-    })
-    .await;
-}
+    }
+);

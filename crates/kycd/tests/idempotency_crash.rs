@@ -48,34 +48,14 @@ async fn customers_per_key(
     api_key: &str,
 ) -> HashMap<String, usize> {
     let mut out = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut url = format!("{base}/v1/customers?limit=100");
-        if let Some(a) = &after {
-            url.push_str(&format!("&starting_after={a}"));
-        }
-        let page: Value = client
-            .get(url)
-            .bearer_auth(api_key)
-            .send()
-            .await
+    for c in common::list_all(client, base, api_key, "/v1/customers").await {
+        let k = c["metadata"]["idempotency_key"]
+            .as_str()
             .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let data = page["data"].as_array().unwrap();
-        for c in data {
-            let k = c["metadata"]["idempotency_key"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            *out.entry(k).or_insert(0) += 1;
-        }
-        if !page["has_more"].as_bool().unwrap() {
-            return out;
-        }
-        after = data.last().map(|c| c["id"].as_str().unwrap().to_string());
+            .to_string();
+        *out.entry(k).or_insert(0) += 1;
     }
+    out
 }
 
 async fn kill_mid_load_then_retry(database_url: Option<String>) {
@@ -84,7 +64,8 @@ async fn kill_mid_load_then_retry(database_url: Option<String>) {
     if let Some(u) = &database_url {
         extra = vec!["--database-url", u.as_str()];
     }
-    let env = [("KYCD_MASTER_KEY", MASTER_KEY)];
+    // Rate limits off: 32 clients from one key on purpose.
+    let env = [("KYCD_MASTER_KEY", MASTER_KEY), ("KYCD_RATE_LIMIT", "0")];
     let server = Server::start(&dir, "first", &extra, &env);
     let api_key = server
         .sandbox_key()

@@ -129,6 +129,22 @@ async fn write_sensitive(
     Ok(())
 }
 
+/// The scope's blind-index key: cached, else read (or created) through the writer.
+async fn blind_key(
+    state: &AppState,
+    cx: &Cx,
+) -> ApiResult<std::sync::Arc<kycd_vault::BlindIndexKey>> {
+    match state.vault.cached_blind_key(&cx.scope) {
+        Some(k) => Ok(k),
+        None => {
+            state
+                .vault
+                .blind_key(&mut *state.store.writer().await?, &cx.scope)
+                .await
+        }
+    }
+}
+
 /// Beneficial owners must be individual customers of the same scope.
 async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<()> {
     let scope = &cx.scope;
@@ -184,15 +200,7 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResul
         updated_at: cx.now,
     };
     let org = &cx.scope.organization_id;
-    let blind = match state.vault.cached_blind_key(&cx.scope) {
-        Some(k) => k,
-        None => {
-            state
-                .vault
-                .blind_key(&mut *state.store.writer().await?, &cx.scope)
-                .await?
-        }
-    };
+    let blind = blind_key(state, cx).await?;
     // Every customer has a data key: its whole document is sealed under it.
     let key = kycd_vault::DataKey::generate();
     let mut sealed = seal_sensitive(
@@ -496,15 +504,7 @@ pub async fn contact_index(
                 .map_err(|m| ApiError::invalid_field("phone", m.to_string()))?,
         ),
     };
-    let blind = match state.vault.cached_blind_key(&cx.scope) {
-        Some(k) => k,
-        None => {
-            state
-                .vault
-                .blind_key(&mut *state.store.writer().await?, &cx.scope)
-                .await?
-        }
-    };
+    let blind = blind_key(state, cx).await?;
     Ok(Some((
         format!("contact:{kind}"),
         blind.compute(kind, &value),

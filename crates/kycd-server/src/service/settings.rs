@@ -89,8 +89,8 @@ pub fn merge_json(mut base: Value, patch: Value) -> Value {
     }
 }
 
-/// Fields that take `null` (meaning: no restriction).
-const NULLABLE: &[&str] = &["allowed_countries"];
+/// Fields that take `null`: no country restriction; the server-wide rate limit.
+const NULLABLE: &[&str] = &["allowed_countries", "rate_limit_per_second"];
 
 /// The longest list a setting takes: every ISO 3166-1 country fits in
 /// `allowed_countries`; other lists (requirements) are short.

@@ -37,12 +37,12 @@ impl Drop for TestApp {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A fresh PostgreSQL database URL, or None (with a "skipped" line) when unavailable.
+/// A fresh PostgreSQL database URL. Tests that need one are `ignored` unless
+/// KYCD_TEST_POSTGRES_URL was set at build time (build.rs, `both_backends!`),
+/// so a variable missing at run time is an error, never a silent pass.
 pub async fn fresh_postgres_url() -> Option<String> {
-    let Ok(base) = std::env::var("KYCD_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: PostgreSQL backend (set KYCD_TEST_POSTGRES_URL to run it)");
-        return None;
-    };
+    let base = std::env::var("KYCD_TEST_POSTGRES_URL")
+        .expect("KYCD_TEST_POSTGRES_URL was set when the tests were built: set it to run them");
     let name = format!(
         "kycd_test_{}_{}_{}",
         std::process::id(),
@@ -101,17 +101,56 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
     spawn_with(backend, |_| {}).await
 }
 
-/// Runs `f` against SQLite, then against PostgreSQL when available.
-pub async fn on_each_backend<F, Fut>(f: F)
+/// Runs `f` against a fresh server on `backend`.
+pub async fn run_on<F, Fut>(backend: Backend, f: F)
 where
-    F: Fn(TestApp) -> Fut,
+    F: FnOnce(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn(backend).await {
-            f(app).await;
+    f(spawn(backend).await.expect("a test server")).await;
+}
+
+/// Like `both_backends!`, for a test that sets its server up itself: `$f`
+/// takes the `Backend`.
+#[macro_export]
+macro_rules! per_backend {
+    ($name:ident, $f:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($f)($crate::common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
+            async fn postgres() {
+                ($f)($crate::common::Backend::Postgres).await;
+            }
         }
-    }
+    };
+}
+
+/// Declares one test per backend, `NAME::sqlite` and `NAME::postgres`, each
+/// against a fresh server. The PostgreSQL one is `ignored` (shown as skipped,
+/// never as passed) unless KYCD_TEST_POSTGRES_URL was set at build time.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $f:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::common::run_on($crate::common::Backend::Sqlite, $f).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
+            async fn postgres() {
+                $crate::common::run_on($crate::common::Backend::Postgres, $f).await;
+            }
+        }
+    };
 }
 
 impl TestApp {

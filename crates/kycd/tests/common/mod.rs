@@ -22,6 +22,14 @@ const SCRUB: &[&str] = &[
     "KYCD_LOG_FORMAT",
     "KYCD_PUBLIC_URL",
     "KYCD_SCREENING_SOURCES",
+    "KYCD_DB_ACQUIRE_TIMEOUT_MS",
+    "KYCD_HEADER_READ_TIMEOUT_SECS",
+    "KYCD_IDLE_TIMEOUT_SECS",
+    "KYCD_REQUEST_TIMEOUT_SECS",
+    "KYCD_BODY_READ_TIMEOUT_SECS",
+    "KYCD_MAX_CONNECTIONS",
+    "KYCD_RATE_LIMIT",
+    "KYCD_ADDRESS_RATE_LIMIT",
 ];
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -219,5 +227,39 @@ pub fn serve_until_exit(dir: &Path, tag: &str, extra: &[&str], env: &[(&str, &st
             };
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every object of a list endpoint (`path` with its query, without paging),
+/// walking the pages with `starting_after`.
+pub async fn list_all(
+    client: &reqwest::Client,
+    base: &str,
+    api_key: &str,
+    path: &str,
+) -> Vec<serde_json::Value> {
+    let mut all = vec![];
+    let mut after: Option<String> = None;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    loop {
+        let mut url = format!("{base}{path}{sep}limit=100");
+        if let Some(a) = &after {
+            url.push_str(&format!("&starting_after={a}"));
+        }
+        let page: serde_json::Value = client
+            .get(url)
+            .bearer_auth(api_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let data = page["data"].as_array().unwrap().clone();
+        after = data.last().map(|o| o["id"].as_str().unwrap().to_string());
+        all.extend(data);
+        if page["has_more"] != true {
+            return all;
+        }
     }
 }
