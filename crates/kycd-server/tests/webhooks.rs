@@ -181,16 +181,11 @@ both_backends!(
 );
 
 #[tokio::test]
+#[cfg_attr(
+    not(kycd_python_standardwebhooks),
+    ignore = "needs python3 with the standardwebhooks package (pip install standardwebhooks)"
+)]
 async fn real_deliveries_verify_with_the_pypi_standardwebhooks_package() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import standardwebhooks"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!(
-            "skipped: python3 with the standardwebhooks package is not available (pip install standardwebhooks)"
-        );
-        return;
-    }
     let app = spawn(Backend::Sqlite).await.unwrap();
     let rx = Receiver::start().await;
     let (id, secret) = add_endpoint(&app, &rx.url, json!(["*"])).await;
