@@ -66,6 +66,35 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("run kycd")
 }
 
+/// Spawns `kycd serve --listen 127.0.0.1:0 --data-dir DIR/data [extra]` with
+/// stdout and stderr captured to `DIR/TAG.stdout` and `DIR/TAG.stderr`.
+fn spawn_serve(
+    dir: &Path,
+    tag: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, PathBuf, PathBuf) {
+    let stdout = dir.join(format!("{tag}.stdout"));
+    let stderr = dir.join(format!("{tag}.stderr"));
+    let data = dir.join("data");
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let child = command(&args, env)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .expect("spawn kycd serve");
+    (child, stdout, stderr)
+}
+
 pub struct Server {
     child: Child,
     pub base: String,
@@ -76,23 +105,7 @@ pub struct Server {
 impl Server {
     /// `kycd serve --listen 127.0.0.1:0 --data-dir DIR [extra]`, waiting until it listens.
     pub fn start(dir: &Path, tag: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let stdout = dir.join(format!("{tag}.stdout"));
-        let stderr = dir.join(format!("{tag}.stderr"));
-        let data = dir.join("data");
-        let mut args = vec![
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let child = command(&args, env)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&stdout).unwrap())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("spawn kycd serve");
+        let (child, stdout, stderr) = spawn_serve(dir, tag, extra, env);
         let mut s = Server {
             child,
             base: String::new(),
@@ -183,24 +196,7 @@ pub struct Refusal {
 /// Runs `kycd serve --listen 127.0.0.1:0 --data-dir DIR/data [extra]` and waits
 /// for it to exit (a server that starts listening is stopped and reported).
 pub fn serve_until_exit(dir: &Path, tag: &str, extra: &[&str], env: &[(&str, &str)]) -> Refusal {
-    let stdout = dir.join(format!("{tag}.stdout"));
-    let stderr = dir.join(format!("{tag}.stderr"));
-    let data = dir.join("data");
-    let mut args = vec![
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let mut child = command(&args, env)
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout).unwrap())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .expect("spawn kycd serve");
+    let (mut child, stdout, stderr) = spawn_serve(dir, tag, extra, env);
     let read = || {
         format!(
             "{}\n{}",
