@@ -344,8 +344,13 @@ impl Application {
     }
 }
 
-/// Seals the customer documents that an older version stored in clear.
+/// Seals the customer documents that an older version stored in clear: once
+/// per database (recorded when done), not a scan at every start.
 async fn seal_plain_documents(state: &AppState) -> anyhow::Result<()> {
+    use kycd_store::customers::{SEAL_PLAIN_DOCUMENTS, maintenance_done, mark_maintenance_done};
+    if maintenance_done(&mut *state.store.reader().await?, SEAL_PLAIN_DOCUMENTS).await? {
+        return Ok(());
+    }
     let mut total = 0;
     loop {
         let mut conn = state.store.writer().await?;
@@ -355,6 +360,12 @@ async fn seal_plain_documents(state: &AppState) -> anyhow::Result<()> {
             break;
         }
     }
+    mark_maintenance_done(
+        &mut *state.store.writer().await?,
+        SEAL_PLAIN_DOCUMENTS,
+        chrono::Utc::now(),
+    )
+    .await?;
     if total > 0 {
         tracing::info!(
             customers = total,

@@ -80,17 +80,15 @@ impl Vault {
         org: &str,
         customer_id: &str,
     ) -> ApiResult<DataKey> {
-        let ctx = customer_context(org, customer_id);
         if let Some(w) = db::get_customer_key(conn, customer_id).await? {
-            let wrapped = WrappedKey::from_str(&w)?;
-            return Ok(self.master_for(&wrapped).unwrap(&wrapped, &ctx)?);
+            return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
         }
         let key = DataKey::generate();
         let stored = db::put_customer_key(
             conn,
             org,
             customer_id,
-            &self.master.wrap(&key, &ctx).to_string(),
+            &self.wrap_customer_key(org, customer_id, &key),
         )
         .await?;
         if !stored {
@@ -98,8 +96,7 @@ impl Vault {
             let w = db::get_customer_key(conn, customer_id)
                 .await?
                 .unwrap_or_default();
-            let wrapped = WrappedKey::from_str(&w)?;
-            return Ok(self.master_for(&wrapped).unwrap(&wrapped, &ctx)?);
+            return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
         }
         Ok(key)
     }
@@ -130,11 +127,7 @@ impl Vault {
         let Some(w) = db::get_customer_key(conn, customer_id).await? else {
             return Ok(None);
         };
-        let wrapped = WrappedKey::from_str(&w)?;
-        Ok(Some(
-            self.master_for(&wrapped)
-                .unwrap(&wrapped, &customer_context(org, customer_id))?,
-        ))
+        Ok(Some(self.unwrap_customer_key(org, customer_id, &w)?))
     }
 
     /// The blind-index key of an organization's environment, created on
@@ -322,16 +315,16 @@ impl Vault {
         self.seal_str(key, org, customer_id, DOC_FIELD, doc)
     }
 
+    /// Unwraps a customer's stored data key (by the current or previous master key).
     fn unwrap_customer_key(
         &self,
         org: &str,
         customer_id: &str,
         wrapped: &str,
-    ) -> Result<DataKey, String> {
-        let w = WrappedKey::from_str(wrapped).map_err(|e| e.to_string())?;
+    ) -> kycd_vault::Result<DataKey> {
+        let w = WrappedKey::from_str(wrapped)?;
         self.master_for(&w)
             .unwrap(&w, &customer_context(org, customer_id))
-            .map_err(|e| e.to_string())
     }
 }
 
@@ -343,7 +336,9 @@ impl db::DocCipher for Vault {
         wrapped_key: &str,
         doc: &str,
     ) -> Result<String, String> {
-        let key = self.unwrap_customer_key(org, customer_id, wrapped_key)?;
+        let key = self
+            .unwrap_customer_key(org, customer_id, wrapped_key)
+            .map_err(|e| e.to_string())?;
         key.encrypt_to_string(
             self.master.key_id(),
             &Aad::new(org, customer_id, DOC_FIELD),
@@ -359,7 +354,9 @@ impl db::DocCipher for Vault {
         wrapped_key: &str,
         sealed: &str,
     ) -> Result<String, String> {
-        let key = self.unwrap_customer_key(org, customer_id, wrapped_key)?;
+        let key = self
+            .unwrap_customer_key(org, customer_id, wrapped_key)
+            .map_err(|e| e.to_string())?;
         key.decrypt_from_string(&Aad::new(org, customer_id, DOC_FIELD), sealed)
             .map(|s| s.to_string())
             .map_err(|e| e.to_string())

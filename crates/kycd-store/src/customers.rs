@@ -725,6 +725,36 @@ pub async fn duplicates_of(
         .collect()
 }
 
+/// The one-off pass that seals documents an older version stored in clear.
+pub const SEAL_PLAIN_DOCUMENTS: &str = "seal_plain_customer_documents";
+
+/// Whether the one-off maintenance pass `name` ran to completion.
+pub async fn maintenance_done(conn: &mut Conn, name: &str) -> StoreResult<bool> {
+    Ok(
+        sqlx::query("SELECT 1 FROM maintenance_done WHERE name = $1")
+            .bind(name)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Records that the one-off maintenance pass `name` ran to completion.
+pub async fn mark_maintenance_done(
+    conn: &mut Conn,
+    name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO maintenance_done (name, done_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(name)
+    .bind(micros(&now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Seals up to `limit` documents still stored in clear (written before
 /// documents were sealed); returns how many were sealed. A document changed
 /// meanwhile is left for the next pass.

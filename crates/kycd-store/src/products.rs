@@ -169,8 +169,10 @@ pub async fn capability_facts(
     filter: AccessFilter,
 ) -> StoreResult<Option<CapabilityFacts>> {
     // Placeholders in order of first appearance (SQLite binds `$n` by name, in order).
+    // The document (and its key) only when it is needed: never for an active customer.
     let base = format!(
-        "c.status, c.expires_at, CASE WHEN c.status = 'active' THEN NULL ELSE c.doc END, {}",
+        "c.status, c.expires_at, CASE WHEN c.status = 'active' THEN NULL ELSE c.doc END, \
+         CASE WHEN c.status = 'active' THEN NULL ELSE {} END",
         crate::customers::wrapped_key_column("c")
     );
     let join = "LEFT JOIN product_access pa ON pa.customer_id = $1 \
