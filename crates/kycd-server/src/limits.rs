@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::Frame;
@@ -104,13 +104,20 @@ pub async fn body_deadline(State(state): State<AppState>, req: Request, next: Ne
         sleep: Box::pin(tokio::time::sleep(timeout)),
         timed_out: flag.clone(),
     });
-    let res = next.run(Request::from_parts(parts, body)).await;
+    let mut res = next.run(Request::from_parts(parts, body)).await;
     if flag.0.load(Ordering::SeqCst) {
-        let mut res = ApiError::request_timeout().into_response();
-        // The rest of the body will never be read: do not keep the connection.
+        res = ApiError::request_timeout().into_response();
+    }
+    // A timed-out or over-limit body is never read to its end, so the server
+    // drops the connection after answering; saying so stops a client from
+    // reusing it for its next request (which would fail as an incomplete
+    // message).
+    if matches!(
+        res.status(),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+    ) {
         res.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return res;
     }
     res
 }

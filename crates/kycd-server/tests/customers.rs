@@ -193,11 +193,23 @@ both_backends!(validation_errors_name_the_field, |app| async move {
         (StatusCode::BAD_REQUEST, Some("invalid_request"))
     );
     let big = vec![b' '; 2 * 1024 * 1024];
-    let (st, e) = app.post_raw("/v1/customers", big, &[]).await;
+    let res = app
+        .client
+        .post(format!("{}/v1/customers", app.base))
+        .bearer_auth(&app.sandbox_key)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+        res.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..]),
+        "the unread rest of the body ends the connection, and the response says so"
     );
+    let e: Value = res.json().await.expect("json error");
+    assert_eq!(e["error"]["code"], "payload_too_large");
     let (_, list) = app.get("/v1/customers").await;
     assert_eq!(
         list["data"],
