@@ -10,6 +10,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use kycd_store::{Scope, Store, ids, orgs};
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
@@ -61,7 +62,7 @@ pub async fn master_key(config: &Config, store: &Store) -> anyhow::Result<Vault>
         format!("the key file {}", path.display())
     };
     let master = if let Some(k) = &config.master_key {
-        kycd_vault::MasterKey::from_base64(k)
+        kycd_vault::MasterKey::from_base64(k.expose_secret())
             .map_err(|e| anyhow::anyhow!("KYCD_MASTER_KEY (--master-key): {e}"))?
     } else {
         let key = match kycd_vault::load_key_file(&path)? {
@@ -99,7 +100,7 @@ pub async fn master_key(config: &Config, store: &Store) -> anyhow::Result<Vault>
         }
         key
     };
-    let vault = Vault::new(master).with_previous(crate::vault::previous_from_env()?);
+    let vault = Vault::new(master).with_previous(crate::vault::previous_key(config)?);
     if let Some(stored) = &stored {
         vault.prove(stored).map_err(|why| {
             anyhow::anyhow!(
@@ -116,11 +117,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let options = kycd_store::StoreOptions {
-        acquire_timeout: config.db_acquire_timeout,
-        ..Default::default()
-    };
-    let store = Store::connect_with(&config.database_url(), &options).await?;
+    let store = Store::connect_with(&config.database_url(), &config.store_options()).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -253,8 +250,8 @@ impl Application {
             }),
         };
         seal_plain_documents(&state).await?;
-        if !state.config.screening_sources.is_empty() {
-            crate::screening::parse_sources(&state.config.screening_sources)?;
+        if !state.config.screening_sources().is_empty() {
+            crate::screening::parse_sources(&state.config.screening_sources())?;
             crate::jobs::screening::refresh(&state).await?;
         }
         Ok(Application {
@@ -319,10 +316,12 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        if self.state.config.workers {
-            crate::jobs::spawn(self.state.clone(), rx);
-        }
+        let workers = self
+            .state
+            .config
+            .workers
+            .then(|| crate::jobs::spawn(self.state.clone()));
+        let stop_workers = workers.as_ref().map(crate::jobs::Workers::stopper);
         let app = Self::router(self.state.clone());
         let config = &self.state.config;
         let limits = crate::serve::ConnectionLimits {
@@ -335,11 +334,24 @@ impl Application {
                 .max(config.request_timeout + std::time::Duration::from_secs(1)),
             drain_timeout: config.request_timeout + std::time::Duration::from_secs(1),
         };
-        crate::serve::serve(self.listener, app, limits, async move {
+        // Shutdown: the listener closes and the workers are told at once;
+        // requests in flight finish, then the workers' passes and attempts
+        // under way are awaited and recorded.
+        let served = crate::serve::serve(self.listener, app, limits, async move {
             shutdown.await;
-            let _ = tx.send(true);
+            tracing::info!(
+                "shutting down: no new connections; finishing requests and background work"
+            );
+            if let Some(stop) = stop_workers {
+                let _ = stop.send(true);
+            }
         })
-        .await?;
+        .await;
+        if let Some(workers) = workers {
+            workers.shutdown().await;
+        }
+        served?;
+        tracing::info!("stopped");
         Ok(())
     }
 }

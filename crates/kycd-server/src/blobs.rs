@@ -40,9 +40,9 @@ fn failed(what: &str, e: object_store::Error) -> ApiError {
 impl Blobs {
     /// From `KYCD_BLOB_URL` when set, else local files under `<data_dir>/blobs`.
     pub fn from_config(config: &Config) -> anyhow::Result<Blobs> {
-        match std::env::var(BLOB_URL_ENV) {
-            Ok(url) if !url.trim().is_empty() => Self::open(url.trim(), &[]),
-            _ => Self::local(&config.data_dir.join("blobs")),
+        match config.blob_url() {
+            Some(url) => Self::open(url, &[]),
+            None => Self::local(&config.data_dir.join("blobs")),
         }
     }
 

@@ -1,12 +1,17 @@
 //! Structured logs: human-readable by default, JSON with KYCD_LOG_FORMAT=json.
 //! Handlers never log bodies, identifiers or raw paths.
 
+use crate::config::{Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-pub fn init() {
-    let filter =
-        EnvFilter::try_from_env("KYCD_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let json = std::env::var("KYCD_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+/// Installs the global subscriber (`KYCD_LOG` filter, `KYCD_LOG_FORMAT`); a
+/// filter that does not parse falls back to the default with a warning.
+pub fn init(config: &Config) {
+    let (filter, bad) = match EnvFilter::try_new(&config.log) {
+        Ok(f) => (f, None),
+        Err(e) => (EnvFilter::new("info,sqlx=warn"), Some(e)),
+    };
+    let json = config.log_format == LogFormat::Json;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true);
@@ -15,4 +20,7 @@ pub fn init() {
     } else {
         builder.try_init()
     };
+    if let Some(e) = bad {
+        tracing::warn!(error = %e, "KYCD_LOG does not parse; logging at info");
+    }
 }

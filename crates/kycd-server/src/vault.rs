@@ -262,14 +262,13 @@ impl Vault {
     }
 }
 
-/// The environment variable naming the master key being rotated out.
-pub const PREVIOUS_KEY_ENV: &str = "KYCD_MASTER_KEY_PREVIOUS";
-
-/// The previous master key from `KYCD_MASTER_KEY_PREVIOUS` (base64), if set.
-pub fn previous_from_env() -> anyhow::Result<Option<MasterKey>> {
-    match std::env::var(PREVIOUS_KEY_ENV) {
-        Ok(v) if !v.trim().is_empty() => Ok(Some(
-            MasterKey::from_base64(&v).map_err(|e| anyhow::anyhow!("{PREVIOUS_KEY_ENV}: {e}"))?,
+/// The master key being rotated out (`KYCD_MASTER_KEY_PREVIOUS`), if set.
+pub fn previous_key(config: &crate::Config) -> anyhow::Result<Option<MasterKey>> {
+    use secrecy::ExposeSecret;
+    match &config.master_key_previous {
+        Some(v) if !v.expose_secret().trim().is_empty() => Ok(Some(
+            MasterKey::from_base64(v.expose_secret())
+                .map_err(|e| anyhow::anyhow!("KYCD_MASTER_KEY_PREVIOUS: {e}"))?,
         )),
         _ => Ok(None),
     }

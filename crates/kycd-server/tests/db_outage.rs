@@ -222,7 +222,7 @@ async fn a_postgres_outage_answers_503_fast_and_recovers() {
     // The load retries at once on 503: no rate limit, so that every answer
     // during the outage is about the database.
     let app = spawn_with(Backend::Sqlite, move |c| {
-        c.database_url = Some(url);
+        c.database_url = Some(url.into());
         c.rate_limit_per_second = None;
     })
     .await

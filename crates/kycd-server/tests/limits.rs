@@ -427,7 +427,7 @@ async fn metrics_labels_stay_in_a_closed_set() {
 async fn shutdown_finishes_requests_in_flight_and_drops_idle_connections() {
     let dir = tempfile::tempdir().unwrap();
     let config = kycd_server::Config {
-        database_url: Some(format!("sqlite://{}", dir.path().join("kycd.db").display())),
+        database_url: Some(format!("sqlite://{}", dir.path().join("kycd.db").display()).into()),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),

@@ -127,6 +127,10 @@ fn is_connection_error(e: &sqlx::Error) -> bool {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// PostgreSQL connections per process unless configured (more connections
+/// than cores only add context switches on small machines).
+pub const DEFAULT_POOL_SIZE: u32 = 8;
+
 /// How the store talks to its database.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -138,6 +142,8 @@ pub struct StoreOptions {
     pub breaker_threshold: u32,
     /// How long an open circuit fails requests at once before probing again.
     pub breaker_open_for: Duration,
+    /// PostgreSQL connections in the pool.
+    pub pool_size: u32,
 }
 
 impl Default for StoreOptions {
@@ -146,6 +152,7 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(1),
             breaker_threshold: crate::breaker::DEFAULT_FAILURE_THRESHOLD,
             breaker_open_for: crate::breaker::DEFAULT_OPEN_FOR,
+            pool_size: DEFAULT_POOL_SIZE,
         }
     }
 }
@@ -197,7 +204,7 @@ impl Store {
             let opts = AnyConnectOptions::from_str(url)?;
             let pool = AnyPoolOptions::new()
                 .test_before_acquire(false)
-                .max_connections(pool_size())
+                .max_connections(options.pool_size.max(1))
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(opts)
                 .await?;
@@ -392,14 +399,4 @@ pub async fn create_postgres_database(server_url: &str, name: &str) -> StoreResu
         .rsplit_once('/')
         .ok_or_else(|| StoreError::Corrupt("a PostgreSQL URL needs a database path".into()))?;
     Ok(format!("{prefix}/{name}"))
-}
-
-/// PostgreSQL connections per process: `KYCD_DB_POOL_SIZE`, default 8 (more
-/// connections than cores only add context switches on small machines).
-fn pool_size() -> u32 {
-    std::env::var("KYCD_DB_POOL_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(8)
 }

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod events;
 pub mod idempotency;
 pub mod ids;
+mod migration_trees;
 pub mod orgs;
 pub mod products;
 pub mod screening;
@@ -17,6 +18,6 @@ pub mod usage;
 pub mod webhooks;
 
 pub use db::{
-    Conn, Dialect, Scope, Store, StoreError, StoreOptions, StoreResult, Tx,
+    Conn, DEFAULT_POOL_SIZE, Dialect, Scope, Store, StoreError, StoreOptions, StoreResult, Tx,
     create_postgres_database, from_micros, micros,
 };

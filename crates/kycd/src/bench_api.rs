@@ -76,7 +76,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         "SQLite"
     };
     let config = Config {
-        database_url: Some(url),
+        database_url: Some(url.into()),
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.clone(),
         master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),

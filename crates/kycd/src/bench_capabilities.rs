@@ -280,7 +280,7 @@ async fn bench(
         "SQLite (temporary file, WAL)"
     };
     let config = Config {
-        database_url: Some(url),
+        database_url: Some(url.into()),
         listen: "127.0.0.1:0".parse()?,
         data_dir: dir.to_path_buf(),
         master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),

@@ -19,7 +19,7 @@ pub enum KeyCommand {
         #[arg(long, value_parser = ["live", "sandbox"])]
         environment: String,
         #[command(flatten)]
-        db: crate::DbArgs,
+        config: Box<kycd_server::Config>,
     },
     /// Revoke an API key by its prefix (the first 12 characters, e.g.
     /// `sk_live_AbCd`) or its id (`key_…`); requests with it get
@@ -28,7 +28,7 @@ pub enum KeyCommand {
         /// The key's prefix or id.
         prefix: String,
         #[command(flatten)]
-        db: crate::DbArgs,
+        config: Box<kycd_server::Config>,
     },
 }
 
@@ -37,15 +37,15 @@ pub async fn run(cmd: KeyCommand) -> anyhow::Result<()> {
         KeyCommand::Create {
             organization,
             environment,
-            db,
+            config,
         } => {
-            let store = kycd_server::app::open_store(&db.config()).await?;
+            let store = kycd_server::app::open_store(&config).await?;
             let key =
                 kycd_server::app::create_api_key(&store, organization.trim(), &environment).await?;
             println!("{}", serde_json::to_string(&key)?);
             Ok(())
         }
-        KeyCommand::Revoke { prefix, db } => {
+        KeyCommand::Revoke { prefix, config } => {
             let prefix = prefix.trim();
             if prefix.starts_with("sk_") && prefix.len() > 12 {
                 bail!(
@@ -53,7 +53,7 @@ pub async fn run(cmd: KeyCommand) -> anyhow::Result<()> {
                     &prefix[..12]
                 );
             }
-            let store = kycd_server::app::open_store(&db.config()).await?;
+            let store = kycd_server::app::open_store(&config).await?;
             let mut tx = store.begin().await?;
             let found = orgs::keys_matching(&mut tx, prefix).await?;
             let active: Vec<_> = found.iter().filter(|k| !k.revoked).collect();

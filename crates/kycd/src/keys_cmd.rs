@@ -18,14 +18,10 @@ pub enum KeysCommand {
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("new").required(true).args(["new_master_key", "generate"])))]
 pub struct RotateArgs {
+    /// The database and the current master key (`--master-key`, or the
+    /// master key file).
     #[command(flatten)]
-    db: crate::DbArgs,
-    /// The current master key (base64); default: the master key file.
-    #[arg(long, env = "KYCD_MASTER_KEY", hide_env_values = true)]
-    master_key: Option<String>,
-    /// The master key file (default: `master.key` in the data dir).
-    #[arg(long, env = "KYCD_MASTER_KEY_FILE")]
-    master_key_file: Option<PathBuf>,
+    config: Box<kycd_server::Config>,
     /// The new master key (base64 of 32 random bytes, e.g. `openssl rand -base64 32`).
     #[arg(long)]
     new_master_key: Option<String>,
@@ -87,19 +83,17 @@ fn sync_dir(dir: &Path) {
 }
 
 async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
-    let config = kycd_server::Config {
-        master_key_file: args.master_key_file.clone(),
-        ..args.db.config()
-    };
+    let config = &args.config;
     let key_file = config.master_key_path();
     let key_dir = match key_file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let pending: PathBuf = with_suffix(&key_file, ".new");
-    let from_file = args.master_key.is_none();
-    let old = match &args.master_key {
-        Some(k) => MasterKey::from_base64(k).context("KYCD_MASTER_KEY / --master-key")?,
+    let from_file = config.master_key.is_none();
+    let old = match &config.master_key {
+        Some(k) => MasterKey::from_base64(secrecy::ExposeSecret::expose_secret(k))
+            .context("KYCD_MASTER_KEY / --master-key")?,
         None if key_file.exists() => read_key_file(&key_file)?,
         None => bail!(
             "no current master key: set KYCD_MASTER_KEY (or --master-key), or point --data-dir at the directory holding master.key (or KYCD_MASTER_KEY_FILE / --master-key-file at the key file)"
@@ -113,7 +107,7 @@ async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         bail!("the new master key is the current one");
     }
     // Every stored key must be under the current (or already the new) master key.
-    let store = kycd_server::app::open_store(&config).await?;
+    let store = kycd_server::app::open_store(config).await?;
     let mut conn = store.writer().await?;
     let before = kycd_store::customers::all_wrapped_keys(&mut conn).await?;
     drop(conn);

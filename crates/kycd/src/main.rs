@@ -1,9 +1,13 @@
 //! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
-//! `screening eval|bench`, `bench …`.
+//! `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
 
+#[cfg(feature = "bench")]
 mod bench_api;
+#[cfg(feature = "bench")]
 mod bench_capabilities;
+#[cfg(feature = "bench")]
 mod bench_webhooks;
+#[cfg(feature = "bench")]
 mod screening_cmd;
 
 mod key_cmd;
@@ -11,8 +15,6 @@ mod keys_cmd;
 
 use clap::{Parser, Subcommand};
 use kycd_server::{Application, Config};
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,107 +27,10 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args, Debug, Clone)]
-struct DbArgs {
-    /// `postgres://…` or a SQLite path (default: kycd.db in the data dir).
-    #[arg(long, env = "KYCD_DATABASE_URL")]
-    database_url: Option<String>,
-    /// SQLite file, document blobs and generated keys live here.
-    #[arg(long, env = "KYCD_DATA_DIR", default_value = "./kycd-data")]
-    data_dir: PathBuf,
-}
-
-impl DbArgs {
-    fn config(&self) -> Config {
-        Config {
-            database_url: self.database_url.clone(),
-            data_dir: self.data_dir.clone(),
-            ..Config::default()
-        }
-    }
-}
-
-/// Timeouts, connection cap and rate limits of `kycd serve`.
-#[derive(clap::Args, Debug, Clone)]
-struct LimitArgs {
-    /// Milliseconds a request waits for a PostgreSQL connection before 503.
-    #[arg(long, env = "KYCD_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    db_acquire_timeout_ms: u64,
-    /// Seconds a client has to send a request's headers (also bounds idle keep-alive).
-    #[arg(long, env = "KYCD_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    header_read_timeout_secs: u64,
-    /// Seconds without a byte either way before a connection is closed.
-    #[arg(long, env = "KYCD_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    idle_timeout_secs: u64,
-    /// Seconds a request may take before it is answered 503.
-    #[arg(long, env = "KYCD_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    request_timeout_secs: u64,
-    /// Seconds a declared request body may pause before 408.
-    #[arg(long, env = "KYCD_BODY_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    body_read_timeout_secs: u64,
-    /// Concurrent connections; more are answered 503 and closed.
-    #[arg(long, env = "KYCD_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    max_connections: u64,
-    /// Requests per second per API key (burst twice that); 0 turns the limit off.
-    #[arg(long, env = "KYCD_RATE_LIMIT", default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    rate_limit: u32,
-    /// Requests per second per client address on hosted pages, inbound webhooks
-    /// and failed authentication (burst twice that); 0 turns the limit off.
-    #[arg(long, env = "KYCD_ADDRESS_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    address_rate_limit: u32,
-}
-
-impl LimitArgs {
-    fn apply(&self, config: Config) -> Config {
-        use std::time::Duration;
-        Config {
-            db_acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
-            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
-            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
-            request_timeout: Duration::from_secs(self.request_timeout_secs),
-            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
-            max_connections: self.max_connections as usize,
-            rate_limit_per_second: (self.rate_limit > 0).then_some(self.rate_limit),
-            address_rate_limit_per_second: (self.address_rate_limit > 0)
-                .then_some(self.address_rate_limit),
-            ..config
-        }
-    }
-}
-
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the server.
-    Serve {
-        #[command(flatten)]
-        db: DbArgs,
-        #[arg(long, env = "KYCD_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Public base URL for hosted links (default: http://<listen>).
-        #[arg(long, env = "KYCD_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Base64 master key (32 bytes); default: the master key file.
-        #[arg(long, env = "KYCD_MASTER_KEY", hide_env_values = true)]
-        master_key: Option<String>,
-        /// The master key file (default: `master.key` in the data dir); kept
-        /// outside the data dir, e.g. on another volume or a secrets mount.
-        #[arg(long, env = "KYCD_MASTER_KEY_FILE")]
-        master_key_file: Option<PathBuf>,
-        /// Let webhook endpoints point at loopback/private addresses.
-        #[arg(long, env = "KYCD_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
-        webhook_allow_private: bool,
-        /// Comma-separated `format:path-or-url` screening sources.
-        #[arg(long, env = "KYCD_SCREENING_SOURCES", value_delimiter = ',')]
-        screening_sources: Vec<String>,
-        /// Shared secret of Sumsub's inbound webhooks (X-Payload-Digest).
-        #[arg(long, env = "KYCD_SUMSUB_WEBHOOK_SECRET", hide_env_values = true)]
-        sumsub_webhook_secret: Option<String>,
-        /// Seconds between screening list refreshes.
-        #[arg(long, env = "KYCD_SCREENING_REFRESH_SECS", default_value_t = 3600)]
-        screening_refresh_secs: u64,
-        #[command(flatten)]
-        limits: LimitArgs,
-    },
+    Serve(Box<Config>),
     /// API keys: `key create`, `key revoke`.
     Key {
         #[command(subcommand)]
@@ -136,15 +41,23 @@ enum Command {
         #[command(subcommand)]
         command: keys_cmd::KeysCommand,
     },
-    /// Benchmarks (figures in the README).
+    /// Benchmarks (figures in the README; built with `--features bench`).
+    #[cfg(feature = "bench")]
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
     },
-    /// Sanctions and PEP screening: evaluation and benchmark over real lists.
+    /// Sanctions and PEP screening: evaluation and benchmark over real lists
+    /// (built with `--features bench`).
+    #[cfg(feature = "bench")]
     Screening {
         #[command(subcommand)]
         command: screening_cmd::ScreeningCommand,
+    },
+    /// Configuration: `config reference` prints every setting as Markdown.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
     /// Manage organizations.
     Org {
@@ -153,6 +66,7 @@ enum Command {
     },
 }
 
+#[cfg(feature = "bench")]
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
     /// Concurrent HTTP clients creating and reading customers, against the direct store rate.
@@ -164,13 +78,19 @@ enum BenchCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Every flag and variable, its default and meaning (Markdown).
+    Reference,
+}
+
+#[derive(Subcommand, Debug)]
 enum OrgCommand {
     /// Create an organization and print its keys as JSON.
     Create {
         #[arg(long)]
         name: String,
         #[command(flatten)]
-        db: DbArgs,
+        config: Box<Config>,
     },
 }
 
@@ -178,34 +98,9 @@ enum OrgCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            db,
-            listen,
-            public_url,
-            master_key,
-            master_key_file,
-            webhook_allow_private,
-            sumsub_webhook_secret,
-            screening_sources,
-            screening_refresh_secs,
-            limits,
-        } => {
-            kycd_server::logging::init();
-            let config = Config {
-                listen,
-                public_url,
-                master_key,
-                master_key_file: master_key_file.filter(|p| !p.as_os_str().is_empty()),
-                webhook_allow_private,
-                sumsub_webhook_secret,
-                screening_sources: screening_sources
-                    .into_iter()
-                    .filter(|s| !s.trim().is_empty())
-                    .collect(),
-                screening_refresh_secs,
-                ..limits.apply(db.config())
-            };
-            let app = Application::build(config).await?;
+        Command::Serve(config) => {
+            kycd_server::logging::init(&config);
+            let app = Application::build(*config).await?;
             let base = app.state.public_url.clone();
             if let Some(b) = &app.bootstrap {
                 println!("Created organization `default` ({}).", b.id);
@@ -226,20 +121,28 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Key { command } => key_cmd::run(command).await,
         Command::Keys { command } => keys_cmd::run(command).await,
+        #[cfg(feature = "bench")]
         Command::Screening { command } => screening_cmd::run(command),
+        #[cfg(feature = "bench")]
         Command::Bench { command } => match command {
             BenchCommand::Api(args) => bench_api::run(args).await,
             BenchCommand::Webhooks(args) => bench_webhooks::run(args).await,
             BenchCommand::Capabilities(args) => bench_capabilities::run(args).await,
         },
+        Command::Config {
+            command: ConfigCommand::Reference,
+        } => {
+            print!("{}", kycd_server::config::reference_markdown());
+            Ok(())
+        }
         Command::Org {
-            command: OrgCommand::Create { name, db },
+            command: OrgCommand::Create { name, config },
         } => {
             let name = name.trim().to_string();
             if name.is_empty() || name.len() > 200 {
                 anyhow::bail!("--name must be 1 to 200 characters");
             }
-            let store = kycd_server::app::open_store(&db.config()).await?;
+            let store = kycd_server::app::open_store(&config).await?;
             let org = kycd_server::create_org(&store, &name).await?;
             println!("{}", serde_json::to_string(&org)?);
             Ok(())

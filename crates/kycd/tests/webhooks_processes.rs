@@ -135,6 +135,88 @@ async fn sigkill_with_1000_events_to_deliver_then_restart_delivers_every_event()
     second.stop();
 }
 
+/// SIGTERM while attempts are in flight: the process stops taking requests,
+/// lets the receiver answer every attempt under way, records each, then
+/// exits 0. A restart without workers (so nothing is retried) finds every
+/// attempt the receiver saw recorded as succeeded, none left in progress.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_deliveries_records_every_attempt_before_exit() {
+    const EVENTS: usize = 20;
+    let dir = temp_dir("webhooks-sigterm");
+    let env = [
+        ("KYCD_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("KYCD_MASTER_KEY", MASTER_KEY),
+        ("KYCD_LOG", "info"),
+        ("KYCD_RATE_LIMIT", "0"),
+    ];
+    let client = reqwest::Client::new();
+    let rx = Receiver::start().await;
+    rx.set_delay(Duration::from_secs(2));
+    let server = Server::start(&dir, "sigterm", &[], &env);
+    let key = server.sandbox_key().expect("first start prints the key");
+    post(
+        &client,
+        &server.base,
+        &key,
+        "/v1/webhook_endpoints",
+        json!({"url": rx.url, "enabled_events": ["customer.created"]}),
+    )
+    .await;
+    for i in 0..EVENTS {
+        post(
+            &client,
+            &server.base,
+            &key,
+            "/v1/customers",
+            json!({"type": "individual", "external_id": format!("term-{i}")}),
+        )
+        .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rx.started() < EVENTS {
+        assert!(Instant::now() < deadline, "deliveries did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(rx.hits().is_empty(), "every attempt is still in flight");
+    let (clean, log) = server.terminate(Duration::from_secs(30));
+    assert!(clean, "SIGTERM ends the process with success: {log}");
+    assert!(log.contains("background workers stopped"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    let answered: HashSet<String> = rx.delivered().into_keys().collect();
+    assert_eq!(
+        answered.len(),
+        EVENTS,
+        "the receiver answered every attempt"
+    );
+
+    let env_no_workers = [
+        ("KYCD_MASTER_KEY", MASTER_KEY),
+        ("KYCD_LOG", "warn"),
+        ("KYCD_WORKERS", "false"),
+        ("KYCD_RATE_LIMIT", "0"),
+    ];
+    let second = Server::start(&dir, "sigterm-after", &[], &env_no_workers);
+    let events = created_event_ids(&client, &second.base, &key).await;
+    assert_eq!(
+        events, answered,
+        "the receiver saw exactly the committed events"
+    );
+    for id in &events {
+        let res = client
+            .get(format!("{}/v1/events/{id}/deliveries", second.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("request");
+        let attempts: Value = res.json().await.expect("json");
+        let attempts = attempts["data"].as_array().expect("data").clone();
+        assert_eq!(attempts.len(), 1, "{id}: {attempts:?}");
+        assert_eq!(attempts[0]["status"], "succeeded", "{id}: {attempts:?}");
+        assert_eq!(attempts[0]["status_code"], 200, "{id}: {attempts:?}");
+    }
+    second.stop();
+}
+
 /// Attempts claimed, summed over the dispatcher's debug lines of a JSON log.
 fn claimed_in(log: &str) -> usize {
     log.lines()

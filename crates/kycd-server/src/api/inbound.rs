@@ -79,7 +79,12 @@ async fn receive(
     })?;
     match provider.as_str() {
         "sumsub" => {
-            let Some(secret) = s.config.sumsub_webhook_secret.as_deref() else {
+            let Some(secret) = s
+                .config
+                .sumsub_webhook_secret
+                .as_ref()
+                .map(secrecy::ExposeSecret::expose_secret)
+            else {
                 return Err(invalid_signature(
                     "inbound sumsub webhooks are not configured (KYCD_SUMSUB_WEBHOOK_SECRET)",
                 ));

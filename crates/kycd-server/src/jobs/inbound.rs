@@ -6,7 +6,6 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use kycd_store::Conn;
 use kycd_store::webhooks::inbound::{self, Inbound};
-use std::time::Duration;
 
 const BATCH: i64 = 100;
 
@@ -36,19 +35,6 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
         done += batch.len();
         if (batch.len() as i64) < BATCH {
             return Ok(done);
-        }
-    }
-}
-
-pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let every = Duration::from_millis(state.config.tick_millis.max(50));
-    loop {
-        if let Err(e) = process_pending(&state).await {
-            tracing::warn!(code = e.code, "inbound webhook pass failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
         }
     }
 }

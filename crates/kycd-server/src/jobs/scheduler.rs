@@ -7,7 +7,6 @@ use crate::error::ApiResult;
 use crate::service;
 use crate::state::AppState;
 use kycd_store::{Scope, customers as db, orgs};
-use std::time::Duration;
 
 /// Processes what is due in one scope (sandbox clock `offset`) or everywhere.
 pub async fn run_due(state: &AppState, scope: Option<&Scope>, offset: i64) -> ApiResult<usize> {
@@ -53,17 +52,4 @@ pub async fn tick(state: &AppState) -> ApiResult<usize> {
         n += run_due(state, Some(&scope), offset).await?;
     }
     Ok(n)
-}
-
-pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let every = Duration::from_millis(state.config.tick_millis.max(50));
-    loop {
-        if let Err(e) = tick(&state).await {
-            tracing::warn!(code = e.code, "scheduler tick failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
 }

@@ -14,11 +14,10 @@ use kycd_screening::Screener;
 use kycd_store::screening as db;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Loads or reloads every source; returns how many customers were put on hold.
 pub async fn refresh(state: &AppState) -> anyhow::Result<usize> {
-    let sources = parse_sources(&state.config.screening_sources)?;
+    let sources = parse_sources(&state.config.screening_sources())?;
     let mut loaded = state.screening.loaded.lock().await;
     let mut deltas: Vec<Screener> = vec![];
     for src in &sources {
@@ -145,21 +144,11 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
 }
 
 /// Loads the lists at start, then refreshes them on the configured interval.
-pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    if state.config.screening_sources.is_empty() {
-        return;
+/// One refresh, with the customers it put on hold reported.
+pub async fn refresh_and_report(state: &AppState) -> anyhow::Result<()> {
+    let held = refresh(state).await?;
+    if held > 0 {
+        tracing::info!(held, "re-screening put customers on hold");
     }
-    let every = Duration::from_secs(state.config.screening_refresh_secs.max(1));
-    loop {
-        // The first load happens in Application::build, before serving.
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
-        }
-        match refresh(&state).await {
-            Ok(n) if n > 0 => tracing::info!(held = n, "re-screening put customers on hold"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "screening refresh failed"),
-        }
-    }
+    Ok(())
 }

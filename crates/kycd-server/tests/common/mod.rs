@@ -63,7 +63,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Op
         Backend::Postgres => fresh_postgres_url().await?,
     };
     let mut config = Config {
-        database_url: Some(database_url.clone()),
+        database_url: Some(database_url.clone().into()),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
@@ -509,7 +509,7 @@ pub async fn spawn_peer(app: &TestApp) -> TestApp {
 async fn spawn_with_database(backend: Backend, database_url: String) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config {
-        database_url: Some(database_url.clone()),
+        database_url: Some(database_url.clone().into()),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),

@@ -116,7 +116,7 @@ async fn private_targets_are_refused_at_delivery_time_after_resolution() {
         );
     }
     let config = kycd_server::Config {
-        database_url: Some(first.database_url.clone()),
+        database_url: Some(first.database_url.clone().into()),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: first.dir.path().to_path_buf(),
         master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),

@@ -147,6 +147,29 @@ impl Server {
             })
     }
 
+    /// Sends SIGTERM (what a container runtime sends) and waits up to
+    /// `timeout` for the process to exit; returns whether it exited by
+    /// itself with success, and everything it wrote.
+    pub fn terminate(mut self, timeout: Duration) -> (bool, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let start = Instant::now();
+        let ok = loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                break status.success();
+            }
+            if start.elapsed() > timeout {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        (ok, self.stop())
+    }
+
     /// Stops the process and returns everything it wrote (stdout then stderr).
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
