@@ -574,8 +574,8 @@ fn components() -> Components {
     add::<api::test_helpers::ForceBody>(&mut s);
     add::<api::test_helpers::AdvanceBody>(&mut s);
     add::<api::test_helpers::ProductAccessBody>(&mut s);
-    add::<api::test_helpers_documents::ReviewBody>(&mut s);
-    add::<api::test_helpers_screening::Body>(&mut s);
+    add::<api::test_helpers::documents::ReviewBody>(&mut s);
+    add::<api::test_helpers::screening::Body>(&mut s);
     add::<api::documents::DocumentUpload>(&mut s);
     add::<api::documents::DocumentUploadForm>(&mut s);
     add::<api::products::RequestBody>(&mut s);

@@ -10,8 +10,6 @@ pub mod reference;
 pub mod screening;
 pub mod settings;
 pub mod test_helpers;
-pub mod test_helpers_documents;
-pub mod test_helpers_screening;
 pub mod webhook_endpoints;
 
 use crate::state::AppState;
@@ -26,9 +24,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(screening::router())
         .merge(settings::router())
         .merge(test_helpers::router())
-        .merge(test_helpers_screening::router())
+        .merge(test_helpers::screening::router())
         .merge(webhook_endpoints::router())
-        .merge(test_helpers_documents::router())
+        .merge(test_helpers::documents::router())
         .merge(documents::router(state.config.max_document_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/test_helpers/customers/{id}/screening", post(decide))
-        .route_layer(axum::middleware::from_fn(super::test_helpers::sandbox_only))
+        .route_layer(axum::middleware::from_fn(super::sandbox_only))
 }
 
 /// Confirms or dismisses the possible screening matches of a customer `on_hold` (sandbox only).
@@ -43,5 +43,5 @@ async fn decide(
             ));
         }
     };
-    super::test_helpers::review_as_helper(&s, &ctx, &id, decision).await
+    super::review_as_helper(&s, &ctx, &id, decision).await
 }

@@ -3,6 +3,9 @@
 //! verification outcomes, the clock, product-access decisions). With a live
 //! key every path here is 404.
 
+pub mod documents;
+pub mod screening;
+
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
