@@ -32,14 +32,22 @@ impl CustomerType {
     }
 }
 
-/// Verification level. `partial` is accepted on input as an alias of `basic`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, ToSchema)]
+/// Verification level. On input, `partial` (seed 003's PARTIAL) is an alias
+/// of `basic`, and case does not matter (`FULL`, `Partial`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     #[default]
-    #[serde(alias = "partial")]
     Basic,
     Full,
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Level::parse(&s.to_ascii_lowercase())
+            .ok_or_else(|| serde::de::Error::unknown_variant(&s, &["basic", "partial", "full"]))
+    }
 }
 
 impl Level {
@@ -241,6 +249,11 @@ pub struct Attestation {
     pub verified_at: Timestamp,
     /// Whether the provider checked liveness (stands in for the selfie).
     pub liveness: bool,
+    /// The identity document the provider checked (`passport`, `national_id`,
+    /// `drivers_license`), when it attests one instead of the platform uploading it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "passport")]
+    pub document_type: Option<String>,
 }
 
 /// The customer record. Serialised as is, it is the API's customer object: a

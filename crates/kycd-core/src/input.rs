@@ -188,6 +188,10 @@ pub struct AttestationInput {
     /// Whether the provider checked liveness; required for raw documents in reliance mode.
     #[serde(default)]
     pub liveness: bool,
+    /// The identity document the provider checked (`passport`, `national_id`,
+    /// `drivers_license`): meets the `full` level's `identity_document` without an upload.
+    #[serde(default)]
+    pub document_type: Option<String>,
 }
 
 /// `verification` on create, and the body of `POST /v1/customers/{id}/verification`
@@ -223,6 +227,7 @@ pub struct ValidAttestation {
     pub reference: String,
     pub verified_at: Timestamp,
     pub liveness: bool,
+    pub document_type: Option<String>,
 }
 
 impl ValidAttestation {
@@ -232,6 +237,7 @@ impl ValidAttestation {
             reference_last4: validate::last4(&self.reference),
             verified_at: self.verified_at,
             liveness: self.liveness,
+            document_type: self.document_type.clone(),
         }
     }
 }
@@ -482,11 +488,22 @@ pub fn parse_attestation(a: &AttestationInput, now: Timestamp) -> FieldResult<Va
             "must not be in the future",
         ));
     }
+    let document_type = match a.document_type.as_deref().map(str::trim) {
+        None => None,
+        Some(t) if crate::policy::IDENTITY_DOCUMENTS.contains(&t) => Some(t.to_string()),
+        Some(_) => {
+            return Err(FieldError::new(
+                "attestation.document_type",
+                "must be one of passport, national_id, drivers_license",
+            ));
+        }
+    };
     Ok(ValidAttestation {
         provider,
         reference,
         verified_at,
         liveness: a.liveness,
+        document_type,
     })
 }
 

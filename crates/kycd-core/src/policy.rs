@@ -367,16 +367,16 @@ pub fn requirements_for(
         ],
     };
     match (customer_type, level, mode) {
-        (CustomerType::Individual, _, Mode::Reliance) => {
-            // The provider verified the person: the platform sends the document it
-            // checked and the provider's attestation with liveness, which stands in
-            // for the selfie, and says it verified the contact details.
-            codes.extend([
-                "identity_document",
-                "liveness_attestation",
-                "email_verified",
-                "phone_verified",
-            ]);
+        (CustomerType::Individual, level, Mode::Reliance) => {
+            // The provider verified the person: `basic` (seed 003's PARTIAL) rests
+            // on a valid national identifier, the address and the verified contact
+            // details; `full` also needs the identity document the provider checked
+            // (uploaded, or named in the attestation) and its liveness check, which
+            // stands in for the selfie.
+            if level == Level::Full {
+                codes.extend(["identity_document", "liveness_attestation"]);
+            }
+            codes.extend(["email_verified", "phone_verified"]);
         }
         (CustomerType::Individual, Level::Full, Mode::Hosted) => {
             codes.extend(["identity_document", "selfie"])
@@ -399,7 +399,8 @@ pub struct Evidence {
     pub verified_owners: usize,
 }
 
-const IDENTITY_DOCUMENTS: &[&str] = &["passport", "national_id", "drivers_license"];
+/// Documents that prove identity (uploaded, or attested by a provider).
+pub const IDENTITY_DOCUMENTS: &[&str] = &["passport", "national_id", "drivers_license"];
 
 /// Whether one requirement is met by the customer and its evidence.
 pub fn is_met(code: &str, c: &Customer, e: &Evidence) -> bool {
@@ -437,7 +438,12 @@ pub fn is_met(code: &str, c: &Customer, e: &Evidence) -> bool {
         "registration_number" => biz.is_some_and(|b| b.registration_number.is_some()),
         "country" => biz.is_some_and(|b| b.country.is_some()),
         "beneficial_owner" => e.verified_owners > 0,
-        "identity_document" => has_doc(IDENTITY_DOCUMENTS),
+        "identity_document" => {
+            has_doc(IDENTITY_DOCUMENTS)
+                || c.attestation
+                    .as_ref()
+                    .is_some_and(|a| a.document_type.is_some())
+        }
         "selfie" => has_doc(&["selfie"]) || c.attestation.as_ref().is_some_and(|a| a.liveness),
         "proof_of_address" => has_doc(&["proof_of_address"]),
         "business_formation" => has_doc(&["business_formation"]),

@@ -67,6 +67,21 @@ impl CustomerStatus {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// A `status` filter: kycd's names, or seed 004's (`CREATED`,
+    /// `UNDER_REVIEW`, `NEEDS_ADDITIONAL_INFORMATION`, `ACTIVE`, `REJECTED`,
+    /// `DEACTIVATED`) for platforms coming from that API.
+    pub fn parse_filter(s: &str) -> Option<Self> {
+        Self::parse(s).or(match s {
+            "CREATED" => Some(NotStarted),
+            "UNDER_REVIEW" => Some(Pending),
+            "NEEDS_ADDITIONAL_INFORMATION" => Some(NeedsInformation),
+            "ACTIVE" => Some(Active),
+            "REJECTED" => Some(Rejected),
+            "DEACTIVATED" => Some(Deactivated),
+            _ => None,
+        })
+    }
+
     /// Whether the platform may PATCH the customer in this status (API.md table).
     pub fn patch_allowed(self) -> bool {
         matches!(self, NotStarted | NeedsInformation | Active | Expired)

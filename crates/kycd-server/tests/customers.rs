@@ -439,3 +439,35 @@ both_backends!(
         assert!(!e.to_string().contains(&secret));
     }
 );
+
+both_backends!(status_filter_takes_seed_004_names_too, |app| async move {
+    let fresh = app.create_customer(json!({"type": "individual"})).await;
+    let started = app
+        .create_customer(json!({"type": "individual", "verification": {"start": true}}))
+        .await;
+    assert_eq!(started["status"], "pending");
+    for (filter, want) in [
+        ("not_started", &fresh),
+        ("CREATED", &fresh),
+        ("pending", &started),
+        ("UNDER_REVIEW", &started),
+    ] {
+        let (st, list) = app.get(&format!("/v1/customers?status={filter}")).await;
+        assert_eq!(st, StatusCode::OK, "{filter}: {list}");
+        let ids: Vec<&str> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![want["id"].as_str().unwrap()], "{filter}");
+    }
+    for bad in ["created", "UNDER REVIEW", "Active"] {
+        let (st, e) = app.get(&format!("/v1/customers?status={bad}")).await;
+        assert_eq!(
+            (st, e["error"]["param"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("status")),
+            "{bad}: {e}"
+        );
+    }
+});

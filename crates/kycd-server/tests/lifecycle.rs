@@ -161,7 +161,8 @@ both_backends!(
         codes.sort();
         assert_eq!(
             codes,
-            vec!["identity_document", "phone_verified", "primary_address"]
+            vec!["phone_verified", "primary_address"],
+            "basic reliance asks for no identity document"
         );
         let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(after["status"], "not_started", "status unchanged");
@@ -192,6 +193,87 @@ both_backends!(
             .map(|r| r["code"].as_str().unwrap())
             .collect();
         assert_eq!(codes, vec!["liveness_attestation"], "{e}");
+    }
+);
+
+both_backends!(
+    reliance_basic_rests_on_the_identifier_and_full_on_the_document,
+    |app| async move {
+        let attestation = json!({"provider": "sumsub", "reference": "ref-778899", "verified_at": "2026-01-01T00:00:00Z"});
+        // basic (seed 003's PARTIAL): identifier, address, verified contacts,
+        // attestation; no document, no liveness.
+        let mut body = complete_individual("rel-basic");
+        body["attestation"] = attestation.clone();
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, v) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "PARTIAL"}),
+            )
+            .await;
+        assert_eq!(
+            (st, v["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{v}"
+        );
+        // full without a document or liveness: both are named.
+        let mut body = complete_individual("rel-full");
+        body["attestation"] = attestation.clone();
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, e) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "full"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+        let codes: Vec<&str> = e["error"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            vec!["identity_document", "liveness_attestation"],
+            "{e}"
+        );
+        // full with the document named in the attestation (no upload) passes.
+        let mut body = complete_individual("rel-full-attested");
+        let mut attested = attestation.clone();
+        attested["liveness"] = json!(true);
+        attested["document_type"] = json!("passport");
+        body["attestation"] = attested;
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, v) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "full"}),
+            )
+            .await;
+        assert_eq!(
+            (
+                st,
+                v["status"].as_str(),
+                v["attestation"]["document_type"].as_str()
+            ),
+            (StatusCode::OK, Some("active"), Some("passport")),
+            "{v}"
+        );
+        // An attested document of an unknown type is refused, naming the field.
+        let mut body = complete_individual("rel-bad-doc");
+        let mut bad = attestation.clone();
+        bad["document_type"] = json!("library_card");
+        body["attestation"] = bad;
+        let (st, e) = app.post("/v1/customers", body).await;
+        assert_eq!(
+            (st, e["error"]["param"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("attestation.document_type")),
+            "{e}"
+        );
     }
 );
 

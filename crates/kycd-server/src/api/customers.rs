@@ -71,16 +71,16 @@ async fn list(
         limit: q.limit,
         starting_after: q.starting_after,
     };
-    if let Some(st) = &q.status
-        && CustomerStatus::parse(st).is_none()
-    {
-        return Err(ApiError::invalid_field("status", "unknown status"));
-    }
+    let status = match q.status.as_deref().map(CustomerStatus::parse_filter) {
+        Some(None) => return Err(ApiError::invalid_field("status", "unknown status")),
+        Some(Some(st)) => Some(st.as_str().to_string()),
+        None => None,
+    };
     let cx = service::cx(&s, &ctx).await?;
     let blind_index =
         customers::contact_index(&s, &cx, q.email.as_deref(), q.phone.as_deref()).await?;
     let filter = kycd_store::customers::ListFilter {
-        status: q.status,
+        status,
         external_id: q.external_id,
         blind_index,
         starting_after: page.starting_after.clone(),
