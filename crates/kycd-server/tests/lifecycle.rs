@@ -726,3 +726,34 @@ both_backends!(duplicate_national_ids_follow_the_policy, |app| async move {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
 });
+
+both_backends!(
+    helper_with_an_unknown_missing_code_is_a_400,
+    |app| async move {
+        let c = app
+            .create_customer(json!({"type": "individual", "verification": {"start": true}}))
+            .await;
+        let id = id_of(&c);
+        let (st, e) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                json!({"status": "needs_information", "missing": ["primary_address", "favourite_colour"]}),
+            )
+            .await;
+        assert_eq!(
+            (
+                st,
+                e["error"]["code"].as_str(),
+                e["error"]["param"].as_str()
+            ),
+            (
+                StatusCode::BAD_REQUEST,
+                Some("invalid_field"),
+                Some("missing[1]")
+            ),
+            "{e}"
+        );
+        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(after["status"], "pending", "nothing changed");
+    }
+);

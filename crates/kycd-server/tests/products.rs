@@ -847,3 +847,30 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    settings_patch_with_an_unknown_product_is_refused,
+    |app| async move {
+        let (_, before) = app.get("/v1/settings").await;
+        for (body, param) in [
+            (
+                json!({"products": {"crypto": {"level": "full"}}}),
+                "products.crypto",
+            ),
+            (
+                json!({"products": {"cards": {"level": "full", "colour": "red"}}}),
+                "products.cards.colour",
+            ),
+        ] {
+            let (st, e) = app.patch("/v1/settings", body.clone()).await;
+            assert_eq!(
+                (st, e["error"]["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("invalid_field")),
+                "{body}: {e}"
+            );
+            assert_eq!(e["error"]["param"], param, "{body}: {e}");
+        }
+        let (_, after) = app.get("/v1/settings").await;
+        assert_eq!(before, after, "nothing changed");
+    }
+);

@@ -79,7 +79,17 @@ async fn force_verification(
         // Without `missing`: what the policy still misses (possibly nothing,
         // then any update re-submits).
         "needs_information" => {
-            ReviewerDecision::RequestInformation(body.missing.unwrap_or_default())
+            let missing = body.missing.unwrap_or_default();
+            if let Some(i) = missing
+                .iter()
+                .position(|code| kycd_core::policy::requirement(code).is_none())
+            {
+                return Err(ApiError::invalid_field(
+                    format!("missing[{i}]"),
+                    "unknown requirement code (GET /v1/requirements lists them)",
+                ));
+            }
+            ReviewerDecision::RequestInformation(missing)
         }
         "on_hold" => ReviewerDecision::Hold,
         "expired" => ReviewerDecision::Expire,
