@@ -257,9 +257,15 @@ pub fn apply_decision(
             v.resubmittable = Some(reason.resubmittable());
             v.url = None;
             v.url_expires_at = None;
+            let rejected_at = format(&ch.now);
             ch.event(
                 events::VERIFICATION_REJECTED,
-                json!({"rejection_reason": reason, "resubmittable": reason.resubmittable()}),
+                json!({
+                    "rejected_at": rejected_at,
+                    "rejection_reason": reason,
+                    "resubmittable": reason.resubmittable(),
+                    "message": reason.messages(),
+                }),
             );
         }
         Decision::NeedsInformation(missing) => {
@@ -272,15 +278,7 @@ pub fn apply_decision(
                 json!({"missing": missing}),
             );
         }
-        Decision::Hold(hits) => {
-            ch.move_to(OnHold, "possible_screening_match")?;
-            ch.customer.verification.screening_matches = hits.clone();
-            let lists: Vec<&str> = hits.iter().map(|h| h.list.as_str()).collect();
-            ch.event(
-                events::VERIFICATION_ON_HOLD,
-                json!({"reason": "possible_screening_match", "lists": lists}),
-            );
-        }
+        Decision::Hold(hits) => hold_for_screening(ch, hits)?,
         Decision::Review(issues) => {
             if matches!(ch.status(), OnHold | NeedsInformation) {
                 ch.move_to(Pending, "in_review")?;
@@ -422,6 +420,25 @@ pub fn hold_for_screening(ch: &mut Change, hits: Vec<ScreeningHit>) -> Result<()
         events::VERIFICATION_ON_HOLD,
         json!({"reason": "possible_screening_match", "lists": lists}),
     );
+    if !hits.is_empty() {
+        // The list entries that matched (public list data); the customer's own
+        // name is not repeated in the webhook.
+        let matches: Vec<Value> = hits
+            .iter()
+            .map(|h| {
+                json!({
+                    "list": h.list,
+                    "entry_id": h.entry_id,
+                    "name": h.name,
+                    "score": h.score,
+                    "programs": h.programs,
+                    "pep": h.pep,
+                    "subject": h.subject,
+                })
+            })
+            .collect();
+        ch.event(events::SCREENING_MATCH, json!({"matches": matches}));
+    }
     Ok(())
 }
 

@@ -561,7 +561,8 @@ pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ApiResult<()> {
         &[events::NewEvent {
             event_type: events::CUSTOMER_DELETED,
             customer_id: Some(id.to_string()),
-            data: json!({"customer_id": id}),
+            // The platform's own id, so it can find the user on its side.
+            data: json!({"customer_id": id, "external_id": c.external_id}),
         }],
         cx,
     )

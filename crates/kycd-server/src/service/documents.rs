@@ -203,7 +203,8 @@ pub async fn upload(
 async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ApiResult<()> {
     let mut tx = state.store.begin().await?;
     // Re-checked inside the transaction: the status may have changed meanwhile.
-    check_allowed(&load_customer(&mut tx, cx, &row.customer_id).await?)?;
+    let customer = load_customer(&mut tx, cx, &row.customer_id).await?;
+    check_allowed(&customer)?;
     db::insert(&mut tx, &cx.scope, row).await?;
     commit::write_events(
         &mut tx,
@@ -211,7 +212,7 @@ async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ApiResul
         &[events::NewEvent {
             event_type: events::DOCUMENT_UPLOADED,
             customer_id: Some(row.customer_id.clone()),
-            data: json!({"customer_id": row.customer_id, "document_id": row.id, "type": row.doc_type, "side": row.side, "status": row.status}),
+            data: json!({"customer_id": row.customer_id, "external_id": customer.external_id, "document_id": row.id, "type": row.doc_type, "side": row.side, "status": row.status}),
         }],
         cx,
     )
@@ -357,7 +358,7 @@ pub async fn review(
     };
     let status = if accept { "accepted" } else { "rejected" };
     let mut tx = state.store.begin().await?;
-    load_customer(&mut tx, cx, customer_id).await?;
+    let customer = load_customer(&mut tx, cx, customer_id).await?;
     let mut row = load_document(&mut tx, cx, customer_id, doc_id).await?;
     let reason = reason.map(RejectionReason::as_str);
     if !db::set_review(&mut tx, &cx.scope, doc_id, status, reason, cx.now).await? {
@@ -375,7 +376,7 @@ pub async fn review(
         &[events::NewEvent {
             event_type: events::DOCUMENT_REVIEWED,
             customer_id: Some(customer_id.to_string()),
-            data: json!({"customer_id": customer_id, "document_id": doc_id, "type": row.doc_type, "status": status, "rejection_reason": reason}),
+            data: json!({"customer_id": customer_id, "external_id": customer.external_id, "document_id": doc_id, "type": row.doc_type, "status": status, "rejection_reason": reason}),
         }],
         cx,
     )
