@@ -1,0 +1,152 @@
+//! The SSRF guard, with a server that does not allow private targets (the
+//! default): refusals at registration, and at delivery time after DNS
+//! resolution for endpoints registered while private targets were allowed.
+
+use super::{add_endpoint, attempts, event_ids, eventually};
+use crate::common::*;
+use super::receiver::Receiver;
+use serde_json::json;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// This machine's host name when it resolves (without the network, through
+/// /etc/hosts) only to addresses the guard forbids.
+async fn local_name_resolving_to_forbidden() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim().to_string();
+    let addrs: Vec<IpAddr> = tokio::net::lookup_host((name.as_str(), 80))
+        .await
+        .ok()?
+        .map(|a| a.ip())
+        .collect();
+    (!addrs.is_empty() && addrs.iter().all(|ip| kycd_webhooks::is_forbidden_ip(*ip)))
+        .then_some(name)
+}
+
+#[tokio::test]
+async fn private_targets_are_refused_at_registration() {
+    let app = spawn_with(Backend::Sqlite, |c| c.webhook_allow_private = false)
+        .await
+        .unwrap();
+    let mut urls = vec![
+        "http://127.0.0.1:8080/h".to_string(),
+        "http://127.1/h".into(),
+        "http://0x7f000001/h".into(),
+        "http://localhost:8080/h".into(),
+        "http://api.localhost/h".into(),
+        "http://[::1]/h".into(),
+        "http://[::ffff:127.0.0.1]/h".into(),
+        "http://10.0.0.5/h".into(),
+        "http://172.16.3.4/h".into(),
+        "http://192.168.1.1/h".into(),
+        "http://169.254.169.254/latest/meta-data/".into(),
+        "http://[fd00:ec2::254]/".into(),
+        "http://0.0.0.0/h".into(),
+    ];
+    match local_name_resolving_to_forbidden().await {
+        Some(name) => urls.push(format!("http://{name}:8080/h")),
+        None => eprintln!(
+            "skipped: a host name resolving to a private address (this machine's name resolves elsewhere)"
+        ),
+    }
+    for url in &urls {
+        let (st, v) = app.post("/v1/webhook_endpoints", json!({"url": url})).await;
+        assert_eq!(st, 400, "{url} → {v}");
+        assert_eq!(v["error"]["code"], "invalid_field");
+        assert_eq!(v["error"]["param"], "url");
+    }
+    let (_, l) = app.get("/v1/webhook_endpoints").await;
+    assert_eq!(l["data"], json!([]), "nothing was registered");
+}
+
+#[tokio::test]
+async fn refusals_say_not_a_public_address_without_echoing_it() {
+    let app = spawn_with(Backend::Sqlite, |c| c.webhook_allow_private = false)
+        .await
+        .unwrap();
+    let Some(name) = local_name_resolving_to_forbidden().await else {
+        eprintln!(
+            "skipped: a host name resolving to a private address (this machine's name resolves elsewhere)"
+        );
+        return;
+    };
+    let resolved: Vec<IpAddr> = tokio::net::lookup_host((name.as_str(), 80))
+        .await
+        .unwrap()
+        .map(|a| a.ip())
+        .collect();
+    let (st, v) = app
+        .post(
+            "/v1/webhook_endpoints",
+            json!({"url": format!("http://{name}:8080/h")}),
+        )
+        .await;
+    assert_eq!(st, 400, "{v}");
+    assert_eq!(v["error"]["param"], "url");
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("not a public address"), "{message}");
+    let body = v.to_string();
+    for ip in &resolved {
+        assert!(!body.contains(&ip.to_string()), "{ip} echoed: {body}");
+    }
+    assert!(!body.contains("127.0.0.1"), "{body}");
+}
+
+#[tokio::test]
+async fn private_targets_are_refused_at_delivery_time_after_resolution() {
+    // Endpoints registered while private targets were allowed, on a server
+    // without workers; a second server on the same database, which does not
+    // allow them, does the delivering.
+    let first = spawn_with(Backend::Sqlite, |c| c.workers = false)
+        .await
+        .unwrap();
+    let rx = Receiver::start().await;
+    let mut names = vec![rx.url.clone()];
+    if let Some(name) = local_name_resolving_to_forbidden().await {
+        names.push(format!("http://{name}:{}/hooks", rx.addr.port()));
+    } else {
+        eprintln!("skipped: delivery to a host name resolving to a private address");
+    }
+    let mut endpoints = vec![];
+    for url in &names {
+        endpoints.push(
+            add_endpoint(&first, url, json!(["customer.created"]))
+                .await
+                .0,
+        );
+    }
+    let config = kycd_server::Config {
+        database_url: Some(first.database_url.clone()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: first.dir.path().to_path_buf(),
+        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        webhook_allow_private: false,
+        tick_millis: 200,
+        ..kycd_server::Config::default()
+    };
+    let second = kycd_server::Application::build(config).await.unwrap();
+    let (tx, rx_stop) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(second.run_until(async move {
+        let _ = rx_stop.await;
+    }));
+    first.create_customer(json!({"type": "individual"})).await;
+    first.state.outbox_notify.notify_one();
+    let evt = event_ids(&first, "customer.created").await.remove(0);
+    let log = eventually("refused attempts", Duration::from_secs(20), || async {
+        let a = attempts(&first, &evt).await;
+        (a.len() == endpoints.len() && a.iter().all(|x| !x["error"].is_null())).then_some(a)
+    })
+    .await;
+    for a in &log {
+        let err = a["error"].as_str().unwrap();
+        assert!(
+            err.contains("SSRF") || err.contains("not allowed"),
+            "refused by the guard: {err}"
+        );
+        assert!(!err.contains("127.0.0.1"), "no resolved address: {err}");
+        assert!(a["status_code"].is_null());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(rx.hits().is_empty(), "nothing reached the private address");
+    let _ = tx.send(());
+}
