@@ -2,7 +2,6 @@
 //! /v1/customers get a 4xx with a stable code (or a 2xx when the mutation
 //! happens to be valid), never a 5xx, and the server stays up.
 
-
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,7 +1,6 @@
 //! Customers through HTTP on both backends: create, read, list, PATCH rules,
 //! validation, scoping, idempotency, errors.
 
-
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -5,7 +5,6 @@
 //! and `/readyz` says `503` within 1 s. The cluster is started again and kycd
 //! recovers by itself.
 
-
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

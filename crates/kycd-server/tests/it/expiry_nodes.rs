@@ -2,16 +2,15 @@
 //! notices and expire customers, and each customer is notified and expired
 //! exactly once.
 
-
 use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn three_nodes_expire_each_customer_once() {
-    let Some(app) = spawn_with(Backend::Postgres, |c| c.tick_millis = 50).await else {
-        return;
-    };
+    let app = spawn_with(Backend::Postgres, |c| c.tick_millis = 50)
+        .await
+        .expect("a PostgreSQL test server");
     let peers = [spawn_peer(&app).await, spawn_peer(&app).await];
     let mut ids = vec![];
     for i in 0..30 {

@@ -1,9 +1,8 @@
 //! The verification journeys through HTTP on both backends, and a randomized
 //! command-sequence test that checks every status change against the table.
 
-
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -631,14 +630,42 @@ both_backends!(duplicate_national_ids_follow_the_policy, |app| async move {
         .await;
     assert_eq!(vb["status"], "rejected", "{vb}");
     assert_eq!(vb["verification"]["rejection_reason"], "duplicate_customer");
-    // The same CPF in the live environment is not a duplicate of a sandbox customer.
-    let (st, c) = app
-        .call(
-            &app.live_key,
+    // The same CPF in the live environment is not a duplicate of a sandbox
+    // customer: under the same policy there, the first live customer with it
+    // is approved and only a second live one is rejected.
+    let live = |method: Method, path: String, body: Value| {
+        let app = &app;
+        async move { app.call(&app.live_key, method, &path, Some(body)).await }
+    };
+    let (st, v) = live(
+        Method::PATCH,
+        "/v1/settings".into(),
+        // Live screens against lists it does not have here: let that pass.
+        json!({"duplicate_identifier": "reject", "auto_approve_hosted": true, "unscreened": "pass"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mut outcomes = vec![];
+    for external_id in ["dup-3", "dup-4"] {
+        let (st, c) = live(
             Method::POST,
-            "/v1/customers",
-            Some(complete_individual("dup-3")),
+            "/v1/customers".into(),
+            complete_individual(external_id),
         )
         .await;
-    assert_eq!(st, StatusCode::CREATED, "{c}");
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        let (st, v) = live(
+            Method::POST,
+            format!("/v1/customers/{}/verification", id_of(&c)),
+            json!({}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        outcomes.push(v["status"].clone());
+    }
+    assert_eq!(
+        outcomes,
+        vec![json!("active"), json!("rejected")],
+        "the sandbox customers do not count as live duplicates; the second live one does"
+    );
 });

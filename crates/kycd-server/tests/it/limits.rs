@@ -5,7 +5,6 @@
 //! and `/metrics` labels stay in a closed set whatever methods and paths
 //! clients send. Normal traffic keeps working throughout.
 
-
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,9 +3,8 @@
 //! on expiry and restoration after re-verification, the capability check for
 //! every customer status, usage counts under concurrency and retries.
 
-
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -4,7 +4,6 @@
 //! set their own limit (validated); floods of failed authentication and of
 //! hosted pages from one address are limited.
 
-
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,7 +3,6 @@
 //! refused with `400 invalid_field` naming the field, requests it calls valid
 //! are accepted, and every answer is one the document lists.
 
-
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

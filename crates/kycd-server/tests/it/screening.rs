@@ -3,7 +3,6 @@
 //! on_hold → confirm/dismiss), delta re-screening on refresh, and a broken
 //! list that does not replace the loaded one.
 
-
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::json;

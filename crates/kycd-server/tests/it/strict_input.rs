@@ -4,7 +4,6 @@
 //! internal document), and every JSON body with a repeated object key is
 //! refused with `param` naming that key. Nothing is changed by a refusal.
 
-
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

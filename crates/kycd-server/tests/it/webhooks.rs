@@ -7,8 +7,8 @@ mod endpoints;
 mod guard;
 mod receiver;
 
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use receiver::{Hit, Receiver};
 use serde_json::{Value, json};
@@ -65,6 +65,32 @@ pub async fn attempts(app: &TestApp, event_id: &str) -> Vec<Value> {
         .await;
     assert_eq!(st, 200, "{v}");
     v["data"].as_array().unwrap().clone()
+}
+
+/// The delivery rows made for an event (to `endpoint_id`, or to any endpoint),
+/// read once the dispatcher has fanned the event out: after that no row is
+/// ever added for it, so a zero here means "never", not "not yet".
+pub async fn deliveries_made(app: &TestApp, event_id: &str, endpoint_id: Option<&str>) -> i64 {
+    let fanned_out = eventually("the event fanned out", WAIT, || async {
+        let mut conn = app.state.store.reader().await.unwrap();
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE id = $1 AND fanned_out = 1")
+                .bind(event_id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        (n == 1).then_some(())
+    });
+    fanned_out.await;
+    let mut conn = app.state.store.reader().await.unwrap();
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries WHERE event_id = $1 AND ($2 = '' OR endpoint_id = $2)",
+    )
+    .bind(event_id)
+    .bind(endpoint_id.unwrap_or(""))
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap()
 }
 
 /// Polls `f` until it returns Some, for up to `timeout`.
@@ -156,7 +182,22 @@ both_backends!(
             )
             .await;
         assert_eq!(st, 201);
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        let (_, live_events) = app
+            .call(
+                &app.live_key.clone(),
+                reqwest::Method::GET,
+                "/v1/events?type=customer.created",
+                None,
+            )
+            .await;
+        let live_event = live_events["data"][0]["id"].as_str().unwrap();
+        assert_eq!(
+            deliveries_made(&app, live_event, None).await,
+            0,
+            "a live event was queued for a sandbox endpoint"
+        );
+        // Positive control: the same query counts the sandbox event's delivery.
+        assert_eq!(deliveries_made(&app, &h.id, Some(&endpoint_id)).await, 1);
         assert_eq!(
             rx.hits().len(),
             1,
@@ -326,15 +367,22 @@ both_backends!(
             h.iter().filter(|h| h.ok()).count() >= 3
         })
         .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let delivered = rx.delivered();
+        // Each delivery is recorded as succeeded at its 6th attempt; attempts
+        // are logged before they are sent and a succeeded delivery is never
+        // claimed again, so the receiver's count is final.
         for e in &events {
-            assert_eq!(delivered.get(e), Some(&1), "event {e} delivered once");
-            let a = attempts(&app, e).await;
+            let a = eventually("the success recorded", WAIT, || async {
+                let a = attempts(&app, e).await;
+                (a[0]["delivery_status"] == "succeeded").then_some(a)
+            })
+            .await;
             assert_eq!(a.len(), 6);
             assert_eq!(a[0]["status_code"], 200);
             assert_eq!(a[0]["attempt"], 6);
-            assert_eq!(a[0]["delivery_status"], "succeeded");
+        }
+        let delivered = rx.delivered();
+        for e in &events {
+            assert_eq!(delivered.get(e), Some(&1), "event {e} delivered once");
         }
     }
 );
@@ -363,7 +411,8 @@ both_backends!(http_410_disables_the_endpoint_at_once, |app| async move {
     assert_eq!(a[0]["delivery_status"], "failed");
     // New events skip the disabled endpoint; re-enabling brings it back.
     app.create_customer(json!({"type": "individual"})).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let second = event_ids(&app, "customer.created").await.remove(1);
+    assert_eq!(deliveries_made(&app, &second, Some(&gone_id)).await, 0);
     assert_eq!(gone.hits().len(), 1);
     gone.set_status(200);
     let (st, ep) = app
@@ -426,16 +475,16 @@ both_backends!(redeliver_sends_the_same_event_again, |app| async move {
     b.wait("redelivery", WAIT, |h| h.len() == 2).await;
     assert_eq!(a.delivered().get(&evt), Some(&2), "same webhook-id again");
 
-    let (st, _) = app
+    let (st, v) = app
         .post(
             &format!("/v1/events/{evt}/redeliver"),
             json!({"endpoint_id": eb}),
         )
         .await;
-    assert_eq!(st, 202);
+    assert_eq!(st, 202, "{v}");
+    let queued: Vec<&Value> = v["deliveries"].as_array().unwrap().iter().collect();
+    assert_eq!(queued.len(), 1, "only the named endpoint: {v}");
     b.wait("targeted redelivery", WAIT, |h| h.len() == 3).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(a.hits().len(), 2, "only the named endpoint");
     let log = eventually("3 attempts to b", WAIT, || async {
         let all = attempts(&app, &evt).await;
         let to_b: Vec<Value> = all
@@ -446,6 +495,13 @@ both_backends!(redeliver_sends_the_same_event_again, |app| async move {
     })
     .await;
     assert_eq!(log[0]["attempt"], 3);
+    let to_a = attempts(&app, &evt)
+        .await
+        .into_iter()
+        .filter(|x| x["endpoint_id"] == ea.as_str())
+        .count();
+    assert_eq!(to_a, 2, "the targeted redelivery made no attempt to a");
+    assert_eq!(a.hits().len(), 2, "only the named endpoint");
 
     let (st, v) = app
         .post(

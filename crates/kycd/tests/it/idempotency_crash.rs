@@ -5,7 +5,6 @@
 //! from a claim held by the dead process) and creates nothing twice. Run on
 //! SQLite and on PostgreSQL.
 
-
 use crate::common::{Server, fresh_postgres_url, temp_dir};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -161,14 +160,14 @@ async fn kill_mid_load_then_retry(database_url: Option<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_mid_load_sqlite() {
+    let _heavy = crate::common::heavy().await;
     kill_mid_load_then_retry(None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn kill_9_mid_load_postgres() {
-    let Some(url) = fresh_postgres_url().await else {
-        return;
-    };
+    let _heavy = crate::common::heavy().await;
+    let url = fresh_postgres_url().await;
     kill_mid_load_then_retry(Some(url)).await;
 }

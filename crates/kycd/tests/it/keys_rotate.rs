@@ -4,9 +4,8 @@
 //! `KYCD_MASTER_KEY_PREVIOUS` (a server on the new key reads keys of both
 //! while the rotation runs under it).
 
-
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use serde_json::{Value, json};
 use std::path::Path;
 

@@ -5,9 +5,8 @@
 //! paths with known values over HTTP, then searches stdout+stderr, every
 //! response body and `/metrics` for those values.
 
-
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use serde_json::{Value, json};
 
 const CPF: &str = "529.982.247-25";
@@ -303,5 +302,5 @@ async fn no_identifier_or_document_byte_in_logs_responses_or_metrics() {
 #[tokio::test]
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn no_identifier_or_document_byte_in_logs_responses_or_metrics_postgres() {
-    check(fresh_postgres_url().await).await;
+    check(Some(fresh_postgres_url().await)).await;
 }

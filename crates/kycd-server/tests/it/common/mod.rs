@@ -40,7 +40,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A fresh PostgreSQL database URL. Tests that need one are `ignored` unless
 /// KYCD_TEST_POSTGRES_URL was set at build time (build.rs, `both_backends!`),
 /// so a variable missing at run time is an error, never a silent pass.
-pub async fn fresh_postgres_url() -> Option<String> {
+pub async fn fresh_postgres_url() -> String {
     let base = std::env::var("KYCD_TEST_POSTGRES_URL")
         .expect("KYCD_TEST_POSTGRES_URL was set when the tests were built: set it to run them");
     let name = format!(
@@ -49,18 +49,16 @@ pub async fn fresh_postgres_url() -> Option<String> {
         COUNTER.fetch_add(1, Ordering::SeqCst),
         chrono::Utc::now().timestamp_micros() % 1_000_000_000
     );
-    Some(
-        kycd_store::create_postgres_database(&base, &name)
-            .await
-            .expect("create a test database on KYCD_TEST_POSTGRES_URL"),
-    )
+    kycd_store::create_postgres_database(&base, &name)
+        .await
+        .expect("create a test database on KYCD_TEST_POSTGRES_URL")
 }
 
 pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("tempdir");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("kycd.db").display()),
-        Backend::Postgres => fresh_postgres_url().await?,
+        Backend::Postgres => fresh_postgres_url().await,
     };
     let mut config = Config {
         database_url: Some(database_url.clone()),

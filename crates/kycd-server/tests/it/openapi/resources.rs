@@ -2,8 +2,8 @@
 //! deliveries and screening, checked against the document (strictly: a field
 //! added to a response without documenting it fails).
 
-use crate::common::*;
 use super::{call, document};
+use crate::common::*;
 use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -34,6 +34,16 @@ const SCRUB: &[&str] = &[
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Held by the tests that push a kycd process hard on a timing budget (1,000
+/// webhook deliveries, kill -9 under load): in one test binary they would
+/// otherwise all run at once on a 2-core machine, and a 15 s delivery timeout
+/// or a lease would expire because of the neighbours, not of kycd.
+pub async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().await
+}
+
 /// A fresh, empty directory under the system temp dir.
 pub fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -169,7 +179,7 @@ impl Drop for Server {
 /// A fresh PostgreSQL database URL. Tests calling it are `ignored` unless
 /// KYCD_TEST_POSTGRES_URL was set at build time (build.rs), so a missing
 /// variable at run time is an error, never a silent pass.
-pub async fn fresh_postgres_url() -> Option<String> {
+pub async fn fresh_postgres_url() -> String {
     let base = std::env::var("KYCD_TEST_POSTGRES_URL")
         .expect("KYCD_TEST_POSTGRES_URL was set when the tests were built: set it to run them");
     let name = format!(
@@ -177,11 +187,9 @@ pub async fn fresh_postgres_url() -> Option<String> {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     );
-    Some(
-        kycd_store::create_postgres_database(&base, &name)
-            .await
-            .expect("create a test database on KYCD_TEST_POSTGRES_URL"),
-    )
+    kycd_store::create_postgres_database(&base, &name)
+        .await
+        .expect("create a test database on KYCD_TEST_POSTGRES_URL")
 }
 
 /// How a `kycd serve` that should refuse to start ended.
