@@ -1036,3 +1036,57 @@ async fn s3_blob_backend_puts_reads_and_deletes() {
     assert!(objects.lock().unwrap().is_empty());
     assert!(kycd_server::blobs::Blobs::open("ftp://x/y", &[]).is_err());
 }
+
+/// Makes the next `document.upload` audit row fail inside the upload's
+/// transaction, after its document row and its outbox event were written.
+async fn fail_upload_audit(app: &TestApp, on: bool) {
+    let sql: &[&str] = match (app.backend, on) {
+        (Backend::Sqlite, true) => &[
+            "CREATE TRIGGER test_fail_upload BEFORE INSERT ON audit_log \
+             WHEN NEW.action = 'document.upload' BEGIN SELECT RAISE(ABORT, 'test: fail the upload'); END",
+        ],
+        (Backend::Sqlite, false) => &["DROP TRIGGER test_fail_upload"],
+        (Backend::Postgres, true) => &[
+            "CREATE FUNCTION test_fail_upload() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'test: fail the upload'; END $$",
+            "CREATE TRIGGER test_fail_upload BEFORE INSERT ON audit_log FOR EACH ROW \
+             WHEN (NEW.action = 'document.upload') EXECUTE FUNCTION test_fail_upload()",
+        ],
+        (Backend::Postgres, false) => &["DROP TRIGGER test_fail_upload ON audit_log"],
+    };
+    let mut conn = app.state.store.writer().await.unwrap();
+    for s in sql {
+        sqlx::query(s).execute(&mut *conn).await.unwrap();
+    }
+}
+
+async fn count_where(app: &TestApp, sql: &str) -> i64 {
+    let mut conn = app.state.store.reader().await.unwrap();
+    sqlx::query_scalar(sql).fetch_one(&mut *conn).await.unwrap()
+}
+
+// README: a failed transaction leaves nothing behind: no document row, no
+// blob file (written before the transaction, removed when it fails), and no
+// event (written in the transaction, rolled back with it).
+both_backends!(
+    a_failed_upload_transaction_leaves_no_row_blob_or_event,
+    |app| async move {
+        let c = app.create_customer(unique_individual("tx-fail", 7)).await;
+        let cid = c["id"].as_str().unwrap().to_string();
+        let jpeg = tiny_jpeg("tx-fail");
+        let uploaded = "SELECT COUNT(*) FROM events WHERE type = 'document.uploaded'";
+        fail_upload_audit(&app, true).await;
+        let (st, e) = upload(&app, &cid, "passport", Value::Null, "image/jpeg", &jpeg).await;
+        assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{e}");
+        assert_eq!(count_rows(&app, "documents").await, 0, "no document row");
+        assert!(blob_files(&app).is_empty(), "the blob was removed");
+        assert_eq!(count_where(&app, uploaded).await, 0, "no event");
+        // Positive control: the same upload without the failure leaves all three.
+        fail_upload_audit(&app, false).await;
+        let (st, d) = upload(&app, &cid, "passport", Value::Null, "image/jpeg", &jpeg).await;
+        assert_eq!(st, StatusCode::CREATED, "{d}");
+        assert_eq!(count_rows(&app, "documents").await, 1);
+        assert_eq!(blob_files(&app).len(), 1);
+        assert_eq!(count_where(&app, uploaded).await, 1);
+    }
+);

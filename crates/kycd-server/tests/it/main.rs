@@ -17,6 +17,7 @@ mod products;
 mod rate_limits;
 mod schema_drift;
 mod screening;
+mod shapes;
 mod strict_input;
 mod vault_at_rest;
 mod webhooks;

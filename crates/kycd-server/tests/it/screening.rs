@@ -173,3 +173,46 @@ async fn a_refresh_rescreens_active_customers_against_the_delta() {
         0
     );
 }
+
+// README: a PEP match is no rejection: `on_hold` for enhanced due diligence
+// (the match says `pep`), then the reviewer confirms (→ `pep_match`, final).
+per_backend!(
+    a_pep_match_holds_for_due_diligence_and_confirming_it_is_final,
+    |backend: Backend| async move {
+        let (app, _) = screening_app(backend).await.expect("a test server");
+        let mut body = complete_individual("pep-1");
+        body["individual"]["first_name"] = json!("Maria das Dores");
+        body["individual"]["last_name"] = json!("Senadora");
+        body["individual"]["date_of_birth"] = json!("1970-01-01");
+        let c = app.create_customer(body).await;
+        let id = c["id"].as_str().unwrap().to_string();
+        let (st, v) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "on_hold", "{v}");
+        let m = &v["verification"]["screening_matches"][0];
+        assert_eq!(
+            (m["entry_id"].as_str(), m["pep"].as_bool()),
+            (Some("P-1"), Some(true)),
+            "{v}"
+        );
+        let (_, r) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/screening"),
+                json!({"decision": "confirm"}),
+            )
+            .await;
+        assert_eq!(r["status"], "rejected", "{r}");
+        assert_eq!(r["verification"]["rejection_reason"], "pep_match", "{r}");
+        assert_eq!(r["verification"]["resubmittable"], false, "{r}");
+        let (st, e) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("invalid_transition")),
+            "{e}"
+        );
+    }
+);

@@ -162,6 +162,21 @@ async fn sqlite_files_and_blobs_hold_no_identifier_or_document_byte() {
         contains(&all, CONTROL),
         "positive control: the clear external id is found in the database files"
     );
+    // API keys are stored only as hashes: the public prefix is there (positive
+    // control), the key and its secret part are not.
+    for key in [&app.sandbox_key, &app.live_key] {
+        assert!(key.starts_with("sk_test_") || key.starts_with("sk_live_"));
+        assert!(
+            contains(&all, &key[..12]),
+            "positive control: the prefix of {}… is stored",
+            &key[..12]
+        );
+        assert!(!contains(&all, key), "an API key in clear in the database");
+        assert!(
+            !contains(&all, &key[8..]),
+            "the secret part of an API key in the database"
+        );
+    }
     for s in at_rest() {
         assert!(
             !contains(&std::fs::read(&db).unwrap(), &s),
@@ -224,6 +239,20 @@ async fn postgres_tables_hold_no_identifier_or_document_byte() {
         dump.contains(CONTROL),
         "positive control: the clear external id is found"
     );
+    for key in [&app.sandbox_key, &app.live_key] {
+        assert!(
+            dump.contains(&key[..12]),
+            "positive control: the key prefix is stored"
+        );
+        assert!(
+            !dump.contains(key.as_str()),
+            "an API key in clear in PostgreSQL"
+        );
+        assert!(
+            !dump.contains(&key[8..]),
+            "the secret part of an API key in PostgreSQL"
+        );
+    }
     for s in at_rest() {
         assert!(!dump.contains(&s), "{s} found in a PostgreSQL table");
     }
@@ -432,5 +461,88 @@ both_backends!(
             .await
             .unwrap();
         assert_ne!(a, b, "one CPF, two environments, two unrelated indexes");
+    }
+);
+
+// README: erasure destroys the customer's data key, so ciphertext copied
+// before the erasure (a backup, a replica) can no longer be read.
+both_backends!(
+    erasure_destroys_the_data_key_and_old_ciphertext_stays_sealed,
+    |app| async move {
+        let c = app
+            .create_customer(json!({"type": "individual",
+                "identifiers": [{"type": "cpf", "value": CPF}]}))
+            .await;
+        let id = c["id"].as_str().unwrap().to_string();
+        let mut conn = app.state.store.reader().await.unwrap();
+        let field = "identifier:cpf:BR";
+        let sealed = kycd_store::customers::get_secret(&mut conn, &id, field)
+            .await
+            .unwrap()
+            .expect("the identifier is sealed");
+        let wrapped = kycd_store::customers::get_customer_key(&mut conn, &id)
+            .await
+            .unwrap()
+            .expect("the customer has a wrapped data key");
+        // Positive control: before the erasure the copy opens.
+        let key = app
+            .state
+            .vault
+            .existing_customer_key(&mut conn, &app.org_id, &id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.state
+                .vault
+                .open_str(&key, &app.org_id, &id, field, &sealed)
+                .unwrap(),
+            "52998224725"
+        );
+        drop(conn);
+
+        let (st, v) = app.delete(&format!("/v1/customers/{id}")).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let mut conn = app.state.store.reader().await.unwrap();
+        assert_eq!(
+            kycd_store::customers::get_customer_key(&mut conn, &id)
+                .await
+                .unwrap(),
+            None,
+            "the wrapped data key is deleted"
+        );
+        assert!(
+            app.state
+                .vault
+                .existing_customer_key(&mut conn, &app.org_id, &id)
+                .await
+                .unwrap()
+                .is_none(),
+            "no key to open the old ciphertext with"
+        );
+        assert!(
+            kycd_store::customers::get_secret(&mut conn, &id, field)
+                .await
+                .unwrap()
+                .is_none(),
+            "the sealed field is deleted"
+        );
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM customer_keys WHERE customer_id = $1")
+                .bind(&id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        assert_eq!(n, 0);
+        // The wrapped key no longer exists anywhere to be unwrapped; a data key
+        // made now for the same id is a different one, which cannot open the copy.
+        let fresh = kycd_vault::DataKey::generate();
+        assert!(
+            app.state
+                .vault
+                .open_str(&fresh, &app.org_id, &id, field, &sealed)
+                .is_err()
+        );
+        assert!(!wrapped.is_empty());
     }
 );

@@ -572,3 +572,39 @@ both_backends!(
         assert_eq!(log[0]["delivery_status"], "succeeded");
     }
 );
+
+// README: redirects are not followed (a public endpoint could otherwise
+// send deliveries on to a private address). The endpoint answers 302 to a
+// second receiver: the attempt records the 302, and the attempt is recorded
+// only once its request is over, so the second receiver's silence is final.
+both_backends!(webhook_redirects_are_not_followed, |app| async move {
+    let target = Receiver::start().await;
+    let redirect_to = target.url.clone();
+    let router = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move || {
+            let to = redirect_to.clone();
+            async move { (axum::http::StatusCode::FOUND, [("location", to)], "") }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    add_endpoint(
+        &app,
+        &format!("http://{addr}/hooks"),
+        json!(["customer.created"]),
+    )
+    .await;
+    app.create_customer(json!({"type": "individual"})).await;
+    let evt = event_ids(&app, "customer.created").await.remove(0);
+    let log = eventually("the first attempt recorded", WAIT, || async {
+        let a = attempts(&app, &evt).await;
+        (!a.is_empty() && (a[0]["status_code"].is_number() || !a[0]["error"].is_null()))
+            .then_some(a)
+    })
+    .await;
+    assert_eq!(log[0]["status_code"], 302, "{}", log[0]);
+    assert_eq!(log[0]["status"], "failed", "{}", log[0]);
+    assert!(target.hits().is_empty(), "the redirect was followed");
+});

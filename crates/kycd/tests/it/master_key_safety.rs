@@ -236,3 +236,30 @@ fn empty_blank_or_short_shared_secrets_refuse_to_start() {
     s.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// README: an invalid master key stops `serve` before it opens anything: not
+// base64, or base64 of anything but 32 bytes. The message does not echo it,
+// and no key file is generated in its place.
+#[test]
+fn an_invalid_master_key_stops_serve() {
+    for (tag, bad) in [
+        ("notb64", "this is not base64 at all!"),
+        ("short", "MDEyMzQ1Njc4OWFiY2RlZg=="), // 16 bytes
+        ("long", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIz"), // 36 bytes
+    ] {
+        let dir = temp_dir(&format!("mk-invalid-{tag}"));
+        let r = serve_until_exit(&dir, tag, &[], &[("KYCD_MASTER_KEY", bad)]);
+        assert!(!r.started && !r.success, "{tag}: {}", r.output);
+        assert!(
+            r.output.to_lowercase().contains("master key"),
+            "{tag}: the message names the master key: {}",
+            r.output
+        );
+        assert!(!r.output.contains(bad), "{tag}: the value is not echoed");
+        assert!(
+            !dir.join("data/master.key").exists(),
+            "{tag}: no key generated"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
