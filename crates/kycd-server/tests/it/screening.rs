@@ -216,3 +216,64 @@ per_backend!(
         );
     }
 );
+
+// README: a business is screened together with its beneficial owners. The
+// owner, a possible match dismissed for the owner alone and then verified,
+// makes the business's own verification stop `on_hold` on that match.
+per_backend!(
+    a_beneficial_owner_on_a_list_holds_the_business,
+    |backend: Backend| async move {
+        let (app, _) = screening_app(backend).await.expect("a test server");
+        let mut owner = complete_individual("bo-1");
+        owner["individual"]["first_name"] = json!("Viktor");
+        owner["individual"]["last_name"] = json!("Baranov");
+        owner["individual"]["date_of_birth"] = json!("1961-03-04");
+        owner["individual"]["nationality"] = json!("RU");
+        let owner = app.create_customer(owner).await;
+        let owner_id = owner["id"].as_str().unwrap().to_string();
+        let (_, v) = app
+            .post(&format!("/v1/customers/{owner_id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            v["status"], "on_hold",
+            "positive control: the owner matches: {v}"
+        );
+        let (_, r) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{owner_id}/screening"),
+                json!({"decision": "dismiss"}),
+            )
+            .await;
+        assert_eq!(r["status"], "pending", "{r}");
+        let (_, r) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{owner_id}/verification"),
+                json!({"status": "approved"}),
+            )
+            .await;
+        assert_eq!(r["status"], "active", "{r}");
+
+        let (st, b) = app
+            .post(
+                "/v1/customers",
+                json!({"type": "business", "external_id": "bo-biz",
+                       "business": {"legal_name": "Harmless Trading Ltda", "country": "BR",
+                                    "registration_number": "12345678",
+                                    "incorporation_date": "2001-02-03",
+                                    "email": "ops@harmless.example", "phone": "+5511999990000",
+                                    "beneficial_owners": [owner_id]},
+                       "addresses": [{"line1": "Rua A, 1", "city": "São Paulo", "region": "SP", "postal_code": "01000-000", "country": "BR", "primary": true}],
+                       "identifiers": [{"type": "cnpj", "value": "11.222.333/0001-81"}]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{b}");
+        let id = b["id"].as_str().unwrap().to_string();
+        let (st, v) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "on_hold", "{v}");
+        let m = &v["verification"]["screening_matches"][0];
+        assert_eq!(m["entry_id"], "S-1", "the owner's match is listed: {v}");
+    }
+);
