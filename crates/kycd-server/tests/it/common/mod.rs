@@ -1,0 +1,537 @@
+//! Test harness: starts the real server on port 0 with a fresh database
+//! (a temporary SQLite file, or a new PostgreSQL database when
+//! KYCD_TEST_POSTGRES_URL is set) and talks HTTP to it.
+#![allow(dead_code)]
+
+use kycd_server::{Application, Config};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub sandbox_key: String,
+    pub live_key: String,
+    pub org_id: String,
+    pub state: kycd_server::state::AppState,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh PostgreSQL database URL. Tests that need one are `ignored` unless
+/// KYCD_TEST_POSTGRES_URL was set at build time (build.rs, `both_backends!`),
+/// so a variable missing at run time is an error, never a silent pass.
+pub async fn fresh_postgres_url() -> String {
+    let base = std::env::var("KYCD_TEST_POSTGRES_URL")
+        .expect("KYCD_TEST_POSTGRES_URL was set when the tests were built: set it to run them");
+    let name = format!(
+        "kycd_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp_micros() % 1_000_000_000
+    );
+    kycd_store::create_postgres_database(&base, &name)
+        .await
+        .expect("create a test database on KYCD_TEST_POSTGRES_URL")
+}
+
+pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("kycd.db").display()),
+        Backend::Postgres => fresh_postgres_url().await,
+    };
+    let mut config = Config {
+        database_url: Some(database_url.clone().into()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        webhook_allow_private: true,
+        tick_millis: 200,
+        ..Config::default()
+    };
+    tweak(&mut config);
+    let app = Application::build(config).await.expect("build app");
+    let boot = app
+        .bootstrap
+        .clone()
+        .expect("fresh database bootstraps the default org");
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    Some(TestApp {
+        backend,
+        base,
+        client: reqwest::Client::new(),
+        sandbox_key: boot.sandbox_api_key,
+        live_key: boot.live_api_key,
+        org_id: boot.id,
+        state,
+        database_url,
+        dir,
+        shutdown: Some(tx),
+    })
+}
+
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, |_| {}).await
+}
+
+/// Runs `f` against a fresh server on `backend`.
+pub async fn run_on<F, Fut>(backend: Backend, f: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    f(spawn(backend).await.expect("a test server")).await;
+}
+
+/// Like `both_backends!`, for a test that sets its server up itself: `$f`
+/// takes the `Backend`.
+#[macro_export]
+macro_rules! per_backend {
+    ($name:ident, $f:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($f)($crate::common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
+            async fn postgres() {
+                ($f)($crate::common::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+/// Declares one test per backend, `NAME::sqlite` and `NAME::postgres`, each
+/// against a fresh server. The PostgreSQL one is `ignored` (shown as skipped,
+/// never as passed) unless KYCD_TEST_POSTGRES_URL was set at build time.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $f:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::common::run_on($crate::common::Backend::Sqlite, $f).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
+            async fn postgres() {
+                $crate::common::run_on($crate::common::Backend::Postgres, $f).await;
+            }
+        }
+    };
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        assert!(
+            res.headers().contains_key("x-request-id"),
+            "every response carries X-Request-Id"
+        );
+        let text = res.text().await.expect("body");
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, v)
+    }
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(&self.sandbox_key.clone(), Method::GET, path, None)
+            .await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(&self.sandbox_key.clone(), Method::POST, path, Some(body))
+            .await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(&self.sandbox_key.clone(), Method::PATCH, path, Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(&self.sandbox_key.clone(), Method::DELETE, path, None)
+            .await
+    }
+    /// POST with raw bytes and optional extra headers.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.sandbox_key)
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Creates a customer and asserts 201.
+    pub async fn create_customer(&self, body: Value) -> Value {
+        let (st, v) = self.post("/v1/customers", body).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v
+    }
+}
+
+/// A complete individual who passes basic verification (Brazil resident, valid CPF).
+pub fn complete_individual(external_id: &str) -> Value {
+    json!({
+        "type": "individual",
+        "external_id": external_id,
+        "individual": {
+            "first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1990-01-31",
+            "nationality": "BR", "email": "ada@example.com", "email_verified": true,
+            "phone": "+5511999990000", "phone_verified": true
+        },
+        "addresses": [{"line1": "Rua A, 1", "city": "São Paulo", "region": "SP", "postal_code": "01000-000", "country": "BR", "primary": true}],
+        "identifiers": [{"type": "cpf", "value": "529.982.247-25"}]
+    })
+}
+
+/// A minimal valid JPEG (magic bytes and end marker) with a marker inside.
+pub fn tiny_jpeg(marker: &str) -> Vec<u8> {
+    let mut v = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    ];
+    v.extend_from_slice(marker.as_bytes());
+    v.extend_from_slice(&[0xFF, 0xD9]);
+    v
+}
+
+// ---- OpenAPI conformance helpers (tests/openapi.rs, tests/contract_paths.rs) ----
+
+/// The OpenAPI path template of `doc` that matches a concrete path
+/// (`/v1/customers/cus_1` → `/v1/customers/{id}`), preferring literal segments.
+pub fn openapi_template(doc: &Value, path: &str) -> Option<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let segs: Vec<&str> = path.split('/').collect();
+    let mut best: Option<(usize, String)> = None;
+    for template in doc["paths"].as_object()?.keys() {
+        let t: Vec<&str> = template.split('/').collect();
+        if t.len() != segs.len() {
+            continue;
+        }
+        let mut literal = 0;
+        let ok = t.iter().zip(&segs).all(|(t, s)| {
+            if t.starts_with('{') {
+                !s.is_empty()
+            } else {
+                literal += 1;
+                t == s
+            }
+        });
+        if ok && best.as_ref().is_none_or(|(n, _)| literal > *n) {
+            best = Some((literal, template.clone()));
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// The JSON schema `doc` documents for a response, or an explanation of why there is none.
+pub fn openapi_response_schema<'a>(
+    doc: &'a Value,
+    method: &str,
+    path: &str,
+    status: u16,
+) -> Result<&'a Value, String> {
+    let template =
+        openapi_template(doc, path).ok_or_else(|| format!("{path} is not in the document"))?;
+    let op = &doc["paths"][&template][method.to_ascii_lowercase()];
+    if !op.is_object() {
+        return Err(format!("{method} {template} is not in the document"));
+    }
+    let mut res = &op["responses"][status.to_string()];
+    if !res.is_object() {
+        return Err(format!(
+            "{method} {template} does not document status {status}"
+        ));
+    }
+    if let Some(r) = res["$ref"].as_str() {
+        res = doc
+            .pointer(r.trim_start_matches('#'))
+            .ok_or_else(|| format!("dangling {r}"))?;
+    }
+    res["content"]["application/json"]["schema"]
+        .as_object()
+        .map(|_| &res["content"]["application/json"]["schema"])
+        .ok_or_else(|| format!("{method} {template} {status} has no JSON schema"))
+}
+
+/// Validates `value` against `schema` (the JSON Schema subset the kycd document uses:
+/// `$ref`, `type` (string or list), `enum`, `oneOf`/`anyOf`/`allOf`, `properties`,
+/// `required`, `additionalProperties`, `items`, `minimum`/`maximum`, `format`
+/// date-time/date). Strict: an object whose schema declares `properties` may carry
+/// only those (unless `additionalProperties` allows more), so a field added to a
+/// response without documenting it is reported. Returns the problems.
+pub fn openapi_schema_errors(doc: &Value, schema: &Value, value: &Value) -> Vec<String> {
+    let mut errors = vec![];
+    check_schema(doc, schema, value, "$", &mut errors, 0);
+    errors
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn check_schema(
+    doc: &Value,
+    schema: &Value,
+    v: &Value,
+    at: &str,
+    errors: &mut Vec<String>,
+    depth: usize,
+) {
+    if depth > 64 {
+        errors.push(format!("{at}: schema nesting too deep"));
+        return;
+    }
+    if let Some(r) = schema["$ref"].as_str() {
+        match doc.pointer(r.trim_start_matches('#')) {
+            Some(target) => check_schema(doc, target, v, at, errors, depth + 1),
+            None => errors.push(format!("{at}: dangling {r}")),
+        }
+        return;
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alts) = schema[key].as_array() {
+            let ok = alts
+                .iter()
+                .any(|s| openapi_schema_errors_at(doc, s, v, at, depth).is_empty());
+            if !ok {
+                let detail: Vec<String> = alts
+                    .iter()
+                    .flat_map(|s| openapi_schema_errors_at(doc, s, v, at, depth))
+                    .collect();
+                errors.push(format!(
+                    "{at}: matches none of {key}: {}",
+                    detail.join("; ")
+                ));
+            }
+        }
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            check_schema(doc, s, v, at, errors, depth + 1);
+        }
+    }
+    let actual = json_type(v);
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if !types.is_empty()
+        && !types
+            .iter()
+            .any(|t| *t == actual || (*t == "number" && actual == "integer"))
+    {
+        errors.push(format!(
+            "{at}: {actual} where the document says {types:?} ({v})"
+        ));
+        return;
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(v)
+    {
+        errors.push(format!(
+            "{at}: {v} is not one of the documented values {values:?}"
+        ));
+    }
+    if let Some(n) = v.as_f64() {
+        if schema["minimum"].as_f64().is_some_and(|m| n < m) {
+            errors.push(format!("{at}: {n} is below the documented minimum"));
+        }
+        if schema["maximum"].as_f64().is_some_and(|m| n > m) {
+            errors.push(format!("{at}: {n} is above the documented maximum"));
+        }
+    }
+    if let Some(s) = v.as_str() {
+        match schema["format"].as_str() {
+            Some("date-time") if chrono::DateTime::parse_from_rfc3339(s).is_err() => {
+                errors.push(format!("{at}: {s:?} is not an RFC 3339 date-time"))
+            }
+            Some("date") if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_err() => {
+                errors.push(format!("{at}: {s:?} is not a date"))
+            }
+            _ => {}
+        }
+    }
+    if let Value::Array(items) = v
+        && schema["items"].is_object()
+    {
+        for (i, item) in items.iter().enumerate() {
+            check_schema(
+                doc,
+                &schema["items"],
+                item,
+                &format!("{at}[{i}]"),
+                errors,
+                depth + 1,
+            );
+        }
+    }
+    if let Value::Object(map) = v {
+        let props = schema["properties"].as_object();
+        for req in schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !map.contains_key(req) {
+                errors.push(format!("{at}: required property {req:?} is missing"));
+            }
+        }
+        for (k, val) in map {
+            let here = format!("{at}.{k}");
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => check_schema(doc, s, val, &here, errors, depth + 1),
+                None => match &schema["additionalProperties"] {
+                    Value::Object(s) => check_schema(
+                        doc,
+                        &Value::Object(s.clone()),
+                        val,
+                        &here,
+                        errors,
+                        depth + 1,
+                    ),
+                    Value::Bool(false) => {
+                        errors.push(format!("{here}: not allowed by the document"))
+                    }
+                    Value::Bool(true) => {}
+                    _ if props.is_some() => errors.push(format!("{here}: undocumented property")),
+                    _ => {}
+                },
+            }
+        }
+    }
+}
+
+fn openapi_schema_errors_at(
+    doc: &Value,
+    schema: &Value,
+    v: &Value,
+    at: &str,
+    depth: usize,
+) -> Vec<String> {
+    let mut errors = vec![];
+    check_schema(doc, schema, v, at, &mut errors, depth + 1);
+    errors
+}
+
+/// Fails the test when a response (status and body) is not what `doc` documents.
+pub fn assert_documented(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+    let schema = openapi_response_schema(doc, method, path, status)
+        .unwrap_or_else(|e| panic!("{method} {path} → {status}: {e}\nbody: {body}"));
+    let errors = openapi_schema_errors(doc, schema, body);
+    assert!(
+        errors.is_empty(),
+        "{method} {path} → {status} does not match the document:\n  {}\nbody: {body}",
+        errors.join("\n  ")
+    );
+}
+
+/// A second server on the same database as `app` (another kycd node).
+pub async fn spawn_peer(app: &TestApp) -> TestApp {
+    let url = app.database_url.clone();
+    let mut peer = spawn_with_database(app.backend, url).await;
+    peer.sandbox_key = app.sandbox_key.clone();
+    peer.live_key = app.live_key.clone();
+    peer.org_id = app.org_id.clone();
+    peer
+}
+
+async fn spawn_with_database(backend: Backend, database_url: String) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config {
+        database_url: Some(database_url.clone().into()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        webhook_allow_private: true,
+        tick_millis: 50,
+        ..Config::default()
+    };
+    let app = Application::build(config).await.expect("build peer");
+    let base = format!("http://{}", app.addr);
+    let state = app.state.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        backend,
+        base,
+        client: reqwest::Client::new(),
+        sandbox_key: String::new(),
+        live_key: String::new(),
+        org_id: String::new(),
+        state,
+        database_url,
+        dir,
+        shutdown: Some(tx),
+    }
+}

@@ -1,0 +1,784 @@
+//! The verification journeys through HTTP on both backends, and a randomized
+//! command-sequence test that checks every status change against the table.
+
+use crate::common::*;
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn force(app: &TestApp, id: &str, body: Value) -> (StatusCode, Value) {
+    app.post(
+        &format!("/v1/test_helpers/customers/{id}/verification"),
+        body,
+    )
+    .await
+}
+
+async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
+    let (_, ev) = app
+        .get(&format!("/v1/events?customer_id={id}&limit=100"))
+        .await;
+    let mut types: Vec<String> = ev["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    types.reverse();
+    types
+}
+
+async fn upload(app: &TestApp, id: &str, doc_type: &str) -> (StatusCode, Value) {
+    let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg("doc"));
+    app.post(
+        &format!("/v1/customers/{id}/documents"),
+        json!({"type": doc_type, "side": "front", "content_type": "image/jpeg", "content_base64": content}),
+    )
+    .await
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+both_backends!(
+    minimal_create_gets_a_link_then_forced_approval,
+    |app| async move {
+        let c = app
+            .create_customer(json!({"type": "individual", "verification": {"start": true}}))
+            .await;
+        assert_eq!(c["status"], "pending");
+        let url = c["verification"]["url"].as_str().unwrap();
+        assert!(url.contains("/hosted/v/"), "{c}");
+        assert!(c["verification"]["url_expires_at"].is_string());
+        assert!(
+            !c["verification"]["requirements"]["missing"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        // The link works, and a new one replaces it.
+        assert_eq!(
+            app.client.get(url).send().await.unwrap().status(),
+            StatusCode::OK
+        );
+        let id = id_of(&c);
+        let (_, again) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        let url2 = again["verification"]["url"].as_str().unwrap();
+        assert_ne!(url, url2);
+        assert_eq!(
+            app.client.get(url).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "old link is dead"
+        );
+        let (_, got) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(got["verification"]["url"], url2, "GET shows the live link");
+
+        let (st, done) = force(&app, &id, json!({"status": "approved"})).await;
+        assert_eq!(
+            (st, done["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{done}"
+        );
+        assert!(done["verification"]["approved_at"].is_string());
+        assert!(done["verification"]["expires_at"].is_string());
+        assert!(done["verification"]["url"].is_null());
+        let ev = events_of(&app, &id).await;
+        assert!(
+            ev.contains(&"customer.verification.approved".to_string()),
+            "{ev:?}"
+        );
+        let (_, evs) = app
+            .get(&format!(
+                "/v1/events?customer_id={id}&type=customer.status_changed"
+            ))
+            .await;
+        let last = &evs["data"][0]["data"];
+        assert_eq!(
+            (last["previous_status"].as_str(), last["status"].as_str()),
+            (Some("pending"), Some("active"))
+        );
+        assert_eq!(last["customer_id"], json!(id));
+    }
+);
+
+both_backends!(
+    reliance_with_full_data_is_active_at_once,
+    |app| async move {
+        let mut body = complete_individual("rel-1");
+        body["attestation"] = json!({"provider": "sumsub", "reference": "ref-123456", "verified_at": "2026-01-01T00:00:00Z", "liveness": true});
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, d) = upload(&app, &id, "passport").await;
+        assert_eq!(st, StatusCode::CREATED, "{d}");
+        let (st, v) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "full"}),
+            )
+            .await;
+        assert_eq!(
+            (st, v["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{v}"
+        );
+        assert_eq!(v["attestation"]["reference_last4"], "3456");
+        assert!(!v.to_string().contains("ref-123456"));
+    }
+);
+
+both_backends!(
+    reliance_with_missing_items_is_refused_with_one_reason_each,
+    |app| async move {
+        let mut body = complete_individual("rel-2");
+        body["addresses"] = json!([]);
+        body["individual"]["phone_verified"] = json!(false);
+        body["attestation"] = json!({"provider": "sumsub", "reference": "r-1", "verified_at": "2026-01-01T00:00:00Z", "liveness": true});
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, e) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance"}),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("requirements_not_met")),
+            "{e}"
+        );
+        let mut codes: Vec<&str> = e["error"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            vec!["phone_verified", "primary_address"],
+            "basic reliance asks for no identity document"
+        );
+        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(after["status"], "not_started", "status unchanged");
+        assert_eq!(after["updated_at"], c["updated_at"]);
+        // Create-and-start in reliance with missing data creates nothing.
+        let mut body = complete_individual("rel-3");
+        body["verification"] = json!({"mode": "reliance", "start": true});
+        let (st, _) = app.post("/v1/customers", body).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        let (_, list) = app.get("/v1/customers?external_id=rel-3").await;
+        assert_eq!(list["data"], json!([]));
+        // Raw documents in reliance mode need liveness: true.
+        let mut body = complete_individual("rel-4");
+        body["attestation"] = json!({"provider": "sumsub", "reference": "r-2", "verified_at": "2026-01-01T00:00:00Z", "liveness": false});
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        upload(&app, &id, "passport").await;
+        let (_, e) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance"}),
+            )
+            .await;
+        let codes: Vec<&str> = e["error"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, vec!["liveness_attestation"], "{e}");
+    }
+);
+
+both_backends!(
+    reliance_basic_rests_on_the_identifier_and_full_on_the_document,
+    |app| async move {
+        let attestation = json!({"provider": "sumsub", "reference": "ref-778899", "verified_at": "2026-01-01T00:00:00Z"});
+        // basic (seed 003's PARTIAL): identifier, address, verified contacts,
+        // attestation; no document, no liveness.
+        let mut body = complete_individual("rel-basic");
+        body["attestation"] = attestation.clone();
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, v) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "PARTIAL"}),
+            )
+            .await;
+        assert_eq!(
+            (st, v["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{v}"
+        );
+        // full without a document or liveness: both are named.
+        let mut body = complete_individual("rel-full");
+        body["attestation"] = attestation.clone();
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, e) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "full"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+        let codes: Vec<&str> = e["error"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            vec!["identity_document", "liveness_attestation"],
+            "{e}"
+        );
+        // full with the document named in the attestation (no upload) passes.
+        let mut body = complete_individual("rel-full-attested");
+        let mut attested = attestation.clone();
+        attested["liveness"] = json!(true);
+        attested["document_type"] = json!("passport");
+        body["attestation"] = attested;
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (st, v) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "reliance", "level": "full"}),
+            )
+            .await;
+        assert_eq!(
+            (
+                st,
+                v["status"].as_str(),
+                v["attestation"]["document_type"].as_str()
+            ),
+            (StatusCode::OK, Some("active"), Some("passport")),
+            "{v}"
+        );
+        // An attested document of an unknown type is refused, naming the field.
+        let mut body = complete_individual("rel-bad-doc");
+        let mut bad = attestation.clone();
+        bad["document_type"] = json!("library_card");
+        body["attestation"] = bad;
+        let (st, e) = app.post("/v1/customers", body).await;
+        assert_eq!(
+            (st, e["error"]["param"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("attestation.document_type")),
+            "{e}"
+        );
+    }
+);
+
+both_backends!(needs_information_then_patch_resubmits, |app| async move {
+    let c = app
+        .create_customer(json!({"type": "individual", "individual": {"first_name": "Ada"}}))
+        .await;
+    let id = id_of(&c);
+    let (_, p) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(p["status"], "pending");
+    let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
+    assert_eq!(
+        (st, n["status"].as_str()),
+        (StatusCode::OK, Some("needs_information")),
+        "{n}"
+    );
+    let missing = n["verification"]["requirements"]["missing"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(missing.contains(&json!("date_of_birth")), "{n}");
+    assert!(
+        n["verification"]["url"].is_string(),
+        "a hosted link comes with needs_information"
+    );
+    // A partial update keeps it blocked, listing what is still missing.
+    let (_, still) = app
+        .patch(
+            &format!("/v1/customers/{id}"),
+            json!({"individual": {"last_name": "Lovelace"}}),
+        )
+        .await;
+    assert_eq!(still["status"], "needs_information", "{still}");
+    let mut rest = complete_individual("ni-1");
+    rest.as_object_mut().unwrap().remove("type");
+    let (st, r) = app.patch(&format!("/v1/customers/{id}"), rest).await;
+    assert_eq!(
+        (st, r["status"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{r}"
+    );
+    let (_, a) = force(&app, &id, json!({"status": "approved"})).await;
+    assert_eq!(a["status"], "active");
+    let ev = events_of(&app, &id).await;
+    assert!(ev.contains(&"customer.verification.needs_information".to_string()));
+});
+
+both_backends!(resubmittable_and_final_rejections, |app| async move {
+    let c = app.create_customer(complete_individual("rj-1")).await;
+    let id = id_of(&c);
+    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    let (_, r) = force(
+        &app,
+        &id,
+        json!({"status": "rejected", "rejection_reason": "document_unreadable"}),
+    )
+    .await;
+    assert_eq!(r["status"], "rejected");
+    assert_eq!(r["verification"]["rejection_reason"], "document_unreadable");
+    assert_eq!(r["verification"]["resubmittable"], true);
+    let (st, again) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(
+        (st, again["status"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{again}"
+    );
+
+    let c = app.create_customer(complete_individual("rj-2")).await;
+    let id = id_of(&c);
+    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    let (_, r) = force(
+        &app,
+        &id,
+        json!({"status": "rejected", "rejection_reason": "sanctions_match"}),
+    )
+    .await;
+    assert_eq!(r["verification"]["resubmittable"], false);
+    let (st, e) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition")),
+        "{e}"
+    );
+    let (_, still) = app.get(&format!("/v1/customers/{id}")).await;
+    assert_eq!(still["status"], "rejected");
+    let ev = events_of(&app, &id).await;
+    assert!(ev.contains(&"customer.verification.rejected".to_string()));
+    let (_, reasons) = app.get("/v1/rejection_reasons").await;
+    let sm = reasons["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "sanctions_match")
+        .unwrap()
+        .clone();
+    assert_eq!(sm["resubmittable"], false);
+    assert!(sm["messages"]["pt-BR"].is_string());
+});
+
+both_backends!(
+    approval_expires_after_validity_with_a_notice,
+    |app| async move {
+        let c = app.create_customer(complete_individual("ex-1")).await;
+        let id = id_of(&c);
+        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        force(&app, &id, json!({"status": "approved"})).await;
+        let (st, clock) = app
+            .post("/v1/test_helpers/clock/advance", json!({"days": 358}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{clock}");
+        let ev = events_of(&app, &id).await;
+        assert!(
+            ev.contains(&"customer.verification.expiring".to_string()),
+            "{ev:?}"
+        );
+        let (_, c1) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(c1["status"], "active");
+        app.post("/v1/test_helpers/clock/advance", json!({"days": 7}))
+            .await;
+        let (_, c2) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(c2["status"], "expired", "{c2}");
+        let ev = events_of(&app, &id).await;
+        assert_eq!(
+            ev.iter()
+                .filter(|e| *e == "customer.verification.expiring")
+                .count(),
+            1,
+            "one notice"
+        );
+        assert_eq!(
+            ev.iter()
+                .filter(|e| *e == "customer.verification.expired")
+                .count(),
+            1,
+            "expires once"
+        );
+        let (st, e) = app
+            .post(
+                "/v1/capability_checks",
+                json!({"customer_id": id, "capability": "transact"}),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("missing_capability")),
+            "{e}"
+        );
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("expired"),
+            "{e}"
+        );
+        let (_, re) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(re["status"], "pending");
+        let (_, ok) = force(&app, &id, json!({"status": "approved"})).await;
+        assert_eq!(ok["status"], "active");
+    }
+);
+
+both_backends!(manual_activation_goes_through_verified, |app| async move {
+    let (st, s) = app
+        .patch("/v1/settings", json!({"activation": "manual"}))
+        .await;
+    assert_eq!(
+        (st, s["activation"].as_str()),
+        (StatusCode::OK, Some("manual")),
+        "{s}"
+    );
+    let c = app.create_customer(complete_individual("ma-1")).await;
+    let id = id_of(&c);
+    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    let (_, v) = force(&app, &id, json!({"status": "approved"})).await;
+    assert_eq!(v["status"], "verified");
+    let (st, e) = app
+        .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
+    let (_, a) = app
+        .post(&format!("/v1/customers/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(a["status"], "active");
+    let (st, e) = app
+        .post(&format!("/v1/customers/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
+    let (_, d) = app
+        .post(
+            &format!("/v1/customers/{id}/deactivate"),
+            json!({"reason": "fraud review"}),
+        )
+        .await;
+    assert_eq!(d["status"], "deactivated");
+    let (st, e) = app
+        .patch(
+            &format!("/v1/customers/{id}"),
+            json!({"metadata": {"a": "b"}}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("customer_locked"))
+    );
+    let (_, r) = app
+        .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
+        .await;
+    assert_eq!(r["status"], "active");
+    let (_, x) = app.get(&format!("/v1/customers/{id}/explanation")).await;
+    assert!(x["summary"].as_str().unwrap().contains("active"), "{x}");
+    assert!(x["history"].as_array().unwrap().len() >= 5);
+});
+
+#[tokio::test]
+async fn live_keys_see_no_test_helpers() {
+    let app = spawn(Backend::Sqlite).await.unwrap();
+    for path in [
+        "/v1/test_helpers/clock/advance",
+        "/v1/test_helpers/customers/cus_x/verification",
+        "/v1/test_helpers/product_access/pa_x",
+    ] {
+        let (st, e) = app
+            .call(&app.live_key, Method::POST, path, Some(json!({"days": 1})))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("resource_not_found")),
+            "{path}"
+        );
+    }
+}
+
+both_backends!(underage_is_rejected_by_the_checks, |app| async move {
+    let mut body = complete_individual("u-1");
+    body["individual"]["date_of_birth"] = json!("2015-05-05");
+    let c = app.create_customer(body).await;
+    let id = id_of(&c);
+    let (_, v) = app
+        .post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    assert_eq!(v["status"], "rejected", "{v}");
+    assert_eq!(v["verification"]["rejection_reason"], "underage");
+});
+
+/// Random HTTP command sequences: every status change recorded in the history
+/// is in the transition table, consecutive rows chain, the last row is the
+/// current status, and each change has its status_changed event.
+#[tokio::test]
+async fn random_command_sequences_respect_the_table() {
+    let app = spawn(Backend::Sqlite).await.unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for round in 0..12 {
+        let c = app
+            .create_customer(complete_individual(&format!("prop-{round}")))
+            .await;
+        let id = id_of(&c);
+        for _ in 0..14 {
+            let (method, path, body) = match next(9) {
+                0 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/verification"),
+                    json!({}),
+                ),
+                1 => (
+                    Method::POST,
+                    format!("/v1/test_helpers/customers/{id}/verification"),
+                    json!({"status": "approved"}),
+                ),
+                2 => (
+                    Method::POST,
+                    format!("/v1/test_helpers/customers/{id}/verification"),
+                    {
+                        let reason = ["document_unreadable", "fraud_suspected"][next(2) as usize];
+                        json!({"status": "rejected", "rejection_reason": reason})
+                    },
+                ),
+                3 => {
+                    let status = ["needs_information", "on_hold", "expired"][next(3) as usize];
+                    (
+                        Method::POST,
+                        format!("/v1/test_helpers/customers/{id}/verification"),
+                        json!({"status": status}),
+                    )
+                }
+                4 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/activate"),
+                    json!({}),
+                ),
+                5 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/deactivate"),
+                    json!({}),
+                ),
+                6 => (
+                    Method::POST,
+                    format!("/v1/customers/{id}/reactivate"),
+                    json!({}),
+                ),
+                7 => (
+                    Method::PATCH,
+                    format!("/v1/customers/{id}"),
+                    json!({"addresses": [{"line1": format!("R {}", next(1000)), "city": "X", "country": "BR"}]}),
+                ),
+                _ => (
+                    Method::POST,
+                    "/v1/test_helpers/clock/advance".into(),
+                    json!({"days": 200}),
+                ),
+            };
+            let (st, _) = app.call(&app.sandbox_key, method, &path, Some(body)).await;
+            assert!(
+                st.is_success() || st == StatusCode::CONFLICT,
+                "{path}: {st}"
+            );
+        }
+        let (_, x) = app.get(&format!("/v1/customers/{id}/explanation")).await;
+        let hist = x["history"].as_array().unwrap();
+        let mut status = "not_started".to_string();
+        for h in hist {
+            let from = h["from_status"].as_str().unwrap();
+            let to = h["to_status"].as_str().unwrap();
+            assert_eq!(from, status, "history rows chain: {x}");
+            let f = kycd_core::status::CustomerStatus::parse(from).unwrap();
+            let t = kycd_core::status::CustomerStatus::parse(to).unwrap();
+            assert!(
+                kycd_core::status::can_transition(f, t),
+                "{from} → {to} is not in the table"
+            );
+            status = to.to_string();
+        }
+        assert_eq!(
+            x["status"].as_str().unwrap(),
+            status,
+            "no status change without a history row"
+        );
+        let (_, ev) = app
+            .get(&format!(
+                "/v1/events?customer_id={id}&type=customer.status_changed&limit=100"
+            ))
+            .await;
+        assert_eq!(ev["data"].as_array().unwrap().len(), hist.len());
+    }
+}
+
+both_backends!(
+    business_needs_a_verified_beneficial_owner,
+    |app| async move {
+        let owner = app.create_customer(complete_individual("owner-1")).await;
+        let owner_id = id_of(&owner);
+        let biz = json!({
+            "type": "business", "external_id": "biz-1",
+            "business": {"legal_name": "Acme Pagamentos Ltda", "registration_number": "11.222.333/0001-81",
+                         "country": "BR", "beneficial_owners": [owner_id]},
+            "addresses": [{"line1": "Av. Paulista, 1000", "city": "São Paulo", "country": "BR"}],
+            "identifiers": [{"type": "cnpj", "value": "11.222.333/0001-81"}]
+        });
+        let b = app.create_customer(biz).await;
+        let bid = id_of(&b);
+        let (_, v) = app
+            .post(&format!("/v1/customers/{bid}/verification"), json!({}))
+            .await;
+        assert_eq!(v["status"], "pending");
+        assert_eq!(
+            v["verification"]["requirements"]["missing"],
+            json!(["beneficial_owner"]),
+            "{v}"
+        );
+        app.post(&format!("/v1/customers/{owner_id}/verification"), json!({}))
+            .await;
+        force(&app, &owner_id, json!({"status": "approved"})).await;
+        let (_, v) = app
+            .post(&format!("/v1/customers/{bid}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            v["verification"]["requirements"]["missing"],
+            json!([]),
+            "{v}"
+        );
+        let (st, e) = app
+            .post("/v1/customers", json!({"type": "business", "business": {"beneficial_owners": ["cus_doesnotexist"]}}))
+            .await;
+        assert_eq!(
+            (st, e["error"]["param"].as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                Some("business.beneficial_owners[0]")
+            )
+        );
+    }
+);
+
+both_backends!(duplicate_national_ids_follow_the_policy, |app| async move {
+    let (st, _) = app
+        .patch(
+            "/v1/settings",
+            json!({"duplicate_identifier": "reject", "auto_approve_hosted": true}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let a = app.create_customer(complete_individual("dup-1")).await;
+    let (_, va) = app
+        .post(
+            &format!("/v1/customers/{}/verification", id_of(&a)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        va["status"], "active",
+        "auto_approve_hosted approves data-only verifications: {va}"
+    );
+    let b = app.create_customer(complete_individual("dup-2")).await;
+    let (_, vb) = app
+        .post(
+            &format!("/v1/customers/{}/verification", id_of(&b)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(vb["status"], "rejected", "{vb}");
+    assert_eq!(vb["verification"]["rejection_reason"], "duplicate_customer");
+    // The same CPF in the live environment is not a duplicate of a sandbox
+    // customer: under the same policy there, the first live customer with it
+    // is approved and only a second live one is rejected.
+    let live = |method: Method, path: String, body: Value| {
+        let app = &app;
+        async move { app.call(&app.live_key, method, &path, Some(body)).await }
+    };
+    let (st, v) = live(
+        Method::PATCH,
+        "/v1/settings".into(),
+        // Live screens against lists it does not have here: let that pass.
+        json!({"duplicate_identifier": "reject", "auto_approve_hosted": true, "unscreened": "pass"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mut outcomes = vec![];
+    for external_id in ["dup-3", "dup-4"] {
+        let (st, c) = live(
+            Method::POST,
+            "/v1/customers".into(),
+            complete_individual(external_id),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        let (st, v) = live(
+            Method::POST,
+            format!("/v1/customers/{}/verification", id_of(&c)),
+            json!({}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        outcomes.push(v["status"].clone());
+    }
+    assert_eq!(
+        outcomes,
+        vec![json!("active"), json!("rejected")],
+        "the sandbox customers do not count as live duplicates; the second live one does"
+    );
+});
+
+both_backends!(
+    helper_with_an_unknown_missing_code_is_a_400,
+    |app| async move {
+        let c = app
+            .create_customer(json!({"type": "individual", "verification": {"start": true}}))
+            .await;
+        let id = id_of(&c);
+        let (st, e) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                json!({"status": "needs_information", "missing": ["primary_address", "favourite_colour"]}),
+            )
+            .await;
+        assert_eq!(
+            (
+                st,
+                e["error"]["code"].as_str(),
+                e["error"]["param"].as_str()
+            ),
+            (
+                StatusCode::BAD_REQUEST,
+                Some("invalid_field"),
+                Some("missing[1]")
+            ),
+            "{e}"
+        );
+        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(after["status"], "pending", "nothing changed");
+    }
+);

@@ -1,0 +1,23 @@
+//! The kycd-server integration tests, one binary: each module starts the real
+//! server on port 0 with a fresh database (see `common`) and talks HTTP to it.
+
+#[macro_use]
+mod common;
+
+mod bad_input;
+mod contract_paths;
+mod customers;
+mod db_outage;
+mod documents;
+mod expiry_nodes;
+mod lifecycle;
+mod limits;
+mod openapi;
+mod products;
+mod rate_limits;
+mod schema_drift;
+mod screening;
+mod shapes;
+mod strict_input;
+mod vault_at_rest;
+mod webhooks;

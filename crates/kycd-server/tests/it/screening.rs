@@ -1,0 +1,279 @@
+//! Screening through HTTP: an in-house list loaded from KYCD_SCREENING_SOURCES,
+//! search and lists endpoints, the verification hook (possible match →
+//! on_hold → confirm/dismiss), delta re-screening on refresh, and a broken
+//! list that does not replace the loaded one.
+
+use crate::common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const LIST_V1: &str = "id,name,type,aliases,date_of_birth,country,programs,pep\n\
+S-1,Viktor Petrovich Baranov,person,Viktor Baranov,1961-03-04,RU,SDGT,false\n\
+S-2,Oceanic Shipping Trading LLC,organization,,,,IRAN,false\n\
+P-1,Maria das Dores Senadora,person,,1970-01-01,BR,,true\n";
+
+const LIST_V2_EXTRA: &str = "S-3,Ada Lovelace King,person,Ada Lovelace,1990-01-31,BR,SDGT,false\n";
+
+async fn screening_app(backend: Backend) -> Option<(TestApp, std::path::PathBuf)> {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join("inhouse.csv");
+    std::fs::write(&path, LIST_V1).unwrap();
+    let source = format!("csv:{}", path.display());
+    let app = spawn_with(backend, |c| c.screening_sources = vec![source]).await?;
+    Some((app, path))
+}
+
+#[tokio::test]
+async fn search_and_lists() {
+    let (app, _) = screening_app(Backend::Sqlite).await.unwrap();
+    let (st, lists) = app.get("/v1/screening/lists").await;
+    assert_eq!(st, StatusCode::OK);
+    let l = &lists["data"][0];
+    assert_eq!(
+        (l["format"].as_str(), l["entries"].as_u64()),
+        (Some("csv"), Some(3)),
+        "{lists}"
+    );
+    assert_eq!(l["checksum"].as_str().unwrap().len(), 64);
+    assert!(l["loaded_at"].is_string());
+
+    let (st, r) = app
+        .post(
+            "/v1/screening/search",
+            json!({"name": "BARANOV, Viktor", "type": "person"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let m = &r["matches"][0];
+    assert_eq!(m["entry_id"], "S-1", "{r}");
+    assert!(m["score"].as_f64().unwrap() >= 0.8);
+    assert_eq!(m["programs"], json!(["SDGT"]));
+
+    let (_, r) = app
+        .post(
+            "/v1/screening/search",
+            json!({"name": "Completely Unrelated Person"}),
+        )
+        .await;
+    assert_eq!(r["matches"], json!([]));
+    let (st, e) = app.post("/v1/screening/search", json!({"name": ""})).await;
+    assert_eq!(
+        (st, e["error"]["param"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("name"))
+    );
+    let (st, _) = app
+        .post("/v1/screening/search", json!({"name": "x".repeat(10_000)}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _) = app
+        .post("/v1/screening/search", json!({"name": "A", "threshold": 7}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+per_backend!(
+    a_possible_match_holds_the_customer_for_a_reviewer,
+    |backend: Backend| async move {
+        {
+            let Some((app, _)) = screening_app(backend).await else {
+                panic!("a test server");
+            };
+            let mut body = complete_individual("sx-1");
+            body["individual"]["first_name"] = json!("Viktor");
+            body["individual"]["last_name"] = json!("Baranov");
+            body["individual"]["date_of_birth"] = json!("1961-03-04");
+            body["individual"]["nationality"] = json!("RU");
+            let c = app.create_customer(body.clone()).await;
+            let id = c["id"].as_str().unwrap().to_string();
+            let (_, v) = app
+                .post(&format!("/v1/customers/{id}/verification"), json!({}))
+                .await;
+            assert_eq!(v["status"], "on_hold", "{v}");
+            assert_eq!(v["verification"]["screening_matches"][0]["entry_id"], "S-1");
+            let (_, r) = app
+                .post(
+                    &format!("/v1/test_helpers/customers/{id}/screening"),
+                    json!({"decision": "confirm"}),
+                )
+                .await;
+            assert_eq!(r["status"], "rejected", "{r}");
+            assert_eq!(r["verification"]["rejection_reason"], "sanctions_match");
+            let (st, e) = app.delete(&format!("/v1/customers/{id}")).await;
+            assert_eq!(
+                (st, e["error"]["code"].as_str()),
+                (StatusCode::CONFLICT, Some("retention_required"))
+            );
+
+            // A dismissed match lets the verification continue (hosted: to review).
+            body["external_id"] = json!("sx-2");
+            let c = app.create_customer(body).await;
+            let id = c["id"].as_str().unwrap().to_string();
+            app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+                .await;
+            let (_, r) = app
+                .post(
+                    &format!("/v1/test_helpers/customers/{id}/screening"),
+                    json!({"decision": "dismiss"}),
+                )
+                .await;
+            assert_eq!(r["status"], "pending", "{r}");
+            assert!(r["verification"]["screening_matches"].is_null());
+        }
+    }
+);
+
+#[tokio::test]
+async fn a_refresh_rescreens_active_customers_against_the_delta() {
+    let (app, path) = screening_app(Backend::Sqlite).await.unwrap();
+    let c = app.create_customer(complete_individual("rs-1")).await;
+    let id = c["id"].as_str().unwrap().to_string();
+    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+        .await;
+    let (_, a) = app
+        .post(
+            &format!("/v1/test_helpers/customers/{id}/verification"),
+            json!({"status": "approved"}),
+        )
+        .await;
+    assert_eq!(a["status"], "active");
+
+    // A broken file does not replace the loaded list.
+    std::fs::write(&path, "id,name\n\"unterminated\n").unwrap();
+    kycd_server::jobs::screening::refresh(&app.state)
+        .await
+        .unwrap();
+    let (_, lists) = app.get("/v1/screening/lists").await;
+    assert_eq!(lists["data"][0]["entries"], 3);
+
+    // The new version adds an entry naming our customer: she goes on hold.
+    std::fs::write(&path, format!("{LIST_V1}{LIST_V2_EXTRA}")).unwrap();
+    let held = kycd_server::jobs::screening::refresh(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(held, 1);
+    let (_, got) = app.get(&format!("/v1/customers/{id}")).await;
+    assert_eq!(got["status"], "on_hold", "{got}");
+    assert_eq!(
+        got["verification"]["screening_matches"][0]["entry_id"],
+        "S-3"
+    );
+    let (_, ev) = app
+        .get(&format!(
+            "/v1/events?customer_id={id}&type=customer.verification.on_hold"
+        ))
+        .await;
+    assert_eq!(ev["data"].as_array().unwrap().len(), 1);
+    let (_, lists) = app.get("/v1/screening/lists").await;
+    assert_eq!(lists["data"][0]["entries"], 4);
+    // Nothing changed: a second refresh re-screens nobody.
+    assert_eq!(
+        kycd_server::jobs::screening::refresh(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+// README: a PEP match is no rejection: `on_hold` for enhanced due diligence
+// (the match says `pep`), then the reviewer confirms (→ `pep_match`, final).
+per_backend!(
+    a_pep_match_holds_for_due_diligence_and_confirming_it_is_final,
+    |backend: Backend| async move {
+        let (app, _) = screening_app(backend).await.expect("a test server");
+        let mut body = complete_individual("pep-1");
+        body["individual"]["first_name"] = json!("Maria das Dores");
+        body["individual"]["last_name"] = json!("Senadora");
+        body["individual"]["date_of_birth"] = json!("1970-01-01");
+        let c = app.create_customer(body).await;
+        let id = c["id"].as_str().unwrap().to_string();
+        let (st, v) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "on_hold", "{v}");
+        let m = &v["verification"]["screening_matches"][0];
+        assert_eq!(
+            (m["entry_id"].as_str(), m["pep"].as_bool()),
+            (Some("P-1"), Some(true)),
+            "{v}"
+        );
+        let (_, r) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/screening"),
+                json!({"decision": "confirm"}),
+            )
+            .await;
+        assert_eq!(r["status"], "rejected", "{r}");
+        assert_eq!(r["verification"]["rejection_reason"], "pep_match", "{r}");
+        assert_eq!(r["verification"]["resubmittable"], false, "{r}");
+        let (st, e) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("invalid_transition")),
+            "{e}"
+        );
+    }
+);
+
+// README: a business is screened together with its beneficial owners. The
+// owner, a possible match dismissed for the owner alone and then verified,
+// makes the business's own verification stop `on_hold` on that match.
+per_backend!(
+    a_beneficial_owner_on_a_list_holds_the_business,
+    |backend: Backend| async move {
+        let (app, _) = screening_app(backend).await.expect("a test server");
+        let mut owner = complete_individual("bo-1");
+        owner["individual"]["first_name"] = json!("Viktor");
+        owner["individual"]["last_name"] = json!("Baranov");
+        owner["individual"]["date_of_birth"] = json!("1961-03-04");
+        owner["individual"]["nationality"] = json!("RU");
+        let owner = app.create_customer(owner).await;
+        let owner_id = owner["id"].as_str().unwrap().to_string();
+        let (_, v) = app
+            .post(&format!("/v1/customers/{owner_id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            v["status"], "on_hold",
+            "positive control: the owner matches: {v}"
+        );
+        let (_, r) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{owner_id}/screening"),
+                json!({"decision": "dismiss"}),
+            )
+            .await;
+        assert_eq!(r["status"], "pending", "{r}");
+        let (_, r) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{owner_id}/verification"),
+                json!({"status": "approved"}),
+            )
+            .await;
+        assert_eq!(r["status"], "active", "{r}");
+
+        let (st, b) = app
+            .post(
+                "/v1/customers",
+                json!({"type": "business", "external_id": "bo-biz",
+                       "business": {"legal_name": "Harmless Trading Ltda", "country": "BR",
+                                    "registration_number": "12345678",
+                                    "incorporation_date": "2001-02-03",
+                                    "email": "ops@harmless.example", "phone": "+5511999990000",
+                                    "beneficial_owners": [owner_id]},
+                       "addresses": [{"line1": "Rua A, 1", "city": "São Paulo", "region": "SP", "postal_code": "01000-000", "country": "BR", "primary": true}],
+                       "identifiers": [{"type": "cnpj", "value": "11.222.333/0001-81"}]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{b}");
+        let id = b["id"].as_str().unwrap().to_string();
+        let (st, v) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "on_hold", "{v}");
+        let m = &v["verification"]["screening_matches"][0];
+        assert_eq!(m["entry_id"], "S-1", "the owner's match is listed: {v}");
+    }
+);

@@ -1,0 +1,292 @@
+//! Runs the real `kycd` binary for end-to-end tests: `serve` on port 0 with
+//! stdout/stderr captured to files, one-shot CLI commands, and a fresh
+//! PostgreSQL database when KYCD_TEST_POSTGRES_URL is set.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kycd");
+
+/// Environment a test must not inherit.
+const SCRUB: &[&str] = &[
+    "KYCD_DATABASE_URL",
+    "KYCD_DATA_DIR",
+    "KYCD_LISTEN",
+    "KYCD_MASTER_KEY",
+    "KYCD_MASTER_KEY_PREVIOUS",
+    "KYCD_BLOB_URL",
+    "KYCD_LOG",
+    "KYCD_LOG_FORMAT",
+    "KYCD_PUBLIC_URL",
+    "KYCD_SCREENING_SOURCES",
+    "KYCD_DB_ACQUIRE_TIMEOUT_MS",
+    "KYCD_HEADER_READ_TIMEOUT_SECS",
+    "KYCD_IDLE_TIMEOUT_SECS",
+    "KYCD_REQUEST_TIMEOUT_SECS",
+    "KYCD_BODY_READ_TIMEOUT_SECS",
+    "KYCD_MAX_CONNECTIONS",
+    "KYCD_RATE_LIMIT",
+    "KYCD_ADDRESS_RATE_LIMIT",
+];
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Held by the tests that push a kycd process hard on a timing budget (1,000
+/// webhook deliveries, kill -9 under load): in one test binary they would
+/// otherwise all run at once on a 2-core machine, and a 15 s delivery timeout
+/// or a lease would expire because of the neighbours, not of kycd.
+pub async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().await
+}
+
+/// A fresh, empty directory under the system temp dir.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "kycd-e2e-{name}-{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp_micros()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for k in SCRUB {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Runs a one-shot CLI command to completion.
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(args, env)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kycd")
+}
+
+/// Spawns `kycd serve --listen 127.0.0.1:0 --data-dir DIR/data [extra]` with
+/// stdout and stderr captured to `DIR/TAG.stdout` and `DIR/TAG.stderr`.
+fn spawn_serve(
+    dir: &Path,
+    tag: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, PathBuf, PathBuf) {
+    let stdout = dir.join(format!("{tag}.stdout"));
+    let stderr = dir.join(format!("{tag}.stderr"));
+    let data = dir.join("data");
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let child = command(&args, env)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .expect("spawn kycd serve");
+    (child, stdout, stderr)
+}
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Server {
+    /// `kycd serve --listen 127.0.0.1:0 --data-dir DIR [extra]`, waiting until it listens.
+    pub fn start(dir: &Path, tag: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let (child, stdout, stderr) = spawn_serve(dir, tag, extra, env);
+        let mut s = Server {
+            child,
+            base: String::new(),
+            stdout,
+            stderr,
+        };
+        let start = Instant::now();
+        loop {
+            let out = std::fs::read_to_string(&s.stdout).unwrap_or_default();
+            if let Some(line) = out.lines().find(|l| l.starts_with("kycd listening on ")) {
+                s.base = line
+                    .trim_start_matches("kycd listening on ")
+                    .trim()
+                    .to_string();
+                return s;
+            }
+            if let Ok(Some(status)) = s.child.try_wait() {
+                panic!(
+                    "kycd serve exited ({status}): {}",
+                    std::fs::read_to_string(&s.stderr).unwrap_or_default()
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "kycd serve did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The sandbox key printed on the first start.
+    pub fn sandbox_key(&self) -> Option<String> {
+        std::fs::read_to_string(&self.stdout)
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                l.split_once("Sandbox API key (shown once, store it now): ")
+                    .map(|(_, k)| k.trim().to_string())
+            })
+    }
+
+    /// Sends SIGTERM (what a container runtime sends) and waits up to
+    /// `timeout` for the process to exit; returns whether it exited by
+    /// itself with success, and everything it wrote.
+    pub fn terminate(mut self, timeout: Duration) -> (bool, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let start = Instant::now();
+        let ok = loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                break status.success();
+            }
+            if start.elapsed() > timeout {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        (ok, self.stop())
+    }
+
+    /// Stops the process and returns everything it wrote (stdout then stderr).
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        format!(
+            "{}\n{}",
+            std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            std::fs::read_to_string(&self.stderr).unwrap_or_default()
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh PostgreSQL database URL. Tests calling it are `ignored` unless
+/// KYCD_TEST_POSTGRES_URL was set at build time (build.rs), so a missing
+/// variable at run time is an error, never a silent pass.
+pub async fn fresh_postgres_url() -> String {
+    let base = std::env::var("KYCD_TEST_POSTGRES_URL")
+        .expect("KYCD_TEST_POSTGRES_URL was set when the tests were built: set it to run them");
+    let name = format!(
+        "kycd_e2e_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    kycd_store::create_postgres_database(&base, &name)
+        .await
+        .expect("create a test database on KYCD_TEST_POSTGRES_URL")
+}
+
+/// How a `kycd serve` that should refuse to start ended.
+pub struct Refusal {
+    /// The process listened instead of exiting (then it was killed).
+    pub started: bool,
+    pub success: bool,
+    /// stdout then stderr.
+    pub output: String,
+}
+
+/// Runs `kycd serve --listen 127.0.0.1:0 --data-dir DIR/data [extra]` and waits
+/// for it to exit (a server that starts listening is stopped and reported).
+pub fn serve_until_exit(dir: &Path, tag: &str, extra: &[&str], env: &[(&str, &str)]) -> Refusal {
+    let (mut child, stdout, stderr) = spawn_serve(dir, tag, extra, env);
+    let read = || {
+        format!(
+            "{}\n{}",
+            std::fs::read_to_string(&stdout).unwrap_or_default(),
+            std::fs::read_to_string(&stderr).unwrap_or_default()
+        )
+    };
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Refusal {
+                started: false,
+                success: status.success(),
+                output: read(),
+            };
+        }
+        if read().contains("kycd listening on ") || start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Refusal {
+                started: true,
+                success: false,
+                output: read(),
+            };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every object of a list endpoint (`path` with its query, without paging),
+/// walking the pages with `starting_after`.
+pub async fn list_all(
+    client: &reqwest::Client,
+    base: &str,
+    api_key: &str,
+    path: &str,
+) -> Vec<serde_json::Value> {
+    let mut all = vec![];
+    let mut after: Option<String> = None;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    loop {
+        let mut url = format!("{base}{path}{sep}limit=100");
+        if let Some(a) = &after {
+            url.push_str(&format!("&starting_after={a}"));
+        }
+        let page: serde_json::Value = client
+            .get(url)
+            .bearer_auth(api_key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let data = page["data"].as_array().unwrap().clone();
+        after = data.last().map(|o| o["id"].as_str().unwrap().to_string());
+        all.extend(data);
+        if page["has_more"] != true {
+            return all;
+        }
+    }
+}

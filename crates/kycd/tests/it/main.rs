@@ -1,0 +1,11 @@
+//! The tests that run the `kycd` binary, one test binary: each module spawns
+//! `kycd` processes (see `common`) against SQLite or PostgreSQL.
+
+mod common;
+
+mod api_keys;
+mod idempotency_crash;
+mod keys_rotate;
+mod logs_no_pii;
+mod master_key_safety;
+mod webhooks_processes;
