@@ -782,3 +782,74 @@ both_backends!(
         assert_eq!(after["status"], "pending", "nothing changed");
     }
 );
+
+both_backends!(
+    every_event_names_the_external_id_and_rejection_says_why,
+    |app| async move {
+        let c = app.create_customer(complete_individual("ext-events")).await;
+        let id = id_of(&c);
+        let (st, doc) = upload(&app, &id, "passport").await;
+        assert_eq!(st, StatusCode::CREATED, "{doc}");
+        let (st, _) = app
+            .post(
+                &format!("/v1/test_helpers/documents/{}", doc["id"].as_str().unwrap()),
+                json!({"status": "accepted"}),
+            )
+            .await;
+        assert!(st.is_success(), "document review: {st}");
+        let (st, _) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert!(st.is_success());
+        let (st, v) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                json!({"status": "rejected", "rejection_reason": "document_expired"}),
+            )
+            .await;
+        assert_eq!(
+            (st, v["status"].as_str()),
+            (StatusCode::OK, Some("rejected")),
+            "{v}"
+        );
+        let (_, rejected) = app
+            .get(&format!(
+                "/v1/events?customer_id={id}&type=customer.verification.rejected"
+            ))
+            .await;
+        let data = &rejected["data"][0]["data"];
+        assert_eq!(data["rejection_reason"], "document_expired", "{data}");
+        assert_eq!(data["resubmittable"], true, "{data}");
+        assert!(
+            data["rejected_at"]
+                .as_str()
+                .is_some_and(|t| t.contains('T')),
+            "{data}"
+        );
+        assert!(
+            data["message"]["en"]
+                .as_str()
+                .is_some_and(|m| m.contains("expired")),
+            "{data}"
+        );
+        let (st, _) = app.delete(&format!("/v1/customers/{id}")).await;
+        assert!(st.is_success());
+        let (_, all) = app
+            .get(&format!("/v1/events?customer_id={id}&limit=100"))
+            .await;
+        let all = all["data"].as_array().unwrap();
+        let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        for want in [
+            "customer.created",
+            "document.uploaded",
+            "document.reviewed",
+            "customer.verification.rejected",
+            "customer.deleted",
+        ] {
+            assert!(types.contains(&want), "{want} in {types:?}");
+        }
+        for e in all {
+            assert_eq!(e["data"]["external_id"], "ext-events", "{e}");
+        }
+    }
+);

@@ -163,6 +163,18 @@ async fn a_refresh_rescreens_active_customers_against_the_delta() {
         ))
         .await;
     assert_eq!(ev["data"].as_array().unwrap().len(), 1);
+    let (_, ev) = app
+        .get(&format!(
+            "/v1/events?customer_id={id}&type=screening.possible_match"
+        ))
+        .await;
+    let matches = &ev["data"][0]["data"]["matches"];
+    assert_eq!(matches[0]["entry_id"], "S-3", "{ev}");
+    assert!(matches[0]["score"].as_f64().unwrap() > 0.0, "{ev}");
+    assert!(
+        matches[0].get("matched_name").is_none(),
+        "the customer's own name is not repeated in the webhook: {ev}"
+    );
     let (_, lists) = app.get("/v1/screening/lists").await;
     assert_eq!(lists["data"][0]["entries"], 4);
     // Nothing changed: a second refresh re-screens nobody.
