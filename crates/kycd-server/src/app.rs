@@ -288,6 +288,7 @@ impl Application {
             .route("/openapi.json", get(crate::openapi::openapi_json))
             .merge(crate::openapi::docs::router())
             .fallback(crate::http::not_found)
+            .method_not_allowed_fallback(crate::http::method_not_allowed)
             .layer(DefaultBodyLimit::max(limit))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),

@@ -49,6 +49,16 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
 }
 
 /// Unknown paths.
+/// A path that exists, called with a method it does not take.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        "method_not_allowed",
+        "this path does not take this method",
+    )
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::NOT_FOUND,

@@ -61,7 +61,7 @@ pub struct ErrorBody {
     #[schema(example = "invalid_request_error")]
     pub error_type: String,
     /// A stable code: `invalid_request`, `invalid_field`, `invalid_api_key`,
-    /// `requirements_not_met`, `missing_capability`, `resource_not_found`,
+    /// `requirements_not_met`, `missing_capability`, `resource_not_found`, `method_not_allowed`,
     /// `customer_locked`, `invalid_transition`, `external_id_taken`,
     /// `retention_required`, `concurrent_update`, `idempotency_key_in_use`,
     /// `idempotency_key_reused`, `payload_too_large`, `request_timeout`,
