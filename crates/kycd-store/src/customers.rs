@@ -99,7 +99,7 @@ pub async fn insert(
     .bind(c.verification.expires_at.map(|e| micros(&e)))
     .execute(conn)
     .await
-    .map_err(|e| StoreError::from_insert(e, "external_id"))?;
+    .map_err(StoreError::from_insert)?;
     Ok(())
 }
 
@@ -198,7 +198,7 @@ pub async fn update(
     .bind(version)
     .execute(conn)
     .await
-    .map_err(|e| StoreError::from_insert(e, "external_id"))?;
+    .map_err(StoreError::from_insert)?;
     if done.rows_affected() == 0 {
         return Err(StoreError::VersionConflict);
     }
