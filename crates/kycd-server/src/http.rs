@@ -22,6 +22,7 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = next.run(req).await;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
+        log_failure(&id, &err);
         let body = err.body(&id);
         let mut rendered = (err.status, axum::Json(body)).into_response();
         // Headers other layers set on the error (rate-limit fields) are kept.
@@ -46,6 +47,34 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// Logs a failure that is not the caller's, with the request id and where it
+/// arose (the body only shows the request id).
+fn log_failure(request_id: &str, err: &ApiError) {
+    let Some(origin) = &err.origin else { return };
+    if !err.status.is_server_error() {
+        return;
+    }
+    if err.status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(
+            request_id,
+            code = err.code,
+            layer = origin.layer,
+            location = %origin.location,
+            error = %origin.detail,
+            "request failed: unavailable"
+        );
+    } else {
+        tracing::error!(
+            request_id,
+            code = err.code,
+            layer = origin.layer,
+            location = %origin.location,
+            error = %origin.detail,
+            "request failed"
+        );
+    }
 }
 
 /// Unknown paths.
@@ -228,4 +257,51 @@ pub fn json_response(status: u16, body: Bytes) -> Response {
     res.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
     res
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(err: &ApiError) -> String {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || log_failure("req_test123", err));
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn server_failures_are_logged_with_request_id_and_location() {
+        let err: ApiError =
+            crate::service::ServiceError::from(kycd_store::StoreError::Corrupt("row 7".into()))
+                .into();
+        let line = logged(&err);
+        assert!(line.contains("req_test123"), "{line}");
+        assert!(line.contains("http.rs:"), "the location: {line}");
+        assert!(
+            line.contains("layer=\"store\"") || line.contains("layer=store"),
+            "{line}"
+        );
+        assert!(line.contains("row 7"), "{line}");
+        // The caller's own mistakes are answered, not logged.
+        assert_eq!(logged(&ApiError::not_found("customer")), "");
+    }
 }

@@ -81,9 +81,17 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
         "product_access.customer_id, product_access.product",
         "product_access_open",
     ),
-    ("product_access_pkey", "product_access.id", "product access id"),
+    (
+        "product_access_pkey",
+        "product_access.id",
+        "product access id",
+    ),
     ("documents_pkey", "documents.id", "document id"),
-    ("webhook_endpoints_pkey", "webhook_endpoints.id", "webhook endpoint id"),
+    (
+        "webhook_endpoints_pkey",
+        "webhook_endpoints.id",
+        "webhook endpoint id",
+    ),
     (
         "delivery_attempts_delivery_id_attempt_key",
         "delivery_attempts.delivery_id, delivery_attempts.attempt",

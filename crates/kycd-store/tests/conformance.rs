@@ -685,20 +685,24 @@ conformance!(organizations_keys_and_settings, |store: Store| async move {
 
 // A unique violation names the constraint it broke, the same on both
 // backends: a taken external_id is not a reused customer id.
-conformance!(unique_violations_name_their_constraint, |store: Store| async move {
-    let a = Scope::new("org_a", "sandbox");
-    let c = customer(&ids::new("cus"), Some("ext-unique"));
-    let mut w = store.writer().await.unwrap();
-    insert_customer(&mut w, &a, &c).await.unwrap();
+conformance!(
+    unique_violations_name_their_constraint,
+    |store: Store| async move {
+        let a = Scope::new("org_a", "sandbox");
+        let c = customer(&ids::new("cus"), Some("ext-unique"));
+        let mut w = store.writer().await.unwrap();
+        insert_customer(&mut w, &a, &c).await.unwrap();
 
-    let same_external = insert_customer(&mut w, &a, &customer(&ids::new("cus"), Some("ext-unique"))).await;
-    assert!(
-        matches!(same_external, Err(StoreError::Conflict(ref what)) if what == "external_id"),
-        "{same_external:?}"
-    );
-    let same_id = insert_customer(&mut w, &a, &customer(&c.id, Some("ext-other"))).await;
-    assert!(
-        matches!(same_id, Err(StoreError::Conflict(ref what)) if what == "customer id"),
-        "{same_id:?}"
-    );
-});
+        let same_external =
+            insert_customer(&mut w, &a, &customer(&ids::new("cus"), Some("ext-unique"))).await;
+        assert!(
+            matches!(same_external, Err(StoreError::Conflict(ref what)) if what == "external_id"),
+            "{same_external:?}"
+        );
+        let same_id = insert_customer(&mut w, &a, &customer(&c.id, Some("ext-other"))).await;
+        assert!(
+            matches!(same_id, Err(StoreError::Conflict(ref what)) if what == "customer id"),
+            "{same_id:?}"
+        );
+    }
+);
