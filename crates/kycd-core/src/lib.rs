@@ -11,6 +11,7 @@ pub mod customer;
 pub mod events;
 pub mod input;
 pub mod lifecycle;
+pub mod patch;
 pub mod policy;
 pub mod reasons;
 pub mod schema;

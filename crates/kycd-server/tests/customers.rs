@@ -56,6 +56,37 @@ both_backends!(create_read_list_and_patch, |app| async move {
     assert_eq!(patched["metadata"]["k"], "v");
 });
 
+// PATCH tells an absent field (keep) from `null` (clear) from a value (set).
+both_backends!(patch_external_id_absent_null_or_value, |app| async move {
+    let c = app
+        .create_customer(json!({"type": "individual", "external_id": "ext-tri"}))
+        .await;
+    let path = format!("/v1/customers/{}", c["id"].as_str().unwrap());
+
+    let (st, kept) = app.patch(&path, json!({"metadata": {"k": "v"}})).await;
+    assert_eq!(st, StatusCode::OK, "{kept}");
+    assert_eq!(kept["external_id"], "ext-tri", "absent: kept");
+
+    let (st, cleared) = app.patch(&path, json!({"external_id": null})).await;
+    assert_eq!(st, StatusCode::OK, "{cleared}");
+    assert_eq!(cleared["external_id"], Value::Null, "null: cleared");
+    assert_eq!(app.get(&path).await.1["external_id"], Value::Null);
+    let (_, found) = app.get("/v1/customers?external_id=ext-tri").await;
+    assert_eq!(found["data"], json!([]), "the column is cleared too");
+    // The cleared id is free again.
+    app.create_customer(json!({"type": "individual", "external_id": "ext-tri"}))
+        .await;
+
+    let (st, set) = app.patch(&path, json!({"external_id": "ext-new"})).await;
+    assert_eq!(st, StatusCode::OK, "{set}");
+    assert_eq!(set["external_id"], "ext-new", "value: set");
+    let (_, found) = app.get("/v1/customers?external_id=ext-new").await;
+    assert_eq!(found["data"][0]["id"], c["id"]);
+    let (st, taken) = app.patch(&path, json!({"external_id": "ext-tri"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{taken}");
+    assert_eq!(taken["error"]["code"], "external_id_taken");
+});
+
 both_backends!(pagination_walks_every_customer_once, |app| async move {
     let mut created = vec![];
     for i in 0..7 {

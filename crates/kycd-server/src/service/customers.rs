@@ -342,8 +342,8 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> Service
     }
     let today = cx.now.date_naive();
     let mut c = old.clone();
-    if let Some(ext) = &patch.external_id {
-        c.external_id = input::parse_external_id(ext)?;
+    if let Some(ext) = patch.external_id.as_given() {
+        c.external_id = input::parse_external_id(&ext.cloned())?;
     }
     if let Some(p) = patch.individual {
         if c.customer_type != CustomerType::Individual {
