@@ -6,12 +6,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiJson, ApiQuery, List, OptionalJson, Page, created};
 use crate::service::{self, customers, lifecycle};
 use crate::state::AppState;
+use crate::wire::{CustomerResponse, VerificationResponse};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kycd_core::customer::{Customer, Verification};
 use kycd_core::input::{CustomerInput, VerificationRequest};
 use kycd_core::status::CustomerStatus;
 use serde::Deserialize;
@@ -39,16 +39,18 @@ async fn create(
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> ApiResult<Response> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(created(customers::create(&s, &cx, input).await?))
+    Ok(created(CustomerResponse::from(
+        customers::create(&s, &cx, input).await?,
+    )))
 }
 
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(customers::get(&s, &cx, &id).await?))
+    Ok(Json(customers::get(&s, &cx, &id).await?.into()))
 }
 
 #[derive(Deserialize)]
@@ -66,7 +68,7 @@ async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<List<Customer>>> {
+) -> ApiResult<Json<List<CustomerResponse>>> {
     let page = Page {
         limit: q.limit,
         starting_after: q.starting_after,
@@ -87,7 +89,10 @@ async fn list(
         limit: page.limit()?,
     };
     let (data, has_more) = customers::list(&s, &cx, filter).await?;
-    Ok(Json(List::new(data, has_more)))
+    Ok(Json(List::new(
+        data.iter().map(CustomerResponse::from).collect(),
+        has_more,
+    )))
 }
 
 async fn update(
@@ -95,9 +100,9 @@ async fn update(
     ctx: Ctx,
     Path(id): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(customers::update(&s, &cx, &id, &body).await?))
+    Ok(Json(customers::update(&s, &cx, &id, &body).await?.into()))
 }
 
 async fn erase(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
@@ -116,27 +121,29 @@ async fn start_verification(
     ctx: Ctx,
     Path(id): Path<String>,
     OptionalJson(req): OptionalJson<VerificationRequest>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::start(&s, &cx, &id, req).await?))
+    Ok(Json(lifecycle::start(&s, &cx, &id, req).await?.into()))
 }
 
 async fn verification(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<Verification>> {
+) -> ApiResult<Json<VerificationResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(customers::get(&s, &cx, &id).await?.verification))
+    Ok(Json(
+        (&customers::get(&s, &cx, &id).await?.verification).into(),
+    ))
 }
 
 async fn activate(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::activate(&s, &cx, &id).await?))
+    Ok(Json(lifecycle::activate(&s, &cx, &id).await?.into()))
 }
 
 /// The optional body of `POST /v1/customers/{id}/deactivate`.
@@ -154,7 +161,7 @@ async fn deactivate(
     ctx: Ctx,
     Path(id): Path<String>,
     OptionalJson(body): OptionalJson<DeactivateBody>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let reason = body.reason.unwrap_or_else(|| "deactivated".into());
     if reason.chars().count() > 500 {
         return Err(ApiError::invalid_field(
@@ -163,16 +170,18 @@ async fn deactivate(
         ));
     }
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::deactivate(&s, &cx, &id, &reason).await?))
+    Ok(Json(
+        lifecycle::deactivate(&s, &cx, &id, &reason).await?.into(),
+    ))
 }
 
 async fn reactivate(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?))
+    Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?.into()))
 }
 
 async fn explanation(

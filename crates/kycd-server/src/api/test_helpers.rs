@@ -9,13 +9,13 @@ use crate::http::ApiJson;
 use crate::openapi::resources::TestClock;
 use crate::service::{self, lifecycle::ReviewerDecision};
 use crate::state::AppState;
+use crate::wire::CustomerResponse;
 use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use kycd_core::capabilities::ProductAccess;
-use kycd_core::customer::Customer;
 use kycd_core::reasons::RejectionReason;
 use serde::Deserialize;
 
@@ -63,7 +63,7 @@ async fn force_verification(
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ForceBody>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let decision = match body.status.as_str() {
         "approved" => ReviewerDecision::Approve,
         "rejected" => {
@@ -205,13 +205,15 @@ pub(crate) async fn review_as_helper(
     ctx: &Ctx,
     id: &str,
     decision: ReviewerDecision,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(s, ctx).await?;
     let cx = service::Cx {
         actor: format!("test_helper:{}", ctx.key_id),
         ..cx
     };
     Ok(Json(
-        service::lifecycle::review(s, &cx, id, decision).await?,
+        service::lifecycle::review(s, &cx, id, decision)
+            .await?
+            .into(),
     ))
 }

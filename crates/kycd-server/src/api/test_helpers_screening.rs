@@ -9,7 +9,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use kycd_core::customer::Customer;
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -32,7 +31,7 @@ async fn decide(
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<Body>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<crate::wire::CustomerResponse>> {
     let decision = match b.decision.as_str() {
         "confirm" => ReviewerDecision::ConfirmMatch,
         "dismiss" => ReviewerDecision::DismissMatch,

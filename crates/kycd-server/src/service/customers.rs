@@ -253,7 +253,9 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ServiceR
     } else {
         c
     };
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &c, &c.id).await?;
+    let response = crate::wire::CustomerResponse::from(&c);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)
+        .await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)

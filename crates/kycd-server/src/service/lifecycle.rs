@@ -162,7 +162,8 @@ pub async fn start(
         mode,
     )
     .await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &c, &c.id).await?;
+    let response = crate::wire::CustomerResponse::from(&c);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &c.id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)
@@ -261,7 +262,8 @@ where
     ensure_link(state, &mut tx, cx, &mut ch, false).await?;
     commit::commit(&mut tx, cx, &ch, stored.version, action).await?;
     after_status_change(state, &mut tx, cx, &ch).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &ch.customer, id).await?;
+    let response = crate::wire::CustomerResponse::from(&ch.customer);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(ch.customer)
@@ -369,7 +371,8 @@ pub async fn review(
     ensure_link(state, &mut tx, cx, &mut ch, false).await?;
     commit::commit(&mut tx, cx, &ch, stored.version, "verification.review").await?;
     after_status_change(state, &mut tx, cx, &ch).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &ch.customer, id).await?;
+    let response = crate::wire::CustomerResponse::from(&ch.customer);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(ch.customer)
