@@ -8,6 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kycd_core::ids::PrefixedId;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -74,6 +75,41 @@ fn log_failure(request_id: &str, err: &ApiError) {
             error = %origin.detail,
             "request failed"
         );
+    }
+}
+
+/// A path naming one resource by its prefixed id: a malformed id is answered
+/// `404 no such {resource}`, as a missing one is.
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: PrefixedId + Send> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let missing = || ApiError::not_found(T::RESOURCE);
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| missing())?;
+        T::parse(&raw).map(IdPath).ok_or_else(missing)
+    }
+}
+
+/// A path naming a resource under another (`/customers/{id}/documents/{doc_id}`);
+/// the ids are checked in path order.
+pub struct IdsPath<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: PrefixedId + Send, B: PrefixedId + Send> FromRequestParts<S>
+    for IdsPath<A, B>
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found(A::RESOURCE))?;
+        let a = A::parse(&a).ok_or_else(|| ApiError::not_found(A::RESOURCE))?;
+        let b = B::parse(&b).ok_or_else(|| ApiError::not_found(B::RESOURCE))?;
+        Ok(IdsPath(a, b))
     }
 }
 

@@ -3,15 +3,17 @@
 
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::http::IdPath;
 use crate::http::{ApiJson, ApiQuery, List, OptionalJson, Page, created};
 use crate::service::{self, customers, lifecycle};
 use crate::state::AppState;
 use crate::wire::{CustomerResponse, VerificationResponse};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kycd_core::ids::CustomerId;
 use kycd_core::input::{CustomerInput, VerificationRequest};
 use kycd_core::status::CustomerStatus;
 use serde::Deserialize;
@@ -47,7 +49,7 @@ async fn create(
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
     Ok(Json(customers::get(&s, &cx, &id).await?.into()))
@@ -98,18 +100,22 @@ async fn list(
 async fn update(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     body: Bytes,
 ) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
     Ok(Json(customers::update(&s, &cx, &id, &body).await?.into()))
 }
 
-async fn erase(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
+async fn erase(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    IdPath(id): IdPath<CustomerId>,
+) -> ApiResult<Response> {
     let cx = service::cx(&s, &ctx).await?;
     customers::erase(&s, &cx, &id).await?;
     Ok(Json(crate::openapi::schemas::DeletedCustomer {
-        id,
+        id: id.into_string(),
         object: "customer",
         deleted: true,
     })
@@ -119,7 +125,7 @@ async fn erase(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> A
 async fn start_verification(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     OptionalJson(req): OptionalJson<VerificationRequest>,
 ) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
@@ -129,7 +135,7 @@ async fn start_verification(
 async fn verification(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<VerificationResponse>> {
     let cx = service::cx(&s, &ctx).await?;
     Ok(Json(
@@ -140,7 +146,7 @@ async fn verification(
 async fn activate(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
     Ok(Json(lifecycle::activate(&s, &cx, &id).await?.into()))
@@ -159,7 +165,7 @@ pub struct DeactivateBody {
 async fn deactivate(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     OptionalJson(body): OptionalJson<DeactivateBody>,
 ) -> ApiResult<Json<CustomerResponse>> {
     let reason = body.reason.unwrap_or_else(|| "deactivated".into());
@@ -178,7 +184,7 @@ async fn deactivate(
 async fn reactivate(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
     Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?.into()))
@@ -187,7 +193,7 @@ async fn reactivate(
 async fn explanation(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<crate::openapi::schemas::Explanation>> {
     let cx = service::cx(&s, &ctx).await?;
     let c = customers::get(&s, &cx, &id).await?;

@@ -4,14 +4,16 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult, Reason};
 use crate::http::{ApiJson, ApiQuery, List, Page, created};
+use crate::http::{IdPath, IdsPath};
 use crate::openapi::resources::CapabilityCheck;
 use crate::service::{self, products};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kycd_core::capabilities::{Capability, ProductAccess};
+use kycd_core::ids::{CustomerId, ProductAccessId};
 use kycd_core::policy::Product;
 use serde::Deserialize;
 use serde_json::Value;
@@ -44,7 +46,7 @@ fn product(value: Option<&str>) -> ApiResult<Product> {
 async fn request(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiJson(body): ApiJson<RequestBody>,
 ) -> ApiResult<Response> {
     let product = product(body.product.as_deref())?;
@@ -67,7 +69,7 @@ struct ListQuery {
 async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<List<ProductAccess>>> {
     let page = Page {
@@ -83,7 +85,7 @@ async fn list(
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path((id, pa_id)): Path<(String, String)>,
+    IdsPath(id, pa_id): IdsPath<CustomerId, ProductAccessId>,
 ) -> ApiResult<Json<ProductAccess>> {
     Ok(Json(products::get(&s, &ctx.scope, &id, &pa_id).await?))
 }
@@ -91,7 +93,7 @@ async fn retrieve(
 async fn capabilities(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(products::capabilities(&s, &ctx.scope, &id).await?))
 }

@@ -6,16 +6,18 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
+use crate::http::IdPath;
 use crate::openapi::resources::TestClock;
 use crate::service::{self, lifecycle::ReviewerDecision};
 use crate::state::AppState;
 use crate::wire::CustomerResponse;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use kycd_core::capabilities::ProductAccess;
+use kycd_core::ids::{CustomerId, ProductAccessId};
 use kycd_core::reasons::RejectionReason;
 use serde::Deserialize;
 
@@ -61,7 +63,7 @@ pub struct ForceBody {
 async fn force_verification(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiJson(body): ApiJson<ForceBody>,
 ) -> ApiResult<Json<CustomerResponse>> {
     let decision = match body.status.as_str() {
@@ -163,7 +165,7 @@ pub struct ProductAccessBody {
 async fn decide_product_access(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ProductAccessId>,
     ApiJson(body): ApiJson<ProductAccessBody>,
 ) -> ApiResult<Json<ProductAccess>> {
     let grant = match body.status.as_str() {

@@ -263,7 +263,7 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ServiceR
 
 /// Reads a customer, with the live hosted link unsealed when there is one.
 pub async fn get(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer> {
-    if !ids::looks_like("cus", id) {
+    if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     let mut conn = state.store.reader().await?;
@@ -329,7 +329,7 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> Service
         )));
     }
     let patch: CustomerPatch = crate::http::parse_json(body)?;
-    if !ids::looks_like("cus", id) {
+    if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     let mut tx = state.store.begin().await?;
@@ -521,7 +521,7 @@ pub async fn contact_index(
 
 /// Erasure (LGPD/GDPR): destroys the data key and personal data, keeps a minimal record.
 pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<()> {
-    if !ids::looks_like("cus", id) {
+    if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     let mut tx = state.store.begin().await?;

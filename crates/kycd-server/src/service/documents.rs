@@ -97,7 +97,7 @@ pub fn upload_allowed(c: &Customer) -> bool {
 }
 
 async fn load_customer(conn: &mut Conn, cx: &Cx, id: &str) -> ServiceResult<Customer> {
-    if !ids::looks_like("cus", id) {
+    if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     customers::get(conn, &*cx.vault, &cx.scope, id)
@@ -126,7 +126,7 @@ async fn load_document(
     customer_id: &str,
     doc_id: &str,
 ) -> ServiceResult<DocumentRow> {
-    if !ids::looks_like("doc", doc_id) {
+    if !kycd_core::ids::is_prefixed("doc", doc_id) {
         return Err(ServiceError::from(ApiError::not_found("document")));
     }
     match db::get(conn, &cx.scope, doc_id).await {
@@ -272,7 +272,7 @@ pub async fn get(
 
 /// A document by id alone (the sandbox helper knows only the document id).
 pub async fn find(state: &AppState, cx: &Cx, doc_id: &str) -> ServiceResult<Document> {
-    if !ids::looks_like("doc", doc_id) {
+    if !kycd_core::ids::is_prefixed("doc", doc_id) {
         return Err(ServiceError::from(ApiError::not_found("document")));
     }
     let mut conn = state.store.reader().await?;

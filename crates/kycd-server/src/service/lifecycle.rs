@@ -170,7 +170,7 @@ pub async fn start(
 }
 
 async fn load(conn: &mut Conn, cx: &Cx, id: &str) -> ServiceResult<db::Stored> {
-    if !ids::looks_like("cus", id) {
+    if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     db::get(conn, &*cx.vault, &cx.scope, id)

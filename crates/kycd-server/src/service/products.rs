@@ -65,7 +65,7 @@ async fn locked_customer(
     cx: &Cx,
     id: &str,
 ) -> ServiceResult<Customer> {
-    if !ids::looks_like("cus", id)
+    if !kycd_core::ids::is_prefixed("cus", id)
         || !db::lock_customer(tx, state.store.dialect, &cx.scope, id).await?
     {
         return Err(not_found());
@@ -163,7 +163,7 @@ pub async fn decide(
     reason: Option<String>,
 ) -> ServiceResult<ProductAccess> {
     let missing = || ApiError::not_found("product_access");
-    if !ids::looks_like("pa", pa_id) {
+    if !kycd_core::ids::is_prefixed("pa", pa_id) {
         return Err(missing().into());
     }
     let mut tx = state.store.begin().await?;
@@ -251,7 +251,7 @@ pub async fn get(
     pa_id: &str,
 ) -> ServiceResult<ProductAccess> {
     let missing = || ApiError::not_found("product_access");
-    if !ids::looks_like("pa", pa_id) {
+    if !kycd_core::ids::is_prefixed("pa", pa_id) {
         return Err(missing().into());
     }
     let mut conn = state.store.reader().await?;
@@ -271,7 +271,7 @@ async fn exists(
     scope: &Scope,
     customer_id: &str,
 ) -> ServiceResult<()> {
-    if !ids::looks_like("cus", customer_id) {
+    if !kycd_core::ids::is_prefixed("cus", customer_id) {
         return Err(not_found());
     }
     match db::capability_facts(conn, cipher, scope, customer_id, AccessFilter::Nothing).await? {
@@ -287,7 +287,7 @@ pub async fn check(
     customer_id: &str,
     cap: Capability,
 ) -> ServiceResult<CapabilityState> {
-    if !ids::looks_like("cus", customer_id) {
+    if !kycd_core::ids::is_prefixed("cus", customer_id) {
         return Err(not_found());
     }
     let filter = cap
@@ -313,7 +313,7 @@ pub async fn capabilities(
     scope: &Scope,
     customer_id: &str,
 ) -> ServiceResult<Value> {
-    if !ids::looks_like("cus", customer_id) {
+    if !kycd_core::ids::is_prefixed("cus", customer_id) {
         return Err(not_found());
     }
     let mut conn = state.store.reader().await?;
