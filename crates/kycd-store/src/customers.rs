@@ -8,7 +8,7 @@ use crate::ids;
 use chrono::{DateTime, Utc};
 use kycd_core::customer::Customer;
 use kycd_core::lifecycle::StatusChange;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 /// A customer with its optimistic-concurrency version.
 #[derive(Debug, Clone)]
@@ -108,23 +108,33 @@ pub(crate) fn wrapped_key_column(table: &str) -> String {
     format!("(SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = {table}.id)")
 }
 
+/// The columns of `CustomerRow`, read by name.
 const COLUMNS: &str = "doc, version, expiring_notified, organization_id, id, \
-     (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id)";
+     (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id) AS wrapped_key";
+
+/// A customer row as selected by `COLUMNS`.
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    doc: String,
+    version: i64,
+    expiring_notified: i64,
+    organization_id: String,
+    id: String,
+    wrapped_key: Option<String>,
+}
 
 fn stored(cipher: &dyn DocCipher, r: &sqlx::any::AnyRow) -> StoreResult<Stored> {
-    let org: String = r.try_get(3)?;
-    let id: String = r.try_get(4)?;
-    let wrapped: Option<String> = r.try_get(5)?;
+    let row = CustomerRow::from_row(r)?;
     Ok(Stored {
         customer: open(
             cipher,
-            &org,
-            &id,
-            wrapped.as_deref(),
-            &r.try_get::<String, _>(0)?,
+            &row.organization_id,
+            &row.id,
+            row.wrapped_key.as_deref(),
+            &row.doc,
         )?,
-        version: r.try_get(1)?,
-        expiring_notified: r.try_get::<i64, _>(2)? != 0,
+        version: row.version,
+        expiring_notified: row.expiring_notified != 0,
     })
 }
 
@@ -365,14 +375,24 @@ pub async fn history(
     .bind(&scope.environment)
     .fetch_all(conn)
     .await?;
+    /// A `status_history` row as stored (`at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct Record {
+        from_status: Option<String>,
+        to_status: String,
+        reason: String,
+        actor: String,
+        at: i64,
+    }
     rows.iter()
         .map(|r| {
+            let r = Record::from_row(r)?;
             Ok(HistoryRow {
-                from_status: r.try_get(0)?,
-                to_status: r.try_get(1)?,
-                reason: r.try_get(2)?,
-                actor: r.try_get(3)?,
-                at: from_micros(r.try_get(4)?),
+                from_status: r.from_status,
+                to_status: r.to_status,
+                reason: r.reason,
+                actor: r.actor,
+                at: from_micros(r.at),
             })
         })
         .collect()
