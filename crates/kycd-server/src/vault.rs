@@ -80,7 +80,7 @@ impl Vault {
         org: &str,
         customer_id: &str,
     ) -> ServiceResult<DataKey> {
-        if let Some(w) = db::get_customer_key(conn, customer_id).await? {
+        if let Some(w) = db::get_customer_key(conn, org, customer_id).await? {
             return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
         }
         let key = DataKey::generate();
@@ -93,7 +93,7 @@ impl Vault {
         .await?;
         if !stored {
             // Another request created it first: use theirs.
-            let w = db::get_customer_key(conn, customer_id)
+            let w = db::get_customer_key(conn, org, customer_id)
                 .await?
                 .unwrap_or_default();
             return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
@@ -124,7 +124,7 @@ impl Vault {
         org: &str,
         customer_id: &str,
     ) -> ServiceResult<Option<DataKey>> {
-        let Some(w) = db::get_customer_key(conn, customer_id).await? else {
+        let Some(w) = db::get_customer_key(conn, org, customer_id).await? else {
             return Ok(None);
         };
         Ok(Some(self.unwrap_customer_key(org, customer_id, &w)?))

@@ -329,10 +329,15 @@ both_backends!(
                 .await
                 .unwrap()
                 .unwrap();
-            let sealed = kycd_store::customers::get_secret(&mut conn, &ids[0], "identifier:cpf:BR")
-                .await
-                .unwrap()
-                .unwrap();
+            let sealed = kycd_store::customers::get_secret(
+                &mut conn,
+                &kycd_store::Scope::new(&app.org_id, "sandbox"),
+                &ids[0],
+                "identifier:cpf:BR",
+            )
+            .await
+            .unwrap()
+            .unwrap();
             assert_eq!(
                 v.open_str(&key, &app.org_id, &ids[0], "identifier:cpf:BR", &sealed)
                     .unwrap(),

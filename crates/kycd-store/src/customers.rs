@@ -145,7 +145,7 @@ async fn wrapped_key_of(
     org: &str,
     customer_id: &str,
 ) -> StoreResult<String> {
-    if let Some(w) = get_customer_key(conn, customer_id).await? {
+    if let Some(w) = get_customer_key(conn, org, customer_id).await? {
         return Ok(w);
     }
     put_customer_key(
@@ -155,7 +155,7 @@ async fn wrapped_key_of(
         &cipher.new_wrapped_key(org, customer_id),
     )
     .await?;
-    get_customer_key(conn, customer_id)
+    get_customer_key(conn, org, customer_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt("customer data key missing".into()))
 }
@@ -457,11 +457,20 @@ pub async fn put_customer_key(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn get_customer_key(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT wrapped_key FROM customer_keys WHERE customer_id = $1")
-        .bind(customer_id)
-        .fetch_optional(conn)
-        .await?;
+/// The wrapped data key of `customer_id` (a customer, a webhook endpoint or an
+/// organization's idempotency subject) in organization `org`.
+pub async fn get_customer_key(
+    conn: &mut Conn,
+    org: &str,
+    customer_id: &str,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT wrapped_key FROM customer_keys WHERE customer_id = $1 AND organization_id = $2",
+    )
+    .bind(customer_id)
+    .bind(org)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
@@ -553,46 +562,79 @@ pub async fn rewrap_org_key(
     Ok(())
 }
 
+/// The condition that `customer_secrets.customer_id = $1` is a customer of the
+/// scope in `$org` and `$env`.
+fn in_scope(org: usize, env: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM customers c WHERE c.id = $1 AND c.organization_id = ${org} AND c.environment = ${env})"
+    )
+}
+
+/// Stores (or replaces) a sealed value of a customer of `scope` (`NotFound`
+/// when the customer is not one of the scope).
 pub async fn put_secret(
     conn: &mut Conn,
+    scope: &Scope,
     customer_id: &str,
     field: &str,
     ciphertext: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO customer_secrets (customer_id, field, ciphertext) VALUES ($1, $2, $3) \
+    let done = sqlx::query(&format!(
+        "INSERT INTO customer_secrets (customer_id, field, ciphertext) SELECT $1, $2, $3 WHERE {} \
          ON CONFLICT (customer_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
-    )
+        in_scope(4, 5)
+    ))
     .bind(customer_id)
     .bind(field)
     .bind(ciphertext)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
     .execute(conn)
     .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
+/// A sealed value of a customer of `scope`.
 pub async fn get_secret(
     conn: &mut Conn,
+    scope: &Scope,
     customer_id: &str,
     field: &str,
 ) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
-        "SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2 AND {}",
+        in_scope(3, 4)
+    ))
     .bind(customer_id)
     .bind(field)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-/// Deletes the secrets whose field starts with `prefix` (e.g. `identifier:`).
-pub async fn delete_secrets(conn: &mut Conn, customer_id: &str, prefix: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM customer_secrets WHERE customer_id = $1 AND field LIKE $2")
-        .bind(customer_id)
-        .bind(format!("{prefix}%"))
-        .execute(conn)
-        .await?;
+/// Deletes the secrets of a customer of `scope` whose field starts with
+/// `prefix` (e.g. `identifier:`).
+pub async fn delete_secrets(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    prefix: &str,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "DELETE FROM customer_secrets WHERE customer_id = $1 AND field LIKE $2 AND {}",
+        in_scope(3, 4)
+    ))
+    .bind(customer_id)
+    .bind(format!("{prefix}%"))
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -706,3 +706,48 @@ conformance!(
         );
     }
 );
+
+// Sealed values are read and written only through the customer's own scope.
+conformance!(secrets_are_scoped, |store: Store| async move {
+    let a = Scope::new("org_a", "sandbox");
+    let other_env = Scope::new("org_a", "live");
+    let c = customer(&ids::new("cus"), None);
+    let mut w = store.writer().await.unwrap();
+    insert_customer(&mut w, &a, &c).await.unwrap();
+    customers::put_secret(&mut w, &a, &c.id, "hosted_url", "sealed-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        customers::get_secret(&mut w, &a, &c.id, "hosted_url")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("sealed-1")
+    );
+    assert_eq!(
+        customers::get_secret(&mut w, &other_env, &c.id, "hosted_url")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        customers::put_secret(&mut w, &other_env, &c.id, "hosted_url", "x").await,
+        Err(StoreError::NotFound)
+    ));
+    customers::delete_secrets(&mut w, &other_env, &c.id, "hosted")
+        .await
+        .unwrap();
+    assert!(
+        customers::get_secret(&mut w, &a, &c.id, "hosted_url")
+            .await
+            .unwrap()
+            .is_some(),
+        "another scope deletes nothing"
+    );
+    assert!(
+        customers::get_customer_key(&mut w, "org_b", &c.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+});

@@ -111,12 +111,12 @@ async fn write_sensitive(
     }
     if let Some(entries) = &s.identifier_indexes {
         if !fresh {
-            db::delete_secrets(conn, &c.id, "identifier:").await?;
+            db::delete_secrets(conn, &cx.scope, &c.id, "identifier:").await?;
         }
         db::replace_blind_indexes(conn, &cx.scope, &c.id, "identifier:", entries, fresh).await?;
     }
     for (field, sealed) in &s.secrets {
-        db::put_secret(conn, &c.id, field, sealed).await?;
+        db::put_secret(conn, &cx.scope, &c.id, field, sealed).await?;
     }
     db::replace_blind_indexes(
         conn,
@@ -292,7 +292,7 @@ pub async fn with_link(
         c.verification.url = None;
         return Ok(());
     }
-    if let Some(sealed) = db::get_secret(conn, &c.id, "hosted_url").await?
+    if let Some(sealed) = db::get_secret(conn, &cx.scope, &c.id, "hosted_url").await?
         && let Some(key) = state
             .vault
             .existing_customer_key(conn, &cx.scope.organization_id, &c.id)

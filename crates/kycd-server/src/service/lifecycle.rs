@@ -40,7 +40,7 @@ async fn issue_link(
         state
             .vault
             .seal_str(&key, &cx.scope.organization_id, &c.id, "hosted_url", &url)?;
-    db::put_secret(conn, &c.id, "hosted_url", &sealed).await?;
+    db::put_secret(conn, &cx.scope, &c.id, "hosted_url", &sealed).await?;
     c.verification.url = Some(url);
     c.verification.url_expires_at = Some(expires);
     Ok(())
