@@ -24,10 +24,10 @@ pub struct ApiError {
     pub param: Option<String>,
     pub reasons: Vec<Reason>,
     /// Seconds for the `Retry-After` header (503, 429).
-    pub retry_after: Option<u32>,
+    pub retry_after: Option<std::num::NonZeroU32>,
     /// Where a failure that is not the caller's arose (logged with the
     /// request id, never shown in the body).
-    pub origin: Option<ErrorOrigin>,
+    pub origin: Option<Box<ErrorOrigin>>,
 }
 
 /// The cause of a failure and the place in the code where it arose.
@@ -61,11 +61,11 @@ impl ApiError {
         }
     }
     pub fn with_origin(mut self, origin: ErrorOrigin) -> Self {
-        self.origin = Some(origin);
+        self.origin = Some(Box::new(origin));
         self
     }
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds.clamp(1, u32::MAX as u64) as u32);
+        self.retry_after = std::num::NonZeroU32::new(seconds.clamp(1, u32::MAX as u64) as u32);
         self
     }
     pub fn with_param(mut self, param: impl Into<String>) -> Self {

@@ -35,9 +35,10 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
             }
         }
         if let Some(seconds) = err.retry_after {
-            rendered
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+            rendered.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from(seconds.get()),
+            );
         }
         res = rendered;
     } else if res.status().is_server_error() && res.headers().get("content-type").is_none() {

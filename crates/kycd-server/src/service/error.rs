@@ -16,7 +16,7 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub enum ServiceErrorKind {
     /// A domain rule refused the operation (validation, lifecycle, missing
     /// resource, policy): the answer to the caller, already in the API's terms.
-    Domain(ApiError),
+    Domain(Box<ApiError>),
     /// The database.
     Store(StoreError),
     /// Sealing, opening or unwrapping keys.
@@ -110,21 +110,21 @@ impl std::error::Error for ServiceError {}
 impl From<ApiError> for ServiceError {
     #[track_caller]
     fn from(e: ApiError) -> Self {
-        ServiceError::new(ServiceErrorKind::Domain(e))
+        ServiceError::new(ServiceErrorKind::Domain(Box::new(e)))
     }
 }
 
 impl From<FieldError> for ServiceError {
     #[track_caller]
     fn from(e: FieldError) -> Self {
-        ServiceError::new(ServiceErrorKind::Domain(e.into()))
+        ServiceError::new(ServiceErrorKind::Domain(Box::new(e.into())))
     }
 }
 
 impl From<LifecycleError> for ServiceError {
     #[track_caller]
     fn from(e: LifecycleError) -> Self {
-        ServiceError::new(ServiceErrorKind::Domain(e.into()))
+        ServiceError::new(ServiceErrorKind::Domain(Box::new(e.into())))
     }
 }
 
@@ -165,7 +165,7 @@ impl From<ServiceError> for ApiError {
         let layer = e.layer();
         let detail = e.to_string();
         let api = match e.kind {
-            ServiceErrorKind::Domain(api) => return api,
+            ServiceErrorKind::Domain(api) => return *api,
             ServiceErrorKind::Store(s) => crate::error::store_answer(s),
             ServiceErrorKind::Vault(_) | ServiceErrorKind::Blobs(_) => ApiError::internal(),
             ServiceErrorKind::Provider(p) if p.transient => ApiError::unavailable(),
@@ -200,7 +200,7 @@ mod tests {
         let api = ApiError::from(down);
         assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(api.code, "service_unavailable");
-        assert_eq!(api.retry_after, Some(1));
+        assert_eq!(api.retry_after.map(|s| s.get()), Some(1));
         let origin = api.origin.expect("a provider failure keeps its origin");
         assert_eq!(origin.layer, "provider");
         assert!(origin.detail.contains("sumsub"), "{}", origin.detail);
