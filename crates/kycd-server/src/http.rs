@@ -17,11 +17,14 @@ use serde::de::DeserializeOwned;
 pub struct RequestId(pub String);
 
 /// Assigns a request id, and renders `ApiError` bodies with it. Every response
-/// carries `X-Request-Id`.
+/// carries `X-Request-Id`; every log line written while the request runs
+/// carries `request_id` (its span).
 pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
+    use tracing::Instrument;
     let id = kycd_store::ids::new("req");
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = next.run(req).instrument(span).await;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
         log_failure(&id, &err);
         let body = err.body(&id);
@@ -340,5 +343,37 @@ mod log_tests {
         assert!(line.contains("row 7"), "{line}");
         // The caller's own mistakes are answered, not logged.
         assert_eq!(logged(&ApiError::not_found("customer")), "");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn lines_logged_inside_a_request_carry_its_id() {
+        use tower::ServiceExt;
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(|| async {
+                    tracing::warn!("inside the handler");
+                    "ok"
+                }),
+            )
+            .layer(axum::middleware::from_fn(request_id_and_errors));
+        let res = app
+            .oneshot(Request::builder().uri("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        let logs = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("inside the handler"))
+            .expect("the handler's line");
+        assert!(line.contains(&id), "{line}");
     }
 }

@@ -103,10 +103,6 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let request_id = req
-        .extensions()
-        .get::<crate::http::RequestId>()
-        .map(|r| r.0.clone());
     let Some(key) = req
         .headers()
         .get("idempotency-key")
@@ -210,7 +206,6 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let (parts, body) = buffer(res).await;
             if let Err(e) = record_after(&state, &ctx.scope, &key, &token, status, &body).await {
                 tracing::error!(
-                    request_id = request_id.as_deref().unwrap_or(""),
                     error = %e,
                     location = %e.location,
                     "idempotency bookkeeping failed"
