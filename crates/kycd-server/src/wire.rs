@@ -1,12 +1,14 @@
 //! What the API sends, apart from what the domain holds and the store keeps:
-//! response types built from domain values (`From<&Customer>`), from which the
+//! response types built from domain values (`From<&Customer>`, `From<&ProductAccess>`), from which the
 //! OpenAPI schemas are derived. The JSON shape is the API contract; the domain
 //! type may change (and its stored document stay readable) without moving it.
 
+use kycd_core::capabilities::{AccessRequirements, AccessStatus, ProductAccess};
 use kycd_core::customer::{
     Address, Attestation, Business, Customer, CustomerType, Identifier, Individual, Level, Mode,
     Requirements, ScreeningHit,
 };
+use kycd_core::policy::Product;
 use kycd_core::reasons::RejectionReason;
 use kycd_core::status::CustomerStatus;
 use kycd_core::time::{Timestamp, rfc3339, rfc3339_opt};
@@ -123,6 +125,64 @@ impl From<Customer> for CustomerResponse {
     }
 }
 
+/// A request for access to a product; serialised as is, it is the API object.
+/// `status` stays in the contract's three values; a granted access whose
+/// customer left `active` is `suspended` (capability off) until it returns.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = ProductAccess)]
+pub struct ProductAccessResponse {
+    #[schema(example = "pa_01j9z8k3m4n5p6q7r8s9t0v1w2")]
+    pub id: String,
+    #[schema(schema_with = kycd_core::schema::product_access_tag)]
+    pub object: &'static str,
+    pub customer_id: String,
+    pub product: Product,
+    pub status: AccessStatus,
+    /// A granted access is suspended (capability off) while its customer is not `active`.
+    pub suspended: bool,
+    /// Why it is suspended: `customer_<status>` (e.g. `customer_expired`).
+    #[schema(required = true)]
+    pub suspension_reason: Option<String>,
+    pub requirements: AccessRequirements,
+    /// `requirements_not_met`, `rejected_by_reviewer` or the reviewer's code.
+    #[schema(required = true)]
+    pub rejection_reason: Option<String>,
+    #[serde(with = "rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    pub decided_at: Option<Timestamp>,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<&ProductAccess> for ProductAccessResponse {
+    fn from(pa: &ProductAccess) -> Self {
+        ProductAccessResponse {
+            id: pa.id.clone(),
+            object: "product_access",
+            customer_id: pa.customer_id.clone(),
+            product: pa.product,
+            status: pa.status,
+            suspended: pa.suspended,
+            suspension_reason: pa.suspension_reason.clone(),
+            requirements: pa.requirements.clone(),
+            rejection_reason: pa.rejection_reason.clone(),
+            decided_at: pa.decided_at,
+            created_at: pa.created_at,
+            updated_at: pa.updated_at,
+        }
+    }
+}
+
+impl From<ProductAccess> for ProductAccessResponse {
+    fn from(pa: ProductAccess) -> Self {
+        (&pa).into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +242,34 @@ mod tests {
             serde_json::to_string(&CustomerResponse::from(&on_hold)).unwrap(),
             serde_json::to_string(&on_hold).unwrap()
         );
+    }
+
+    #[test]
+    fn the_wire_form_is_the_product_access_object_byte_for_byte() {
+        let now = chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        let mut pa = ProductAccess {
+            id: "pa_01j9z8k3m4n5p6q7r8s9t0v1w2".into(),
+            object: "product_access".into(),
+            customer_id: "cus_01j9z8k3m4n5p6q7r8s9t0v1w2".into(),
+            product: Product::Cards,
+            status: AccessStatus::Pending,
+            suspended: false,
+            suspension_reason: None,
+            requirements: AccessRequirements::default(),
+            rejection_reason: None,
+            decided_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let same = |pa: &ProductAccess| {
+            assert_eq!(
+                serde_json::to_string(&ProductAccessResponse::from(pa)).unwrap(),
+                serde_json::to_string(pa).unwrap()
+            )
+        };
+        same(&pa);
+        pa.decided_at = Some(now);
+        pa.rejection_reason = Some("requirements_not_met".into());
+        same(&pa);
     }
 }

@@ -8,11 +8,12 @@ use crate::http::{IdPath, IdsPath};
 use crate::openapi::resources::CapabilityCheck;
 use crate::service::{self, products};
 use crate::state::AppState;
+use crate::wire::ProductAccessResponse;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kycd_core::capabilities::{Capability, ProductAccess};
+use kycd_core::capabilities::Capability;
 use kycd_core::ids::{CustomerId, ProductAccessId};
 use kycd_core::policy::Product;
 use serde::Deserialize;
@@ -52,6 +53,7 @@ async fn request(
     let product = product(body.product.as_deref())?;
     let cx = service::cx(&s, &ctx).await?;
     let (pa, is_new) = products::request(&s, &cx, &id, product).await?;
+    let pa = ProductAccessResponse::from(pa);
     Ok(if is_new {
         created(pa)
     } else {
@@ -71,7 +73,7 @@ async fn list(
     ctx: Ctx,
     IdPath(id): IdPath<CustomerId>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<List<ProductAccess>>> {
+) -> ApiResult<Json<List<ProductAccessResponse>>> {
     let page = Page {
         limit: q.limit,
         starting_after: q.starting_after,
@@ -79,15 +81,20 @@ async fn list(
     let limit = page.limit()?;
     let (data, has_more) =
         products::list(&s, &ctx.scope, &id, page.starting_after.as_deref(), limit).await?;
-    Ok(Json(List::new(data, has_more)))
+    Ok(Json(List::new(
+        data.iter().map(ProductAccessResponse::from).collect(),
+        has_more,
+    )))
 }
 
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
     IdsPath(id, pa_id): IdsPath<CustomerId, ProductAccessId>,
-) -> ApiResult<Json<ProductAccess>> {
-    Ok(Json(products::get(&s, &ctx.scope, &id, &pa_id).await?))
+) -> ApiResult<Json<ProductAccessResponse>> {
+    Ok(Json(
+        products::get(&s, &ctx.scope, &id, &pa_id).await?.into(),
+    ))
 }
 
 async fn capabilities(

@@ -16,7 +16,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use kycd_core::capabilities::ProductAccess;
 use kycd_core::ids::{CustomerId, ProductAccessId};
 use kycd_core::reasons::RejectionReason;
 use serde::Deserialize;
@@ -167,7 +166,7 @@ async fn decide_product_access(
     ctx: Ctx,
     IdPath(id): IdPath<ProductAccessId>,
     ApiJson(body): ApiJson<ProductAccessBody>,
-) -> ApiResult<Json<ProductAccess>> {
+) -> ApiResult<Json<crate::wire::ProductAccessResponse>> {
     let grant = match body.status.as_str() {
         "granted" => true,
         "rejected" => false,
@@ -196,7 +195,9 @@ async fn decide_product_access(
         ..cx
     };
     Ok(Json(
-        service::products::decide(&s, &cx, &id, grant, body.rejection_reason).await?,
+        service::products::decide(&s, &cx, &id, grant, body.rejection_reason)
+            .await?
+            .into(),
     ))
 }
 

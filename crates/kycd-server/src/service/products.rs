@@ -146,8 +146,15 @@ pub async fn request(
     )
     .await?;
     record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, axum::http::StatusCode::CREATED, &pa, &c.id)
-        .await?;
+    let response = crate::wire::ProductAccessResponse::from(&pa);
+    crate::idempotency::complete_in_tx(
+        state,
+        &mut tx,
+        axum::http::StatusCode::CREATED,
+        &response,
+        &c.id,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok((pa, true))
@@ -187,8 +194,15 @@ pub async fn decide(
         .map_err(ApiError::invalid_transition)?;
     db::update(&mut tx, &cx.scope, &pa).await?;
     record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, axum::http::StatusCode::OK, &pa, &c.id)
-        .await?;
+    let response = crate::wire::ProductAccessResponse::from(&pa);
+    crate::idempotency::complete_in_tx(
+        state,
+        &mut tx,
+        axum::http::StatusCode::OK,
+        &response,
+        &c.id,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(pa)
