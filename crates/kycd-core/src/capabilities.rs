@@ -57,14 +57,13 @@ pub struct AccessRequirements {
     pub pending_verification: Vec<String>,
 }
 
-/// A request for access to a product; serialised as is, it is the API object.
+/// A request for access to a product, as the domain owns it and the store
+/// keeps it (the API shows it through `kycd_server::wire::ProductAccessResponse`).
 /// `status` stays in the contract's three values; a granted access whose
 /// customer left `active` is `suspended` (capability off) until it returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductAccess {
-    #[schema(example = "pa_01j9z8k3m4n5p6q7r8s9t0v1w2")]
     pub id: String,
-    #[schema(schema_with = crate::schema::product_access_tag)]
     pub object: String,
     pub customer_id: String,
     pub product: Product,
@@ -72,20 +71,15 @@ pub struct ProductAccess {
     /// A granted access is suspended (capability off) while its customer is not `active`.
     pub suspended: bool,
     /// Why it is suspended: `customer_<status>` (e.g. `customer_expired`).
-    #[schema(required = true)]
     pub suspension_reason: Option<String>,
     pub requirements: AccessRequirements,
     /// `requirements_not_met`, `rejected_by_reviewer` or the reviewer's code.
-    #[schema(required = true)]
     pub rejection_reason: Option<String>,
     #[serde(with = "rfc3339_opt", default)]
-    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub decided_at: Option<Timestamp>,
     #[serde(with = "rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(with = "rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 

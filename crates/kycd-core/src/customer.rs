@@ -1,4 +1,5 @@
-//! The customer record as the domain owns it; its JSON is the API object.
+//! The customer record as the domain owns it; its JSON is the stored document
+//! (the API object is `kycd_server::wire::CustomerResponse`, the same shape).
 
 use crate::reasons::RejectionReason;
 use crate::status::CustomerStatus;
@@ -106,29 +107,23 @@ pub struct RequirementIssue {
     pub param: Option<String>,
 }
 
-/// The verification object of a customer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, ToSchema)]
+/// The verification state of a customer (shown by `kycd_server::wire`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Verification {
     pub level: Level,
     pub mode: Mode,
     /// The hosted verification link (single use; while `pending`).
-    #[schema(required = true)]
     pub url: Option<String>,
     #[serde(with = "rfc3339_opt", default)]
-    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub url_expires_at: Option<Timestamp>,
     pub requirements: Requirements,
-    #[schema(required = true)]
     pub rejection_reason: Option<RejectionReason>,
     /// Whether a new submission may succeed (set when `rejected`).
-    #[schema(required = true)]
     pub resubmittable: Option<bool>,
     #[serde(with = "rfc3339_opt", default)]
-    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub approved_at: Option<Timestamp>,
     /// When the approval expires (approved_at + the validity setting).
     #[serde(with = "rfc3339_opt", default)]
-    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub expires_at: Option<Timestamp>,
     /// Possible sanctions or PEP matches waiting for a reviewer (`on_hold`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -256,37 +251,29 @@ pub struct Attestation {
     pub document_type: Option<String>,
 }
 
-/// The customer record. Serialised as is, it is the API's customer object: a
-/// person (KYC) or a business (KYB).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// The customer record as the domain owns it: a person (KYC) or a business
+/// (KYB). Its serde form is the stored document; the API shows it through
+/// `kycd_server::wire::CustomerResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
-    #[schema(example = "cus_01j9z8k3m4n5p6q7r8s9t0v1w2")]
     pub id: String,
-    #[schema(schema_with = crate::schema::customer_tag)]
     pub object: String,
     #[serde(rename = "type")]
     pub customer_type: CustomerType,
     /// Your own id for the customer, unique per organization and environment.
-    #[schema(required = true, example = "your-user-001")]
     pub external_id: Option<String>,
     pub status: CustomerStatus,
     pub verification: Verification,
-    #[schema(required = true)]
     pub individual: Option<Individual>,
-    #[schema(required = true)]
     pub business: Option<Business>,
     pub addresses: Vec<Address>,
     /// Identifiers as shown: the full value is stored encrypted and never returned.
     pub identifiers: Vec<Identifier>,
-    #[schema(required = true)]
     pub attestation: Option<Attestation>,
-    #[schema(schema_with = crate::schema::metadata)]
     pub metadata: Map<String, Value>,
     #[serde(with = "rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(with = "rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 

@@ -75,7 +75,8 @@ pub struct CustomerInput {
 pub struct CustomerPatch {
     /// `null` clears it.
     #[schema(value_type = Option<String>, schema_with = crate::schema::external_id_input)]
-    pub external_id: Option<Option<String>>,
+    #[serde(default)]
+    pub external_id: crate::patch::Patch<String>,
     /// Only for `individual` customers; merges field by field.
     #[schema(value_type = Option<IndividualInput>)]
     pub individual: Option<Map<String, Value>>,

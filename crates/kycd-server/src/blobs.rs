@@ -6,7 +6,8 @@
 //! no personal data. Errors are logged without content and surface as 500.
 
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+
+use crate::service::ServiceResult;
 use axum::body::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path;
@@ -32,9 +33,9 @@ impl std::fmt::Debug for Blobs {
     }
 }
 
-fn failed(what: &str, e: object_store::Error) -> ApiError {
-    tracing::error!(error = %e, operation = what, "blob store failure");
-    ApiError::internal()
+#[track_caller]
+fn failed(what: &str, e: object_store::Error) -> crate::service::ServiceError {
+    crate::service::ServiceError::blobs(what, e)
 }
 
 impl Blobs {
@@ -132,7 +133,7 @@ impl Blobs {
         )
     }
 
-    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> ApiResult<()> {
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> ServiceResult<()> {
         self.store
             .put(&self.path(key), PutPayload::from(bytes))
             .await
@@ -141,7 +142,7 @@ impl Blobs {
     }
 
     /// The blob, or None when it does not exist.
-    pub async fn get(&self, key: &str) -> ApiResult<Option<Bytes>> {
+    pub async fn get(&self, key: &str) -> ServiceResult<Option<Bytes>> {
         match self.store.get(&self.path(key)).await {
             Ok(r) => Ok(Some(r.bytes().await.map_err(|e| failed("get", e))?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -150,7 +151,7 @@ impl Blobs {
     }
 
     /// Deletes a blob; a missing blob is not an error.
-    pub async fn delete(&self, key: &str) -> ApiResult<()> {
+    pub async fn delete(&self, key: &str) -> ServiceResult<()> {
         match self.store.delete(&self.path(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(failed("delete", e)),
@@ -158,7 +159,7 @@ impl Blobs {
     }
 
     /// Deletes every blob under `prefix`; returns how many were deleted.
-    pub async fn delete_prefix(&self, prefix: &str) -> ApiResult<usize> {
+    pub async fn delete_prefix(&self, prefix: &str) -> ServiceResult<usize> {
         let keys: Vec<Path> = self
             .store
             .list(Some(&self.path(prefix)))

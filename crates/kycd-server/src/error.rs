@@ -24,7 +24,20 @@ pub struct ApiError {
     pub param: Option<String>,
     pub reasons: Vec<Reason>,
     /// Seconds for the `Retry-After` header (503, 429).
-    pub retry_after: Option<u32>,
+    pub retry_after: Option<std::num::NonZeroU32>,
+    /// Where a failure that is not the caller's arose (logged with the
+    /// request id, never shown in the body).
+    pub origin: Option<Box<ErrorOrigin>>,
+}
+
+/// The cause of a failure and the place in the code where it arose.
+#[derive(Debug, Clone)]
+pub struct ErrorOrigin {
+    pub location: &'static std::panic::Location<'static>,
+    /// `store`, `vault`, `blobs`, `provider`.
+    pub layer: &'static str,
+    /// The cause, safe to log (no personal data, no key material).
+    pub detail: String,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -50,10 +63,15 @@ impl ApiError {
             param: None,
             reasons: vec![],
             retry_after: None,
+            origin: None,
         }
     }
+    pub fn with_origin(mut self, origin: ErrorOrigin) -> Self {
+        self.origin = Some(Box::new(origin));
+        self
+    }
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds.clamp(1, u32::MAX as u64) as u32);
+        self.retry_after = std::num::NonZeroU32::new(seconds.clamp(1, u32::MAX as u64) as u32);
         self
     }
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
@@ -228,37 +246,38 @@ impl From<LifecycleError> for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::not_found("resource"),
-            StoreError::Conflict(what) if what == "external_id" => ApiError::conflict(
-                "external_id_taken",
-                "a customer with this external_id already exists in this organization and environment",
-            )
-            .with_param("external_id"),
-            StoreError::Conflict(what) => ApiError::conflict("conflict", format!("conflict on {what}")),
-            StoreError::Unavailable { retry_after } => {
-                ApiError::unavailable().with_retry_after(retry_after.as_secs_f64().ceil() as u64)
-            }
-            e if e.is_unavailable() => {
-                tracing::warn!(error = %e, "database unavailable");
-                ApiError::unavailable()
-            }
-            e if e.is_transient() => {
-                ApiError::conflict("concurrent_update", "a concurrent change got there first: retry the request")
-            }
-            other => {
-                tracing::error!(error = %other, "store failure");
-                ApiError::internal()
-            }
+/// The answer to a store failure (logged by the HTTP layer, with its origin).
+pub(crate) fn store_answer(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::not_found("resource"),
+        StoreError::Conflict(what) if what == "external_id" => ApiError::conflict(
+            "external_id_taken",
+            "a customer with this external_id already exists in this organization and environment",
+        )
+        .with_param("external_id"),
+        StoreError::Conflict(what) => ApiError::conflict("conflict", format!("conflict on {what}")),
+        StoreError::Unavailable { retry_after } => {
+            ApiError::unavailable().with_retry_after(retry_after.as_secs_f64().ceil() as u64)
         }
+        e if e.is_unavailable() => ApiError::unavailable(),
+        e if e.is_transient() => ApiError::conflict(
+            "concurrent_update",
+            "a concurrent change got there first: retry the request",
+        ),
+        _ => ApiError::internal(),
+    }
+}
+
+impl From<StoreError> for ApiError {
+    #[track_caller]
+    fn from(e: StoreError) -> Self {
+        crate::service::ServiceError::from(e).into()
     }
 }
 
 impl From<kycd_vault::VaultError> for ApiError {
+    #[track_caller]
     fn from(e: kycd_vault::VaultError) -> Self {
-        tracing::error!(error = %e, "vault failure");
-        ApiError::internal()
+        crate::service::ServiceError::from(e).into()
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kycd_core::ids::PrefixedId;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,12 +17,16 @@ use serde::de::DeserializeOwned;
 pub struct RequestId(pub String);
 
 /// Assigns a request id, and renders `ApiError` bodies with it. Every response
-/// carries `X-Request-Id`.
+/// carries `X-Request-Id`; every log line written while the request runs
+/// carries `request_id` (its span).
 pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
+    use tracing::Instrument;
     let id = kycd_store::ids::new("req");
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = next.run(req).instrument(span).await;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
+        log_failure(&id, &err);
         let body = err.body(&id);
         let mut rendered = (err.status, axum::Json(body)).into_response();
         // Headers other layers set on the error (rate-limit fields) are kept.
@@ -33,9 +38,10 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
             }
         }
         if let Some(seconds) = err.retry_after {
-            rendered
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+            rendered.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from(seconds.get()),
+            );
         }
         res = rendered;
     } else if res.status().is_server_error() && res.headers().get("content-type").is_none() {
@@ -46,6 +52,69 @@ pub async fn request_id_and_errors(mut req: Request, next: Next) -> Response {
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// Logs a failure that is not the caller's, with the request id and where it
+/// arose (the body only shows the request id).
+fn log_failure(request_id: &str, err: &ApiError) {
+    let Some(origin) = &err.origin else { return };
+    if !err.status.is_server_error() {
+        return;
+    }
+    if err.status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(
+            request_id,
+            code = err.code,
+            layer = origin.layer,
+            location = %origin.location,
+            error = %origin.detail,
+            "request failed: unavailable"
+        );
+    } else {
+        tracing::error!(
+            request_id,
+            code = err.code,
+            layer = origin.layer,
+            location = %origin.location,
+            error = %origin.detail,
+            "request failed"
+        );
+    }
+}
+
+/// A path naming one resource by its prefixed id: a malformed id is answered
+/// `404 no such {resource}`, as a missing one is.
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: PrefixedId + Send> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let missing = || ApiError::not_found(T::RESOURCE);
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| missing())?;
+        T::parse(&raw).map(IdPath).ok_or_else(missing)
+    }
+}
+
+/// A path naming a resource under another (`/customers/{id}/documents/{doc_id}`);
+/// the ids are checked in path order.
+pub struct IdsPath<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: PrefixedId + Send, B: PrefixedId + Send> FromRequestParts<S>
+    for IdsPath<A, B>
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found(A::RESOURCE))?;
+        let a = A::parse(&a).ok_or_else(|| ApiError::not_found(A::RESOURCE))?;
+        let b = B::parse(&b).ok_or_else(|| ApiError::not_found(B::RESOURCE))?;
+        Ok(IdsPath(a, b))
+    }
 }
 
 /// Unknown paths.
@@ -238,4 +307,83 @@ pub fn json_response(status: u16, body: Bytes) -> Response {
     res.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
     res
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(err: &ApiError) -> String {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || log_failure("req_test123", err));
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn server_failures_are_logged_with_request_id_and_location() {
+        let err: ApiError =
+            crate::service::ServiceError::from(kycd_store::StoreError::Corrupt("row 7".into()))
+                .into();
+        let line = logged(&err);
+        assert!(line.contains("req_test123"), "{line}");
+        assert!(line.contains("http.rs:"), "the location: {line}");
+        assert!(
+            line.contains("layer=\"store\"") || line.contains("layer=store"),
+            "{line}"
+        );
+        assert!(line.contains("row 7"), "{line}");
+        // The caller's own mistakes are answered, not logged.
+        assert_eq!(logged(&ApiError::not_found("customer")), "");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn lines_logged_inside_a_request_carry_its_id() {
+        use tower::ServiceExt;
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(|| async {
+                    tracing::warn!("inside the handler");
+                    "ok"
+                }),
+            )
+            .layer(axum::middleware::from_fn(request_id_and_errors));
+        let res = app
+            .oneshot(Request::builder().uri("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        let logs = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("inside the handler"))
+            .expect("the handler's line");
+        assert!(line.contains(&id), "{line}");
+    }
 }

@@ -18,6 +18,7 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{buffer, json_response};
+use crate::service::ServiceResult;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -57,7 +58,7 @@ pub async fn complete_in_tx<T: Serialize>(
     status: StatusCode,
     value: &T,
     subject_id: &str,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let Ok(slot) = CURRENT.try_with(Arc::clone) else {
         return Ok(());
     };
@@ -83,7 +84,7 @@ pub async fn complete_in_tx<T: Serialize>(
     )
     .await?
     {
-        return Err(in_use());
+        return Err(in_use().into());
     }
     if let Some(p) = slot.lock().expect("idempotency slot").as_mut() {
         p.recorded = true;
@@ -204,7 +205,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let err = res.extensions().get::<ApiError>().cloned();
             let (parts, body) = buffer(res).await;
             if let Err(e) = record_after(&state, &ctx.scope, &key, &token, status, &body).await {
-                tracing::error!(code = e.code, "idempotency bookkeeping failed");
+                tracing::error!(
+                    error = %e,
+                    location = %e.location,
+                    "idempotency bookkeeping failed"
+                );
             }
             let mut res = Response::from_parts(parts, Body::from(body));
             if let Some(err) = err {
@@ -267,7 +272,7 @@ async fn seal(
     key: &str,
     subject_id: &str,
     body: &str,
-) -> ApiResult<String> {
+) -> ServiceResult<String> {
     let org = &scope.organization_id;
     let data_key = state.vault.customer_key(conn, org, subject_id).await?;
     state
@@ -285,7 +290,7 @@ async fn record_after(
     token: &str,
     status: StatusCode,
     body: &[u8],
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let mut conn = state.store.writer().await?;
     if status.is_server_error() {
         return Ok(idempotency::release(&mut conn, scope, key, token).await?);
@@ -335,7 +340,7 @@ async fn open_body(
             "resource: it was deleted since this request was first made",
         ));
     };
-    state
+    Ok(state
         .vault
-        .open_str(&data_key, org, &owner, &field(scope, key), sealed)
+        .open_str(&data_key, org, &owner, &field(scope, key), sealed)?)
 }

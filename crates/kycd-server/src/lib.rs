@@ -25,6 +25,7 @@ pub mod serve;
 pub mod service;
 pub mod state;
 pub mod vault;
+pub mod wire;
 
 pub use app::{Application, Bootstrap, create_org};
 pub use config::Config;

@@ -561,7 +561,7 @@ fn components() -> Components {
     let mut s = vec![];
     add::<Error>(&mut s);
     // The types handlers really parse and return.
-    add::<kycd_core::customer::Customer>(&mut s);
+    add::<crate::wire::CustomerResponse>(&mut s);
     add::<kycd_core::input::CustomerInput>(&mut s);
     add::<kycd_core::input::CustomerPatch>(&mut s);
     add::<kycd_core::input::VerificationRequest>(&mut s);

@@ -2,7 +2,7 @@
 //! blind-index keys, wrapped by the master key and kept in the store.
 //! Erasing a customer deletes its data key (crypto-shredding).
 
-use crate::error::ApiResult;
+use crate::service::ServiceResult;
 use kycd_store::{Conn, Scope, customers as db};
 use kycd_vault::{Aad, BlindIndexKey, DataKey, MasterKey, WrappedKey};
 use std::collections::HashMap;
@@ -79,8 +79,8 @@ impl Vault {
         conn: &mut Conn,
         org: &str,
         customer_id: &str,
-    ) -> ApiResult<DataKey> {
-        if let Some(w) = db::get_customer_key(conn, customer_id).await? {
+    ) -> ServiceResult<DataKey> {
+        if let Some(w) = db::get_customer_key(conn, org, customer_id).await? {
             return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
         }
         let key = DataKey::generate();
@@ -93,7 +93,7 @@ impl Vault {
         .await?;
         if !stored {
             // Another request created it first: use theirs.
-            let w = db::get_customer_key(conn, customer_id)
+            let w = db::get_customer_key(conn, org, customer_id)
                 .await?
                 .unwrap_or_default();
             return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
@@ -123,8 +123,8 @@ impl Vault {
         conn: &mut Conn,
         org: &str,
         customer_id: &str,
-    ) -> ApiResult<Option<DataKey>> {
-        let Some(w) = db::get_customer_key(conn, customer_id).await? else {
+    ) -> ServiceResult<Option<DataKey>> {
+        let Some(w) = db::get_customer_key(conn, org, customer_id).await? else {
             return Ok(None);
         };
         Ok(Some(self.unwrap_customer_key(org, customer_id, &w)?))
@@ -132,7 +132,11 @@ impl Vault {
 
     /// The blind-index key of an organization's environment, created on
     /// first use and cached.
-    pub async fn blind_key(&self, conn: &mut Conn, scope: &Scope) -> ApiResult<Arc<BlindIndexKey>> {
+    pub async fn blind_key(
+        &self,
+        conn: &mut Conn,
+        scope: &Scope,
+    ) -> ServiceResult<Arc<BlindIndexKey>> {
         if let Some(k) = self.cached_blind_key(scope) {
             return Ok(k);
         }
@@ -176,7 +180,7 @@ impl Vault {
         customer_id: &str,
         field: &str,
         plaintext: &[u8],
-    ) -> ApiResult<Vec<u8>> {
+    ) -> ServiceResult<Vec<u8>> {
         Ok(key.encrypt(
             self.master.key_id(),
             &Aad::new(org, customer_id, field),
@@ -191,7 +195,7 @@ impl Vault {
         customer_id: &str,
         field: &str,
         ciphertext: &[u8],
-    ) -> ApiResult<Vec<u8>> {
+    ) -> ServiceResult<Vec<u8>> {
         Ok(key.decrypt(&Aad::new(org, customer_id, field), ciphertext)?)
     }
 
@@ -202,7 +206,7 @@ impl Vault {
         customer_id: &str,
         field: &str,
         plaintext: &str,
-    ) -> ApiResult<String> {
+    ) -> ServiceResult<String> {
         Ok(key.encrypt_to_string(
             self.master.key_id(),
             &Aad::new(org, customer_id, field),
@@ -217,7 +221,7 @@ impl Vault {
         customer_id: &str,
         field: &str,
         ciphertext: &str,
-    ) -> ApiResult<String> {
+    ) -> ServiceResult<String> {
         Ok(key
             .decrypt_from_string(&Aad::new(org, customer_id, field), ciphertext)?
             .to_string())
@@ -310,7 +314,7 @@ impl Vault {
         org: &str,
         customer_id: &str,
         doc: &str,
-    ) -> ApiResult<String> {
+    ) -> ServiceResult<String> {
         self.seal_str(key, org, customer_id, DOC_FIELD, doc)
     }
 

@@ -8,7 +8,7 @@ use crate::ids;
 use chrono::{DateTime, Utc};
 use kycd_core::customer::Customer;
 use kycd_core::lifecycle::StatusChange;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 /// A customer with its optimistic-concurrency version.
 #[derive(Debug, Clone)]
@@ -99,7 +99,7 @@ pub async fn insert(
     .bind(c.verification.expires_at.map(|e| micros(&e)))
     .execute(conn)
     .await
-    .map_err(|e| StoreError::from_insert(e, "external_id"))?;
+    .map_err(StoreError::from_insert)?;
     Ok(())
 }
 
@@ -108,23 +108,33 @@ pub(crate) fn wrapped_key_column(table: &str) -> String {
     format!("(SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = {table}.id)")
 }
 
+/// The columns of `CustomerRow`, read by name.
 const COLUMNS: &str = "doc, version, expiring_notified, organization_id, id, \
-     (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id)";
+     (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id) AS wrapped_key";
+
+/// A customer row as selected by `COLUMNS`.
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    doc: String,
+    version: i64,
+    expiring_notified: i64,
+    organization_id: String,
+    id: String,
+    wrapped_key: Option<String>,
+}
 
 fn stored(cipher: &dyn DocCipher, r: &sqlx::any::AnyRow) -> StoreResult<Stored> {
-    let org: String = r.try_get(3)?;
-    let id: String = r.try_get(4)?;
-    let wrapped: Option<String> = r.try_get(5)?;
+    let row = CustomerRow::from_row(r)?;
     Ok(Stored {
         customer: open(
             cipher,
-            &org,
-            &id,
-            wrapped.as_deref(),
-            &r.try_get::<String, _>(0)?,
+            &row.organization_id,
+            &row.id,
+            row.wrapped_key.as_deref(),
+            &row.doc,
         )?,
-        version: r.try_get(1)?,
-        expiring_notified: r.try_get::<i64, _>(2)? != 0,
+        version: row.version,
+        expiring_notified: row.expiring_notified != 0,
     })
 }
 
@@ -135,7 +145,7 @@ async fn wrapped_key_of(
     org: &str,
     customer_id: &str,
 ) -> StoreResult<String> {
-    if let Some(w) = get_customer_key(conn, customer_id).await? {
+    if let Some(w) = get_customer_key(conn, org, customer_id).await? {
         return Ok(w);
     }
     put_customer_key(
@@ -145,7 +155,7 @@ async fn wrapped_key_of(
         &cipher.new_wrapped_key(org, customer_id),
     )
     .await?;
-    get_customer_key(conn, customer_id)
+    get_customer_key(conn, org, customer_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt("customer data key missing".into()))
 }
@@ -198,7 +208,7 @@ pub async fn update(
     .bind(version)
     .execute(conn)
     .await
-    .map_err(|e| StoreError::from_insert(e, "external_id"))?;
+    .map_err(StoreError::from_insert)?;
     if done.rows_affected() == 0 {
         return Err(StoreError::VersionConflict);
     }
@@ -365,14 +375,24 @@ pub async fn history(
     .bind(&scope.environment)
     .fetch_all(conn)
     .await?;
+    /// A `status_history` row as stored (`at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct Record {
+        from_status: Option<String>,
+        to_status: String,
+        reason: String,
+        actor: String,
+        at: i64,
+    }
     rows.iter()
         .map(|r| {
+            let r = Record::from_row(r)?;
             Ok(HistoryRow {
-                from_status: r.try_get(0)?,
-                to_status: r.try_get(1)?,
-                reason: r.try_get(2)?,
-                actor: r.try_get(3)?,
-                at: from_micros(r.try_get(4)?),
+                from_status: r.from_status,
+                to_status: r.to_status,
+                reason: r.reason,
+                actor: r.actor,
+                at: from_micros(r.at),
             })
         })
         .collect()
@@ -437,11 +457,20 @@ pub async fn put_customer_key(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn get_customer_key(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT wrapped_key FROM customer_keys WHERE customer_id = $1")
-        .bind(customer_id)
-        .fetch_optional(conn)
-        .await?;
+/// The wrapped data key of `customer_id` (a customer, a webhook endpoint or an
+/// organization's idempotency subject) in organization `org`.
+pub async fn get_customer_key(
+    conn: &mut Conn,
+    org: &str,
+    customer_id: &str,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT wrapped_key FROM customer_keys WHERE customer_id = $1 AND organization_id = $2",
+    )
+    .bind(customer_id)
+    .bind(org)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
@@ -533,46 +562,79 @@ pub async fn rewrap_org_key(
     Ok(())
 }
 
+/// The condition that `customer_secrets.customer_id = $1` is a customer of the
+/// scope in `$org` and `$env`.
+fn in_scope(org: usize, env: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM customers c WHERE c.id = $1 AND c.organization_id = ${org} AND c.environment = ${env})"
+    )
+}
+
+/// Stores (or replaces) a sealed value of a customer of `scope` (`NotFound`
+/// when the customer is not one of the scope).
 pub async fn put_secret(
     conn: &mut Conn,
+    scope: &Scope,
     customer_id: &str,
     field: &str,
     ciphertext: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO customer_secrets (customer_id, field, ciphertext) VALUES ($1, $2, $3) \
+    let done = sqlx::query(&format!(
+        "INSERT INTO customer_secrets (customer_id, field, ciphertext) SELECT $1, $2, $3 WHERE {} \
          ON CONFLICT (customer_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
-    )
+        in_scope(4, 5)
+    ))
     .bind(customer_id)
     .bind(field)
     .bind(ciphertext)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
     .execute(conn)
     .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
+/// A sealed value of a customer of `scope`.
 pub async fn get_secret(
     conn: &mut Conn,
+    scope: &Scope,
     customer_id: &str,
     field: &str,
 ) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
-        "SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2 AND {}",
+        in_scope(3, 4)
+    ))
     .bind(customer_id)
     .bind(field)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-/// Deletes the secrets whose field starts with `prefix` (e.g. `identifier:`).
-pub async fn delete_secrets(conn: &mut Conn, customer_id: &str, prefix: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM customer_secrets WHERE customer_id = $1 AND field LIKE $2")
-        .bind(customer_id)
-        .bind(format!("{prefix}%"))
-        .execute(conn)
-        .await?;
+/// Deletes the secrets of a customer of `scope` whose field starts with
+/// `prefix` (e.g. `identifier:`).
+pub async fn delete_secrets(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    prefix: &str,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "DELETE FROM customer_secrets WHERE customer_id = $1 AND field LIKE $2 AND {}",
+        in_scope(3, 4)
+    ))
+    .bind(customer_id)
+    .bind(format!("{prefix}%"))
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

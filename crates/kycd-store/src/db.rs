@@ -65,15 +65,98 @@ pub enum StoreError {
     Unavailable { retry_after: Duration },
 }
 
+/// The unique constraints a write may violate, named once for both backends:
+/// PostgreSQL reports the constraint (or unique index) name, SQLite the
+/// columns (`UNIQUE constraint failed: table.column, …`); both map to the
+/// name `StoreError::Conflict` carries.
+const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
+    (
+        "customers_external_id",
+        "customers.organization_id, customers.environment, customers.external_id",
+        "external_id",
+    ),
+    ("customers_pkey", "customers.id", "customer id"),
+    (
+        "product_access_open",
+        "product_access.customer_id, product_access.product",
+        "product_access_open",
+    ),
+    (
+        "product_access_pkey",
+        "product_access.id",
+        "product access id",
+    ),
+    ("documents_pkey", "documents.id", "document id"),
+    (
+        "webhook_endpoints_pkey",
+        "webhook_endpoints.id",
+        "webhook endpoint id",
+    ),
+    (
+        "delivery_attempts_delivery_id_attempt_key",
+        "delivery_attempts.delivery_id, delivery_attempts.attempt",
+        "delivery attempt",
+    ),
+    (
+        "deliveries_event_id_endpoint_id_key",
+        "deliveries.event_id, deliveries.endpoint_id",
+        "delivery",
+    ),
+    ("organizations_pkey", "organizations.id", "organization id"),
+    ("api_keys_pkey", "api_keys.id", "api key id"),
+    ("api_keys_key_hash_key", "api_keys.key_hash", "api key"),
+    (
+        "idempotency_keys_pkey",
+        "idempotency_keys.organization_id, idempotency_keys.environment, idempotency_keys.key",
+        "idempotency key",
+    ),
+    ("events_pkey", "events.id", "event id"),
+    (
+        "inbound_webhooks_provider_external_id_key",
+        "inbound_webhooks.provider, inbound_webhooks.external_id",
+        "inbound webhook",
+    ),
+];
+
+/// The name of the unique constraint a database error violated, or `None`
+/// when it is not a unique violation. Unknown constraints are named as the
+/// database names them.
+pub fn violated_unique(e: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    if db.kind() != sqlx::error::ErrorKind::UniqueViolation {
+        return None;
+    }
+    if let Some(name) = db.constraint() {
+        return Some(
+            UNIQUE_CONSTRAINTS
+                .iter()
+                .find(|(pg, _, _)| *pg == name)
+                .map_or_else(|| name.to_string(), |(_, _, field)| field.to_string()),
+        );
+    }
+    let message = db.message();
+    let columns = message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .unwrap_or(message)
+        .trim();
+    Some(
+        UNIQUE_CONSTRAINTS
+            .iter()
+            .find(|(_, sqlite, _)| *sqlite == columns)
+            .map_or_else(|| columns.to_string(), |(_, _, field)| field.to_string()),
+    )
+}
+
 impl StoreError {
-    /// Turns a unique violation into `Conflict(constraint)`.
-    pub fn from_insert(e: sqlx::Error, what: &str) -> StoreError {
-        if let sqlx::Error::Database(db) = &e
-            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
-        {
-            return StoreError::Conflict(what.to_string());
+    /// Turns a unique violation into `Conflict(name)`, naming the constraint
+    /// that was violated (`external_id`, `customer id`, `idempotency key`…).
+    pub fn from_insert(e: sqlx::Error) -> StoreError {
+        match violated_unique(&e) {
+            Some(name) => StoreError::Conflict(name),
+            None => StoreError::Database(e),
         }
-        StoreError::Database(e)
     }
 }
 

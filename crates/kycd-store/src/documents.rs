@@ -82,7 +82,7 @@ pub async fn insert(conn: &mut Conn, scope: &Scope, d: &DocumentRow) -> StoreRes
     .bind(d.reviewed_at.as_ref().map(micros))
     .execute(conn)
     .await
-    .map_err(|e| StoreError::from_insert(e, "document"))?;
+    .map_err(StoreError::from_insert)?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Typed, prefixed, time-ordered ids (`cus_01j…`): lexicographic order is
 //! creation order (monotonic within a process, even within one millisecond).
+//! Their types and parsing live in `kycd_core::ids`.
 
 use std::sync::Mutex;
 
@@ -15,15 +16,6 @@ pub fn new(prefix: &str) -> String {
     format!("{prefix}_{}", id.to_string().to_lowercase())
 }
 
-/// Whether `id` looks like an id of that prefix (cheap guard before a query).
-pub fn looks_like(prefix: &str, id: &str) -> bool {
-    id.len() <= 64
-        && id
-            .strip_prefix(prefix)
-            .and_then(|r| r.strip_prefix('_'))
-            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -32,7 +24,6 @@ mod tests {
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);
-        assert!(super::looks_like("cus", &ids[0]));
-        assert!(!super::looks_like("cus", "cus_../x"));
+        assert!(kycd_core::ids::is_prefixed("cus", &ids[0]));
     }
 }

@@ -25,7 +25,7 @@ pub async fn insert_org(conn: &mut Conn, org: &Organization) -> StoreResult<()> 
         .bind(micros(&org.created_at))
         .execute(conn)
         .await
-        .map_err(|e| StoreError::from_insert(e, "organization"))?;
+        .map_err(StoreError::from_insert)?;
     Ok(())
 }
 
@@ -128,7 +128,7 @@ pub async fn insert_key(
     .bind(micros(&now))
     .execute(conn)
     .await
-    .map_err(|e| StoreError::from_insert(e, "api_key"))?;
+    .map_err(StoreError::from_insert)?;
     Ok(())
 }
 

@@ -35,7 +35,7 @@ pub async fn insert(conn: &mut Conn, scope: &Scope, pa: &ProductAccess) -> Store
     .bind(micros(&pa.updated_at))
     .execute(conn)
     .await
-    .map_err(|e| StoreError::from_insert(e, "product_access_open"))?;
+    .map_err(StoreError::from_insert)?;
     Ok(())
 }
 

@@ -92,7 +92,7 @@ pub async fn insert(conn: &mut Conn, e: &Endpoint) -> StoreResult<()> {
     .bind(micros(&e.updated_at))
     .execute(conn)
     .await
-    .map_err(|err| StoreError::from_insert(err, "webhook_endpoint"))?;
+    .map_err(StoreError::from_insert)?;
     Ok(())
 }
 

@@ -682,3 +682,72 @@ conformance!(organizations_keys_and_settings, |store: Store| async move {
     assert_eq!((body.as_str(), off), ("{\"min_age\": 21}", 120));
     assert_eq!(orgs::clock_offsets(&mut w).await.unwrap().len(), 1);
 });
+
+// A unique violation names the constraint it broke, the same on both
+// backends: a taken external_id is not a reused customer id.
+conformance!(
+    unique_violations_name_their_constraint,
+    |store: Store| async move {
+        let a = Scope::new("org_a", "sandbox");
+        let c = customer(&ids::new("cus"), Some("ext-unique"));
+        let mut w = store.writer().await.unwrap();
+        insert_customer(&mut w, &a, &c).await.unwrap();
+
+        let same_external =
+            insert_customer(&mut w, &a, &customer(&ids::new("cus"), Some("ext-unique"))).await;
+        assert!(
+            matches!(same_external, Err(StoreError::Conflict(ref what)) if what == "external_id"),
+            "{same_external:?}"
+        );
+        let same_id = insert_customer(&mut w, &a, &customer(&c.id, Some("ext-other"))).await;
+        assert!(
+            matches!(same_id, Err(StoreError::Conflict(ref what)) if what == "customer id"),
+            "{same_id:?}"
+        );
+    }
+);
+
+// Sealed values are read and written only through the customer's own scope.
+conformance!(secrets_are_scoped, |store: Store| async move {
+    let a = Scope::new("org_a", "sandbox");
+    let other_env = Scope::new("org_a", "live");
+    let c = customer(&ids::new("cus"), None);
+    let mut w = store.writer().await.unwrap();
+    insert_customer(&mut w, &a, &c).await.unwrap();
+    customers::put_secret(&mut w, &a, &c.id, "hosted_url", "sealed-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        customers::get_secret(&mut w, &a, &c.id, "hosted_url")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("sealed-1")
+    );
+    assert_eq!(
+        customers::get_secret(&mut w, &other_env, &c.id, "hosted_url")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        customers::put_secret(&mut w, &other_env, &c.id, "hosted_url", "x").await,
+        Err(StoreError::NotFound)
+    ));
+    customers::delete_secrets(&mut w, &other_env, &c.id, "hosted")
+        .await
+        .unwrap();
+    assert!(
+        customers::get_secret(&mut w, &a, &c.id, "hosted_url")
+            .await
+            .unwrap()
+            .is_some(),
+        "another scope deletes nothing"
+    );
+    assert!(
+        customers::get_customer_key(&mut w, "org_b", &c.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+});

@@ -366,7 +366,7 @@ async fn bench(
         let s = Instant::now();
         let st = kycd_server::service::products::check(&state, &scope, &p.customer, p.capability)
             .await
-            .map_err(|e| anyhow::anyhow!("in-process check failed: {}", e.message))?;
+            .map_err(|e| anyhow::anyhow!("in-process check failed: {e}"))?;
         micros.push(s.elapsed().as_micros() as u64);
         if st.is_enabled() != p.allowed {
             bail!(

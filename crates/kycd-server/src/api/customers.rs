@@ -3,15 +3,17 @@
 
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::http::IdPath;
 use crate::http::{ApiJson, ApiQuery, List, OptionalJson, Page, created};
 use crate::service::{self, customers, lifecycle};
 use crate::state::AppState;
+use crate::wire::{CustomerResponse, VerificationResponse};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kycd_core::customer::{Customer, Verification};
+use kycd_core::ids::CustomerId;
 use kycd_core::input::{CustomerInput, VerificationRequest};
 use kycd_core::status::CustomerStatus;
 use serde::Deserialize;
@@ -39,16 +41,18 @@ async fn create(
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> ApiResult<Response> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(created(customers::create(&s, &cx, input).await?))
+    Ok(created(CustomerResponse::from(
+        customers::create(&s, &cx, input).await?,
+    )))
 }
 
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Customer>> {
+    IdPath(id): IdPath<CustomerId>,
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(customers::get(&s, &cx, &id).await?))
+    Ok(Json(customers::get(&s, &cx, &id).await?.into()))
 }
 
 #[derive(Deserialize)]
@@ -66,7 +70,7 @@ async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<List<Customer>>> {
+) -> ApiResult<Json<List<CustomerResponse>>> {
     let page = Page {
         limit: q.limit,
         starting_after: q.starting_after,
@@ -87,24 +91,31 @@ async fn list(
         limit: page.limit()?,
     };
     let (data, has_more) = customers::list(&s, &cx, filter).await?;
-    Ok(Json(List::new(data, has_more)))
+    Ok(Json(List::new(
+        data.iter().map(CustomerResponse::from).collect(),
+        has_more,
+    )))
 }
 
 async fn update(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     body: Bytes,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(customers::update(&s, &cx, &id, &body).await?))
+    Ok(Json(customers::update(&s, &cx, &id, &body).await?.into()))
 }
 
-async fn erase(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
+async fn erase(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    IdPath(id): IdPath<CustomerId>,
+) -> ApiResult<Response> {
     let cx = service::cx(&s, &ctx).await?;
     customers::erase(&s, &cx, &id).await?;
     Ok(Json(crate::openapi::schemas::DeletedCustomer {
-        id,
+        id: id.into_string(),
         object: "customer",
         deleted: true,
     })
@@ -114,29 +125,31 @@ async fn erase(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> A
 async fn start_verification(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     OptionalJson(req): OptionalJson<VerificationRequest>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::start(&s, &cx, &id, req).await?))
+    Ok(Json(lifecycle::start(&s, &cx, &id, req).await?.into()))
 }
 
 async fn verification(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Verification>> {
+    IdPath(id): IdPath<CustomerId>,
+) -> ApiResult<Json<VerificationResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(customers::get(&s, &cx, &id).await?.verification))
+    Ok(Json(
+        (&customers::get(&s, &cx, &id).await?.verification).into(),
+    ))
 }
 
 async fn activate(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Customer>> {
+    IdPath(id): IdPath<CustomerId>,
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::activate(&s, &cx, &id).await?))
+    Ok(Json(lifecycle::activate(&s, &cx, &id).await?.into()))
 }
 
 /// The optional body of `POST /v1/customers/{id}/deactivate`.
@@ -152,9 +165,9 @@ pub struct DeactivateBody {
 async fn deactivate(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     OptionalJson(body): OptionalJson<DeactivateBody>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let reason = body.reason.unwrap_or_else(|| "deactivated".into());
     if reason.chars().count() > 500 {
         return Err(ApiError::invalid_field(
@@ -163,22 +176,24 @@ async fn deactivate(
         ));
     }
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::deactivate(&s, &cx, &id, &reason).await?))
+    Ok(Json(
+        lifecycle::deactivate(&s, &cx, &id, &reason).await?.into(),
+    ))
 }
 
 async fn reactivate(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Customer>> {
+    IdPath(id): IdPath<CustomerId>,
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(&s, &ctx).await?;
-    Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?))
+    Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?.into()))
 }
 
 async fn explanation(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<crate::openapi::schemas::Explanation>> {
     let cx = service::cx(&s, &ctx).await?;
     let c = customers::get(&s, &cx, &id).await?;

@@ -9,17 +9,19 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiQuery, List, created};
+use crate::http::{IdPath, IdsPath};
 use crate::service::documents::{Document, NewDocument};
 use crate::service::{self, documents};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
 use futures::StreamExt;
+use kycd_core::ids::{CustomerId, DocumentId};
 use serde::Deserialize;
 
 /// Document types accepted on upload.
@@ -415,7 +417,7 @@ async fn parse_multipart(req: Request) -> ApiResult<RawUpload> {
 async fn upload(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     req: Request,
 ) -> ApiResult<Response> {
     let max = s.config.max_document_bytes;
@@ -452,7 +454,7 @@ struct ListQuery {
 async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<List<Document>>> {
     let page = crate::http::Page {
@@ -461,7 +463,7 @@ async fn list(
     };
     let limit = page.limit()?;
     if let Some(after) = &page.starting_after
-        && !kycd_store::ids::looks_like("doc", after)
+        && DocumentId::parse(after).is_none()
     {
         return Err(ApiError::invalid_field(
             "starting_after",
@@ -476,7 +478,7 @@ async fn list(
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path((id, doc_id)): Path<(String, String)>,
+    IdsPath(id, doc_id): IdsPath<CustomerId, DocumentId>,
 ) -> ApiResult<Json<Document>> {
     let cx = service::cx(&s, &ctx).await?;
     Ok(Json(documents::get(&s, &cx, &id, &doc_id).await?))
@@ -485,7 +487,7 @@ async fn retrieve(
 async fn download(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path((id, doc_id)): Path<(String, String)>,
+    IdsPath(id, doc_id): IdsPath<CustomerId, DocumentId>,
 ) -> ApiResult<Response> {
     let cx = service::cx(&s, &ctx).await?;
     let (doc, bytes) = documents::content(&s, &cx, &id, &doc_id).await?;

@@ -3,16 +3,18 @@
 
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::http::IdPath;
 use crate::http::{ApiQuery, List, OptionalJson, Page};
 use crate::openapi::resources::{DeliveryAttempt, Redelivery, ScheduledDelivery};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kycd_core::ids::{EventId, WebhookEndpointId};
+use kycd_store::Scope;
 use kycd_store::events::{self, Event, EventFilter};
 use kycd_store::webhooks::{self as hooks, deliveries};
-use kycd_store::{Scope, ids};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -68,15 +70,12 @@ async fn list(
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EventId>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(load(&s, &ctx.scope, &id).await?.payload()))
 }
 
-async fn load(s: &AppState, scope: &Scope, id: &str) -> ApiResult<Event> {
-    if !ids::looks_like("evt", id) {
-        return Err(ApiError::not_found("event"));
-    }
+async fn load(s: &AppState, scope: &Scope, id: &EventId) -> ApiResult<Event> {
     let mut conn = s.store.reader().await?;
     events::get(&mut conn, scope, id)
         .await
@@ -98,7 +97,7 @@ struct DeliveriesQuery {
 async fn list_deliveries(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EventId>,
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
 ) -> ApiResult<Json<List<DeliveryAttempt>>> {
     let page = Page {
@@ -162,14 +161,14 @@ pub struct RedeliverBody {
 async fn redeliver(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EventId>,
     OptionalJson(body): OptionalJson<RedeliverBody>,
 ) -> ApiResult<(StatusCode, Json<Redelivery>)> {
     let e = load(&s, &ctx.scope, &id).await?;
     let targets: Vec<String> = match &body.endpoint_id {
         Some(endpoint_id) => {
             let not_found = || ApiError::not_found("webhook endpoint").with_param("endpoint_id");
-            if !ids::looks_like("we", endpoint_id) {
+            if WebhookEndpointId::parse(endpoint_id).is_none() {
                 return Err(not_found());
             }
             let mut conn = s.store.reader().await?;

@@ -112,7 +112,7 @@ async fn receive(
         let state = s.clone();
         tokio::spawn(async move {
             if let Err(e) = crate::jobs::inbound::process_pending(&state).await {
-                tracing::warn!(code = e.code, "inbound webhook processing deferred");
+                tracing::warn!(error = %e, location = %e.location, "inbound webhook processing deferred");
             }
         });
     }

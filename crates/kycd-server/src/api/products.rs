@@ -4,14 +4,17 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult, Reason};
 use crate::http::{ApiJson, ApiQuery, List, Page, created};
+use crate::http::{IdPath, IdsPath};
 use crate::openapi::resources::CapabilityCheck;
 use crate::service::{self, products};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use crate::wire::ProductAccessResponse;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kycd_core::capabilities::{Capability, ProductAccess};
+use kycd_core::capabilities::Capability;
+use kycd_core::ids::{CustomerId, ProductAccessId};
 use kycd_core::policy::Product;
 use serde::Deserialize;
 use serde_json::Value;
@@ -44,12 +47,13 @@ fn product(value: Option<&str>) -> ApiResult<Product> {
 async fn request(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiJson(body): ApiJson<RequestBody>,
 ) -> ApiResult<Response> {
     let product = product(body.product.as_deref())?;
     let cx = service::cx(&s, &ctx).await?;
     let (pa, is_new) = products::request(&s, &cx, &id, product).await?;
+    let pa = ProductAccessResponse::from(pa);
     Ok(if is_new {
         created(pa)
     } else {
@@ -67,9 +71,9 @@ struct ListQuery {
 async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<List<ProductAccess>>> {
+) -> ApiResult<Json<List<ProductAccessResponse>>> {
     let page = Page {
         limit: q.limit,
         starting_after: q.starting_after,
@@ -77,21 +81,26 @@ async fn list(
     let limit = page.limit()?;
     let (data, has_more) =
         products::list(&s, &ctx.scope, &id, page.starting_after.as_deref(), limit).await?;
-    Ok(Json(List::new(data, has_more)))
+    Ok(Json(List::new(
+        data.iter().map(ProductAccessResponse::from).collect(),
+        has_more,
+    )))
 }
 
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path((id, pa_id)): Path<(String, String)>,
-) -> ApiResult<Json<ProductAccess>> {
-    Ok(Json(products::get(&s, &ctx.scope, &id, &pa_id).await?))
+    IdsPath(id, pa_id): IdsPath<CustomerId, ProductAccessId>,
+) -> ApiResult<Json<ProductAccessResponse>> {
+    Ok(Json(
+        products::get(&s, &ctx.scope, &id, &pa_id).await?.into(),
+    ))
 }
 
 async fn capabilities(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(products::capabilities(&s, &ctx.scope, &id).await?))
 }

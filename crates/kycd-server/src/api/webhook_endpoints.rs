@@ -5,15 +5,17 @@
 
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
+use crate::http::IdPath;
 use crate::http::{ApiJson, ApiQuery, List, Page, created};
 use crate::jobs::dispatcher::secrets::SecretSet;
 use crate::service;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use kycd_core::ids::WebhookEndpointId;
 use kycd_store::webhooks::{self as store, Endpoint, deliveries};
 use kycd_store::{Scope, customers::insert_audit, ids};
 use kycd_webhooks::{TargetHost, UrlError};
@@ -257,10 +259,7 @@ async fn create(
     Ok(created(v))
 }
 
-async fn load(s: &AppState, scope: &Scope, id: &str) -> ApiResult<Endpoint> {
-    if !ids::looks_like("we", id) {
-        return Err(ApiError::not_found("webhook endpoint"));
-    }
+async fn load(s: &AppState, scope: &Scope, id: &WebhookEndpointId) -> ApiResult<Endpoint> {
     let mut conn = s.store.reader().await?;
     store::get(&mut conn, scope, id).await.map_err(|e| match e {
         kycd_store::StoreError::NotFound => ApiError::not_found("webhook endpoint"),
@@ -271,7 +270,7 @@ async fn load(s: &AppState, scope: &Scope, id: &str) -> ApiResult<Endpoint> {
 async fn retrieve(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<WebhookEndpointId>,
 ) -> ApiResult<Json<EndpointView>> {
     Ok(Json(view(&load(&s, &ctx.scope, &id).await?)))
 }
@@ -307,7 +306,7 @@ pub struct UpdateBody {
 async fn update(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<WebhookEndpointId>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<EndpointView>> {
     let mut e = load(&s, &ctx.scope, &id).await?;
@@ -359,7 +358,7 @@ async fn update(
 async fn remove(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<WebhookEndpointId>,
 ) -> ApiResult<Json<crate::openapi::resources::DeletedWebhookEndpoint>> {
     let e = load(&s, &ctx.scope, &id).await?;
     let mut tx = s.store.begin().await?;
@@ -378,7 +377,7 @@ async fn remove(
 async fn rotate_secret(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<WebhookEndpointId>,
 ) -> ApiResult<Json<EndpointView>> {
     let mut e = load(&s, &ctx.scope, &id).await?;
     // Previous secrets expire on the scope's clock (the sandbox clock can move them along).

@@ -12,7 +12,7 @@ mod worker;
 
 pub use worker::run;
 
-use crate::error::ApiResult;
+use crate::service::ServiceResult;
 use crate::state::AppState;
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
@@ -75,7 +75,7 @@ impl Dispatcher {
     /// only lose the last few milliseconds of claims and results, which sends
     /// those deliveries again (at least once holds; the outbox itself is
     /// written durably by the API's transactions).
-    async fn begin(&self) -> ApiResult<kycd_store::Tx> {
+    async fn begin(&self) -> ServiceResult<kycd_store::Tx> {
         let mut tx = self.state.store.begin().await?;
         if self.state.store.dialect == kycd_store::Dialect::Postgres {
             sqlx::query("SET LOCAL synchronous_commit = off")
@@ -86,7 +86,7 @@ impl Dispatcher {
         Ok(tx)
     }
 
-    async fn refresh_offsets(&mut self, max_age: Duration) -> ApiResult<()> {
+    async fn refresh_offsets(&mut self, max_age: Duration) -> ServiceResult<()> {
         if self.offsets_at.is_some_and(|t| t.elapsed() < max_age) {
             return Ok(());
         }
@@ -97,7 +97,7 @@ impl Dispatcher {
     }
 
     /// Fans out pending outbox events; returns the deliveries created.
-    pub async fn fan_out(&mut self) -> ApiResult<usize> {
+    pub async fn fan_out(&mut self) -> ServiceResult<usize> {
         let mut created = 0;
         loop {
             let mut tx = self.begin().await?;
@@ -115,7 +115,7 @@ impl Dispatcher {
     /// Claims up to `room` due deliveries (on the real clock unless
     /// `sandbox_only`, then on each sandbox clock that is ahead) and prepares
     /// their jobs.
-    pub async fn claim(&mut self, room: usize, sandbox_only: bool) -> ApiResult<Vec<Job>> {
+    pub async fn claim(&mut self, room: usize, sandbox_only: bool) -> ServiceResult<Vec<Job>> {
         let now = Utc::now();
         let mut claimed = vec![];
         let mut scopes: Vec<Option<(Scope, i64)>> = vec![];
@@ -162,7 +162,7 @@ impl Dispatcher {
         &mut self,
         claimed: Vec<deliveries::Claimed>,
         now: DateTime<Utc>,
-    ) -> ApiResult<Vec<Job>> {
+    ) -> ServiceResult<Vec<Job>> {
         let mut conn = self.state.store.reader().await?;
         let mut event_ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
         event_ids.sort_unstable();
@@ -244,7 +244,7 @@ impl Dispatcher {
 
     /// Records finished attempts in one transaction: the attempt rows, the
     /// deliveries' next step, the endpoints' health (and disabling).
-    pub async fn record(&mut self) -> ApiResult<()> {
+    pub async fn record(&mut self) -> ServiceResult<()> {
         if self.done.is_empty() {
             return Ok(());
         }
@@ -312,7 +312,7 @@ impl Dispatcher {
         results: &[deliveries::AttemptResult],
         health: &HashMap<String, Health>,
         now: DateTime<Utc>,
-    ) -> ApiResult<bool> {
+    ) -> ServiceResult<bool> {
         let mut tx = self.begin().await?;
         deliveries::record(&mut tx, results, now).await?;
         let mut disabled_any = false;
@@ -370,13 +370,17 @@ impl Dispatcher {
     /// One synchronous pass after a sandbox clock moved: fan out, then send
     /// what is due in the scopes whose clock is ahead (up to `max` attempts;
     /// real-time work stays with the background loop) and record it.
-    pub async fn pass(&mut self, max: usize) -> ApiResult<usize> {
+    pub async fn pass(&mut self, max: usize) -> ServiceResult<usize> {
         self.pass_within(max, None).await
     }
 
     /// `pass`, starting no new batch once `budget` has elapsed (what is left
     /// goes out from the background loop).
-    pub async fn pass_within(&mut self, max: usize, budget: Option<Duration>) -> ApiResult<usize> {
+    pub async fn pass_within(
+        &mut self,
+        max: usize,
+        budget: Option<Duration>,
+    ) -> ServiceResult<usize> {
         let started = std::time::Instant::now();
         self.refresh_offsets(Duration::ZERO).await?;
         self.fan_out().await?;
@@ -432,6 +436,6 @@ pub const RUN_DUE_BUDGET: Duration = Duration::from_secs(2);
 pub async fn run_due(state: &AppState) {
     let mut d = Dispatcher::new(state.clone());
     if let Err(e) = d.pass_within(5_000, Some(RUN_DUE_BUDGET)).await {
-        tracing::warn!(code = e.code, "webhook pass failed");
+        tracing::warn!(error = %e, location = %e.location, "webhook pass failed");
     }
 }

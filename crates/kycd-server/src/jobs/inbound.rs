@@ -2,7 +2,7 @@
 //! payloads from the inbox in arrival order and processes each once (the
 //! mark is written in the same transaction as the processing's effects).
 
-use crate::error::ApiResult;
+use crate::service::ServiceResult;
 use crate::state::AppState;
 use kycd_store::Conn;
 use kycd_store::webhooks::inbound::{self, Inbound};
@@ -18,7 +18,7 @@ async fn process(_state: &AppState, _conn: &mut Conn, w: &Inbound) -> Result<(),
 }
 
 /// Processes everything waiting in the inbox; returns how many.
-pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
+pub async fn process_pending(state: &AppState) -> ServiceResult<usize> {
     let mut done = 0;
     loop {
         let mut tx = state.store.begin().await?;

@@ -20,6 +20,11 @@ pub async fn run_due_webhooks(state: &AppState) {
     dispatcher::run_due(state).await;
 }
 
+/// A service error with where it arose, for a worker's log line.
+fn located(e: crate::service::ServiceError) -> String {
+    format!("{e} (at {})", e.location)
+}
+
 /// The running background workers.
 pub struct Workers {
     tasks: JoinSet<()>,
@@ -40,7 +45,7 @@ pub fn spawn(state: AppState) -> Workers {
         shutdown.clone(),
         move || {
             let s = s.clone();
-            async move { scheduler::tick(&s).await.map(drop) }
+            async move { scheduler::tick(&s).await.map(drop).map_err(located) }
         },
     ));
     let s = state.clone();
@@ -51,7 +56,12 @@ pub fn spawn(state: AppState) -> Workers {
         shutdown.clone(),
         move || {
             let s = s.clone();
-            async move { inbound::process_pending(&s).await.map(drop) }
+            async move {
+                inbound::process_pending(&s)
+                    .await
+                    .map(drop)
+                    .map_err(located)
+            }
         },
     ));
     if !state.config.screening_sources().is_empty() {

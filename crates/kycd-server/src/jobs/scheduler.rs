@@ -3,13 +3,13 @@
 //! several processes: each change is committed under the customer's version,
 //! so a customer expires once whoever gets there first.
 
-use crate::error::ApiResult;
 use crate::service;
+use crate::service::ServiceResult;
 use crate::state::AppState;
 use kycd_store::{Scope, customers as db, orgs};
 
 /// Processes what is due in one scope (sandbox clock `offset`) or everywhere.
-pub async fn run_due(state: &AppState, scope: Option<&Scope>, offset: i64) -> ApiResult<usize> {
+pub async fn run_due(state: &AppState, scope: Option<&Scope>, offset: i64) -> ServiceResult<usize> {
     let now = chrono::Utc::now() + chrono::Duration::seconds(offset);
     let mut done = 0;
     loop {
@@ -30,8 +30,10 @@ pub async fn run_due(state: &AppState, scope: Option<&Scope>, offset: i64) -> Ap
                 }
                 Ok(false) => {}
                 // Another process got there first: fine.
-                Err(e) if e.code == "concurrent_update" => {}
-                Err(e) => tracing::warn!(code = e.code, "expiry processing failed"),
+                Err(e) if e.is_transient() => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, location = %e.location, "expiry processing failed")
+                }
             }
         }
         if !progressed || due.len() < 200 {
@@ -42,7 +44,7 @@ pub async fn run_due(state: &AppState, scope: Option<&Scope>, offset: i64) -> Ap
 }
 
 /// One pass over real time and every sandbox clock.
-pub async fn tick(state: &AppState) -> ApiResult<usize> {
+pub async fn tick(state: &AppState) -> ServiceResult<usize> {
     let mut n = run_due(state, None, 0).await?;
     let offsets = {
         let mut conn = state.store.reader().await?;

@@ -109,9 +109,7 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
             let threshold = match thresholds.get(&scope) {
                 Some(t) => *t,
                 None => {
-                    let (s, _) = service::settings::load(state, &scope)
-                        .await
-                        .map_err(|e| anyhow::anyhow!(e.message))?;
+                    let (s, _) = service::settings::load(state, &scope).await?;
                     thresholds.insert(scope.clone(), s.screening_threshold);
                     s.screening_threshold
                 }
@@ -131,12 +129,12 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
             if hits.is_empty() {
                 continue;
             }
-            let cx = service::cx_for(state, &scope, "screening".into())
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let cx = service::cx_for(state, &scope, "screening".into()).await?;
             match service::lifecycle::hold_for_rescreen(state, &cx, &c.id, hits).await {
                 Ok(()) => held += 1,
-                Err(e) => tracing::warn!(code = e.code, "re-screening hold failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, location = %e.location, "re-screening hold failed")
+                }
             }
         }
     }

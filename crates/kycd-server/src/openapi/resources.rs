@@ -112,7 +112,7 @@ pub struct TestClock {
 pub type Document = crate::service::documents::Document;
 
 /// A request for access to a product: kycd-core's own type.
-pub type ProductAccess = kycd_core::capabilities::ProductAccess;
+pub type ProductAccess = crate::wire::ProductAccessResponse;
 
 /// What the customer may do now.
 #[derive(Serialize, ToSchema)]

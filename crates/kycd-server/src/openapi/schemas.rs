@@ -9,8 +9,8 @@
 
 use super::enums::*;
 use super::resources::{DeliveryAttempt, Document, ProductAccess, ScreeningList, WebhookEndpoint};
+use crate::wire::CustomerResponse as Customer;
 use chrono::{DateTime, Utc};
-use kycd_core::customer::Customer;
 use kycd_core::reasons::ReasonInfo;
 use kycd_core::status::CustomerStatus;
 use serde::Serialize;

@@ -142,7 +142,7 @@ fn component_schemas_are_derived_from_the_types_handlers_use() {
     use utoipa::PartialSchema;
     assert_eq!(
         s["Customer"],
-        derived(kycd_core::customer::Customer::schema())
+        derived(crate::wire::CustomerResponse::schema())
     );
     assert_eq!(
         s["CustomerUpdate"],

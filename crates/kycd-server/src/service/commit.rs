@@ -2,7 +2,7 @@
 //! its version), status-history rows, an audit row and the outbox events.
 
 use super::Cx;
-use crate::error::ApiResult;
+use crate::service::ServiceResult;
 use kycd_core::customer::Customer;
 use kycd_core::events::NewEvent;
 use kycd_core::lifecycle::Change;
@@ -22,7 +22,7 @@ pub async fn write_events(
     scope: &Scope,
     list: &[NewEvent],
     cx: &Cx,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     for e in list {
         let event = Event {
             id: ids::new("evt"),
@@ -43,7 +43,7 @@ pub async fn commit(
     change: &Change,
     version: i64,
     action: &str,
-) -> ApiResult<i64> {
+) -> ServiceResult<i64> {
     let new_version = db::update(
         conn,
         &*cx.vault,

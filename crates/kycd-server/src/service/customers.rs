@@ -1,7 +1,8 @@
 //! Customer operations: create, read, list, update (merge), erase.
 
 use super::{Cx, commit, lifecycle, settings::merge_json};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
+use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use kycd_core::customer::{Customer, CustomerType, Identifier, Verification};
@@ -34,7 +35,7 @@ fn seal_sensitive(
     blind: &kycd_vault::BlindIndexKey,
     identifiers: Option<&[ValidIdentifier]>,
     attestation: Option<&ValidAttestation>,
-) -> ApiResult<Sealed> {
+) -> ServiceResult<Sealed> {
     let org = &cx.scope.organization_id;
     let mut secrets = vec![];
     let mut identifier_indexes = None;
@@ -104,18 +105,18 @@ async fn write_sensitive(
     c: &Customer,
     s: &Sealed,
     fresh: bool,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     if let Some(w) = &s.wrapped_key {
         db::put_customer_key(conn, &cx.scope.organization_id, &c.id, w).await?;
     }
     if let Some(entries) = &s.identifier_indexes {
         if !fresh {
-            db::delete_secrets(conn, &c.id, "identifier:").await?;
+            db::delete_secrets(conn, &cx.scope, &c.id, "identifier:").await?;
         }
         db::replace_blind_indexes(conn, &cx.scope, &c.id, "identifier:", entries, fresh).await?;
     }
     for (field, sealed) in &s.secrets {
-        db::put_secret(conn, &c.id, field, sealed).await?;
+        db::put_secret(conn, &cx.scope, &c.id, field, sealed).await?;
     }
     db::replace_blind_indexes(
         conn,
@@ -133,7 +134,7 @@ async fn write_sensitive(
 async fn blind_key(
     state: &AppState,
     cx: &Cx,
-) -> ApiResult<std::sync::Arc<kycd_vault::BlindIndexKey>> {
+) -> ServiceResult<std::sync::Arc<kycd_vault::BlindIndexKey>> {
     match state.vault.cached_blind_key(&cx.scope) {
         Some(k) => Ok(k),
         None => {
@@ -146,7 +147,7 @@ async fn blind_key(
 }
 
 /// Beneficial owners must be individual customers of the same scope.
-async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<()> {
+async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<()> {
     let scope = &cx.scope;
     if let Some(b) = &c.business {
         for (i, owner) in b.beneficial_owners.iter().enumerate() {
@@ -154,13 +155,16 @@ async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<()> {
             match db::get(conn, &*cx.vault, scope, owner).await {
                 Ok(o) if o.customer.customer_type == CustomerType::Individual => {}
                 Ok(_) => {
-                    return Err(ApiError::invalid_field(
+                    return Err(ServiceError::from(ApiError::invalid_field(
                         param,
                         "a beneficial owner must be an individual customer",
-                    ));
+                    )));
                 }
                 Err(kycd_store::StoreError::NotFound) => {
-                    return Err(ApiError::invalid_field(param, "no such customer"));
+                    return Err(ServiceError::from(ApiError::invalid_field(
+                        param,
+                        "no such customer",
+                    )));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -169,7 +173,7 @@ async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResult<Customer> {
+pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ServiceResult<Customer> {
     let (customer_type, profile, identifiers, attestation) = input::parse_create(&input, cx.now)?;
     let request = input.verification.clone().unwrap_or_default();
     let c = Customer {
@@ -249,16 +253,18 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ApiResul
     } else {
         c
     };
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &c, &c.id).await?;
+    let response = crate::wire::CustomerResponse::from(&c);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)
+        .await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)
 }
 
 /// Reads a customer, with the live hosted link unsealed when there is one.
-pub async fn get(state: &AppState, cx: &Cx, id: &str) -> ApiResult<Customer> {
-    if !ids::looks_like("cus", id) {
-        return Err(ApiError::not_found("customer"));
+pub async fn get(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer> {
+    if !kycd_core::ids::is_prefixed("cus", id) {
+        return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     let mut conn = state.store.reader().await?;
     let stored = db::get(&mut conn, &*cx.vault, &cx.scope, id)
@@ -275,7 +281,7 @@ pub async fn with_link(
     conn: &mut Conn,
     cx: &Cx,
     c: &mut Customer,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let live = c.verification.url_expires_at.is_some_and(|e| e > cx.now);
     if !live
         || !matches!(
@@ -286,7 +292,7 @@ pub async fn with_link(
         c.verification.url = None;
         return Ok(());
     }
-    if let Some(sealed) = db::get_secret(conn, &c.id, "hosted_url").await?
+    if let Some(sealed) = db::get_secret(conn, &cx.scope, &c.id, "hosted_url").await?
         && let Some(key) = state
             .vault
             .existing_customer_key(conn, &cx.scope.organization_id, &c.id)
@@ -303,28 +309,28 @@ pub async fn with_link(
     Ok(())
 }
 
-pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResult<Customer> {
+pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ServiceResult<Customer> {
     let raw: Value = crate::http::parse_json(body)?;
     let Some(obj) = raw.as_object() else {
-        return Err(ApiError::invalid_request(
+        return Err(ServiceError::from(ApiError::invalid_request(
             "the request body must be a JSON object",
-        ));
+        )));
     };
     if obj.contains_key("type") {
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::from(ApiError::invalid_field(
             "type",
             "the customer type cannot be changed",
-        ));
+        )));
     }
     if obj.contains_key("verification") {
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::from(ApiError::invalid_field(
             "verification",
             "use POST /v1/customers/{id}/verification to start a verification",
-        ));
+        )));
     }
     let patch: CustomerPatch = crate::http::parse_json(body)?;
-    if !ids::looks_like("cus", id) {
-        return Err(ApiError::not_found("customer"));
+    if !kycd_core::ids::is_prefixed("cus", id) {
+        return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     let mut tx = state.store.begin().await?;
     let stored = db::get(&mut tx, &*cx.vault, &cx.scope, id)
@@ -332,19 +338,21 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
         .map_err(|_| ApiError::not_found("customer"))?;
     let old = stored.customer.clone();
     if !old.status.patch_allowed() {
-        return Err(ApiError::customer_locked(old.status.as_str()));
+        return Err(ServiceError::from(ApiError::customer_locked(
+            old.status.as_str(),
+        )));
     }
     let today = cx.now.date_naive();
     let mut c = old.clone();
-    if let Some(ext) = &patch.external_id {
-        c.external_id = input::parse_external_id(ext)?;
+    if let Some(ext) = patch.external_id.as_given() {
+        c.external_id = input::parse_external_id(&ext.cloned())?;
     }
     if let Some(p) = patch.individual {
         if c.customer_type != CustomerType::Individual {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::from(ApiError::invalid_field(
                 "individual",
                 "a business customer has no individual details",
-            ));
+            )));
         }
         let before = c.individual.clone().unwrap_or_default();
         let merged = merge_json(
@@ -366,10 +374,10 @@ pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ApiResu
     }
     if let Some(p) = patch.business {
         if c.customer_type != CustomerType::Business {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::from(ApiError::invalid_field(
                 "business",
                 "an individual customer has no business details",
-            ));
+            )));
         }
         let before = c.business.clone().unwrap_or_default();
         let merged = merge_json(
@@ -472,7 +480,7 @@ pub async fn list(
     state: &AppState,
     cx: &Cx,
     filter: db::ListFilter,
-) -> ApiResult<(Vec<Customer>, bool)> {
+) -> ServiceResult<(Vec<Customer>, bool)> {
     let mut conn = state.store.reader().await?;
     Ok(db::list(&mut conn, &*cx.vault, &cx.scope, &filter).await?)
 }
@@ -484,13 +492,13 @@ pub async fn contact_index(
     cx: &Cx,
     email: Option<&str>,
     phone: Option<&str>,
-) -> ApiResult<Option<(String, String)>> {
+) -> ServiceResult<Option<(String, String)>> {
     let (kind, value) = match (email, phone) {
         (None, None) => return Ok(None),
         (Some(_), Some(_)) => {
-            return Err(ApiError::invalid_request(
+            return Err(ServiceError::from(ApiError::invalid_request(
                 "search by email or by phone, not both at once",
-            ));
+            )));
         }
         (Some(e), None) => (
             "email",
@@ -512,9 +520,9 @@ pub async fn contact_index(
 }
 
 /// Erasure (LGPD/GDPR): destroys the data key and personal data, keeps a minimal record.
-pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ApiResult<()> {
-    if !ids::looks_like("cus", id) {
-        return Err(ApiError::not_found("customer"));
+pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<()> {
+    if !kycd_core::ids::is_prefixed("cus", id) {
+        return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     let mut tx = state.store.begin().await?;
     let stored = db::get(&mut tx, &*cx.vault, &cx.scope, id)
@@ -525,13 +533,13 @@ pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ApiResult<()> {
         && let Some(r) = c.verification.rejection_reason
         && r.retention_required()
     {
-        return Err(ApiError::conflict(
+        return Err(ServiceError::from(ApiError::conflict(
             "retention_required",
             format!(
                 "the record must be kept: the customer was rejected for {}",
                 r.as_str()
             ),
-        ));
+        )));
     }
     let minimal = Customer {
         id: c.id.clone(),

@@ -6,7 +6,8 @@
 
 use super::{Cx, commit, lifecycle};
 use crate::blobs::Blobs;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
+use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use kycd_core::customer::Customer;
 use kycd_core::events;
@@ -95,27 +96,27 @@ pub fn upload_allowed(c: &Customer) -> bool {
     }
 }
 
-async fn load_customer(conn: &mut Conn, cx: &Cx, id: &str) -> ApiResult<Customer> {
-    if !ids::looks_like("cus", id) {
-        return Err(ApiError::not_found("customer"));
+async fn load_customer(conn: &mut Conn, cx: &Cx, id: &str) -> ServiceResult<Customer> {
+    if !kycd_core::ids::is_prefixed("cus", id) {
+        return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     customers::get(conn, &*cx.vault, &cx.scope, id)
         .await
         .map(|s| s.customer)
-        .map_err(|_| ApiError::not_found("customer"))
+        .map_err(|_| ApiError::not_found("customer").into())
 }
 
-fn check_allowed(c: &Customer) -> ApiResult<()> {
+fn check_allowed(c: &Customer) -> ServiceResult<()> {
     if upload_allowed(c) {
         return Ok(());
     }
-    Err(ApiError::conflict(
+    Err(ServiceError::from(ApiError::conflict(
         "customer_locked",
         format!(
             "documents cannot be added to a customer in status {}",
             c.status.as_str()
         ),
-    ))
+    )))
 }
 
 /// Loads a document of this customer (404 when it belongs to another one).
@@ -124,13 +125,15 @@ async fn load_document(
     cx: &Cx,
     customer_id: &str,
     doc_id: &str,
-) -> ApiResult<DocumentRow> {
-    if !ids::looks_like("doc", doc_id) {
-        return Err(ApiError::not_found("document"));
+) -> ServiceResult<DocumentRow> {
+    if !kycd_core::ids::is_prefixed("doc", doc_id) {
+        return Err(ServiceError::from(ApiError::not_found("document")));
     }
     match db::get(conn, &cx.scope, doc_id).await {
         Ok(d) if d.customer_id == customer_id => Ok(d),
-        Ok(_) | Err(kycd_store::StoreError::NotFound) => Err(ApiError::not_found("document")),
+        Ok(_) | Err(kycd_store::StoreError::NotFound) => {
+            Err(ServiceError::from(ApiError::not_found("document")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -143,7 +146,7 @@ pub async fn upload(
     cx: &Cx,
     customer_id: &str,
     doc: NewDocument,
-) -> ApiResult<Document> {
+) -> ServiceResult<Document> {
     let org = cx.scope.organization_id.clone();
     let key = {
         let mut conn = state.store.reader().await?;
@@ -200,7 +203,7 @@ pub async fn upload(
     }
 }
 
-async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ApiResult<()> {
+async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ServiceResult<()> {
     let mut tx = state.store.begin().await?;
     // Re-checked inside the transaction: the status may have changed meanwhile.
     let customer = load_customer(&mut tx, cx, &row.customer_id).await?;
@@ -248,7 +251,7 @@ pub async fn list(
     customer_id: &str,
     starting_after: Option<&str>,
     limit: i64,
-) -> ApiResult<(Vec<Document>, bool)> {
+) -> ServiceResult<(Vec<Document>, bool)> {
     let mut conn = state.store.reader().await?;
     load_customer(&mut conn, cx, customer_id).await?;
     let (rows, more) = db::list(&mut conn, &cx.scope, customer_id, starting_after, limit).await?;
@@ -260,7 +263,7 @@ pub async fn get(
     cx: &Cx,
     customer_id: &str,
     doc_id: &str,
-) -> ApiResult<Document> {
+) -> ServiceResult<Document> {
     let mut conn = state.store.reader().await?;
     load_customer(&mut conn, cx, customer_id).await?;
     Ok(load_document(&mut conn, cx, customer_id, doc_id)
@@ -269,14 +272,16 @@ pub async fn get(
 }
 
 /// A document by id alone (the sandbox helper knows only the document id).
-pub async fn find(state: &AppState, cx: &Cx, doc_id: &str) -> ApiResult<Document> {
-    if !ids::looks_like("doc", doc_id) {
-        return Err(ApiError::not_found("document"));
+pub async fn find(state: &AppState, cx: &Cx, doc_id: &str) -> ServiceResult<Document> {
+    if !kycd_core::ids::is_prefixed("doc", doc_id) {
+        return Err(ServiceError::from(ApiError::not_found("document")));
     }
     let mut conn = state.store.reader().await?;
     match db::get(&mut conn, &cx.scope, doc_id).await {
         Ok(d) => Ok(d.into()),
-        Err(kycd_store::StoreError::NotFound) => Err(ApiError::not_found("document")),
+        Err(kycd_store::StoreError::NotFound) => {
+            Err(ServiceError::from(ApiError::not_found("document")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -288,7 +293,7 @@ pub async fn content(
     cx: &Cx,
     customer_id: &str,
     doc_id: &str,
-) -> ApiResult<(Document, Vec<u8>)> {
+) -> ServiceResult<(Document, Vec<u8>)> {
     let org = &cx.scope.organization_id;
     let (row, key) = {
         let mut conn = state.store.reader().await?;
@@ -301,11 +306,11 @@ pub async fn content(
         (row, key)
     };
     let Some(key) = key else {
-        return Err(ApiError::not_found("document"));
+        return Err(ServiceError::from(ApiError::not_found("document")));
     };
     let Some(sealed) = state.blobs.get(&row.blob_key).await? else {
         tracing::error!(document = %row.id, "document blob is missing");
-        return Err(ApiError::internal());
+        return Err(ServiceError::from(ApiError::internal()));
     };
     let bytes = state.vault.open(
         &key,
@@ -316,7 +321,7 @@ pub async fn content(
     )?;
     if hex::encode(Sha256::digest(&bytes)) != row.sha256 {
         tracing::error!(document = %row.id, "document bytes do not match their recorded sha256");
-        return Err(ApiError::internal());
+        return Err(ServiceError::from(ApiError::internal()));
     }
     let mut conn = state.store.writer().await?;
     customers::insert_audit(
@@ -342,14 +347,14 @@ pub async fn review(
     doc_id: &str,
     accept: bool,
     reason: Option<&str>,
-) -> ApiResult<Document> {
+) -> ServiceResult<Document> {
     let reason = match (accept, reason) {
         (true, None) => None,
         (true, Some(_)) => {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::from(ApiError::invalid_field(
                 "reason",
                 "only a rejection carries a reason",
-            ));
+            )));
         }
         (false, r) => Some(
             RejectionReason::parse(r.unwrap_or("document_unreadable"))
@@ -362,10 +367,10 @@ pub async fn review(
     let mut row = load_document(&mut tx, cx, customer_id, doc_id).await?;
     let reason = reason.map(RejectionReason::as_str);
     if !db::set_review(&mut tx, &cx.scope, doc_id, status, reason, cx.now).await? {
-        return Err(ApiError::invalid_transition(format!(
+        return Err(ServiceError::from(ApiError::invalid_transition(format!(
             "the document was already reviewed ({})",
             row.status
-        )));
+        ))));
     }
     row.status = status.into();
     row.rejection_reason = reason.map(str::to_string);
@@ -406,7 +411,7 @@ pub async fn erase_all(
     conn: &mut Conn,
     cx: &Cx,
     customer_id: &str,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let keys = db::delete_for_customer(conn, &cx.scope, customer_id).await?;
     let mut failed = false;
     for k in &keys {

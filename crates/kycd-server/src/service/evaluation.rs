@@ -3,7 +3,7 @@
 //! through blind indexes, screening) and calls `kycd_core::lifecycle::decide`.
 
 use super::Cx;
-use crate::error::ApiResult;
+use crate::service::ServiceResult;
 use crate::state::AppState;
 use kycd_core::checks::{self, CheckResult, DuplicateKind, ScreeningOutcome};
 use kycd_core::customer::{Customer, CustomerType, Mode, ScreeningHit};
@@ -17,7 +17,7 @@ pub async fn evidence(
     conn: &mut Conn,
     cx: &Cx,
     c: &Customer,
-) -> ApiResult<(Evidence, Vec<String>)> {
+) -> ServiceResult<(Evidence, Vec<String>)> {
     let docs = documents::evidence(conn, &cx.scope, &c.id).await?;
     let document_types = docs
         .iter()
@@ -53,7 +53,7 @@ pub async fn evidence(
 }
 
 /// The requirement codes of the customer's level and mode that are not met.
-pub async fn missing(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<Vec<String>> {
+pub async fn missing(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<Vec<String>> {
     let (ev, _) = evidence(conn, cx, c).await?;
     Ok(missing_given(c, &ev))
 }
@@ -78,7 +78,7 @@ pub async fn screen(
     conn: &mut Conn,
     cx: &Cx,
     c: &Customer,
-) -> ApiResult<ScreeningOutcome> {
+) -> ServiceResult<ScreeningOutcome> {
     let Some(screener) = state.screener() else {
         return Ok(ScreeningOutcome::NotScreened);
     };
@@ -114,7 +114,7 @@ pub async fn duplicates(
     conn: &mut Conn,
     cx: &Cx,
     c: &Customer,
-) -> ApiResult<Vec<(DuplicateKind, String)>> {
+) -> ServiceResult<Vec<(DuplicateKind, String)>> {
     let found = db::duplicates_of(conn, &cx.scope, &c.id).await?;
     Ok(found
         .into_iter()
@@ -141,7 +141,7 @@ pub async fn evaluate(
     conn: &mut Conn,
     cx: &Cx,
     ch: &mut Change,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let c = ch.customer.clone();
     let (ev, in_review) = evidence(conn, cx, &c).await?;
     let missing = missing_given(&c, &ev);

@@ -3,7 +3,8 @@
 //! outcomes and expiry. Each is one transaction through `commit`.
 
 use super::{Cx, commit, evaluation};
-use crate::error::{ApiError, ApiResult, Reason};
+use crate::error::{ApiError, Reason};
+use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
 use kycd_core::customer::{Customer, Level, Mode};
@@ -17,7 +18,12 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// Issues a fresh single-use hosted link (token stored hashed, URL sealed).
-async fn issue_link(state: &AppState, conn: &mut Conn, cx: &Cx, ch: &mut Change) -> ApiResult<()> {
+async fn issue_link(
+    state: &AppState,
+    conn: &mut Conn,
+    cx: &Cx,
+    ch: &mut Change,
+) -> ServiceResult<()> {
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw);
@@ -34,7 +40,7 @@ async fn issue_link(state: &AppState, conn: &mut Conn, cx: &Cx, ch: &mut Change)
         state
             .vault
             .seal_str(&key, &cx.scope.organization_id, &c.id, "hosted_url", &url)?;
-    db::put_secret(conn, &c.id, "hosted_url", &sealed).await?;
+    db::put_secret(conn, &cx.scope, &c.id, "hosted_url", &sealed).await?;
     c.verification.url = Some(url);
     c.verification.url_expires_at = Some(expires);
     Ok(())
@@ -47,7 +53,7 @@ async fn ensure_link(
     cx: &Cx,
     ch: &mut Change,
     fresh: bool,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let waiting = matches!(
         ch.customer.status,
         CustomerStatus::Pending | CustomerStatus::NeedsInformation
@@ -91,7 +97,7 @@ pub async fn start_in_tx(
     version: i64,
     level: Level,
     mode: Mode,
-) -> ApiResult<Customer> {
+) -> ServiceResult<Customer> {
     let mut ch = Change::new(customer, cx.actor.clone(), cx.now);
     core::start_verification(&mut ch, level, mode).map_err(refused)?;
     if mode == Mode::Reliance {
@@ -105,14 +111,14 @@ pub async fn start_in_tx(
             missing.push("liveness_attestation".into());
         }
         if !missing.is_empty() {
-            return Err(ApiError::requirements_not_met(
+            return Err(ServiceError::from(ApiError::requirements_not_met(
                 format!(
                     "reliance verification needs {} more item(s): {}",
                     missing.len(),
                     missing.join(", ")
                 ),
                 missing_reasons(&missing),
-            ));
+            )));
         }
     }
     usage::record(
@@ -141,7 +147,7 @@ pub async fn start(
     cx: &Cx,
     id: &str,
     req: VerificationRequest,
-) -> ApiResult<Customer> {
+) -> ServiceResult<Customer> {
     let mut tx = state.store.begin().await?;
     let stored = load(&mut tx, cx, id).await?;
     let level = req.level.unwrap_or(stored.customer.verification.level);
@@ -156,19 +162,20 @@ pub async fn start(
         mode,
     )
     .await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &c, &c.id).await?;
+    let response = crate::wire::CustomerResponse::from(&c);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &c.id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)
 }
 
-async fn load(conn: &mut Conn, cx: &Cx, id: &str) -> ApiResult<db::Stored> {
-    if !ids::looks_like("cus", id) {
-        return Err(ApiError::not_found("customer"));
+async fn load(conn: &mut Conn, cx: &Cx, id: &str) -> ServiceResult<db::Stored> {
+    if !kycd_core::ids::is_prefixed("cus", id) {
+        return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     db::get(conn, &*cx.vault, &cx.scope, id)
         .await
-        .map_err(|_| ApiError::not_found("customer"))
+        .map_err(|_| ApiError::not_found("customer").into())
 }
 
 /// After the platform changed data: an active customer is re-verified, a
@@ -178,7 +185,7 @@ pub async fn after_data_change(
     tx: &mut Tx,
     cx: &Cx,
     ch: &mut Change,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     match ch.customer.status {
         CustomerStatus::Active => {
             let (level, mode) = (
@@ -201,7 +208,7 @@ pub async fn resubmit_if_ready(
     tx: &mut Tx,
     cx: &Cx,
     ch: &mut Change,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let missing = evaluation::missing(tx, cx, &ch.customer).await?;
     if missing.is_empty() {
         ch.customer.verification.requirements.missing.clear();
@@ -216,7 +223,12 @@ pub async fn resubmit_if_ready(
 }
 
 /// New evidence arrived (a document upload): re-submit or re-evaluate as the status asks.
-pub async fn on_new_evidence(state: &AppState, tx: &mut Tx, cx: &Cx, id: &str) -> ApiResult<()> {
+pub async fn on_new_evidence(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &Cx,
+    id: &str,
+) -> ServiceResult<()> {
     let stored = load(tx, cx, id).await?;
     let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
     match ch.customer.status {
@@ -233,7 +245,13 @@ pub async fn on_new_evidence(state: &AppState, tx: &mut Tx, cx: &Cx, id: &str) -
 }
 
 /// Runs a domain operation on a customer in its own transaction.
-pub async fn run<F>(state: &AppState, cx: &Cx, id: &str, action: &str, op: F) -> ApiResult<Customer>
+pub async fn run<F>(
+    state: &AppState,
+    cx: &Cx,
+    id: &str,
+    action: &str,
+    op: F,
+) -> ServiceResult<Customer>
 where
     F: FnOnce(&mut Change) -> Result<(), LifecycleError>,
 {
@@ -244,7 +262,8 @@ where
     ensure_link(state, &mut tx, cx, &mut ch, false).await?;
     commit::commit(&mut tx, cx, &ch, stored.version, action).await?;
     after_status_change(state, &mut tx, cx, &ch).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &ch.customer, id).await?;
+    let response = crate::wire::CustomerResponse::from(&ch.customer);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(ch.customer)
@@ -256,25 +275,30 @@ pub async fn after_status_change(
     tx: &mut Tx,
     cx: &Cx,
     ch: &Change,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     if ch.history.is_empty() {
         return Ok(());
     }
     crate::service::products::follow_customer(state, tx, cx, &ch.customer).await
 }
 
-pub async fn activate(state: &AppState, cx: &Cx, id: &str) -> ApiResult<Customer> {
+pub async fn activate(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer> {
     run(state, cx, id, "customer.activate", core::activate).await
 }
 
-pub async fn deactivate(state: &AppState, cx: &Cx, id: &str, reason: &str) -> ApiResult<Customer> {
+pub async fn deactivate(
+    state: &AppState,
+    cx: &Cx,
+    id: &str,
+    reason: &str,
+) -> ServiceResult<Customer> {
     run(state, cx, id, "customer.deactivate", |ch| {
         core::deactivate(ch, reason)
     })
     .await
 }
 
-pub async fn reactivate(state: &AppState, cx: &Cx, id: &str) -> ApiResult<Customer> {
+pub async fn reactivate(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer> {
     run(state, cx, id, "customer.reactivate", core::reactivate).await
 }
 
@@ -297,7 +321,7 @@ pub async fn review(
     cx: &Cx,
     id: &str,
     decision: ReviewerDecision,
-) -> ApiResult<Customer> {
+) -> ServiceResult<Customer> {
     let mut tx = state.store.begin().await?;
     let stored = load(&mut tx, cx, id).await?;
     let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
@@ -347,7 +371,8 @@ pub async fn review(
     ensure_link(state, &mut tx, cx, &mut ch, false).await?;
     commit::commit(&mut tx, cx, &ch, stored.version, "verification.review").await?;
     after_status_change(state, &mut tx, cx, &ch).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &ch.customer, id).await?;
+    let response = crate::wire::CustomerResponse::from(&ch.customer);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(ch.customer)
@@ -355,7 +380,7 @@ pub async fn review(
 
 /// Expiry work for one customer: the notice at expires_at − notice days, the
 /// expiry at expires_at. Returns whether anything was done.
-pub async fn process_expiry(state: &AppState, cx: &Cx, id: &str) -> ApiResult<bool> {
+pub async fn process_expiry(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<bool> {
     let mut tx = state.store.begin().await?;
     let Ok(stored) = db::get(&mut tx, &*cx.vault, &cx.scope, id).await else {
         return Ok(false);
@@ -393,7 +418,7 @@ pub async fn hold_for_rescreen(
     cx: &Cx,
     id: &str,
     hits: Vec<kycd_core::customer::ScreeningHit>,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     run(state, cx, id, "screening.rescreen_hold", |ch| {
         core::hold_for_screening(ch, hits)
     })

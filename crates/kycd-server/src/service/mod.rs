@@ -4,14 +4,15 @@
 pub mod commit;
 pub mod customers;
 pub mod documents;
+pub mod error;
 pub mod evaluation;
 pub mod lifecycle;
 pub mod products;
 pub mod settings;
 
 use crate::auth::Ctx;
-use crate::error::ApiResult;
 use crate::state::AppState;
+pub use error::{ProviderError, ServiceError, ServiceErrorKind, ServiceResult};
 use kycd_core::policy::Settings;
 use kycd_core::time::Timestamp;
 use kycd_store::Scope;
@@ -34,11 +35,11 @@ impl Cx {
 }
 
 /// Loads the settings and the (sandbox) clock for a request.
-pub async fn cx(state: &AppState, ctx: &Ctx) -> ApiResult<Cx> {
+pub async fn cx(state: &AppState, ctx: &Ctx) -> ServiceResult<Cx> {
     cx_for(state, &ctx.scope, ctx.actor()).await
 }
 
-pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ApiResult<Cx> {
+pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ServiceResult<Cx> {
     let (settings, offset) = settings::load(state, scope).await?;
     // Millisecond precision: what the API shows is what is stored and compared.
     let real = chrono::Utc::now().timestamp_millis();
@@ -55,16 +56,16 @@ pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ApiResult
 
 /// Runs a whole transactional operation again (up to three times) when a
 /// concurrent transaction made it fail (deadlock, serialization failure,
-/// optimistic version conflict), so callers see a retry only when contention persists.
-pub async fn with_retry<T, F, Fut>(mut op: F) -> ApiResult<T>
+/// optimistic version conflict; see `ServiceError::is_transient`), so callers see a retry only when contention persists.
+pub async fn with_retry<T, F, Fut>(mut op: F) -> ServiceResult<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ApiResult<T>>,
+    Fut: std::future::Future<Output = ServiceResult<T>>,
 {
     let mut tries = 0;
     loop {
         match op().await {
-            Err(e) if e.code == "concurrent_update" && tries < 2 => {
+            Err(e) if e.is_transient() && tries < 2 => {
                 tries += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
             }

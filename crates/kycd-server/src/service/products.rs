@@ -3,7 +3,8 @@
 //! status, and the lean capability lookup money-movement services call.
 
 use super::{Cx, commit, evaluation};
-use crate::error::{ApiError, ApiResult, Reason};
+use crate::error::{ApiError, Reason};
+use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use kycd_core::capabilities::{
     self as caps, Capability, CapabilityState, CustomerFacts, ProductAccess,
@@ -16,8 +17,9 @@ use kycd_store::products::{self as db, AccessFilter};
 use kycd_store::{Conn, Scope, StoreError, Tx, customers, ids, usage};
 use serde_json::{Value, json};
 
-fn not_found() -> ApiError {
-    ApiError::not_found("customer")
+#[track_caller]
+fn not_found() -> ServiceError {
+    ApiError::not_found("customer").into()
 }
 
 /// Writes the outbox event (the access object plus the customer's external id)
@@ -28,7 +30,7 @@ async fn record(
     pa: &ProductAccess,
     external_id: Option<&str>,
     event: &'static str,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let mut data = serde_json::to_value(pa).unwrap_or(Value::Null);
     data["external_id"] = json!(external_id);
     commit::write_events(
@@ -57,8 +59,13 @@ async fn record(
 }
 
 /// Locks and reads the customer in the caller's transaction (404 when absent).
-async fn locked_customer(state: &AppState, tx: &mut Tx, cx: &Cx, id: &str) -> ApiResult<Customer> {
-    if !ids::looks_like("cus", id)
+async fn locked_customer(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &Cx,
+    id: &str,
+) -> ServiceResult<Customer> {
+    if !kycd_core::ids::is_prefixed("cus", id)
         || !db::lock_customer(tx, state.store.dialect, &cx.scope, id).await?
     {
         return Err(not_found());
@@ -87,7 +94,7 @@ fn not_active(c: &Customer, now: chrono::DateTime<chrono::Utc>) -> Option<ApiErr
 
 /// The customer's evidence counting documents in review, and counting only
 /// accepted documents (the documents in review taken out one for one).
-async fn evidence(conn: &mut Conn, cx: &Cx, c: &Customer) -> ApiResult<(Evidence, Evidence)> {
+async fn evidence(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<(Evidence, Evidence)> {
     let (lenient, in_review) = evaluation::evidence(conn, cx, c).await?;
     let mut strict = lenient.clone();
     for t in &in_review {
@@ -105,11 +112,11 @@ pub async fn request(
     cx: &Cx,
     customer_id: &str,
     product: Product,
-) -> ApiResult<(ProductAccess, bool)> {
+) -> ServiceResult<(ProductAccess, bool)> {
     let mut tx = state.store.begin().await?;
     let c = locked_customer(state, &mut tx, cx, customer_id).await?;
     if let Some(e) = not_active(&c, cx.now) {
-        return Err(e);
+        return Err(e.into());
     }
     let existing = db::for_customer(&mut tx, &cx.scope, &c.id).await?;
     if let Some(open) = existing
@@ -139,8 +146,15 @@ pub async fn request(
     )
     .await?;
     record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, axum::http::StatusCode::CREATED, &pa, &c.id)
-        .await?;
+    let response = crate::wire::ProductAccessResponse::from(&pa);
+    crate::idempotency::complete_in_tx(
+        state,
+        &mut tx,
+        axum::http::StatusCode::CREATED,
+        &response,
+        &c.id,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok((pa, true))
@@ -154,10 +168,10 @@ pub async fn decide(
     pa_id: &str,
     grant: bool,
     reason: Option<String>,
-) -> ApiResult<ProductAccess> {
+) -> ServiceResult<ProductAccess> {
     let missing = || ApiError::not_found("product_access");
-    if !ids::looks_like("pa", pa_id) {
-        return Err(missing());
+    if !kycd_core::ids::is_prefixed("pa", pa_id) {
+        return Err(missing().into());
     }
     let mut tx = state.store.begin().await?;
     let customer_id = db::get(&mut tx, &cx.scope, pa_id)
@@ -170,18 +184,25 @@ pub async fn decide(
         .await
         .map_err(|_| missing())?;
     if grant && let Some((_, step)) = caps::customer_block(&CustomerFacts::of(&c), cx.now) {
-        return Err(ApiError::invalid_transition(format!(
+        return Err(ServiceError::from(ApiError::invalid_transition(format!(
             "access can be granted only to an active customer; this customer is {}: {step}",
             c.status
-        )));
+        ))));
     }
     let event = pa
         .decide(grant, reason, cx.now)
         .map_err(ApiError::invalid_transition)?;
     db::update(&mut tx, &cx.scope, &pa).await?;
     record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
-    crate::idempotency::complete_in_tx(state, &mut tx, axum::http::StatusCode::OK, &pa, &c.id)
-        .await?;
+    let response = crate::wire::ProductAccessResponse::from(&pa);
+    crate::idempotency::complete_in_tx(
+        state,
+        &mut tx,
+        axum::http::StatusCode::OK,
+        &response,
+        &c.id,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(pa)
@@ -195,7 +216,7 @@ pub async fn follow_customer(
     tx: &mut Tx,
     cx: &Cx,
     c: &Customer,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let list = db::for_customer(tx, &cx.scope, &c.id).await?;
     if !list.iter().any(|p| p.status == caps::AccessStatus::Granted) {
         return Ok(());
@@ -230,7 +251,7 @@ pub async fn list(
     customer_id: &str,
     starting_after: Option<&str>,
     limit: i64,
-) -> ApiResult<(Vec<ProductAccess>, bool)> {
+) -> ServiceResult<(Vec<ProductAccess>, bool)> {
     let mut conn = state.store.reader().await?;
     exists(&mut conn, &*state.vault, scope, customer_id).await?;
     Ok(db::list(&mut conn, scope, customer_id, starting_after, limit).await?)
@@ -242,10 +263,10 @@ pub async fn get(
     scope: &Scope,
     customer_id: &str,
     pa_id: &str,
-) -> ApiResult<ProductAccess> {
+) -> ServiceResult<ProductAccess> {
     let missing = || ApiError::not_found("product_access");
-    if !ids::looks_like("pa", pa_id) {
-        return Err(missing());
+    if !kycd_core::ids::is_prefixed("pa", pa_id) {
+        return Err(missing().into());
     }
     let mut conn = state.store.reader().await?;
     exists(&mut conn, &*state.vault, scope, customer_id).await?;
@@ -253,7 +274,7 @@ pub async fn get(
         .await
         .map_err(|_| missing())?;
     if pa.customer_id != customer_id {
-        return Err(missing());
+        return Err(missing().into());
     }
     Ok(pa)
 }
@@ -263,8 +284,8 @@ async fn exists(
     cipher: &dyn kycd_store::customers::DocCipher,
     scope: &Scope,
     customer_id: &str,
-) -> ApiResult<()> {
-    if !ids::looks_like("cus", customer_id) {
+) -> ServiceResult<()> {
+    if !kycd_core::ids::is_prefixed("cus", customer_id) {
         return Err(not_found());
     }
     match db::capability_facts(conn, cipher, scope, customer_id, AccessFilter::Nothing).await? {
@@ -279,8 +300,8 @@ pub async fn check(
     scope: &Scope,
     customer_id: &str,
     cap: Capability,
-) -> ApiResult<CapabilityState> {
-    if !ids::looks_like("cus", customer_id) {
+) -> ServiceResult<CapabilityState> {
+    if !kycd_core::ids::is_prefixed("cus", customer_id) {
         return Err(not_found());
     }
     let filter = cap
@@ -301,8 +322,12 @@ pub async fn check(
 }
 
 /// Every capability of a customer, with the current request behind each product.
-pub async fn capabilities(state: &AppState, scope: &Scope, customer_id: &str) -> ApiResult<Value> {
-    if !ids::looks_like("cus", customer_id) {
+pub async fn capabilities(
+    state: &AppState,
+    scope: &Scope,
+    customer_id: &str,
+) -> ServiceResult<Value> {
+    if !kycd_core::ids::is_prefixed("cus", customer_id) {
         return Err(not_found());
     }
     let mut conn = state.store.reader().await?;

@@ -1,6 +1,7 @@
 //! Organization settings per environment, merged over the defaults in code.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
+use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use kycd_core::policy::Settings;
 use kycd_store::{Scope, orgs};
@@ -23,7 +24,7 @@ impl Cache {
 }
 
 /// The settings and the sandbox clock offset (seconds) of a scope.
-pub async fn load(state: &AppState, scope: &Scope) -> ApiResult<(Settings, i64)> {
+pub async fn load(state: &AppState, scope: &Scope) -> ServiceResult<(Settings, i64)> {
     if let Some((s, o, at)) = state
         .settings_cache
         .0
@@ -47,7 +48,7 @@ pub async fn load(state: &AppState, scope: &Scope) -> ApiResult<(Settings, i64)>
     Ok(loaded)
 }
 
-async fn load_uncached(state: &AppState, scope: &Scope) -> ApiResult<(Settings, i64)> {
+async fn load_uncached(state: &AppState, scope: &Scope) -> ServiceResult<(Settings, i64)> {
     let mut conn = state.store.reader().await?;
     let stored = orgs::get_settings(&mut conn, scope).await?;
     let defaults = Settings::defaults(scope.is_live());
@@ -105,7 +106,7 @@ fn max_list_len(param: &str) -> usize {
 /// Refuses what a merge would hide or make costly, before merging: `null`
 /// where a value is required (it would replace the setting), and oversized
 /// lists. `param` names the field in the request.
-fn check_patch(patch: &Value, prefix: &str) -> ApiResult<()> {
+fn check_patch(patch: &Value, prefix: &str) -> ServiceResult<()> {
     let Value::Object(fields) = patch else {
         return Ok(());
     };
@@ -117,17 +118,17 @@ fn check_patch(patch: &Value, prefix: &str) -> ApiResult<()> {
         };
         match value {
             Value::Null if !NULLABLE.contains(&param.as_str()) => {
-                return Err(ApiError::invalid_field(
+                return Err(ServiceError::from(ApiError::invalid_field(
                     param,
                     "must not be null: leave the field out to keep its value",
-                ));
+                )));
             }
             Value::Array(items) if items.len() > max_list_len(&param) => {
                 let max = max_list_len(&param);
-                return Err(ApiError::invalid_field(
+                return Err(ServiceError::from(ApiError::invalid_field(
                     param,
                     format!("at most {max} entries"),
-                ));
+                )));
             }
             Value::Object(_) => check_patch(value, &param)?,
             _ => {}
@@ -137,11 +138,11 @@ fn check_patch(patch: &Value, prefix: &str) -> ApiResult<()> {
 }
 
 /// PATCH /v1/settings: merges, validates and stores the overrides.
-pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ApiResult<Settings> {
+pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ServiceResult<Settings> {
     if !patch.is_object() {
-        return Err(ApiError::invalid_request(
+        return Err(ServiceError::from(ApiError::invalid_request(
             "the request body must be a JSON object",
-        ));
+        )));
     }
     check_patch(&patch, "")?;
     let (current, _) = load_uncached(state, scope).await?;

@@ -53,6 +53,94 @@ both_backends!(create_read_list_and_patch, |app| async move {
     assert_eq!(patched["metadata"]["k"], "v");
 });
 
+// PATCH tells an absent field (keep) from `null` (clear) from a value (set).
+both_backends!(patch_external_id_absent_null_or_value, |app| async move {
+    let c = app
+        .create_customer(json!({"type": "individual", "external_id": "ext-tri"}))
+        .await;
+    let path = format!("/v1/customers/{}", c["id"].as_str().unwrap());
+
+    let (st, kept) = app.patch(&path, json!({"metadata": {"k": "v"}})).await;
+    assert_eq!(st, StatusCode::OK, "{kept}");
+    assert_eq!(kept["external_id"], "ext-tri", "absent: kept");
+
+    let (st, cleared) = app.patch(&path, json!({"external_id": null})).await;
+    assert_eq!(st, StatusCode::OK, "{cleared}");
+    assert_eq!(cleared["external_id"], Value::Null, "null: cleared");
+    assert_eq!(app.get(&path).await.1["external_id"], Value::Null);
+    let (_, found) = app.get("/v1/customers?external_id=ext-tri").await;
+    assert_eq!(found["data"], json!([]), "the column is cleared too");
+    // The cleared id is free again.
+    app.create_customer(json!({"type": "individual", "external_id": "ext-tri"}))
+        .await;
+
+    let (st, set) = app.patch(&path, json!({"external_id": "ext-new"})).await;
+    assert_eq!(st, StatusCode::OK, "{set}");
+    assert_eq!(set["external_id"], "ext-new", "value: set");
+    let (_, found) = app.get("/v1/customers?external_id=ext-new").await;
+    assert_eq!(found["data"][0]["id"], c["id"]);
+    let (st, taken) = app.patch(&path, json!({"external_id": "ext-tri"})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{taken}");
+    assert_eq!(taken["error"]["code"], "external_id_taken");
+});
+
+// A malformed id in the path is answered as a missing one: the same 404 body.
+both_backends!(
+    malformed_path_ids_are_404_like_missing_ones,
+    |app| async move {
+        let c = app.create_customer(json!({"type": "individual"})).await;
+        let cid = c["id"].as_str().unwrap();
+        let missing_cus = "cus_01aaaaaaaaaaaaaaaaaaaaaaaa";
+        let cases = [
+            (
+                "/v1/customers/BAD".to_string(),
+                format!("/v1/customers/{missing_cus}"),
+                "no such customer",
+            ),
+            (
+                "/v1/customers/doc_1".to_string(),
+                format!("/v1/customers/{missing_cus}"),
+                "no such customer",
+            ),
+            (
+                "/v1/customers/cus_%2E%2E/explanation".to_string(),
+                format!("/v1/customers/{missing_cus}/explanation"),
+                "no such customer",
+            ),
+            (
+                format!("/v1/customers/{cid}/documents/cus_1"),
+                format!("/v1/customers/{cid}/documents/doc_01aaaaaaaaaaaaaaaaaaaaaaaa"),
+                "no such document",
+            ),
+            (
+                format!("/v1/customers/{cid}/product_access/x"),
+                format!("/v1/customers/{cid}/product_access/pa_01aaaaaaaaaaaaaaaaaaaaaaaa"),
+                "no such product_access",
+            ),
+            (
+                "/v1/events/evt_".to_string(),
+                "/v1/events/evt_01aaaaaaaaaaaaaaaaaaaaaaaa".to_string(),
+                "no such event",
+            ),
+            (
+                "/v1/webhook_endpoints/we-1".to_string(),
+                "/v1/webhook_endpoints/we_01aaaaaaaaaaaaaaaaaaaaaaaa".to_string(),
+                "no such webhook endpoint",
+            ),
+        ];
+        for (bad, missing, message) in cases {
+            let (st, got) = app.get(&bad).await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{bad}: {got}");
+            let (st2, want) = app.get(&missing).await;
+            assert_eq!(st2, StatusCode::NOT_FOUND, "{missing}: {want}");
+            for k in ["type", "code", "message"] {
+                assert_eq!(got["error"][k], want["error"][k], "{bad} vs {missing}: {k}");
+            }
+            assert_eq!(got["error"]["message"], message, "{bad}");
+        }
+    }
+);
+
 both_backends!(pagination_walks_every_customer_once, |app| async move {
     let mut created = vec![];
     for i in 0..7 {

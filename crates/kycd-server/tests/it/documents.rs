@@ -792,17 +792,20 @@ both_backends!(review_accepts_or_rejects_once, |app| async move {
     let (_, s) = upload(&app, &cid, "selfie", Value::Null, "image/jpeg", &jpeg).await;
     let (pid, sid) = (p["id"].as_str().unwrap(), s["id"].as_str().unwrap());
     let cx = sandbox_cx(&app).await;
+    use kycd_server::error::ApiError;
     use kycd_server::service::documents::review;
-    let e = review(&app.state, &cx, &cid, pid, false, Some("not_a_reason"))
+    let e: ApiError = review(&app.state, &cx, &cid, pid, false, Some("not_a_reason"))
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into();
     assert_eq!(
         (e.status.as_u16(), e.param.as_deref()),
         (400, Some("reason"))
     );
-    let e = review(&app.state, &cx, &cid, pid, true, Some("document_expired"))
+    let e: ApiError = review(&app.state, &cx, &cid, pid, true, Some("document_expired"))
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into();
     assert_eq!(e.status.as_u16(), 400);
     let d = review(&app.state, &cx, &cid, pid, false, Some("document_expired"))
         .await
@@ -811,13 +814,14 @@ both_backends!(review_accepts_or_rejects_once, |app| async move {
         (d.status.as_str(), d.rejection_reason.as_deref()),
         ("rejected", Some("document_expired"))
     );
-    let e = review(&app.state, &cx, &cid, pid, true, None)
+    let e: ApiError = review(&app.state, &cx, &cid, pid, true, None)
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .into();
     assert_eq!((e.status.as_u16(), e.code), (409, "invalid_transition"));
     // Another customer's id with this document: 404.
     let other = app.create_customer(json!({"type": "individual"})).await;
-    let e = review(
+    let e: ApiError = review(
         &app.state,
         &cx,
         other["id"].as_str().unwrap(),
@@ -826,7 +830,8 @@ both_backends!(review_accepts_or_rejects_once, |app| async move {
         None,
     )
     .await
-    .unwrap_err();
+    .unwrap_err()
+    .into();
     assert_eq!(e.status.as_u16(), 404);
     // The rejected passport no longer counts: the identity document is missing again.
     let c = app.get(&format!("/v1/customers/{cid}")).await.1;

@@ -355,10 +355,15 @@ both_backends!(
                 .await
                 .unwrap()
                 .unwrap();
-            let sealed = kycd_store::customers::get_secret(&mut conn, &ids[0], "identifier:cpf:BR")
-                .await
-                .unwrap()
-                .unwrap();
+            let sealed = kycd_store::customers::get_secret(
+                &mut conn,
+                &kycd_store::Scope::new(&app.org_id, "sandbox"),
+                &ids[0],
+                "identifier:cpf:BR",
+            )
+            .await
+            .unwrap()
+            .unwrap();
             assert_eq!(
                 v.open_str(&key, &app.org_id, &ids[0], "identifier:cpf:BR", &sealed)
                     .unwrap(),
@@ -474,13 +479,14 @@ both_backends!(
                 "identifiers": [{"type": "cpf", "value": CPF}]}))
             .await;
         let id = c["id"].as_str().unwrap().to_string();
+        let scope = kycd_store::Scope::new(&app.org_id, "sandbox");
         let mut conn = app.state.store.reader().await.unwrap();
         let field = "identifier:cpf:BR";
-        let sealed = kycd_store::customers::get_secret(&mut conn, &id, field)
+        let sealed = kycd_store::customers::get_secret(&mut conn, &scope, &id, field)
             .await
             .unwrap()
             .expect("the identifier is sealed");
-        let wrapped = kycd_store::customers::get_customer_key(&mut conn, &id)
+        let wrapped = kycd_store::customers::get_customer_key(&mut conn, &app.org_id, &id)
             .await
             .unwrap()
             .expect("the customer has a wrapped data key");
@@ -505,7 +511,7 @@ both_backends!(
         assert_eq!(st, StatusCode::OK, "{v}");
         let mut conn = app.state.store.reader().await.unwrap();
         assert_eq!(
-            kycd_store::customers::get_customer_key(&mut conn, &id)
+            kycd_store::customers::get_customer_key(&mut conn, &app.org_id, &id)
                 .await
                 .unwrap(),
             None,
@@ -521,7 +527,7 @@ both_backends!(
             "no key to open the old ciphertext with"
         );
         assert!(
-            kycd_store::customers::get_secret(&mut conn, &id, field)
+            kycd_store::customers::get_secret(&mut conn, &scope, &id, field)
                 .await
                 .unwrap()
                 .is_none(),

@@ -198,7 +198,7 @@ pub async fn claim(
         }
         q.execute(&mut *conn)
             .await
-            .map_err(|e| StoreError::from_insert(e, "delivery_attempt"))?;
+            .map_err(StoreError::from_insert)?;
     }
     Ok(claimed)
 }

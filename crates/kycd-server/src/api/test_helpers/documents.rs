@@ -5,13 +5,15 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
+use crate::http::IdPath;
 use crate::service::{self, documents};
 use crate::state::AppState;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use kycd_core::ids::DocumentId;
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -43,7 +45,7 @@ pub struct ReviewBody {
 async fn review(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(doc_id): Path<String>,
+    IdPath(doc_id): IdPath<DocumentId>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> ApiResult<Json<documents::Document>> {
     let accept = match body.status.as_str() {

@@ -9,16 +9,17 @@ pub mod screening;
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
+use crate::http::IdPath;
 use crate::openapi::resources::TestClock;
 use crate::service::{self, lifecycle::ReviewerDecision};
 use crate::state::AppState;
-use axum::extract::{Path, Request, State};
+use crate::wire::CustomerResponse;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use kycd_core::capabilities::ProductAccess;
-use kycd_core::customer::Customer;
+use kycd_core::ids::{CustomerId, ProductAccessId};
 use kycd_core::reasons::RejectionReason;
 use serde::Deserialize;
 
@@ -64,9 +65,9 @@ pub struct ForceBody {
 async fn force_verification(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiJson(body): ApiJson<ForceBody>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let decision = match body.status.as_str() {
         "approved" => ReviewerDecision::Approve,
         "rejected" => {
@@ -176,9 +177,9 @@ pub struct ProductAccessBody {
 async fn decide_product_access(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ProductAccessId>,
     ApiJson(body): ApiJson<ProductAccessBody>,
-) -> ApiResult<Json<ProductAccess>> {
+) -> ApiResult<Json<crate::wire::ProductAccessResponse>> {
     let grant = match body.status.as_str() {
         "granted" => true,
         "rejected" => false,
@@ -207,7 +208,9 @@ async fn decide_product_access(
         ..cx
     };
     Ok(Json(
-        service::products::decide(&s, &cx, &id, grant, body.rejection_reason).await?,
+        service::products::decide(&s, &cx, &id, grant, body.rejection_reason)
+            .await?
+            .into(),
     ))
 }
 
@@ -218,13 +221,15 @@ pub(crate) async fn review_as_helper(
     ctx: &Ctx,
     id: &str,
     decision: ReviewerDecision,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::cx(s, ctx).await?;
     let cx = service::Cx {
         actor: format!("test_helper:{}", ctx.key_id),
         ..cx
     };
     Ok(Json(
-        service::lifecycle::review(s, &cx, id, decision).await?,
+        service::lifecycle::review(s, &cx, id, decision)
+            .await?
+            .into(),
     ))
 }

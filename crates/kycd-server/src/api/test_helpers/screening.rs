@@ -4,12 +4,13 @@
 use crate::auth::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
+use crate::http::IdPath;
 use crate::service::lifecycle::ReviewerDecision;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use kycd_core::customer::Customer;
+use kycd_core::ids::CustomerId;
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -30,9 +31,9 @@ pub struct Body {
 async fn decide(
     State(s): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CustomerId>,
     ApiJson(b): ApiJson<Body>,
-) -> ApiResult<Json<Customer>> {
+) -> ApiResult<Json<crate::wire::CustomerResponse>> {
     let decision = match b.decision.as_str() {
         "confirm" => ReviewerDecision::ConfirmMatch,
         "dismiss" => ReviewerDecision::DismissMatch,

@@ -2,7 +2,8 @@
 //! previous ones until they expire (24 h), sealed with the endpoint's data key
 //! in the vault. Only this module sees them in clear.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
+use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use kycd_store::{Conn, Scope, micros};
@@ -86,7 +87,7 @@ impl SecretSet {
         conn: &mut Conn,
         scope: &Scope,
         endpoint_id: &str,
-    ) -> ApiResult<String> {
+    ) -> ServiceResult<String> {
         let org = &scope.organization_id;
         let key = state.vault.customer_key(conn, org, endpoint_id).await?;
         let json = serde_json::to_string(self).map_err(|_| ApiError::internal())?;
@@ -100,22 +101,24 @@ impl SecretSet {
         scope: &Scope,
         endpoint_id: &str,
         sealed: &str,
-    ) -> ApiResult<SecretSet> {
+    ) -> ServiceResult<SecretSet> {
         let org = &scope.organization_id;
         let Some(key) = state
             .vault
             .existing_customer_key(conn, org, endpoint_id)
             .await?
         else {
-            tracing::error!(endpoint_id, "webhook endpoint has no data key");
-            return Err(ApiError::internal());
+            return Err(ServiceError::from(kycd_store::StoreError::Corrupt(
+                format!("webhook endpoint {endpoint_id} has no data key"),
+            )));
         };
         let json = state
             .vault
             .open_str(&key, org, endpoint_id, FIELD, sealed)?;
-        serde_json::from_str(&json).map_err(|_| {
-            tracing::error!(endpoint_id, "webhook secrets do not parse");
-            ApiError::internal()
-        })
+        Ok(serde_json::from_str(&json).map_err(|_| {
+            kycd_store::StoreError::Corrupt(format!(
+                "webhook secrets of endpoint {endpoint_id} do not parse"
+            ))
+        })?)
     }
 }

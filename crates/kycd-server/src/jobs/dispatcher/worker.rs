@@ -3,7 +3,7 @@
 //! 64 attempts in flight and records results in batches.
 
 use super::{Dispatcher, MAX_IN_FLIGHT, sender};
-use crate::error::ApiResult;
+use crate::service::ServiceResult;
 use crate::state::AppState;
 use sender::Outcome;
 use std::time::{Duration, Instant};
@@ -35,7 +35,7 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
             }
         }
         if let Err(e) = step(&mut d, &mut inflight, &mut wake, every).await {
-            tracing::warn!(code = e.code, "webhook dispatcher step failed");
+            tracing::warn!(error = %e, location = %e.location, "webhook dispatcher step failed");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         tokio::select! {
@@ -66,7 +66,7 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         }
     }
     if let Err(e) = d.record().await {
-        tracing::warn!(code = e.code, "webhook results not recorded at shutdown");
+        tracing::warn!(error = %e, location = %e.location, "webhook results not recorded at shutdown");
     }
 }
 
@@ -75,7 +75,7 @@ async fn step(
     inflight: &mut JoinSet<Outcome>,
     wake: &mut Wake,
     every: Duration,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     d.record().await?;
     if wake.last_tick.elapsed() >= every {
         wake.last_tick = Instant::now();
