@@ -361,12 +361,21 @@ async fn remove(
     IdPath(id): IdPath<WebhookEndpointId>,
 ) -> ApiResult<Json<crate::openapi::resources::DeletedWebhookEndpoint>> {
     let e = load(&s, &ctx.scope, &id).await?;
-    let mut tx = s.store.begin().await?;
-    if !store::delete(&mut tx, &ctx.scope, &e.id, Utc::now()).await? {
+    // The dispatcher locks the endpoint's deliveries while it claims them: a
+    // deadlock with it is retried here rather than answered 409.
+    let deleted = service::with_retry(|| async {
+        let mut tx = s.store.begin().await?;
+        if !store::delete(&mut tx, &ctx.scope, &e.id, Utc::now()).await? {
+            return Ok(false);
+        }
+        audit(&mut tx, &ctx, "webhook_endpoint.delete", &e).await?;
+        tx.commit().await.map_err(kycd_store::StoreError::from)?;
+        Ok(true)
+    })
+    .await?;
+    if !deleted {
         return Err(ApiError::not_found("webhook endpoint"));
     }
-    audit(&mut tx, &ctx, "webhook_endpoint.delete", &e).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
     Ok(Json(crate::openapi::resources::DeletedWebhookEndpoint {
         id: e.id,
         object: "webhook_endpoint",
