@@ -1,5 +1,5 @@
 //! API keys: generation, hashing, and the middleware that turns a bearer key
-//! into the request's organization and environment (`Ctx`). Every request
+//! into the request's organization and environment (`Caller`). Every request
 //! looks its key up in the database (one indexed read, no per-node cache), so
 //! a key revoked by `kycd key revoke` on any node or process stops working at
 //! once.
@@ -17,12 +17,12 @@ use subtle::ConstantTimeEq;
 
 /// Who is calling: the key's organization and environment.
 #[derive(Debug, Clone)]
-pub struct Ctx {
+pub struct Caller {
     pub scope: Scope,
     pub key_id: String,
 }
 
-impl Ctx {
+impl Caller {
     pub fn actor(&self) -> String {
         format!("api_key:{}", self.key_id)
     }
@@ -31,12 +31,12 @@ impl Ctx {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         parts
             .extensions
-            .get::<Ctx>()
+            .get::<Caller>()
             .cloned()
             .ok_or_else(|| ApiError::invalid_api_key("missing API key"))
     }
@@ -85,11 +85,11 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         Ok(mut conn) => kycd_store::orgs::find_key(&mut conn, &hash).await,
         Err(e) => Err(e),
     };
-    let ctx = match found {
+    let caller = match found {
         Ok(Some((owner, stored_hash)))
             if bool::from(stored_hash.as_bytes().ct_eq(hash.as_bytes())) =>
         {
-            Ctx {
+            Caller {
                 scope: owner.scope,
                 key_id: owner.key_id,
             }
@@ -97,6 +97,6 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         Ok(_) => return ApiError::invalid_api_key("invalid API key").into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    req.extensions_mut().insert(ctx);
+    req.extensions_mut().insert(caller);
     next.run(req).await
 }

@@ -15,7 +15,7 @@
 //! replay unreadable: the replay answers 404. Other responses are sealed
 //! under the organization's idempotency key.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{buffer, json_response};
 use crate::service::ServiceResult;
@@ -120,7 +120,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             .into_response();
         }
     };
-    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
+    let Some(caller) = req.extensions().get::<Caller>().cloned() else {
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
@@ -139,7 +139,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     h.update(&bytes);
     let hash = hex::encode(h.finalize());
     let token = kycd_store::ids::new("claim");
-    let claim = claim(&state, &ctx.scope, &key, &hash, &token).await;
+    let claim = claim(&state, &caller.scope, &key, &hash, &token).await;
     match claim {
         Err(e) => e.into_response(),
         Ok(Claim::Mismatch) => ApiError::new(
@@ -155,11 +155,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             body,
             subject_id,
         }) => {
-            let body = match open_body(&state, &ctx.scope, &key, subject_id.as_deref(), &body).await
-            {
-                Ok(b) => b,
-                Err(e) => return e.into_response(),
-            };
+            let body =
+                match open_body(&state, &caller.scope, &key, subject_id.as_deref(), &body).await {
+                    Ok(b) => b,
+                    Err(e) => return e.into_response(),
+                };
             let mut res = json_response(status, body.into());
             res.headers_mut().insert(
                 "idempotent-replayed",
@@ -169,7 +169,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         Ok(Claim::Claimed) => {
             let slot = Arc::new(Mutex::new(Some(Pending {
-                scope: ctx.scope.clone(),
+                scope: caller.scope.clone(),
                 key: key.clone(),
                 token: token.clone(),
                 recorded: false,
@@ -187,7 +187,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                     // the response was written on it: free the key (a key
                     // whose response did commit is kept).
                     if let Ok(mut conn) = state.store.writer().await {
-                        let _ = idempotency::release(&mut conn, &ctx.scope, &key, &token).await;
+                        let _ = idempotency::release(&mut conn, &caller.scope, &key, &token).await;
                     }
                 }
                 return res;
@@ -204,7 +204,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let status = res.status();
             let err = res.extensions().get::<ApiError>().cloned();
             let (parts, body) = buffer(res).await;
-            if let Err(e) = record_after(&state, &ctx.scope, &key, &token, status, &body).await {
+            if let Err(e) = record_after(&state, &caller.scope, &key, &token, status, &body).await {
                 tracing::error!(
                     error = %e,
                     location = %e.location,

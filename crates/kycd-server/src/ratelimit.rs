@@ -6,7 +6,7 @@
 //! header fields for HTTP". Buckets live in the node's memory: with several
 //! nodes each enforces the limit on its own share of the traffic.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
@@ -243,17 +243,17 @@ pub async fn failed_auth(State(state): State<AppState>, req: Request, next: Next
 /// Per-API-key limit on authenticated `/v1` requests (after authentication):
 /// the organization's `rate_limit_per_second` setting, else `KYCD_RATE_LIMIT`.
 pub async fn per_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
+    let Some(caller) = req.extensions().get::<Caller>().cloned() else {
         return next.run(req).await;
     };
-    let configured = crate::service::settings::load(&state, &ctx.scope)
+    let configured = crate::service::settings::load(&state, &caller.scope)
         .await
         .ok()
         .and_then(|(settings, _)| settings.rate_limit_per_second);
     let Some(rate) = configured.or(state.config.rate_limit_per_second) else {
         return next.run(req).await;
     };
-    let decision = state.rate_limits.check_key(&ctx.key_id, rate);
+    let decision = state.rate_limits.check_key(&caller.key_id, rate);
     if let Some(refusal) = decision.refusal() {
         return refusal;
     }

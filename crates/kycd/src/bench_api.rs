@@ -116,7 +116,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
                 let input: kycd_core::input::CustomerInput =
                     serde_json::from_value(customer_body(worker * 1_000_000 + n))?;
                 let start = Instant::now();
-                let cx = kycd_server::service::cx_for(&state, &scope, "bench".into()).await?;
+                let cx = kycd_server::service::context_for(&state, &scope, "bench".into()).await?;
                 let c = kycd_server::service::customers::create(&state, &cx, input).await?;
                 creates.push(start.elapsed());
                 let start = Instant::now();

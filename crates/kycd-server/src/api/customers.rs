@@ -1,7 +1,7 @@
 //! `/v1/customers`: create, read, list, update, erase; verification start,
 //! activation, deactivation, reactivation; explanation.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::IdPath;
 use crate::http::{ApiJson, ApiQuery, List, OptionalJson, Page, created};
@@ -37,10 +37,10 @@ pub fn router() -> Router<AppState> {
 
 async fn create(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiJson(input): ApiJson<CustomerInput>,
 ) -> ApiResult<Response> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(created(CustomerResponse::from(
         customers::create(&s, &cx, input).await?,
     )))
@@ -48,10 +48,10 @@ async fn create(
 
 async fn retrieve(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<CustomerResponse>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(customers::get(&s, &cx, &id).await?.into()))
 }
 
@@ -68,7 +68,7 @@ struct ListQuery {
 
 async fn list(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<List<CustomerResponse>>> {
     let page = Page {
@@ -80,7 +80,7 @@ async fn list(
         Some(Some(st)) => Some(st.as_str().to_string()),
         None => None,
     };
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let blind_index =
         customers::contact_index(&s, &cx, q.email.as_deref(), q.phone.as_deref()).await?;
     let filter = kycd_store::customers::ListFilter {
@@ -99,20 +99,20 @@ async fn list(
 
 async fn update(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     body: Bytes,
 ) -> ApiResult<Json<CustomerResponse>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(customers::update(&s, &cx, &id, &body).await?.into()))
 }
 
 async fn erase(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Response> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     customers::erase(&s, &cx, &id).await?;
     Ok(Json(crate::openapi::schemas::DeletedCustomer {
         id: id.into_string(),
@@ -124,20 +124,20 @@ async fn erase(
 
 async fn start_verification(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     OptionalJson(req): OptionalJson<VerificationRequest>,
 ) -> ApiResult<Json<CustomerResponse>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(lifecycle::start(&s, &cx, &id, req).await?.into()))
 }
 
 async fn verification(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<VerificationResponse>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(
         (&customers::get(&s, &cx, &id).await?.verification).into(),
     ))
@@ -145,10 +145,10 @@ async fn verification(
 
 async fn activate(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<CustomerResponse>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(lifecycle::activate(&s, &cx, &id).await?.into()))
 }
 
@@ -164,7 +164,7 @@ pub struct DeactivateBody {
 
 async fn deactivate(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     OptionalJson(body): OptionalJson<DeactivateBody>,
 ) -> ApiResult<Json<CustomerResponse>> {
@@ -175,7 +175,7 @@ async fn deactivate(
             "must be at most 500 characters",
         ));
     }
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(
         lifecycle::deactivate(&s, &cx, &id, &reason).await?.into(),
     ))
@@ -183,19 +183,19 @@ async fn deactivate(
 
 async fn reactivate(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<CustomerResponse>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?.into()))
 }
 
 async fn explanation(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<crate::openapi::schemas::Explanation>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let c = customers::get(&s, &cx, &id).await?;
     let mut conn = s.store.reader().await?;
     let history = kycd_store::customers::history(&mut conn, &cx.scope, &id).await?;

@@ -6,7 +6,7 @@
 //! `config.max_document_bytes` (413 above; an oversized body is drained, not
 //! buffered, so the client reads a clean 413).
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiQuery, List, created};
 use crate::http::{IdPath, IdsPath};
@@ -416,7 +416,7 @@ async fn parse_multipart(req: Request) -> ApiResult<RawUpload> {
 
 async fn upload(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     req: Request,
 ) -> ApiResult<Response> {
@@ -440,7 +440,7 @@ async fn upload(
         raw
     };
     let doc = validate(raw, max)?;
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(created(documents::upload(&s, &cx, &id, doc).await?))
 }
 
@@ -453,7 +453,7 @@ struct ListQuery {
 
 async fn list(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<List<Document>>> {
@@ -470,26 +470,26 @@ async fn list(
             "must be a document id",
         ));
     }
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let (data, more) = documents::list(&s, &cx, &id, page.starting_after.as_deref(), limit).await?;
     Ok(Json(List::new(data, more)))
 }
 
 async fn retrieve(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdsPath(id, doc_id): IdsPath<CustomerId, DocumentId>,
 ) -> ApiResult<Json<Document>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     Ok(Json(documents::get(&s, &cx, &id, &doc_id).await?))
 }
 
 async fn download(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdsPath(id, doc_id): IdsPath<CustomerId, DocumentId>,
 ) -> ApiResult<Response> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let (doc, bytes) = documents::content(&s, &cx, &id, &doc_id).await?;
     let ext = match doc.content_type.as_str() {
         "image/jpeg" => "jpg",

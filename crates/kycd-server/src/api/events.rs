@@ -1,7 +1,7 @@
 //! `/v1/events`: the outbox as the platform sees it, each event's webhook
 //! delivery attempts, and manual redelivery.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::IdPath;
 use crate::http::{ApiQuery, List, OptionalJson, Page};
@@ -38,7 +38,7 @@ struct EventsQuery {
 
 async fn list(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Json<List<Value>>> {
     let page = Page {
@@ -60,7 +60,7 @@ async fn list(
         limit: page.limit()?,
     };
     let mut conn = s.store.reader().await?;
-    let (data, has_more) = events::list(&mut conn, &ctx.scope, &f).await?;
+    let (data, has_more) = events::list(&mut conn, &caller.scope, &f).await?;
     Ok(Json(List::new(
         data.iter().map(|e| e.payload()).collect(),
         has_more,
@@ -69,10 +69,10 @@ async fn list(
 
 async fn retrieve(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<EventId>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(load(&s, &ctx.scope, &id).await?.payload()))
+    Ok(Json(load(&s, &caller.scope, &id).await?.payload()))
 }
 
 async fn load(s: &AppState, scope: &Scope, id: &EventId) -> ApiResult<Event> {
@@ -96,7 +96,7 @@ struct DeliveriesQuery {
 /// The attempts made to deliver an event, newest first.
 async fn list_deliveries(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<EventId>,
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
 ) -> ApiResult<Json<List<DeliveryAttempt>>> {
@@ -105,11 +105,11 @@ async fn list_deliveries(
         starting_after: q.starting_after,
     };
     let limit = page.limit()?;
-    let e = load(&s, &ctx.scope, &id).await?;
+    let e = load(&s, &caller.scope, &id).await?;
     let mut conn = s.store.reader().await?;
     let (data, has_more) = deliveries::attempts(
         &mut conn,
-        &ctx.scope,
+        &caller.scope,
         &e.id,
         q.endpoint_id.as_deref(),
         page.starting_after.as_deref(),
@@ -160,11 +160,11 @@ pub struct RedeliverBody {
 /// full retry schedule; receivers see the same `webhook-id`.
 async fn redeliver(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<EventId>,
     OptionalJson(body): OptionalJson<RedeliverBody>,
 ) -> ApiResult<(StatusCode, Json<Redelivery>)> {
-    let e = load(&s, &ctx.scope, &id).await?;
+    let e = load(&s, &caller.scope, &id).await?;
     let targets: Vec<String> = match &body.endpoint_id {
         Some(endpoint_id) => {
             let not_found = || ApiError::not_found("webhook endpoint").with_param("endpoint_id");
@@ -172,7 +172,7 @@ async fn redeliver(
                 return Err(not_found());
             }
             let mut conn = s.store.reader().await?;
-            let ep = hooks::get(&mut conn, &ctx.scope, endpoint_id)
+            let ep = hooks::get(&mut conn, &caller.scope, endpoint_id)
                 .await
                 .map_err(|err| match err {
                     kycd_store::StoreError::NotFound => not_found(),
@@ -189,7 +189,7 @@ async fn redeliver(
         }
         None => {
             let mut conn = s.store.reader().await?;
-            hooks::enabled_in_scope(&mut conn, &ctx.scope)
+            hooks::enabled_in_scope(&mut conn, &caller.scope)
                 .await?
                 .into_iter()
                 .filter(|(_, types)| hooks::accepts(types, &e.event_type))
@@ -200,7 +200,8 @@ async fn redeliver(
     let response = crate::service::with_retry(|| async {
         let mut tx = s.store.begin().await?;
         let ids =
-            deliveries::redeliver(&mut tx, &ctx.scope, &e.id, &targets, chrono::Utc::now()).await?;
+            deliveries::redeliver(&mut tx, &caller.scope, &e.id, &targets, chrono::Utc::now())
+                .await?;
         let deliveries = ids
             .iter()
             .zip(&targets)
@@ -217,7 +218,7 @@ async fn redeliver(
         };
         // The replay of a redelivery names the same deliveries: written with
         // them (ids only: sealed under the organization's key).
-        let subject = crate::idempotency::org_subject(&ctx.scope);
+        let subject = crate::idempotency::org_subject(&caller.scope);
         crate::idempotency::complete_in_tx(&s, &mut tx, StatusCode::ACCEPTED, &response, &subject)
             .await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;

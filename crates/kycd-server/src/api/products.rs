@@ -1,7 +1,7 @@
 //! `/v1/customers/{id}/product_access`, `/v1/customers/{id}/capabilities` and
 //! `/v1/capability_checks` (the hot path of payments: one read, no settings).
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Reason};
 use crate::http::{ApiJson, ApiQuery, List, Page, created};
 use crate::http::{IdPath, IdsPath};
@@ -46,12 +46,12 @@ fn product(value: Option<&str>) -> ApiResult<Product> {
 /// the product was already requested.
 async fn request(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     ApiJson(body): ApiJson<RequestBody>,
 ) -> ApiResult<Response> {
     let product = product(body.product.as_deref())?;
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let (pa, is_new) = products::request(&s, &cx, &id, product).await?;
     let pa = ProductAccessResponse::from(pa);
     Ok(if is_new {
@@ -70,7 +70,7 @@ struct ListQuery {
 
 async fn list(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<List<ProductAccessResponse>>> {
@@ -79,8 +79,14 @@ async fn list(
         starting_after: q.starting_after,
     };
     let limit = page.limit()?;
-    let (data, has_more) =
-        products::list(&s, &ctx.scope, &id, page.starting_after.as_deref(), limit).await?;
+    let (data, has_more) = products::list(
+        &s,
+        &caller.scope,
+        &id,
+        page.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
     Ok(Json(List::new(
         data.iter().map(ProductAccessResponse::from).collect(),
         has_more,
@@ -89,20 +95,20 @@ async fn list(
 
 async fn retrieve(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdsPath(id, pa_id): IdsPath<CustomerId, ProductAccessId>,
 ) -> ApiResult<Json<ProductAccessResponse>> {
     Ok(Json(
-        products::get(&s, &ctx.scope, &id, &pa_id).await?.into(),
+        products::get(&s, &caller.scope, &id, &pa_id).await?.into(),
     ))
 }
 
 async fn capabilities(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(products::capabilities(&s, &ctx.scope, &id).await?))
+    Ok(Json(products::capabilities(&s, &caller.scope, &id).await?))
 }
 
 /// The body of `POST /v1/capability_checks`.
@@ -120,7 +126,7 @@ pub struct CheckBody {
 /// 200 `{"allowed": true}` or 403 `missing_capability` naming the step to take.
 async fn check(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiJson(body): ApiJson<CheckBody>,
 ) -> ApiResult<Json<CapabilityCheck>> {
     let Some(customer_id) = body.customer_id.filter(|c| !c.is_empty()) else {
@@ -136,7 +142,7 @@ async fn check(
         .ok_or_else(|| {
             ApiError::invalid_field("capability", "must be transact, cards or virtual_accounts")
         })?;
-    let state = products::check(&s, &ctx.scope, &customer_id, cap).await?;
+    let state = products::check(&s, &caller.scope, &customer_id, cap).await?;
     if state.is_enabled() {
         return Ok(Json(CapabilityCheck {
             object: "capability_check",

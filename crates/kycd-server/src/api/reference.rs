@@ -1,6 +1,6 @@
 //! Reference data: rejection reasons, requirements, usage.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiQuery, List};
 use crate::openapi::schemas::Usage;
@@ -40,7 +40,7 @@ struct RequirementsQuery {
 
 async fn requirements(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiQuery(q): ApiQuery<RequirementsQuery>,
 ) -> ApiResult<Json<List<&'static policy::Requirement>>> {
     let t = match q.customer_type.as_deref() {
@@ -63,7 +63,7 @@ async fn requirements(
             ));
         }
     };
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let codes: Vec<String> = match q.product.as_deref() {
         None => policy::requirements_for(t, level, mode)
             .iter()
@@ -91,10 +91,10 @@ struct UsageQuery {
 
 async fn usage(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiQuery(q): ApiQuery<UsageQuery>,
 ) -> ApiResult<Json<Usage>> {
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let month = match q.month {
         None => cx.now.format("%Y-%m").to_string(),
         Some(m) => {

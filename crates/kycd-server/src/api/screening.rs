@@ -1,7 +1,7 @@
 //! `/v1/screening`: ad-hoc searches against the loaded sanctions/PEP lists,
 //! and the list versions.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiJson, List};
 use crate::service;
@@ -50,7 +50,7 @@ pub struct SearchBody {
 
 async fn search(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiJson(b): ApiJson<SearchBody>,
 ) -> ApiResult<Json<Value>> {
     let name = b.name.trim();
@@ -91,7 +91,7 @@ async fn search(
                 .map_err(|e| ApiError::invalid_field("country", e.message))?,
         ),
     };
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let threshold = b.threshold.unwrap_or(cx.settings.screening_threshold);
     if !(0.0..=1.0).contains(&threshold) {
         return Err(ApiError::invalid_field(
@@ -133,7 +133,7 @@ async fn search(
     ))
 }
 
-async fn lists(State(s): State<AppState>, _ctx: Ctx) -> ApiResult<Json<List<Value>>> {
+async fn lists(State(s): State<AppState>, _ctx: Caller) -> ApiResult<Json<List<Value>>> {
     let loaded = s.screening.loaded.lock().await;
     let data = loaded
         .iter()

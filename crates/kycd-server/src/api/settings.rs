@@ -1,6 +1,6 @@
 //! `/v1/settings`: the organization's policy for this environment.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::http::ApiJson;
 use crate::service;
@@ -22,16 +22,16 @@ fn with_object(s: &Settings, env: &str) -> Value {
     v
 }
 
-async fn retrieve(State(s): State<AppState>, ctx: Ctx) -> ApiResult<Json<Value>> {
-    let (settings, _) = service::settings::load(&s, &ctx.scope).await?;
-    Ok(Json(with_object(&settings, &ctx.scope.environment)))
+async fn retrieve(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let (settings, _) = service::settings::load(&s, &caller.scope).await?;
+    Ok(Json(with_object(&settings, &caller.scope.environment)))
 }
 
 async fn update(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiJson(patch): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let settings = service::settings::update(&s, &ctx.scope, patch).await?;
-    Ok(Json(with_object(&settings, &ctx.scope.environment)))
+    let settings = service::settings::update(&s, &caller.scope, patch).await?;
+    Ok(Json(with_object(&settings, &caller.scope.environment)))
 }

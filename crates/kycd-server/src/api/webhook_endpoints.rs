@@ -3,7 +3,7 @@
 //! rotation) and stored sealed in the vault. URLs pass the SSRF guard
 //! (resolved addresses included) unless KYCD_WEBHOOK_ALLOW_PRIVATE is set.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::IdPath;
 use crate::http::{ApiJson, ApiQuery, List, Page, created};
@@ -189,14 +189,14 @@ fn check_description(d: Option<String>) -> ApiResult<Option<String>> {
 
 async fn audit(
     conn: &mut kycd_store::Conn,
-    ctx: &Ctx,
+    caller: &Caller,
     action: &str,
     e: &Endpoint,
 ) -> ApiResult<()> {
     insert_audit(
         conn,
-        &ctx.scope,
-        &ctx.actor(),
+        &caller.scope,
+        &caller.actor(),
         action,
         Some(&e.id),
         &json!({"url_host": kycd_webhooks::Url::parse(&e.url).ok().and_then(|u| u.host_str().map(str::to_string))}),
@@ -224,7 +224,7 @@ pub struct CreateBody {
 
 async fn create(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Response> {
     let url = check_url(&body.url, s.config.webhook_allow_private).await?;
@@ -234,7 +234,7 @@ async fn create(
     let set = SecretSet::generate();
     let mut e = Endpoint {
         id: ids::new("we"),
-        scope: ctx.scope.clone(),
+        scope: caller.scope.clone(),
         url,
         enabled_events,
         description,
@@ -246,9 +246,9 @@ async fn create(
         updated_at: now,
     };
     let mut tx = s.store.begin().await?;
-    e.secrets = set.seal(&s, &mut tx, &ctx.scope, &e.id).await?;
+    e.secrets = set.seal(&s, &mut tx, &caller.scope, &e.id).await?;
     store::insert(&mut tx, &e).await?;
-    audit(&mut tx, &ctx, "webhook_endpoint.create", &e).await?;
+    audit(&mut tx, &caller, "webhook_endpoint.create", &e).await?;
     let mut v = view(&e);
     v.secret = Some(set.current().to_string());
     // The stored replay holds the secret: sealed under the endpoint's key,
@@ -269,21 +269,26 @@ async fn load(s: &AppState, scope: &Scope, id: &WebhookEndpointId) -> ApiResult<
 
 async fn retrieve(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<WebhookEndpointId>,
 ) -> ApiResult<Json<EndpointView>> {
-    Ok(Json(view(&load(&s, &ctx.scope, &id).await?)))
+    Ok(Json(view(&load(&s, &caller.scope, &id).await?)))
 }
 
 async fn list(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Json<List<EndpointView>>> {
     let limit = page.limit()?;
     let mut conn = s.store.reader().await?;
-    let (data, has_more) =
-        store::list(&mut conn, &ctx.scope, page.starting_after.as_deref(), limit).await?;
+    let (data, has_more) = store::list(
+        &mut conn,
+        &caller.scope,
+        page.starting_after.as_deref(),
+        limit,
+    )
+    .await?;
     Ok(Json(List::new(data.iter().map(view).collect(), has_more)))
 }
 
@@ -305,11 +310,11 @@ pub struct UpdateBody {
 
 async fn update(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<WebhookEndpointId>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<EndpointView>> {
-    let mut e = load(&s, &ctx.scope, &id).await?;
+    let mut e = load(&s, &caller.scope, &id).await?;
     if let Some(u) = body.url {
         e.url = check_url(&u, s.config.webhook_allow_private).await?;
     }
@@ -344,7 +349,7 @@ async fn update(
             store::record_health(&mut tx, &e.id, true, now).await?;
             deliveries::resume_canceled(&mut tx, &e.id, now).await?;
         }
-        audit(&mut tx, &ctx, "webhook_endpoint.update", &e).await?;
+        audit(&mut tx, &caller, "webhook_endpoint.update", &e).await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;
         Ok(())
     })
@@ -357,18 +362,18 @@ async fn update(
 
 async fn remove(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<WebhookEndpointId>,
 ) -> ApiResult<Json<crate::openapi::resources::DeletedWebhookEndpoint>> {
-    let e = load(&s, &ctx.scope, &id).await?;
+    let e = load(&s, &caller.scope, &id).await?;
     // The dispatcher locks the endpoint's deliveries while it claims them: a
     // deadlock with it is retried here rather than answered 409.
     let deleted = service::with_retry(|| async {
         let mut tx = s.store.begin().await?;
-        if !store::delete(&mut tx, &ctx.scope, &e.id, Utc::now()).await? {
+        if !store::delete(&mut tx, &caller.scope, &e.id, Utc::now()).await? {
             return Ok(false);
         }
-        audit(&mut tx, &ctx, "webhook_endpoint.delete", &e).await?;
+        audit(&mut tx, &caller, "webhook_endpoint.delete", &e).await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;
         Ok(true)
     })
@@ -385,20 +390,20 @@ async fn remove(
 
 async fn rotate_secret(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<WebhookEndpointId>,
 ) -> ApiResult<Json<EndpointView>> {
-    let mut e = load(&s, &ctx.scope, &id).await?;
+    let mut e = load(&s, &caller.scope, &id).await?;
     // Previous secrets expire on the scope's clock (the sandbox clock can move them along).
-    let cx = service::cx(&s, &ctx).await?;
+    let cx = service::context(&s, &caller).await?;
     let mut tx = s.store.begin().await?;
-    let mut set = SecretSet::open(&s, &mut tx, &ctx.scope, &e.id, &e.secrets).await?;
+    let mut set = SecretSet::open(&s, &mut tx, &caller.scope, &e.id, &e.secrets).await?;
     let previous_expires_at = set.rotate(cx.now);
-    let sealed = set.seal(&s, &mut tx, &ctx.scope, &e.id).await?;
+    let sealed = set.seal(&s, &mut tx, &caller.scope, &e.id).await?;
     e.updated_at = Utc::now();
     if !store::replace_secrets(
         &mut tx,
-        &ctx.scope,
+        &caller.scope,
         &e.id,
         &e.secrets,
         &sealed,
@@ -412,7 +417,7 @@ async fn rotate_secret(
         ));
     }
     e.secrets = sealed;
-    audit(&mut tx, &ctx, "webhook_endpoint.rotate_secret", &e).await?;
+    audit(&mut tx, &caller, "webhook_endpoint.rotate_secret", &e).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     let mut v = view(&e);
     v.secret = Some(set.current().to_string());

@@ -22,7 +22,7 @@ pub async fn run_due(state: &AppState, scope: Option<&Scope>, offset: i64) -> Se
         }
         let mut progressed = false;
         for (sc, id) in &due {
-            let cx = service::cx_for(state, sc, "scheduler".into()).await?;
+            let cx = service::context_for(state, sc, "scheduler".into()).await?;
             match service::lifecycle::process_expiry(state, &cx, id).await {
                 Ok(true) => {
                     done += 1;

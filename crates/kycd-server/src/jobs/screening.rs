@@ -129,7 +129,7 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
             if hits.is_empty() {
                 continue;
             }
-            let cx = service::cx_for(state, &scope, "screening".into()).await?;
+            let cx = service::context_for(state, &scope, "screening".into()).await?;
             match service::lifecycle::hold_for_rescreen(state, &cx, &c.id, hits).await {
                 Ok(()) => held += 1,
                 Err(e) => {

@@ -1,7 +1,7 @@
 //! Writes a domain change in the caller's transaction: the customer row (with
 //! its version), status-history rows, an audit row and the outbox events.
 
-use super::Cx;
+use super::OperationContext;
 use crate::service::ServiceResult;
 use kycd_core::customer::Customer;
 use kycd_core::events::NewEvent;
@@ -21,7 +21,7 @@ pub async fn write_events(
     conn: &mut Conn,
     scope: &Scope,
     list: &[NewEvent],
-    cx: &Cx,
+    cx: &OperationContext,
 ) -> ServiceResult<()> {
     for e in list {
         let event = Event {
@@ -39,7 +39,7 @@ pub async fn write_events(
 /// Commits `change` over the customer read at `version`; returns the new version.
 pub async fn commit(
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     change: &Change,
     version: i64,
     action: &str,

@@ -1,6 +1,6 @@
 //! Customer operations: create, read, list, update (merge), erase.
 
-use super::{Cx, commit, lifecycle, settings::merge_json};
+use super::{OperationContext, commit, lifecycle, settings::merge_json};
 use crate::error::ApiError;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
@@ -29,7 +29,7 @@ struct Sealed {
 /// data key, and computes the blind indexes (identifiers, email, phone).
 fn seal_sensitive(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     c: &Customer,
     key: Option<&kycd_vault::DataKey>,
     blind: &kycd_vault::BlindIndexKey,
@@ -101,7 +101,7 @@ fn has_secrets(
 /// Writes sealed values in the caller's transaction; `fresh`: a new customer (nothing to replace).
 async fn write_sensitive(
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     c: &Customer,
     s: &Sealed,
     fresh: bool,
@@ -133,7 +133,7 @@ async fn write_sensitive(
 /// The scope's blind-index key: cached, else read (or created) through the writer.
 async fn blind_key(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
 ) -> ServiceResult<std::sync::Arc<kycd_vault::BlindIndexKey>> {
     match state.vault.cached_blind_key(&cx.scope) {
         Some(k) => Ok(k),
@@ -147,7 +147,7 @@ async fn blind_key(
 }
 
 /// Beneficial owners must be individual customers of the same scope.
-async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<()> {
+async fn check_owners(conn: &mut Conn, cx: &OperationContext, c: &Customer) -> ServiceResult<()> {
     let scope = &cx.scope;
     if let Some(b) = &c.business {
         for (i, owner) in b.beneficial_owners.iter().enumerate() {
@@ -173,7 +173,11 @@ async fn check_owners(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<(
     Ok(())
 }
 
-pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ServiceResult<Customer> {
+pub async fn create(
+    state: &AppState,
+    cx: &OperationContext,
+    input: CustomerInput,
+) -> ServiceResult<Customer> {
     let (customer_type, profile, identifiers, attestation) = input::parse_create(&input, cx.now)?;
     let request = input.verification.clone().unwrap_or_default();
     let c = Customer {
@@ -262,7 +266,7 @@ pub async fn create(state: &AppState, cx: &Cx, input: CustomerInput) -> ServiceR
 }
 
 /// Reads a customer, with the live hosted link unsealed when there is one.
-pub async fn get(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer> {
+pub async fn get(state: &AppState, cx: &OperationContext, id: &str) -> ServiceResult<Customer> {
     if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
@@ -279,7 +283,7 @@ pub async fn get(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer>
 pub async fn with_link(
     state: &AppState,
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     c: &mut Customer,
 ) -> ServiceResult<()> {
     let live = c.verification.url_expires_at.is_some_and(|e| e > cx.now);
@@ -309,7 +313,12 @@ pub async fn with_link(
     Ok(())
 }
 
-pub async fn update(state: &AppState, cx: &Cx, id: &str, body: &[u8]) -> ServiceResult<Customer> {
+pub async fn update(
+    state: &AppState,
+    cx: &OperationContext,
+    id: &str,
+    body: &[u8],
+) -> ServiceResult<Customer> {
     let raw: Value = crate::http::parse_json(body)?;
     let Some(obj) = raw.as_object() else {
         return Err(ServiceError::from(ApiError::invalid_request(
@@ -478,7 +487,7 @@ fn prefix_param(mut e: ApiError, prefix: &str) -> ApiError {
 
 pub async fn list(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     filter: db::ListFilter,
 ) -> ServiceResult<(Vec<Customer>, bool)> {
     let mut conn = state.store.reader().await?;
@@ -489,7 +498,7 @@ pub async fn list(
 /// search never compares personal values in clear.
 pub async fn contact_index(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     email: Option<&str>,
     phone: Option<&str>,
 ) -> ServiceResult<Option<(String, String)>> {
@@ -520,7 +529,7 @@ pub async fn contact_index(
 }
 
 /// Erasure (LGPD/GDPR): destroys the data key and personal data, keeps a minimal record.
-pub async fn erase(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<()> {
+pub async fn erase(state: &AppState, cx: &OperationContext, id: &str) -> ServiceResult<()> {
     if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }

@@ -4,7 +4,7 @@
 //! (audited), a reviewer's accept/reject, and removal on erasure. Never logs or
 //! returns document bytes.
 
-use super::{Cx, commit, lifecycle};
+use super::{OperationContext, commit, lifecycle};
 use crate::blobs::Blobs;
 use crate::error::ApiError;
 use crate::service::{ServiceError, ServiceResult};
@@ -96,7 +96,11 @@ pub fn upload_allowed(c: &Customer) -> bool {
     }
 }
 
-async fn load_customer(conn: &mut Conn, cx: &Cx, id: &str) -> ServiceResult<Customer> {
+async fn load_customer(
+    conn: &mut Conn,
+    cx: &OperationContext,
+    id: &str,
+) -> ServiceResult<Customer> {
     if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
@@ -122,7 +126,7 @@ fn check_allowed(c: &Customer) -> ServiceResult<()> {
 /// Loads a document of this customer (404 when it belongs to another one).
 async fn load_document(
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
     doc_id: &str,
 ) -> ServiceResult<DocumentRow> {
@@ -143,7 +147,7 @@ async fn load_document(
 /// transaction fails the blob is removed again: nothing is left behind.
 pub async fn upload(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
     doc: NewDocument,
 ) -> ServiceResult<Document> {
@@ -203,7 +207,11 @@ pub async fn upload(
     }
 }
 
-async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ServiceResult<()> {
+async fn record_upload(
+    state: &AppState,
+    cx: &OperationContext,
+    row: &DocumentRow,
+) -> ServiceResult<()> {
     let mut tx = state.store.begin().await?;
     // Re-checked inside the transaction: the status may have changed meanwhile.
     let customer = load_customer(&mut tx, cx, &row.customer_id).await?;
@@ -247,7 +255,7 @@ async fn record_upload(state: &AppState, cx: &Cx, row: &DocumentRow) -> ServiceR
 /// A customer's documents, newest first.
 pub async fn list(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
     starting_after: Option<&str>,
     limit: i64,
@@ -260,7 +268,7 @@ pub async fn list(
 
 pub async fn get(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
     doc_id: &str,
 ) -> ServiceResult<Document> {
@@ -272,7 +280,11 @@ pub async fn get(
 }
 
 /// A document by id alone (the sandbox helper knows only the document id).
-pub async fn find(state: &AppState, cx: &Cx, doc_id: &str) -> ServiceResult<Document> {
+pub async fn find(
+    state: &AppState,
+    cx: &OperationContext,
+    doc_id: &str,
+) -> ServiceResult<Document> {
     if !kycd_core::ids::is_prefixed("doc", doc_id) {
         return Err(ServiceError::from(ApiError::not_found("document")));
     }
@@ -290,7 +302,7 @@ pub async fn find(state: &AppState, cx: &Cx, doc_id: &str) -> ServiceResult<Docu
 /// is audited (`document.download`) before the bytes leave.
 pub async fn content(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
     doc_id: &str,
 ) -> ServiceResult<(Document, Vec<u8>)> {
@@ -342,7 +354,7 @@ pub async fn content(
 /// verification then re-evaluates (`on_new_evidence`) in the same transaction.
 pub async fn review(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
     doc_id: &str,
     accept: bool,
@@ -409,7 +421,7 @@ pub async fn review(
 pub async fn erase_all(
     state: &AppState,
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
 ) -> ServiceResult<()> {
     let keys = db::delete_for_customer(conn, &cx.scope, customer_id).await?;

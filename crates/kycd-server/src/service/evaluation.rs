@@ -2,7 +2,7 @@
 //! the evidence the pure checks need (documents, owners, duplicate signals
 //! through blind indexes, screening) and calls `kycd_core::lifecycle::decide`.
 
-use super::Cx;
+use super::OperationContext;
 use crate::service::ServiceResult;
 use crate::state::AppState;
 use kycd_core::checks::{self, CheckResult, DuplicateKind, ScreeningOutcome};
@@ -15,7 +15,7 @@ use kycd_store::{Conn, customers as db, documents};
 /// Documents on file (not rejected) and verified owners.
 pub async fn evidence(
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     c: &Customer,
 ) -> ServiceResult<(Evidence, Vec<String>)> {
     let docs = documents::evidence(conn, &cx.scope, &c.id).await?;
@@ -53,7 +53,11 @@ pub async fn evidence(
 }
 
 /// The requirement codes of the customer's level and mode that are not met.
-pub async fn missing(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<Vec<String>> {
+pub async fn missing(
+    conn: &mut Conn,
+    cx: &OperationContext,
+    c: &Customer,
+) -> ServiceResult<Vec<String>> {
     let (ev, _) = evidence(conn, cx, c).await?;
     Ok(missing_given(c, &ev))
 }
@@ -76,7 +80,7 @@ pub fn missing_given(c: &Customer, ev: &Evidence) -> Vec<String> {
 pub async fn screen(
     state: &AppState,
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     c: &Customer,
 ) -> ServiceResult<ScreeningOutcome> {
     let Some(screener) = state.screener() else {
@@ -112,7 +116,7 @@ pub async fn screen(
 /// Duplicate signals: blind indexes of this customer shared with another.
 pub async fn duplicates(
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     c: &Customer,
 ) -> ServiceResult<Vec<(DuplicateKind, String)>> {
     let found = db::duplicates_of(conn, &cx.scope, &c.id).await?;
@@ -139,7 +143,7 @@ pub async fn duplicates(
 pub async fn evaluate(
     state: &AppState,
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     ch: &mut Change,
 ) -> ServiceResult<()> {
     let c = ch.customer.clone();

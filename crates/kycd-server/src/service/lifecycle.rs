@@ -2,7 +2,7 @@
 //! re-submission on new data, activation, reviewer decisions, forced sandbox
 //! outcomes and expiry. Each is one transaction through `commit`.
 
-use super::{Cx, commit, evaluation};
+use super::{OperationContext, commit, evaluation};
 use crate::error::{ApiError, Reason};
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 async fn issue_link(
     state: &AppState,
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     ch: &mut Change,
 ) -> ServiceResult<()> {
     let mut raw = [0u8; 32];
@@ -50,7 +50,7 @@ async fn issue_link(
 async fn ensure_link(
     state: &AppState,
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     ch: &mut Change,
     fresh: bool,
 ) -> ServiceResult<()> {
@@ -92,7 +92,7 @@ pub fn missing_reasons(missing: &[String]) -> Vec<Reason> {
 pub async fn start_in_tx(
     state: &AppState,
     tx: &mut Tx,
-    cx: &Cx,
+    cx: &OperationContext,
     customer: Customer,
     version: i64,
     level: Level,
@@ -144,7 +144,7 @@ fn refused(e: LifecycleError) -> ApiError {
 /// POST /v1/customers/{id}/verification.
 pub async fn start(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     id: &str,
     req: VerificationRequest,
 ) -> ServiceResult<Customer> {
@@ -169,7 +169,7 @@ pub async fn start(
     Ok(c)
 }
 
-async fn load(conn: &mut Conn, cx: &Cx, id: &str) -> ServiceResult<db::Stored> {
+async fn load(conn: &mut Conn, cx: &OperationContext, id: &str) -> ServiceResult<db::Stored> {
     if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
@@ -183,7 +183,7 @@ async fn load(conn: &mut Conn, cx: &Cx, id: &str) -> ServiceResult<db::Stored> {
 pub async fn after_data_change(
     state: &AppState,
     tx: &mut Tx,
-    cx: &Cx,
+    cx: &OperationContext,
     ch: &mut Change,
 ) -> ServiceResult<()> {
     match ch.customer.status {
@@ -206,7 +206,7 @@ pub async fn after_data_change(
 pub async fn resubmit_if_ready(
     state: &AppState,
     tx: &mut Tx,
-    cx: &Cx,
+    cx: &OperationContext,
     ch: &mut Change,
 ) -> ServiceResult<()> {
     let missing = evaluation::missing(tx, cx, &ch.customer).await?;
@@ -226,7 +226,7 @@ pub async fn resubmit_if_ready(
 pub async fn on_new_evidence(
     state: &AppState,
     tx: &mut Tx,
-    cx: &Cx,
+    cx: &OperationContext,
     id: &str,
 ) -> ServiceResult<()> {
     let stored = load(tx, cx, id).await?;
@@ -247,7 +247,7 @@ pub async fn on_new_evidence(
 /// Runs a domain operation on a customer in its own transaction.
 pub async fn run<F>(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     id: &str,
     action: &str,
     op: F,
@@ -273,7 +273,7 @@ where
 pub async fn after_status_change(
     state: &AppState,
     tx: &mut Tx,
-    cx: &Cx,
+    cx: &OperationContext,
     ch: &Change,
 ) -> ServiceResult<()> {
     if ch.history.is_empty() {
@@ -282,13 +282,17 @@ pub async fn after_status_change(
     crate::service::products::follow_customer(state, tx, cx, &ch.customer).await
 }
 
-pub async fn activate(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer> {
+pub async fn activate(
+    state: &AppState,
+    cx: &OperationContext,
+    id: &str,
+) -> ServiceResult<Customer> {
     run(state, cx, id, "customer.activate", core::activate).await
 }
 
 pub async fn deactivate(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     id: &str,
     reason: &str,
 ) -> ServiceResult<Customer> {
@@ -298,7 +302,11 @@ pub async fn deactivate(
     .await
 }
 
-pub async fn reactivate(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<Customer> {
+pub async fn reactivate(
+    state: &AppState,
+    cx: &OperationContext,
+    id: &str,
+) -> ServiceResult<Customer> {
     run(state, cx, id, "customer.reactivate", core::reactivate).await
 }
 
@@ -318,7 +326,7 @@ pub enum ReviewerDecision {
 /// Applies a reviewer decision (the back office and the sandbox helpers call this).
 pub async fn review(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     id: &str,
     decision: ReviewerDecision,
 ) -> ServiceResult<Customer> {
@@ -380,7 +388,11 @@ pub async fn review(
 
 /// Expiry work for one customer: the notice at expires_at − notice days, the
 /// expiry at expires_at. Returns whether anything was done.
-pub async fn process_expiry(state: &AppState, cx: &Cx, id: &str) -> ServiceResult<bool> {
+pub async fn process_expiry(
+    state: &AppState,
+    cx: &OperationContext,
+    id: &str,
+) -> ServiceResult<bool> {
     let mut tx = state.store.begin().await?;
     let Ok(stored) = db::get(&mut tx, &*cx.vault, &cx.scope, id).await else {
         return Ok(false);
@@ -415,7 +427,7 @@ pub async fn process_expiry(state: &AppState, cx: &Cx, id: &str) -> ServiceResul
 /// Re-screening after a list refresh found a possible match: hold the customer.
 pub async fn hold_for_rescreen(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     id: &str,
     hits: Vec<kycd_core::customer::ScreeningHit>,
 ) -> ServiceResult<()> {

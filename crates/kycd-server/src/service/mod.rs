@@ -10,7 +10,7 @@ pub mod lifecycle;
 pub mod products;
 pub mod settings;
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::state::AppState;
 pub use error::{ProviderError, ServiceError, ServiceErrorKind, ServiceResult};
 use kycd_core::policy::Settings;
@@ -19,7 +19,7 @@ use kycd_store::Scope;
 
 /// The context of one operation: who, where, when (the scope's clock) and its policy.
 #[derive(Debug, Clone)]
-pub struct Cx {
+pub struct OperationContext {
     pub scope: Scope,
     pub actor: String,
     pub now: Timestamp,
@@ -28,24 +28,28 @@ pub struct Cx {
     pub vault: std::sync::Arc<crate::vault::Vault>,
 }
 
-impl Cx {
+impl OperationContext {
     pub fn live(&self) -> bool {
         self.scope.is_live()
     }
 }
 
 /// Loads the settings and the (sandbox) clock for a request.
-pub async fn cx(state: &AppState, ctx: &Ctx) -> ServiceResult<Cx> {
-    cx_for(state, &ctx.scope, ctx.actor()).await
+pub async fn context(state: &AppState, caller: &Caller) -> ServiceResult<OperationContext> {
+    context_for(state, &caller.scope, caller.actor()).await
 }
 
-pub async fn cx_for(state: &AppState, scope: &Scope, actor: String) -> ServiceResult<Cx> {
+pub async fn context_for(
+    state: &AppState,
+    scope: &Scope,
+    actor: String,
+) -> ServiceResult<OperationContext> {
     let (settings, offset) = settings::load(state, scope).await?;
     // Millisecond precision: what the API shows is what is stored and compared.
     let real = chrono::Utc::now().timestamp_millis();
     let now = chrono::DateTime::from_timestamp_millis(real).unwrap_or_default()
         + chrono::Duration::seconds(offset);
-    Ok(Cx {
+    Ok(OperationContext {
         scope: scope.clone(),
         actor,
         now,

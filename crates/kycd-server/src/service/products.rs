@@ -2,7 +2,7 @@
 //! decided by the policy, reviewer decisions, access following the customer's
 //! status, and the lean capability lookup money-movement services call.
 
-use super::{Cx, commit, evaluation};
+use super::{OperationContext, commit, evaluation};
 use crate::error::{ApiError, Reason};
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
@@ -26,7 +26,7 @@ fn not_found() -> ServiceError {
 /// and an audit row for a product-access change.
 async fn record(
     conn: &mut Conn,
-    cx: &Cx,
+    cx: &OperationContext,
     pa: &ProductAccess,
     external_id: Option<&str>,
     event: &'static str,
@@ -62,7 +62,7 @@ async fn record(
 async fn locked_customer(
     state: &AppState,
     tx: &mut Tx,
-    cx: &Cx,
+    cx: &OperationContext,
     id: &str,
 ) -> ServiceResult<Customer> {
     if !kycd_core::ids::is_prefixed("cus", id)
@@ -94,7 +94,11 @@ fn not_active(c: &Customer, now: chrono::DateTime<chrono::Utc>) -> Option<ApiErr
 
 /// The customer's evidence counting documents in review, and counting only
 /// accepted documents (the documents in review taken out one for one).
-async fn evidence(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<(Evidence, Evidence)> {
+async fn evidence(
+    conn: &mut Conn,
+    cx: &OperationContext,
+    c: &Customer,
+) -> ServiceResult<(Evidence, Evidence)> {
     let (lenient, in_review) = evaluation::evidence(conn, cx, c).await?;
     let mut strict = lenient.clone();
     for t in &in_review {
@@ -109,7 +113,7 @@ async fn evidence(conn: &mut Conn, cx: &Cx, c: &Customer) -> ServiceResult<(Evid
 /// was created (`false`: an open request for the product already existed).
 pub async fn request(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     customer_id: &str,
     product: Product,
 ) -> ServiceResult<(ProductAccess, bool)> {
@@ -164,7 +168,7 @@ pub async fn request(
 /// helper call this). Granting needs the customer to be active.
 pub async fn decide(
     state: &AppState,
-    cx: &Cx,
+    cx: &OperationContext,
     pa_id: &str,
     grant: bool,
     reason: Option<String>,
@@ -214,7 +218,7 @@ pub async fn decide(
 pub async fn follow_customer(
     _state: &AppState,
     tx: &mut Tx,
-    cx: &Cx,
+    cx: &OperationContext,
     c: &Customer,
 ) -> ServiceResult<()> {
     let list = db::for_customer(tx, &cx.scope, &c.id).await?;

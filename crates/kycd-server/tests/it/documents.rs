@@ -129,8 +129,8 @@ fn blob_files(app: &TestApp) -> Vec<std::path::PathBuf> {
     out
 }
 
-async fn sandbox_cx(app: &TestApp) -> kycd_server::service::Cx {
-    kycd_server::service::cx_for(
+async fn sandbox_cx(app: &TestApp) -> kycd_server::service::OperationContext {
+    kycd_server::service::context_for(
         &app.state,
         &Scope::new(&app.org_id, "sandbox"),
         "reviewer:test".into(),

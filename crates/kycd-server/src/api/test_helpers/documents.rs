@@ -2,7 +2,7 @@
 //! document (`{"status": "accepted"|"rejected", "reason"?}`), through the same
 //! `service::documents::review` as the back office. With a live key it is 404.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
 use crate::http::IdPath;
@@ -24,8 +24,8 @@ pub fn router() -> Router<AppState> {
 
 /// The guard of `api::test_helpers`: only sandbox keys see these paths.
 async fn sandbox_only(req: Request, next: Next) -> Response {
-    match req.extensions().get::<Ctx>() {
-        Some(ctx) if ctx.is_sandbox() => next.run(req).await,
+    match req.extensions().get::<Caller>() {
+        Some(caller) if caller.is_sandbox() => next.run(req).await,
         _ => crate::http::not_found().await.into_response(),
     }
 }
@@ -44,7 +44,7 @@ pub struct ReviewBody {
 
 async fn review(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(doc_id): IdPath<DocumentId>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> ApiResult<Json<documents::Document>> {
@@ -58,9 +58,9 @@ async fn review(
             ));
         }
     };
-    let cx = service::cx(&s, &ctx).await?;
-    let cx = service::Cx {
-        actor: format!("test_helper:{}", ctx.key_id),
+    let cx = service::context(&s, &caller).await?;
+    let cx = service::OperationContext {
+        actor: format!("test_helper:{}", caller.key_id),
         ..cx
     };
     let doc = documents::find(&s, &cx, &doc_id).await?;

@@ -6,7 +6,7 @@
 pub mod documents;
 pub mod screening;
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
 use crate::http::IdPath;
@@ -42,8 +42,8 @@ pub fn router() -> Router<AppState> {
 }
 
 pub(crate) async fn sandbox_only(req: Request, next: Next) -> Response {
-    match req.extensions().get::<Ctx>() {
-        Some(ctx) if ctx.is_sandbox() => next.run(req).await,
+    match req.extensions().get::<Caller>() {
+        Some(caller) if caller.is_sandbox() => next.run(req).await,
         _ => crate::http::not_found().await.into_response(),
     }
 }
@@ -64,7 +64,7 @@ pub struct ForceBody {
 
 async fn force_verification(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     ApiJson(body): ApiJson<ForceBody>,
 ) -> ApiResult<Json<CustomerResponse>> {
@@ -101,7 +101,7 @@ async fn force_verification(
             ));
         }
     };
-    review_as_helper(&s, &ctx, &id, decision).await
+    review_as_helper(&s, &caller, &id, decision).await
 }
 
 /// Moves the sandbox clock forward: `days`, `seconds` or both (each at most
@@ -121,7 +121,7 @@ const MAX_ADVANCE_DAYS: i64 = 3660;
 
 async fn advance_clock(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     ApiJson(body): ApiJson<AdvanceBody>,
 ) -> ApiResult<Json<TestClock>> {
     let (days, seconds) = (body.days.unwrap_or(0), body.seconds.unwrap_or(0));
@@ -147,10 +147,10 @@ async fn advance_clock(
     let defaults =
         serde_json::to_string(&kycd_core::policy::Settings::defaults(false)).unwrap_or_default();
     let mut conn = s.store.writer().await?;
-    let offset = kycd_store::orgs::advance_clock(&mut conn, &ctx.scope, &defaults, secs).await?;
-    s.settings_cache.invalidate(&ctx.scope);
+    let offset = kycd_store::orgs::advance_clock(&mut conn, &caller.scope, &defaults, secs).await?;
+    s.settings_cache.invalidate(&caller.scope);
     drop(conn);
-    let ran = crate::jobs::scheduler::run_due(&s, Some(&ctx.scope), offset).await?;
+    let ran = crate::jobs::scheduler::run_due(&s, Some(&caller.scope), offset).await?;
     crate::jobs::run_due_webhooks(&s).await;
     let now = chrono::Utc::now() + chrono::Duration::seconds(offset);
     Ok(Json(TestClock {
@@ -176,7 +176,7 @@ pub struct ProductAccessBody {
 /// Decides a pending product-access request as a reviewer would.
 async fn decide_product_access(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<ProductAccessId>,
     ApiJson(body): ApiJson<ProductAccessBody>,
 ) -> ApiResult<Json<crate::wire::ProductAccessResponse>> {
@@ -202,9 +202,9 @@ async fn decide_product_access(
             ));
         }
     }
-    let cx = service::cx(&s, &ctx).await?;
-    let cx = service::Cx {
-        actor: format!("test_helper:{}", ctx.key_id),
+    let cx = service::context(&s, &caller).await?;
+    let cx = service::OperationContext {
+        actor: format!("test_helper:{}", caller.key_id),
         ..cx
     };
     Ok(Json(
@@ -218,13 +218,13 @@ async fn decide_product_access(
 /// through the same domain operation the back office uses.
 pub(crate) async fn review_as_helper(
     s: &AppState,
-    ctx: &Ctx,
+    caller: &Caller,
     id: &str,
     decision: ReviewerDecision,
 ) -> ApiResult<Json<CustomerResponse>> {
-    let cx = service::cx(s, ctx).await?;
-    let cx = service::Cx {
-        actor: format!("test_helper:{}", ctx.key_id),
+    let cx = service::context(s, caller).await?;
+    let cx = service::OperationContext {
+        actor: format!("test_helper:{}", caller.key_id),
         ..cx
     };
     Ok(Json(

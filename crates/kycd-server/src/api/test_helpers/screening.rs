@@ -1,7 +1,7 @@
 //! Sandbox helper for screening reviews: confirm or dismiss the possible
 //! matches of a customer on hold, as a compliance reviewer would.
 
-use crate::auth::Ctx;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::ApiJson;
 use crate::http::IdPath;
@@ -30,7 +30,7 @@ pub struct Body {
 
 async fn decide(
     State(s): State<AppState>,
-    ctx: Ctx,
+    caller: Caller,
     IdPath(id): IdPath<CustomerId>,
     ApiJson(b): ApiJson<Body>,
 ) -> ApiResult<Json<crate::wire::CustomerResponse>> {
@@ -44,5 +44,5 @@ async fn decide(
             ));
         }
     };
-    super::review_as_helper(&s, &ctx, &id, decision).await
+    super::review_as_helper(&s, &caller, &id, decision).await
 }
