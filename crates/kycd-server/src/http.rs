@@ -61,24 +61,23 @@ fn log_failure(request_id: &str, err: &ApiError) {
     if !err.status.is_server_error() {
         return;
     }
+    // The same fields at two levels: an outage is a warning, anything else an error.
+    macro_rules! log_failure {
+        ($level:ident, $message:literal) => {
+            tracing::$level!(
+                request_id,
+                code = err.code,
+                layer = origin.layer,
+                location = %origin.location,
+                error = %origin.detail,
+                $message
+            )
+        };
+    }
     if err.status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
-        tracing::warn!(
-            request_id,
-            code = err.code,
-            layer = origin.layer,
-            location = %origin.location,
-            error = %origin.detail,
-            "request failed: unavailable"
-        );
+        log_failure!(warn, "request failed: unavailable");
     } else {
-        tracing::error!(
-            request_id,
-            code = err.code,
-            layer = origin.layer,
-            location = %origin.location,
-            error = %origin.detail,
-            "request failed"
-        );
+        log_failure!(error, "request failed");
     }
 }
 

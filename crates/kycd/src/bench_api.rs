@@ -56,34 +56,18 @@ impl Lat {
     }
 }
 
-async fn fresh_database(args: &ApiBenchArgs, dir: &std::path::Path) -> anyhow::Result<String> {
-    match &args.postgres {
-        None => Ok(format!("sqlite://{}", dir.join("bench.db").display())),
-        Some(base) => {
-            let name = format!("kycd_bench_{}", std::process::id());
-            Ok(kycd_store::create_postgres_database(base, &name).await?)
-        }
-    }
-}
-
 pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("kycd-bench-{}", ulid_like()));
     std::fs::create_dir_all(&dir)?;
-    let url = fresh_database(&args, &dir).await?;
+    let url = crate::bench_support::fresh_database(args.postgres.as_deref(), &dir, "bench").await?;
     let backend = if url.starts_with("postgres") {
         "PostgreSQL"
     } else {
         "SQLite"
     };
     let config = Config {
-        database_url: Some(url.into()),
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: dir.clone(),
-        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
-        // The benchmark drives thousands of requests per second from one key.
-        rate_limit_per_second: None,
         workers: false,
-        ..Config::default()
+        ..crate::bench_support::server_config(url, &dir)?
     };
     let app = Application::build(config).await?;
     let boot = app.bootstrap.clone().context("fresh database")?;

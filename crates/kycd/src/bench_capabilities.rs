@@ -11,7 +11,7 @@
 use anyhow::{Context, bail};
 use futures::StreamExt;
 use kycd_core::capabilities::Capability;
-use kycd_server::{Application, Config};
+use kycd_server::Application;
 use kycd_store::Scope;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -279,15 +279,7 @@ async fn bench(
     } else {
         "SQLite (temporary file, WAL)"
     };
-    let config = Config {
-        database_url: Some(url.into()),
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: dir.to_path_buf(),
-        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
-        // The benchmark drives thousands of requests per second from one key.
-        rate_limit_per_second: None,
-        ..Config::default()
-    };
+    let config = crate::bench_support::server_config(url, dir)?;
     let app = Application::build(config).await?;
     let state = app.state.clone();
     let base = format!("http://{}", app.addr);

@@ -141,20 +141,12 @@ async fn baseline(url: &str, arrivals: &Arrivals, n: usize) -> anyhow::Result<f6
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn database(args: &WebhookBenchArgs, dir: &std::path::Path) -> anyhow::Result<String> {
-    match &args.postgres {
-        None => Ok(format!("sqlite://{}", dir.join("bench.db").display())),
-        Some(base) => {
-            let name = format!("kycd_bench_webhooks_{}", std::process::id());
-            Ok(kycd_store::create_postgres_database(base, &name).await?)
-        }
-    }
-}
-
 pub async fn run(args: WebhookBenchArgs) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("kycd-bench-webhooks-{}", ids::new("run")));
     std::fs::create_dir_all(&dir)?;
-    let url = database(&args, &dir).await?;
+    let url =
+        crate::bench_support::fresh_database(args.postgres.as_deref(), &dir, "bench_webhooks")
+            .await?;
     let backend = if url.starts_with("postgres") {
         "PostgreSQL"
     } else {
@@ -173,14 +165,8 @@ pub async fn run(args: WebhookBenchArgs) -> anyhow::Result<()> {
     arrivals.clear();
 
     let config = Config {
-        database_url: Some(url.into()),
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: dir.clone(),
-        master_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
-        // The benchmark drives thousands of requests per second from one key.
-        rate_limit_per_second: None,
         webhook_allow_private: true,
-        ..Config::default()
+        ..crate::bench_support::server_config(url, &dir)?
     };
     let app = Application::build(config).await?;
     let boot = app

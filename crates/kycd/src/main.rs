@@ -6,6 +6,8 @@ mod bench_api;
 #[cfg(feature = "bench")]
 mod bench_capabilities;
 #[cfg(feature = "bench")]
+mod bench_support;
+#[cfg(feature = "bench")]
 mod bench_webhooks;
 #[cfg(feature = "bench")]
 mod screening_cmd;

@@ -20,6 +20,14 @@ pub async fn run_due_webhooks(state: &AppState) {
     dispatcher::run_due(state).await;
 }
 
+/// A worker's step over its own handle on the state.
+fn with_state<F, Fut>(state: AppState, step: F) -> impl FnMut() -> Fut
+where
+    F: Fn(AppState) -> Fut,
+{
+    move || step(state.clone())
+}
+
 /// A service error with where it arose, for a worker's log line.
 fn located(e: crate::service::ServiceError) -> String {
     format!("{e} (at {})", e.location)
@@ -37,45 +45,37 @@ pub fn spawn(state: AppState) -> Workers {
     let tick = Duration::from_millis(state.config.tick_millis);
     let mut tasks = JoinSet::new();
     tasks.spawn(dispatcher::run(state.clone(), shutdown.clone()));
-    let s = state.clone();
     tasks.spawn(periodic(
         "expiry scheduler",
         tick,
         Start::Now,
         shutdown.clone(),
-        move || {
-            let s = s.clone();
-            async move { scheduler::tick(&s).await.map(drop).map_err(located) }
-        },
+        with_state(state.clone(), |s| async move {
+            scheduler::tick(&s).await.map(drop).map_err(located)
+        }),
     ));
-    let s = state.clone();
     tasks.spawn(periodic(
         "inbound webhooks",
         tick,
         Start::Now,
         shutdown.clone(),
-        move || {
-            let s = s.clone();
-            async move {
-                inbound::process_pending(&s)
-                    .await
-                    .map(drop)
-                    .map_err(located)
-            }
-        },
+        with_state(state.clone(), |s| async move {
+            inbound::process_pending(&s)
+                .await
+                .map(drop)
+                .map_err(located)
+        }),
     ));
     if !state.config.screening_sources().is_empty() {
-        let s = state.clone();
         tasks.spawn(periodic(
             "screening refresh",
             state.config.screening_refresh,
             // The first load happens in Application::build, before serving.
             Start::AfterInterval,
             shutdown,
-            move || {
-                let s = s.clone();
-                async move { screening::refresh_and_report(&s).await }
-            },
+            with_state(state.clone(), |s| async move {
+                screening::refresh_and_report(&s).await
+            }),
         ));
     }
     Workers { tasks, stop }

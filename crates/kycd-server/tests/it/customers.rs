@@ -318,17 +318,7 @@ both_backends!(patch_follows_the_status_table, |app| async move {
     // active: allowed; a change of verified data → update_requested → re-verified
     let c = app.create_customer(complete_individual("a1")).await;
     let id = c["id"].as_str().unwrap();
-    let (_, v) = app
-        .post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
-    assert_eq!(v["status"], "pending", "{v}");
-    let (_, v) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{id}/verification"),
-            json!({"status": "approved"}),
-        )
-        .await;
-    assert_eq!(v["status"], "active", "{v}");
+    app.start_and_approve(id).await;
     let (st, p) = app
         .patch(
             &format!("/v1/customers/{id}"),
@@ -447,15 +437,7 @@ async fn health_metrics_and_unknown_paths() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     app.get("/v1/customers").await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(
         text.contains("kycd_http_requests_total{method=\"GET\",route=\"/v1/customers\""),
         "{text}"

@@ -3,7 +3,6 @@
 //! exactly once.
 
 use crate::common::*;
-use serde_json::json;
 
 #[tokio::test]
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
@@ -18,15 +17,7 @@ async fn three_nodes_expire_each_customer_once() {
             .create_customer(complete_individual(&format!("node-{i}")))
             .await;
         let id = c["id"].as_str().unwrap().to_string();
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        let (_, a) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/verification"),
-                json!({"status": "approved"}),
-            )
-            .await;
-        assert_eq!(a["status"], "active");
+        app.start_and_approve(&id).await;
         ids.push(id);
     }
     // Move the sandbox clock without running what is due: the three schedulers race for it.

@@ -383,9 +383,7 @@ both_backends!(
     |app| async move {
         let c = app.create_customer(complete_individual("ex-1")).await;
         let id = id_of(&c);
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
-        force(&app, &id, json!({"status": "approved"})).await;
+        app.start_and_approve(&id).await;
         let (st, clock) = app
             .post("/v1/test_helpers/clock/advance", json!({"days": 358}))
             .await;
@@ -660,9 +658,7 @@ both_backends!(
             json!(["beneficial_owner"]),
             "{v}"
         );
-        app.post(&format!("/v1/customers/{owner_id}/verification"), json!({}))
-            .await;
-        force(&app, &owner_id, json!({"status": "approved"})).await;
+        app.start_and_approve(&owner_id).await;
         let (_, v) = app
             .post(&format!("/v1/customers/{bid}/verification"), json!({}))
             .await;

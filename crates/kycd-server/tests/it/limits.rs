@@ -377,15 +377,7 @@ async fn metrics_labels_stay_in_a_closed_set() {
             .await;
     }
     let _ = app.get("/v1/customers").await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     assert!(text.len() < 64 * 1024, "/metrics is {} bytes", text.len());
     let known = [
         "GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS", "other",

@@ -45,13 +45,7 @@ async fn one_key_over_its_limit_is_429_and_others_are_not() {
         .await
         .unwrap();
     // First request: the policy and a full bucket less one.
-    let res = app
-        .client
-        .get(format!("{}/v1/customers", app.base))
-        .bearer_auth(&app.sandbox_key)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_response("/v1/customers").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["ratelimit-policy"], "\"api-key\";q=10;w=2");
     let current = res.headers()["ratelimit"].to_str().unwrap().to_string();
@@ -139,13 +133,7 @@ async fn organizations_set_their_own_limit() {
     let limited = until_limited(&app, &live, "/v1/customers", 100).await;
     assert_eq!(limited.headers()["ratelimit-policy"], "\"api-key\";q=4;w=2");
     // Sandbox keeps the server's limit.
-    let res = app
-        .client
-        .get(format!("{}/v1/customers", app.base))
-        .bearer_auth(&app.sandbox_key)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_response("/v1/customers").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["ratelimit-policy"], "\"api-key\";q=2000;w=2");
     // null puts the server's limit back.

@@ -127,15 +127,7 @@ async fn a_refresh_rescreens_active_customers_against_the_delta() {
     let (app, path) = screening_app(Backend::Sqlite).await.unwrap();
     let c = app.create_customer(complete_individual("rs-1")).await;
     let id = c["id"].as_str().unwrap().to_string();
-    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
-    let (_, a) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{id}/verification"),
-            json!({"status": "approved"}),
-        )
-        .await;
-    assert_eq!(a["status"], "active");
+    app.start_and_approve(&id).await;
 
     // A broken file does not replace the loaded list.
     std::fs::write(&path, "id,name\n\"unterminated\n").unwrap();

@@ -180,6 +180,42 @@ impl TestApp {
         };
         (status, v)
     }
+    /// Starts the customer's verification and approves it through the
+    /// sandbox helper; asserts it ends `active`.
+    pub async fn start_and_approve(&self, id: &str) -> Value {
+        self.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        let (_, approved) = self
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                json!({"status": "approved"}),
+            )
+            .await;
+        assert_eq!(approved["status"], "active", "{approved}");
+        approved
+    }
+
+    /// `GET path` with the sandbox key, the response as it came (headers, status).
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.sandbox_key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(&self.sandbox_key.clone(), Method::GET, path, None)
             .await
