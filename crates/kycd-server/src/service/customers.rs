@@ -290,7 +290,9 @@ pub async fn with_link(
     if !live
         || !matches!(
             c.status,
-            CustomerStatus::Pending | CustomerStatus::NeedsInformation
+            CustomerStatus::Pending
+                | CustomerStatus::NeedsInformation
+                | CustomerStatus::UpdateRequested
         )
     {
         c.verification.url = None;

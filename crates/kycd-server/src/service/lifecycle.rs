@@ -54,17 +54,24 @@ async fn ensure_link(
     ch: &mut Change,
     fresh: bool,
 ) -> ServiceResult<()> {
-    let waiting = matches!(
-        ch.customer.status,
-        CustomerStatus::Pending | CustomerStatus::NeedsInformation
-    ) && ch.customer.verification.mode == Mode::Hosted
-        && !ch.customer.verification.requirements.missing.is_empty();
+    // The end user has something to do: the items still missing while
+    // pending, and always in needs_information and update_requested (API.md:
+    // a hosted link is returned), even when nothing specific was asked for.
+    let status = ch.customer.status;
+    let waiting = ch.customer.verification.mode == Mode::Hosted
+        && match status {
+            CustomerStatus::Pending => !ch.customer.verification.requirements.missing.is_empty(),
+            CustomerStatus::NeedsInformation | CustomerStatus::UpdateRequested => true,
+            _ => false,
+        };
+    // Entering a waiting state issues a fresh link, whatever the old one's age.
+    let entered = ch.history.iter().any(|h| h.to == status);
     let live = ch
         .customer
         .verification
         .url_expires_at
         .is_some_and(|e| e > cx.now);
-    if waiting && (fresh || !live) {
+    if waiting && (fresh || !live || (entered && status != CustomerStatus::Pending)) {
         issue_link(state, conn, cx, ch).await?;
     } else if waiting && ch.customer.verification.url.is_none() {
         // The live link is sealed in the vault: show it again.
@@ -202,14 +209,27 @@ pub async fn after_data_change(
     Ok(())
 }
 
-/// needs_information → pending → decision, when nothing is missing any more.
+/// needs_information → pending → decision, once the items asked for (the
+/// customer's `missing` when it entered needs_information) have arrived; with
+/// nothing specific asked for, any new data re-submits. What the policy still
+/// lacks beyond them is then collected as at the first start (the hosted flow
+/// while `pending`; a reliance verification asks again).
 pub async fn resubmit_if_ready(
     state: &AppState,
     tx: &mut Tx,
     cx: &OperationContext,
     ch: &mut Change,
 ) -> ServiceResult<()> {
-    let missing = evaluation::missing(tx, cx, &ch.customer).await?;
+    let (evidence, _) = evaluation::evidence(tx, cx, &ch.customer).await?;
+    let missing: Vec<String> = ch
+        .customer
+        .verification
+        .requirements
+        .missing
+        .iter()
+        .filter(|code| !policy::is_met(code, &ch.customer, &evidence))
+        .cloned()
+        .collect();
     if missing.is_empty() {
         ch.customer.verification.requirements.missing.clear();
         ch.move_to(CustomerStatus::Pending, "information_supplied")

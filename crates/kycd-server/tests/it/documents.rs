@@ -677,7 +677,8 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
     assert_eq!(count_rows(&app, "documents").await, 0);
     assert!(blob_files(&app).is_empty());
 
-    // needs_information: uploads re-submit automatically once nothing is missing.
+    // needs_information: an upload of what was asked re-submits; what the
+    // policy still lacks (the selfie) is collected while pending, as at the start.
     let mut body = unique_individual("st-2", 5);
     body["verification"] = json!({"level": "full", "mode": "hosted", "start": true});
     let c = app.create_customer(body).await;
@@ -697,8 +698,8 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
     assert_eq!(st, StatusCode::CREATED);
     let c = app.get(&format!("/v1/customers/{cid}")).await.1;
     assert_eq!(
-        c["status"], "needs_information",
-        "the selfie is still missing: {c}"
+        c["status"], "pending",
+        "the requested document arrived; the selfie is still to come: {c}"
     );
     assert_eq!(
         c["verification"]["requirements"]["missing"],
@@ -707,10 +708,7 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
     let (st, selfie) = upload(&app, &cid, "selfie", Value::Null, "image/jpeg", &jpeg).await;
     assert_eq!(st, StatusCode::CREATED);
     let c = app.get(&format!("/v1/customers/{cid}")).await.1;
-    assert_eq!(
-        c["status"], "pending",
-        "re-submitted, documents in review: {c}"
-    );
+    assert_eq!(c["status"], "pending", "complete, documents in review: {c}");
     let issues = c["verification"]["requirements"]["issues"].to_string();
     assert!(issues.contains("documents_in_review"), "{c}");
     // Data-only approval once the documents are accepted (otherwise a reviewer decides).

@@ -849,3 +849,101 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    needs_information_and_update_requested_always_carry_a_link,
+    |app| async move {
+        // A reviewer's request for information with nothing in `missing`.
+        let c = app.create_customer(complete_individual("rfi-empty")).await;
+        let id = id_of(&c);
+        let (_, p) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(p["status"], "pending", "{p}");
+        let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
+        assert_eq!(
+            (st, n["status"].as_str()),
+            (StatusCode::OK, Some("needs_information")),
+            "{n}"
+        );
+        assert!(n["verification"]["url"].is_string(), "{n}");
+        assert!(n["verification"]["url_expires_at"].is_string(), "{n}");
+        // Any update of the customer's data then re-submits.
+        let (_, r) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"last_name": "Byron"}}),
+            )
+            .await;
+        assert_eq!(r["status"], "pending", "{r}");
+
+        // An active hosted customer who changes verified data.
+        let c = app.create_customer(complete_individual("upd-link")).await;
+        let id = id_of(&c);
+        app.start_and_approve(&id).await;
+        let (st, u) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"phone": "+5511988887777"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, u["status"].as_str()),
+            (StatusCode::OK, Some("update_requested")),
+            "{u}"
+        );
+        assert!(u["verification"]["url"].is_string(), "{u}");
+        assert!(u["verification"]["url_expires_at"].is_string(), "{u}");
+    }
+);
+
+both_backends!(
+    an_rfi_resubmits_when_the_requested_items_arrive,
+    |app| async move {
+        // Hosted, with the phone still to be collected by the hosted flow.
+        let mut body = complete_individual("rfi-addr");
+        body["individual"].as_object_mut().unwrap().remove("phone");
+        let c = app.create_customer(body).await;
+        let id = id_of(&c);
+        let (_, p) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(p["status"], "pending", "{p}");
+        let (st, n) = force(
+            &app,
+            &id,
+            json!({"status": "needs_information", "missing": ["proof_of_address"]}),
+        )
+        .await;
+        assert_eq!(
+            (st, n["status"].as_str()),
+            (StatusCode::OK, Some("needs_information")),
+            "{n}"
+        );
+        assert_eq!(
+            n["verification"]["requirements"]["missing"],
+            json!(["proof_of_address"]),
+            "{n}"
+        );
+        // Other data arrives: still blocked on what was asked.
+        let (_, still) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"last_name": "Byron"}}),
+            )
+            .await;
+        assert_eq!(still["status"], "needs_information", "{still}");
+        // The requested item arrives: back to pending, the phone collected by
+        // the hosted flow as at the first start.
+        let (st, d) = upload(&app, &id, "proof_of_address").await;
+        assert_eq!(st, StatusCode::CREATED, "{d}");
+        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(after["status"], "pending", "{after}");
+        assert_eq!(
+            after["verification"]["requirements"]["missing"],
+            json!(["phone"]),
+            "{after}"
+        );
+        assert!(after["verification"]["url"].is_string(), "{after}");
+    }
+);
