@@ -562,6 +562,7 @@ fn components() -> Components {
     add::<Error>(&mut s);
     // The types handlers really parse and return.
     add::<crate::wire::CustomerResponse>(&mut s);
+    add::<crate::wire::CustomerVerificationResponse>(&mut s);
     add::<kycd_core::input::CustomerInput>(&mut s);
     add::<kycd_core::input::CustomerPatch>(&mut s);
     add::<kycd_core::input::VerificationRequest>(&mut s);

@@ -81,6 +81,28 @@ pub struct VerificationResponse {
     pub screening_matches: Vec<ScreeningHit>,
 }
 
+/// `GET /v1/customers/{id}/verification`: the verification with whose it is
+/// and the customer's status, so a poll needs nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = CustomerVerification)]
+pub struct CustomerVerificationResponse {
+    #[schema(example = "cus_01j9z8k3m4n5p6q7r8s9t0v1w2")]
+    pub customer_id: String,
+    pub status: CustomerStatus,
+    #[serde(flatten)]
+    pub verification: VerificationResponse,
+}
+
+impl From<&Customer> for CustomerVerificationResponse {
+    fn from(c: &Customer) -> Self {
+        CustomerVerificationResponse {
+            customer_id: c.id.clone(),
+            status: c.status,
+            verification: (&c.verification).into(),
+        }
+    }
+}
+
 impl From<&kycd_core::customer::Verification> for VerificationResponse {
     fn from(v: &kycd_core::customer::Verification) -> Self {
         VerificationResponse {

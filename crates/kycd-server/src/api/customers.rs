@@ -7,7 +7,7 @@ use crate::http::IdPath;
 use crate::http::{ApiJson, ApiQuery, List, OptionalJson, Page, created};
 use crate::service::{self, customers, lifecycle};
 use crate::state::AppState;
-use crate::wire::{CustomerResponse, VerificationResponse};
+use crate::wire::{CustomerResponse, CustomerVerificationResponse};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -136,11 +136,9 @@ async fn verification(
     State(s): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath<CustomerId>,
-) -> ApiResult<Json<VerificationResponse>> {
+) -> ApiResult<Json<CustomerVerificationResponse>> {
     let cx = service::context(&s, &caller).await?;
-    Ok(Json(
-        (&customers::get(&s, &cx, &id).await?.verification).into(),
-    ))
+    Ok(Json((&customers::get(&s, &cx, &id).await?).into()))
 }
 
 async fn activate(

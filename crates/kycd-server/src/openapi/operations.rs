@@ -271,7 +271,7 @@ pub const OPERATIONS: &[Op] = &[
         .optional_json("VerificationRequest").ok("Customer").extra(&[Forbidden]),
     Op::new(Get, "/v1/customers/{id}/verification", "retrieveVerification", VERIFICATION)
         .sum("Retrieve the verification", "The verification object alone, for polling.")
-        .ok("Verification"),
+        .ok("CustomerVerification"),
     Op::new(Post, "/v1/customers/{id}/activate", "activateCustomer", VERIFICATION)
         .sum("Activate a verified customer", "`verified` → `active` (when the organization's `activation` setting is `manual`). Any other status is `409 invalid_transition`.")
         .ok("Customer"),

@@ -877,6 +877,13 @@ both_backends!(
             .await;
         assert_eq!(r["status"], "pending", "{r}");
 
+        // Polling the verification alone says whose it is and where it stands.
+        let (st, poll) = app.get(&format!("/v1/customers/{id}/verification")).await;
+        assert_eq!(st, StatusCode::OK, "{poll}");
+        assert_eq!(poll["customer_id"], json!(id), "{poll}");
+        assert_eq!(poll["status"], "pending", "{poll}");
+        assert_eq!(poll["mode"], "hosted", "{poll}");
+
         // An active hosted customer who changes verified data.
         let c = app.create_customer(complete_individual("upd-link")).await;
         let id = id_of(&c);

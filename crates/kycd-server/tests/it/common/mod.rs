@@ -409,8 +409,29 @@ fn check_schema(
         }
     }
     if let Some(all) = schema["allOf"].as_array() {
-        for s in all {
-            check_schema(doc, s, v, at, errors, depth + 1);
+        // Every branch must hold, and together they document the object: a
+        // property of one branch is no undocumented extra in another.
+        let branches: Vec<&Value> = all
+            .iter()
+            .map(|b| match b["$ref"].as_str() {
+                Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or(b),
+                None => b,
+            })
+            .collect();
+        let mut properties = serde_json::Map::new();
+        for b in &branches {
+            if let Some(p) = b["properties"].as_object() {
+                properties.extend(p.clone());
+            }
+        }
+        for b in branches {
+            let mut whole = b.clone();
+            if whole["properties"].is_object() {
+                let mut props = properties.clone();
+                props.extend(b["properties"].as_object().cloned().unwrap_or_default());
+                whole["properties"] = Value::Object(props);
+            }
+            check_schema(doc, &whole, v, at, errors, depth + 1);
         }
     }
     let actual = json_type(v);
