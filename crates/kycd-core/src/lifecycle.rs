@@ -290,6 +290,14 @@ pub fn apply_decision(
     Ok(())
 }
 
+/// Whether the platform may PATCH this customer (API.md's status table):
+/// the statuses that allow it, and a rejection that may be resubmitted, so
+/// the data can be corrected before a new start (a final rejection stays
+/// locked and retained).
+pub fn may_patch(c: &Customer) -> bool {
+    c.status.patch_allowed() || (c.status == Rejected && c.verification.resubmittable == Some(true))
+}
+
 /// `verified` → `active`.
 pub fn activate(ch: &mut Change) -> Result<(), LifecycleError> {
     if ch.status() != Verified {

@@ -348,7 +348,7 @@ pub async fn update(
         .await
         .map_err(|_| ApiError::not_found("customer"))?;
     let old = stored.customer.clone();
-    if !old.status.patch_allowed() {
+    if !kycd_core::lifecycle::may_patch(&old) {
         return Err(ServiceError::from(ApiError::customer_locked(
             old.status.as_str(),
         )));

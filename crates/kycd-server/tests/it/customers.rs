@@ -538,3 +538,69 @@ both_backends!(status_filter_takes_seed_004_names_too, |app| async move {
         );
     }
 });
+
+both_backends!(
+    a_resubmittable_rejection_can_be_corrected_then_restarted,
+    |app| async move {
+        let c = app.create_customer(complete_individual("rej-fix")).await;
+        let id = c["id"].as_str().unwrap().to_string();
+        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        let (_, r) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                json!({"status": "rejected", "rejection_reason": "data_mismatch"}),
+            )
+            .await;
+        assert_eq!(
+            (
+                r["status"].as_str(),
+                r["verification"]["resubmittable"].as_bool()
+            ),
+            (Some("rejected"), Some(true)),
+            "{r}"
+        );
+        let (st, p) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"last_name": "Byron"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, p["status"].as_str()),
+            (StatusCode::OK, Some("rejected")),
+            "{p}"
+        );
+        assert_eq!(p["individual"]["last_name"], "Byron");
+        let (st, again) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            (st, again["status"].as_str()),
+            (StatusCode::OK, Some("pending")),
+            "{again}"
+        );
+
+        // A final rejection stays locked.
+        let c = app.create_customer(complete_individual("rej-final")).await;
+        let id = c["id"].as_str().unwrap().to_string();
+        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        app.post(
+            &format!("/v1/test_helpers/customers/{id}/verification"),
+            json!({"status": "rejected", "rejection_reason": "fraud_suspected"}),
+        )
+        .await;
+        let (st, e) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"last_name": "Byron"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("customer_locked")),
+            "{e}"
+        );
+    }
+);
