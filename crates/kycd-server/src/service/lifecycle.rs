@@ -13,7 +13,7 @@ use kycd_core::lifecycle::{self as core, Change, Decision, LifecycleError};
 use kycd_core::policy;
 use kycd_core::reasons::RejectionReason;
 use kycd_core::status::CustomerStatus;
-use kycd_store::{Conn, Tx, customers as db, ids, usage};
+use kycd_store::{Conn, Tx, customers as db, usage};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -128,14 +128,20 @@ pub async fn start_in_tx(
             )));
         }
     }
-    usage::record(
-        tx,
-        &cx.scope,
-        usage::VERIFICATIONS_STARTED,
-        &ids::new("vrf"),
-        cx.now,
-    )
-    .await?;
+    // Billed once per verification begun: a renewed link (a start while
+    // pending or needing information) moves nothing and is not a new one. The
+    // record is keyed by the customer's version, so a racing duplicate start
+    // cannot count twice either.
+    if !ch.history.is_empty() {
+        usage::record(
+            tx,
+            &cx.scope,
+            usage::VERIFICATIONS_STARTED,
+            &format!("{}@{version}", ch.customer.id),
+            cx.now,
+        )
+        .await?;
+    }
     ch.customer.verification.requirements.missing.clear();
     evaluation::evaluate(state, tx, cx, &mut ch).await?;
     ensure_link(state, tx, cx, &mut ch, true).await?;

@@ -954,3 +954,45 @@ both_backends!(
         assert!(after["verification"]["url"].is_string(), "{after}");
     }
 );
+
+both_backends!(
+    billing_counts_verifications_not_link_renewals,
+    |app| async move {
+        let before = app.get("/v1/usage").await.1["verifications_started"]
+            .as_i64()
+            .unwrap();
+        let c = app.create_customer(json!({"type": "individual"})).await;
+        let id = id_of(&c);
+        // One start, then two renewals of the link (concurrently).
+        let (st, _) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let path = format!("/v1/customers/{id}/verification");
+        let (a, b) = tokio::join!(app.post(&path, json!({})), app.post(&path, json!({})));
+        assert!(a.0.is_success() || a.0 == StatusCode::CONFLICT, "{:?}", a);
+        assert!(b.0.is_success() || b.0 == StatusCode::CONFLICT, "{:?}", b);
+        let (_, renewed) = app.post(&path, json!({})).await;
+        assert_eq!(renewed["status"], "pending");
+        let after = app.get("/v1/usage").await.1["verifications_started"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(
+            after - before,
+            1,
+            "three renewals of one verification bill one"
+        );
+        // A new verification after a rejection is a second one.
+        force(
+            &app,
+            &id,
+            json!({"status": "rejected", "rejection_reason": "data_mismatch"}),
+        )
+        .await;
+        app.post(&path, json!({})).await;
+        let last = app.get("/v1/usage").await.1["verifications_started"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(last - before, 2);
+    }
+);
