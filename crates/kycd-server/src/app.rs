@@ -420,12 +420,22 @@ async fn hosted_page(
 ) -> impl IntoResponse {
     use sha2::Digest;
     let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
-    let found = match s.store.reader().await {
-        Ok(mut conn) => kycd_store::customers::find_link(&mut conn, &hash, chrono::Utc::now())
+    let link = match s.store.reader().await {
+        Ok(mut conn) => kycd_store::customers::unused_link(&mut conn, &hash)
             .await
             .ok()
             .flatten(),
         Err(_) => None,
+    };
+    // Valid on the link's own clock: a sandbox clock moved ahead expires it here too.
+    let found = match link {
+        Some((scope, _, expires_at)) => {
+            match crate::service::context_for(&s, &scope, "hosted".into()).await {
+                Ok(cx) => (expires_at > cx.now).then_some(()),
+                Err(_) => None,
+            }
+        }
+        None => None,
     };
     match found {
         Some(_) => Html(

@@ -996,3 +996,38 @@ both_backends!(
         assert_eq!(last - before, 2);
     }
 );
+
+both_backends!(
+    the_sandbox_clock_expires_hosted_links_everywhere,
+    |app| async move {
+        let c = app
+            .create_customer(json!({"type": "individual", "verification": {"start": true}}))
+            .await;
+        let url = c["verification"]["url"]
+            .as_str()
+            .expect("a link")
+            .to_string();
+        let page = app.client.get(&url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "valid at first");
+        let (st, _) = app
+            .post(
+                "/v1/test_helpers/clock/advance",
+                json!({"seconds": 31 * 60}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let page = app.client.get(&url).send().await.unwrap();
+        assert_ne!(
+            page.status(),
+            StatusCode::OK,
+            "31 sandbox minutes later the 30-minute link is expired on the page too"
+        );
+        let (_, got) = app
+            .get(&format!("/v1/customers/{}", c["id"].as_str().unwrap()))
+            .await;
+        assert!(
+            got["verification"]["url"].is_null(),
+            "and in the API: {got}"
+        );
+    }
+);
