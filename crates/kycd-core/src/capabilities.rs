@@ -225,6 +225,21 @@ impl ProductAccess {
         if missing.is_empty() {
             return Some(events::PRODUCT_ACCESS_RESTORED);
         }
+        self.reject_unmet(missing, now)
+    }
+
+    /// A granted access kept through a re-verification (`update_access:
+    /// keep`) is checked against the re-verified data when it ends: one whose
+    /// requirements are no longer met is rejected.
+    pub fn recheck(&mut self, missing: Vec<String>, now: Timestamp) -> Option<&'static str> {
+        if self.status != AccessStatus::Granted || self.suspended || missing.is_empty() {
+            return None;
+        }
+        self.updated_at = now;
+        self.reject_unmet(missing, now)
+    }
+
+    fn reject_unmet(&mut self, missing: Vec<String>, now: Timestamp) -> Option<&'static str> {
         self.status = AccessStatus::Rejected;
         self.rejection_reason = Some(REQUIREMENTS_NOT_MET.into());
         self.requirements = AccessRequirements {
@@ -279,11 +294,14 @@ pub struct CustomerFacts {
     pub rejection_reason: Option<RejectionReason>,
     pub resubmittable: Option<bool>,
     pub missing: Vec<String>,
+    /// `update_requested` with the previous approval's capabilities kept.
+    pub access_kept: bool,
 }
 
 impl CustomerFacts {
     pub fn of(c: &Customer) -> CustomerFacts {
         CustomerFacts {
+            access_kept: c.verification.access_kept,
             status: Some(c.status),
             expires_at: c.verification.expires_at,
             rejection_reason: c.verification.rejection_reason,
@@ -347,6 +365,9 @@ pub fn customer_block(f: &CustomerFacts, now: Timestamp) -> Option<(&'static str
             ),
         ),
         Active => return None,
+        // Re-verifying updated data with the previous approval kept: usable
+        // while that approval is current.
+        UpdateRequested if f.access_kept && f.expires_at.is_some_and(|e| e > now) => return None,
         NotStarted => (
             "verification_not_started",
             "complete identity verification: no verification was started for this customer".into(),

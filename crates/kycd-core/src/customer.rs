@@ -128,6 +128,11 @@ pub struct Verification {
     /// Possible sanctions or PEP matches waiting for a reviewer (`on_hold`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub screening_matches: Vec<ScreeningHit>,
+    /// In `update_requested`: the previous approval keeps its capabilities
+    /// (the organization's `update_access` when the re-verification began).
+    /// Stored only; not part of the API's verification object.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub access_kept: bool,
 }
 
 /// A possible sanctions or PEP match recorded on a customer for review.

@@ -180,7 +180,8 @@ pub fn start_verification(ch: &mut Change, level: Level, mode: Mode) -> Result<(
             reset_for_new_submission(ch, level, mode);
             ch.move_to(UpdateRequested, "reverification_started")?;
         }
-        Pending | NeedsInformation => {
+        // A new link for the verification under way (nothing moves).
+        Pending | NeedsInformation | UpdateRequested => {
             ch.customer.verification.level = level;
             ch.customer.verification.mode = mode;
         }
@@ -208,6 +209,7 @@ fn reset_for_new_submission(ch: &mut Change, level: Level, mode: Mode) {
     v.resubmittable = None;
     v.requirements.issues.clear();
     v.screening_matches.clear();
+    v.access_kept = false;
 }
 
 /// Applies a decision to a customer under review.

@@ -14,6 +14,17 @@ pub enum Activation {
     Manual,
 }
 
+/// What an approved customer may do while its updated data is re-verified
+/// (`update_requested`): `keep` the previous approval's capabilities until the
+/// re-verification ends or that approval expires, or `suspend` them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateAccess {
+    #[default]
+    Keep,
+    Suspend,
+}
+
 /// What a check that could not run (or found a weak signal) does to the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -83,6 +94,9 @@ pub struct Settings {
     /// Hosted verifications whose checks all pass are approved without a
     /// reviewer (data-only KYC). Off by default: the hosted flow or a reviewer decides.
     pub auto_approve_hosted: bool,
+    /// Capabilities while an active customer's changed data is re-verified.
+    #[serde(default)]
+    pub update_access: UpdateAccess,
     pub products: Products,
     /// Requests per second each API key of this environment may make (burst
     /// twice that); absent: the server's default (`KYCD_RATE_LIMIT`; in a
@@ -120,6 +134,7 @@ impl Settings {
                 SignalPolicy::Pass
             },
             auto_approve_hosted: false,
+            update_access: UpdateAccess::Keep,
             rate_limit_per_second: None,
             products: Products {
                 cards: ProductPolicy {

@@ -83,6 +83,19 @@ async fn ensure_link(
     Ok(())
 }
 
+/// An active customer entering re-verification keeps or suspends its
+/// capabilities as its organization's `update_access` says.
+fn note_update_access(ch: &mut Change, cx: &OperationContext) {
+    let entered = ch
+        .history
+        .iter()
+        .any(|h| h.to == CustomerStatus::UpdateRequested);
+    if entered && ch.customer.status == CustomerStatus::UpdateRequested {
+        ch.customer.verification.access_kept =
+            cx.settings.update_access == kycd_core::policy::UpdateAccess::Keep;
+    }
+}
+
 /// One 403 reason per missing requirement.
 pub fn missing_reasons(missing: &[String]) -> Vec<Reason> {
     missing
@@ -107,6 +120,7 @@ pub async fn start_in_tx(
 ) -> ServiceResult<Customer> {
     let mut ch = Change::new(customer, cx.actor.clone(), cx.now);
     core::start_verification(&mut ch, level, mode).map_err(refused)?;
+    note_update_access(&mut ch, cx);
     if mode == Mode::Reliance {
         let (ev, _) = evaluation::evidence(tx, cx, &ch.customer).await?;
         let mut missing = evaluation::missing_given(&ch.customer, &ev);
@@ -206,6 +220,7 @@ pub async fn after_data_change(
                 ch.customer.verification.mode,
             );
             core::start_verification(ch, level, mode).map_err(refused)?;
+            note_update_access(ch, cx);
             evaluation::evaluate(state, tx, cx, ch).await?;
             ensure_link(state, tx, cx, ch, false).await?;
         }
@@ -305,7 +320,12 @@ pub async fn after_status_change(
     if ch.history.is_empty() {
         return Ok(());
     }
-    crate::service::products::follow_customer(state, tx, cx, &ch.customer).await
+    // A re-verification that ended in approval re-checks what was kept.
+    let reverified = ch
+        .history
+        .iter()
+        .any(|h| h.from == CustomerStatus::UpdateRequested && h.to == CustomerStatus::Active);
+    crate::service::products::follow_customer(state, tx, cx, &ch.customer, reverified).await
 }
 
 pub async fn activate(

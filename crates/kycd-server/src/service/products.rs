@@ -220,13 +220,17 @@ pub async fn follow_customer(
     tx: &mut Tx,
     cx: &OperationContext,
     c: &Customer,
+    reverified: bool,
 ) -> ServiceResult<()> {
     let list = db::for_customer(tx, &cx.scope, &c.id).await?;
     if !list.iter().any(|p| p.status == caps::AccessStatus::Granted) {
         return Ok(());
     }
-    let active = c.status == CustomerStatus::Active;
-    let evidence = if active && list.iter().any(|p| p.suspended) {
+    // Active, or re-verifying with the previous approval's capabilities kept.
+    let active = c.status == CustomerStatus::Active
+        || (c.status == CustomerStatus::UpdateRequested
+            && caps::customer_block(&CustomerFacts::of(c), cx.now).is_none());
+    let evidence = if active && (reverified || list.iter().any(|p| p.suspended)) {
         Some(evaluation::evidence(tx, cx, c).await?.0)
     } else {
         None
@@ -235,7 +239,13 @@ pub async fn follow_customer(
         let event = match &evidence {
             Some(ev) if active => {
                 let missing = caps::product_missing(&cx.settings, c, ev, pa.product);
-                pa.resume(missing, cx.now)
+                if pa.suspended {
+                    pa.resume(missing, cx.now)
+                } else if reverified && c.status == CustomerStatus::Active {
+                    pa.recheck(missing, cx.now)
+                } else {
+                    None
+                }
             }
             _ if active => None,
             _ => pa.suspend(c.status, cx.now),

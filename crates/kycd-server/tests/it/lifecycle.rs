@@ -1031,3 +1031,73 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    update_requested_keeps_or_suspends_access_and_can_restart,
+    |app| async move {
+        let transact = |caps: &Value| {
+            caps["transact"]["status"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        };
+        // Default `keep`: the previous approval's capabilities stay on.
+        let c = app.create_customer(complete_individual("upd-keep")).await;
+        let id = id_of(&c);
+        app.start_and_approve(&id).await;
+        let (st, u) = app
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"phone": "+5511988887777"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, u["status"].as_str()),
+            (StatusCode::OK, Some("update_requested")),
+            "{u}"
+        );
+        let (_, caps) = app.get(&format!("/v1/customers/{id}/capabilities")).await;
+        assert_eq!(transact(&caps), "enabled", "{caps}");
+        // It can restart (a fresh link), which moves nothing.
+        let (st, r) = app
+            .post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await;
+        assert_eq!(
+            (st, r["status"].as_str()),
+            (StatusCode::OK, Some("update_requested")),
+            "{r}"
+        );
+        assert!(r["verification"]["url"].is_string(), "{r}");
+
+        // `suspend`: capabilities are off until the re-verification ends.
+        let (st, s) = app
+            .patch("/v1/settings", json!({"update_access": "suspend"}))
+            .await;
+        assert_eq!(
+            (st, s["update_access"].as_str()),
+            (StatusCode::OK, Some("suspend")),
+            "{s}"
+        );
+        let c = app
+            .create_customer(complete_individual("upd-suspend"))
+            .await;
+        let id = id_of(&c);
+        app.start_and_approve(&id).await;
+        app.patch(
+            &format!("/v1/customers/{id}"),
+            json!({"individual": {"phone": "+5511977776666"}}),
+        )
+        .await;
+        let (_, caps) = app.get(&format!("/v1/customers/{id}/capabilities")).await;
+        assert_eq!(transact(&caps), "disabled", "{caps}");
+        assert_eq!(
+            caps["transact"]["reason"], "verification_update_pending",
+            "{caps}"
+        );
+        // The re-verification approved: on again.
+        let (_, a) = force(&app, &id, json!({"status": "approved"})).await;
+        assert_eq!(a["status"], "active", "{a}");
+        let (_, caps) = app.get(&format!("/v1/customers/{id}/capabilities")).await;
+        assert_eq!(transact(&caps), "enabled", "{caps}");
+    }
+);

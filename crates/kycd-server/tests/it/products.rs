@@ -570,6 +570,10 @@ both_backends!(
 both_backends!(
     access_is_not_restored_when_the_policy_is_no_longer_met,
     |app| async move {
+        let (st, _) = app
+            .patch("/v1/settings", json!({"update_access": "suspend"}))
+            .await;
+        assert_eq!(st, StatusCode::OK);
         let cus = active_full(&app, "lost-1").await;
         let (_, pa) = request(&app, &cus, "cards").await;
         assert_eq!(pa["status"], "granted");
@@ -605,6 +609,12 @@ both_backends!(
 both_backends!(
     the_capability_check_names_the_step_for_every_status,
     |app| async move {
+        // Every status but active blocks when updates suspend access (the
+        // default `keep` is tested in lifecycle).
+        let (st, _) = app
+            .patch("/v1/settings", json!({"update_access": "suspend"}))
+            .await;
+        assert_eq!(st, StatusCode::OK);
         let mut cases: Vec<(String, &str, &str)> = vec![];
         let n = id(&app.create_customer(complete_individual("st-ns")).await);
         cases.push((n, "not_started", "complete identity verification"));
@@ -869,5 +879,43 @@ both_backends!(
         }
         let (_, after) = app.get("/v1/settings").await;
         assert_eq!(before, after, "nothing changed");
+    }
+);
+
+both_backends!(
+    access_kept_through_a_reverification_is_checked_when_it_ends,
+    |app| async move {
+        // Default `update_access: keep`.
+        let cus = active_full(&app, "kept-1").await;
+        let (_, pa) = request(&app, &cus, "cards").await;
+        assert_eq!(pa["status"], "granted");
+        let (st, c) = app
+            .patch(
+                &format!("/v1/customers/{cus}"),
+                json!({"individual": {"phone": "+5511988887777"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, c["status"].as_str()),
+            (StatusCode::OK, Some("update_requested")),
+            "{c}"
+        );
+        let (_, got) = app
+            .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
+            .await;
+        assert_eq!(got["suspended"], false, "kept while re-verifying: {got}");
+        assert!(check(&app, &cus, "cards").await.0, "cards stays usable");
+        // Approved, but the new phone is not verified: the kept access ends.
+        force(&app, &cus, json!({"status": "approved"})).await;
+        let (_, got) = app
+            .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
+            .await;
+        assert_eq!(got["status"], "rejected", "{got}");
+        assert_eq!(
+            got["requirements"]["missing"],
+            json!(["phone_verified"]),
+            "{got}"
+        );
+        assert!(!check(&app, &cus, "cards").await.0);
     }
 );
