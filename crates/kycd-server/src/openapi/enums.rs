@@ -198,6 +198,22 @@ pub fn forced_verification_outcome() -> Schema {
     )
 }
 
+/// Requirement codes a reviewer (or the sandbox helper) may ask for.
+pub fn requirement_codes() -> Schema {
+    let codes: Vec<&str> = kycd_core::policy::REQUIREMENTS
+        .iter()
+        .map(|r| r.code)
+        .collect();
+    or_null(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(RefOr::T(inline_enum(
+                "A requirement code (`GET /v1/requirements`).",
+                &codes,
+            )))
+            .build(),
+    )
+}
+
 /// A reviewer's decision on a product-access request.
 pub fn forced_product_access_outcome() -> Schema {
     inline_enum(

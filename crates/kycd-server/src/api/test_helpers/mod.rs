@@ -59,6 +59,7 @@ pub struct ForceBody {
     #[schema(value_type = Option<kycd_core::reasons::RejectionReason>)]
     rejection_reason: Option<String>,
     /// For `needs_information`: the missing requirement codes (default: what the policy still misses).
+    #[schema(schema_with = crate::openapi::enums::requirement_codes)]
     missing: Option<Vec<String>>,
 }
 
