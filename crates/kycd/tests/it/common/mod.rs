@@ -10,27 +10,11 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_kycd");
 
-/// Environment a test must not inherit.
-const SCRUB: &[&str] = &[
-    "KYCD_DATABASE_URL",
-    "KYCD_DATA_DIR",
-    "KYCD_LISTEN",
-    "KYCD_MASTER_KEY",
-    "KYCD_MASTER_KEY_PREVIOUS",
-    "KYCD_BLOB_URL",
-    "KYCD_LOG",
-    "KYCD_LOG_FORMAT",
-    "KYCD_PUBLIC_URL",
-    "KYCD_SCREENING_SOURCES",
-    "KYCD_DB_ACQUIRE_TIMEOUT_MS",
-    "KYCD_HEADER_READ_TIMEOUT_SECS",
-    "KYCD_IDLE_TIMEOUT_SECS",
-    "KYCD_REQUEST_TIMEOUT_SECS",
-    "KYCD_BODY_READ_TIMEOUT_SECS",
-    "KYCD_MAX_CONNECTIONS",
-    "KYCD_RATE_LIMIT",
-    "KYCD_ADDRESS_RATE_LIMIT",
-];
+/// Whether a variable of the test's own environment must not reach a kycd
+/// process: every setting (`KYCD_…`), not the test suite's own (`KYCD_TEST_…`).
+fn scrubbed(name: &str) -> bool {
+    name.starts_with("KYCD_") && !name.starts_with("KYCD_TEST_")
+}
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -59,8 +43,10 @@ pub fn temp_dir(name: &str) -> PathBuf {
 pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args);
-    for k in SCRUB {
-        c.env_remove(k);
+    for (k, _) in std::env::vars_os() {
+        if k.to_str().is_some_and(scrubbed) {
+            c.env_remove(k);
+        }
     }
     for (k, v) in env {
         c.env(k, v);
