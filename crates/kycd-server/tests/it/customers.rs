@@ -544,8 +544,7 @@ both_backends!(
     |app| async move {
         let c = app.create_customer(complete_individual("rej-fix")).await;
         let id = c["id"].as_str().unwrap().to_string();
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        app.start_verification(&id).await;
         let (_, r) = app
             .post(
                 &format!("/v1/test_helpers/customers/{id}/verification"),
@@ -572,9 +571,7 @@ both_backends!(
             "{p}"
         );
         assert_eq!(p["individual"]["last_name"], "Byron");
-        let (st, again) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (st, again) = app.start_verification(&id).await;
         assert_eq!(
             (st, again["status"].as_str()),
             (StatusCode::OK, Some("pending")),
@@ -584,8 +581,7 @@ both_backends!(
         // A final rejection stays locked.
         let c = app.create_customer(complete_individual("rej-final")).await;
         let id = c["id"].as_str().unwrap().to_string();
-        app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        app.start_verification(&id).await;
         app.post(
             &format!("/v1/test_helpers/customers/{id}/verification"),
             json!({"status": "rejected", "rejection_reason": "fraud_suspected"}),

@@ -63,9 +63,7 @@ both_backends!(
             StatusCode::OK
         );
         let id = id_of(&c);
-        let (_, again) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (_, again) = app.start_verification(&id).await;
         let url2 = again["verification"]["url"].as_str().unwrap();
         assert_ne!(url, url2);
         assert_eq!(
@@ -279,9 +277,7 @@ both_backends!(needs_information_then_patch_resubmits, |app| async move {
         .create_customer(json!({"type": "individual", "individual": {"first_name": "Ada"}}))
         .await;
     let id = id_of(&c);
-    let (_, p) = app
-        .post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
+    let (_, p) = app.start_verification(&id).await;
     assert_eq!(p["status"], "pending");
     let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
     assert_eq!(
@@ -323,8 +319,7 @@ both_backends!(needs_information_then_patch_resubmits, |app| async move {
 both_backends!(resubmittable_and_final_rejections, |app| async move {
     let c = app.create_customer(complete_individual("rj-1")).await;
     let id = id_of(&c);
-    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
+    app.start_verification(&id).await;
     let (_, r) = force(
         &app,
         &id,
@@ -334,9 +329,7 @@ both_backends!(resubmittable_and_final_rejections, |app| async move {
     assert_eq!(r["status"], "rejected");
     assert_eq!(r["verification"]["rejection_reason"], "document_unreadable");
     assert_eq!(r["verification"]["resubmittable"], true);
-    let (st, again) = app
-        .post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
+    let (st, again) = app.start_verification(&id).await;
     assert_eq!(
         (st, again["status"].as_str()),
         (StatusCode::OK, Some("pending")),
@@ -345,8 +338,7 @@ both_backends!(resubmittable_and_final_rejections, |app| async move {
 
     let c = app.create_customer(complete_individual("rj-2")).await;
     let id = id_of(&c);
-    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
+    app.start_verification(&id).await;
     let (_, r) = force(
         &app,
         &id,
@@ -354,9 +346,7 @@ both_backends!(resubmittable_and_final_rejections, |app| async move {
     )
     .await;
     assert_eq!(r["verification"]["resubmittable"], false);
-    let (st, e) = app
-        .post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
+    let (st, e) = app.start_verification(&id).await;
     assert_eq!(
         (st, e["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("invalid_transition")),
@@ -429,9 +419,7 @@ both_backends!(
             e["error"]["message"].as_str().unwrap().contains("expired"),
             "{e}"
         );
-        let (_, re) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (_, re) = app.start_verification(&id).await;
         assert_eq!(re["status"], "pending");
         let (_, ok) = force(&app, &id, json!({"status": "approved"})).await;
         assert_eq!(ok["status"], "active");
@@ -449,8 +437,7 @@ both_backends!(manual_activation_goes_through_verified, |app| async move {
     );
     let c = app.create_customer(complete_individual("ma-1")).await;
     let id = id_of(&c);
-    app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
+    app.start_verification(&id).await;
     let (_, v) = force(&app, &id, json!({"status": "approved"})).await;
     assert_eq!(v["status"], "verified");
     let (st, e) = app
@@ -521,9 +508,7 @@ both_backends!(underage_is_rejected_by_the_checks, |app| async move {
     body["individual"]["date_of_birth"] = json!("2015-05-05");
     let c = app.create_customer(body).await;
     let id = id_of(&c);
-    let (_, v) = app
-        .post(&format!("/v1/customers/{id}/verification"), json!({}))
-        .await;
+    let (_, v) = app.start_verification(&id).await;
     assert_eq!(v["status"], "rejected", "{v}");
     assert_eq!(v["verification"]["rejection_reason"], "underage");
 });
@@ -649,9 +634,7 @@ both_backends!(
         });
         let b = app.create_customer(biz).await;
         let bid = id_of(&b);
-        let (_, v) = app
-            .post(&format!("/v1/customers/{bid}/verification"), json!({}))
-            .await;
+        let (_, v) = app.start_verification(&bid).await;
         assert_eq!(v["status"], "pending");
         assert_eq!(
             v["verification"]["requirements"]["missing"],
@@ -659,9 +642,7 @@ both_backends!(
             "{v}"
         );
         app.start_and_approve(&owner_id).await;
-        let (_, v) = app
-            .post(&format!("/v1/customers/{bid}/verification"), json!({}))
-            .await;
+        let (_, v) = app.start_verification(&bid).await;
         assert_eq!(
             v["verification"]["requirements"]["missing"],
             json!([]),
@@ -793,9 +774,7 @@ both_backends!(
             )
             .await;
         assert!(st.is_success(), "document review: {st}");
-        let (st, _) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (st, _) = app.start_verification(&id).await;
         assert!(st.is_success());
         let (st, v) = app
             .post(
@@ -856,9 +835,7 @@ both_backends!(
         // A reviewer's request for information with nothing in `missing`.
         let c = app.create_customer(complete_individual("rfi-empty")).await;
         let id = id_of(&c);
-        let (_, p) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (_, p) = app.start_verification(&id).await;
         assert_eq!(p["status"], "pending", "{p}");
         let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
         assert_eq!(
@@ -885,20 +862,7 @@ both_backends!(
         assert_eq!(poll["mode"], "hosted", "{poll}");
 
         // An active hosted customer who changes verified data.
-        let c = app.create_customer(complete_individual("upd-link")).await;
-        let id = id_of(&c);
-        app.start_and_approve(&id).await;
-        let (st, u) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"phone": "+5511988887777"}}),
-            )
-            .await;
-        assert_eq!(
-            (st, u["status"].as_str()),
-            (StatusCode::OK, Some("update_requested")),
-            "{u}"
-        );
+        let (_, u) = app.update_requested("upd-link").await;
         assert!(u["verification"]["url"].is_string(), "{u}");
         assert!(u["verification"]["url_expires_at"].is_string(), "{u}");
     }
@@ -912,9 +876,7 @@ both_backends!(
         body["individual"].as_object_mut().unwrap().remove("phone");
         let c = app.create_customer(body).await;
         let id = id_of(&c);
-        let (_, p) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (_, p) = app.start_verification(&id).await;
         assert_eq!(p["status"], "pending", "{p}");
         let (st, n) = force(
             &app,
@@ -964,9 +926,7 @@ both_backends!(
         let c = app.create_customer(json!({"type": "individual"})).await;
         let id = id_of(&c);
         // One start, then two renewals of the link (concurrently).
-        let (st, _) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (st, _) = app.start_verification(&id).await;
         assert_eq!(st, StatusCode::OK);
         let path = format!("/v1/customers/{id}/verification");
         let (a, b) = tokio::join!(app.post(&path, json!({})), app.post(&path, json!({})));
@@ -1042,26 +1002,11 @@ both_backends!(
                 .to_string()
         };
         // Default `keep`: the previous approval's capabilities stay on.
-        let c = app.create_customer(complete_individual("upd-keep")).await;
-        let id = id_of(&c);
-        app.start_and_approve(&id).await;
-        let (st, u) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"phone": "+5511988887777"}}),
-            )
-            .await;
-        assert_eq!(
-            (st, u["status"].as_str()),
-            (StatusCode::OK, Some("update_requested")),
-            "{u}"
-        );
+        let (id, _) = app.update_requested("upd-keep").await;
         let (_, caps) = app.get(&format!("/v1/customers/{id}/capabilities")).await;
         assert_eq!(transact(&caps), "enabled", "{caps}");
         // It can restart (a fresh link), which moves nothing.
-        let (st, r) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (st, r) = app.start_verification(&id).await;
         assert_eq!(
             (st, r["status"].as_str()),
             (StatusCode::OK, Some("update_requested")),

@@ -567,6 +567,30 @@ both_backends!(
     }
 );
 
+/// An active full customer granted cards whose phone then changes (no longer
+/// verified): it is re-verified. Returns its id, the access as granted and
+/// the access as it is now.
+async fn cards_then_phone_changed(app: &TestApp, ext: &str) -> (String, Value, Value) {
+    let cus = active_full(app, ext).await;
+    let (_, pa) = request(app, &cus, "cards").await;
+    assert_eq!(pa["status"], "granted");
+    let (st, c) = app
+        .patch(
+            &format!("/v1/customers/{cus}"),
+            json!({"individual": {"phone": "+5511988887777"}}),
+        )
+        .await;
+    assert_eq!(
+        (st, c["status"].as_str()),
+        (StatusCode::OK, Some("update_requested")),
+        "{c}"
+    );
+    let (_, now) = app
+        .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
+        .await;
+    (cus, pa, now)
+}
+
 both_backends!(
     access_is_not_restored_when_the_policy_is_no_longer_met,
     |app| async move {
@@ -574,21 +598,7 @@ both_backends!(
             .patch("/v1/settings", json!({"update_access": "suspend"}))
             .await;
         assert_eq!(st, StatusCode::OK);
-        let cus = active_full(&app, "lost-1").await;
-        let (_, pa) = request(&app, &cus, "cards").await;
-        assert_eq!(pa["status"], "granted");
-        // The phone changes: no longer verified; the customer is re-verified.
-        let (st, c) = app
-            .patch(
-                &format!("/v1/customers/{cus}"),
-                json!({"individual": {"phone": "+5511988887777"}}),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{c}");
-        assert_eq!(c["status"], "update_requested");
-        let (_, got) = app
-            .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
-            .await;
+        let (cus, pa, got) = cards_then_phone_changed(&app, "lost-1").await;
         assert_eq!(got["suspended"], true, "{got}");
         let (_, _, msg) = check(&app, &cus, "cards").await;
         assert!(msg.contains("re-verification"), "{msg}");
@@ -623,9 +633,7 @@ both_backends!(
             let app = &app;
             async move {
                 let c = id(&app.create_customer(complete_individual(ext)).await);
-                let (st, v) = app
-                    .post(&format!("/v1/customers/{c}/verification"), json!({}))
-                    .await;
+                let (st, v) = app.start_verification(&c).await;
                 assert_eq!(st, StatusCode::OK, "{v}");
                 c
             }
@@ -886,23 +894,7 @@ both_backends!(
     access_kept_through_a_reverification_is_checked_when_it_ends,
     |app| async move {
         // Default `update_access: keep`.
-        let cus = active_full(&app, "kept-1").await;
-        let (_, pa) = request(&app, &cus, "cards").await;
-        assert_eq!(pa["status"], "granted");
-        let (st, c) = app
-            .patch(
-                &format!("/v1/customers/{cus}"),
-                json!({"individual": {"phone": "+5511988887777"}}),
-            )
-            .await;
-        assert_eq!(
-            (st, c["status"].as_str()),
-            (StatusCode::OK, Some("update_requested")),
-            "{c}"
-        );
-        let (_, got) = app
-            .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
-            .await;
+        let (cus, pa, got) = cards_then_phone_changed(&app, "kept-1").await;
         assert_eq!(got["suspended"], false, "kept while re-verifying: {got}");
         assert!(check(&app, &cus, "cards").await.0, "cards stays usable");
         // Approved, but the new phone is not verified: the kept access ends.

@@ -85,9 +85,7 @@ per_backend!(
             body["individual"]["nationality"] = json!("RU");
             let c = app.create_customer(body.clone()).await;
             let id = c["id"].as_str().unwrap().to_string();
-            let (_, v) = app
-                .post(&format!("/v1/customers/{id}/verification"), json!({}))
-                .await;
+            let (_, v) = app.start_verification(&id).await;
             assert_eq!(v["status"], "on_hold", "{v}");
             assert_eq!(v["verification"]["screening_matches"][0]["entry_id"], "S-1");
             let (_, r) = app
@@ -108,8 +106,7 @@ per_backend!(
             body["external_id"] = json!("sx-2");
             let c = app.create_customer(body).await;
             let id = c["id"].as_str().unwrap().to_string();
-            app.post(&format!("/v1/customers/{id}/verification"), json!({}))
-                .await;
+            app.start_verification(&id).await;
             let (_, r) = app
                 .post(
                     &format!("/v1/test_helpers/customers/{id}/screening"),
@@ -190,9 +187,7 @@ per_backend!(
         body["individual"]["date_of_birth"] = json!("1970-01-01");
         let c = app.create_customer(body).await;
         let id = c["id"].as_str().unwrap().to_string();
-        let (st, v) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (st, v) = app.start_verification(&id).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["status"], "on_hold", "{v}");
         let m = &v["verification"]["screening_matches"][0];
@@ -210,9 +205,7 @@ per_backend!(
         assert_eq!(r["status"], "rejected", "{r}");
         assert_eq!(r["verification"]["rejection_reason"], "pep_match", "{r}");
         assert_eq!(r["verification"]["resubmittable"], false, "{r}");
-        let (st, e) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (st, e) = app.start_verification(&id).await;
         assert_eq!(
             (st, e["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("invalid_transition")),
@@ -235,9 +228,7 @@ per_backend!(
         owner["individual"]["nationality"] = json!("RU");
         let owner = app.create_customer(owner).await;
         let owner_id = owner["id"].as_str().unwrap().to_string();
-        let (_, v) = app
-            .post(&format!("/v1/customers/{owner_id}/verification"), json!({}))
-            .await;
+        let (_, v) = app.start_verification(&owner_id).await;
         assert_eq!(
             v["status"], "on_hold",
             "positive control: the owner matches: {v}"
@@ -272,9 +263,7 @@ per_backend!(
             .await;
         assert_eq!(st, StatusCode::CREATED, "{b}");
         let id = b["id"].as_str().unwrap().to_string();
-        let (st, v) = app
-            .post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        let (st, v) = app.start_verification(&id).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["status"], "on_hold", "{v}");
         let m = &v["verification"]["screening_matches"][0];

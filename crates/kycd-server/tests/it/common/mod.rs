@@ -180,11 +180,36 @@ impl TestApp {
         };
         (status, v)
     }
+    /// `POST /v1/customers/{id}/verification` with no body options.
+    pub async fn start_verification(&self, id: &str) -> (StatusCode, Value) {
+        self.post(&format!("/v1/customers/{id}/verification"), json!({}))
+            .await
+    }
+
+    /// An active customer (complete data, approved) whose phone then
+    /// changes: it is `update_requested`. Returns its id and that answer.
+    pub async fn update_requested(&self, external_id: &str) -> (String, Value) {
+        let c = self.create_customer(complete_individual(external_id)).await;
+        let id = c["id"].as_str().expect("id").to_string();
+        self.start_and_approve(&id).await;
+        let (st, u) = self
+            .patch(
+                &format!("/v1/customers/{id}"),
+                json!({"individual": {"phone": "+5511988887777"}}),
+            )
+            .await;
+        assert_eq!(
+            (st, u["status"].as_str()),
+            (StatusCode::OK, Some("update_requested")),
+            "{u}"
+        );
+        (id, u)
+    }
+
     /// Starts the customer's verification and approves it through the
     /// sandbox helper; asserts it ends `active`.
     pub async fn start_and_approve(&self, id: &str) -> Value {
-        self.post(&format!("/v1/customers/{id}/verification"), json!({}))
-            .await;
+        self.start_verification(id).await;
         let (_, approved) = self
             .post(
                 &format!("/v1/test_helpers/customers/{id}/verification"),
