@@ -71,14 +71,17 @@ pub fn next_steps(c: &Customer) -> Vec<String> {
         Pending if !c.verification.requirements.missing.is_empty() => {
             vec!["Send the end user the verification link, or supply the missing items.".into()]
         }
-        Pending | UpdateRequested | OnHold => vec!["Wait for the decision; a webhook announces it.".into()],
+        Pending | OnHold => vec!["Wait for the decision; a webhook announces it.".into()],
+        UpdateRequested => vec![
+            "Send the end user the verification link (a new one: POST /v1/customers/{id}/verification), or wait for the decision; a webhook announces it.".into(),
+        ],
         NeedsInformation => vec![
             "Supply the missing items with PATCH /v1/customers/{id} or a document upload; the verification re-submits itself.".into(),
         ],
         Verified => vec!["Activate the customer: POST /v1/customers/{id}/activate.".into()],
         Active => vec![],
         Rejected if c.verification.resubmittable == Some(true) => {
-            vec!["Correct the data and start a new verification.".into()]
+            vec!["Correct the data with PATCH /v1/customers/{id}, then start a new verification: POST /v1/customers/{id}/verification.".into()]
         }
         Rejected => vec!["None: the rejection is final.".into()],
         Expired => vec!["Start a new verification: POST /v1/customers/{id}/verification.".into()],

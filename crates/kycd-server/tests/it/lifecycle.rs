@@ -1046,3 +1046,85 @@ both_backends!(
         assert_eq!(transact(&caps), "enabled", "{caps}");
     }
 );
+
+/// Every `METHOD /v1/…` an explanation's next steps name, in order.
+fn recommended_calls(explanation: &Value) -> Vec<(String, String)> {
+    let mut calls = vec![];
+    for step in explanation["next_steps"].as_array().unwrap() {
+        let words: Vec<&str> = step.as_str().unwrap().split_whitespace().collect();
+        for pair in words.windows(2) {
+            if matches!(pair[0], "POST" | "PATCH") && pair[1].starts_with("/v1/") {
+                let path = pair[1].trim_end_matches(['.', ',', ')', ';']);
+                calls.push((pair[0].to_string(), path.to_string()));
+            }
+        }
+    }
+    calls
+}
+
+both_backends!(
+    the_explanation_never_recommends_a_refused_call,
+    |app| async move {
+        let mut customers: Vec<(String, &str)> = vec![];
+        let n = id_of(&app.create_customer(complete_individual("ex-ns")).await);
+        customers.push((n, "not_started"));
+        let p = id_of(&app.create_customer(json!({"type": "individual"})).await);
+        app.start_verification(&p).await;
+        customers.push((p, "pending"));
+        let ni = id_of(&app.create_customer(complete_individual("ex-ni")).await);
+        app.start_verification(&ni).await;
+        force(&app, &ni, json!({"status": "needs_information"})).await;
+        customers.push((ni, "needs_information"));
+        let r = id_of(&app.create_customer(complete_individual("ex-r")).await);
+        app.start_verification(&r).await;
+        force(
+            &app,
+            &r,
+            json!({"status": "rejected", "rejection_reason": "data_mismatch"}),
+        )
+        .await;
+        customers.push((r, "rejected"));
+        let e = id_of(&app.create_customer(complete_individual("ex-e")).await);
+        app.start_and_approve(&e).await;
+        force(&app, &e, json!({"status": "expired"})).await;
+        customers.push((e, "expired"));
+        let d = id_of(&app.create_customer(complete_individual("ex-d")).await);
+        app.start_and_approve(&d).await;
+        app.post(&format!("/v1/customers/{d}/deactivate"), json!({}))
+            .await;
+        customers.push((d, "deactivated"));
+        let (u, _) = app.update_requested("ex-u").await;
+        customers.push((u, "update_requested"));
+        let (st, _) = app
+            .patch("/v1/settings", json!({"activation": "manual"}))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let v = id_of(&app.create_customer(complete_individual("ex-v")).await);
+        app.start_verification(&v).await;
+        force(&app, &v, json!({"status": "approved"})).await;
+        customers.push((v, "verified"));
+
+        let mut tried = 0;
+        for (id, status) in &customers {
+            let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+            assert_eq!(c["status"], *status, "{c}");
+            let (st, explanation) = app.get(&format!("/v1/customers/{id}/explanation")).await;
+            assert_eq!(st, StatusCode::OK, "{explanation}");
+            for (method, path) in recommended_calls(&explanation) {
+                let (st, answer) = match method.as_str() {
+                    "PATCH" => {
+                        app.patch(&path, json!({"individual": {"last_name": "Corrected"}}))
+                            .await
+                    }
+                    _ => app.post(&path, json!({})).await,
+                };
+                assert!(
+                    st.is_success(),
+                    "{status}: the explanation recommends {method} {path}, which answered {st}: {answer}"
+                );
+                tried += 1;
+            }
+        }
+        assert!(tried >= 7, "the walk tried {tried} recommended calls");
+    }
+);
