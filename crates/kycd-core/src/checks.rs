@@ -88,6 +88,8 @@ pub enum DuplicateKind {
     DocumentNumber,
     Email,
     Phone,
+    /// The same document photo (by perceptual hash) on another customer.
+    DocumentImage,
 }
 
 /// Duplication: the same identifier, document number, email or phone on
@@ -108,6 +110,22 @@ pub fn duplicates(found: &[(DuplicateKind, String)], s: &Settings) -> CheckResul
             message,
             RejectionReason::DuplicateCustomer,
         );
+    }
+    // A document photo already used by another customer is a fraud signal a
+    // person must look at, whatever the identifier policy.
+    let images: Vec<&String> = found
+        .iter()
+        .filter(|(k, _)| *k == DuplicateKind::DocumentImage)
+        .map(|(_, id)| id)
+        .collect();
+    if !images.is_empty() {
+        return CheckResult::Review {
+            code: "duplicate_document_image".into(),
+            message: format!(
+                "the same document photo was uploaded for {}",
+                join_ids(&images)
+            ),
+        };
     }
     let weak: Vec<&String> = found.iter().map(|(_, id)| id).collect();
     if weak.is_empty() {
@@ -169,6 +187,16 @@ pub fn documents(pending_review: &[String]) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_document_photo_goes_to_review_even_when_identifiers_pass() {
+        let s = Settings::defaults(false);
+        let found = vec![(DuplicateKind::DocumentImage, "cus_other".to_string())];
+        match duplicates(&found, &s) {
+            CheckResult::Review { code, .. } => assert_eq!(code, "duplicate_document_image"),
+            other => panic!("{other:?}"),
+        }
+    }
     use crate::customer::*;
     use crate::status::CustomerStatus;
 

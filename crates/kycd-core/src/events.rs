@@ -13,6 +13,8 @@ pub const VERIFICATION_NEEDS_INFORMATION: &str = "customer.verification.needs_in
 pub const VERIFICATION_ON_HOLD: &str = "customer.verification.on_hold";
 pub const VERIFICATION_EXPIRING: &str = "customer.verification.expiring";
 pub const VERIFICATION_EXPIRED: &str = "customer.verification.expired";
+/// The end user finished the hosted flow (API.md).
+pub const VERIFICATION_SUBMITTED: &str = "customer.verification.submitted";
 pub const PRODUCT_ACCESS_GRANTED: &str = "product_access.granted";
 pub const PRODUCT_ACCESS_REJECTED: &str = "product_access.rejected";
 pub const PRODUCT_ACCESS_PENDING: &str = "product_access.pending";
@@ -36,6 +38,7 @@ pub const ALL: &[&str] = &[
     VERIFICATION_ON_HOLD,
     VERIFICATION_EXPIRING,
     VERIFICATION_EXPIRED,
+    VERIFICATION_SUBMITTED,
     PRODUCT_ACCESS_GRANTED,
     PRODUCT_ACCESS_REJECTED,
     PRODUCT_ACCESS_PENDING,

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod countries;
 pub mod customer;
 pub mod events;
+pub mod hosted;
 pub mod ids;
 pub mod input;
 pub mod lifecycle;

@@ -97,6 +97,9 @@ pub struct Settings {
     /// Capabilities while an active customer's changed data is re-verified.
     #[serde(default)]
     pub update_access: UpdateAccess,
+    /// How the hosted pages present the organization to its end users.
+    #[serde(default)]
+    pub branding: Branding,
     pub products: Products,
     /// Requests per second each API key of this environment may make (burst
     /// twice that); absent: the server's default (`KYCD_RATE_LIMIT`; in a
@@ -104,6 +107,54 @@ pub struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 100000, nullable = false, example = 100)]
     pub rate_limit_per_second: Option<u32>,
+}
+
+/// The organization as its end users see it on the hosted pages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    /// The name shown in the header and in messages ("ask Acme for a new
+    /// link"); `null`: the organization's name.
+    #[schema(max_length = 80, example = "Acme Bank")]
+    pub display_name: Option<String>,
+    /// `#RRGGBB`: buttons, links and the progress bar.
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$", example = "#0B6E4F")]
+    pub primary_color: Option<String>,
+    /// Shown at the foot of every page.
+    #[schema(format = Email, example = "help@acme.example")]
+    pub support_email: Option<String>,
+}
+
+impl Branding {
+    fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(n) = &self.display_name
+            && (n.trim().is_empty() || n.chars().count() > 80 || n.chars().any(char::is_control))
+        {
+            return Err((
+                "branding.display_name".into(),
+                "must be 1 to 80 characters, without control characters".into(),
+            ));
+        }
+        if let Some(c) = &self.primary_color
+            && !(c.len() == 7
+                && c.starts_with('#')
+                && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()))
+        {
+            return Err((
+                "branding.primary_color".into(),
+                "must be a colour as #RRGGBB".into(),
+            ));
+        }
+        if let Some(e) = &self.support_email
+            && crate::validate::email(e).is_err()
+        {
+            return Err((
+                "branding.support_email".into(),
+                "must be an email address".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The bounds of `rate_limit_per_second`.
@@ -135,6 +186,7 @@ impl Settings {
             },
             auto_approve_hosted: false,
             update_access: UpdateAccess::Keep,
+            branding: Branding::default(),
             rate_limit_per_second: None,
             products: Products {
                 cards: ProductPolicy {
@@ -160,6 +212,7 @@ impl Settings {
         if self.expiring_notice_days >= self.verification_validity_days {
             return bad("expiring_notice_days", "must be shorter than the validity");
         }
+        self.branding.validate()?;
         if !(1..=10080).contains(&self.link_ttl_minutes) {
             return bad("link_ttl_minutes", "must be between 1 and 10080 (one week)");
         }

@@ -7,7 +7,7 @@ use crate::state::{AppState, Inner};
 use crate::vault::Vault;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use kycd_store::{Scope, Store, ids, orgs};
 use secrecy::ExposeSecret;
@@ -272,13 +272,7 @@ impl Application {
             )
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
-            .route(
-                "/hosted/v/{token}",
-                get(hosted_page).route_layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    crate::ratelimit::per_address,
-                )),
-            )
+            .merge(crate::hosted::router(state.clone()))
             .merge(
                 crate::api::inbound::router().route_layer(axum::middleware::from_fn_with_state(
                     state.clone(),
@@ -410,46 +404,6 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         [("content-type", "text/plain; version=0.0.4")],
         s.metrics.render(),
     )
-}
-
-/// The end user's page (the full hosted flow arrives with its own issue):
-/// checks the token and says what is needed.
-async fn hosted_page(
-    State(s): State<AppState>,
-    axum::extract::Path(token): axum::extract::Path<String>,
-) -> impl IntoResponse {
-    use sha2::Digest;
-    let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
-    let link = match s.store.reader().await {
-        Ok(mut conn) => kycd_store::customers::unused_link(&mut conn, &hash)
-            .await
-            .ok()
-            .flatten(),
-        Err(_) => None,
-    };
-    // Valid on the link's own clock: a sandbox clock moved ahead expires it here too.
-    let found = match link {
-        Some((scope, _, expires_at)) => {
-            match crate::service::context_for(&s, &scope, "hosted".into()).await {
-                Ok(cx) => (expires_at > cx.now).then_some(()),
-                Err(_) => None,
-            }
-        }
-        None => None,
-    };
-    match found {
-        Some(_) => Html(
-            "<!doctype html><html lang=en><meta charset=utf-8><title>Verify your identity</title>\
-             <h1>Verify your identity</h1><p>This link is valid. The verification steps will appear here.</p></html>"
-                .to_string(),
-        )
-        .into_response(),
-        None => (
-            axum::http::StatusCode::NOT_FOUND,
-            Html("<!doctype html><html lang=en><meta charset=utf-8><title>Link expired</title><h1>This link has expired</h1><p>Ask for a new verification link.</p></html>".to_string()),
-        )
-            .into_response(),
-    }
 }
 
 #[cfg(test)]

@@ -640,6 +640,28 @@ pub async fn delete_secrets(
 
 /// Replaces the blind indexes of one kind family (`kind` starting with `prefix`);
 /// `fresh`: the customer has none yet (creation), nothing to delete.
+/// Adds one blind index entry (kept when already there).
+pub async fn add_blind_index(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+    kind: &str,
+    hash: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO blind_indexes (organization_id, environment, kind, hash, customer_id) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .bind(kind)
+    .bind(hash)
+    .bind(customer_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn replace_blind_indexes(
     conn: &mut Conn,
     scope: &Scope,
@@ -757,6 +779,7 @@ pub async fn erase(
         "DELETE FROM customer_secrets WHERE customer_id = $1",
         "DELETE FROM blind_indexes WHERE customer_id = $1",
         "DELETE FROM hosted_links WHERE customer_id = $1",
+        "DELETE FROM hosted_sessions WHERE customer_id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod db;
 pub mod documents;
 pub mod events;
+pub mod hosted;
 pub mod idempotency;
 pub mod ids;
 mod migration_trees;

@@ -11,7 +11,7 @@ use kycd_core::input::CustomerPatch;
 use kycd_core::input::{self, CustomerInput, ValidAttestation, ValidIdentifier};
 use kycd_core::lifecycle::Change;
 use kycd_core::status::CustomerStatus;
-use kycd_store::{Conn, customers as db, ids, usage};
+use kycd_store::{Conn, Tx, customers as db, ids, usage};
 use serde_json::{Value, json};
 
 /// Sensitive values sealed and hashed, ready to write: the CPU work happens
@@ -44,13 +44,8 @@ fn seal_sensitive(
         for i in ids {
             // The country tells apart two identifiers of one kind (passports
             // of two countries): it is part of the field and of the index.
-            let (field, indexed_kind) = match &i.country {
-                Some(country) => (
-                    format!("identifier:{}:{country}", i.kind),
-                    format!("{}:{country}", i.kind),
-                ),
-                None => (format!("identifier:{}", i.kind), i.kind.clone()),
-            };
+            let field = identifier_field(&i.kind, i.country.as_deref());
+            let indexed_kind = field.trim_start_matches("identifier:").to_string();
             if let Some(key) = key {
                 secrets.push((
                     field.clone(),
@@ -89,6 +84,15 @@ fn seal_sensitive(
         identifier_indexes,
         contact_indexes,
     })
+}
+
+/// The vault field of an identifier's value: its kind, and its country when
+/// given (it tells apart two passports of two countries).
+pub fn identifier_field(kind: &str, country: Option<&str>) -> String {
+    match country {
+        Some(country) => format!("identifier:{kind}:{country}"),
+        None => format!("identifier:{kind}"),
+    }
 }
 
 fn has_secrets(
@@ -344,26 +348,120 @@ pub async fn update(
         return Err(ServiceError::from(ApiError::not_found("customer")));
     }
     let mut tx = state.store.begin().await?;
-    let stored = db::get(&mut tx, &*cx.vault, &cx.scope, id)
+    let ch = update_in_tx(state, &mut tx, cx, id, patch, Editor::Platform).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    let mut conn = state.store.reader().await?;
+    let mut out = ch.customer;
+    with_link(state, &mut conn, cx, &mut out).await?;
+    Ok(out)
+}
+
+/// Who changes a customer's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Editor {
+    /// The platform, through the API: in the statuses where PATCH is allowed.
+    Platform,
+    /// The end user, through the hosted flow: also while the verification
+    /// waits on them (`pending` with items missing, `update_requested`).
+    EndUser,
+}
+
+/// Applies a PATCH in the caller's transaction (the API's PATCH and the
+/// hosted flow's submission share it): validated like a create, sealed,
+/// committed with its event, then the lifecycle follows the new data.
+pub async fn update_in_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    id: &str,
+    patch: CustomerPatch,
+    editor: Editor,
+) -> ServiceResult<Change> {
+    let stored = db::get(tx, &*cx.vault, &cx.scope, id)
         .await
         .map_err(|_| ApiError::not_found("customer"))?;
     let old = stored.customer.clone();
-    if !kycd_core::lifecycle::may_patch(&old) {
+    let end_user_turn = editor == Editor::EndUser
+        && matches!(
+            old.status,
+            CustomerStatus::Pending | CustomerStatus::UpdateRequested
+        );
+    if !kycd_core::lifecycle::may_patch(&old) && !end_user_turn {
         return Err(ServiceError::from(ApiError::customer_locked(
             old.status.as_str(),
         )));
     }
-    let today = cx.now.date_naive();
+    let business_given = patch.business.is_some();
+    let Applied {
+        customer: mut c,
+        identifiers,
+        attestation,
+    } = apply_patch(&old, patch, cx.now)?;
+    if business_given {
+        check_owners(tx, cx, &c).await?;
+    }
+    c.updated_at = cx.now;
+    let verified_data_changed = c.individual != old.individual
+        || c.business != old.business
+        || c.addresses != old.addresses
+        || identifiers.is_some()
+        || attestation.is_some();
+    let org = &cx.scope.organization_id;
+    let key = match has_secrets(identifiers.as_deref(), attestation.as_ref()) {
+        true => Some(state.vault.customer_key(tx, org, &c.id).await?),
+        false => None,
+    };
+    let blind = state.vault.blind_key(tx, &cx.scope).await?;
+    let sealed = seal_sensitive(
+        state,
+        cx,
+        &c,
+        key.as_ref(),
+        &blind,
+        identifiers.as_deref(),
+        attestation.as_ref(),
+    )?;
+    write_sensitive(tx, cx, &c, &sealed, false).await?;
+    let mut ch = Change::new(c, cx.actor.clone(), cx.now);
+    ch.event(
+        events::CUSTOMER_UPDATED,
+        json!({"verified_data_changed": verified_data_changed}),
+    );
+    if verified_data_changed {
+        lifecycle::after_data_change(state, tx, cx, &mut ch).await?;
+    }
+    commit::commit(tx, cx, &ch, stored.version, "customer.update").await?;
+    lifecycle::after_status_change(state, tx, cx, &ch).await?;
+    Ok(ch)
+}
+
+/// A PATCH applied to a customer, validated: the new customer, and the
+/// secrets it carries (identifier values, the attestation reference).
+pub struct Applied {
+    pub customer: Customer,
+    pub identifiers: Option<Vec<ValidIdentifier>>,
+    pub attestation: Option<ValidAttestation>,
+}
+
+/// Applies a PATCH to a customer in memory, with the API's validation (the
+/// hosted flow previews its draft through it too). Owners are checked by the caller.
+pub fn apply_patch(
+    old: &Customer,
+    patch: CustomerPatch,
+    now: kycd_core::time::Timestamp,
+) -> Result<Applied, ApiError> {
+    let today = now.date_naive();
     let mut c = old.clone();
     if let Some(ext) = patch.external_id.as_given() {
         c.external_id = input::parse_external_id(&ext.cloned())?;
     }
     if let Some(p) = patch.individual {
         if c.customer_type != CustomerType::Individual {
-            return Err(ServiceError::from(ApiError::invalid_field(
+            return Err(ApiError::invalid_field(
                 "individual",
                 "a business customer has no individual details",
-            )));
+            ));
         }
         let before = c.individual.clone().unwrap_or_default();
         let merged = merge_json(
@@ -385,10 +483,10 @@ pub async fn update(
     }
     if let Some(p) = patch.business {
         if c.customer_type != CustomerType::Business {
-            return Err(ServiceError::from(ApiError::invalid_field(
+            return Err(ApiError::invalid_field(
                 "business",
                 "an individual customer has no business details",
-            )));
+            ));
         }
         let before = c.business.clone().unwrap_or_default();
         let merged = merge_json(
@@ -399,7 +497,6 @@ pub async fn update(
             crate::http::parse_json(&serde_json::to_vec(&merged).unwrap_or_default())
                 .map_err(|e| prefix_param(e, "business"))?;
         c.business = Some(input::parse_business(&parsed, today)?);
-        check_owners(&mut tx, cx, &c).await?;
     }
     if let Some(a) = &patch.addresses {
         c.addresses = input::parse_addresses(a)?;
@@ -421,7 +518,7 @@ pub async fn update(
     };
     let attestation = match &patch.attestation {
         Some(a) => {
-            let v = input::parse_attestation(a, cx.now)?;
+            let v = input::parse_attestation(a, now)?;
             c.attestation = Some(v.public());
             Some(v)
         }
@@ -438,44 +535,11 @@ pub async fn update(
         }
         c.metadata = input::parse_metadata(&merged)?;
     }
-    c.updated_at = cx.now;
-    let verified_data_changed = c.individual != old.individual
-        || c.business != old.business
-        || c.addresses != old.addresses
-        || identifiers.is_some()
-        || attestation.is_some();
-    let org = &cx.scope.organization_id;
-    let key = match has_secrets(identifiers.as_deref(), attestation.as_ref()) {
-        true => Some(state.vault.customer_key(&mut tx, org, &c.id).await?),
-        false => None,
-    };
-    let blind = state.vault.blind_key(&mut tx, &cx.scope).await?;
-    let sealed = seal_sensitive(
-        state,
-        cx,
-        &c,
-        key.as_ref(),
-        &blind,
-        identifiers.as_deref(),
-        attestation.as_ref(),
-    )?;
-    write_sensitive(&mut tx, cx, &c, &sealed, false).await?;
-    let mut ch = Change::new(c, cx.actor.clone(), cx.now);
-    ch.event(
-        events::CUSTOMER_UPDATED,
-        json!({"verified_data_changed": verified_data_changed}),
-    );
-    if verified_data_changed {
-        lifecycle::after_data_change(state, &mut tx, cx, &mut ch).await?;
-    }
-    commit::commit(&mut tx, cx, &ch, stored.version, "customer.update").await?;
-    lifecycle::after_status_change(state, &mut tx, cx, &ch).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
-    state.outbox_notify.notify_one();
-    let mut conn = state.store.reader().await?;
-    let mut out = ch.customer;
-    with_link(state, &mut conn, cx, &mut out).await?;
-    Ok(out)
+    Ok(Applied {
+        customer: c,
+        identifiers,
+        attestation,
+    })
 }
 
 fn prefix_param(mut e: ApiError, prefix: &str) -> ApiError {

@@ -142,6 +142,15 @@ async fn load_document(
     }
 }
 
+/// What follows an upload in its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterUpload {
+    /// The new evidence re-submits or re-evaluates the customer (the API).
+    Evaluate,
+    /// Nothing yet: the hosted flow evaluates once, when the user submits.
+    WaitForSubmission,
+}
+
 /// Stores a validated upload: sealed blob first, then (in one transaction)
 /// the row, the event, the audit row and `on_new_evidence`. When the
 /// transaction fails the blob is removed again: nothing is left behind.
@@ -150,6 +159,17 @@ pub async fn upload(
     cx: &OperationContext,
     customer_id: &str,
     doc: NewDocument,
+) -> ServiceResult<Document> {
+    store(state, cx, customer_id, doc, AfterUpload::Evaluate).await
+}
+
+/// [`upload`], choosing what follows.
+pub async fn store(
+    state: &AppState,
+    cx: &OperationContext,
+    customer_id: &str,
+    doc: NewDocument,
+    then: AfterUpload,
 ) -> ServiceResult<Document> {
     let org = cx.scope.organization_id.clone();
     let key = {
@@ -193,7 +213,7 @@ pub async fn upload(
     )?;
     drop(doc.bytes);
     state.blobs.put(&row.blob_key, sealed).await?;
-    match record_upload(state, cx, &row).await {
+    match record_upload(state, cx, &row, then).await {
         Ok(()) => {
             state.outbox_notify.notify_one();
             Ok(row.into())
@@ -211,6 +231,7 @@ async fn record_upload(
     state: &AppState,
     cx: &OperationContext,
     row: &DocumentRow,
+    then: AfterUpload,
 ) -> ServiceResult<()> {
     let mut tx = state.store.begin().await?;
     // Re-checked inside the transaction: the status may have changed meanwhile.
@@ -238,7 +259,9 @@ async fn record_upload(
         cx.now,
     )
     .await?;
-    lifecycle::on_new_evidence(state, &mut tx, cx, &row.customer_id).await?;
+    if then == AfterUpload::Evaluate {
+        lifecycle::on_new_evidence(state, &mut tx, cx, &row.customer_id).await?;
+    }
     let response = Document::from(row.clone());
     crate::idempotency::complete_in_tx(
         state,

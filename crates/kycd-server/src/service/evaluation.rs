@@ -113,6 +113,9 @@ pub async fn screen(
     })
 }
 
+/// The blind-index kind of document photos' perceptual hashes.
+pub const IMAGE_INDEX: &str = "image:dhash";
+
 /// Duplicate signals: blind indexes of this customer shared with another.
 pub async fn duplicates(
     conn: &mut Conn,
@@ -125,6 +128,8 @@ pub async fn duplicates(
         .map(|(kind, other)| {
             let k = if kind.starts_with("identifier:") {
                 DuplicateKind::Identifier
+            } else if kind == IMAGE_INDEX {
+                DuplicateKind::DocumentImage
             } else if kind.starts_with("document:") {
                 DuplicateKind::DocumentNumber
             } else if kind == "contact:email" {

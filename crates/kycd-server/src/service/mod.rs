@@ -6,6 +6,7 @@ pub mod customers;
 pub mod documents;
 pub mod error;
 pub mod evaluation;
+pub mod hosted;
 pub mod lifecycle;
 pub mod products;
 pub mod settings;
