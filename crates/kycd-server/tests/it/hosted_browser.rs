@@ -159,3 +159,32 @@ async fn harness_drives_a_form() {
         .collect();
     assert!(left.is_empty(), "Chromium processes left running: {left:?}");
 }
+
+/// `Browser::phone()` applies `<meta name=viewport>` as a phone does: without
+/// it the page is laid out 980 px wide (the check the real pages need), with
+/// it at the screen's 375 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn phone_emulation_applies_the_viewport_tag() {
+    let data = |page: &str| {
+        format!(
+            "data:text/html;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(page)
+        )
+    };
+    let browser = Browser::phone().await;
+    browser
+        .goto(&data("<html lang=en><p>no viewport tag"))
+        .await;
+    assert_eq!(browser.client_width().await, 980);
+    browser
+        .goto(&data(
+            "<html lang=en><meta name=viewport content=\"width=device-width, initial-scale=1\"><p>tag",
+        ))
+        .await;
+    assert_eq!(browser.client_width().await, u64::from(MOBILE));
+    browser.close().await;
+}

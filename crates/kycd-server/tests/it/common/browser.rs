@@ -91,9 +91,26 @@ impl Browser {
         Browser::open(DESKTOP).await
     }
 
+    /// A phone as Chromium emulates one (DevTools' device mode): a
+    /// [`MOBILE`]-px-wide screen at 2 device pixels per CSS pixel, touch,
+    /// and `<meta name=viewport>` applied as on a phone. A page without that
+    /// tag is laid out 980 px wide and shrunk (`client_width()` is then 980),
+    /// which [`Browser::mobile`], a narrow desktop window, cannot show.
+    /// Screenshots are 750 px wide.
+    pub async fn phone() -> Browser {
+        let emulation = json!({"deviceMetrics": {
+            "width": MOBILE, "height": 812, "pixelRatio": 2, "mobile": true, "touch": true
+        }});
+        Browser::launch(MOBILE, Some(emulation)).await
+    }
+
     /// A window whose viewport is `width` CSS pixels wide (checked through
     /// `window.innerWidth`).
     pub async fn open(width: u32) -> Browser {
+        Browser::launch(width, None).await
+    }
+
+    async fn launch(width: u32, mobile_emulation: Option<Value>) -> Browser {
         let profile = tempfile::Builder::new()
             .prefix("kycd-chromium-")
             .tempdir()
@@ -109,7 +126,7 @@ impl Browser {
             .timeout(Duration::from_secs(60))
             .build()
             .expect("a reqwest client");
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
+        let mut capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "pageLoadStrategy": "normal",
             "timeouts": {"pageLoad": 30_000, "script": 10_000, "implicit": 0},
@@ -128,6 +145,10 @@ impl Browser {
                 ],
             },
         }}});
+        if let Some(emulation) = &mobile_emulation {
+            capabilities["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["mobileEmulation"] =
+                emulation.clone();
+        }
         let answer = http
             .post(format!("http://127.0.0.1:{port}/session"))
             .json(&capabilities)
@@ -148,7 +169,9 @@ impl Browser {
             width,
             owned: Some(owned),
         };
-        browser.set_width(width).await;
+        if mobile_emulation.is_none() {
+            browser.set_width(width).await;
+        }
         browser
     }
 
