@@ -3,8 +3,10 @@
 //! is set, the tests against Python packages nobody here wrote
 //! (`standardwebhooks`, `openapi-spec-validator`) only when python3 can import
 //! them, and the SSRF tests through a host name only when this machine's name
-//! resolves (through /etc/hosts) to a private address. Otherwise they are
-//! `ignored`, so the test summary shows them as skipped, never as passed.
+//! resolves (through /etc/hosts) to a private address, and the browser tests
+//! of the hosted pages only when Debian's `chromium` and `chromedriver` run.
+//! Otherwise they are `ignored`, so the test summary shows them as skipped,
+//! never as passed.
 //! In CI (CI=true) or with KYCD_TEST_REQUIRE_ALL set, every one is required:
 //! a missing one fails the build.
 fn main() {
@@ -12,9 +14,12 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(kycd_python_standardwebhooks)");
     println!("cargo::rustc-check-cfg=cfg(kycd_python_openapi_spec_validator)");
     println!("cargo::rustc-check-cfg=cfg(kycd_private_hostname)");
+    println!("cargo::rustc-check-cfg=cfg(kycd_chromium)");
     println!("cargo::rerun-if-env-changed=KYCD_TEST_POSTGRES_URL");
     println!("cargo::rerun-if-env-changed=KYCD_TEST_REQUIRE_ALL");
     println!("cargo::rerun-if-env-changed=CI");
+    // Installing or removing chromium (or anything) in /usr/bin re-checks it.
+    println!("cargo::rerun-if-changed=/usr/bin");
     println!("cargo::rerun-if-changed=/etc/hosts");
     println!("cargo::rerun-if-changed=/etc/hostname");
     let required = std::env::var("CI").is_ok_and(|v| v == "true")
@@ -47,6 +52,11 @@ fn main() {
         hostname_resolves_privately(),
         "this machine's host name does not resolve to a private address (the SSRF host-name tests)",
     );
+    have(
+        "kycd_chromium",
+        chromium_and_driver_run(),
+        "chromium or chromedriver does not run (apt-get install chromium chromium-driver: the browser tests)",
+    );
     if required && !missing.is_empty() {
         panic!(
             "CI=true or KYCD_TEST_REQUIRE_ALL is set, so no test may be skipped, but:\n  {}",
@@ -60,6 +70,21 @@ fn python_imports(module: &str) -> bool {
         .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// Whether `program --version` runs and succeeds.
+fn runs(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether the browser tests can run: Debian's Chromium (`/usr/bin/chromium`,
+/// else `chromium` on PATH) and its `chromedriver` both answer `--version`.
+fn chromium_and_driver_run() -> bool {
+    (runs("/usr/bin/chromium") || runs("chromium")) && runs("chromedriver")
 }
 
 /// Whether the host name resolves, without the network (through /etc/hosts),

@@ -11,6 +11,7 @@ mod db_outage;
 mod documents;
 mod expiry_nodes;
 mod hosted;
+mod hosted_browser;
 mod lifecycle;
 mod limits;
 mod openapi;

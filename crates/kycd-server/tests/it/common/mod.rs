@@ -3,6 +3,8 @@
 //! KYCD_TEST_POSTGRES_URL is set) and talks HTTP to it.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use kycd_server::{Application, Config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
