@@ -724,8 +724,8 @@ fn fields(step: Step, l: Lang, c: &Customer, max_bytes: usize) -> Vec<Field> {
                 })
                 .collect();
             let mut back = file("back", Some("environment"), "hint.file");
+            // Required for the types that have a back (the script hides it for the others).
             back.wrapper_id = Some("back-field");
-            back.required = false;
             vec![
                 mk(
                     "doc_type",

@@ -7,25 +7,7 @@
 use crate::common::browser::{Browser, DESKTOP, MOBILE};
 use crate::common::{Backend, TestApp, run_on};
 use base64::Engine as _;
-use reqwest::StatusCode;
 use serde_json::json;
-
-/// A fresh hosted link for a new individual customer.
-async fn hosted_link(app: &TestApp) -> String {
-    let c = app.create_customer(json!({"type": "individual"})).await;
-    let id = c["id"].as_str().expect("id");
-    let (st, v) = app
-        .post(
-            &format!("/v1/customers/{id}/verification"),
-            json!({"mode": "hosted"}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    v["verification"]["url"]
-        .as_str()
-        .unwrap_or_else(|| panic!("a hosted link: {v}"))
-        .to_string()
-}
 
 /// What every hosted page must be at any width: a language, and nothing
 /// wider than the viewport.
@@ -44,29 +26,301 @@ async fn assert_page_fits(browser: &Browser) {
     );
 }
 
+/// Writes a real PNG photo to a temporary file for the file inputs.
+fn photo_file(dir: &std::path::Path, name: &str, seed: u32) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, crate::hosted::photo_png(seed)).unwrap();
+    path
+}
+
+/// Walks every step of a full individual from Brazil in the browser,
+/// screenshotting each; returns the customer id.
+async fn walk_the_flow(app: &TestApp, b: &Browser, tag: &str) -> String {
+    let (id, link) = crate::hosted::hosted_customer(app, &format!("browser-{tag}")).await;
+    let files = tempfile::tempdir().unwrap();
+    b.goto(&format!("{}{link}", app.base)).await;
+    b.wait_for("#first_name").await;
+    assert!(
+        b.current_url()
+            .await
+            .ends_with("/hosted/flow/step/personal"),
+        "the token left the address bar"
+    );
+    assert_page_fits(b).await;
+    b.screenshot(&format!("{tag}-1-personal")).await;
+    b.fill("#first_name", "Maria").await;
+    b.fill("#last_name", "Souza").await;
+    b.fill("#date_of_birth", "1991-05-17").await;
+    b.select("#nationality", "BR").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#email").await;
+    assert_page_fits(b).await;
+    b.screenshot(&format!("{tag}-2-contact")).await;
+    b.fill("#email", "maria@example.com").await;
+    b.fill("#phone", "+5511912345678").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#line1").await;
+    assert_page_fits(b).await;
+    b.screenshot(&format!("{tag}-3-address")).await;
+    b.fill("#line1", "Rua das Flores, 12").await;
+    b.fill("#city", "Curitiba").await;
+    b.fill("#region", "PR").await;
+    b.fill("#postal_code", "80010-000").await;
+    b.select("#country", "BR").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#id_value").await;
+    assert!(
+        b.text("label[for=id_value]").await.contains("CPF"),
+        "labelled for Brazil"
+    );
+    assert_page_fits(b).await;
+    b.screenshot(&format!("{tag}-4-national-id")).await;
+    b.fill("#id_value", "529.982.247-25").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#doc_type").await;
+    b.select("#doc_type", "national_id").await;
+    assert_page_fits(b).await;
+    b.screenshot(&format!("{tag}-5-document")).await;
+    b.upload("#front", &photo_file(files.path(), "front.png", 1))
+        .await;
+    b.upload("#back", &photo_file(files.path(), "back.png", 2))
+        .await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#selfie").await;
+    assert_page_fits(b).await;
+    b.screenshot(&format!("{tag}-6-selfie")).await;
+    b.upload("#selfie", &photo_file(files.path(), "selfie.png", 3))
+        .await;
+    b.click("button[type=submit]").await;
+    b.wait_for("section.sum").await;
+    assert_page_fits(b).await;
+    b.screenshot_full_page(&format!("{tag}-7-summary")).await;
+    b.click("button[type=submit]").await;
+    wait_for_heading(b, "Thank you").await;
+    b.screenshot(&format!("{tag}-8-done")).await;
+    id
+}
+
+/// Waits (up to 15 s) until the page's heading says `text` (after a
+/// navigation the old page's elements go stale).
+async fn wait_for_heading(b: &Browser, text: &str) {
+    for _ in 0..150 {
+        let h = b
+            .execute(
+                "const h = document.querySelector('main h1'); return h ? h.textContent : '';",
+                vec![],
+            )
+            .await;
+        if h.as_str().is_some_and(|h| h.contains(text)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no heading {text:?} at {}", b.current_url().await);
+}
+
+async fn assert_submitted(app: &TestApp, id: &str) {
+    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+    assert_eq!(c["status"], "pending", "{c}");
+    assert_eq!(
+        c["verification"]["requirements"]["missing"],
+        json!([]),
+        "{c}"
+    );
+    let (_, docs) = app.get(&format!("/v1/customers/{id}/documents")).await;
+    assert_eq!(docs["data"].as_array().unwrap().len(), 3, "{docs}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(kycd_chromium),
     ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
 )]
-async fn smoke_link_opens_at_phone_and_desktop_width() {
+async fn a_user_completes_the_flow_on_a_phone_and_on_a_desktop() {
     run_on(Backend::Sqlite, |app| async move {
-        // A link per width: the flow may take a link over on first visit.
-        for (width, name) in [(MOBILE, "smoke-375"), (DESKTOP, "smoke-1280")] {
-            let url = hosted_link(&app).await;
-            let browser = Browser::open(width).await;
-            browser.goto(&url).await;
-            assert_eq!(browser.current_url().await, url);
-            assert_eq!(
-                browser.client_width().await,
-                u64::from(width),
-                "the layout viewport is the asked width"
-            );
-            assert_page_fits(&browser).await;
-            let png = browser.screenshot(name).await;
-            assert!(std::fs::metadata(&png).expect("the screenshot").len() > 0);
-            browser.close().await;
+        let phone = Browser::phone().await;
+        let id = walk_the_flow(&app, &phone, "375").await;
+        assert_eq!(phone.client_width().await, u64::from(MOBILE));
+        phone.close().await;
+        assert_submitted(&app, &id).await;
+        let desktop = Browser::open(DESKTOP).await;
+        let id = walk_the_flow(&app, &desktop, "1280").await;
+        desktop.close().await;
+        assert_submitted(&app, &id).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn used_renewed_and_expired_links_each_say_why() {
+    run_on(Backend::Sqlite, |app| async move {
+        let (id, link) = crate::hosted::hosted_customer(&app, "browser-links").await;
+        let url = format!("{}{link}", app.base);
+        let first = Browser::phone().await;
+        first.goto(&url).await;
+        first.wait_for("#first_name").await;
+        first.close().await;
+        let second = Browser::phone().await;
+        second.goto(&url).await;
+        assert!(second.text("main h1").await.contains("already opened"));
+        assert_page_fits(&second).await;
+        second.screenshot("link-used-375").await;
+        let (_, renewed) = app.start_verification(&id).await;
+        second.goto(&url).await;
+        assert!(second.text("main h1").await.contains("replaced"));
+        second.screenshot("link-renewed-375").await;
+        let new_url = renewed["verification"]["url"].as_str().unwrap().to_string();
+        app.post(
+            "/v1/test_helpers/clock/advance",
+            json!({"seconds": 31 * 60}),
+        )
+        .await;
+        second.goto(&new_url).await;
+        assert!(second.text("main h1").await.contains("expired"));
+        assert!(second.text("main p").await.contains("new link"));
+        second.screenshot("link-expired-375").await;
+        second.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn a_wrong_cpf_is_shown_next_to_its_field_and_focused() {
+    run_on(Backend::Sqlite, |app| async move {
+        let (_, link) = crate::hosted::hosted_customer(&app, "browser-cpf").await;
+        let b = Browser::phone().await;
+        b.goto(&format!("{}{link}", app.base)).await;
+        b.wait_for("#first_name").await;
+        b.fill("#first_name", "Ana").await;
+        b.fill("#last_name", "Lima").await;
+        b.fill("#date_of_birth", "1990-01-01").await;
+        b.select("#nationality", "BR").await;
+        b.click("button[type=submit]").await;
+        b.wait_for("#email").await;
+        b.fill("#email", "ana@example.com").await;
+        b.fill("#phone", "+5511912345678").await;
+        b.click("button[type=submit]").await;
+        b.wait_for("#line1").await;
+        b.fill("#line1", "Rua 1").await;
+        b.fill("#city", "Recife").await;
+        b.select("#country", "BR").await;
+        b.click("button[type=submit]").await;
+        b.wait_for("#id_value").await;
+        b.fill("#id_value", "111.111.111-12").await;
+        b.click("button[type=submit]").await;
+        b.wait_for("#id_value-error").await;
+        assert!(b.text("#id_value-error").await.contains("not valid"));
+        assert_eq!(
+            b.attribute("#id_value", "aria-invalid").await.as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            b.active_element_id().await.as_deref(),
+            Some("id_value"),
+            "focus on the first error"
+        );
+        assert_page_fits(&b).await;
+        b.screenshot("national-id-error-375").await;
+        b.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn portuguese_and_spanish_pages() {
+    run_on(Backend::Sqlite, |app| async move {
+        let (_, link) = crate::hosted::hosted_customer(&app, "browser-lang").await;
+        let b = Browser::phone().await;
+        b.goto(&format!("{}{link}?lang=pt-BR", app.base)).await;
+        b.wait_for("#first_name").await;
+        assert_eq!(
+            b.execute("return document.documentElement.lang", vec![])
+                .await,
+            json!("pt-BR")
+        );
+        assert_eq!(b.text("main h1").await, "Sobre você");
+        assert!(
+            b.text("label[for=date_of_birth]")
+                .await
+                .contains("Data de nascimento")
+        );
+        assert_page_fits(&b).await;
+        b.screenshot("personal-pt-BR-375").await;
+        b.click("a[hreflang=es]").await;
+        b.wait_for("#first_name").await;
+        assert_eq!(
+            b.execute("return document.documentElement.lang", vec![])
+                .await,
+            json!("es")
+        );
+        assert_eq!(b.text("main h1").await, "Sobre ti");
+        b.screenshot("personal-es-375").await;
+        b.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn a_step_can_be_completed_with_the_keyboard_only() {
+    run_on(Backend::Sqlite, |app| async move {
+        let (_, link) = crate::hosted::hosted_customer(&app, "browser-keys").await;
+        let b = Browser::open(DESKTOP).await;
+        b.goto(&format!("{}{link}", app.base)).await;
+        b.wait_for("#first_name").await;
+        // Tab from the top of the page: the language links, then the form.
+        let mut reached = false;
+        for _ in 0..12 {
+            b.tab().await;
+            if b.active_element_id().await.as_deref() == Some("first_name") {
+                reached = true;
+                break;
+            }
         }
+        assert!(reached, "the first field is reachable with Tab");
+        let steps = [
+            ("first_name", "Rui"),
+            ("middle_name", ""),
+            ("last_name", "Costa"),
+            ("date_of_birth", "1985-03-02"),
+        ];
+        for (i, (field, text)) in steps.iter().enumerate() {
+            assert_eq!(
+                b.active_element_id().await.as_deref(),
+                Some(*field),
+                "tab order"
+            );
+            if !text.is_empty() {
+                b.type_keys(&format!("#{field}"), text).await;
+            }
+            if i + 1 < steps.len() {
+                b.tab().await;
+            }
+        }
+        b.tab().await;
+        assert_eq!(b.active_element_id().await.as_deref(), Some("nationality"));
+        // A select answers to typing the option's first letters.
+        b.type_keys("#nationality", "Brazil").await;
+        b.tab().await;
+        b.type_keys("button[type=submit]", "\u{E007}").await;
+        b.wait_for("#email").await;
+        assert!(b.current_url().await.ends_with("/hosted/flow/step/contact"));
+        b.close().await;
     })
     .await;
 }

@@ -312,6 +312,26 @@ impl Browser {
 
     /// Chooses the file at `path` in the `<input type=file>` that `css`
     /// selects (the path is made absolute; the file must exist).
+    /// Types into an element without clearing it first (`"\u{E007}"` is Enter).
+    pub async fn type_keys(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    /// Chooses an option of a `<select>` by its value, as a user would.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(css).await;
+        let script = "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+                      s.dispatchEvent(new Event('change', {bubbles: true})); return s.value;";
+        let chosen = self.execute(script, vec![json!(css), json!(value)]).await;
+        assert_eq!(chosen, json!(value), "{css} has the option {value}");
+    }
+
     pub async fn upload(&self, css: &str, path: &Path) {
         let path = path
             .canonicalize()
