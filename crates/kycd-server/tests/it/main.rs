@@ -10,6 +10,7 @@ mod customers;
 mod db_outage;
 mod documents;
 mod expiry_nodes;
+mod kyb;
 mod lifecycle;
 mod limits;
 mod openapi;
