@@ -202,8 +202,113 @@ pub struct Business {
     pub email: Option<String>,
     #[schema(required = true)]
     pub phone: Option<String>,
-    /// Ids (`cus_…`) of individual customers who own or control the business.
-    pub beneficial_owners: Vec<String>,
+    /// The individual customers who own or control the business, with their
+    /// share and roles.
+    pub beneficial_owners: Vec<BeneficialOwner>,
+}
+
+/// What a person is to a business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerRole {
+    /// Holds a share of the business.
+    Owner,
+    Director,
+    /// May sign for the business.
+    Signatory,
+    /// Controls the business otherwise than by shares (must always be verified).
+    Controller,
+}
+
+impl OwnerRole {
+    pub const ALL: [OwnerRole; 4] = [
+        OwnerRole::Owner,
+        OwnerRole::Director,
+        OwnerRole::Signatory,
+        OwnerRole::Controller,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerRole::Owner => "owner",
+            OwnerRole::Director => "director",
+            OwnerRole::Signatory => "signatory",
+            OwnerRole::Controller => "controller",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A beneficial owner of a business: an individual customer of the same
+/// organization and environment, its share and its roles.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BeneficialOwner {
+    #[schema(example = "cus_01j9z8k3m4n5p6q7r8s9t0v1w2")]
+    pub customer_id: String,
+    /// The share of the business it owns, in percent (0 to 100, at most two
+    /// decimals); `null`: not stated (a bare id on input).
+    #[serde(serialize_with = "percent")]
+    #[schema(value_type = Option<f64>, required = true, minimum = 0, maximum = 100, example = 25)]
+    pub ownership_percent: Option<f64>,
+    /// At least one; `["owner"]` when not stated.
+    #[schema(min_items = 1)]
+    pub roles: Vec<OwnerRole>,
+}
+
+impl BeneficialOwner {
+    /// A bare id: an owner whose share is not stated.
+    pub fn bare(customer_id: impl Into<String>) -> Self {
+        BeneficialOwner {
+            customer_id: customer_id.into(),
+            ownership_percent: None,
+            roles: vec![OwnerRole::Owner],
+        }
+    }
+    pub fn has_role(&self, role: OwnerRole) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// A whole percentage is written as an integer (`25`, not `25.0`).
+fn percent<S: serde::Serializer>(p: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(v) if v.fract() == 0.0 && (0.0..=100.0).contains(v) => s.serialize_u64(*v as u64),
+        Some(v) => s.serialize_f64(*v),
+        None => s.serialize_none(),
+    }
+}
+
+/// Documents stored before owners had shares and roles hold bare ids.
+impl<'de> Deserialize<'de> for BeneficialOwner {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Full {
+            customer_id: String,
+            #[serde(default)]
+            ownership_percent: Option<f64>,
+            #[serde(default)]
+            roles: Vec<OwnerRole>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Bare(String),
+            Full(Full),
+        }
+        Ok(match Stored::deserialize(d)? {
+            Stored::Bare(id) => BeneficialOwner::bare(id),
+            Stored::Full(f) => BeneficialOwner {
+                customer_id: f.customer_id,
+                ownership_percent: f.ownership_percent,
+                roles: if f.roles.is_empty() {
+                    vec![OwnerRole::Owner]
+                } else {
+                    f.roles
+                },
+            },
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

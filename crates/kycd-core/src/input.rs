@@ -1,7 +1,10 @@
 //! Request bodies for customers and their parsing into validated domain values
 //! (parse, don't validate). Every failure names the field it is about.
 
-use crate::customer::{Address, Attestation, Business, CustomerType, Individual, Level, Mode};
+use crate::customer::{
+    Address, Attestation, BeneficialOwner, Business, CustomerType, Individual, Level, Mode,
+    OwnerRole,
+};
 use crate::time::Timestamp;
 use crate::validate;
 use chrono::NaiveDate;
@@ -136,10 +139,12 @@ pub struct BusinessInput {
     pub email: Option<String>,
     #[schema(schema_with = crate::schema::phone_input)]
     pub phone: Option<String>,
-    /// Ids (`cus_…`) of individual customers of the same organization and
-    /// environment, at most 25.
+    /// Individual customers of the same organization and environment who own
+    /// or control the business, at most 25: each
+    /// `{"customer_id", "ownership_percent", "roles"}`, or a bare id (`cus_…`:
+    /// share not stated, role `owner`). Shares add up to 100 at most.
     #[schema(schema_with = crate::schema::beneficial_owners_input)]
-    pub beneficial_owners: Option<Vec<String>>,
+    pub beneficial_owners: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -348,24 +353,7 @@ pub fn parse_business(b: &BusinessInput, today: NaiveDate) -> FieldResult<Busine
             Some(date)
         }
     };
-    let owners = b.beneficial_owners.clone().unwrap_or_default();
-    if owners.len() > MAX_OWNERS {
-        return Err(FieldError::new(
-            p("beneficial_owners"),
-            format!("at most {MAX_OWNERS} owners"),
-        ));
-    }
-    for (i, o) in owners.iter().enumerate() {
-        if !o.starts_with("cus_")
-            || o.len() > 64
-            || !o.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(FieldError::new(
-                format!("business.beneficial_owners[{i}]"),
-                "must be the id (cus_…) of an individual customer",
-            ));
-        }
-    }
+    let owners = parse_owners(b.beneficial_owners.as_deref().unwrap_or_default())?;
     let email = match text(&p("email"), &b.email)? {
         None => None,
         Some(e) => Some(checked(&p("email"), validate::email(&e))?),
@@ -384,6 +372,118 @@ pub fn parse_business(b: &BusinessInput, today: NaiveDate) -> FieldResult<Busine
         phone,
         beneficial_owners: owners,
     })
+}
+
+fn is_customer_id(s: &str) -> bool {
+    s.starts_with("cus_")
+        && s.len() <= 64
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Beneficial owners: bare ids or `{customer_id, ownership_percent, roles}`;
+/// no customer twice, shares (0–100, two decimals at most) adding up to 100 at most.
+pub fn parse_owners(list: &[Value]) -> FieldResult<Vec<BeneficialOwner>> {
+    const PARAM: &str = "business.beneficial_owners";
+    if list.len() > MAX_OWNERS {
+        return Err(FieldError::new(
+            PARAM,
+            format!("at most {MAX_OWNERS} owners"),
+        ));
+    }
+    let mut out: Vec<BeneficialOwner> = Vec::with_capacity(list.len());
+    // Hundredths of a percent: exact sums.
+    let mut total: u64 = 0;
+    for (i, item) in list.iter().enumerate() {
+        let at = |f: &str| format!("{PARAM}[{i}]{f}");
+        let not_id = || FieldError::new(at(""), "must be the id (cus_…) of an individual customer");
+        let owner = match item {
+            Value::String(id) if is_customer_id(id) => BeneficialOwner::bare(id.clone()),
+            Value::String(_) => return Err(not_id()),
+            Value::Object(o) => {
+                if let Some(k) = o
+                    .keys()
+                    .find(|k| !["customer_id", "ownership_percent", "roles"].contains(&k.as_str()))
+                {
+                    return Err(FieldError::new(
+                        at(&format!(".{k}")),
+                        "unknown field (customer_id, ownership_percent, roles)",
+                    ));
+                }
+                let customer_id = match o.get("customer_id") {
+                    Some(Value::String(id)) if is_customer_id(id) => id.clone(),
+                    _ => {
+                        return Err(FieldError::new(
+                            at(".customer_id"),
+                            "required: the id (cus_…) of an individual customer",
+                        ));
+                    }
+                };
+                let ownership_percent = match o.get("ownership_percent") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => {
+                        let hundredths = v
+                            .as_f64()
+                            .filter(|p| (0.0..=100.0).contains(p))
+                            .map(|p| p * 100.0)
+                            .filter(|h| (h - h.round()).abs() < 1e-6);
+                        match hundredths {
+                            Some(h) => {
+                                total += h.round() as u64;
+                                Some(h.round() / 100.0)
+                            }
+                            None => {
+                                return Err(FieldError::new(
+                                    at(".ownership_percent"),
+                                    "must be a number from 0 to 100 with at most two decimals",
+                                ));
+                            }
+                        }
+                    }
+                };
+                let roles = match o.get("roles") {
+                    None | Some(Value::Null) => vec![OwnerRole::Owner],
+                    Some(Value::Array(names)) if !names.is_empty() => {
+                        let mut roles = vec![];
+                        for n in names {
+                            let Some(r) = n.as_str().and_then(OwnerRole::parse) else {
+                                return Err(FieldError::new(
+                                    at(".roles"),
+                                    "roles are owner, director, signatory or controller",
+                                ));
+                            };
+                            if !roles.contains(&r) {
+                                roles.push(r);
+                            }
+                        }
+                        roles
+                    }
+                    Some(_) => {
+                        return Err(FieldError::new(
+                            at(".roles"),
+                            "a non-empty list of: owner, director, signatory, controller",
+                        ));
+                    }
+                };
+                BeneficialOwner {
+                    customer_id,
+                    ownership_percent,
+                    roles,
+                }
+            }
+            _ => return Err(not_id()),
+        };
+        if out.iter().any(|o| o.customer_id == owner.customer_id) {
+            return Err(FieldError::new(at(""), "the customer is listed twice"));
+        }
+        out.push(owner);
+    }
+    if total > 100 * 100 {
+        return Err(FieldError::new(
+            PARAM,
+            "the ownership shares add up to more than 100 percent",
+        ));
+    }
+    Ok(out)
 }
 
 pub fn parse_addresses(list: &[AddressInput]) -> FieldResult<Vec<Address>> {
@@ -602,6 +702,7 @@ pub fn parse_create(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn now() -> Timestamp {
         crate::time::parse("2026-01-01T00:00:00Z").unwrap()
@@ -609,6 +710,66 @@ mod tests {
 
     fn input(v: Value) -> CustomerInput {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn owners_are_bare_ids_or_shares_with_roles() {
+        let ok = parse_owners(&[json!("cus_a")]).unwrap();
+        assert_eq!(ok, vec![BeneficialOwner::bare("cus_a")]);
+        let ok = parse_owners(&[
+            json!({"customer_id": "cus_a", "ownership_percent": 33.33, "roles": ["owner", "director", "owner"]}),
+            json!({"customer_id": "cus_b", "ownership_percent": 66.67}),
+        ])
+        .unwrap();
+        assert_eq!(ok[0].ownership_percent, Some(33.33));
+        assert_eq!(ok[0].roles, vec![OwnerRole::Owner, OwnerRole::Director]);
+        assert_eq!(ok[1].roles, vec![OwnerRole::Owner]);
+        let param = |v: Vec<Value>| parse_owners(&v).unwrap_err().param;
+        assert_eq!(
+            param(vec![
+                json!({"customer_id": "cus_a", "ownership_percent": 50.01}),
+                json!({"customer_id": "cus_b", "ownership_percent": 50})
+            ]),
+            "business.beneficial_owners"
+        );
+        assert_eq!(
+            param(vec![json!({"customer_id": "cus_a", "roles": ["boss"]})]),
+            "business.beneficial_owners[0].roles"
+        );
+        assert_eq!(
+            param(vec![
+                json!({"customer_id": "cus_a", "ownership_percent": 0.001})
+            ]),
+            "business.beneficial_owners[0].ownership_percent"
+        );
+        assert_eq!(
+            param(vec![json!("cus_a"), json!("cus_a")]),
+            "business.beneficial_owners[1]"
+        );
+        assert_eq!(param(vec![json!("x")]), "business.beneficial_owners[0]");
+    }
+
+    #[test]
+    fn stored_bare_ids_read_as_owners() {
+        let b: Business = serde_json::from_value(
+            json!({"legal_name": null, "registration_number": null, "country": null,
+                "email": null, "phone": null, "beneficial_owners": ["cus_a"]}),
+        )
+        .unwrap();
+        assert_eq!(b.beneficial_owners, vec![BeneficialOwner::bare("cus_a")]);
+        let v = serde_json::to_value(&b.beneficial_owners).unwrap();
+        assert_eq!(
+            v,
+            json!([{"customer_id": "cus_a", "ownership_percent": null, "roles": ["owner"]}])
+        );
+        let o = BeneficialOwner {
+            ownership_percent: Some(25.0),
+            ..BeneficialOwner::bare("cus_a")
+        };
+        assert_eq!(
+            serde_json::to_value(&o).unwrap()["ownership_percent"],
+            json!(25)
+        );
     }
 
     #[test]

@@ -361,6 +361,49 @@ pub fn notify_expiring(ch: &mut Change) {
     ch.event(events::VERIFICATION_EXPIRING, json!({"expires_at": at}));
 }
 
+/// Whether a business in this status follows its owners: one holding an
+/// approval (`active`, `verified`) or a verification under way (`pending`,
+/// `update_requested`, `needs_information`). `on_hold` waits for its reviewer
+/// (releasing the hold runs the checks again, owners included); the others
+/// have no approval to lose.
+pub fn follows_owners(status: CustomerStatus) -> bool {
+    matches!(
+        status,
+        Active | Verified | Pending | UpdateRequested | NeedsInformation
+    )
+}
+
+/// A business's beneficial owners no longer meet the policy (an owner left
+/// `active` or was erased): it moves to `needs_information` with
+/// `beneficial_owner` missing (kept with what was already missing), and re-submits
+/// itself when the owners meet it again (a PATCH, or the owner approved again).
+pub fn owners_lost(ch: &mut Change) -> Result<(), LifecycleError> {
+    if !follows_owners(ch.status()) {
+        return Err(LifecycleError::Refused(format!(
+            "a customer in status {} does not follow its owners",
+            ch.status()
+        )));
+    }
+    let code = "beneficial_owner".to_string();
+    let mut missing = ch.customer.verification.requirements.missing.clone();
+    if ch.status() == NeedsInformation && missing.contains(&code) {
+        return Ok(());
+    }
+    if !missing.contains(&code) {
+        missing.push(code);
+    }
+    if ch.status() != NeedsInformation {
+        ch.move_to(NeedsInformation, "beneficial_owner_lost")?;
+    }
+    ch.customer.verification.access_kept = false;
+    ch.customer.verification.requirements.missing = missing.clone();
+    ch.event(
+        events::VERIFICATION_NEEDS_INFORMATION,
+        json!({"missing": missing}),
+    );
+    Ok(())
+}
+
 /// A reviewer asks for information: the items must be requirement codes.
 pub fn request_information(ch: &mut Change, items: Vec<String>) -> Result<(), LifecycleError> {
     if items.is_empty() {

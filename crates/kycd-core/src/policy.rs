@@ -1,7 +1,8 @@
 //! Policy: the organization's settings per environment, and which
 //! requirements a customer type, level, mode and product ask for.
 
-use crate::customer::{Customer, CustomerType, Level, Mode};
+use crate::customer::{BeneficialOwner, Customer, CustomerType, Level, Mode, OwnerRole};
+use crate::status::CustomerStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -100,6 +101,11 @@ pub struct Settings {
     /// How the hosted pages present the organization to its end users.
     #[serde(default)]
     pub branding: Branding,
+    /// A business's owners holding at least this share (percent) must be
+    /// verified individual customers, as must every controller.
+    #[serde(default = "default_owner_threshold")]
+    #[schema(minimum = 1, maximum = 100, example = 25, required = true)]
+    pub beneficial_owner_threshold_percent: u32,
     pub products: Products,
     /// Requests per second each API key of this environment may make (burst
     /// twice that); absent: the server's default (`KYCD_RATE_LIMIT`; in a
@@ -157,6 +163,14 @@ impl Branding {
     }
 }
 
+/// The share at or above which an owner must be verified, unless the
+/// organization sets `beneficial_owner_threshold_percent`.
+pub const DEFAULT_OWNER_THRESHOLD_PERCENT: u32 = 25;
+
+fn default_owner_threshold() -> u32 {
+    DEFAULT_OWNER_THRESHOLD_PERCENT
+}
+
 /// The bounds of `rate_limit_per_second`.
 pub const RATE_LIMIT_BOUNDS: std::ops::RangeInclusive<u32> = 1..=100_000;
 
@@ -187,6 +201,7 @@ impl Settings {
             auto_approve_hosted: false,
             update_access: UpdateAccess::Keep,
             branding: Branding::default(),
+            beneficial_owner_threshold_percent: DEFAULT_OWNER_THRESHOLD_PERCENT,
             rate_limit_per_second: None,
             products: Products {
                 cards: ProductPolicy {
@@ -218,6 +233,12 @@ impl Settings {
         }
         if !(0..=125).contains(&self.min_age) {
             return bad("min_age", "must be between 0 and 125");
+        }
+        if !(1..=100).contains(&self.beneficial_owner_threshold_percent) {
+            return bad(
+                "beneficial_owner_threshold_percent",
+                "must be an integer from 1 to 100",
+            );
         }
         if !(0.5..=1.0).contains(&self.screening_threshold) {
             return bad("screening_threshold", "must be between 0.5 and 1.0");
@@ -360,7 +381,7 @@ pub const REQUIREMENTS: &[Requirement] = &[
     Requirement {
         code: "beneficial_owner",
         kind: Check,
-        description: "At least one beneficial owner who is a verified individual customer",
+        description: "Verified beneficial owners: every owner at or above the threshold share (default 25%) and every controller is a verified individual customer; with none of those named, at least one owner is",
     },
     Requirement {
         code: "identity_document",
@@ -463,8 +484,67 @@ pub fn requirements_for(
 pub struct Evidence {
     /// Types of documents on file that are not rejected (`passport`, `selfie`, …).
     pub document_types: Vec<String>,
-    /// For a business: how many of its beneficial owners are verified individual customers.
-    pub verified_owners: usize,
+    /// For a business: the status of each beneficial owner that is an
+    /// individual customer of the scope (an erased or unknown one is absent).
+    pub owner_statuses: Vec<(String, CustomerStatus)>,
+    /// The organization's `beneficial_owner_threshold_percent` (`None`: the default).
+    pub owner_threshold_percent: Option<u32>,
+}
+
+/// Whether an owner in this status counts as verified: it holds an approval
+/// (`active`, `verified`, or `update_requested` while its update is re-verified).
+pub fn owner_counts(status: CustomerStatus) -> bool {
+    status.holds_approval()
+}
+
+/// One beneficial owner as the policy sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerStanding {
+    pub owner: BeneficialOwner,
+    /// `None`: no such individual customer any more (erased).
+    pub status: Option<CustomerStatus>,
+    pub verified: bool,
+    /// Must be verified: a share at or above the threshold, or a controller.
+    pub required: bool,
+}
+
+/// The business's owners with their status and what the policy asks of each.
+pub fn owner_standings(c: &Customer, e: &Evidence) -> Vec<OwnerStanding> {
+    let threshold = f64::from(
+        e.owner_threshold_percent
+            .unwrap_or(DEFAULT_OWNER_THRESHOLD_PERCENT),
+    );
+    let Some(b) = &c.business else {
+        return vec![];
+    };
+    b.beneficial_owners
+        .iter()
+        .map(|o| {
+            let status = e
+                .owner_statuses
+                .iter()
+                .find(|(id, _)| *id == o.customer_id)
+                .map(|(_, s)| *s);
+            OwnerStanding {
+                owner: o.clone(),
+                status,
+                verified: status.is_some_and(owner_counts),
+                required: o.has_role(OwnerRole::Controller)
+                    || o.ownership_percent.is_some_and(|p| p >= threshold),
+            }
+        })
+        .collect()
+}
+
+/// The `beneficial_owner` requirement: every required owner is verified; with
+/// none required (no share at the threshold, no controller), at least one
+/// owner is.
+pub fn owners_met(standings: &[OwnerStanding]) -> bool {
+    if standings.iter().any(|s| s.required) {
+        standings.iter().filter(|s| s.required).all(|s| s.verified)
+    } else {
+        standings.iter().any(|s| s.verified)
+    }
 }
 
 /// Documents that prove identity (uploaded, or attested by a provider).
@@ -505,7 +585,7 @@ pub fn is_met(code: &str, c: &Customer, e: &Evidence) -> bool {
             .any(|k| c.has_identifier(k)),
         "registration_number" => biz.is_some_and(|b| b.registration_number.is_some()),
         "country" => biz.is_some_and(|b| b.country.is_some()),
-        "beneficial_owner" => e.verified_owners > 0,
+        "beneficial_owner" => owners_met(&owner_standings(c, e)),
         "identity_document" => {
             has_doc(IDENTITY_DOCUMENTS)
                 || c.attestation
@@ -557,5 +637,134 @@ pub fn missing_message(code: &str) -> String {
     match requirement(code) {
         Some(r) => format!("missing: {}", r.description),
         None => format!("missing: {code}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::{Business, Verification};
+    use CustomerStatus::*;
+
+    fn business(owners: Vec<BeneficialOwner>) -> Customer {
+        Customer {
+            id: "cus_b".into(),
+            object: "customer".into(),
+            customer_type: CustomerType::Business,
+            external_id: None,
+            status: NotStarted,
+            verification: Verification::default(),
+            individual: None,
+            business: Some(Business {
+                beneficial_owners: owners,
+                ..Default::default()
+            }),
+            addresses: vec![],
+            identifiers: vec![],
+            attestation: None,
+            metadata: Default::default(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    fn owner(id: &str, percent: Option<f64>, roles: &[OwnerRole]) -> BeneficialOwner {
+        BeneficialOwner {
+            customer_id: id.into(),
+            ownership_percent: percent,
+            roles: roles.to_vec(),
+        }
+    }
+
+    fn evidence(statuses: &[(&str, CustomerStatus)], threshold: Option<u32>) -> Evidence {
+        Evidence {
+            owner_statuses: statuses.iter().map(|(i, s)| (i.to_string(), *s)).collect(),
+            owner_threshold_percent: threshold,
+            ..Default::default()
+        }
+    }
+
+    fn met(c: &Customer, e: &Evidence) -> bool {
+        is_met("beneficial_owner", c, e)
+    }
+
+    #[test]
+    fn owners_at_the_threshold_must_be_verified() {
+        use OwnerRole::Owner;
+        let c = business(vec![
+            owner("cus_v", Some(60.0), &[Owner]),
+            owner("cus_u", Some(30.0), &[Owner]),
+        ]);
+        assert!(!met(&c, &evidence(&[("cus_v", Active)], None)));
+        assert!(met(
+            &c,
+            &evidence(&[("cus_v", Active), ("cus_u", Verified)], None)
+        ));
+        // Exactly at the threshold counts; below it does not.
+        let c = business(vec![
+            owner("cus_v", Some(60.0), &[Owner]),
+            owner("cus_u", Some(25.0), &[Owner]),
+        ]);
+        assert!(!met(&c, &evidence(&[("cus_v", Active)], None)));
+        let c = business(vec![
+            owner("cus_v", Some(60.0), &[Owner]),
+            owner("cus_u", Some(10.0), &[Owner]),
+        ]);
+        assert!(met(&c, &evidence(&[("cus_v", Active)], None)));
+        assert!(!met(&c, &evidence(&[("cus_v", Active)], Some(10))));
+    }
+
+    #[test]
+    fn controllers_must_be_verified_whatever_their_share() {
+        let c = business(vec![
+            owner("cus_v", Some(100.0), &[OwnerRole::Owner]),
+            owner("cus_c", None, &[OwnerRole::Controller]),
+        ]);
+        assert!(!met(&c, &evidence(&[("cus_v", Active)], None)));
+        let s = owner_standings(&c, &evidence(&[("cus_v", Active)], None));
+        assert!(s[1].required && !s[1].verified && s[1].status.is_none());
+        assert!(met(
+            &c,
+            &evidence(&[("cus_v", Active), ("cus_c", UpdateRequested)], None)
+        ));
+    }
+
+    #[test]
+    fn with_nobody_required_one_verified_owner_is_enough() {
+        let c = business(vec![
+            BeneficialOwner::bare("cus_a"),
+            owner("cus_b", Some(5.0), &[OwnerRole::Signatory]),
+        ]);
+        assert!(!met(&c, &evidence(&[], None)));
+        assert!(!met(
+            &c,
+            &evidence(&[("cus_a", Deactivated), ("cus_b", Pending)], None)
+        ));
+        assert!(met(&c, &evidence(&[("cus_b", Active)], None)));
+        assert!(!met(&business(vec![]), &evidence(&[], None)));
+    }
+
+    #[test]
+    fn only_statuses_holding_an_approval_count() {
+        let counted: Vec<_> = CustomerStatus::ALL
+            .into_iter()
+            .filter(|s| owner_counts(*s))
+            .collect();
+        assert_eq!(counted, vec![Verified, Active, UpdateRequested]);
+    }
+
+    #[test]
+    fn the_threshold_setting_is_bounded() {
+        let mut s = Settings::defaults(false);
+        assert_eq!(s.beneficial_owner_threshold_percent, 25);
+        for bad in [0, 101] {
+            s.beneficial_owner_threshold_percent = bad;
+            assert_eq!(
+                s.validate().unwrap_err().0,
+                "beneficial_owner_threshold_percent"
+            );
+        }
+        s.beneficial_owner_threshold_percent = 100;
+        assert!(s.validate().is_ok());
     }
 }

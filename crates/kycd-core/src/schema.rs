@@ -206,15 +206,55 @@ pub fn metadata_update_input() -> Schema {
 
 /// Ids (`cus_…`) of individual customers, at most 25.
 pub fn beneficial_owners_input() -> Schema {
-    nullable(
-        ArrayBuilder::new()
-            .items(
-                string()
-                    .pattern(Some(r"^cus_[A-Za-z0-9_]+$"))
-                    .max_length(Some(64)),
-            )
-            .max_items(Some(25)),
-    )
+    let id = || {
+        string()
+            .pattern(Some(r"^cus_[A-Za-z0-9_]+$"))
+            .max_length(Some(64))
+    };
+    let percent = AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0))
+                .maximum(Some(100)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "The share owned, in percent, at most two decimals; null or absent: not stated.",
+        ));
+    let roles = ArrayBuilder::new()
+        .items(string().enum_values(Some(
+            crate::customer::OwnerRole::ALL.iter().map(|r| r.as_str()),
+        )))
+        .min_items(Some(1))
+        .description(Some("At least one; absent: `[\"owner\"]`."));
+    let owner = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("customer_id", id())
+        .required("customer_id")
+        .property("ownership_percent", percent)
+        .property("roles", roles)
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::<Schema>::FreeForm(false),
+        ));
+    AnyOfBuilder::new()
+        .item(
+            ArrayBuilder::new()
+                .items(id())
+                .max_items(Some(25))
+                .unique_items(true),
+        )
+        .item(
+            ArrayBuilder::new()
+                .items(owner)
+                .max_items(Some(25)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "Bare ids (`cus_…`: share not stated, role `owner`) or owner objects, not mixed; no customer twice; the shares add up to 100 at most.",
+        ))
+        .build()
+        .into()
 }
 
 /// A requirement code: the vocabulary of `requirements.missing` and of 403 `reasons`.

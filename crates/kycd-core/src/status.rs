@@ -118,6 +118,8 @@ impl fmt::Display for CustomerStatus {
 /// - active / verified / update_requested / on_hold → deactivated; deactivated → active (reactivate)
 ///   or → expired (reactivated after the approval lapsed)
 /// - active / verified / update_requested → on_hold (re-screening found a possible match)
+/// - active / verified → needs_information (a business whose beneficial owners no
+///   longer meet the policy: an owner left `active` or was erased)
 pub const TRANSITIONS: &[(CustomerStatus, CustomerStatus)] = &[
     (NotStarted, Pending),
     (Rejected, Pending),
@@ -153,6 +155,8 @@ pub const TRANSITIONS: &[(CustomerStatus, CustomerStatus)] = &[
     (Deactivated, Expired),
     (Active, OnHold),
     (Verified, OnHold),
+    (Active, NeedsInformation),
+    (Verified, NeedsInformation),
 ];
 
 /// Whether `from → to` is in the transition table.
@@ -192,8 +196,8 @@ mod tests {
         [0, 0, 1, 1, 1, 1, 0, 1, 0, 0], // pending
         [0, 1, 0, 1, 0, 0, 0, 1, 0, 0], // needs_information
         [0, 1, 1, 0, 1, 1, 0, 1, 0, 1], // on_hold
-        [0, 0, 0, 1, 0, 1, 0, 0, 1, 1], // verified
-        [0, 0, 0, 1, 0, 0, 1, 0, 1, 1], // active
+        [0, 0, 1, 1, 0, 1, 0, 0, 1, 1], // verified
+        [0, 0, 1, 1, 0, 0, 1, 0, 1, 1], // active
         [0, 0, 1, 1, 1, 1, 0, 1, 1, 1], // update_requested
         [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], // rejected
         [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], // expired

@@ -250,6 +250,7 @@ impl Application {
             }),
         };
         seal_plain_documents(&state).await?;
+        link_business_owners(&state).await?;
         if !state.config.screening_sources().is_empty() {
             crate::screening::parse_sources(&state.config.screening_sources())?;
             crate::jobs::screening::refresh(&state).await?;
@@ -381,6 +382,33 @@ async fn seal_plain_documents(state: &AppState) -> anyhow::Result<()> {
     }
     Ok(())
 }
+/// Writes the owner links of businesses stored before they existed (so an
+/// owner's change finds them): once per database, recorded when done.
+async fn link_business_owners(state: &AppState) -> anyhow::Result<()> {
+    use kycd_store::customers::{LINK_BUSINESS_OWNERS, maintenance_done, mark_maintenance_done};
+    if maintenance_done(&mut *state.store.reader().await?, LINK_BUSINESS_OWNERS).await? {
+        return Ok(());
+    }
+    let mut after = String::new();
+    loop {
+        let mut tx = state.store.begin().await?;
+        let last = kycd_store::customers::link_business_owners(&mut tx, &*state.vault, &after, 500)
+            .await?;
+        tx.commit().await?;
+        match last {
+            Some(id) => after = id,
+            None => break,
+        }
+    }
+    mark_maintenance_done(
+        &mut *state.store.writer().await?,
+        LINK_BUSINESS_OWNERS,
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// How long `/readyz` waits for the database before it says `503`.
 const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
 

@@ -699,6 +699,100 @@ pub async fn replace_blind_indexes(
     Ok(())
 }
 
+// ---- beneficial-owner links ---------------------------------------------------
+
+/// Replaces the owners a business names (ids only: shares and roles stay in
+/// its sealed document), in the caller's transaction with the business.
+pub async fn replace_owner_links(
+    conn: &mut Conn,
+    scope: &Scope,
+    business_id: &str,
+    owner_ids: &[String],
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM business_owners WHERE business_id = $1 AND organization_id = $2 AND environment = $3",
+    )
+    .bind(business_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(&mut *conn)
+    .await?;
+    for owner in owner_ids {
+        sqlx::query(
+            "INSERT INTO business_owners (organization_id, environment, business_id, owner_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(&scope.organization_id)
+        .bind(&scope.environment)
+        .bind(business_id)
+        .bind(owner)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The businesses of `scope` (not erased) that name `owner_id` as a
+/// beneficial owner, by id.
+pub async fn businesses_owned_by(
+    conn: &mut Conn,
+    scope: &Scope,
+    owner_id: &str,
+) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT o.business_id FROM business_owners o JOIN customers c ON c.id = o.business_id \
+         WHERE o.owner_id = $1 AND o.organization_id = $2 AND o.environment = $3 \
+         AND c.erased_at IS NULL ORDER BY o.business_id",
+    )
+    .bind(owner_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// The one-off pass that writes the owner links of businesses stored before
+/// the links existed.
+pub const LINK_BUSINESS_OWNERS: &str = "link_business_owners";
+
+/// Writes the owner links of the businesses among up to `limit` customers
+/// after `after` in id order (opening each document); returns the last id
+/// read, `None` when there were no more.
+pub async fn link_business_owners(
+    conn: &mut Conn,
+    cipher: &dyn DocCipher,
+    after: &str,
+    limit: i64,
+) -> StoreResult<Option<String>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS}, environment AS scope_environment FROM customers \
+         WHERE erased_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut last = None;
+    for r in &rows {
+        let s = stored(cipher, r)?;
+        let scope = Scope::new(
+            r.try_get::<String, _>("organization_id")?,
+            r.try_get::<String, _>("scope_environment")?,
+        );
+        if let Some(b) = &s.customer.business {
+            let ids: Vec<String> = b
+                .beneficial_owners
+                .iter()
+                .map(|o| o.customer_id.clone())
+                .collect();
+            replace_owner_links(conn, &scope, &s.customer.id, &ids).await?;
+        }
+        last = Some(s.customer.id);
+    }
+    Ok(last)
+}
+
 // ---- hosted links -----------------------------------------------------------
 
 pub async fn insert_link(
@@ -780,6 +874,7 @@ pub async fn erase(
         "DELETE FROM blind_indexes WHERE customer_id = $1",
         "DELETE FROM hosted_links WHERE customer_id = $1",
         "DELETE FROM hosted_sessions WHERE customer_id = $1",
+        "DELETE FROM business_owners WHERE business_id = $1 OR owner_id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }

@@ -751,3 +751,96 @@ conformance!(secrets_are_scoped, |store: Store| async move {
             .is_none()
     );
 });
+
+// Owner links: replaced per business, found per owner within the scope, and
+// gone when either side is erased.
+conformance!(business_owner_links, |store: Store| async move {
+    let a = Scope::new("org_a", "sandbox");
+    let other_env = Scope::new("org_a", "live");
+    let (o1, o2) = (ids::new("cus"), ids::new("cus"));
+    let (b1, b2) = (ids::new("cus"), ids::new("cus"));
+    let mut w = store.writer().await.unwrap();
+    for id in [&o1, &o2, &b1, &b2] {
+        insert_customer(&mut w, &a, &customer(id, None))
+            .await
+            .unwrap();
+    }
+    customers::replace_owner_links(&mut w, &a, &b1, &[o1.clone(), o2.clone()])
+        .await
+        .unwrap();
+    customers::replace_owner_links(&mut w, &a, &b2, std::slice::from_ref(&o1))
+        .await
+        .unwrap();
+    let mut both = vec![b1.clone(), b2.clone()];
+    both.sort();
+    assert_eq!(
+        customers::businesses_owned_by(&mut w, &a, &o1)
+            .await
+            .unwrap(),
+        both
+    );
+    assert!(
+        customers::businesses_owned_by(&mut w, &other_env, &o1)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another scope sees none"
+    );
+    // Replacing drops the owners no longer named.
+    customers::replace_owner_links(&mut w, &a, &b1, std::slice::from_ref(&o2))
+        .await
+        .unwrap();
+    assert_eq!(
+        customers::businesses_owned_by(&mut w, &a, &o1)
+            .await
+            .unwrap(),
+        vec![b2.clone()]
+    );
+    // An erased business no longer depends on anyone; an erased owner has no businesses.
+    let minimal = customer(&b2, None);
+    customers::erase(&mut w, &a, &minimal, Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        customers::businesses_owned_by(&mut w, &a, &o1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    customers::erase(&mut w, &a, &customer(&o2, None), Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        customers::businesses_owned_by(&mut w, &a, &o2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A business stored before the links existed gets them from the one-off pass.
+    let mut old = customer(&ids::new("cus"), None);
+    old.customer_type = CustomerType::Business;
+    old.business = Some(kycd_core::customer::Business {
+        beneficial_owners: vec![kycd_core::customer::BeneficialOwner::bare(o1.clone())],
+        ..Default::default()
+    });
+    insert_customer(&mut w, &a, &old).await.unwrap();
+    assert!(
+        customers::businesses_owned_by(&mut w, &a, &o1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut after = String::new();
+    while let Some(last) = customers::link_business_owners(&mut w, &TagCipher, &after, 2)
+        .await
+        .unwrap()
+    {
+        after = last;
+    }
+    assert_eq!(
+        customers::businesses_owned_by(&mut w, &a, &o1)
+            .await
+            .unwrap(),
+        vec![old.id.clone()]
+    );
+});

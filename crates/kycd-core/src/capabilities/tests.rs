@@ -55,7 +55,7 @@ fn customer(level: Level) -> Customer {
 fn docs(types: &[&str]) -> Evidence {
     Evidence {
         document_types: types.iter().map(|t| t.to_string()).collect(),
-        verified_owners: 0,
+        ..Default::default()
     }
 }
 

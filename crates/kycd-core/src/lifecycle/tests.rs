@@ -167,6 +167,7 @@ enum Cmd {
     Confirm,
     Release,
     Hold,
+    OwnersLost,
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -181,6 +182,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         Just(Cmd::Confirm),
         Just(Cmd::Release),
         Just(Cmd::Hold),
+        Just(Cmd::OwnersLost),
     ]
 }
 
@@ -215,6 +217,7 @@ proptest! {
                 Cmd::Confirm => confirm_match(&mut ch),
                 Cmd::Release => release_hold(&mut ch),
                 Cmd::Hold => hold_for_screening(&mut ch, vec![hit()]),
+                Cmd::OwnersLost => owners_lost(&mut ch),
             };
             match r {
                 Err(_) => {
@@ -236,4 +239,50 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_business_losing_its_owners_needs_information() {
+    let s = Settings::defaults(false);
+    for from in [Active, Verified, Pending, UpdateRequested] {
+        let mut c = customer();
+        c.status = from;
+        let mut ch = Change::new(c, "system", now());
+        owners_lost(&mut ch).unwrap();
+        assert_eq!(ch.status(), NeedsInformation, "from {from}");
+        assert_eq!(
+            ch.customer.verification.requirements.missing,
+            vec!["beneficial_owner"]
+        );
+        let types: Vec<_> = ch.events.iter().map(|e| e.event_type).collect();
+        assert_eq!(
+            types,
+            vec![
+                events::CUSTOMER_STATUS_CHANGED,
+                events::VERIFICATION_NEEDS_INFORMATION
+            ]
+        );
+        assert_eq!(ch.history[0].reason, "beneficial_owner_lost");
+        // Once asked, asking again changes nothing.
+        let mut again = Change::new(ch.customer.clone(), "system", now());
+        owners_lost(&mut again).unwrap();
+        assert!(again.events.is_empty() && again.history.is_empty());
+    }
+    // Already needing other items: beneficial_owner joins them.
+    let mut c = customer();
+    c.status = NeedsInformation;
+    c.verification.requirements.missing = vec!["email".into()];
+    let mut ch = Change::new(c, "system", now());
+    owners_lost(&mut ch).unwrap();
+    assert_eq!(
+        ch.customer.verification.requirements.missing,
+        vec!["email", "beneficial_owner"]
+    );
+    assert!(ch.history.is_empty());
+    for other in [NotStarted, OnHold, Rejected, Expired, Deactivated] {
+        let mut c = customer();
+        c.status = other;
+        assert!(owners_lost(&mut Change::new(c, "system", now())).is_err());
+    }
+    let _ = s;
 }

@@ -197,7 +197,20 @@ async fn explanation(
     let c = customers::get(&s, &cx, &id).await?;
     let mut conn = s.store.reader().await?;
     let history = kycd_store::customers::history(&mut conn, &cx.scope, &id).await?;
+    let beneficial_owners = match c.customer_type {
+        kycd_core::customer::CustomerType::Business => {
+            let (ev, _) = service::evaluation::evidence(&mut conn, &cx, &c).await?;
+            Some(
+                kycd_core::policy::owner_standings(&c, &ev)
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+            )
+        }
+        kycd_core::customer::CustomerType::Individual => None,
+    };
     Ok(Json(crate::openapi::schemas::Explanation {
+        beneficial_owners,
         object: "explanation",
         summary: crate::explain::summary(&c, cx.now),
         next_steps: crate::explain::next_steps(&c),

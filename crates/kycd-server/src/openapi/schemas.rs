@@ -172,9 +172,42 @@ pub struct Explanation {
     pub status: CustomerStatus,
     pub summary: String,
     pub next_steps: Vec<String>,
+    /// For a business: its beneficial owners, each with its status and what
+    /// the `beneficial_owner` requirement asks of it. Absent for an individual.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub beneficial_owners: Option<Vec<OwnerExplanation>>,
     /// Every status change, oldest first.
     #[schema(value_type = Vec<StatusChange>)]
     pub history: Vec<kycd_store::customers::HistoryRow>,
+}
+
+/// A business's beneficial owner as the policy sees it.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerExplanation {
+    #[serde(flatten)]
+    pub owner: kycd_core::customer::BeneficialOwner,
+    /// The owner's status; `null`: no such individual customer any more.
+    #[schema(required = true)]
+    pub status: Option<CustomerStatus>,
+    /// It counts as verified (`active`, `verified`, or `update_requested`
+    /// while its update is re-verified).
+    pub verified: bool,
+    /// The policy requires it to be verified: a share at or above the
+    /// organization's `beneficial_owner_threshold_percent`, or a controller.
+    /// With nobody required, one verified owner meets the requirement.
+    pub required: bool,
+}
+
+impl From<kycd_core::policy::OwnerStanding> for OwnerExplanation {
+    fn from(s: kycd_core::policy::OwnerStanding) -> Self {
+        OwnerExplanation {
+            owner: s.owner,
+            status: s.status,
+            verified: s.verified,
+            required: s.required,
+        }
+    }
 }
 
 /// The schema of kycd-store's `HistoryRow` (a store type, which has no

@@ -150,13 +150,33 @@ async fn blind_key(
     }
 }
 
-/// Beneficial owners must be individual customers of the same scope.
-async fn check_owners(conn: &mut Conn, cx: &OperationContext, c: &Customer) -> ServiceResult<()> {
+/// Beneficial owners must be individual customers of the same scope. Only
+/// the owners `before` did not name are checked: one named earlier and since
+/// erased is dropped from the business by the erasure, and a PATCH of another
+/// field must not fail over an owner the caller did not send.
+async fn check_owners(
+    conn: &mut Conn,
+    cx: &OperationContext,
+    c: &Customer,
+    before: Option<&Customer>,
+) -> ServiceResult<()> {
     let scope = &cx.scope;
+    let known: Vec<&str> = before
+        .and_then(|b| b.business.as_ref())
+        .map(|b| {
+            b.beneficial_owners
+                .iter()
+                .map(|o| o.customer_id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(b) = &c.business {
         for (i, owner) in b.beneficial_owners.iter().enumerate() {
+            if known.contains(&owner.customer_id.as_str()) {
+                continue;
+            }
             let param = format!("business.beneficial_owners[{i}]");
-            match db::get(conn, &*cx.vault, scope, owner).await {
+            match db::get(conn, &*cx.vault, scope, &owner.customer_id).await {
                 Ok(o) if o.customer.customer_type == CustomerType::Individual => {}
                 Ok(_) => {
                     return Err(ServiceError::from(ApiError::invalid_field(
@@ -173,6 +193,24 @@ async fn check_owners(conn: &mut Conn, cx: &OperationContext, c: &Customer) -> S
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+    Ok(())
+}
+
+/// Writes the ids of the business's owners in clear beside its sealed
+/// document, so an owner's change finds the businesses that depend on it.
+pub async fn write_owner_links(
+    conn: &mut Conn,
+    cx: &OperationContext,
+    c: &Customer,
+) -> ServiceResult<()> {
+    if let Some(b) = &c.business {
+        let ids: Vec<String> = b
+            .beneficial_owners
+            .iter()
+            .map(|o| o.customer_id.clone())
+            .collect();
+        db::replace_owner_links(conn, &cx.scope, &c.id, &ids).await?;
     }
     Ok(())
 }
@@ -229,8 +267,9 @@ pub async fn create(
         .vault
         .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
     let mut tx = state.store.begin().await?;
-    check_owners(&mut tx, cx, &c).await?;
+    check_owners(&mut tx, cx, &c, None).await?;
     db::insert(&mut tx, &cx.scope, &c, &doc).await?;
+    write_owner_links(&mut tx, cx, &c).await?;
     write_sensitive(&mut tx, cx, &c, &sealed, true).await?;
     commit::write_events(
         &mut tx,
@@ -399,7 +438,8 @@ pub async fn update_in_tx(
         attestation,
     } = apply_patch(&old, patch, cx.now)?;
     if business_given {
-        check_owners(tx, cx, &c).await?;
+        check_owners(tx, cx, &c, Some(&old)).await?;
+        write_owner_links(tx, cx, &c).await?;
     }
     c.updated_at = cx.now;
     let verified_data_changed = c.individual != old.individual
@@ -636,6 +676,10 @@ pub async fn erase(state: &AppState, cx: &OperationContext, id: &str) -> Service
         created_at: c.created_at,
         updated_at: cx.now,
     };
+    if c.customer_type == CustomerType::Individual {
+        // The businesses naming this person drop it and follow the policy.
+        lifecycle::follow_owner(state, &mut tx, cx, id, lifecycle::OwnerChange::Erased).await?;
+    }
     super::documents::erase_all(state, &mut tx, cx, id).await?;
     db::erase(&mut tx, &cx.scope, &minimal, cx.now).await?;
     commit::write_events(

@@ -12,7 +12,7 @@ use kycd_core::policy::{self, Evidence};
 use kycd_core::status::CustomerStatus;
 use kycd_store::{Conn, customers as db, documents};
 
-/// Documents on file (not rejected) and verified owners.
+/// Documents on file (not rejected) and the status of each beneficial owner.
 pub async fn evidence(
     conn: &mut Conn,
     cx: &OperationContext,
@@ -29,27 +29,37 @@ pub async fn evidence(
         .filter(|(_, s)| s == "pending")
         .map(|(t, _)| t.clone())
         .collect();
-    let mut verified_owners = 0;
-    if let Some(b) = &c.business {
-        for owner in &b.beneficial_owners {
-            if let Ok(o) = db::get(conn, &*cx.vault, &cx.scope, owner).await
-                && o.customer.customer_type == CustomerType::Individual
-                && matches!(
-                    o.customer.status,
-                    CustomerStatus::Active | CustomerStatus::Verified
-                )
-            {
-                verified_owners += 1;
-            }
-        }
-    }
+    let owner_statuses = owner_statuses(conn, cx, c).await?;
     Ok((
         Evidence {
             document_types,
-            verified_owners,
+            owner_statuses,
+            owner_threshold_percent: Some(cx.settings.beneficial_owner_threshold_percent),
         },
         in_review,
     ))
+}
+
+/// The status of each of a business's owners that is an individual customer
+/// of the scope (an erased one has none).
+pub async fn owner_statuses(
+    conn: &mut Conn,
+    cx: &OperationContext,
+    c: &Customer,
+) -> ServiceResult<Vec<(String, CustomerStatus)>> {
+    let mut out = vec![];
+    if let Some(b) = &c.business {
+        for owner in &b.beneficial_owners {
+            match db::get(conn, &*cx.vault, &cx.scope, &owner.customer_id).await {
+                Ok(o) if o.customer.customer_type == CustomerType::Individual => {
+                    out.push((owner.customer_id.clone(), o.customer.status));
+                }
+                Ok(_) | Err(kycd_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The requirement codes of the customer's level and mode that are not met.
@@ -89,7 +99,7 @@ pub async fn screen(
     let mut subjects: Vec<Customer> = vec![c.clone()];
     if let Some(b) = &c.business {
         for owner in &b.beneficial_owners {
-            if let Ok(o) = db::get(conn, &*cx.vault, &cx.scope, owner).await {
+            if let Ok(o) = db::get(conn, &*cx.vault, &cx.scope, &owner.customer_id).await {
                 subjects.push(o.customer);
             }
         }

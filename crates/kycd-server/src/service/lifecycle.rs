@@ -325,7 +325,113 @@ pub async fn after_status_change(
         .history
         .iter()
         .any(|h| h.from == CustomerStatus::UpdateRequested && h.to == CustomerStatus::Active);
-    crate::service::products::follow_customer(state, tx, cx, &ch.customer, reverified).await
+    crate::service::products::follow_customer(state, tx, cx, &ch.customer, reverified).await?;
+    // An individual who stopped (or started again) counting as a verified
+    // owner: the businesses naming it follow, in this transaction.
+    if ch.customer.customer_type == kycd_core::customer::CustomerType::Individual
+        && let Some(first) = ch.history.first()
+    {
+        let (was, is) = (
+            policy::owner_counts(first.from),
+            policy::owner_counts(ch.customer.status),
+        );
+        if was != is {
+            let change = if is {
+                OwnerChange::Regained
+            } else {
+                OwnerChange::Lost
+            };
+            follow_owner(state, tx, cx, &ch.customer.id, change).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What happened to a beneficial owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerChange {
+    /// It no longer holds an approval (deactivated, rejected, expired, on hold…).
+    Lost,
+    /// It holds an approval again.
+    Regained,
+    /// It is being erased: the businesses drop it from their owners.
+    Erased,
+}
+
+/// The businesses that name `owner_id` follow its change, each committed in
+/// the caller's transaction (with its history, events and product access):
+/// one whose owners no longer meet the policy moves to `needs_information`
+/// (`beneficial_owner` missing); one waiting in `needs_information` re-submits
+/// once they do again, and a verification under way that lacked its owners
+/// runs its checks again. An erased owner is dropped from the business's owners.
+pub async fn follow_owner(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    owner_id: &str,
+    change: OwnerChange,
+) -> ServiceResult<()> {
+    let businesses = db::businesses_owned_by(tx, &cx.scope, owner_id).await?;
+    for bid in businesses {
+        let stored = match db::get(tx, &*cx.vault, &cx.scope, &bid).await {
+            Ok(s) => s,
+            Err(kycd_store::StoreError::NotFound) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut ch = Change::new(stored.customer.clone(), "system", cx.now);
+        if change == OwnerChange::Erased
+            && let Some(b) = ch.customer.business.as_mut()
+        {
+            b.beneficial_owners.retain(|o| o.customer_id != owner_id);
+            ch.customer.updated_at = cx.now;
+            ch.event(
+                kycd_core::events::CUSTOMER_UPDATED,
+                serde_json::json!({"verified_data_changed": true}),
+            );
+            super::customers::write_owner_links(tx, cx, &ch.customer).await?;
+        }
+        match change {
+            OwnerChange::Lost | OwnerChange::Erased => {
+                let (ev, _) = evaluation::evidence(tx, cx, &ch.customer).await?;
+                if core::follows_owners(ch.customer.status)
+                    && !policy::is_met("beneficial_owner", &ch.customer, &ev)
+                {
+                    core::owners_lost(&mut ch).map_err(refused)?;
+                    ensure_link(state, tx, cx, &mut ch, false).await?;
+                }
+            }
+            OwnerChange::Regained => {
+                // Only a business waiting for its owners: one that needs other
+                // items (or nothing specific) waits for the platform.
+                let waiting = ch
+                    .customer
+                    .verification
+                    .requirements
+                    .missing
+                    .iter()
+                    .any(|m| m == "beneficial_owner");
+                match ch.customer.status {
+                    CustomerStatus::NeedsInformation if waiting => {
+                        resubmit_if_ready(state, tx, cx, &mut ch).await?;
+                    }
+                    // A verification under way runs its checks again.
+                    CustomerStatus::Pending | CustomerStatus::UpdateRequested if waiting => {
+                        evaluation::evaluate(state, tx, cx, &mut ch).await?;
+                        ensure_link(state, tx, cx, &mut ch, false).await?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if ch.history.is_empty() && ch.events.is_empty() && ch.customer == stored.customer {
+            continue;
+        }
+        commit::commit(tx, cx, &ch, stored.version, "business.owner_changed").await?;
+        if !ch.history.is_empty() {
+            crate::service::products::follow_customer(state, tx, cx, &ch.customer, false).await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn activate(

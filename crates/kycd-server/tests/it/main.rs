@@ -12,6 +12,7 @@ mod documents;
 mod expiry_nodes;
 mod hosted;
 mod hosted_browser;
+mod kyb;
 mod lifecycle;
 mod limits;
 mod openapi;
