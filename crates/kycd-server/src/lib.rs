@@ -27,6 +27,7 @@ pub mod serve;
 pub mod service;
 pub mod state;
 pub mod vault;
+pub mod web;
 pub mod wire;
 
 pub use app::{Application, Bootstrap, create_org};

@@ -13,10 +13,11 @@ use crate::service::documents::{AfterUpload, NewDocument};
 use crate::service::hosted::Draft;
 use crate::service::{self, OperationContext, ServiceResult};
 use crate::state::AppState;
+use crate::web::{SameSite, cookie, page, random_token, see_other, set_cookie, sha256_hex};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use i18n::Lang;
 use kycd_core::customer::{Customer, CustomerType};
@@ -24,12 +25,9 @@ use kycd_core::hosted::{self as flow, Step};
 use kycd_core::policy;
 use kycd_core::status::CustomerStatus;
 use kycd_store::hosted::{self as db, NewSession};
-use maud::Markup;
 use pages::{Brand, Choice, Field, Frame, Input, Section, StepPage, SummaryPage};
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// The session cookie (its value is a random id; only its hash is stored).
@@ -59,73 +57,6 @@ pub fn router(state: AppState) -> Router<AppState> {
 
 // ---- responses -----------------------------------------------------------
 
-fn random_token() -> String {
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw)
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// A page with the hosted flow's security headers.
-fn page(status: StatusCode, nonce: &str, markup: Markup) -> Response {
-    let mut res = (status, axum::response::Html(markup.into_string())).into_response();
-    security_headers(res.headers_mut(), nonce);
-    res
-}
-
-fn security_headers(h: &mut HeaderMap, nonce: &str) {
-    let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; \
-         img-src 'self' blob: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-}
-
-fn see_other(to: &str) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    security_headers(res.headers_mut(), "-");
-    res
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn set_cookie(res: &mut Response, state: &AppState, name: &str, value: &str, http_only: bool) {
-    let secure = if state.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let http_only = if http_only { "; HttpOnly" } else { "" };
-    let c = format!("{name}={value}; Path=/; SameSite=Lax{http_only}{secure}");
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct LangQuery {
     lang: Option<String>,
@@ -149,7 +80,7 @@ fn language(q: &LangQuery, headers: &HeaderMap) -> Lang {
 /// Remembers a language picked with `?lang=`.
 fn remember_language(res: &mut Response, state: &AppState, q: &LangQuery, lang: Lang) {
     if q.lang.is_some() {
-        set_cookie(res, state, LANG_COOKIE, lang.tag(), false);
+        set_cookie(res, state, LANG_COOKIE, lang.tag(), false, SameSite::Lax);
     }
 }
 
@@ -311,7 +242,14 @@ async fn open_link(
     match opened {
         Ok(true) => {
             let mut res = see_other("/hosted/flow");
-            set_cookie(&mut res, &state, SESSION_COOKIE, &session_id, true);
+            set_cookie(
+                &mut res,
+                &state,
+                SESSION_COOKIE,
+                &session_id,
+                true,
+                SameSite::Lax,
+            );
             remember_language(&mut res, &state, &q, lang);
             res
         }
