@@ -851,3 +851,71 @@ both_backends!(pages_carry_the_organizations_branding, |app| async move {
         expired.body
     );
 });
+
+both_backends!(
+    update_requested_shows_the_changed_data_to_confirm,
+    |app| async move {
+        let (id, changed) = app.update_requested("hosted-update").await;
+        let url = changed["verification"]["url"]
+            .as_str()
+            .expect("a link in update_requested");
+        let mut b = FormClient::new(&app);
+        let (at, page) = open(&mut b, &url[url.find("/hosted/").unwrap()..]).await;
+        assert_eq!(
+            at, "/hosted/flow/summary",
+            "nothing to type: straight to the confirmation"
+        );
+        assert!(
+            page.body.contains("+5511988887777"),
+            "the changed phone is shown: {}",
+            page.body
+        );
+        assert!(page.body.contains("Confirm and submit"));
+        let csrf = page.csrf();
+        let done = b.post_form("/hosted/flow/submit", &[("csrf", &csrf)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let (_, events) = app
+            .get(&format!(
+                "/v1/events?customer_id={id}&type=customer.verification.submitted"
+            ))
+            .await;
+        assert_eq!(events["data"].as_array().unwrap().len(), 1, "{events}");
+    }
+);
+
+both_backends!(
+    a_session_ends_after_a_link_lifetime_without_activity,
+    |app| async move {
+        let (_, link) = hosted_customer(&app, "hosted-idle").await;
+        let mut b = FormClient::new(&app);
+        open(&mut b, &link).await;
+        app.post(
+            "/v1/test_helpers/clock/advance",
+            json!({"seconds": 20 * 60}),
+        )
+        .await;
+        let (at, _) = b.follow("/hosted/flow").await;
+        assert_eq!(
+            at, "/hosted/flow/step/personal",
+            "activity within the window keeps it"
+        );
+        app.post(
+            "/v1/test_helpers/clock/advance",
+            json!({"seconds": 29 * 60}),
+        )
+        .await;
+        assert_eq!(
+            b.get("/hosted/flow").await.status,
+            StatusCode::SEE_OTHER,
+            "still alive 49 minutes after opening: it slides"
+        );
+        app.post(
+            "/v1/test_helpers/clock/advance",
+            json!({"seconds": 31 * 60}),
+        )
+        .await;
+        let ended = b.get("/hosted/flow").await;
+        assert_eq!(ended.status, StatusCode::GONE);
+        assert!(ended.body.contains("session has ended"), "{}", ended.body);
+    }
+);
