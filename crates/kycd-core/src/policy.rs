@@ -129,7 +129,15 @@ pub struct Branding {
     /// Shown at the foot of every page.
     #[schema(format = Email, example = "help@acme.example")]
     pub support_email: Option<String>,
+    /// The logo in the header of every page: a PNG or JPEG, base64, at most
+    /// 32 KB and 1024 pixels a side. The server re-encodes it (metadata dropped).
+    #[serde(default)]
+    #[schema(max_length = 43692, content_encoding = "base64")]
+    pub logo_base64: Option<String>,
 }
+
+/// The most bytes of a branding logo (decoded).
+pub const MAX_LOGO_BYTES: usize = 32 * 1024;
 
 impl Branding {
     fn validate(&self) -> Result<(), (String, String)> {
@@ -149,6 +157,16 @@ impl Branding {
             return Err((
                 "branding.primary_color".into(),
                 "must be a colour as #RRGGBB".into(),
+            ));
+        }
+        if self
+            .logo_base64
+            .as_ref()
+            .is_some_and(|l| l.len() > MAX_LOGO_BYTES.div_ceil(3) * 4)
+        {
+            return Err((
+                "branding.logo_base64".into(),
+                "the logo is limited to 32 KB".into(),
             ));
         }
         if let Some(e) = &self.support_email

@@ -63,6 +63,15 @@ pub fn clean(bytes: &[u8], content_type: &str) -> Result<CleanImage, ImageError>
     })
 }
 
+/// Width and height of an encoded image (0×0 when unreadable).
+pub fn dimensions(bytes: &[u8]) -> (u32, u32) {
+    image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_dimensions().ok())
+        .unwrap_or((0, 0))
+}
+
 /// The difference hash: the image shrunk to 9×8 grey pixels, one bit per
 /// pair of neighbours (is the left one brighter?).
 pub fn dhash(img: &DynamicImage) -> String {

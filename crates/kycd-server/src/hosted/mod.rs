@@ -102,6 +102,10 @@ async fn brand(state: &AppState, cx: &OperationContext) -> Brand {
         name,
         color: b.primary_color.clone(),
         support_email: b.support_email.clone(),
+        logo: b.logo_base64.as_ref().map(|l| {
+            let kind = if l.starts_with("/9j/") { "jpeg" } else { "png" };
+            format!("data:image/{kind};base64,{l}")
+        }),
     }
 }
 
@@ -141,6 +145,7 @@ fn unknown_brand(lang: Lang) -> Brand {
         name: lang.t("platform_unknown").to_string(),
         color: None,
         support_email: None,
+        logo: None,
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Brand {
     /// `#RRGGBB`, validated by the settings.
     pub color: Option<String>,
     pub support_email: Option<String>,
+    /// A `data:` URI of the logo (re-encoded by the settings).
+    pub logo: Option<String>,
 }
 
 /// What every page shares.
@@ -80,7 +82,12 @@ pub fn document(f: &Frame, title: &str, content: Markup) -> Markup {
             body {
                 header.top {
                     div.in {
-                        span.brand { (f.brand.name) }
+                        span.brand {
+                            @if let Some(logo) = &f.brand.logo {
+                                img.logo src=(logo) alt="";
+                            }
+                            (f.brand.name)
+                        }
                         nav aria-label=(l.t("languages")) {
                             ul.langs {
                                 @for other in Lang::ALL {

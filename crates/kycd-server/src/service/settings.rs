@@ -138,6 +138,39 @@ fn check_patch(patch: &Value, prefix: &str) -> ServiceResult<()> {
 }
 
 /// PATCH /v1/settings: merges, validates and stores the overrides.
+/// A branding logo checked and re-encoded: base64 of a PNG or JPEG within
+/// the limits, without its metadata.
+fn clean_logo(b64: &str) -> Result<String, ApiError> {
+    use base64::Engine;
+    let param = "branding.logo_base64";
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| ApiError::invalid_field(param, "must be base64 (RFC 4648, with padding)"))?;
+    if bytes.len() > kycd_core::policy::MAX_LOGO_BYTES {
+        return Err(ApiError::invalid_field(
+            param,
+            "the logo is limited to 32 KB",
+        ));
+    }
+    let Some(content_type @ ("image/png" | "image/jpeg")) = crate::api::documents::sniff(&bytes)
+    else {
+        return Err(ApiError::invalid_field(
+            param,
+            "the logo must be a PNG or a JPEG",
+        ));
+    };
+    let clean = crate::images::clean(&bytes, content_type)
+        .map_err(|_| ApiError::invalid_field(param, "the logo cannot be decoded"))?;
+    let (w, h) = crate::images::dimensions(&clean.bytes);
+    if w > 1024 || h > 1024 {
+        return Err(ApiError::invalid_field(
+            param,
+            "the logo is limited to 1024 pixels a side",
+        ));
+    }
+    Ok(base64::engine::general_purpose::STANDARD.encode(clean.bytes))
+}
+
 pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ServiceResult<Settings> {
     if !patch.is_object() {
         return Err(ServiceError::from(ApiError::invalid_request(
@@ -153,9 +186,15 @@ pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ServiceRes
         let param = e.path().to_string();
         ApiError::invalid_field(param, e.into_inner().to_string())
     })?;
+    let mut settings = settings;
     settings
         .validate()
         .map_err(|(param, msg)| ApiError::invalid_field(param, msg))?;
+    if settings.branding.logo_base64 != current.branding.logo_base64
+        && let Some(logo) = &settings.branding.logo_base64
+    {
+        settings.branding.logo_base64 = Some(clean_logo(logo)?);
+    }
     let mut conn = state.store.writer().await?;
     orgs::put_settings(
         &mut conn,

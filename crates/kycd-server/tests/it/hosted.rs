@@ -919,3 +919,46 @@ both_backends!(
         assert!(ended.body.contains("session has ended"), "{}", ended.body);
     }
 );
+
+both_backends!(a_logo_is_checked_reencoded_and_shown, |app| async move {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let (st, e) = app
+        .patch(
+            "/v1/settings",
+            json!({"branding": {"logo_base64": "not base64!"}}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["error"]["param"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("branding.logo_base64")),
+        "{e}"
+    );
+    let (st, _) = app
+        .patch(
+            "/v1/settings",
+            json!({"branding": {"logo_base64": b64(b"GIF89a\x01\x00")}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let logo = image::RgbImage::from_pixel(64, 32, image::Rgb([11, 110, 79]));
+    let mut png = std::io::Cursor::new(vec![]);
+    logo.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let (st, s) = app
+        .patch(
+            "/v1/settings",
+            json!({"branding": {"logo_base64": b64(&png.into_inner())}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{s}");
+    let stored = s["branding"]["logo_base64"].as_str().unwrap().to_string();
+    let (_, link) = hosted_customer(&app, "hosted-logo").await;
+    let mut b = FormClient::new(&app);
+    let (_, page) = open(&mut b, &link).await;
+    assert!(
+        page.body
+            .contains(&format!("src=\"data:image/png;base64,{stored}\"")),
+        "{}",
+        page.body
+    );
+});
