@@ -47,6 +47,11 @@ pub fn security_headers(h: &mut HeaderMap, nonce: &str) {
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The camera for this site only (the hosted flow's capture); nothing else.
+    h.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(self), microphone=(), geolocation=(), payment=()"),
+    );
 }
 
 /// `303 See Other` to a path of this site (after a form POST too).

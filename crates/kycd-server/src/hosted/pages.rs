@@ -212,6 +212,8 @@ fn field(l: Lang, f: &Field, max_bytes: usize) -> Markup {
                 Input::File { accept, capture } => {
                     input type="file" id=(id) name=(id) accept=(accept) capture=[capture]
                         required[f.required] data-max-bytes=(max_bytes) data-too-big=(too_big)
+                        data-camera=[capture] data-camera-open=(l.t("camera.open"))
+                        data-camera-take=(l.t("camera.take"))
                         aria-describedby=[(!described.is_empty()).then_some(&described)]
                         aria-invalid=[invalid];
                     p.msg.js-msg aria-live="polite" {}

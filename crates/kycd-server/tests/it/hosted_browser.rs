@@ -442,3 +442,61 @@ async fn phone_emulation_applies_the_viewport_tag() {
     assert_eq!(browser.client_width().await, u64::from(MOBILE));
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn a_selfie_taken_with_the_camera() {
+    run_on(Backend::Sqlite, |app| async move {
+        let c = app
+            .create_customer(crate::common::complete_individual("browser-camera"))
+            .await;
+        let id = c["id"].as_str().unwrap().to_string();
+        app.start_verification(&id).await;
+        let (_, v) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                json!({"status": "needs_information", "missing": ["selfie"]}),
+            )
+            .await;
+        let url = v["verification"]["url"].as_str().unwrap().to_string();
+        let b = Browser::phone().await;
+        b.goto(&url).await;
+        b.wait_for("#selfie-camera").await;
+        b.click("#selfie-camera").await;
+        b.wait_for("#selfie-take").await;
+        // Let the fake camera deliver frames before the shot.
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        b.screenshot("selfie-camera-375").await;
+        b.click("#selfie-take").await;
+        let mut files = json!(0);
+        for _ in 0..50 {
+            files = b
+                .execute(
+                    "return document.getElementById('selfie').files.length",
+                    vec![],
+                )
+                .await;
+            if files == json!(1) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(files, json!(1), "the photo went into the file input");
+        b.click("button[type=submit]").await;
+        b.wait_for("section.sum").await;
+        b.click("form[action='/hosted/flow/submit'] button").await;
+        wait_for_heading(&b, "Thank you").await;
+        b.close().await;
+        let (_, docs) = app.get(&format!("/v1/customers/{id}/documents")).await;
+        let selfie = &docs["data"][0];
+        assert_eq!(selfie["type"], "selfie", "{docs}");
+        assert_eq!(selfie["content_type"], "image/jpeg");
+        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(after["status"], "pending", "{after}");
+        assert_eq!(after["verification"]["requirements"]["missing"], json!([]));
+    })
+    .await;
+}

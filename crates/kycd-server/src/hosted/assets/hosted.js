@@ -41,6 +41,53 @@
       downscale(input);
     });
   });
+  // Where the browser allows it, a live camera fills the file input (the
+  // `capture` attribute stays the baseline; the upload is checked server-side).
+  function camera(input) {
+    var facing = input.getAttribute("data-camera");
+    if (!facing || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.DataTransfer) { return; }
+    var open = document.createElement("button");
+    open.type = "button";
+    open.className = "secondary";
+    open.id = input.id + "-camera";
+    open.textContent = input.getAttribute("data-camera-open");
+    input.parentNode.insertBefore(open, input.nextSibling);
+    open.addEventListener("click", function () {
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: facing }, audio: false }).then(function (stream) {
+        var video = document.createElement("video");
+        video.className = "preview";
+        video.setAttribute("playsinline", "");
+        video.muted = true;
+        video.srcObject = stream;
+        video.play();
+        var take = document.createElement("button");
+        take.type = "button";
+        take.id = input.id + "-take";
+        take.textContent = input.getAttribute("data-camera-take");
+        open.hidden = true;
+        open.parentNode.insertBefore(video, open.nextSibling);
+        video.parentNode.insertBefore(take, video.nextSibling);
+        take.focus();
+        take.addEventListener("click", function () {
+          var canvas = document.createElement("canvas");
+          canvas.width = video.videoWidth || 640;
+          canvas.height = video.videoHeight || 480;
+          canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+          stream.getTracks().forEach(function (t) { t.stop(); });
+          canvas.toBlob(function (blob) {
+            var dt = new DataTransfer();
+            dt.items.add(new File([blob], input.id + ".jpg", { type: "image/jpeg" }));
+            input.files = dt.files;
+            video.remove();
+            take.remove();
+            open.hidden = false;
+            preview(input, input.files[0]);
+          }, "image/jpeg", 0.9);
+        });
+      }).catch(function () { open.hidden = true; });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-camera]"), camera);
   // The document back side is asked only for types that have one.
   var type = document.getElementById("doc_type");
   var back = document.getElementById("back-field");

@@ -141,6 +141,9 @@ impl Browser {
                     "--no-default-browser-check",
                     "--disable-extensions",
                     "--lang=en-US",
+                    // A fake camera answers getUserMedia (the hosted flow's capture).
+                    "--use-fake-device-for-media-stream",
+                    "--use-fake-ui-for-media-stream",
                     format!("--user-data-dir={}", owned.profile.path().display()),
                 ],
             },
