@@ -178,7 +178,11 @@ pub async fn evaluate(
         checks::eligibility(&c, &cx.settings, cx.now),
         checks::duplicates(&dups, &cx.settings),
         checks::screening(&screening, &cx.settings),
-        if c.verification.mode == Mode::Reliance {
+        // Documents wait for a reviewer; in sandbox an organization that
+        // auto-approves hosted verifications also lets them through, so the
+        // whole hosted flow can be tried end to end without a person.
+        if c.verification.mode == Mode::Reliance || (!cx.live() && cx.settings.auto_approve_hosted)
+        {
             CheckResult::Pass
         } else {
             checks::documents(&in_review)

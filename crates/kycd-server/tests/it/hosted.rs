@@ -962,3 +962,20 @@ both_backends!(a_logo_is_checked_reencoded_and_shown, |app| async move {
         page.body
     );
 });
+
+both_backends!(
+    sandbox_auto_approval_lets_the_hosted_flow_finish_alone,
+    |app| async move {
+        let (st, _) = app
+            .patch("/v1/settings", json!({"auto_approve_hosted": true}))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let (id, link) = hosted_customer(&app, "hosted-auto").await;
+        let mut b = FormClient::new(&app);
+        open(&mut b, &link).await;
+        complete_all_steps(&mut b, 60).await;
+        submit(&mut b).await;
+        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(c["status"], "active", "{c}");
+    }
+);
