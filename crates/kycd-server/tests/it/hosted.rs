@@ -979,3 +979,19 @@ both_backends!(
         assert_eq!(c["status"], "active", "{c}");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cookie_is_secure_behind_an_https_public_url() {
+    let app = spawn_with(Backend::Sqlite, |c| {
+        c.public_url = Some("https://verify.example.com".into())
+    })
+    .await
+    .unwrap();
+    let (_, link) = hosted_customer(&app, "hosted-https").await;
+    let page = FormClient::new(&app).get(&link).await;
+    let cookie = page.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
