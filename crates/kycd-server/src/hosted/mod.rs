@@ -495,130 +495,55 @@ fn fields(step: Step, l: Lang, c: &Customer, max_bytes: usize) -> Vec<Field> {
             String::new(),
         )
     };
+    // A field of the customer's own object (`individual` or `business`),
+    // and one of the primary address.
+    let own = |name: &'static str, input: Input, required: bool, hint: Option<&str>| {
+        mk(
+            name,
+            input,
+            required,
+            hint,
+            str_at(&doc, &format!("/{who}/{name}")),
+        )
+    };
+    let line = |name: &'static str, input: Input, required: bool| {
+        mk(
+            name,
+            input,
+            required,
+            None,
+            str_at(&addr, &format!("/{name}")),
+        )
+    };
+    let dob = Input::Text {
+        kind: "text",
+        autocomplete: "bday",
+        inputmode: Some("numeric"),
+    };
     match step {
         Step::Personal => vec![
-            mk(
-                "first_name",
-                text("text", "given-name"),
-                true,
-                None,
-                str_at(&doc, "/individual/first_name"),
-            ),
-            mk(
-                "middle_name",
-                text("text", "additional-name"),
-                false,
-                None,
-                str_at(&doc, "/individual/middle_name"),
-            ),
-            mk(
-                "last_name",
-                text("text", "family-name"),
-                true,
-                None,
-                str_at(&doc, "/individual/last_name"),
-            ),
-            mk(
-                "date_of_birth",
-                Input::Text {
-                    kind: "text",
-                    autocomplete: "bday",
-                    inputmode: Some("numeric"),
-                },
-                true,
-                Some("hint.date_of_birth"),
-                str_at(&doc, "/individual/date_of_birth"),
-            ),
-            mk(
-                "nationality",
-                Input::Select(countries()),
-                true,
-                None,
-                str_at(&doc, "/individual/nationality"),
-            ),
+            own("first_name", text("text", "given-name"), true, None),
+            own("middle_name", text("text", "additional-name"), false, None),
+            own("last_name", text("text", "family-name"), true, None),
+            own("date_of_birth", dob, true, Some("hint.date_of_birth")),
+            own("nationality", Input::Select(countries()), true, None),
         ],
         Step::Company => vec![
-            mk(
-                "legal_name",
-                text("text", "organization"),
-                true,
-                None,
-                str_at(&doc, "/business/legal_name"),
-            ),
-            mk(
-                "registration_number",
-                text("text", "off"),
-                true,
-                None,
-                str_at(&doc, "/business/registration_number"),
-            ),
-            mk(
-                "country",
-                Input::Select(countries()),
-                true,
-                None,
-                str_at(&doc, "/business/country"),
-            ),
+            own("legal_name", text("text", "organization"), true, None),
+            own("registration_number", text("text", "off"), true, None),
+            own("country", Input::Select(countries()), true, None),
         ],
         Step::Contact => vec![
-            mk(
-                "email",
-                text("email", "email"),
-                true,
-                None,
-                str_at(&doc, &format!("/{who}/email")),
-            ),
-            mk(
-                "phone",
-                text("tel", "tel"),
-                true,
-                Some("hint.phone"),
-                str_at(&doc, &format!("/{who}/phone")),
-            ),
+            own("email", text("email", "email"), true, None),
+            own("phone", text("tel", "tel"), true, Some("hint.phone")),
         ],
         Step::Address => vec![
-            mk(
-                "line1",
-                text("text", "address-line1"),
-                true,
-                None,
-                str_at(&addr, "/line1"),
-            ),
-            mk(
-                "line2",
-                text("text", "address-line2"),
-                false,
-                None,
-                str_at(&addr, "/line2"),
-            ),
-            mk(
-                "city",
-                text("text", "address-level2"),
-                true,
-                None,
-                str_at(&addr, "/city"),
-            ),
-            mk(
-                "region",
-                text("text", "address-level1"),
-                false,
-                None,
-                str_at(&addr, "/region"),
-            ),
-            mk(
-                "postal_code",
-                text("text", "postal-code"),
-                false,
-                None,
-                str_at(&addr, "/postal_code"),
-            ),
-            mk(
-                "country",
-                Input::Select(countries()),
-                true,
-                None,
-                str_at(&addr, "/country"),
-            ),
+            line("line1", text("text", "address-line1"), true),
+            line("line2", text("text", "address-line2"), false),
+            line("city", text("text", "address-level2"), true),
+            line("region", text("text", "address-level1"), false),
+            line("postal_code", text("text", "postal-code"), false),
+            line("country", Input::Select(countries()), true),
         ],
         Step::NationalId => {
             let types = flow::national_id_types(c.residence_country());

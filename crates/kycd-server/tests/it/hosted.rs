@@ -240,45 +240,61 @@ pub async fn open(client: &mut FormClient, link: &str) -> (String, Page) {
     client.follow("/hosted/flow").await
 }
 
-/// Fills every step of a full individual from Brazil.
-pub async fn complete_all_steps(client: &mut FormClient, seed: u32) {
-    let p = client
-        .fill(
+/// The answers of the data steps for one person from Brazil.
+pub struct Person {
+    pub first: &'static str,
+    pub last: &'static str,
+    pub email: &'static str,
+    pub phone: &'static str,
+    pub city: &'static str,
+}
+
+pub const MARIA: Person = Person {
+    first: "Maria",
+    last: "Souza",
+    email: "maria@example.com",
+    phone: "+5511912345678",
+    city: "Curitiba",
+};
+
+/// Fills about you, contact and address; each is saved (303 to the flow).
+pub async fn fill_person(client: &mut FormClient, p: &Person) {
+    let steps: [(&str, Vec<(&str, &str)>); 3] = [
+        (
             "personal",
-            &[
-                ("first_name", "Maria"),
-                ("last_name", "Souza"),
+            vec![
+                ("first_name", p.first),
+                ("last_name", p.last),
                 ("date_of_birth", "1991-05-17"),
                 ("nationality", "BR"),
             ],
-        )
-        .await;
-    assert_eq!(
-        (p.status, p.location()),
-        (StatusCode::SEE_OTHER, "/hosted/flow"),
-        "{}",
-        p.body
-    );
-    let p = client
-        .fill(
-            "contact",
-            &[("email", "maria@example.com"), ("phone", "+5511912345678")],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = client
-        .fill(
+        ),
+        ("contact", vec![("email", p.email), ("phone", p.phone)]),
+        (
             "address",
-            &[
+            vec![
                 ("line1", "Rua das Flores, 12"),
-                ("city", "Curitiba"),
+                ("city", p.city),
                 ("region", "PR"),
                 ("postal_code", "80010-000"),
                 ("country", "BR"),
             ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        ),
+    ];
+    for (step, fields) in steps {
+        let page = client.fill(step, &fields).await;
+        assert_eq!(
+            (page.status, page.location()),
+            (StatusCode::SEE_OTHER, "/hosted/flow"),
+            "{step}: {}",
+            page.body
+        );
+    }
+}
+
+/// Fills every step of a full individual from Brazil.
+pub async fn complete_all_steps(client: &mut FormClient, seed: u32) {
+    fill_person(client, &MARIA).await;
     let p = client
         .fill("national-id", &[("id_value", "529.982.247-25")])
         .await;
@@ -482,26 +498,14 @@ both_backends!(
         let (_, link) = hosted_customer(&app, "hosted-cpf").await;
         let mut b = FormClient::new(&app);
         open(&mut b, &link).await;
-        b.fill(
-            "personal",
-            &[
-                ("first_name", "Ana"),
-                ("last_name", "Lima"),
-                ("date_of_birth", "1990-01-01"),
-                ("nationality", "BR"),
-            ],
-        )
-        .await;
-        b.fill(
-            "contact",
-            &[("email", "ana@example.com"), ("phone", "+5511912345678")],
-        )
-        .await;
-        b.fill(
-            "address",
-            &[("line1", "Rua 1"), ("city", "Recife"), ("country", "BR")],
-        )
-        .await;
+        let ana = Person {
+            first: "Ana",
+            last: "Lima",
+            email: "ana@example.com",
+            phone: "+5511912345678",
+            city: "Recife",
+        };
+        fill_person(&mut b, &ana).await;
         let bad = b
             .fill("national-id", &[("id_value", "111.111.111-12")])
             .await;
@@ -657,26 +661,14 @@ both_backends!(
         let (second, link) = hosted_customer(&app, "hosted-up-2").await;
         let mut b2 = FormClient::new(&app);
         open(&mut b2, &link).await;
-        b2.fill(
-            "personal",
-            &[
-                ("first_name", "Joana"),
-                ("last_name", "Reis"),
-                ("date_of_birth", "1992-06-01"),
-                ("nationality", "BR"),
-            ],
-        )
-        .await;
-        b2.fill(
-            "contact",
-            &[("email", "joana@example.com"), ("phone", "+5511955554444")],
-        )
-        .await;
-        b2.fill(
-            "address",
-            &[("line1", "Rua 9"), ("city", "Natal"), ("country", "BR")],
-        )
-        .await;
+        let joana = Person {
+            first: "Joana",
+            last: "Reis",
+            email: "joana@example.com",
+            phone: "+5511955554444",
+            city: "Natal",
+        };
+        fill_person(&mut b2, &joana).await;
         b2.fill("national-id", &[("id_value", "390.533.447-05")])
             .await;
         // Not an image: refused next to the field.

@@ -33,6 +33,37 @@ fn photo_file(dir: &std::path::Path, name: &str, seed: u32) -> std::path::PathBu
     path
 }
 
+/// Fills about you, contact and address in the browser (with a tag, a
+/// screenshot of each), and waits for the national identifier step.
+async fn fill_person(b: &Browser, first: &str, city: &str, shots: Option<&str>) {
+    let shot = |name: &'static str| async move {
+        if let Some(tag) = shots {
+            assert_page_fits(b).await;
+            b.screenshot(&format!("{tag}-{name}")).await;
+        }
+    };
+    shot("1-personal").await;
+    b.fill("#first_name", first).await;
+    b.fill("#last_name", "Souza").await;
+    b.fill("#date_of_birth", "1991-05-17").await;
+    b.select("#nationality", "BR").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#email").await;
+    shot("2-contact").await;
+    b.fill("#email", "person@example.com").await;
+    b.fill("#phone", "+5511912345678").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#line1").await;
+    shot("3-address").await;
+    b.fill("#line1", "Rua das Flores, 12").await;
+    b.fill("#city", city).await;
+    b.fill("#region", "PR").await;
+    b.fill("#postal_code", "80010-000").await;
+    b.select("#country", "BR").await;
+    b.click("button[type=submit]").await;
+    b.wait_for("#id_value").await;
+}
+
 /// Walks every step of a full individual from Brazil in the browser,
 /// screenshotting each; returns the customer id.
 async fn walk_the_flow(app: &TestApp, b: &Browser, tag: &str) -> String {
@@ -46,29 +77,7 @@ async fn walk_the_flow(app: &TestApp, b: &Browser, tag: &str) -> String {
             .ends_with("/hosted/flow/step/personal"),
         "the token left the address bar"
     );
-    assert_page_fits(b).await;
-    b.screenshot(&format!("{tag}-1-personal")).await;
-    b.fill("#first_name", "Maria").await;
-    b.fill("#last_name", "Souza").await;
-    b.fill("#date_of_birth", "1991-05-17").await;
-    b.select("#nationality", "BR").await;
-    b.click("button[type=submit]").await;
-    b.wait_for("#email").await;
-    assert_page_fits(b).await;
-    b.screenshot(&format!("{tag}-2-contact")).await;
-    b.fill("#email", "maria@example.com").await;
-    b.fill("#phone", "+5511912345678").await;
-    b.click("button[type=submit]").await;
-    b.wait_for("#line1").await;
-    assert_page_fits(b).await;
-    b.screenshot(&format!("{tag}-3-address")).await;
-    b.fill("#line1", "Rua das Flores, 12").await;
-    b.fill("#city", "Curitiba").await;
-    b.fill("#region", "PR").await;
-    b.fill("#postal_code", "80010-000").await;
-    b.select("#country", "BR").await;
-    b.click("button[type=submit]").await;
-    b.wait_for("#id_value").await;
+    fill_person(b, "Maria", "Curitiba", Some(tag)).await;
     assert!(
         b.text("label[for=id_value]").await.contains("CPF"),
         "labelled for Brazil"
@@ -199,21 +208,7 @@ async fn a_wrong_cpf_is_shown_next_to_its_field_and_focused() {
         let b = Browser::phone().await;
         b.goto(&format!("{}{link}", app.base)).await;
         b.wait_for("#first_name").await;
-        b.fill("#first_name", "Ana").await;
-        b.fill("#last_name", "Lima").await;
-        b.fill("#date_of_birth", "1990-01-01").await;
-        b.select("#nationality", "BR").await;
-        b.click("button[type=submit]").await;
-        b.wait_for("#email").await;
-        b.fill("#email", "ana@example.com").await;
-        b.fill("#phone", "+5511912345678").await;
-        b.click("button[type=submit]").await;
-        b.wait_for("#line1").await;
-        b.fill("#line1", "Rua 1").await;
-        b.fill("#city", "Recife").await;
-        b.select("#country", "BR").await;
-        b.click("button[type=submit]").await;
-        b.wait_for("#id_value").await;
+        fill_person(&b, "Ana", "Recife", None).await;
         b.fill("#id_value", "111.111.111-12").await;
         b.click("button[type=submit]").await;
         b.wait_for("#id_value-error").await;
