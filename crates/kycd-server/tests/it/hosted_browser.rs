@@ -5,7 +5,7 @@
 //! where Debian's chromium and chromium-driver are not installed.
 
 use crate::common::browser::{Browser, DESKTOP, MOBILE};
-use crate::common::{Backend, TestApp, run_on};
+use crate::common::TestApp;
 use base64::Engine as _;
 use serde_json::json;
 
@@ -140,13 +140,9 @@ async fn assert_submitted(app: &TestApp, id: &str) {
     assert_eq!(docs["data"].as_array().unwrap().len(), 3, "{docs}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(kycd_chromium),
-    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-)]
-async fn a_user_completes_the_flow_on_a_phone_and_on_a_desktop() {
-    run_on(Backend::Sqlite, |app| async move {
+browser_test!(
+    a_user_completes_the_flow_on_a_phone_and_on_a_desktop,
+    |app| async move {
         let phone = Browser::phone().await;
         let id = walk_the_flow(&app, &phone, "375").await;
         assert_eq!(phone.client_width().await, u64::from(MOBILE));
@@ -156,17 +152,12 @@ async fn a_user_completes_the_flow_on_a_phone_and_on_a_desktop() {
         let id = walk_the_flow(&app, &desktop, "1280").await;
         desktop.close().await;
         assert_submitted(&app, &id).await;
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(kycd_chromium),
-    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-)]
-async fn used_renewed_and_expired_links_each_say_why() {
-    run_on(Backend::Sqlite, |app| async move {
+browser_test!(
+    used_renewed_and_expired_links_each_say_why,
+    |app| async move {
         let (id, link) = crate::hosted::hosted_customer(&app, "browser-links").await;
         let url = format!("{}{link}", app.base);
         let first = Browser::phone().await;
@@ -193,17 +184,12 @@ async fn used_renewed_and_expired_links_each_say_why() {
         assert!(second.text("main p").await.contains("new link"));
         second.screenshot("link-expired-375").await;
         second.close().await;
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(kycd_chromium),
-    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-)]
-async fn a_wrong_cpf_is_shown_next_to_its_field_and_focused() {
-    run_on(Backend::Sqlite, |app| async move {
+browser_test!(
+    a_wrong_cpf_is_shown_next_to_its_field_and_focused,
+    |app| async move {
         let (_, link) = crate::hosted::hosted_customer(&app, "browser-cpf").await;
         let b = Browser::phone().await;
         b.goto(&format!("{}{link}", app.base)).await;
@@ -225,55 +211,42 @@ async fn a_wrong_cpf_is_shown_next_to_its_field_and_focused() {
         assert_page_fits(&b).await;
         b.screenshot("national-id-error-375").await;
         b.close().await;
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(kycd_chromium),
-    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-)]
-async fn portuguese_and_spanish_pages() {
-    run_on(Backend::Sqlite, |app| async move {
-        let (_, link) = crate::hosted::hosted_customer(&app, "browser-lang").await;
-        let b = Browser::phone().await;
-        b.goto(&format!("{}{link}?lang=pt-BR", app.base)).await;
-        b.wait_for("#first_name").await;
-        assert_eq!(
-            b.execute("return document.documentElement.lang", vec![])
-                .await,
-            json!("pt-BR")
-        );
-        assert_eq!(b.text("main h1").await, "Sobre você");
-        assert!(
-            b.text("label[for=date_of_birth]")
-                .await
-                .contains("Data de nascimento")
-        );
-        assert_page_fits(&b).await;
-        b.screenshot("personal-pt-BR-375").await;
-        b.click("a[hreflang=es]").await;
-        b.wait_for("#first_name").await;
-        assert_eq!(
-            b.execute("return document.documentElement.lang", vec![])
-                .await,
-            json!("es")
-        );
-        assert_eq!(b.text("main h1").await, "Sobre ti");
-        b.screenshot("personal-es-375").await;
-        b.close().await;
-    })
-    .await;
-}
+browser_test!(portuguese_and_spanish_pages, |app| async move {
+    let (_, link) = crate::hosted::hosted_customer(&app, "browser-lang").await;
+    let b = Browser::phone().await;
+    b.goto(&format!("{}{link}?lang=pt-BR", app.base)).await;
+    b.wait_for("#first_name").await;
+    assert_eq!(
+        b.execute("return document.documentElement.lang", vec![])
+            .await,
+        json!("pt-BR")
+    );
+    assert_eq!(b.text("main h1").await, "Sobre você");
+    assert!(
+        b.text("label[for=date_of_birth]")
+            .await
+            .contains("Data de nascimento")
+    );
+    assert_page_fits(&b).await;
+    b.screenshot("personal-pt-BR-375").await;
+    b.click("a[hreflang=es]").await;
+    b.wait_for("#first_name").await;
+    assert_eq!(
+        b.execute("return document.documentElement.lang", vec![])
+            .await,
+        json!("es")
+    );
+    assert_eq!(b.text("main h1").await, "Sobre ti");
+    b.screenshot("personal-es-375").await;
+    b.close().await;
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(kycd_chromium),
-    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-)]
-async fn a_step_can_be_completed_with_the_keyboard_only() {
-    run_on(Backend::Sqlite, |app| async move {
+browser_test!(
+    a_step_can_be_completed_with_the_keyboard_only,
+    |app| async move {
         let (_, link) = crate::hosted::hosted_customer(&app, "browser-keys").await;
         let b = Browser::open(DESKTOP).await;
         b.goto(&format!("{}{link}", app.base)).await;
@@ -316,25 +289,16 @@ async fn a_step_can_be_completed_with_the_keyboard_only() {
         b.wait_for("#email").await;
         assert!(b.current_url().await.ends_with("/hosted/flow/step/contact"));
         b.close().await;
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(kycd_chromium),
-    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-)]
-async fn unknown_token_renders() {
-    run_on(Backend::Sqlite, |app| async move {
-        let browser = Browser::mobile().await;
-        browser.goto(&format!("{}/hosted/v/nope", app.base)).await;
-        assert_page_fits(&browser).await;
-        browser.screenshot("unknown-token-375").await;
-        browser.close().await;
-    })
-    .await;
-}
+browser_test!(unknown_token_renders, |app| async move {
+    let browser = Browser::mobile().await;
+    browser.goto(&format!("{}/hosted/v/nope", app.base)).await;
+    assert_page_fits(&browser).await;
+    browser.screenshot("unknown-token-375").await;
+    browser.close().await;
+});
 
 /// The harness itself, on a page of its own (the hosted pages have no form
 /// yet): fill, click, upload, text, focus, sideways scroll, and a panicking
@@ -438,60 +402,52 @@ async fn phone_emulation_applies_the_viewport_tag() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(kycd_chromium),
-    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-)]
-async fn a_selfie_taken_with_the_camera() {
-    run_on(Backend::Sqlite, |app| async move {
-        let c = app
-            .create_customer(crate::common::complete_individual("browser-camera"))
-            .await;
-        let id = c["id"].as_str().unwrap().to_string();
-        app.start_verification(&id).await;
-        let (_, v) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/verification"),
-                json!({"status": "needs_information", "missing": ["selfie"]}),
+browser_test!(a_selfie_taken_with_the_camera, |app| async move {
+    let c = app
+        .create_customer(crate::common::complete_individual("browser-camera"))
+        .await;
+    let id = c["id"].as_str().unwrap().to_string();
+    app.start_verification(&id).await;
+    let (_, v) = app
+        .post(
+            &format!("/v1/test_helpers/customers/{id}/verification"),
+            json!({"status": "needs_information", "missing": ["selfie"]}),
+        )
+        .await;
+    let url = v["verification"]["url"].as_str().unwrap().to_string();
+    let b = Browser::phone().await;
+    b.goto(&url).await;
+    b.wait_for("#selfie-camera").await;
+    b.click("#selfie-camera").await;
+    b.wait_for("#selfie-take").await;
+    // Let the fake camera deliver frames before the shot.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    b.screenshot("selfie-camera-375").await;
+    b.click("#selfie-take").await;
+    let mut files = json!(0);
+    for _ in 0..50 {
+        files = b
+            .execute(
+                "return document.getElementById('selfie').files.length",
+                vec![],
             )
             .await;
-        let url = v["verification"]["url"].as_str().unwrap().to_string();
-        let b = Browser::phone().await;
-        b.goto(&url).await;
-        b.wait_for("#selfie-camera").await;
-        b.click("#selfie-camera").await;
-        b.wait_for("#selfie-take").await;
-        // Let the fake camera deliver frames before the shot.
-        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-        b.screenshot("selfie-camera-375").await;
-        b.click("#selfie-take").await;
-        let mut files = json!(0);
-        for _ in 0..50 {
-            files = b
-                .execute(
-                    "return document.getElementById('selfie').files.length",
-                    vec![],
-                )
-                .await;
-            if files == json!(1) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if files == json!(1) {
+            break;
         }
-        assert_eq!(files, json!(1), "the photo went into the file input");
-        b.click("button[type=submit]").await;
-        b.wait_for("section.sum").await;
-        b.click("form[action='/hosted/flow/submit'] button").await;
-        wait_for_heading(&b, "Thank you").await;
-        b.close().await;
-        let (_, docs) = app.get(&format!("/v1/customers/{id}/documents")).await;
-        let selfie = &docs["data"][0];
-        assert_eq!(selfie["type"], "selfie", "{docs}");
-        assert_eq!(selfie["content_type"], "image/jpeg");
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
-        assert_eq!(after["status"], "pending", "{after}");
-        assert_eq!(after["verification"]["requirements"]["missing"], json!([]));
-    })
-    .await;
-}
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(files, json!(1), "the photo went into the file input");
+    b.click("button[type=submit]").await;
+    b.wait_for("section.sum").await;
+    b.click("form[action='/hosted/flow/submit'] button").await;
+    wait_for_heading(&b, "Thank you").await;
+    b.close().await;
+    let (_, docs) = app.get(&format!("/v1/customers/{id}/documents")).await;
+    let selfie = &docs["data"][0];
+    assert_eq!(selfie["type"], "selfie", "{docs}");
+    assert_eq!(selfie["content_type"], "image/jpeg");
+    let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+    assert_eq!(after["status"], "pending", "{after}");
+    assert_eq!(after["verification"]["requirements"]["missing"], json!([]));
+});

@@ -8,6 +8,22 @@
 //! A small client over reqwest rather than the `fantoccini` crate: that one
 //! depends on `webdriver`, licensed MPL-2.0, which deny.toml does not allow.
 
+/// Declares a browser test: SQLite only (the pages do not depend on the
+/// database), `ignored` where Debian's chromium and chromium-driver are not
+/// installed (shown as skipped, never as passed).
+macro_rules! browser_test {
+    ($name:ident, $f:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[cfg_attr(
+            not(kycd_chromium),
+            ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        )]
+        async fn $name() {
+            $crate::common::run_on($crate::common::Backend::Sqlite, $f).await;
+        }
+    };
+}
+
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};

@@ -3,6 +3,7 @@
 //! KYCD_TEST_POSTGRES_URL is set) and talks HTTP to it.
 #![allow(dead_code)]
 
+#[macro_use]
 pub mod browser;
 
 use kycd_server::{Application, Config};
