@@ -824,41 +824,6 @@ pub async fn insert_link(
     Ok(())
 }
 
-/// Resolves a live hosted-link token hash to its customer.
-pub async fn find_link(
-    conn: &mut Conn,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<Option<(Scope, String)>> {
-    Ok(unused_link(conn, token_hash)
-        .await?
-        .filter(|(_, _, expires_at)| *expires_at > now)
-        .map(|(scope, customer_id, _)| (scope, customer_id)))
-}
-
-/// An unused link by its token hash, with when it expires: the caller
-/// compares that with its scope's clock (a sandbox clock may run ahead).
-pub async fn unused_link(
-    conn: &mut Conn,
-    token_hash: &str,
-) -> StoreResult<Option<(Scope, String, DateTime<Utc>)>> {
-    let row = sqlx::query(
-        "SELECT organization_id, environment, customer_id, expires_at FROM hosted_links \
-         WHERE token_hash = $1 AND used_at IS NULL",
-    )
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|r| {
-        Ok((
-            Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
-            r.try_get(2)?,
-            from_micros(r.try_get(3)?),
-        ))
-    })
-    .transpose()
-}
-
 /// Crypto-shredding: removes the data key, secrets, indexes and links, and
 /// replaces the document by a minimal record.
 pub async fn erase(

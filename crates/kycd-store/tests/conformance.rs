@@ -7,7 +7,7 @@ use kycd_core::lifecycle::StatusChange;
 use kycd_core::status::CustomerStatus;
 use kycd_store::customers::DocCipher;
 use kycd_store::idempotency::{self, Claim, Claimant};
-use kycd_store::{Scope, Store, StoreError, customers, events, ids, orgs, usage};
+use kycd_store::{Scope, Store, StoreError, customers, events, hosted, ids, orgs, usage};
 
 /// The store's side of document sealing: it hands documents to a cipher and
 /// never stores them as given. (The real cipher, the vault, is proven at rest
@@ -583,20 +583,38 @@ conformance!(events_usage_keys_and_links, |store: Store| async move {
     )
     .await
     .unwrap();
+    let link = hosted::link(&mut w, "hash1").await.unwrap().unwrap();
     assert_eq!(
-        customers::find_link(&mut w, "hash1", now)
-            .await
-            .unwrap()
-            .unwrap()
-            .1,
-        "cus_l1"
+        (link.customer_id.as_str(), link.retired, link.opened_at),
+        ("cus_l1", false, None)
     );
-    assert!(
-        customers::find_link(&mut w, "hash1", now + Duration::hours(1))
-            .await
-            .unwrap()
-            .is_none(),
-        "expired"
+    assert_eq!(
+        link.expires_at.timestamp_micros(),
+        (now + Duration::minutes(30)).timestamp_micros()
+    );
+    assert!(hosted::link(&mut w, "nope").await.unwrap().is_none());
+    // A link opens one session: the second browser loses.
+    let session = |id: &'static str| hosted::NewSession {
+        id_hash: id,
+        token_hash: "hash1",
+        csrf_token: "csrf",
+        now,
+    };
+    assert!(hosted::open(&mut w, &link, &session("s1")).await.unwrap());
+    assert!(!hosted::open(&mut w, &link, &session("s2")).await.unwrap());
+    assert!(hosted::session(&mut w, "s2").await.unwrap().is_none());
+    let s1 = hosted::session(&mut w, "s1").await.unwrap().unwrap();
+    assert_eq!(
+        (s1.customer_id.as_str(), s1.link_retired),
+        ("cus_l1", false)
+    );
+    hosted::touch(&mut w, "s1", now + Duration::minutes(5))
+        .await
+        .unwrap();
+    let s1 = hosted::session(&mut w, "s1").await.unwrap().unwrap();
+    assert_eq!(
+        s1.last_seen_at.timestamp_micros(),
+        (now + Duration::minutes(5)).timestamp_micros()
     );
     customers::insert_link(
         &mut w,
@@ -609,12 +627,23 @@ conformance!(events_usage_keys_and_links, |store: Store| async move {
     .await
     .unwrap();
     assert!(
-        customers::find_link(&mut w, "hash1", now)
+        hosted::link(&mut w, "hash1")
             .await
             .unwrap()
-            .is_none(),
+            .unwrap()
+            .retired,
         "superseded"
     );
+    assert!(
+        hosted::session(&mut w, "s1")
+            .await
+            .unwrap()
+            .unwrap()
+            .link_retired,
+        "a renewal ends the old link's session"
+    );
+    hosted::end(&mut w, "s1").await.unwrap();
+    assert!(hosted::session(&mut w, "s1").await.unwrap().is_none());
 
     customers::replace_blind_indexes(
         &mut w,

@@ -4,8 +4,8 @@
 //! `target/screenshots/hosted/`. Ignored (shown as skipped, never as passed)
 //! where Debian's chromium and chromium-driver are not installed.
 
-use crate::common::browser::{Browser, DESKTOP, MOBILE};
 use crate::common::TestApp;
+use crate::common::browser::{Browser, DESKTOP, MOBILE};
 use base64::Engine as _;
 use serde_json::json;
 
