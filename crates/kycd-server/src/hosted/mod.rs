@@ -328,10 +328,13 @@ async fn visit(
     })
 }
 
-/// Whether the customer waits on the end user.
+/// Whether the customer waits on the end user (while `pending`, for items
+/// an end user can supply: an owner to verify is the platform's).
 fn waiting(c: &Customer) -> bool {
     match c.status {
-        CustomerStatus::Pending => !c.verification.requirements.missing.is_empty(),
+        CustomerStatus::Pending => {
+            !flow::steps(c.customer_type, &c.verification.requirements.missing).is_empty()
+        }
         CustomerStatus::NeedsInformation | CustomerStatus::UpdateRequested => true,
         _ => false,
     }

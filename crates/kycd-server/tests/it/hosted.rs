@@ -987,3 +987,67 @@ async fn the_session_cookie_is_secure_behind_an_https_public_url() {
         "{cookie}"
     );
 }
+
+both_backends!(
+    a_business_gives_its_company_details_and_address,
+    |app| async move {
+        let c = app
+            .create_customer(json!({"type": "business", "external_id": "hosted-biz"}))
+            .await;
+        let id = c["id"].as_str().unwrap();
+        let (_, v) = app.start_verification(id).await;
+        let url = v["verification"]["url"]
+            .as_str()
+            .expect("a link")
+            .to_string();
+        let mut b = FormClient::new(&app);
+        let (at, _) = open(&mut b, &url[url.find("/hosted/").unwrap()..]).await;
+        assert_eq!(at, "/hosted/flow/step/company");
+        let p = b
+            .fill(
+                "company",
+                &[
+                    ("legal_name", "Padaria Boa Vista Ltda"),
+                    ("registration_number", "12.345.678/0001-95"),
+                    ("country", "BR"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        b.fill(
+            "address",
+            &[
+                ("line1", "Av. Paulista, 1000"),
+                ("city", "São Paulo"),
+                ("country", "BR"),
+            ],
+        )
+        .await;
+        let (at, summary) = b.follow("/hosted/flow").await;
+        assert_eq!(at, "/hosted/flow/summary");
+        assert!(
+            summary
+                .body
+                .contains("completes the rest of your verification"),
+            "the owners are the platform's: {}",
+            summary.body
+        );
+        let csrf = summary.csrf();
+        b.post_form("/hosted/flow/submit", &[("csrf", &csrf)]).await;
+        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(
+            after["business"]["legal_name"], "Padaria Boa Vista Ltda",
+            "{after}"
+        );
+        assert_eq!(
+            after["verification"]["requirements"]["missing"],
+            json!(["beneficial_owner"])
+        );
+        let (_, done) = b.follow("/hosted/flow").await;
+        assert!(
+            done.body.contains("Thank you"),
+            "nothing left for the end user: {}",
+            done.body
+        );
+    }
+);
