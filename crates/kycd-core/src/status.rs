@@ -159,6 +159,16 @@ pub const TRANSITIONS: &[(CustomerStatus, CustomerStatus)] = &[
     (Verified, NeedsInformation),
 ];
 
+/// The transition table as a Mermaid state diagram (the docs show it; a
+/// test fails when the page is stale).
+pub fn transition_diagram() -> String {
+    let mut out = String::from("stateDiagram-v2\n    [*] --> not_started\n");
+    for (from, to) in TRANSITIONS {
+        out.push_str(&format!("    {from} --> {to}\n"));
+    }
+    out
+}
+
 /// Whether `from → to` is in the transition table.
 pub fn can_transition(from: CustomerStatus, to: CustomerStatus) -> bool {
     TRANSITIONS.iter().any(|&(f, t)| f == from && t == to)
@@ -187,6 +197,23 @@ pub fn transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lifecycle page of the docs shows this table (generated; a stale page fails).
+    #[test]
+    fn the_lifecycle_page_shows_the_transition_table() {
+        let page = include_str!("../../../docs/src/concepts/lifecycle.md");
+        let (_, rest) = page
+            .split_once("<!-- transitions:start -->\n```mermaid\n")
+            .expect("the page marks the diagram's start");
+        let (embedded, _) = rest
+            .split_once("```\n<!-- transitions:end -->")
+            .expect("the page marks the diagram's end");
+        let generated = transition_diagram();
+        assert_eq!(
+            embedded, generated,
+            "docs/src/concepts/lifecycle.md is stale: put this between the markers\n{generated}"
+        );
+    }
 
     /// The full 10×10 matrix, written out independently of TRANSITIONS.
     /// Rows: from; columns in the order of `CustomerStatus::ALL`.
