@@ -8,6 +8,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod error;
+pub mod error_codes;
 pub mod explain;
 pub mod hosted;
 pub mod http;
