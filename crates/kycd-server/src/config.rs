@@ -489,19 +489,19 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_reference_is_the_generated_one() {
-        let readme = include_str!("../../../README.md");
-        let (_, rest) = readme
+    fn the_docs_reference_is_the_generated_one() {
+        let page = include_str!("../../../docs/src/reference/configuration.md");
+        let (_, rest) = page
             .split_once("<!-- config-reference:start -->\n")
-            .expect("README marks the reference start");
+            .expect("the page marks the reference start");
         let (embedded, _) = rest
             .split_once("<!-- config-reference:end -->")
-            .expect("README marks the reference end");
+            .expect("the page marks the reference end");
         let generated = reference_markdown();
         assert!(
             embedded.trim() == generated.trim(),
-            "README.md's configuration reference is stale: replace it with the output of \
-             `cargo run -p kycd -- config reference`\n\n{generated}"
+            "docs/src/reference/configuration.md is stale: replace the table with the output \
+             of `cargo run -p kycd -- config reference`\n\n{generated}"
         );
         for name in [
             "KYCD_DB_POOL_SIZE",
