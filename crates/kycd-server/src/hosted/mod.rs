@@ -384,9 +384,11 @@ async fn progress(state: &AppState, v: &Visit) -> ServiceResult<Progress> {
 fn status_page(v: &Visit, path: &str) -> Response {
     let c = &v.customer;
     match c.status {
-        CustomerStatus::Pending | CustomerStatus::OnHold => {
-            say(StatusCode::OK, v.lang, &v.brand, path, "done")
-        }
+        // Submitted: waiting for the checks or a reviewer, or already decided.
+        CustomerStatus::Pending
+        | CustomerStatus::OnHold
+        | CustomerStatus::Active
+        | CustomerStatus::Verified => say(StatusCode::OK, v.lang, &v.brand, path, "done"),
         CustomerStatus::Rejected => {
             let nonce = random_token();
             let f = Frame {
