@@ -12,6 +12,7 @@ pub mod hosted;
 pub mod idempotency;
 pub mod ids;
 mod migration_trees;
+pub mod operators;
 pub mod orgs;
 pub mod products;
 pub mod screening;

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod admin;
 mod bad_input;
 mod contract_paths;
 mod customers;
