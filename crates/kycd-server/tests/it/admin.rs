@@ -352,10 +352,11 @@ both_backends!(roles_and_organizations, |app: TestApp| async move {
             .contains(&id)
     );
     assert!(!outsider.get("/admin").await.body.contains(&app.org_id));
+    let csrf = outsider.get("/admin").await.csrf();
     let p = outsider
         .post_form(
             &format!("/admin/customers/{id}/actions/approve"),
-            &[("csrf", &outsider.get("/admin").await.csrf())],
+            &[("csrf", &csrf)],
         )
         .await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
