@@ -28,15 +28,19 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e5e8;verti
 th{background:#eef0f3;font-weight:600}
 .wrap{overflow-x:auto}
 .card{background:#fff;border:1px solid #e3e5e8;border-radius:4px;padding:.75rem 1rem;margin-bottom:1rem}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(320px,100%),1fr));gap:1rem}
+.card{min-width:0}
+.card h2:first-child{margin-top:0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:0}
-dt{color:#5b6470}dd{margin:0}
+dt{color:#5b6470}dd{margin:0;min-width:0;overflow-wrap:anywhere}
+li,p{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#e3e5e8;font-size:12px}
 .s-active{background:#d3f2dc}.s-rejected,.s-deactivated{background:#f9d6d5}.s-on_hold,.s-pending{background:#fdf0c8}
 .flash{background:#d3f2dc;border:1px solid #9bd3ad;padding:.5rem .75rem;margin-bottom:1rem}
 .error{background:#f9d6d5;border:1px solid #e4a09d;padding:.5rem .75rem;margin-bottom:1rem}
 form.inline{display:inline}
 .actions form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.3rem 0}
+.actions input,.actions select{max-width:100%;min-width:0}
 input,select,button{font:inherit;padding:.3rem .5rem;border:1px solid #b8bec6;border-radius:3px;background:#fff}
 button{cursor:pointer;background:#2d5bd3;color:#fff;border-color:#2d5bd3}
 button.secondary{background:#fff;color:#1b1f24;border-color:#b8bec6}
@@ -47,7 +51,7 @@ label{display:block;margin:.5rem 0 .2rem}
 .muted{color:#5b6470}
 .pager{margin:.75rem 0;display:flex;gap:1rem}
 a{color:#2d5bd3}
-@media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}}
+@media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}header input[type=search]{width:100%}header form[role=search]{flex:1 1 100%}}
 "#;
 
 fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup {

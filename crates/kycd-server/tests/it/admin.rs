@@ -11,7 +11,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// An operator created as `kycd operator create` does; its email and password.
-async fn operator(app: &TestApp, email: &str, role: &str, org: Option<&str>) -> (String, String) {
+pub async fn operator(
+    app: &TestApp,
+    email: &str,
+    role: &str,
+    org: Option<&str>,
+) -> (String, String) {
     let op = kycd_server::admin::operators::create(&app.state.store, email, role, org)
         .await
         .expect("operator");
@@ -54,7 +59,7 @@ fn rand_suffix() -> String {
 }
 
 /// A sandbox customer held on a screening match (through the sandbox helper).
-async fn on_hold(app: &TestApp, external_id: &str) -> String {
+pub async fn on_hold(app: &TestApp, external_id: &str) -> String {
     let c = app.create_customer(complete_individual(external_id)).await;
     let id = c["id"].as_str().unwrap().to_string();
     app.start_verification(&id).await;

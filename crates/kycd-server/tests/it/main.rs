@@ -5,6 +5,7 @@
 mod common;
 
 mod admin;
+mod admin_browser;
 mod bad_input;
 mod contract_paths;
 mod customers;
