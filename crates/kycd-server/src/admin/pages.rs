@@ -87,6 +87,14 @@ fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup
     }
 }
 
+/// An enum's name as the API writes it (`individual`, `basic`…).
+fn wire_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 fn badge(status: &str) -> Markup {
     html! { span class={"badge s-" (status)} { (status) } }
 }
@@ -320,7 +328,7 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                     dl {
                         dt { "Id" } dd { code { (id) } }
                         dt { "External id" } dd { (c.external_id.as_deref().unwrap_or("—")) }
-                        dt { "Type" } dd { (serde_json::to_value(c.customer_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()) }
+                        dt { "Type" } dd { (wire_name(&c.customer_type)) }
                         dt { "Organization" } dd { (scope.organization_id) " · " (scope.environment) }
                         @if let Some(i) = ind {
                             dt { "Date of birth" } dd { (i.date_of_birth.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) }
@@ -343,7 +351,7 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                 div.card {
                     h2 { "Verification" }
                     dl {
-                        dt { "Level" } dd { (serde_json::to_value(&c.verification.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()) }
+                        dt { "Level" } dd { (wire_name(&c.verification.level)) }
                         @if let Some(r) = &c.verification.rejection_reason { dt { "Rejection" } dd { (r.as_str()) } }
                         dt { "Missing" } dd { @if c.verification.requirements.missing.is_empty() { "—" } @else { (c.verification.requirements.missing.join(", ")) } }
                         @if let Some(t) = &c.verification.approved_at { dt { "Approved" } dd { (when(t)) } }
@@ -417,7 +425,7 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                 tbody {
                     @for pa in &d.access { tr {
                         td { code { (pa.id) } }
-                        td { (serde_json::to_value(&pa.product).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()) }
+                        td { (wire_name(&pa.product)) }
                         td { (badge(pa.status.as_str())) @if pa.suspended { " suspended" } }
                         td.actions { @if can_decide && pa.status.as_str() == "pending" {
                             (action_form(who, id, "grant_product", "Grant", "", &[("product_access_id", &pa.id)], html!{}))
