@@ -421,3 +421,252 @@ both_backends!(decisions_in_live, |app: TestApp| async move {
     );
     let _: Value = c;
 });
+
+both_backends!(documents_and_product_access, |app: TestApp| async move {
+    use base64::Engine as _;
+    let mut client = signed_in(&app, "reviewer", None).await;
+    let id = app.create_customer(complete_individual("adm-d")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut docs = vec![];
+    for t in ["passport", "selfie"] {
+        let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg(t));
+        let (st, d) = app
+            .post(
+                &format!("/v1/customers/{id}/documents"),
+                json!({"type": t, "content_type": "image/jpeg", "content_base64": content}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{d}");
+        docs.push(d["id"].as_str().unwrap().to_string());
+    }
+    let (_, c) = app
+        .post(
+            &format!("/v1/customers/{id}/verification"),
+            json!({"level": "full"}),
+        )
+        .await;
+    assert_eq!(c["status"], "pending", "{c}");
+    let q = client.get("/admin/queue").await;
+    assert!(
+        q.body.contains(&id) && q.body.contains("documents in review"),
+        "{}",
+        q.body
+    );
+    let case = client.get(&format!("/admin/customers/{id}")).await;
+    assert!(case.body.contains(&docs[0]) && case.body.contains("/actions/document_accept"));
+
+    let p = act(
+        &mut client,
+        &id,
+        "document_accept",
+        &[("document_id", "doc_nope")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.body);
+    let p = act(
+        &mut client,
+        &id,
+        "document_accept",
+        &[("document_id", &docs[0])],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = act(
+        &mut client,
+        &id,
+        "document_reject",
+        &[
+            ("document_id", &docs[1]),
+            ("rejection_reason", "document_unreadable"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (_, list) = app.get(&format!("/v1/customers/{id}/documents")).await;
+    let statuses: Vec<_> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().to_string(),
+                d["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&(docs[0].clone(), "accepted".into())),
+        "{list}"
+    );
+    assert!(
+        statuses.contains(&(docs[1].clone(), "rejected".into())),
+        "{list}"
+    );
+    let types = events_of(&app, &app.sandbox_key, &id).await;
+    assert!(
+        types.iter().filter(|t| *t == "document.reviewed").count() == 2,
+        "{types:?}"
+    );
+
+    // A manual product-access request waits in the queue; a reviewer grants it.
+    let (st, s) = app
+        .patch(
+            "/v1/settings",
+            json!({"products": {"cards": {"approval": "manual"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{s}");
+    let active = app.create_customer(complete_individual("adm-p")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for t in ["passport", "selfie"] {
+        let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg(t));
+        let (_, d) = app
+            .post(
+                &format!("/v1/customers/{active}/documents"),
+                json!({"type": t, "content_type": "image/jpeg", "content_base64": content}),
+            )
+            .await;
+        let (st, r) = app
+            .post(
+                &format!("/v1/test_helpers/documents/{}", d["id"].as_str().unwrap()),
+                json!({"status": "accepted"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+    }
+    let (_, c) = app
+        .post(
+            &format!("/v1/customers/{active}/verification"),
+            json!({"level": "full"}),
+        )
+        .await;
+    if c["status"] != "active" {
+        let (_, v) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{active}/verification"),
+                json!({"status": "approved"}),
+            )
+            .await;
+        assert_eq!(v["status"], "active", "{v}");
+    }
+    let (st, pa) = app
+        .post(
+            &format!("/v1/customers/{active}/product_access"),
+            json!({"product": "cards"}),
+        )
+        .await;
+    assert_eq!(
+        (st, pa["status"].as_str()),
+        (StatusCode::CREATED, Some("pending")),
+        "{pa}"
+    );
+    let pa_id = pa["id"].as_str().unwrap().to_string();
+    let q = client.get("/admin/queue").await;
+    assert!(
+        q.body.contains(&active) && q.body.contains("1 product access pending"),
+        "{}",
+        q.body
+    );
+    // Only a request of this customer.
+    let p = act(
+        &mut client,
+        &id,
+        "grant_product",
+        &[("product_access_id", &pa_id)],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.body);
+    let p = act(
+        &mut client,
+        &active,
+        "grant_product",
+        &[("product_access_id", &pa_id)],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (_, got) = app
+        .get(&format!("/v1/customers/{active}/product_access/{pa_id}"))
+        .await;
+    assert_eq!(got["status"], "granted", "{got}");
+    assert!(!client.get("/admin/queue").await.body.contains(&active));
+
+    // A session unused for longer than the idle limit ends.
+    let mut conn = app.state.store.writer().await.unwrap();
+    sqlx::query("UPDATE operator_sessions SET last_seen_at = 0")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let p = client.get("/admin/queue").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location(), "/admin/login?expired=1");
+});
+
+per_backend!(
+    screening_matches_are_decided_from_the_case,
+    |backend: Backend| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("list.csv");
+        std::fs::write(
+            &list,
+            "id,name,type,aliases,date_of_birth,country,programs,pep\n\
+         S-1,Viktor Petrovich Baranov,person,Viktor Baranov,1961-03-04,RU,SDGT,false\n",
+        )
+        .unwrap();
+        let source = format!("csv:{}", list.display());
+        let app = spawn_with(backend, |c| c.screening_sources = vec![source])
+            .await
+            .expect("a test server");
+        let mut client = signed_in(&app, "reviewer", None).await;
+        let mut ids = vec![];
+        for ext in ["adm-s1", "adm-s2"] {
+            let mut body = complete_individual(ext);
+            body["individual"]["first_name"] = json!("Viktor");
+            body["individual"]["last_name"] = json!("Baranov");
+            body["individual"]["date_of_birth"] = json!("1961-03-04");
+            body["individual"]["nationality"] = json!("RU");
+            let id = app.create_customer(body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let (_, v) = app.start_verification(&id).await;
+            assert_eq!(v["status"], "on_hold", "{v}");
+            ids.push(id);
+        }
+        let case = client.get(&format!("/admin/customers/{}", ids[0])).await;
+        assert!(case.body.contains("Viktor Petrovich Baranov") && case.body.contains("SDGT"));
+        let p = act(
+            &mut client,
+            &ids[0],
+            "dismiss_match",
+            &[("match_id", "S-9")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
+        let p = act(
+            &mut client,
+            &ids[0],
+            "dismiss_match",
+            &[("match_id", "S-1")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let (_, c) = app.get(&format!("/v1/customers/{}", ids[0])).await;
+        assert_ne!(c["status"], "on_hold", "{c}");
+        let p = act(
+            &mut client,
+            &ids[1],
+            "confirm_match",
+            &[("match_id", "S-1")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let (_, c) = app.get(&format!("/v1/customers/{}", ids[1])).await;
+        assert_eq!(c["status"], "rejected", "{c}");
+        assert_eq!(c["verification"]["rejection_reason"], "sanctions_match");
+    }
+);
