@@ -3,6 +3,7 @@
 //! Queries are written once in portable SQL; what differs lives in `Dialect`.
 //! Every query is scoped by organization and environment.
 
+pub mod audit;
 pub mod breaker;
 pub mod customers;
 pub mod db;

@@ -1,5 +1,5 @@
 //! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
-//! `operator create|list|disable|reset-password`,
+//! `operator create|list|disable|reset-password`, `audit verify`,
 //! `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
 
 #[cfg(feature = "bench")]
@@ -13,6 +13,7 @@ mod bench_webhooks;
 #[cfg(feature = "bench")]
 mod screening_cmd;
 
+mod audit_cmd;
 mod key_cmd;
 mod keys_cmd;
 mod operator_cmd;
@@ -62,6 +63,11 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// The audit log: `audit verify` checks its hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: audit_cmd::AuditCommand,
     },
     /// Back-office operators: `operator create|list|disable|reset-password`.
     Operator {
@@ -131,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Key { command } => key_cmd::run(command).await,
         Command::Keys { command } => keys_cmd::run(command).await,
         Command::Operator { command } => operator_cmd::run(command).await,
+        Command::Audit { command } => audit_cmd::run(command).await,
         #[cfg(feature = "bench")]
         Command::Screening { command } => screening_cmd::run(command),
         #[cfg(feature = "bench")]

@@ -7,6 +7,7 @@
 //! API and the sandbox helpers, with `operator:<id>` as its actor, so
 //! decisions in `live` happen here.
 
+pub mod audit;
 pub mod operators;
 mod pages;
 

@@ -670,3 +670,57 @@ per_backend!(
         assert_eq!(c["verification"]["rejection_reason"], "sanctions_match");
     }
 );
+
+both_backends!(
+    the_audit_chain_names_an_altered_or_missing_entry,
+    |app: TestApp| async move {
+        let id = on_hold(&app, "adm-audit").await;
+        let mut client = signed_in(&app, "reviewer", None).await;
+        let p = act(&mut client, &id, "approve", &[("note", "ok")]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER);
+        let store = &app.state.store;
+        let v = kycd_server::admin::audit::verify(store).await.unwrap();
+        assert!(v.ok && v.entries >= 5, "{v:?}");
+        assert_eq!(
+            serde_json::to_value(&v).unwrap(),
+            json!({"entries": v.entries, "ok": true})
+        );
+        // Someone edits one entry in the database.
+        let mut conn = store.writer().await.unwrap();
+        let row = sqlx::query("SELECT id, details FROM audit_log WHERE seq = 3")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        use sqlx::Row;
+        let (row_id, details): (String, String) = (row.get(0), row.get(1));
+        sqlx::query("UPDATE audit_log SET details = $1 WHERE seq = 3")
+            .bind(r#"{"note":"nothing to see"}"#)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let v = kycd_server::admin::audit::verify(store).await.unwrap();
+        assert!(!v.ok, "{v:?}");
+        let bad = v.first_bad.unwrap();
+        assert_eq!((bad.seq, bad.id.as_deref()), (3, Some(row_id.as_str())));
+        assert!(bad.problem.contains("altered"), "{}", bad.problem);
+        assert_eq!(v.entries, 2, "the entries before it hold");
+        // Put back, the chain holds again; remove one and it is named as missing.
+        let mut conn = store.writer().await.unwrap();
+        sqlx::query("UPDATE audit_log SET details = $1 WHERE seq = 3")
+            .bind(&details)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        assert!(kycd_store::audit::verify(&mut conn).await.unwrap().ok);
+        sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let v = kycd_server::admin::audit::verify(store).await.unwrap();
+        let bad = v.first_bad.unwrap();
+        assert_eq!((bad.seq, bad.id), (2, None));
+        assert!(bad.problem.contains("missing"), "{}", bad.problem);
+    }
+);

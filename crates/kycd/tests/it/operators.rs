@@ -1,7 +1,8 @@
 //! `kycd operator create|list|disable|reset-password` against a running
 //! server's database (SQLite, then PostgreSQL): the printed password signs in
 //! at `/admin/login`, a disabled operator cannot, a reset password replaces
-//! the old one, and bad input fails with a clear message.
+//! the old one, and bad input fails with a clear message; `kycd audit
+//! verify` checks the audit chain of the same database.
 
 use crate::common::*;
 use serde_json::Value;
@@ -147,6 +148,13 @@ async fn operators(dir: &Path, db_url: Option<&str>) {
     let (ok, out, err) = cli(&["operator", "disable", op["id"].as_str().unwrap()], &db);
     assert!(ok && out.contains("\"disabled\":true"), "{out}\n{err}");
     assert_eq!(sign_in(&s.base, "ops@example.com", new_password).await, 401);
+
+    // The audit chain of this database holds.
+    let (ok, out, err) = cli(&["audit", "verify"], &db);
+    assert!(ok, "{out}\n{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(v["entries"].as_u64().is_some(), "{v}");
     s.stop();
 }
 
