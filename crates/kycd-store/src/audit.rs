@@ -153,10 +153,10 @@ pub async fn verify(conn: &mut Conn) -> StoreResult<Verdict> {
     .fetch_all(conn)
     .await?;
     let mut prev = GENESIS.to_string();
-    let mut expected = 1i64;
     let mut count = 0i64;
     for r in &rows {
         let e = entry(r)?;
+        let expected = count + 1;
         let seq = e.seq.unwrap_or_default();
         let bad = |problem: &str, id: Option<String>, seq: i64| Verdict {
             entries: count,
@@ -185,7 +185,6 @@ pub async fn verify(conn: &mut Conn) -> StoreResult<Verdict> {
             return Ok(bad("its content was altered", Some(e.id), seq));
         }
         prev = e.hash.clone().unwrap_or_default();
-        expected += 1;
         count += 1;
     }
     Ok(Verdict {
