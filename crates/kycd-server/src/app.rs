@@ -274,6 +274,7 @@ impl Application {
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
             .merge(crate::hosted::router(state.clone()))
+            .merge(crate::admin::router(state.clone()))
             .merge(
                 crate::api::inbound::router().route_layer(axum::middleware::from_fn_with_state(
                     state.clone(),

@@ -2,6 +2,7 @@
 //! into domain types and call `service`, which makes the domain decision and
 //! commits one store transaction. IO lives here, never in kycd-core.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -3,6 +3,7 @@
 //! Queries are written once in portable SQL; what differs lives in `Dialect`.
 //! Every query is scoped by organization and environment.
 
+pub mod audit;
 pub mod breaker;
 pub mod customers;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod hosted;
 pub mod idempotency;
 pub mod ids;
 mod migration_trees;
+pub mod operators;
 pub mod orgs;
 pub mod products;
 pub mod screening;

@@ -1,4 +1,5 @@
 //! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
+//! `operator create|list|disable|reset-password`, `audit verify`,
 //! `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
 
 #[cfg(feature = "bench")]
@@ -12,8 +13,10 @@ mod bench_webhooks;
 #[cfg(feature = "bench")]
 mod screening_cmd;
 
+mod audit_cmd;
 mod key_cmd;
 mod keys_cmd;
+mod operator_cmd;
 
 use clap::{Parser, Subcommand};
 use kycd_server::{Application, Config};
@@ -60,6 +63,16 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// The audit log: `audit verify` checks its hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: audit_cmd::AuditCommand,
+    },
+    /// Back-office operators: `operator create|list|disable|reset-password`.
+    Operator {
+        #[command(subcommand)]
+        command: operator_cmd::OperatorCommand,
     },
     /// Manage organizations.
     Org {
@@ -118,11 +131,13 @@ async fn main() -> anyhow::Result<()> {
             println!("kycd listening on {base}");
             println!("  API docs:     {base}/docs");
             println!("  OpenAPI:      {base}/openapi.json");
-            println!("  Back office:  {base}/admin (arrives with the operations release)");
+            println!("  Back office:  {base}/admin (create an operator: kycd operator create)");
             app.run_until(shutdown_signal()).await
         }
         Command::Key { command } => key_cmd::run(command).await,
         Command::Keys { command } => keys_cmd::run(command).await,
+        Command::Operator { command } => operator_cmd::run(command).await,
+        Command::Audit { command } => audit_cmd::run(command).await,
         #[cfg(feature = "bench")]
         Command::Screening { command } => screening_cmd::run(command),
         #[cfg(feature = "bench")]

@@ -66,6 +66,18 @@ pub fn spawn(state: AppState) -> Workers {
                 .map_err(located)
         }),
     ));
+    tasks.spawn(periodic(
+        "audit sealer",
+        tick.max(Duration::from_secs(1)),
+        Start::Now,
+        shutdown.clone(),
+        with_state(state.clone(), |s| async move {
+            crate::admin::audit::seal_all(&s.store)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }),
+    ));
     if !state.config.screening_sources().is_empty() {
         tasks.spawn(periodic(
             "screening refresh",

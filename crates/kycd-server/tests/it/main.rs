@@ -4,6 +4,8 @@
 #[macro_use]
 mod common;
 
+mod admin;
+mod admin_browser;
 mod bad_input;
 mod contract_paths;
 mod customers;

@@ -8,4 +8,5 @@ mod idempotency_crash;
 mod keys_rotate;
 mod logs_no_pii;
 mod master_key_safety;
+mod operators;
 mod webhooks_processes;
