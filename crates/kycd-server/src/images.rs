@@ -6,12 +6,10 @@
 use image::{DynamicImage, ImageFormat, imageops::FilterType};
 use std::io::Cursor;
 
-/// A photo re-encoded without metadata, and its perceptual hash.
+/// A photo re-encoded without metadata.
 #[derive(Debug)]
 pub struct CleanImage {
     pub bytes: Vec<u8>,
-    /// 64-bit difference hash, hex.
-    pub dhash: String,
 }
 
 /// Why an image could not be cleaned.
@@ -26,8 +24,8 @@ pub enum ImageError {
 /// The most pixels decoded (a small file can declare a huge canvas).
 pub const MAX_PIXELS: u64 = 40_000_000;
 
-/// Re-encodes a JPEG or PNG (by its content type) without its metadata.
-pub fn clean(bytes: &[u8], content_type: &str) -> Result<CleanImage, ImageError> {
+/// Decodes a JPEG or PNG (by its content type) within the pixel limit.
+fn decode(bytes: &[u8], content_type: &str) -> Result<(DynamicImage, ImageFormat), ImageError> {
     let format = match content_type {
         "image/jpeg" => ImageFormat::Jpeg,
         "image/png" => ImageFormat::Png,
@@ -45,6 +43,18 @@ pub fn clean(bytes: &[u8], content_type: &str) -> Result<CleanImage, ImageError>
     }
     let img =
         image::load_from_memory_with_format(bytes, format).map_err(|_| ImageError::Undecodable)?;
+    Ok((img, format))
+}
+
+/// The perceptual hash of a JPEG or PNG document image (`None` for other
+/// files, or an image that cannot be decoded).
+pub fn perceptual_hash(bytes: &[u8], content_type: &str) -> Option<String> {
+    decode(bytes, content_type).ok().map(|(img, _)| dhash(&img))
+}
+
+/// Re-encodes a JPEG or PNG (by its content type) without its metadata.
+pub fn clean(bytes: &[u8], content_type: &str) -> Result<CleanImage, ImageError> {
+    let (img, format) = decode(bytes, content_type)?;
     let mut out = Cursor::new(Vec::with_capacity(bytes.len()));
     match format {
         ImageFormat::Jpeg => {
@@ -59,7 +69,6 @@ pub fn clean(bytes: &[u8], content_type: &str) -> Result<CleanImage, ImageError>
     }
     Ok(CleanImage {
         bytes: out.into_inner(),
-        dhash: dhash(&img),
     })
 }
 
@@ -139,9 +148,11 @@ mod tests {
     #[test]
     fn the_same_photo_recompressed_has_the_same_hash_and_another_photo_does_not() {
         let img = gradient(120, 90);
-        let a = clean(&png(&img), "image/png").unwrap();
-        let b = clean(&jpeg_with_exif(&img), "image/jpeg").unwrap();
-        assert_eq!(a.dhash, b.dhash);
+        let a = perceptual_hash(&png(&img), "image/png").unwrap();
+        let b = perceptual_hash(&jpeg_with_exif(&img), "image/jpeg").unwrap();
+        let cleaned = clean(&jpeg_with_exif(&img), "image/jpeg").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(perceptual_hash(&cleaned.bytes, "image/jpeg").unwrap(), a);
         let other = RgbImage::from_fn(120, 90, |x, y| {
             Rgb([
                 ((y * 7 + x * 3) % 256) as u8,
@@ -149,8 +160,9 @@ mod tests {
                 (y * 2) as u8,
             ])
         });
-        let c = clean(&png(&other), "image/png").unwrap();
-        assert_ne!(a.dhash, c.dhash);
+        let c = perceptual_hash(&png(&other), "image/png").unwrap();
+        assert_ne!(a, c);
+        assert_eq!(perceptual_hash(b"%PDF-1.4", "application/pdf"), None);
     }
 
     #[test]

@@ -954,8 +954,8 @@ async fn save_fields(
     }
 }
 
-/// A checked upload and its photo's perceptual hash, or the message for its field.
-type Checked = Result<(NewDocument, Option<String>), String>;
+/// A checked upload, or the message for its field.
+type Checked = Result<NewDocument, String>;
 
 /// One uploaded file checked like the API's uploads, photos cleaned.
 fn checked_upload(
@@ -991,14 +991,12 @@ fn checked_upload(
             l.t("error.file_type").to_string()
         }
     })?;
-    let mut dhash = None;
     if doc.content_type.starts_with("image/") {
-        let clean = crate::images::clean(&doc.bytes, &doc.content_type)
-            .map_err(|_| l.t("error.file_type").to_string())?;
-        doc.bytes = clean.bytes;
-        dhash = Some(clean.dhash);
+        doc.bytes = crate::images::clean(&doc.bytes, &doc.content_type)
+            .map_err(|_| l.t("error.file_type").to_string())?
+            .bytes;
     }
-    Ok((doc, dhash))
+    Ok(doc)
 }
 
 async fn save_uploads(
@@ -1054,7 +1052,7 @@ async fn save_uploads(
         return Ok(errors);
     }
     for (_, r) in files {
-        let Ok((doc, dhash)) = r else { continue };
+        let Ok(doc) = r else { continue };
         service::documents::store(
             state,
             &v.cx,
@@ -1063,20 +1061,6 @@ async fn save_uploads(
             AfterUpload::WaitForSubmission,
         )
         .await?;
-        if let Some(h) = dhash {
-            let mut tx = state.store.begin().await?;
-            let blind = state.vault.blind_key(&mut tx, &v.cx.scope).await?;
-            let hash = blind.compute("image", &h);
-            kycd_store::customers::add_blind_index(
-                &mut tx,
-                &v.cx.scope,
-                &v.customer.id,
-                service::evaluation::IMAGE_INDEX,
-                &hash,
-            )
-            .await?;
-            tx.commit().await.map_err(kycd_store::StoreError::from)?;
-        }
     }
     Ok(errors)
 }

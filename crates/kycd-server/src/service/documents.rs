@@ -190,6 +190,9 @@ pub async fn store(
         }
     };
     let id = ids::new("doc");
+    // Every document image is hashed perceptually: the same photo on two
+    // customers is a duplicate signal (a blind index, like identifiers).
+    let perceptual_hash = crate::images::perceptual_hash(&doc.bytes, &doc.content_type);
     let row = DocumentRow {
         id: id.clone(),
         customer_id: customer_id.to_string(),
@@ -213,7 +216,7 @@ pub async fn store(
     )?;
     drop(doc.bytes);
     state.blobs.put(&row.blob_key, sealed).await?;
-    match record_upload(state, cx, &row, then).await {
+    match record_upload(state, cx, &row, perceptual_hash.as_deref(), then).await {
         Ok(()) => {
             state.outbox_notify.notify_one();
             Ok(row.into())
@@ -231,6 +234,7 @@ async fn record_upload(
     state: &AppState,
     cx: &OperationContext,
     row: &DocumentRow,
+    perceptual_hash: Option<&str>,
     then: AfterUpload,
 ) -> ServiceResult<()> {
     let mut tx = state.store.begin().await?;
@@ -238,6 +242,17 @@ async fn record_upload(
     let customer = load_customer(&mut tx, cx, &row.customer_id).await?;
     check_allowed(&customer)?;
     db::insert(&mut tx, &cx.scope, row).await?;
+    if let Some(hash) = perceptual_hash {
+        let blind = state.vault.blind_key(&mut tx, &cx.scope).await?;
+        customers::add_blind_index(
+            &mut tx,
+            &cx.scope,
+            &row.customer_id,
+            super::evaluation::IMAGE_INDEX,
+            &blind.compute("image", hash),
+        )
+        .await?;
+    }
     commit::write_events(
         &mut tx,
         &cx.scope,
