@@ -14,6 +14,7 @@ pub mod ids;
 mod migration_trees;
 pub mod orgs;
 pub mod products;
+pub mod providers;
 pub mod screening;
 pub mod usage;
 pub mod webhooks;
