@@ -639,3 +639,51 @@ both_backends!(
         );
     }
 );
+
+per_backend!(
+    a_green_on_a_sanctions_match_stays_on_hold,
+    |backend: crate::common::Backend| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("inhouse.csv");
+        std::fs::write(
+            &list,
+            "id,name,type,aliases,date_of_birth,country,programs,pep\n\
+             S-1,Viktor Petrovich Baranov,person,Viktor Baranov,1961-03-04,RU,SDGT,false\n",
+        )
+        .unwrap();
+        let source = format!("csv:{}", list.display());
+        let app = crate::common::spawn_with(backend, |c| c.screening_sources = vec![source])
+            .await
+            .unwrap();
+        let (fake, base) = fake_sumsub().await;
+        configure(&app, &base).await;
+        let mut body = complete_individual("ss-sanctioned");
+        body["individual"]["first_name"] = json!("Viktor");
+        body["individual"]["last_name"] = json!("Baranov");
+        body["individual"]["date_of_birth"] = json!("1961-03-04");
+        body["individual"]["nationality"] = json!("RU");
+        let c = app.create_customer(body).await;
+        let id = c["id"].as_str().unwrap().to_string();
+        let (st, v) = app.start_verification(&id).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "on_hold", "{v}");
+        let applicant = fake.applicants.lock().unwrap()[&id].0.clone();
+        let green = reviewed(
+            &applicant,
+            &id,
+            json!({"reviewAnswer": "GREEN"}),
+            "2030-01-01 10:00:00.000",
+        );
+        let (st, _) = send(&app, &green, "HMAC_SHA256_HEX", WEBHOOK_SECRET).await;
+        assert_eq!(st, StatusCode::OK);
+        let c = status(&app, &id).await;
+        assert_eq!(
+            c["status"], "on_hold",
+            "kycd's own screening still holds: {c}"
+        );
+        assert_eq!(
+            c["verification"]["screening_matches"][0]["entry_id"], "S-1",
+            "{c}"
+        );
+    }
+);
