@@ -130,8 +130,9 @@ pub struct Config {
         help_heading = "Webhooks and providers"
     )]
     pub webhook_allow_private: bool,
-    /// Shared secret of Sumsub's inbound webhooks (`X-Payload-Digest`); unset
-    /// refuses them.
+    /// Deprecated (kept one release): global secret of Sumsub's inbound
+    /// webhooks, the fallback when no organization's `webhook_secret` (`PUT
+    /// /v1/providers/sumsub`) matches; logs a warning on every use.
     #[arg(
         long,
         env = "KYCD_SUMSUB_WEBHOOK_SECRET",
