@@ -140,6 +140,11 @@ pub struct Config {
         help_heading = "Webhooks and providers"
     )]
     pub sumsub_webhook_secret: Option<SecretString>,
+    /// Seconds a customer may wait on Sumsub (pending or on hold) before the
+    /// reconciliation job fetches its applicant's review status (a lost webhook).
+    #[arg(long = "sumsub-reconcile-after-secs", value_name = "SECS", env = "KYCD_SUMSUB_RECONCILE_AFTER_SECS",
+          default_value = "3600", value_parser = seconds, help_heading = "Webhooks and providers")]
+    pub sumsub_reconcile_after: Duration,
 
     // --- Screening ---
     /// Comma-separated `format:path-or-url` sanctions and PEP list sources.

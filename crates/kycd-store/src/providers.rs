@@ -181,3 +181,36 @@ pub async fn advance_event(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Applicants at `provider` whose customer still waits on it (`pending` or
+/// `on_hold`), recorded before `before`, oldest first: for reconciliation.
+pub async fn waiting(
+    conn: &mut Conn,
+    provider: &str,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<Applicant>> {
+    let rows = sqlx::query(&format!(
+        "SELECT a.provider, a.applicant_id, a.organization_id, a.environment, a.customer_id, a.last_event_ms \
+         FROM provider_applicants a JOIN customers c ON c.id = a.customer_id \
+         AND c.organization_id = a.organization_id AND c.environment = a.environment \
+         WHERE a.provider = $1 AND a.created_at < $2 AND c.status IN ('pending', 'on_hold') \
+         AND c.erased_at IS NULL ORDER BY a.created_at LIMIT {limit}"
+    ))
+    .bind(provider)
+    .bind(micros(&before))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(applicant_row).collect()
+}
+
+/// Sets the applicant's newest applied event to `at_ms` (reconciliation:
+/// the provider's current state supersedes anything older).
+pub async fn mark_reconciled(
+    conn: &mut Conn,
+    provider: &str,
+    applicant_id: &str,
+    at_ms: i64,
+) -> StoreResult<bool> {
+    advance_event(conn, provider, applicant_id, at_ms).await
+}

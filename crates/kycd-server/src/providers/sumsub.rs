@@ -579,6 +579,81 @@ pub async fn process_webhook(state: &AppState, tx: &mut Tx, w: &Inbound) -> Resu
         .map_err(err)
 }
 
+/// Reconciliation (webhooks get lost): for customers waiting on Sumsub
+/// longer than `KYCD_SUMSUB_RECONCILE_AFTER_SECS`, fetches the applicant's
+/// review status (`GET /resources/applicants/{applicantId}/status`, Sumsub
+/// reference/get-applicant-review-status: `reviewStatus`, `reviewResult`) and
+/// applies a decisive one (`completed` with GREEN/RED, `onHold`) as a webhook
+/// would. Returns how many customers changed.
+pub async fn reconcile(state: &AppState, after: Duration) -> ServiceResult<usize> {
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::from_std(after).unwrap_or(chrono::Duration::hours(1));
+    let waiting = {
+        let mut conn = state.store.reader().await?;
+        store::waiting(&mut conn, NAME, cutoff, 100).await?
+    };
+    let mut changed = 0;
+    for a in waiting {
+        let Some(cfg) = load(state, &a.scope).await? else {
+            continue;
+        };
+        let path = format!(
+            "/resources/applicants/{}/status",
+            urlencode(&a.applicant_id)
+        );
+        let (status, body) = match call(state, &cfg, reqwest::Method::GET, &path, None).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(provider = NAME, error = %e.message, "reconciliation deferred");
+                continue;
+            }
+        };
+        if status != 200 {
+            continue;
+        }
+        let review = body.get("reviewResult");
+        let labels: Vec<String> = review
+            .and_then(|r| r.get("rejectLabels"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let event_type = match body.get("reviewStatus").and_then(Value::as_str) {
+            Some("completed") => "applicantReviewed",
+            Some("onHold") => "applicantOnHold",
+            _ => continue,
+        };
+        let Some(verdict) = sumsub_verdict(
+            event_type,
+            review
+                .and_then(|r| r.get("reviewAnswer"))
+                .and_then(Value::as_str),
+            review
+                .and_then(|r| r.get("reviewRejectType"))
+                .and_then(Value::as_str),
+            &labels,
+        ) else {
+            continue;
+        };
+        let cx = service::context_for(state, &a.scope, ProviderKind::Sumsub.actor()).await?;
+        let mut tx = state.store.begin().await?;
+        if !store::mark_reconciled(&mut tx, NAME, &a.applicant_id, cx.now.timestamp_millis())
+            .await?
+        {
+            continue;
+        }
+        service::lifecycle::apply_provider_verdict(state, &mut tx, &cx, &a.customer_id, verdict)
+            .await?;
+        tx.commit().await.map_err(kycd_store::StoreError::from)?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

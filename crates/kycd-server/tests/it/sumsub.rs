@@ -28,6 +28,8 @@ struct Fake {
     requests: AtomicUsize,
     /// Requests refused for a bad signature.
     bad_signatures: AtomicUsize,
+    /// What `GET /resources/applicants/{id}/status` answers.
+    review: Mutex<Value>,
 }
 
 fn hmac_hex<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]]) -> String {
@@ -116,6 +118,12 @@ async fn fake_handler(
             Some((id, _)) => axum::Json(json!({"id": id})).into_response(),
             None => AxStatus::NOT_FOUND.into_response(),
         };
+    }
+    if method == Method::GET
+        && path.starts_with("/resources/applicants/")
+        && path.ends_with("/status")
+    {
+        return axum::Json(fake.review.lock().unwrap().clone()).into_response();
     }
     if method == Method::POST && path == "/resources/sdkIntegrations/levels/-/websdkLink" {
         let user = json_body["userId"].as_str().unwrap_or("");
@@ -685,5 +693,43 @@ per_backend!(
             c["verification"]["screening_matches"][0]["entry_id"], "S-1",
             "{c}"
         );
+    }
+);
+
+both_backends!(
+    reconciliation_applies_a_lost_verdict,
+    |app: TestApp| async move {
+        let (fake, base) = fake_sumsub().await;
+        configure(&app, &base).await;
+        let (id, _, _) = started(&app, &fake, "ss-reconcile").await;
+        *fake.review.lock().unwrap() = json!({"reviewStatus": "pending"});
+        let after = std::time::Duration::ZERO;
+        let n = kycd_server::providers::sumsub::reconcile(&app.state, after)
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        assert_eq!(status(&app, &id).await["status"], "pending");
+        // The webhook was lost; Sumsub's status says RED/RETRY.
+        *fake.review.lock().unwrap() = json!({
+            "reviewStatus": "completed",
+            "reviewResult": {"reviewAnswer": "RED", "rejectLabels": ["UNSATISFACTORY_PHOTOS"], "reviewRejectType": "RETRY"}
+        });
+        let n = kycd_server::providers::sumsub::reconcile(&app.state, after)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let c = status(&app, &id).await;
+        assert_eq!(c["status"], "rejected", "{c}");
+        assert_eq!(
+            c["verification"]["rejection_reason"], "document_unreadable",
+            "{c}"
+        );
+        assert_eq!(c["verification"]["resubmittable"], true, "{c}");
+        // Nothing waits any more.
+        let n = kycd_server::providers::sumsub::reconcile(&app.state, after)
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        assert_eq!(fake.bad_signatures.load(Ordering::SeqCst), 0);
     }
 );
