@@ -133,6 +133,9 @@ pub struct Verification {
     /// Stored only; not part of the API's verification object.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub access_kept: bool,
+    /// Who carries the verification (`kycd` or `sumsub`), set when it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<crate::providers::ProviderKind>,
 }
 
 /// A possible sanctions or PEP match recorded on a customer for review.

@@ -210,6 +210,10 @@ pub struct VerificationRequest {
     /// On create: start the verification in the same call.
     #[serde(default)]
     pub start: bool,
+    /// Who carries a hosted verification: `sumsub` (default when configured
+    /// for the environment) or `kycd` (the built-in hosted flow).
+    #[serde(default)]
+    pub provider: Option<crate::providers::ProviderKind>,
 }
 
 /// A validated identifier with its full normalised value (to be sealed by the vault).

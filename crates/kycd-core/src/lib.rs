@@ -15,6 +15,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod patch;
 pub mod policy;
+pub mod providers;
 pub mod reasons;
 pub mod schema;
 pub mod status;

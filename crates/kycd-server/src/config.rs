@@ -130,8 +130,9 @@ pub struct Config {
         help_heading = "Webhooks and providers"
     )]
     pub webhook_allow_private: bool,
-    /// Shared secret of Sumsub's inbound webhooks (`X-Payload-Digest`); unset
-    /// refuses them.
+    /// Deprecated (kept one release): global secret of Sumsub's inbound
+    /// webhooks, the fallback when no organization's `webhook_secret` (`PUT
+    /// /v1/providers/sumsub`) matches; logs a warning on every use.
     #[arg(
         long,
         env = "KYCD_SUMSUB_WEBHOOK_SECRET",
@@ -139,6 +140,11 @@ pub struct Config {
         help_heading = "Webhooks and providers"
     )]
     pub sumsub_webhook_secret: Option<SecretString>,
+    /// Seconds a customer may wait on Sumsub (pending or on hold) before the
+    /// reconciliation job fetches its applicant's review status (a lost webhook).
+    #[arg(long = "sumsub-reconcile-after-secs", value_name = "SECS", env = "KYCD_SUMSUB_RECONCILE_AFTER_SECS",
+          default_value = "3600", value_parser = seconds, help_heading = "Webhooks and providers")]
+    pub sumsub_reconcile_after: Duration,
 
     // --- Screening ---
     /// Comma-separated `format:path-or-url` sanctions and PEP list sources.

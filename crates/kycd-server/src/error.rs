@@ -178,6 +178,18 @@ impl ApiError {
         )
         .with_retry_after(1)
     }
+    /// 502: an identity provider (Sumsub…) did not answer or refused the
+    /// call after the retries; nothing was changed.
+    pub fn provider_unavailable(provider: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "api_error",
+            "provider_unavailable",
+            format!(
+                "the identity provider {provider} is unavailable: nothing was changed, try again later"
+            ),
+        )
+    }
     /// 408: the client declared a body and did not send it in time.
     pub fn request_timeout() -> Self {
         Self::new(

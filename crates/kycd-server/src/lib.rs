@@ -23,6 +23,7 @@ pub mod logging;
 pub mod metrics;
 pub mod node;
 pub mod openapi;
+pub mod providers;
 pub mod ratelimit;
 pub mod screening;
 pub mod serve;

@@ -23,6 +23,8 @@ struct Series {
 pub struct Metrics {
     /// (method, route, status) → latency series.
     series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// (provider, outcome) → latency series of identity provider requests.
+    providers: Mutex<BTreeMap<(String, String), Series>>,
 }
 
 impl Metrics {
@@ -37,6 +39,67 @@ impl Metrics {
             if seconds <= *b {
                 s.buckets[i] += 1;
             }
+        }
+    }
+
+    /// One request to an identity provider: `ok`, `refused` (4xx),
+    /// `retryable` (5xx/429), `timeout` or `unreachable`.
+    pub fn provider_request(&self, provider: &str, outcome: &str, elapsed: std::time::Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let mut map = self.providers.lock().expect("metrics lock");
+        let s = map
+            .entry((provider.to_string(), outcome.to_string()))
+            .or_default();
+        s.count += 1;
+        s.sum += seconds;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    fn render_providers(&self, out: &mut String) {
+        let map = self.providers.lock().expect("metrics lock");
+        out.push_str(
+            "# HELP kycd_provider_requests_total Identity provider requests by outcome.\n",
+        );
+        out.push_str("# TYPE kycd_provider_requests_total counter\n");
+        for ((p, o), s) in map.iter() {
+            let _ = writeln!(
+                out,
+                "kycd_provider_requests_total{{provider=\"{p}\",outcome=\"{o}\"}} {}",
+                s.count
+            );
+        }
+        out.push_str(
+            "# HELP kycd_provider_request_duration_seconds Identity provider request latency.\n",
+        );
+        out.push_str("# TYPE kycd_provider_request_duration_seconds histogram\n");
+        for ((p, o), s) in map.iter() {
+            let labels = format!("provider=\"{p}\",outcome=\"{o}\"");
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "kycd_provider_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    s.buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "kycd_provider_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "kycd_provider_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "kycd_provider_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
     }
 
@@ -80,6 +143,8 @@ impl Metrics {
                 s.count
             );
         }
+        drop(map);
+        self.render_providers(&mut out);
         out
     }
 }

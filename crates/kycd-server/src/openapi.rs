@@ -263,6 +263,7 @@ fn http_method(m: Method) -> HttpMethod {
         Method::Get => HttpMethod::Get,
         Method::Post => HttpMethod::Post,
         Method::Patch => HttpMethod::Patch,
+        Method::Put => HttpMethod::Put,
         Method::Delete => HttpMethod::Delete,
     }
 }
@@ -291,6 +292,9 @@ fn path_param_description(op: &Op, name: &str) -> String {
         (_, "webhook_endpoints") => ("webhook endpoint", "we_"),
         _ => ("resource", ""),
     };
+    if name == "provider" {
+        return "The identity provider: `sumsub`.".into();
+    }
     format!("The {what} id (`{prefix}…`).")
 }
 
@@ -419,6 +423,9 @@ fn operation(op: &Op) -> utoipa::openapi::path::Operation {
     }
     errors.push("429");
     errors.push("500");
+    if op.extra.contains(&Extra::BadGateway) {
+        errors.push("502");
+    }
     errors.push("503");
     for code in errors {
         responses = responses.response(code, RefOr::Ref(Ref::from_response_name(code_name(code))));
@@ -542,6 +549,11 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
         "`internal_error`: something went wrong on kycd's side; the body never contains internals.",
     ),
     (
+        "502",
+        "BadGateway",
+        "`provider_unavailable`: the identity provider (Sumsub) did not answer or refused the call after retries; nothing was changed.",
+    ),
+    (
         "503",
         "ServiceUnavailable",
         "`service_unavailable`: the database is unreachable, the request took too long or the server is at its connection cap; retry after `Retry-After` seconds.",
@@ -603,6 +615,9 @@ fn components() -> Components {
     add::<CapabilityCheck>(&mut s);
     add::<WebhookEndpointList>(&mut s);
     add::<DeletedWebhookEndpoint>(&mut s);
+    add::<ProviderList>(&mut s);
+    add::<ProviderConfiguration>(&mut s);
+    add::<DeletedProvider>(&mut s);
     add::<DeliveryAttemptList>(&mut s);
     add::<Redelivery>(&mut s);
     add::<ScreeningSearchResult>(&mut s);

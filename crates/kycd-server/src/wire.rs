@@ -79,6 +79,11 @@ pub struct VerificationResponse {
     /// Possible sanctions or PEP matches waiting for a reviewer (`on_hold`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub screening_matches: Vec<ScreeningHit>,
+    /// Who carries the verification: `kycd` (the built-in hosted flow) or
+    /// `sumsub` (`url` is Sumsub's WebSDK link); set once it started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub provider: Option<kycd_core::providers::ProviderKind>,
 }
 
 /// `GET /v1/customers/{id}/verification`: the verification with whose it is
@@ -116,6 +121,7 @@ impl From<&kycd_core::customer::Verification> for VerificationResponse {
             approved_at: v.approved_at,
             expires_at: v.expires_at,
             screening_matches: v.screening_matches.clone(),
+            provider: v.provider,
         }
     }
 }

@@ -16,6 +16,7 @@ mod migration_trees;
 pub mod operators;
 pub mod orgs;
 pub mod products;
+pub mod providers;
 pub mod screening;
 pub mod usage;
 pub mod webhooks;

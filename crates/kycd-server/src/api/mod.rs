@@ -6,6 +6,7 @@ pub mod documents;
 pub mod events;
 pub mod inbound;
 pub mod products;
+pub mod providers;
 pub mod reference;
 pub mod screening;
 pub mod settings;
@@ -20,6 +21,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(customers::router())
         .merge(events::router())
         .merge(products::router())
+        .merge(providers::router())
         .merge(reference::router())
         .merge(screening::router())
         .merge(settings::router())

@@ -4,17 +4,23 @@
 
 use crate::service::ServiceResult;
 use crate::state::AppState;
-use kycd_store::Conn;
+use kycd_store::Tx;
 use kycd_store::webhooks::inbound::{self, Inbound};
 
 const BATCH: i64 = 100;
 
 /// What a provider's payload does to kycd. Runs in the transaction that marks
 /// it processed, so it happens once; an error is kept on the row (dead letter).
-/// The Sumsub integration fills this in; for now every payload is only recorded.
-async fn process(_state: &AppState, _conn: &mut Conn, w: &Inbound) -> Result<(), String> {
-    tracing::debug!(provider = %w.provider, id = %w.id, "inbound webhook processed");
-    Ok(())
+async fn process(state: &AppState, tx: &mut Tx, w: &Inbound) -> Result<(), String> {
+    match w.provider.as_str() {
+        crate::providers::sumsub::NAME => {
+            crate::providers::sumsub::process_webhook(state, tx, w).await
+        }
+        _ => {
+            tracing::debug!(provider = %w.provider, id = %w.id, "inbound webhook recorded");
+            Ok(())
+        }
+    }
 }
 
 /// Processes everything waiting in the inbox; returns how many.

@@ -78,6 +78,19 @@ pub fn spawn(state: AppState) -> Workers {
                 .map_err(|e| e.to_string())
         }),
     ));
+    let after = state.config.sumsub_reconcile_after;
+    tasks.spawn(periodic(
+        "sumsub reconciliation",
+        (after / 4).min(Duration::from_secs(900)).max(tick),
+        Start::AfterInterval,
+        shutdown.clone(),
+        with_state(state.clone(), move |s| async move {
+            crate::providers::sumsub::reconcile(&s, after)
+                .await
+                .map(drop)
+                .map_err(located)
+        }),
+    ));
     if !state.config.screening_sources().is_empty() {
         tasks.spawn(periodic(
             "screening refresh",

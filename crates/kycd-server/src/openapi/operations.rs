@@ -11,6 +11,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -20,6 +21,7 @@ impl Method {
             Get => "GET",
             Post => "POST",
             Patch => "PATCH",
+            Put => "PUT",
             Delete => "DELETE",
         }
     }
@@ -80,6 +82,8 @@ pub enum Extra {
     Conflict,
     /// `404` for an id given in the body.
     NotFound,
+    /// `502 provider_unavailable`: an identity provider did not answer.
+    BadGateway,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +217,10 @@ pub const TAGS: &[(&str, &str)] = &[
         "Product access (cards, virtual accounts) and capability checks.",
     ),
     (SETTINGS, "The organization's policy for this environment."),
+    (
+        PROVIDERS,
+        "Identity providers (Sumsub) per organization and environment; credentials are sealed and never returned.",
+    ),
     (REFERENCE, "Requirements, rejection reasons and usage."),
     (
         WEBHOOKS,
@@ -231,13 +239,14 @@ const VERIFICATION: &str = "Verification";
 const DOCUMENTS: &str = "Documents";
 const PRODUCTS: &str = "Products";
 const SETTINGS: &str = "Settings";
+const PROVIDERS: &str = "Providers";
 const REFERENCE: &str = "Reference";
 const WEBHOOKS: &str = "Webhooks";
 const EVENTS: &str = "Events";
 const SCREENING: &str = "Screening";
 const TEST_HELPERS: &str = "Test helpers";
 
-use Extra::{Conflict, Forbidden, NotFound};
+use Extra::{BadGateway, Conflict, Forbidden, NotFound};
 use QueryType::{Month, Ref};
 
 /// Every operation under `/v1`.
@@ -267,8 +276,8 @@ pub const OPERATIONS: &[Op] = &[
         .ok("Explanation"),
     // Verification
     Op::new(Post, "/v1/customers/{id}/verification", "startVerification", VERIFICATION)
-        .sum("Start or restart verification", "Body optional (defaults: the customer's previous choice, else `basic` and `hosted`). `hosted` → `pending` with a fresh single-use `url`; calling again issues a new link and keeps the user's progress. `reliance` with required data missing → `403 requirements_not_met` with one entry in `reasons` per missing item, status unchanged. Otherwise the automated checks run and the customer moves on. A customer `rejected` with `resubmittable: true`, or `expired`, may start again.")
-        .optional_json("VerificationRequest").ok("Customer").extra(&[Forbidden]),
+        .sum("Start or restart verification", "Body optional (defaults: the customer's previous choice, else `basic` and `hosted`). `hosted` → `pending` with a fresh single-use `url`; calling again issues a new link and keeps the user's progress. `reliance` with required data missing → `403 requirements_not_met` with one entry in `reasons` per missing item, status unchanged. Otherwise the automated checks run and the customer moves on. A customer `rejected` with `resubmittable: true`, or `expired`, may start again. `provider` picks who carries a hosted verification: `sumsub` (the default when configured for the environment; `url` is Sumsub's WebSDK link, `verification.provider` says so) or `kycd`; Sumsub unreachable is `502 provider_unavailable` with nothing changed.")
+        .optional_json("VerificationRequest").ok("Customer").extra(&[Forbidden, BadGateway]),
     Op::new(Get, "/v1/customers/{id}/verification", "retrieveVerification", VERIFICATION)
         .sum("Retrieve the verification", "The verification object alone, for polling.")
         .ok("CustomerVerification"),
@@ -317,6 +326,19 @@ pub const OPERATIONS: &[Op] = &[
     Op::new(Patch, "/v1/settings", "updateSettings", SETTINGS)
         .sum("Update the settings", "Objects merge key by key; anything else replaces. The result is validated as a whole.")
         .json("SettingsUpdate").ok("Settings"),
+    // Identity providers
+    Op::new(Get, "/v1/providers", "listProviders", PROVIDERS)
+        .sum("List the identity providers", "The providers configured for the key's organization and environment (never their secrets).")
+        .ok("ProviderList"),
+    Op::new(Get, "/v1/providers/{provider}", "retrieveProvider", PROVIDERS)
+        .sum("Retrieve an identity provider's configuration", "`provider` is `sumsub`; `404` when it is not configured. The secrets are never returned.")
+        .ok("Provider"),
+    Op::new(Put, "/v1/providers/{provider}", "configureProvider", PROVIDERS)
+        .sum("Configure an identity provider", "`provider` is `sumsub`: the app token, secret key and webhook secret are sealed by the vault and never returned; `base_url` defaults to `https://api.sumsub.com`; `levels` maps kycd levels to Sumsub level names (else `level_name`). Sumsub's webhooks for the organization go to `POST /webhooks/inbound/sumsub/{organization_id}`.")
+        .json("ProviderConfiguration").ok("Provider"),
+    Op::new(Delete, "/v1/providers/{provider}", "deleteProvider", PROVIDERS)
+        .sum("Remove an identity provider", "New verifications use kycd's hosted flow; `404` when it was not configured.")
+        .ok("DeletedProvider"),
     Op::new(Get, "/v1/requirements", "listRequirements", REFERENCE)
         .sum("List what to collect", "From the organization's policy, so integrators can build their forms from it.")
         .query(&[

@@ -273,3 +273,53 @@ pub struct ScreeningList {
     /// Hex SHA-256 of the source.
     pub checksum: String,
 }
+
+/// An identity provider's configuration as `/v1/providers` shows it (the
+/// handler's answer): never the app token, secret key or webhook secret.
+#[derive(Serialize, ToSchema)]
+pub struct Provider {
+    /// Always `provider`.
+    #[schema(example = "provider")]
+    pub object: String,
+    pub provider: kycd_core::providers::ProviderKind,
+    #[schema(example = "sandbox")]
+    pub environment: String,
+    /// The Sumsub level used when `levels` names none for the kycd level.
+    #[schema(example = "basic-kyc-level")]
+    pub level_name: String,
+    /// kycd level (`basic`, `full`) → Sumsub level name.
+    pub levels: std::collections::BTreeMap<String, String>,
+    #[schema(example = "https://api.sumsub.com")]
+    pub base_url: String,
+    pub configured_at: DateTime<Utc>,
+}
+
+/// The body of `PUT /v1/providers/sumsub`.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderConfiguration {
+    /// Sumsub's app token (Dashboard → Dev space → App tokens). Sealed, never returned.
+    #[schema(example = "sbx:…")]
+    pub app_token: String,
+    /// The app token's secret key. Sealed, never returned.
+    pub secret_key: String,
+    /// The Sumsub verification level.
+    #[schema(example = "basic-kyc-level")]
+    pub level_name: String,
+    /// The secret Sumsub signs webhooks with (`X-Payload-Digest`). Sealed, never returned.
+    pub webhook_secret: String,
+    /// Default `https://api.sumsub.com`.
+    #[schema(nullable = false)]
+    pub base_url: Option<String>,
+    /// kycd level (`basic`, `full`) → Sumsub level name.
+    #[schema(nullable = false)]
+    pub levels: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `{"object": "provider", "provider", "deleted": true}` (the handler's answer).
+#[derive(Serialize, ToSchema)]
+pub struct DeletedProvider {
+    #[schema(example = "provider")]
+    pub object: String,
+    pub provider: kycd_core::providers::ProviderKind,
+    pub deleted: bool,
+}

@@ -65,7 +65,7 @@ pub struct ErrorBody {
     /// `customer_locked`, `invalid_transition`, `external_id_taken`,
     /// `retention_required`, `concurrent_update`, `idempotency_key_in_use`,
     /// `idempotency_key_reused`, `payload_too_large`, `request_timeout`,
-    /// `unsupported_media_type`, `rate_limited`, `internal_error`, `service_unavailable`, …
+    /// `unsupported_media_type`, `rate_limited`, `internal_error`, `provider_unavailable`, `service_unavailable`, …
     #[schema(example = "invalid_field")]
     pub code: String,
     /// A human-readable explanation (never contains internals or identifier values).
@@ -135,6 +135,11 @@ list!(
     /// The product-access requests of a customer.
     ProductAccessList,
     ProductAccess
+);
+list!(
+    /// The identity providers configured for this organization and environment.
+    ProviderList,
+    super::resources::Provider
 );
 list!(
     /// The webhook endpoints of this organization and environment.

@@ -168,8 +168,7 @@ impl From<ServiceError> for ApiError {
             ServiceErrorKind::Domain(api) => return *api,
             ServiceErrorKind::Store(s) => crate::error::store_answer(s),
             ServiceErrorKind::Vault(_) | ServiceErrorKind::Blobs(_) => ApiError::internal(),
-            ServiceErrorKind::Provider(p) if p.transient => ApiError::unavailable(),
-            ServiceErrorKind::Provider(_) => ApiError::internal(),
+            ServiceErrorKind::Provider(p) => ApiError::provider_unavailable(p.provider),
         };
         api.with_origin(ErrorOrigin {
             location,
@@ -194,13 +193,12 @@ mod tests {
     }
 
     #[test]
-    fn provider_errors_are_transient_when_a_retry_may_succeed() {
+    fn provider_errors_answer_502_provider_unavailable() {
         let down = provider(true);
         assert!(down.is_transient());
         let api = ApiError::from(down);
-        assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(api.code, "service_unavailable");
-        assert_eq!(api.retry_after.map(|s| s.get()), Some(1));
+        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(api.code, "provider_unavailable");
         let origin = api.origin.expect("a provider failure keeps its origin");
         assert_eq!(origin.layer, "provider");
         assert!(origin.detail.contains("sumsub"), "{}", origin.detail);
@@ -208,8 +206,8 @@ mod tests {
         let refused = provider(false);
         assert!(!refused.is_transient());
         let api = ApiError::from(refused);
-        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(api.code, "internal_error");
+        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(api.code, "provider_unavailable");
     }
 
     #[test]

@@ -214,3 +214,21 @@ pub async fn evaluate(
     apply_decision(ch, decision, &cx.settings)?;
     Ok(())
 }
+
+/// kycd's own checks on a customer an identity provider approved: the
+/// provider verified the person and the documents; kycd still screens the
+/// lists and looks for duplicates. `Approve` when they pass.
+pub async fn provider_checks(
+    state: &AppState,
+    conn: &mut Conn,
+    cx: &OperationContext,
+    c: &Customer,
+) -> ServiceResult<Decision> {
+    let dups = duplicates(conn, cx, c).await?;
+    let screening = screen(state, conn, cx, c).await?;
+    let results = vec![
+        checks::duplicates(&dups, &cx.settings),
+        checks::screening(&screening, &cx.settings),
+    ];
+    Ok(decide(&[], &results))
+}

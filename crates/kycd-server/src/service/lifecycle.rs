@@ -4,6 +4,7 @@
 
 use super::{OperationContext, commit, evaluation};
 use crate::error::{ApiError, Reason};
+use crate::providers::{ExternalLink, Provider};
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -11,6 +12,7 @@ use kycd_core::customer::{Customer, Level, Mode};
 use kycd_core::input::VerificationRequest;
 use kycd_core::lifecycle::{self as core, Change, Decision, LifecycleError};
 use kycd_core::policy;
+use kycd_core::providers::{ProviderKind, ProviderVerdict};
 use kycd_core::reasons::RejectionReason;
 use kycd_core::status::CustomerStatus;
 use kycd_store::{Conn, Tx, customers as db, usage};
@@ -47,13 +49,31 @@ async fn issue_link(
 }
 
 /// Ensures a customer waiting on the end user has a live link.
-async fn ensure_link(
+pub(crate) async fn ensure_link(
     state: &AppState,
     conn: &mut Conn,
     cx: &OperationContext,
     ch: &mut Change,
     fresh: bool,
 ) -> ServiceResult<()> {
+    if ch.customer.verification.provider == Some(ProviderKind::Sumsub) {
+        // The link is the provider's (issued when the verification started):
+        // shown while the end user has something to do there.
+        if matches!(
+            ch.customer.status,
+            CustomerStatus::Pending
+                | CustomerStatus::NeedsInformation
+                | CustomerStatus::UpdateRequested
+        ) {
+            if ch.customer.verification.url.is_none() {
+                super::customers::with_link(state, conn, cx, &mut ch.customer).await?;
+            }
+        } else {
+            ch.customer.verification.url = None;
+            ch.customer.verification.url_expires_at = None;
+        }
+        return Ok(());
+    }
     // The end user has something to do: the items still missing while
     // pending, and always in needs_information and update_requested (API.md:
     // a hosted link is returned), even when nothing specific was asked for.
@@ -108,7 +128,7 @@ pub fn missing_reasons(missing: &[String]) -> Vec<Reason> {
         .collect()
 }
 
-/// Starts verification inside the caller's transaction.
+/// Starts verification inside the caller's transaction (kycd's hosted flow).
 pub async fn start_in_tx(
     state: &AppState,
     tx: &mut Tx,
@@ -118,6 +138,39 @@ pub async fn start_in_tx(
     level: Level,
     mode: Mode,
 ) -> ServiceResult<Customer> {
+    let start = Start {
+        level,
+        mode,
+        provider: &Provider::Kycd,
+        prepared: None,
+    };
+    start_with(state, tx, cx, customer, version, start).await
+}
+
+/// What a start needs: the level and mode, the provider and what it
+/// prepared outside the transaction (an external link).
+pub struct Start<'a> {
+    pub level: Level,
+    pub mode: Mode,
+    pub provider: &'a Provider,
+    pub prepared: Option<ExternalLink>,
+}
+
+/// Starts verification with a provider inside the caller's transaction.
+pub async fn start_with(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    customer: Customer,
+    version: i64,
+    start: Start<'_>,
+) -> ServiceResult<Customer> {
+    let Start {
+        level,
+        mode,
+        provider,
+        prepared,
+    } = start;
     let mut ch = Change::new(customer, cx.actor.clone(), cx.now);
     core::start_verification(&mut ch, level, mode).map_err(refused)?;
     note_update_access(&mut ch, cx);
@@ -158,7 +211,7 @@ pub async fn start_in_tx(
     }
     ch.customer.verification.requirements.missing.clear();
     evaluation::evaluate(state, tx, cx, &mut ch).await?;
-    ensure_link(state, tx, cx, &mut ch, true).await?;
+    provider.attach(state, tx, cx, &mut ch, prepared).await?;
     commit::commit(tx, cx, &ch, version, "verification.start").await?;
     after_status_change(state, tx, cx, &ch).await?;
     Ok(ch.customer)
@@ -175,20 +228,31 @@ pub async fn start(
     id: &str,
     req: VerificationRequest,
 ) -> ServiceResult<Customer> {
+    // The provider is called before the transaction, once the start is
+    // known to be allowed: when it is down nothing changes (502).
+    let (provider, prepared) = {
+        let mut conn = state.store.reader().await?;
+        let stored = load(&mut conn, cx, id).await?;
+        drop(conn);
+        let level = req.level.unwrap_or(stored.customer.verification.level);
+        let mode = req.mode.unwrap_or(stored.customer.verification.mode);
+        let provider = Provider::resolve(state, &cx.scope, req.provider, mode).await?;
+        let mut dry = Change::new(stored.customer, cx.actor.clone(), cx.now);
+        core::start_verification(&mut dry, level, mode).map_err(refused)?;
+        let prepared = provider.prepare(state, cx, id, level).await?;
+        (provider, prepared)
+    };
     let mut tx = state.store.begin().await?;
     let stored = load(&mut tx, cx, id).await?;
     let level = req.level.unwrap_or(stored.customer.verification.level);
     let mode = req.mode.unwrap_or(stored.customer.verification.mode);
-    let c = start_in_tx(
-        state,
-        &mut tx,
-        cx,
-        stored.customer,
-        stored.version,
+    let start = Start {
         level,
         mode,
-    )
-    .await?;
+        provider: &provider,
+        prepared,
+    };
+    let c = start_with(state, &mut tx, cx, stored.customer, stored.version, start).await?;
     let response = crate::wire::CustomerResponse::from(&c);
     crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &c.id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
@@ -588,4 +652,93 @@ pub async fn hold_for_rescreen(
     })
     .await
     .map(|_| ())
+}
+
+/// Applies an identity provider's verdict on a customer, in the caller's
+/// transaction, with the provider as the actor (`provider:sumsub`). An
+/// approval still passes kycd's own checks (screening, duplicates): a
+/// possible sanctions match holds the customer instead. A verdict that does
+/// not fit the customer's status (e.g. a late answer after a reviewer
+/// decided) changes nothing.
+pub async fn apply_provider_verdict(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    id: &str,
+    verdict: ProviderVerdict,
+) -> ServiceResult<()> {
+    let stored = load(tx, cx, id).await?;
+    let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
+    let under_review = matches!(
+        ch.customer.status,
+        CustomerStatus::Pending
+            | CustomerStatus::UpdateRequested
+            | CustomerStatus::OnHold
+            | CustomerStatus::NeedsInformation
+    );
+    match verdict {
+        ProviderVerdict::Pending => match ch.customer.status {
+            CustomerStatus::NeedsInformation => {
+                ch.customer.verification.requirements.missing.clear();
+                ch.move_to(CustomerStatus::Pending, "information_supplied")
+                    .map_err(|e| refused(e.into()))?;
+            }
+            _ => return Ok(()),
+        },
+        ProviderVerdict::OnHold => match ch.customer.status {
+            CustomerStatus::Pending | CustomerStatus::UpdateRequested => {
+                ch.move_to(CustomerStatus::OnHold, "provider_on_hold")
+                    .map_err(|e| refused(e.into()))?;
+                ch.event(
+                    kycd_core::events::VERIFICATION_ON_HOLD,
+                    serde_json::json!({"reason": "provider_on_hold", "lists": []}),
+                );
+            }
+            _ => return Ok(()),
+        },
+        ProviderVerdict::Approved if under_review => {
+            match evaluation::provider_checks(state, tx, cx, &ch.customer).await? {
+                // Already held (kycd's own screening): it stays for a person.
+                Decision::Hold(_) if ch.customer.status == CustomerStatus::OnHold => {
+                    return Ok(());
+                }
+                decision => {
+                    core::apply_decision(&mut ch, decision, &cx.settings).map_err(refused)?
+                }
+            }
+        }
+        ProviderVerdict::Rejected {
+            reason,
+            resubmittable,
+            labels,
+        } if under_review => {
+            core::apply_decision(&mut ch, Decision::Reject(reason), &cx.settings)
+                .map_err(refused)?;
+            ch.customer.verification.resubmittable = Some(resubmittable);
+            if let Some(e) = ch
+                .events
+                .iter_mut()
+                .find(|e| e.event_type == kycd_core::events::VERIFICATION_REJECTED)
+            {
+                e.data["resubmittable"] = resubmittable.into();
+            }
+            // The provider's own labels, verbatim, next to kycd's code.
+            if !labels.is_empty()
+                && let Some(h) = ch.history.last_mut()
+            {
+                h.reason = format!(
+                    "{} ({}: {})",
+                    reason.as_str(),
+                    ProviderKind::Sumsub.as_str(),
+                    labels.join(", ")
+                );
+            }
+        }
+        ProviderVerdict::Approved | ProviderVerdict::Rejected { .. } => return Ok(()),
+    }
+    ensure_link(state, tx, cx, &mut ch, false).await?;
+    commit::commit(tx, cx, &ch, stored.version, "verification.provider").await?;
+    after_status_change(state, tx, cx, &ch).await?;
+    state.outbox_notify.notify_one();
+    Ok(())
 }

@@ -24,5 +24,6 @@ mod schema_drift;
 mod screening;
 mod shapes;
 mod strict_input;
+mod sumsub;
 mod vault_at_rest;
 mod webhooks;

@@ -2,7 +2,7 @@
 //! signature checked, unique per (provider, payload digest) so a provider's
 //! retry is idempotent, then processed in arrival order and marked.
 
-use crate::db::{Conn, Dialect, StoreResult, from_micros, micros};
+use crate::db::{Conn, Dialect, Scope, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -17,13 +17,17 @@ pub struct Inbound {
     pub subject: Option<String>,
     pub payload: String,
     pub received_at: DateTime<Utc>,
+    /// The organization and environment it was addressed to and verified
+    /// for (`/webhooks/inbound/sumsub/{organization_id}`); none on the
+    /// deprecated global route.
+    pub scope: Option<Scope>,
 }
 
 /// Stores a payload; false when the same one was stored before (a retry).
 pub async fn insert(conn: &mut Conn, w: &Inbound) -> StoreResult<bool> {
     let done = sqlx::query(
-        "INSERT INTO inbound_webhooks (id, provider, external_id, event_type, subject, payload, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (provider, external_id) DO NOTHING",
+        "INSERT INTO inbound_webhooks (id, provider, external_id, event_type, subject, payload, received_at, organization_id, environment) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (provider, external_id) DO NOTHING",
     )
     .bind(&w.id)
     .bind(&w.provider)
@@ -32,6 +36,8 @@ pub async fn insert(conn: &mut Conn, w: &Inbound) -> StoreResult<bool> {
     .bind(&w.subject)
     .bind(&w.payload)
     .bind(micros(&w.received_at))
+    .bind(w.scope.as_ref().map(|s| s.organization_id.clone()))
+    .bind(w.scope.as_ref().map(|s| s.environment.clone()))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -45,7 +51,7 @@ pub async fn claim_unprocessed(
     limit: i64,
 ) -> StoreResult<Vec<Inbound>> {
     let rows = sqlx::query(&format!(
-        "SELECT id, provider, external_id, event_type, subject, payload, received_at FROM inbound_webhooks \
+        "SELECT id, provider, external_id, event_type, subject, payload, received_at, organization_id, environment FROM inbound_webhooks \
          WHERE processed_at IS NULL ORDER BY received_at, id LIMIT {limit}{}",
         dialect.skip_locked()
     ))
@@ -61,6 +67,13 @@ pub async fn claim_unprocessed(
                 subject: r.try_get(4)?,
                 payload: r.try_get(5)?,
                 received_at: from_micros(r.try_get(6)?),
+                scope: match (
+                    r.try_get::<Option<String>, _>(7)?,
+                    r.try_get::<Option<String>, _>(8)?,
+                ) {
+                    (Some(o), Some(e)) => Some(Scope::new(o, e)),
+                    _ => None,
+                },
             })
         })
         .collect()
