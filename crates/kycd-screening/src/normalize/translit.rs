@@ -10,6 +10,12 @@ use unicode_normalization::char::is_combining_mark;
 pub struct Seen {
     /// Arabic or Hebrew script: vowels are mostly not written, compare consonants.
     pub abjad: bool,
+    /// Chinese, Japanese or Korean script: one character is one syllable.
+    pub syllabic: bool,
+}
+
+fn is_kana(c: char) -> bool {
+    ('\u{3040}'..='\u{30FF}').contains(&c)
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -75,13 +81,16 @@ pub fn to_ascii(s: &str, out: &mut String) -> Seen {
         } else if is_han(c) {
             let j = run_end(is_han);
             syllables(&chars[i..j], false, out);
+            seen.syllabic = true;
             i = j;
         } else if is_hangul(c) {
             let j = run_end(is_hangul);
             syllables(&chars[i..j], true, out);
+            seen.syllabic = true;
             i = j;
         } else {
             // Latin with diacritics and everything else: strip marks, then deunicode.
+            seen.syllabic |= is_kana(c);
             for d in c.to_string().nfd() {
                 if !is_combining_mark(d) {
                     push_deunicode(d, out);
