@@ -26,8 +26,9 @@ const MIN_SHARE: f32 = 0.3;
 /// (tests, delta screening) weigh tokens like a realistic list would.
 const MIN_REFERENCE_NAMES: f32 = 10_000.0;
 /// Taken off the name score when two organisation names carry legal forms of different
-/// kinds (GmbH vs AG, LLC vs JSC): probably two companies of the same group or name.
-pub const LEGAL_FORM_CONFLICT: f64 = 0.12;
+/// kinds (GmbH vs AG, LLC vs JSC): probably two companies of the same group or name, so an
+/// otherwise exact name falls just under the default threshold (0.79).
+pub const LEGAL_FORM_CONFLICT: f64 = 0.21;
 /// Weight of a name particle (bin, al, van der) whatever its frequency.
 const PARTICLE_WEIGHT: f32 = 0.05;
 

@@ -215,6 +215,9 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
     if q.text == c.text {
         return (1.0, Why::Exact);
     }
+    if (q.trunc && c.text.starts_with(&q.text)) || (c.trunc && q.text.starts_with(&c.text)) {
+        return (TRUNC_SIM, Why::Truncated);
+    }
     if q.is_initial() || c.is_initial() {
         let both = q.is_initial() && c.is_initial();
         return if !both && q.text[0] == c.text[0] {
@@ -222,9 +225,6 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
         } else {
             (0.0, Why::Initial)
         };
-    }
-    if (q.trunc && c.text.starts_with(&q.text)) || (c.trunc && q.text.starts_with(&c.text)) {
-        return (TRUNC_SIM, Why::Truncated);
     }
     let mut best = (0.0f32, Why::Fuzzy);
     if q.nick & c.nick != 0 {
@@ -448,14 +448,13 @@ pub(crate) fn align(q: &[Tok], c: &[Tok], lenient_middle: bool, keep: bool) -> A
         used_q |= e.q;
         used_c |= e.c;
         taken.push((e.q.trailing_zeros(), e.c.trailing_zeros()));
-        if e.why == Why::Truncated {
-            // Words after a cut name part are missing from the cut name, not different.
-            let (qi, ci) = (31 - e.q.leading_zeros(), 31 - e.c.leading_zeros());
-            if q[qi as usize].trunc {
-                cut_c = ci;
-            } else {
-                cut_q = qi;
-            }
+        // Words after the last part of a cut name are missing from it, not different.
+        let (qi, ci) = (31 - e.q.leading_zeros(), 31 - e.c.leading_zeros());
+        if q[qi as usize].trunc {
+            cut_c = ci;
+        }
+        if c[ci as usize].trunc {
+            cut_q = qi;
         }
         if keep {
             pairs.push(*e);

@@ -125,26 +125,16 @@ const TITLES: &[&str] = &[
     "shri",
     "smt",
     "president",
-    "vice",
     "minister",
-    "prime",
-    "king",
-    "queen",
-    "prince",
     "princess",
     "emir",
     "ayatollah",
     "mufti",
-    "bishop",
-    "judge",
     "ambassador",
     "chairman",
     "hrh",
-    "his",
-    "her",
     "excellency",
     "highness",
-    "eng",
     "engineer",
 ];
 
@@ -554,7 +544,7 @@ pub fn normalize(raw: &str, ctx: NameContext) -> Normalized {
     let mut tokens: Vec<Token> = words.iter().map(|w| make_token(w, seen)).collect();
     let cut = TRUNCATION_LENGTHS.contains(&raw.trim().chars().count())
         && raw.trim_end().ends_with(|c: char| c.is_alphanumeric());
-    if let Some(last) = tokens.last_mut().filter(|t| cut && t.text.len() >= 2) {
+    if let Some(last) = tokens.last_mut().filter(|_| cut) {
         last.trunc = true;
     }
     Normalized { tokens, form }

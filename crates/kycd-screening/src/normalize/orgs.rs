@@ -60,6 +60,9 @@ pub fn forms() -> &'static HashMap<String, LegalForm> {
     static T: OnceLock<HashMap<String, LegalForm>> = OnceLock::new();
     T.get_or_init(|| {
         let mut map = HashMap::new();
+        for (phrase, compare, generic) in EXTRA_FORMS {
+            map.insert((*phrase).to_string(), LegalForm { compare, generic });
+        }
         for line in ORG_TYPES.lines().filter(|l| !l.starts_with('#')) {
             let mut cols = line.split('\t');
             let (Some(alias), Some(compare), generic) = (cols.next(), cols.next(), cols.next())
@@ -84,6 +87,24 @@ pub fn forms() -> &'static HashMap<String, LegalForm> {
         map
     })
 }
+
+/// Transliteration variants and cut phrases the table does not spell out (kycd's own).
+const EXTRA_FORMS: &[(&str, &str, &str)] = &[
+    ("joint stock", "JSC", "JSC"),
+    ("closed joint stock", "CJSC", "JSC"),
+    ("open joint stock", "OJSC", "JSC"),
+    ("public joint stock", "PJSC", "JSC"),
+    ("obshchestvo s ogranichennoi otvetstvennostiu", "OOO", "LLC"),
+    ("obshchestvo s ogranichennoy otvetstvennostyu", "OOO", "LLC"),
+    ("obshchestvo s ogranichennoi otvetstvennostyu", "OOO", "LLC"),
+    ("obshestvo s ogranichennoy otvetstvennostyu", "OOO", "LLC"),
+    ("aktsionernoe obshchestvo", "AO", "JSC"),
+    ("aktsionernoye obshchestvo", "AO", "JSC"),
+    ("zakrytoe aktsionernoe obshchestvo", "ZAO", "JSC"),
+    ("otkrytoe aktsionernoe obshchestvo", "OAO", "JSC"),
+    ("publichnoe aktsionernoe obshchestvo", "PAO", "JSC"),
+    ("spolka z ograniczona odpowiedzialnoscia", "Spzoo", "LLC"),
+];
 
 /// Two-letter forms recognised alone (the others need a longer phrase around them).
 const SHORT_FORMS: &[&str] = &[
