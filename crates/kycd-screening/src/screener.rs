@@ -308,12 +308,16 @@ impl Screener {
     /// Matches sorted by score (highest first), at most `q.limit`, each at least
     /// `q.threshold`. Empty or unusable names give an empty result.
     pub fn search(&self, q: &Query) -> Vec<Match> {
-        self.explain(q).into_iter().map(|e| e.matched).collect()
+        self.run(q, false).into_iter().map(|e| e.matched).collect()
     }
 
     /// Like [`Screener::search`], with the parts of each score: the name score and the
     /// date-of-birth, country and kind adjustments (for alert review and tuning).
     pub fn explain(&self, q: &Query) -> Vec<Explained> {
+        self.run(q, true)
+    }
+
+    fn run(&self, q: &Query, explain: bool) -> Vec<Explained> {
         if q.limit == 0 || self.names.is_empty() {
             return Vec::new();
         }
@@ -353,6 +357,16 @@ impl Screener {
             })
             .map(|(eid, nid, name_score, dob, country, kind, score)| {
                 let e = &self.entries[eid as usize];
+                if !explain {
+                    return Explained {
+                        matched: self.to_match(e, nid, score),
+                        name_score,
+                        dob,
+                        country,
+                        kind,
+                        explanation: Explanation::default(),
+                    };
+                }
                 let rec = &self.names[nid as usize];
                 let lenient = is_lenient(e.entry.kind, q.kind);
                 let al = align(&qtoks, &rec.toks, lenient, true);
