@@ -383,7 +383,7 @@ impl Screener {
                             .is_some_and(|n| is_transliterated(n)),
                 );
                 x.via_alias = rec.alias > 0;
-                x.name_score = name_score;
+                x.name_score = (name_score * 10_000.0).round() / 10_000.0;
                 (x.dob, x.country, x.kind) = (dob, country, kind);
                 x.summary = summary(&x, score);
                 Explained {
