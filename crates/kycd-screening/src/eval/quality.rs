@@ -126,7 +126,7 @@ pub fn build_cases(lists: &[LoadedList]) -> Vec<QualityCase> {
                     let n = counts.entry(kind_name).or_default();
                     if *n >= PER_KIND
                         || query.trim().is_empty()
-                        || e.names.iter().any(|x| *x == query) && !positive
+                        || e.names.contains(&query) && !positive
                     {
                         return;
                     }
