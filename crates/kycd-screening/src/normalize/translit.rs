@@ -10,12 +10,9 @@ use unicode_normalization::char::is_combining_mark;
 pub struct Seen {
     /// Arabic or Hebrew script: vowels are mostly not written, compare consonants.
     pub abjad: bool,
-    /// Chinese, Japanese or Korean script: one character is one syllable.
+    /// Chinese characters or Korean Hangul: one character is one syllable (kana is
+    /// romanised with its long-vowel variants, so it keeps the Latin typo tolerance).
     pub syllabic: bool,
-}
-
-fn is_kana(c: char) -> bool {
-    ('\u{3040}'..='\u{30FF}').contains(&c)
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -90,7 +87,6 @@ pub fn to_ascii(s: &str, out: &mut String) -> Seen {
             i = j;
         } else {
             // Latin with diacritics and everything else: strip marks, then deunicode.
-            seen.syllabic |= is_kana(c);
             for d in c.to_string().nfd() {
                 if !is_combining_mark(d) {
                     push_deunicode(d, out);

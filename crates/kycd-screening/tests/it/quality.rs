@@ -161,6 +161,8 @@ fn scripts_transliterate_and_syllables_are_strict() {
     );
     low(person("王建国", "王建华"), "Han one different character");
     low(person("김민준", "김민주"), "Hangul one different syllable");
+    // kana romanises with long-vowel variants (Tarou / Taro): tolerance kept
+    high(person("ヤマダ タロウ", "Yamada Taro"), "kana");
     // while Latin keeps its typo tolerance
     high(person("Wang Jianguo", "Wang Jiangou"), "Latin typo");
 }
