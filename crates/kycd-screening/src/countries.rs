@@ -379,6 +379,11 @@ pub fn country_code(name: &str) -> Option<&'static str> {
     table().get(k).copied()
 }
 
+/// Whether a single normalised word is a country name ("iran", "iraq"; not a code).
+pub(crate) fn is_country_word(word: &str) -> bool {
+    word.len() >= 4 && table().contains_key(word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::country_code;

@@ -83,4 +83,7 @@ pub use load::{
 };
 pub use matcher::jaro_winkler;
 pub use model::{EntityKind, Format, ListEntry, ListInfo, ListKind, LoadError, LoadedList};
-pub use screener::{DEFAULT_LIMIT, DEFAULT_THRESHOLD, Explained, Match, Query, Screener};
+pub use screener::{
+    AlignedTokens, DEFAULT_LIMIT, DEFAULT_THRESHOLD, Explained, Explanation, LEGAL_FORM_CONFLICT,
+    Match, Query, Screener, compare_names,
+};

@@ -9,9 +9,10 @@ use crate::countries::country_code;
 use crate::dates::{PartialDate, parse_one};
 use crate::evidence;
 use crate::matcher::index::Index;
+use crate::matcher::score::{Alignment, Why, align};
 use crate::matcher::score::{Tok, name_score};
 use crate::model::{EntityKind, ListEntry, ListInfo, LoadedList};
-use crate::normalize::{NameContext, Token, tokenize};
+use crate::normalize::{LegalForm, NameContext, Token, is_particle, normalize};
 
 /// Default alert threshold on the final score (see the crate docs for how it was chosen).
 pub const DEFAULT_THRESHOLD: f64 = 0.80;
@@ -24,6 +25,12 @@ const MIN_SHARE: f32 = 0.3;
 /// Token weights use at least this many names as the IDF reference, so that small lists
 /// (tests, delta screening) weigh tokens like a realistic list would.
 const MIN_REFERENCE_NAMES: f32 = 10_000.0;
+/// Taken off the name score when two organisation names carry legal forms of different
+/// kinds (GmbH vs AG, LLC vs JSC): probably two companies of the same group or name, so an
+/// otherwise exact name falls just under the default threshold (0.79).
+pub const LEGAL_FORM_CONFLICT: f64 = 0.21;
+/// Weight of a name particle (bin, al, van der) whatever its frequency.
+const PARTICLE_WEIGHT: f32 = 0.05;
 
 /// A screening request. When deserialised, missing fields take their defaults
 /// ([`DEFAULT_THRESHOLD`], [`DEFAULT_LIMIT`], no evidence).
@@ -100,6 +107,50 @@ pub struct Explained {
     pub country: f64,
     /// Kind adjustment (person vs organisation, vessel, aircraft).
     pub kind: f64,
+    /// Why: the aligned name parts and what moved the score.
+    pub explanation: Explanation,
+}
+
+/// One aligned group of name parts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlignedTokens {
+    /// Normalised (transliterated) parts of the query name.
+    pub query: Vec<String>,
+    /// Normalised parts of the list name.
+    pub candidate: Vec<String>,
+    pub similarity: f64,
+    /// `exact`, `initial`, `nickname`, `spelling_variant`, `phonetic`, `consonants`,
+    /// `typo`, `glued`, `acronym` or `truncated`.
+    pub rule: &'static str,
+}
+
+/// Why a name matched (or not): the evidence behind a score, for a reviewer.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Explanation {
+    /// The query name after normalisation (transliteration, titles, legal forms removed).
+    pub query_normalized: String,
+    /// The list name (primary or alias) that matched best, normalised.
+    pub candidate_normalized: String,
+    /// Whether the best name is an alias rather than the primary name.
+    pub via_alias: bool,
+    /// Whether either name was transliterated from another script.
+    pub transliterated: bool,
+    pub aligned: Vec<AlignedTokens>,
+    pub unmatched_query: Vec<String>,
+    pub unmatched_candidate: Vec<String>,
+    /// Matched parts appear in another order (a small penalty).
+    pub reordered: bool,
+    /// Legal forms of the two organisation names (comparison forms), when recognised.
+    pub legal_forms: Option<(String, String)>,
+    /// Taken off for legal forms of different kinds.
+    pub legal_form_penalty: f64,
+    /// Name similarity in [0, 1] after the legal-form penalty.
+    pub name_score: f64,
+    pub dob: f64,
+    pub country: f64,
+    pub kind: f64,
+    /// One sentence summing it up.
+    pub summary: String,
 }
 
 struct ListMeta {
@@ -116,6 +167,7 @@ struct NameRec {
     entry: u32,
     alias: u16,
     toks: Vec<Tok>,
+    form: Option<LegalForm>,
 }
 
 /// Screens names against loaded sanctions and PEP lists. `Send + Sync`: build it once
@@ -180,7 +232,8 @@ impl Screener {
         let ctx = NameContext::for_kind(Some(entry.kind));
         let mut seen: HashSet<String> = HashSet::new();
         for (alias, name) in entry.names.iter().enumerate().take(u16::MAX as usize) {
-            let toks = tokenize(name, ctx);
+            let norm = normalize(name, ctx);
+            let (toks, form) = (norm.tokens, norm.form);
             if toks.is_empty() {
                 continue;
             }
@@ -193,6 +246,7 @@ impl Screener {
                 entry: entry_id,
                 alias: alias as u16,
                 toks: Vec::new(),
+                form,
             });
             raw.push(toks);
         }
@@ -208,7 +262,9 @@ impl Screener {
         let as_toks =
             |toks: &[Token]| -> Vec<Tok> { toks.iter().map(|t| to_tok(t, 0.0)).collect() };
         for (id, toks) in raw.iter().enumerate() {
-            self.index.add(id as u32, &as_toks(toks));
+            let org =
+                self.entries[self.names[id].entry as usize].entry.kind == EntityKind::Organization;
+            self.index.add(id as u32, &as_toks(toks), org);
         }
         self.index.shrink();
         self.ref_names = (self.names.len() as f32).max(MIN_REFERENCE_NAMES);
@@ -252,19 +308,21 @@ impl Screener {
     /// Matches sorted by score (highest first), at most `q.limit`, each at least
     /// `q.threshold`. Empty or unusable names give an empty result.
     pub fn search(&self, q: &Query) -> Vec<Match> {
-        self.explain(q).into_iter().map(|e| e.matched).collect()
+        self.run(q, false).into_iter().map(|e| e.matched).collect()
     }
 
     /// Like [`Screener::search`], with the parts of each score: the name score and the
     /// date-of-birth, country and kind adjustments (for alert review and tuning).
     pub fn explain(&self, q: &Query) -> Vec<Explained> {
+        self.run(q, true)
+    }
+
+    fn run(&self, q: &Query, explain: bool) -> Vec<Explained> {
         if q.limit == 0 || self.names.is_empty() {
             return Vec::new();
         }
-        let qtoks: Vec<Tok> = tokenize(&q.name, NameContext::for_kind(q.kind))
-            .iter()
-            .map(|t| to_tok(t, weight(&self.index, self.ref_names, t.text.as_bytes())))
-            .collect();
+        let qnorm = normalize(&q.name, NameContext::for_kind(q.kind));
+        let qtoks = self.toks(&qnorm.tokens);
         if qtoks.is_empty() {
             return Vec::new();
         }
@@ -274,9 +332,11 @@ impl Screener {
         for nid in self.index.candidates(&qtoks, CANDIDATES, MIN_SHARE) {
             let rec = &self.names[nid as usize];
             let kind = self.entries[rec.entry as usize].entry.kind;
-            let lenient = kind == EntityKind::Person
-                || (kind == EntityKind::Unknown && q.kind == Some(EntityKind::Person));
-            let s = name_score(&qtoks, &rec.toks, lenient);
+            let lenient = is_lenient(kind, q.kind);
+            let mut s = name_score(&qtoks, &rec.toks, lenient);
+            if form_conflict(qnorm.form, rec.form) {
+                s = (s - LEGAL_FORM_CONFLICT as f32).max(0.0);
+            }
             match best.iter_mut().find(|b| b.0 == rec.entry) {
                 Some(b) if b.1 < s => *b = (rec.entry, s, nid),
                 Some(_) => {}
@@ -293,13 +353,47 @@ impl Screener {
                 let kind = evidence::kind(q.kind, e.entry.kind);
                 let score = evidence::combine(name_score, &[dob, country, kind]);
                 let score = (score * 10_000.0).round() / 10_000.0;
-                (score >= q.threshold).then(|| Explained {
+                (score >= q.threshold).then_some((eid, nid, name_score, dob, country, kind, score))
+            })
+            .map(|(eid, nid, name_score, dob, country, kind, score)| {
+                let e = &self.entries[eid as usize];
+                if !explain {
+                    return Explained {
+                        matched: self.to_match(e, nid, score),
+                        name_score,
+                        dob,
+                        country,
+                        kind,
+                        explanation: Explanation::default(),
+                    };
+                }
+                let rec = &self.names[nid as usize];
+                let lenient = is_lenient(e.entry.kind, q.kind);
+                let al = align(&qtoks, &rec.toks, lenient, true);
+                let mut x = explanation(
+                    &qtoks,
+                    qnorm.form,
+                    &rec.toks,
+                    rec.form,
+                    &al,
+                    is_transliterated(&q.name)
+                        || e.entry
+                            .names
+                            .get(rec.alias as usize)
+                            .is_some_and(|n| is_transliterated(n)),
+                );
+                x.via_alias = rec.alias > 0;
+                x.name_score = (name_score * 10_000.0).round() / 10_000.0;
+                (x.dob, x.country, x.kind) = (dob, country, kind);
+                x.summary = summary(&x, score);
+                Explained {
                     matched: self.to_match(e, nid, score),
                     name_score,
                     dob,
                     country,
                     kind,
-                })
+                    explanation: x,
+                }
             })
             .collect();
         out.sort_by(|a, b| {
@@ -311,6 +405,21 @@ impl Screener {
         });
         out.truncate(q.limit);
         out
+    }
+
+    /// Compares two names directly (`POST /v1/screening/compare`): the name score (legal
+    /// forms included, no date or country evidence) and its explanation. Token weights
+    /// come from this screener's lists.
+    pub fn compare(&self, a: &str, b: &str, kind: Option<EntityKind>) -> (f64, Explanation) {
+        compare_with(a, b, kind, |t| {
+            weight(&self.index, self.ref_names, t.as_bytes())
+        })
+    }
+
+    fn toks(&self, toks: &[Token]) -> Vec<Tok> {
+        toks.iter()
+            .map(|t| to_tok(t, weight(&self.index, self.ref_names, t.text.as_bytes())))
+            .collect()
     }
 
     fn to_match(&self, e: &EntryRec, nid: u32, score: f64) -> Match {
@@ -328,8 +437,171 @@ impl Screener {
     }
 }
 
+/// Compares two names without lists: every name part weighs the same (particles less).
+pub fn compare_names(a: &str, b: &str, kind: Option<EntityKind>) -> (f64, Explanation) {
+    compare_with(a, b, kind, |t| {
+        if t.len() <= 1 {
+            0.1
+        } else if is_particle(t) {
+            PARTICLE_WEIGHT
+        } else {
+            1.0
+        }
+    })
+}
+
+fn compare_with(
+    a: &str,
+    b: &str,
+    kind: Option<EntityKind>,
+    w: impl Fn(&str) -> f32,
+) -> (f64, Explanation) {
+    let ctx = NameContext::for_kind(kind);
+    let (na, nb) = (normalize(a, ctx), normalize(b, ctx));
+    let ta: Vec<Tok> = na.tokens.iter().map(|t| to_tok(t, w(&t.text))).collect();
+    let tb: Vec<Tok> = nb.tokens.iter().map(|t| to_tok(t, w(&t.text))).collect();
+    let lenient = kind != Some(EntityKind::Organization)
+        && kind != Some(EntityKind::Vessel)
+        && kind != Some(EntityKind::Aircraft);
+    let al = align(&ta, &tb, lenient, true);
+    let mut x = explanation(
+        &ta,
+        na.form,
+        &tb,
+        nb.form,
+        &al,
+        is_transliterated(a) || is_transliterated(b),
+    );
+    let score = ((al.score as f64 - x.legal_form_penalty).max(0.0) * 10_000.0).round() / 10_000.0;
+    x.name_score = score;
+    x.summary = summary(&x, score);
+    (score, x)
+}
+
+fn is_lenient(kind: EntityKind, query: Option<EntityKind>) -> bool {
+    kind == EntityKind::Person || (kind == EntityKind::Unknown && query == Some(EntityKind::Person))
+}
+
+fn form_conflict(a: Option<LegalForm>, b: Option<LegalForm>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a.conflicts(&b))
+}
+
+fn is_transliterated(name: &str) -> bool {
+    name.chars()
+        .any(|c| c.is_alphabetic() && !c.is_ascii() && !('\u{00C0}'..='\u{024F}').contains(&c))
+}
+
+fn words_of(toks: &[Tok], mask: u32) -> Vec<String> {
+    toks.iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, t)| String::from_utf8_lossy(&t.text).into_owned())
+        .collect()
+}
+
+fn joined(toks: &[Tok]) -> String {
+    words_of(toks, u32::MAX).join(" ")
+}
+
+fn explanation(
+    q: &[Tok],
+    qform: Option<LegalForm>,
+    c: &[Tok],
+    cform: Option<LegalForm>,
+    al: &Alignment,
+    transliterated: bool,
+) -> Explanation {
+    let all = |n: usize| if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+    let mut pairs = al.pairs.clone();
+    pairs.sort_by_key(|e| e.q.trailing_zeros());
+    Explanation {
+        query_normalized: joined(q),
+        candidate_normalized: joined(c),
+        transliterated,
+        aligned: pairs
+            .iter()
+            .map(|e| AlignedTokens {
+                query: words_of(q, e.q),
+                candidate: words_of(c, e.c),
+                similarity: (e.sim as f64 * 1000.0).round() / 1000.0,
+                rule: e.why.as_str(),
+            })
+            .collect(),
+        unmatched_query: words_of(q, all(q.len()) & !al.used_q),
+        unmatched_candidate: words_of(c, all(c.len()) & !al.used_c),
+        reordered: al.reordered,
+        legal_forms: match (qform, cform) {
+            (None, None) => None,
+            (a, b) => Some((
+                a.map_or("", |f| f.compare).to_string(),
+                b.map_or("", |f| f.compare).to_string(),
+            )),
+        },
+        legal_form_penalty: if form_conflict(qform, cform) {
+            LEGAL_FORM_CONFLICT
+        } else {
+            0.0
+        },
+        ..Explanation::default()
+    }
+}
+
+fn summary(x: &Explanation, score: f64) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let rules: Vec<&str> = x
+        .aligned
+        .iter()
+        .filter(|a| a.rule != Why::Exact.as_str())
+        .map(|a| a.rule)
+        .collect();
+    parts.push(format!(
+        "{} of {} name parts aligned{}",
+        x.aligned.iter().map(|a| a.query.len()).sum::<usize>(),
+        x.aligned.iter().map(|a| a.query.len()).sum::<usize>() + x.unmatched_query.len(),
+        if rules.is_empty() {
+            " exactly".to_string()
+        } else {
+            format!(" ({})", rules.join(", "))
+        }
+    ));
+    if !x.unmatched_candidate.is_empty() {
+        parts.push(format!(
+            "list name has also {}",
+            x.unmatched_candidate.join(" ")
+        ));
+    }
+    if x.reordered {
+        parts.push("in another order".into());
+    }
+    if x.transliterated {
+        parts.push("transliterated from another script".into());
+    }
+    if x.via_alias {
+        parts.push("matched on an alias".into());
+    }
+    if x.legal_form_penalty > 0.0 {
+        parts.push(format!(
+            "different legal forms -{:.2}",
+            x.legal_form_penalty
+        ));
+    }
+    for (what, v) in [
+        ("date of birth", x.dob),
+        ("country", x.country),
+        ("kind", x.kind),
+    ] {
+        if v != 0.0 {
+            parts.push(format!("{what} {v:+.2}"));
+        }
+    }
+    format!("{score:.2}: {}", parts.join("; "))
+}
+
 fn to_tok(t: &Token, weight: f32) -> Tok {
     Tok {
+        syllabic: t.syllabic,
+        country: t.country,
+        trunc: t.trunc,
         text: t.text.as_bytes().into(),
         skel: t.skel.as_bytes().into(),
         variant: t.variant.as_bytes().into(),
@@ -343,6 +615,9 @@ fn to_tok(t: &Token, weight: f32) -> Tok {
 fn weight(index: &Index, ref_names: f32, text: &[u8]) -> f32 {
     if text.len() <= 1 {
         return 0.1;
+    }
+    if std::str::from_utf8(text).is_ok_and(is_particle) {
+        return PARTICLE_WEIGHT;
     }
     let df = index.df(text) as f32;
     let w = ((ref_names + 1.0) / (df + 1.0)).ln() / (ref_names + 1.0).ln();

@@ -597,6 +597,7 @@ fn components() -> Components {
     add::<api::webhook_endpoints::UpdateBody>(&mut s);
     add::<api::events::RedeliverBody>(&mut s);
     add::<api::screening::SearchBody>(&mut s);
+    add::<api::screening::CompareBody>(&mut s);
     // kycd-core's settings, with what the handler adds, and as a merge patch.
     add::<Settings>(&mut s);
     add::<SettingsUpdate>(&mut s);
@@ -621,6 +622,7 @@ fn components() -> Components {
     add::<DeliveryAttemptList>(&mut s);
     add::<Redelivery>(&mut s);
     add::<ScreeningSearchResult>(&mut s);
+    add::<ScreeningComparison>(&mut s);
     add::<ScreeningListList>(&mut s);
     for name in ["DocumentType", "DocumentSide", "DocumentContentType"] {
         s.push((name.to_string(), enums::by_name(name)));

@@ -4,6 +4,7 @@
 mod baseline;
 mod bench;
 pub mod perturb;
+pub mod quality;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -176,6 +177,8 @@ pub struct EvalReport {
     pub baseline: Option<BaselineEval>,
     /// Recall on perturbed positives, per perturbation (positives found unperturbed only).
     pub perturbed: Vec<PerturbedRecall>,
+    /// Precision, recall and F1 per category and script on the set built from the lists.
+    pub quality: quality::QualityReport,
 }
 
 /// Recall and false alerts at one threshold.
@@ -227,6 +230,7 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
     let positives = read_cases(&dir.join("positives_us_congress_untreated.csv"), None)?;
     let negatives = read_cases(&dir.join("negatives_us.csv"), opts.negatives_limit)?;
     let naive = (opts.baseline_sample > 0).then(|| NaiveMatcher::new(&lists));
+    let quality_cases = quality::build_cases(&lists);
     let start = Instant::now();
     let screener = Screener::new(lists);
     let index_millis = start.elapsed().as_secs_f64() * 1e3;
@@ -306,7 +310,9 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
     } else {
         Vec::new()
     };
+    let quality = quality::run_quality(&screener, &quality_cases, t, opts.threads);
     Ok(EvalReport {
+        quality,
         threshold: t,
         lists: timings,
         index_millis,
@@ -416,6 +422,7 @@ impl fmt::Display for EvalReport {
                 p.missed_examples.join(" | ")
             )?;
         }
+        write!(f, "{}", self.quality)?;
         if !self.missed_examples.is_empty() {
             writeln!(f, "  missed positives ({}):", self.missed_examples.len())?;
             for m in self.missed_examples.iter().take(30) {

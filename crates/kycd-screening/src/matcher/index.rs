@@ -77,7 +77,7 @@ pub(crate) struct Index {
 
 impl Index {
     /// Adds name `id` with its tokens. Names must be added in increasing id order.
-    pub fn add(&mut self, id: u32, toks: &[Tok]) {
+    pub fn add(&mut self, id: u32, toks: &[Tok], org: bool) {
         self.names = self.names.max(id as usize + 1);
         let mut push = |k: u64| {
             let list = self.postings.entry(k).or_default();
@@ -95,6 +95,11 @@ impl Index {
             if let Some(n) = toks.get(i + 1) {
                 push(key(NS_EXACT, &[&t.text, &n.text]));
             }
+        }
+        // Organisations are also found by their acronym (IRGC).
+        if org && (3..=6).contains(&toks.len()) && toks.iter().all(|t| t.text.len() > 1) {
+            let acr: Vec<u8> = toks.iter().map(|t| t.text[0]).collect();
+            push(key(NS_EXACT, &[&acr]));
         }
     }
 

@@ -13,6 +13,44 @@ pub(crate) struct Tok {
     pub weight: f32,
     pub abjad: bool,
     pub nick: u128,
+    /// From Chinese, Japanese or Korean script: no typo tolerance.
+    pub syllabic: bool,
+    /// A country name: matches only itself.
+    pub country: bool,
+    /// The last token of a name cut at the list's field length: may be a prefix.
+    pub trunc: bool,
+}
+
+/// How two name parts were found to match (for explanations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    Exact,
+    Initial,
+    Nickname,
+    Variant,
+    Skeleton,
+    Abjad,
+    Fuzzy,
+    Glued,
+    Acronym,
+    Truncated,
+}
+
+impl Why {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::Exact => "exact",
+            Why::Initial => "initial",
+            Why::Nickname => "nickname",
+            Why::Variant => "spelling_variant",
+            Why::Skeleton => "phonetic",
+            Why::Abjad => "consonants",
+            Why::Fuzzy => "typo",
+            Why::Glued => "glued",
+            Why::Acronym => "acronym",
+            Why::Truncated => "truncated",
+        }
+    }
 }
 
 impl Tok {
@@ -45,6 +83,10 @@ const MIDDLE_UNMATCHED: f32 = 0.45;
 const MERGE_MIN: f32 = 0.85;
 /// Edit similarity below this does not count (one edit in a 4-letter token is 0.75).
 const MIN_EDIT: f32 = 0.75;
+/// A token cut by the list's field length against the full token it starts.
+const TRUNC_SIM: f32 = 0.95;
+/// An acronym against the words it abbreviates (organisations).
+const ACRONYM_SIM: f32 = 0.92;
 
 /// Jaro-Winkler similarity of two ASCII byte strings (at most 64 bytes are compared).
 pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f32 {
@@ -168,38 +210,59 @@ fn stretch(jw: f32) -> f32 {
     }
 }
 
-/// Similarity of two tokens in [0, 1].
-pub(crate) fn token_sim(q: &Tok, c: &Tok) -> f32 {
+/// Similarity of two tokens in [0, 1], with the rule that gave it.
+pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
     if q.text == c.text {
-        return 1.0;
+        return (1.0, Why::Exact);
+    }
+    if (q.trunc && c.text.starts_with(&q.text)) || (c.trunc && q.text.starts_with(&c.text)) {
+        return (TRUNC_SIM, Why::Truncated);
     }
     if q.is_initial() || c.is_initial() {
         let both = q.is_initial() && c.is_initial();
         return if !both && q.text[0] == c.text[0] {
-            INITIAL_SIM
+            (INITIAL_SIM, Why::Initial)
         } else {
-            0.0
+            (0.0, Why::Initial)
         };
     }
-    let mut best = 0.0f32;
+    let mut best = (0.0f32, Why::Fuzzy);
     if q.nick & c.nick != 0 {
-        best = NICK_SIM;
+        best = (NICK_SIM, Why::Nickname);
     }
     if q.variant == c.variant {
-        return best.max(VARIANT_SIM);
+        return if best.0 > VARIANT_SIM {
+            best
+        } else {
+            (VARIANT_SIM, Why::Variant)
+        };
+    }
+    if q.country && c.country {
+        // Iran / Iraq: two countries are never a typo of each other.
+        return best;
+    }
+    if q.syllabic || c.syllabic {
+        // One character is one syllable: a different syllable is a different name.
+        return best;
     }
     let min_len = q.text.len().min(c.text.len());
+    let mut up = |s: f32, w: Why| {
+        if s > best.0 {
+            best = (s, w);
+        }
+    };
     if q.abjad || c.abjad {
         // Vowels are not written: compare consonant skeletons.
         if q.skel.len() >= 2 && q.skel == c.skel {
-            return best.max(ABJAD_SKEL_SIM);
+            up(ABJAD_SKEL_SIM, Why::Abjad);
+            return best;
         }
         if q.skel.len() >= 2 && c.skel.len() >= 2 {
-            best = best.max(stretch(jaro_winkler(&q.skel, &c.skel)) * 0.9);
+            up(stretch(jaro_winkler(&q.skel, &c.skel)) * 0.9, Why::Abjad);
         }
     }
     if min_len >= 5 && q.skel.len() >= 3 && q.skel == c.skel && edit_sim(&q.text, &c.text) >= 0.7 {
-        best = best.max(SKEL_SIM);
+        up(SKEL_SIM, Why::Skeleton);
     }
     if min_len <= 3 {
         // Short tokens: one edit is a big change, and a prefix is not a match (Jin / Jinho).
@@ -207,9 +270,11 @@ pub(crate) fn token_sim(q: &Tok, c: &Tok) -> f32 {
         if jw < 0.9 || q.text.len().abs_diff(c.text.len()) > 1 {
             return best;
         }
-        return best.max(0.5 * (stretch(jw) + edit_sim(&q.text, &c.text)));
+        up(0.5 * (stretch(jw) + edit_sim(&q.text, &c.text)), Why::Fuzzy);
+        return best;
     }
-    best.max(string_sim(&q.text, &c.text))
+    up(string_sim(&q.text, &c.text), Why::Fuzzy);
+    best
 }
 
 /// Similarity of the two tokens `a`+`b` glued against `c` (0 when clearly different).
@@ -234,11 +299,12 @@ fn merged_sim(a: &Tok, b: &Tok, c: &Tok) -> f32 {
 }
 
 /// One aligned group: query tokens (bit mask), candidate tokens (bit mask), similarity.
-#[derive(Clone, Copy)]
-struct Edge {
-    sim: f32,
-    q: u32,
-    c: u32,
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Edge {
+    pub sim: f32,
+    pub q: u32,
+    pub c: u32,
+    pub why: Why,
 }
 
 fn mask_weight(toks: &[Tok], mask: u32) -> f32 {
@@ -249,23 +315,78 @@ fn mask_weight(toks: &[Tok], mask: u32) -> f32 {
         .sum()
 }
 
-/// Score of a query name against a candidate name in [0, 1]. `lenient_middle` lets an
-/// unmatched middle name (persons) cost less than an unmatched first or last name.
+/// The alignment of two names: the score and the matched groups.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Alignment {
+    pub score: f32,
+    pub pairs: Vec<Edge>,
+    pub used_q: u32,
+    pub used_c: u32,
+    pub reordered: bool,
+}
+
+/// Score of a query name against a candidate name in [0, 1]. `lenient_middle` (persons)
+/// lets an unmatched middle name cost less than an unmatched first or last name; without
+/// it (organisations) a word two edits away from another is a different word, not a typo.
 pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
+    align(q, c, lenient_middle, false).score
+}
+
+/// Acronym edges: a token of 2 to 6 letters against as many consecutive words of the
+/// other name starting with those letters (IRGC / Islamic Revolutionary Guard Corps).
+fn acronym_edges(short: &[Tok], long: &[Tok], sim: f32, flip: bool, edges: &mut Vec<Edge>) {
+    for (i, t) in short.iter().enumerate() {
+        let n = t.text.len();
+        if !(2..=6).contains(&n) || n > long.len() || t.text.iter().any(u8::is_ascii_digit) {
+            continue;
+        }
+        for j in 0..=long.len() - n {
+            if long[j..j + n]
+                .iter()
+                .zip(t.text.iter())
+                .all(|(w, &ch)| w.text.len() > 1 && w.text[0] == ch)
+            {
+                let (sm, lm) = (1u32 << i, ((1u32 << n) - 1) << j);
+                let (q, c) = if flip { (lm, sm) } else { (sm, lm) };
+                edges.push(Edge {
+                    sim,
+                    q,
+                    c,
+                    why: Why::Acronym,
+                });
+            }
+        }
+    }
+}
+
+/// The full alignment behind [`name_score`]; `keep` records the matched groups.
+pub(crate) fn align(q: &[Tok], c: &[Tok], lenient_middle: bool, keep: bool) -> Alignment {
     if q.is_empty() || c.is_empty() {
-        return 0.0;
+        return Alignment::default();
     }
     let q = &q[..q.len().min(16)];
     let c = &c[..c.len().min(16)];
     let mut edges: Vec<Edge> = Vec::with_capacity(q.len() * c.len() + 4);
     for (i, qt) in q.iter().enumerate() {
         for (j, ct) in c.iter().enumerate() {
-            let s = token_sim(qt, ct);
+            let (mut s, why) = token_sim_why(qt, ct);
+            if !lenient_middle
+                && why == Why::Fuzzy
+                && s > 0.0
+                && !qt.abjad
+                && !ct.abjad
+                && osa_distance(&qt.text, &ct.text) >= 2
+            {
+                // Organisations: Petrochemical / Petromechanical are two words, not a
+                // typo; only a single edit is forgiven.
+                s = (3.0 * s - 2.0).max(0.0);
+            }
             if s > 0.0 {
                 edges.push(Edge {
                     sim: s,
                     q: 1 << i,
                     c: 1 << j,
+                    why,
                 });
             }
         }
@@ -278,6 +399,7 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
                     sim: s,
                     q: 0b11 << i,
                     c: 1 << j,
+                    why: Why::Glued,
                 });
             }
         }
@@ -290,10 +412,18 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
                     sim: s,
                     q: 1 << i,
                     c: 0b11 << j,
+                    why: Why::Glued,
                 });
             }
         }
     }
+    let acr = if lenient_middle {
+        INITIAL_SIM
+    } else {
+        ACRONYM_SIM
+    };
+    acronym_edges(q, c, acr, false, &mut edges);
+    acronym_edges(c, q, acr, true, &mut edges);
     // Best pairs first; on ties prefer the edge covering more tokens, then edges on first
     // or last name parts (so that a repeated token leaves a middle one unmatched).
     let (nq, nc) = (q.len(), c.len());
@@ -309,6 +439,8 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
     let (mut used_q, mut used_c) = (0u32, 0u32);
     let (mut num, mut den) = (0.0f32, 0.0f32);
     let mut taken: Vec<(u32, u32)> = Vec::with_capacity(q.len());
+    let mut pairs = Vec::new();
+    let (mut cut_q, mut cut_c) = (u32::MAX, u32::MAX);
     for e in &edges {
         if used_q & e.q != 0 || used_c & e.c != 0 {
             continue;
@@ -316,6 +448,17 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
         used_q |= e.q;
         used_c |= e.c;
         taken.push((e.q.trailing_zeros(), e.c.trailing_zeros()));
+        // Words after the last part of a cut name are missing from it, not different.
+        let (qi, ci) = (31 - e.q.leading_zeros(), 31 - e.c.leading_zeros());
+        if q[qi as usize].trunc {
+            cut_c = ci;
+        }
+        if c[ci as usize].trunc {
+            cut_q = qi;
+        }
+        if keep {
+            pairs.push(*e);
+        }
         let w = mask_weight(q, e.q) + mask_weight(c, e.c);
         num += e.sim * w;
         den += w;
@@ -327,14 +470,30 @@ pub(crate) fn name_score(q: &[Tok], c: &[Tok], lenient_middle: bool) -> f32 {
         MIDDLE_UNMATCHED
     };
     let middle_factor = if lenient_middle { middle_factor } else { 1.0 };
-    den += unmatched_cost(q, used_q, middle_factor) + unmatched_cost(c, used_c, middle_factor);
+    den += unmatched_cost(q, used_q | after(cut_q, q.len()), middle_factor)
+        + unmatched_cost(c, used_c | after(cut_c, c.len()), middle_factor);
     if den <= 0.0 {
-        return 0.0;
+        return Alignment::default();
     }
     taken.sort_unstable();
     let reordered = taken.windows(2).any(|w| w[1].1 < w[0].1);
     let s = num / den * if reordered { REORDER_FACTOR } else { 1.0 };
-    s.clamp(0.0, 1.0)
+    Alignment {
+        score: s.clamp(0.0, 1.0),
+        pairs,
+        used_q,
+        used_c,
+        reordered,
+    }
+}
+
+/// Bit mask of the positions after `i` (none when `i` is `u32::MAX`).
+fn after(i: u32, n: usize) -> u32 {
+    if i >= 31 || n == 0 {
+        return 0;
+    }
+    let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+    all & !((1u32 << (i + 1)) - 1)
 }
 
 fn is_middle(n: usize, i: usize) -> bool {

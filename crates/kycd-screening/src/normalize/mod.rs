@@ -2,9 +2,11 @@
 //! honorifics, generational suffixes and company forms, then tokens with phonetic keys.
 
 mod nicknames;
+pub mod orgs;
 mod translit;
 
 use crate::model::EntityKind;
+pub use orgs::LegalForm;
 
 pub use translit::to_ascii;
 
@@ -28,6 +30,36 @@ pub struct Token {
     pub abjad: bool,
     /// Given-name equivalence groups (nicknames), as a bit set.
     pub nick: u128,
+    /// Came from a script where one character is a syllable (Chinese, Japanese, Korean):
+    /// one different character is a different name, so no typo tolerance.
+    pub syllabic: bool,
+    /// A country name ("iran", "iraq"): must match exactly, never as a typo.
+    pub country: bool,
+    /// The last token of a name that looks cut at a field length (44 to 48 characters):
+    /// it may be the start of a longer word.
+    pub trunc: bool,
+}
+
+/// Names this long (characters) may have been cut by a list's 48-character field.
+pub const TRUNCATION_LENGTHS: std::ops::RangeInclusive<usize> = 44..=48;
+
+/// A normalised name: its tokens and, for organisations, the legal form removed from it.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    pub tokens: Vec<Token>,
+    pub form: Option<LegalForm>,
+}
+
+/// Name particles (`bin`, `al`, `van der`): they carry almost no identity, so they weigh
+/// little when present and cost little when missing.
+pub const PARTICLES: &[&str] = &[
+    "al", "el", "bin", "ibn", "bint", "ben", "binti", "van", "der", "den", "von", "de", "del",
+    "della", "di", "da", "du", "dos", "das", "la", "le", "ter", "ul", "ud", "ad", "ould", "ag",
+];
+
+/// Whether a token is a name particle (see [`PARTICLES`]).
+pub fn is_particle(t: &str) -> bool {
+    PARTICLES.contains(&t)
 }
 
 const TITLES: &[&str] = &[
@@ -92,6 +124,18 @@ const TITLES: &[&str] = &[
     "sri",
     "shri",
     "smt",
+    "president",
+    "minister",
+    "princess",
+    "emir",
+    "ayatollah",
+    "mufti",
+    "ambassador",
+    "chairman",
+    "hrh",
+    "excellency",
+    "highness",
+    "engineer",
 ];
 
 const SUFFIXES: &[&str] = &[
@@ -220,7 +264,9 @@ impl NameContext {
 }
 
 fn is_company_form(word: &str) -> bool {
-    FORMS_TRAILING.contains(&word) || FORMS_LEADING.contains(&word)
+    FORMS_TRAILING.contains(&word)
+        || FORMS_LEADING.contains(&word)
+        || orgs::forms().contains_key(word)
 }
 
 fn is_form_or_suffix(word: &str) -> bool {
@@ -324,7 +370,8 @@ pub fn skeleton(t: &str) -> String {
 }
 
 /// A spelling-variant form of a token, folding the usual transliteration alternatives:
-/// y/i, kh/h, ph/f, ck/k, q/k, w/v, ou/oo/u, ee/i, tch/ch, sch/sh, doubled letters.
+/// y/i, kh/h, ph/f, ck/k, q/k, w/v, x/ks, ou/oo/u, ee/i, tch/ch, sch/sh, doubled letters,
+/// a final -ej/-aj/-ij (Sergej), Baltic -js/-rs endings and Belarusian -liak- (Aliaksandr).
 pub fn variant_form(t: &str) -> String {
     const RULES: [(&str, &str); 10] = [
         ("tch", "ch"),
@@ -338,7 +385,21 @@ pub fn variant_form(t: &str) -> String {
         ("q", "k"),
         ("w", "v"),
     ];
-    let mut s = t.replace('y', "i");
+    // Baltic masculine endings (Latvian Sergejs, Aleksandrs) and Belarusian "ia" (Aliaksandr).
+    let t = match t.strip_suffix('s') {
+        Some(stem) if stem.len() >= 4 && (stem.ends_with('j') || stem.ends_with('r')) => stem,
+        _ => t,
+    };
+    let mut s = t
+        .replace('y', "i")
+        .replace('x', "ks")
+        .replace("liak", "lek");
+    for (from, to) in [("ej", "ei"), ("aj", "ai"), ("oj", "oi"), ("ij", "i")] {
+        if s.ends_with(from) {
+            s.truncate(s.len() - 2);
+            s.push_str(to);
+        }
+    }
     for (from, to) in RULES {
         if s.contains(from) {
             s = s.replace(from, to);
@@ -355,21 +416,80 @@ pub fn variant_form(t: &str) -> String {
     out
 }
 
-fn make_token(text: &str, abjad: bool) -> Token {
+fn make_token(text: &str, seen: translit::Seen) -> Token {
     let text: String = text.chars().take(MAX_TOKEN_LEN).collect();
     Token {
         skel: skeleton(&text),
         variant: variant_form(&text),
         nick: nicknames::groups(&text),
-        abjad,
+        abjad: seen.abjad,
+        syllabic: seen.syllabic,
+        country: text.len() >= 4 && crate::countries::is_country_word(&text),
+        trunc: false,
         text,
     }
+}
+
+/// Letters written as digits inside a word of a person's name ("Ig0r", "Mu5tafa").
+fn digits_for_letters(w: &str) -> Option<String> {
+    let letters = w.bytes().filter(u8::is_ascii_alphabetic).count();
+    if letters < 2 || letters == w.len() {
+        return None;
+    }
+    let out: String = w
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' => 'a',
+            '5' => 's',
+            '7' => 't',
+            '8' => 'b',
+            other => other,
+        })
+        .collect();
+    out.bytes().all(|b| b.is_ascii_alphabetic()).then_some(out)
+}
+
+/// Removes bracketed country qualifiers from an organisation name ("Acme (Cyprus) Ltd").
+fn drop_country_brackets(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(open) = rest.find(['(', '[']) {
+        let close_ch = if rest[open..].starts_with('(') {
+            ')'
+        } else {
+            ']'
+        };
+        let Some(len) = rest[open..].find(close_ch) else {
+            break;
+        };
+        let inner = &rest[open + 1..open + len];
+        out.push_str(&rest[..open]);
+        if inner.chars().count() < 4 || crate::countries::country_code(inner).is_none() {
+            out.push(' ');
+            out.push_str(inner);
+            out.push(' ');
+        }
+        rest = &rest[open + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Normalises a name into tokens. Never panics; input is capped at [`MAX_NAME_CHARS`]
 /// characters and [`MAX_TOKENS`] tokens.
 pub fn tokenize(raw: &str, ctx: NameContext) -> Vec<Token> {
-    let capped: String = raw.chars().take(MAX_NAME_CHARS).collect();
+    normalize(raw, ctx).tokens
+}
+
+/// Like [`tokenize`], also returning the legal form removed from an organisation name.
+pub fn normalize(raw: &str, ctx: NameContext) -> Normalized {
+    let mut capped: String = raw.chars().take(MAX_NAME_CHARS).collect();
+    if ctx.strip_company_forms && capped.contains(['(', '[']) {
+        capped = drop_country_brackets(&capped);
+    }
     let reordered = reorder_comma(&capped);
     let mut ascii = String::with_capacity(reordered.len() + 8);
     let seen = to_ascii(&reordered, &mut ascii);
@@ -395,12 +515,48 @@ pub fn tokenize(raw: &str, ctx: NameContext) -> Vec<Token> {
                 .map(str::to_string),
         );
     }
-    strip(&mut words, ctx);
+    if ctx.strip_titles && !ctx.strip_company_forms {
+        for w in words.iter_mut() {
+            if let Some(fixed) = digits_for_letters(w) {
+                *w = fixed;
+            }
+        }
+    }
+    let form = strip(&mut words, ctx);
+    if ctx.strip_company_forms {
+        for w in words.iter_mut() {
+            if let Some(c) = orgs::canonical_org_word(w) {
+                *w = c;
+            }
+        }
+        if words.len() > 2 {
+            let kept: Vec<String> = words
+                .iter()
+                .filter(|w| !orgs::ORG_STOPWORDS.contains(&w.as_str()))
+                .cloned()
+                .collect();
+            if kept.len() >= 2 {
+                words = kept;
+            }
+        }
+    }
     words.truncate(MAX_TOKENS);
-    words.iter().map(|w| make_token(w, seen.abjad)).collect()
+    let mut tokens: Vec<Token> = words.iter().map(|w| make_token(w, seen)).collect();
+    let cut = TRUNCATION_LENGTHS.contains(&raw.trim().chars().count())
+        && raw.trim_end().ends_with(|c: char| c.is_alphanumeric());
+    if let Some(last) = tokens.last_mut().filter(|_| cut) {
+        last.trunc = true;
+    }
+    Normalized { tokens, form }
 }
 
-fn strip(words: &mut Vec<String>, ctx: NameContext) {
+fn strip(words: &mut Vec<String>, ctx: NameContext) -> Option<LegalForm> {
+    let mut form: Option<LegalForm> = None;
+    let mut note = |key: &str| {
+        if form.is_none() {
+            form = orgs::forms().get(key).copied();
+        }
+    };
     if ctx.strip_titles {
         // A title is only dropped when two name parts remain ("Shri Thanedar" stays).
         while words.len() > 2 && TITLES.contains(&words[0].as_str()) {
@@ -414,27 +570,49 @@ fn strip(words: &mut Vec<String>, ctx: NameContext) {
         for phrase in FORM_PHRASES {
             let n = phrase.len();
             if words.len() > n && words[..n].iter().zip(*phrase).all(|(w, p)| w == p) {
+                note(&phrase.join(" "));
                 words.drain(..n);
             }
             let len = words.len();
             if len > n && words[len - n..].iter().zip(*phrase).all(|(w, p)| w == p) {
+                note(&phrase.join(" "));
                 words.truncate(len - n);
             }
         }
-        let mut popped = false;
-        while words.len() > 1 {
-            let last = words[words.len() - 1].as_str();
-            if FORMS_TRAILING.contains(&last) || (popped && last == "de") {
-                words.pop();
-                popped = true;
-            } else {
-                break;
+        loop {
+            // The maintained table (rigour org_types) first, longest phrase first.
+            if let Some((n, _)) = orgs::trailing_form(words) {
+                let len = words.len();
+                note(&words[len - n..].join(" "));
+                words.truncate(len - n);
+                continue;
             }
+            if words.len() > 1 && FORMS_TRAILING.contains(&words[words.len() - 1].as_str()) {
+                let last = words.pop().unwrap_or_default();
+                note(&last);
+                // "S.A. de C.V.": a "de" left between two forms goes too
+                if words.len() > 1 && words[words.len() - 1] == "de" {
+                    words.pop();
+                }
+                continue;
+            }
+            break;
         }
-        while words.len() > 1 && FORMS_LEADING.contains(&words[0].as_str()) {
-            words.remove(0);
+        loop {
+            if let Some((n, _)) = orgs::leading_form(words) {
+                note(&words[..n].join(" "));
+                words.drain(..n);
+                continue;
+            }
+            if words.len() > 1 && FORMS_LEADING.contains(&words[0].as_str()) {
+                let first = words.remove(0);
+                note(&first);
+                continue;
+            }
+            break;
         }
     }
+    form
 }
 
 /// The normalised form of a name as one string (tokens joined by spaces), treating the

@@ -10,6 +10,9 @@ use unicode_normalization::char::is_combining_mark;
 pub struct Seen {
     /// Arabic or Hebrew script: vowels are mostly not written, compare consonants.
     pub abjad: bool,
+    /// Chinese characters or Korean Hangul: one character is one syllable (kana is
+    /// romanised with its long-vowel variants, so it keeps the Latin typo tolerance).
+    pub syllabic: bool,
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -75,10 +78,12 @@ pub fn to_ascii(s: &str, out: &mut String) -> Seen {
         } else if is_han(c) {
             let j = run_end(is_han);
             syllables(&chars[i..j], false, out);
+            seen.syllabic = true;
             i = j;
         } else if is_hangul(c) {
             let j = run_end(is_hangul);
             syllables(&chars[i..j], true, out);
+            seen.syllabic = true;
             i = j;
         } else {
             // Latin with diacritics and everything else: strip marks, then deunicode.

@@ -4,4 +4,5 @@
 mod loaders;
 mod matcher;
 mod normalize;
+mod quality;
 mod real_data;

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/screening/search", post(search))
+        .route("/v1/screening/compare", post(compare))
         .route("/v1/screening/lists", get(lists))
 }
 
@@ -46,6 +47,73 @@ pub struct SearchBody {
     /// At most this many matches (default 10).
     #[schema(minimum = 1, maximum = 100)]
     limit: Option<usize>,
+}
+
+/// The body of `POST /v1/screening/compare`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ScreeningCompareRequest)]
+pub struct CompareBody {
+    /// The first name, 1 to 300 characters once trimmed.
+    #[schema(schema_with = crate::openapi::enums::screening_name)]
+    a: String,
+    /// The second name, 1 to 300 characters once trimmed.
+    #[schema(schema_with = crate::openapi::enums::screening_name)]
+    b: String,
+    /// Whether both names are persons' or organizations' (they are scored by different rules).
+    #[serde(rename = "type")]
+    #[schema(schema_with = crate::openapi::enums::screening_entity_type)]
+    kind: Option<String>,
+}
+
+fn checked_name<'a>(param: &str, name: &'a str) -> Result<&'a str, ApiError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid_field(param, "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::invalid_field(
+            param,
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(name)
+}
+
+fn entity_kind(kind: Option<&str>) -> Result<Option<EntityKind>, ApiError> {
+    match kind {
+        None => Ok(None),
+        Some("person") => Ok(Some(EntityKind::Person)),
+        Some("organization") => Ok(Some(EntityKind::Organization)),
+        Some(_) => Err(ApiError::invalid_field(
+            "type",
+            "must be person or organization",
+        )),
+    }
+}
+
+/// Why two names match or not: the same scoring and explanation as a search, on the name
+/// only (token weights from the loaded lists when there are some).
+async fn compare(
+    State(s): State<AppState>,
+    _caller: Caller,
+    ApiJson(b): ApiJson<CompareBody>,
+) -> ApiResult<Json<Value>> {
+    let a = checked_name("a", &b.a)?.to_string();
+    let bn = checked_name("b", &b.b)?.to_string();
+    let kind = entity_kind(b.kind.as_deref())?;
+    let screener = s.screener();
+    let (score, explanation) = tokio::task::spawn_blocking(move || match screener {
+        Some(sc) => sc.compare(&a, &bn, kind),
+        None => kycd_screening::compare_names(&a, &bn, kind),
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    Ok(Json(json!({
+        "object": "screening_comparison",
+        "score": (score * 1000.0).round() / 1000.0,
+        "explanation": explanation,
+    })))
 }
 
 async fn search(
@@ -116,13 +184,15 @@ async fn search(
         threshold,
         limit,
     };
-    let matches = tokio::task::spawn_blocking(move || screener.search(&q))
+    let matches = tokio::task::spawn_blocking(move || screener.explain(&q))
         .await
         .map_err(|_| ApiError::internal())?;
     let matches: Vec<Value> = matches
         .into_iter()
-        .map(|m| {
+        .map(|x| {
+            let m = x.matched;
             json!({
+                "explanation": x.explanation,
                 "list": m.list, "entry_id": m.entry_id, "name": m.name, "matched_name": m.matched_name,
                 "score": (m.score * 1000.0).round() / 1000.0, "programs": m.programs, "type": m.kind, "pep": m.pep,
             })

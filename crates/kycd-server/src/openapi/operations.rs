@@ -396,6 +396,9 @@ pub const OPERATIONS: &[Op] = &[
     Op::new(Post, "/v1/screening/search", "searchScreening", SCREENING)
         .sum("Search the sanctions and PEP lists", "Best matches first, scored in [0, 1].")
         .json("ScreeningSearchRequest").ok("ScreeningSearchResult"),
+    Op::new(Post, "/v1/screening/compare", "compareScreeningNames", SCREENING)
+        .sum("Compare two names", "The name score of `a` against `b` (legal forms included, no date or country evidence) and why: the aligned name parts with the rule for each, the unmatched parts and the legal forms, as in a search match's `explanation`.")
+        .json("ScreeningCompareRequest").ok("ScreeningComparison"),
     Op::new(Get, "/v1/screening/lists", "listScreeningLists", SCREENING)
         .sum("List the loaded screening lists", "Each loaded list version with its entry count, load date and checksum.")
         .ok("ScreeningListList"),

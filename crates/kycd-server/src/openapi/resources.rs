@@ -242,6 +242,24 @@ pub struct ScreeningMatch {
     pub kind: ScreeningEntryType,
     /// Whether the entry is a politically exposed person.
     pub pep: bool,
+    /// Why it matched: aligned name parts and the rule for each (`exact`, `typo`,
+    /// `nickname`, `spelling_variant`, `glued`, `acronym`, ...), unmatched parts, legal
+    /// forms, date-of-birth, country and kind adjustments, and a one-line summary.
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+}
+
+/// Why two names match or not (`POST /v1/screening/compare`).
+#[derive(Serialize, ToSchema)]
+pub struct ScreeningComparison {
+    #[schema(schema_with = screening_comparison_tag)]
+    pub object: String,
+    /// Name score in [0, 1] (legal forms included; no date or country evidence).
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f64,
+    /// The same explanation as a search match's.
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -46,6 +46,7 @@ object_tags!(
     capabilities_tag = "capabilities",
     capability_check_tag = "capability_check",
     screening_list_tag = "screening_list",
+    screening_comparison_tag = "screening_comparison",
 );
 
 /// The error envelope of every 4xx and 5xx response.

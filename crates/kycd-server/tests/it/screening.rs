@@ -71,6 +71,59 @@ async fn search_and_lists() {
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
+#[tokio::test]
+async fn matches_and_compare_explain_why() {
+    let (app, _) = screening_app(Backend::Sqlite).await.unwrap();
+    let (st, r) = app
+        .post(
+            "/v1/screening/search",
+            json!({"name": "BARANOV, Dr. Viktor", "type": "person", "date_of_birth": "1961-03-04"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let x = &r["matches"][0]["explanation"];
+    assert_eq!(x["query_normalized"], "viktor baranov", "{r}");
+    assert_eq!(x["aligned"].as_array().map(Vec::len), Some(2), "{r}");
+    assert!(x["dob"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(
+        x["summary"].as_str().unwrap().contains("date of birth"),
+        "{r}"
+    );
+
+    let (st, c) = app
+        .post(
+            "/v1/screening/compare",
+            json!({"a": "Oceanic Shipping Trading GmbH", "b": "Oceanic Shipping Trading AG", "type": "organization"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    assert_eq!(c["object"], "screening_comparison");
+    assert!(c["score"].as_f64().unwrap() < 0.8, "{c}");
+    assert!(
+        c["explanation"]["legal_form_penalty"].as_f64().unwrap() > 0.0,
+        "{c}"
+    );
+    let (_, c) = app
+        .post(
+            "/v1/screening/compare",
+            json!({"a": "Ig0r Sevrinov", "b": "SEVRINOV, Igor", "type": "person"}),
+        )
+        .await;
+    assert!(c["score"].as_f64().unwrap() >= 0.9, "{c}");
+    for (body, param) in [
+        (json!({"a": "", "b": "x"}), "a"),
+        (json!({"a": "x", "b": "y".repeat(400)}), "b"),
+        (json!({"a": "x", "b": "y", "type": "ship"}), "type"),
+    ] {
+        let (st, e) = app.post("/v1/screening/compare", body).await;
+        assert_eq!(
+            (st, e["error"]["param"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(param)),
+            "{e}"
+        );
+    }
+}
+
 per_backend!(
     a_possible_match_holds_the_customer_for_a_reviewer,
     |backend: Backend| async move {
