@@ -132,6 +132,11 @@ pub const CATALOGUE: &[ErrorCode] = &[
         "kycd failed: never the caller's fault; logged with the request id.",
     ),
     e(
+        "provider_unavailable",
+        502,
+        "The identity provider (e.g. Sumsub) did not answer or refused the call: nothing changed; retry later.",
+    ),
+    e(
         "service_unavailable",
         503,
         "The database (or a limit) is unavailable right now: retry after `Retry-After`.",
