@@ -216,6 +216,6 @@ async fn explanation(
         next_steps: crate::explain::next_steps(&c),
         customer_id: c.id,
         status: c.status,
-        history,
+        history: history.into_iter().map(Into::into).collect(),
     }))
 }

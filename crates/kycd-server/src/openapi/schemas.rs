@@ -184,8 +184,7 @@ pub struct Explanation {
     #[schema(nullable = false)]
     pub beneficial_owners: Option<Vec<OwnerExplanation>>,
     /// Every status change, oldest first.
-    #[schema(value_type = Vec<StatusChange>)]
-    pub history: Vec<kycd_store::customers::HistoryRow>,
+    pub history: Vec<StatusChange>,
 }
 
 /// A business's beneficial owner as the policy sees it.
@@ -216,17 +215,75 @@ impl From<kycd_core::policy::OwnerStanding> for OwnerExplanation {
     }
 }
 
-/// The schema of kycd-store's `HistoryRow` (a store type, which has no
-/// utoipa dependency): statuses are the domain's.
+/// One change of status in the history (kycd-store's `HistoryRow`, with its
+/// actor spelled out).
 #[derive(Serialize, ToSchema)]
 pub struct StatusChange {
-    #[schema(required = true)]
-    pub from_status: Option<CustomerStatus>,
-    pub to_status: CustomerStatus,
+    #[schema(value_type = Option<CustomerStatus>, required = true)]
+    pub from_status: Option<String>,
+    #[schema(value_type = CustomerStatus)]
+    pub to_status: String,
     pub reason: String,
-    /// Who made the change (`api_key:…`, `system`, `operator:…`, `test_helper:…`).
-    pub actor: String,
+    pub actor: Actor,
+    #[serde(with = "kycd_core::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
+}
+
+impl From<kycd_store::customers::HistoryRow> for StatusChange {
+    fn from(r: kycd_store::customers::HistoryRow) -> Self {
+        StatusChange {
+            from_status: r.from_status,
+            to_status: r.to_status,
+            reason: r.reason,
+            actor: Actor::parse(&r.actor),
+            at: r.at,
+        }
+    }
+}
+
+/// Who made a change (API.md: every decision records its actor). Decisions
+/// come from `system` (the automated checks and the scheduler), a
+/// `provider` (e.g. `sumsub`) or an `operator` (`op_…`); the platform's own
+/// calls are `api_key` (`key_…`), the sandbox's `test_helper` (`key_…`), and
+/// the end user's hosted flow `end_user` (`hosted`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Actor {
+    #[serde(rename = "type")]
+    #[schema(example = "operator")]
+    pub kind: String,
+    #[schema(example = "op_01j9z8k3m4n5p6q7r8s9t0v1w2")]
+    pub id: String,
+}
+
+impl Actor {
+    /// From the stored form: `kind:id`, or a bare `system` / `hosted`.
+    pub fn parse(stored: &str) -> Actor {
+        let (kind, id) = match stored.split_once(':') {
+            Some((kind, id)) => (kind.to_string(), id.to_string()),
+            None if stored == "hosted" => ("end_user".to_string(), "hosted".to_string()),
+            None => ("system".to_string(), stored.to_string()),
+        };
+        Actor { kind, id }
+    }
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use super::Actor;
+
+    #[test]
+    fn stored_actors_are_spelled_out() {
+        let a = |k: &str, i: &str| Actor {
+            kind: k.into(),
+            id: i.into(),
+        };
+        assert_eq!(Actor::parse("operator:op_1"), a("operator", "op_1"));
+        assert_eq!(Actor::parse("provider:sumsub"), a("provider", "sumsub"));
+        assert_eq!(Actor::parse("api_key:key_1"), a("api_key", "key_1"));
+        assert_eq!(Actor::parse("system"), a("system", "system"));
+        assert_eq!(Actor::parse("hosted"), a("end_user", "hosted"));
+    }
 }
 
 /// One requirement: what to collect, upload or pass.

@@ -268,6 +268,14 @@ both_backends!(queue_case_and_approval, |app: TestApp| async move {
         case.body.contains("operator:op_"),
         "the actor in the history"
     );
+    // The API's explanation names the operator as the decision's actor (API.md).
+    let (_, x) = app.get(&format!("/v1/customers/{id}/explanation")).await;
+    let last = x["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"]["type"], "operator", "{last}");
+    assert!(
+        last["actor"]["id"].as_str().unwrap().starts_with("op_"),
+        "{last}"
+    );
     assert!(
         case.body.contains("checked by hand"),
         "the note in the trail"

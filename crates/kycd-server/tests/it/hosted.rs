@@ -777,28 +777,19 @@ both_backends!(assets_are_fingerprinted_and_cacheable, |app| async move {
 });
 
 both_backends!(pages_carry_the_organizations_branding, |app| async move {
-    let (st, e) = app
-        .patch(
-            "/v1/settings",
-            json!({"branding": {"primary_color": "red"}}),
-        )
-        .await;
-    assert_eq!(
-        (st, e["error"]["param"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("branding.primary_color")),
-        "{e}"
-    );
-    let (st, e) = app
-        .patch(
-            "/v1/settings",
-            json!({"branding": {"support_email": "nope"}}),
-        )
-        .await;
-    assert_eq!(
-        (st, e["error"]["param"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("branding.support_email")),
-        "{e}"
-    );
+    for (branding, param) in [
+        (json!({"primary_color": "red"}), "branding.primary_color"),
+        (json!({"support_email": "nope"}), "branding.support_email"),
+    ] {
+        let (st, e) = app
+            .patch("/v1/settings", json!({"branding": branding}))
+            .await;
+        assert_eq!(
+            (st, e["error"]["param"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(param)),
+            "{e}"
+        );
+    }
     let (st, s) = app
         .patch(
             "/v1/settings",

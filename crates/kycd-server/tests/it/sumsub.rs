@@ -386,7 +386,11 @@ both_backends!(
             .filter(|h| h["to_status"] == "active")
             .collect();
         assert_eq!(approvals.len(), 1, "{x}");
-        assert_eq!(approvals[0]["actor"], "provider:sumsub", "{x}");
+        assert_eq!(
+            approvals[0]["actor"],
+            json!({"type": "provider", "id": "sumsub"}),
+            "{x}"
+        );
     }
 );
 
@@ -446,7 +450,11 @@ both_backends!(
             last["reason"].as_str().unwrap().contains("SOME_NEW_LABEL"),
             "{last}"
         );
-        assert_eq!(last["actor"], "provider:sumsub", "{last}");
+        assert_eq!(
+            last["actor"],
+            json!({"type": "provider", "id": "sumsub"}),
+            "{last}"
+        );
     }
 );
 
