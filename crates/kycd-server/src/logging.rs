@@ -12,8 +12,11 @@ pub fn init(config: &Config) {
         Err(e) => (EnvFilter::new("info,sqlx=warn"), Some(e)),
     };
     let json = config.log_format == LogFormat::Json;
+    // Colours only for a terminal: a log file or a collector gets plain text.
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours)
         .with_target(true);
     let _ = if json {
         builder.json().flatten_event(true).try_init()

@@ -109,6 +109,24 @@ enum OrgCommand {
     },
 }
 
+/// Writes the first start's keys to `<data dir>/first-start.txt` (mode 0600)
+/// and returns where; the keys are printed whatever happens here.
+fn first_start_file(data_dir: &std::path::Path, text: &str) -> String {
+    use std::io::Write;
+    let path = data_dir.join("first-start.txt");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+    {
+        Ok(()) => path.display().to_string(),
+        Err(e) => format!("nowhere: {} could not be written: {e}", path.display()),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -117,21 +135,23 @@ async fn main() -> anyhow::Result<()> {
             kycd_server::logging::init(&config);
             let app = Application::build(*config).await?;
             let base = app.state.public_url.clone();
-            if let Some(b) = &app.bootstrap {
-                println!("Created organization `default` ({}).", b.id);
-                println!(
-                    "Sandbox API key (shown once, store it now): {}",
-                    b.sandbox_api_key
-                );
-                println!(
-                    "Live API key (shown once, store it now):    {}",
-                    b.live_api_key
-                );
-            }
             println!("kycd listening on {base}");
             println!("  API docs:     {base}/docs");
             println!("  OpenAPI:      {base}/openapi.json");
             println!("  Back office:  {base}/admin (create an operator: kycd operator create)");
+            if let Some(b) = &app.bootstrap {
+                // Last, framed, and kept in a file only this user can read:
+                // easy to miss after a build's output otherwise.
+                let text = format!(
+                    "Created organization `default` ({}).\n\
+                     Sandbox API key (shown once, store it now): {}\n\
+                     Live API key (shown once, store it now):    {}\n",
+                    b.id, b.sandbox_api_key, b.live_api_key
+                );
+                let file = first_start_file(&app.state.config.data_dir, &text);
+                let rule = "=".repeat(78);
+                println!("\n{rule}\n{text}(also written to {file}; delete it once stored)\n{rule}");
+            }
             app.run_until(shutdown_signal()).await
         }
         Command::Key { command } => key_cmd::run(command).await,

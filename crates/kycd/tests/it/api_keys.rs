@@ -62,6 +62,8 @@ async fn create_use_and_revoke(dir: &Path, db_url: Option<&str>) {
         env.push(("KYCD_DATABASE_URL", u));
     }
     let s = Server::start(dir, "serve", &[], &env);
+    // The keys come last, after the listening line: wait for them.
+    s.sandbox_key().expect("the first start prints the keys");
     let org = org_id(&s.stdout);
     let old_live = live_key(&s.stdout);
     let sandbox = s.sandbox_key().unwrap();
@@ -193,4 +195,26 @@ async fn keys_are_created_and_revoked_at_once_on_postgres() {
     let dir = temp_dir("apikeys-pg");
     create_use_and_revoke(&dir, Some(&url)).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The first start's keys come last, framed, and are kept in
+/// `<data dir>/first-start.txt`, readable by the owner only.
+#[test]
+fn first_start_keys_are_printed_last_and_kept_in_a_private_file() {
+    let dir = temp_dir("first-start");
+    let s = Server::start(&dir, "serve", &[], &[]);
+    let key = s.sandbox_key().expect("the first start prints the keys");
+    let out = std::fs::read_to_string(&s.stdout).unwrap();
+    let listening = out.find("kycd listening on").unwrap();
+    assert!(
+        out.find(&key).unwrap() > listening,
+        "keys after the banner: {out}"
+    );
+    let file = dir.join("data").join("first-start.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(&key), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    s.stop();
 }

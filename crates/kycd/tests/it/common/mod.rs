@@ -132,15 +132,23 @@ impl Server {
         }
     }
 
-    /// The sandbox key printed on the first start.
+    /// The sandbox key printed on the first start (after the listening line:
+    /// waits a moment for it).
     pub fn sandbox_key(&self) -> Option<String> {
-        std::fs::read_to_string(&self.stdout)
-            .unwrap_or_default()
-            .lines()
-            .find_map(|l| {
-                l.split_once("Sandbox API key (shown once, store it now): ")
-                    .map(|(_, k)| k.trim().to_string())
-            })
+        let start = Instant::now();
+        loop {
+            let key = std::fs::read_to_string(&self.stdout)
+                .unwrap_or_default()
+                .lines()
+                .find_map(|l| {
+                    l.split_once("Sandbox API key (shown once, store it now): ")
+                        .map(|(_, k)| k.trim().to_string())
+                });
+            if key.is_some() || start.elapsed() > Duration::from_secs(2) {
+                return key;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Sends SIGTERM (what a container runtime sends) and waits up to
