@@ -92,6 +92,11 @@ pub const CATALOGUE: &[ErrorCode] = &[
         "The change conflicts with the current state of the resource: `message` names it.",
     ),
     e(
+        "provider_not_configured",
+        409,
+        "The verification asks for an identity provider this environment has not configured (`PUT /v1/providers/sumsub`).",
+    ),
+    e(
         "idempotency_key_in_use",
         409,
         "A request with this `Idempotency-Key` is still running: retry later.",

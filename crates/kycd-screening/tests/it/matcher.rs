@@ -311,7 +311,7 @@ fn empty_and_huge_queries_are_safe() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "a timing bound: cargo test --release -p kycd-screening --test it -- hostile"
+    ignore = "a timing bound: cargo test --release -p kycd-screening --test it -- hostile_queries_are_quick"
 )]
 fn hostile_queries_are_quick_in_a_release_build() {
     let s = screener();

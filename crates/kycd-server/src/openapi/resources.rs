@@ -312,8 +312,9 @@ pub struct Provider {
     pub configured_at: DateTime<Utc>,
 }
 
-/// The body of `PUT /v1/providers/sumsub`.
+/// The body of `PUT /v1/providers/sumsub` (unknown fields are refused).
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProviderConfiguration {
     /// Sumsub's app token (Dashboard → Dev space → App tokens). Sealed, never returned.
     #[schema(example = "sbx:…")]

@@ -55,8 +55,9 @@ impl Provider {
         let configured = sumsub::load(state, scope).await?;
         match (requested, configured) {
             (Some(ProviderKind::Kycd), _) => Ok(Provider::Kycd),
-            (Some(ProviderKind::Sumsub), None) => Err(ServiceError::from(ApiError::invalid_field(
-                "provider",
+            // A valid request the environment's state refuses: 409, not 400.
+            (Some(ProviderKind::Sumsub), None) => Err(ServiceError::from(ApiError::conflict(
+                "provider_not_configured",
                 "sumsub is not configured for this environment (PUT /v1/providers/sumsub)",
             ))),
             (_, Some(cfg)) => Ok(Provider::Sumsub(Box::new(cfg))),

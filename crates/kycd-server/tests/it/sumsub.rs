@@ -741,3 +741,24 @@ both_backends!(
         assert_eq!(fake.bad_signatures.load(Ordering::SeqCst), 0);
     }
 );
+
+both_backends!(
+    asking_for_an_unconfigured_provider_is_a_conflict,
+    |app| async move {
+        let c = app.create_customer(json!({"type": "individual"})).await;
+        let id = c["id"].as_str().unwrap();
+        let (st, e) = app
+            .post(
+                &format!("/v1/customers/{id}/verification"),
+                json!({"mode": "hosted", "provider": "sumsub"}),
+            )
+            .await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("provider_not_configured")),
+            "{e}"
+        );
+        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(after["status"], "not_started", "nothing changed");
+    }
+);
