@@ -508,16 +508,7 @@ pub async fn process_webhook(state: &AppState, tx: &mut Tx, w: &Inbound) -> Resu
         return Ok(());
     };
     let review = payload.get("reviewResult");
-    let labels: Vec<String> = review
-        .and_then(|r| r.get("rejectLabels"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let labels = reject_labels(review);
     let verdict = sumsub_verdict(
         event_type,
         review
@@ -612,16 +603,7 @@ pub async fn reconcile(state: &AppState, after: Duration) -> ServiceResult<usize
             continue;
         }
         let review = body.get("reviewResult");
-        let labels: Vec<String> = review
-            .and_then(|r| r.get("rejectLabels"))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let labels = reject_labels(review);
         let event_type = match body.get("reviewStatus").and_then(Value::as_str) {
             Some("completed") => "applicantReviewed",
             Some("onHold") => "applicantOnHold",
@@ -652,6 +634,21 @@ pub async fn reconcile(state: &AppState, after: Duration) -> ServiceResult<usize
         changed += 1;
     }
     Ok(changed)
+}
+
+/// The `rejectLabels` of a `reviewResult` (a webhook's or the applicant's
+/// review status), empty when there are none.
+fn reject_labels(review: Option<&Value>) -> Vec<String> {
+    review
+        .and_then(|r| r.get("rejectLabels"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
