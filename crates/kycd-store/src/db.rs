@@ -240,6 +240,29 @@ impl Default for StoreOptions {
     }
 }
 
+/// A savepoint inside a transaction: work after it can be undone alone
+/// (`rollback_to_savepoint`) while the transaction goes on. On PostgreSQL this
+/// is also what keeps a transaction usable after one statement failed. The
+/// name is a fixed identifier chosen by the caller, never input.
+pub async fn savepoint(tx: &mut Tx, name: &'static str) -> crate::StoreResult<()> {
+    tx.execute(format!("SAVEPOINT {name}").as_str()).await?;
+    Ok(())
+}
+
+/// Undoes everything since `savepoint(name)`, keeping the savepoint.
+pub async fn rollback_to_savepoint(tx: &mut Tx, name: &'static str) -> crate::StoreResult<()> {
+    tx.execute(format!("ROLLBACK TO SAVEPOINT {name}").as_str())
+        .await?;
+    Ok(())
+}
+
+/// Keeps the work since `savepoint(name)` and forgets the savepoint.
+pub async fn release_savepoint(tx: &mut Tx, name: &'static str) -> crate::StoreResult<()> {
+    tx.execute(format!("RELEASE SAVEPOINT {name}").as_str())
+        .await?;
+    Ok(())
+}
+
 /// Microseconds since the epoch: how timestamps are stored.
 pub fn micros(ts: &DateTime<Utc>) -> i64 {
     ts.timestamp_micros()

@@ -132,7 +132,7 @@ pub enum UrlError {
     /// does not name the address: echoing what a host name resolved to would
     /// tell an API caller about internal DNS (the address is kept for logs).
     #[error(
-        "not a public address: loopback, private, link-local and otherwise reserved addresses are not allowed (for a receiver on this machine during development, start kycd with KYCD_WEBHOOK_ALLOW_PRIVATE=true)"
+        "not a public address: loopback, private, link-local and otherwise reserved addresses are not allowed (for a receiver on this machine during development, start kycd with `kycd serve --dev` or KYCD_WEBHOOK_ALLOW_PRIVATE=true)"
     )]
     ForbiddenAddress(IpAddr),
     /// The host name resolved to no address.

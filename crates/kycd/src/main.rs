@@ -32,10 +32,35 @@ struct Cli {
     command: Command,
 }
 
+/// `kycd serve`: every setting of [`Config`] plus the development switch.
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Development conveniences, refused unless listening on loopback:
+    /// webhook endpoints may point at this machine (a receiver on
+    /// localhost), as KYCD_WEBHOOK_ALLOW_PRIVATE=true does.
+    #[arg(long)]
+    dev: bool,
+    #[command(flatten)]
+    config: Config,
+}
+
+/// Applies `--dev`: only on a loopback listen address, so a development
+/// convenience can never be reached from another machine.
+fn dev_mode(config: &mut Config) -> anyhow::Result<()> {
+    if !config.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--dev only listens on loopback (127.0.0.1 or ::1), not {}: drop --dev to serve other machines",
+            config.listen
+        );
+    }
+    config.webhook_allow_private = true;
+    Ok(())
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the server.
-    Serve(Box<Config>),
+    Serve(Box<ServeArgs>),
     /// API keys: `key create`, `key revoke`.
     Key {
         #[command(subcommand)]
@@ -131,11 +156,20 @@ fn first_start_file(data_dir: &std::path::Path, text: &str) -> String {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(config) => {
+        Command::Serve(args) => {
+            let ServeArgs { dev, mut config } = *args;
+            if dev {
+                dev_mode(&mut config)?;
+            }
             kycd_server::logging::init(&config);
-            let app = Application::build(*config).await?;
+            let app = Application::build(config).await?;
             let base = app.state.public_url.clone();
             println!("kycd listening on {base}");
+            if dev {
+                println!(
+                    "  Dev mode:     loopback only; webhook endpoints may point at this machine"
+                );
+            }
             println!("  API docs:     {base}/docs");
             println!("  OpenAPI:      {base}/openapi.json");
             println!("  Back office:  {base}/admin (create an operator: kycd operator create)");

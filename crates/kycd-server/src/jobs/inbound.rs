@@ -4,8 +4,8 @@
 
 use crate::service::ServiceResult;
 use crate::state::AppState;
-use kycd_store::Tx;
 use kycd_store::webhooks::inbound::{self, Inbound};
+use kycd_store::{Tx, db};
 
 const BATCH: i64 = 100;
 
@@ -30,9 +30,18 @@ pub async fn process_pending(state: &AppState) -> ServiceResult<usize> {
         let mut tx = state.store.begin().await?;
         let batch = inbound::claim_unprocessed(&mut tx, state.store.dialect, BATCH).await?;
         for w in &batch {
+            // A payload that fails part-way leaves nothing of its own behind:
+            // its writes are undone alone, the error is kept on its row and
+            // the rest of the batch goes on.
+            db::savepoint(&mut tx, "inbound_item").await?;
             let result = process(state, &mut tx, w).await;
-            if let Err(e) = &result {
-                tracing::warn!(provider = %w.provider, id = %w.id, error = %e, "inbound webhook processing failed");
+            match &result {
+                Ok(()) => db::release_savepoint(&mut tx, "inbound_item").await?,
+                Err(e) => {
+                    tracing::warn!(provider = %w.provider, id = %w.id, error = %e, "inbound webhook processing failed");
+                    db::rollback_to_savepoint(&mut tx, "inbound_item").await?;
+                    db::release_savepoint(&mut tx, "inbound_item").await?;
+                }
             }
             inbound::mark_processed(&mut tx, &w.id, chrono::Utc::now(), result.err().as_deref())
                 .await?;

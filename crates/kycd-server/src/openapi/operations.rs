@@ -253,8 +253,8 @@ use QueryType::{Month, Ref};
 pub const OPERATIONS: &[Op] = &[
     // Customers
     Op::new(Post, "/v1/customers", "createCustomer", CUSTOMERS)
-        .sum("Create a customer", "`{\"type\": \"individual\"}` is a valid minimal body. With `verification: {\"start\": true}` the verification starts in the same call and the response already carries the link (or `403 requirements_not_met` in reliance mode with data missing). A duplicate `external_id` is `409 external_id_taken`.")
-        .json("CustomerCreate").created("Customer").extra(&[Forbidden]),
+        .sum("Create a customer", "`{\"type\": \"individual\"}` is a valid minimal body. With `verification: {\"start\": true}` the verification starts in the same call and the response already carries the link (or `403 requirements_not_met` in reliance mode with data missing). The start picks its provider as `POST /v1/customers/{id}/verification` does (`verification.provider`; `sumsub` by default when configured): Sumsub unreachable is `502 provider_unavailable` and nothing is created. A duplicate `external_id` is `409 external_id_taken`.")
+        .json("CustomerCreate").created("Customer").extra(&[Forbidden, BadGateway]),
     Op::new(Get, "/v1/customers", "listCustomers", CUSTOMERS)
         .sum("List customers", "Newest first, filtered by `status` and `external_id`.")
         .query(&[

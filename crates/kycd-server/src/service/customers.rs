@@ -2,6 +2,7 @@
 
 use super::{OperationContext, commit, lifecycle, settings::merge_json};
 use crate::error::ApiError;
+use crate::providers::Provider;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -263,6 +264,18 @@ pub async fn create(
         attestation.as_ref(),
     )?;
     sealed.wrapped_key = Some(state.vault.wrap_customer_key(org, &c.id, &key));
+    // A start on create chooses its provider as POST …/verification does
+    // (`sumsub` by default when configured), and the provider is called
+    // before the transaction: when it is down, nothing is created (502).
+    let start = if request.start {
+        let level = request.level.unwrap_or(c.verification.level);
+        let mode = request.mode.unwrap_or(c.verification.mode);
+        let provider = Provider::resolve(state, &cx.scope, request.provider, mode).await?;
+        let prepared = provider.prepare(state, cx, &c.id, level).await?;
+        Some((level, mode, provider, prepared))
+    } else {
+        None
+    };
     let doc = state
         .vault
         .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
@@ -293,12 +306,17 @@ pub async fn create(
         cx.now,
     )
     .await?;
-    let c = if request.start {
-        let level = request.level.unwrap_or(c.verification.level);
-        let mode = request.mode.unwrap_or(c.verification.mode);
-        lifecycle::start_in_tx(state, &mut tx, cx, c, 1, level, mode).await?
-    } else {
-        c
+    let c = match start {
+        Some((level, mode, provider, prepared)) => {
+            let start = lifecycle::Start {
+                level,
+                mode,
+                provider: &provider,
+                prepared,
+            };
+            lifecycle::start_with(state, &mut tx, cx, c, 1, start).await?
+        }
+        None => c,
     };
     let response = crate::wire::CustomerResponse::from(&c);
     crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)

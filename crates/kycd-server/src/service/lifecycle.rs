@@ -128,25 +128,6 @@ pub fn missing_reasons(missing: &[String]) -> Vec<Reason> {
         .collect()
 }
 
-/// Starts verification inside the caller's transaction (kycd's hosted flow).
-pub async fn start_in_tx(
-    state: &AppState,
-    tx: &mut Tx,
-    cx: &OperationContext,
-    customer: Customer,
-    version: i64,
-    level: Level,
-    mode: Mode,
-) -> ServiceResult<Customer> {
-    let start = Start {
-        level,
-        mode,
-        provider: &Provider::Kycd,
-        prepared: None,
-    };
-    start_with(state, tx, cx, customer, version, start).await
-}
-
 /// What a start needs: the level and mode, the provider and what it
 /// prepared outside the transaction (an external link).
 pub struct Start<'a> {
@@ -682,6 +663,18 @@ pub async fn apply_provider_verdict(
                 ch.customer.verification.requirements.missing.clear();
                 ch.move_to(CustomerStatus::Pending, "information_supplied")
                     .map_err(|e| refused(e.into()))?;
+            }
+            // The user answered a RETRY rejection in the provider's flow: the
+            // verification under way resumes (a final rejection stays final).
+            CustomerStatus::Rejected
+                if ch.customer.verification.resubmittable == Some(true)
+                    && ch.customer.verification.provider == Some(ProviderKind::Sumsub) =>
+            {
+                let (level, mode) = (
+                    ch.customer.verification.level,
+                    ch.customer.verification.mode,
+                );
+                core::start_verification(&mut ch, level, mode).map_err(refused)?;
             }
             _ => return Ok(()),
         },

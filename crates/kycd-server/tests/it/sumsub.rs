@@ -762,3 +762,183 @@ both_backends!(
         assert_eq!(after["status"], "not_started", "nothing changed");
     }
 );
+
+both_backends!(
+    create_with_start_uses_the_configured_provider,
+    |app: TestApp| async move {
+        let (fake, base) = fake_sumsub().await;
+        configure(&app, &base).await;
+        let mut body = complete_individual("ss-create-start");
+        body["verification"] = json!({"start": true});
+        let (st, c) = app.post("/v1/customers", body).await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        let id = c["id"].as_str().unwrap();
+        assert_eq!(c["status"], "pending", "{c}");
+        assert_eq!(c["verification"]["provider"], "sumsub", "{c}");
+        assert_eq!(
+            c["verification"]["url"].as_str(),
+            Some(format!("https://websdk.fake.test/l/{id}").as_str()),
+            "{c}"
+        );
+        assert!(fake.applicants.lock().unwrap().contains_key(id));
+        assert_eq!(fake.bad_signatures.load(Ordering::SeqCst), 0);
+
+        // Asking for kycd's own flow on create is honoured.
+        let mut body = complete_individual("ss-create-kycd");
+        body["verification"] = json!({"start": true, "provider": "kycd"});
+        let (st, k) = app.post("/v1/customers", body).await;
+        assert_eq!(st, StatusCode::CREATED, "{k}");
+        assert_eq!(k["verification"]["provider"], "kycd", "{k}");
+        assert!(
+            !fake
+                .applicants
+                .lock()
+                .unwrap()
+                .contains_key(k["id"].as_str().unwrap())
+        );
+
+        // Sumsub down: 502 and no customer was created.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        configure(&app, &format!("http://{closed}")).await;
+        let mut body = complete_individual("ss-create-down");
+        body["verification"] = json!({"start": true});
+        let (st, e) = app.post("/v1/customers", body).await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::BAD_GATEWAY, Some("provider_unavailable")),
+            "{e}"
+        );
+        let (_, list) = app.get("/v1/customers?external_id=ss-create-down").await;
+        assert_eq!(list["data"], json!([]), "{list}");
+    }
+);
+
+both_backends!(
+    create_with_sumsub_but_none_configured_is_a_conflict_and_creates_nothing,
+    |app: TestApp| async move {
+        let mut body = complete_individual("ss-create-unconfigured");
+        body["verification"] = json!({"start": true, "provider": "sumsub"});
+        let (st, e) = app.post("/v1/customers", body).await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("provider_not_configured")),
+            "{e}"
+        );
+        let (_, list) = app
+            .get("/v1/customers?external_id=ss-create-unconfigured")
+            .await;
+        assert_eq!(list["data"], json!([]), "{list}");
+    }
+);
+
+both_backends!(
+    a_resubmission_at_sumsub_after_retry_resumes_and_a_final_rejection_stays,
+    |app: TestApp| async move {
+        let (fake, base) = fake_sumsub().await;
+        configure(&app, &base).await;
+        let (retry, a1, _) = started(&app, &fake, "ss-resubmit").await;
+        let (fin, a2, _) = started(&app, &fake, "ss-resubmit-final").await;
+        let red = |kind: &str| json!({"reviewAnswer": "RED", "rejectLabels": ["UNSATISFACTORY_PHOTOS"], "reviewRejectType": kind});
+        for (id, applicant, kind) in [(&retry, &a1, "RETRY"), (&fin, &a2, "FINAL")] {
+            let (st, _) = send(
+                &app,
+                &reviewed(applicant, id, red(kind), "2030-01-01 10:00:00.000"),
+                "HMAC_SHA256_HEX",
+                WEBHOOK_SECRET,
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK);
+            assert_eq!(status(&app, id).await["status"], "rejected");
+        }
+        // The user sent new photos in the WebSDK: Sumsub reports pending.
+        for (id, applicant) in [(&retry, &a1), (&fin, &a2)] {
+            let (st, _) = send(
+                &app,
+                &event("applicantPending", applicant, id, "2030-01-01 11:00:00.000"),
+                "HMAC_SHA256_HEX",
+                WEBHOOK_SECRET,
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK);
+        }
+        let c = status(&app, &retry).await;
+        assert_eq!(c["status"], "pending", "{c}");
+        assert_eq!(c["verification"]["rejection_reason"], Value::Null, "{c}");
+        assert_eq!(c["verification"]["provider"], "sumsub", "{c}");
+        let (_, x) = app.get(&format!("/v1/customers/{retry}/explanation")).await;
+        let last = x["history"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (last["from_status"].as_str(), last["to_status"].as_str()),
+            (Some("rejected"), Some("pending")),
+            "{last}"
+        );
+        assert_eq!(last["actor"], json!({"type": "provider", "id": "sumsub"}));
+        // The final rejection stays final.
+        assert_eq!(status(&app, &fin).await["status"], "rejected");
+        // The second review approves the resubmission.
+        let (st, _) = send(
+            &app,
+            &reviewed(
+                &a1,
+                &retry,
+                json!({"reviewAnswer": "GREEN"}),
+                "2030-01-01 12:00:00.000",
+            ),
+            "HMAC_SHA256_HEX",
+            WEBHOOK_SECRET,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(status(&app, &retry).await["status"], "active");
+    }
+);
+
+both_backends!(
+    a_payload_that_fails_part_way_leaves_nothing_of_its_own,
+    |app: TestApp| async move {
+        let (fake, base) = fake_sumsub().await;
+        configure(&app, &base).await;
+        let (gone, a1, _) = started(&app, &fake, "ss-erased").await;
+        let (kept, a2, _) = started(&app, &fake, "ss-neighbour").await;
+        let last_event = |applicant: String| {
+            let state = app.state.clone();
+            async move {
+                let mut conn = state.store.reader().await.unwrap();
+                kycd_store::providers::applicant(&mut conn, "sumsub", &applicant)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .last_event_ms
+            }
+        };
+        let before = last_event(a1.clone()).await;
+        // The customer is erased; a late verdict for it fails after the
+        // applicant's event clock was advanced in the same transaction.
+        let (st, _) = app.delete(&format!("/v1/customers/{gone}")).await;
+        assert_eq!(st, StatusCode::OK);
+        let green = |a: &str, c: &str| {
+            reviewed(
+                a,
+                c,
+                json!({"reviewAnswer": "GREEN"}),
+                "2030-01-01 10:00:00.000",
+            )
+        };
+        let (st, _) = send(&app, &green(&a1, &gone), "HMAC_SHA256_HEX", WEBHOOK_SECRET).await;
+        assert_eq!(st, StatusCode::OK, "stored for processing");
+        let (st, _) = send(&app, &green(&a2, &kept), "HMAC_SHA256_HEX", WEBHOOK_SECRET).await;
+        assert_eq!(st, StatusCode::OK);
+        // The failed payload's partial write (the event clock) was undone…
+        assert_eq!(
+            last_event(a1).await,
+            before,
+            "the failed payload advanced nothing"
+        );
+        // …and its neighbour in the inbox was applied.
+        assert_eq!(status(&app, &kept).await["status"], "active");
+        assert!(last_event(a2).await > before);
+    }
+);

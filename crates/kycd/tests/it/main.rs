@@ -4,6 +4,7 @@
 mod common;
 
 mod api_keys;
+mod dev_mode;
 mod idempotency_crash;
 mod keys_rotate;
 mod logs_no_pii;
