@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod checks;
 pub mod countries;
 pub mod customer;
+pub mod documents;
 pub mod events;
 pub mod hosted;
 pub mod ids;

@@ -19,23 +19,12 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use base64::Engine;
 use futures::StreamExt;
 use kycd_core::ids::{CustomerId, DocumentId};
 use serde::Deserialize;
 
-/// Document types accepted on upload.
-pub const TYPES: &[&str] = &[
-    "passport",
-    "national_id",
-    "drivers_license",
-    "proof_of_address",
-    "selfie",
-    "business_formation",
-];
-
-/// Content types accepted on upload, recognised by their magic bytes.
-pub const CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "application/pdf"];
+pub use kycd_core::documents::{CONTENT_TYPES, RawUpload, TYPES, sniff};
+use kycd_core::documents::{UploadError, normalize_content_type};
 
 /// Room for the JSON/multipart envelope around the file.
 const ENVELOPE_BYTES: usize = 256 * 1024;
@@ -132,46 +121,6 @@ impl utoipa::PartialSchema for DocumentUploadForm {
 
 impl utoipa::ToSchema for DocumentUploadForm {}
 
-/// An upload as received (JSON or multipart), before validation.
-#[derive(Debug, Default)]
-pub struct RawUpload {
-    pub doc_type: Option<String>,
-    pub side: Option<String>,
-    pub content_type: Option<String>,
-    /// The decoded file; `None` when the field was absent.
-    pub content: Option<Vec<u8>>,
-    /// The name of the field that carried the file (`content_base64` or `content`).
-    pub content_param: &'static str,
-}
-
-/// The content type the bytes are, by their magic bytes.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some("image/png")
-    } else if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else {
-        None
-    }
-}
-
-/// `image/JPEG; name=x` → `image/jpeg`; `image/jpg` is accepted for `image/jpeg`.
-fn normalize_content_type(ct: &str) -> String {
-    let base = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if base == "image/jpg" || base == "image/pjpeg" {
-        "image/jpeg".into()
-    } else {
-        base
-    }
-}
-
 /// The 413 for a document above the limit.
 pub fn too_large(max_bytes: usize) -> ApiError {
     ApiError::payload_too_large(format!(
@@ -180,73 +129,17 @@ pub fn too_large(max_bytes: usize) -> ApiError {
     ))
 }
 
-/// Checks an upload: known type and side, declared content type matching the
-/// bytes, not empty, at most `max_bytes` (413 above).
+/// Checks an upload (`kycd_core::documents::validate`): 400 naming the
+/// field, 413 above `max_bytes`.
 pub fn validate(raw: RawUpload, max_bytes: usize) -> ApiResult<NewDocument> {
-    let param = if raw.content_param.is_empty() {
-        "content_base64"
-    } else {
-        raw.content_param
-    };
-    let doc_type = match raw.doc_type.as_deref().map(str::trim) {
-        None | Some("") => return Err(ApiError::invalid_field("type", "type is required")),
-        Some(t) if TYPES.contains(&t) => t.to_string(),
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "type",
-                format!("must be one of {}", TYPES.join(", ")),
-            ));
-        }
-    };
-    let side = match raw.side.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s @ ("front" | "back")) => Some(s.to_string()),
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "side",
-                "must be front, back or null",
-            ));
-        }
-    };
-    let declared = match raw.content_type.as_deref().map(normalize_content_type) {
-        None => {
-            return Err(ApiError::invalid_field(
-                "content_type",
-                "content_type is required",
-            ));
-        }
-        Some(ct) if CONTENT_TYPES.contains(&ct.as_str()) => ct,
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "content_type",
-                format!("must be one of {}", CONTENT_TYPES.join(", ")),
-            ));
-        }
-    };
-    let Some(bytes) = raw.content else {
-        return Err(ApiError::invalid_field(param, "the file is required"));
-    };
-    if bytes.is_empty() {
-        return Err(ApiError::invalid_field(param, "the file is empty"));
-    }
-    if bytes.len() > max_bytes {
-        return Err(too_large(max_bytes));
-    }
-    match sniff(&bytes) {
-        None => Err(ApiError::invalid_field(
-            param,
-            "the file is not a JPEG, PNG or PDF",
-        )),
-        Some(actual) if actual != declared => Err(ApiError::invalid_field(
-            "content_type",
-            format!("content_type is {declared} but the file is {actual}"),
-        )),
-        Some(_) => Ok(NewDocument {
-            doc_type,
-            side,
-            content_type: declared,
-            bytes,
-        }),
+    kycd_core::documents::validate(raw, max_bytes).map_err(upload_error)
+}
+
+fn upload_error(e: UploadError) -> ApiError {
+    match e {
+        UploadError::TooLarge(max) => too_large(max),
+        UploadError::Field { param, message } => ApiError::invalid_field(param, message),
+        UploadError::Request(message) => ApiError::invalid_request(message),
     }
 }
 
@@ -297,58 +190,11 @@ async fn read_limited(
     Ok(Bytes::from(buf))
 }
 
-/// Field errors never echo a value or an unknown field's name (either could
-/// be personal data sent in the wrong place).
+/// The JSON upload: the body parsed as the API parses JSON (duplicate keys
+/// refused), then its fields read by `kycd_core::documents::from_json`.
 fn parse_json_upload(bytes: &[u8], max: usize) -> ApiResult<RawUpload> {
     let body: serde_json::Map<String, serde_json::Value> = crate::http::parse_json(bytes)?;
-    let mut raw = RawUpload {
-        content_param: "content_base64",
-        ..Default::default()
-    };
-    for (k, v) in body {
-        let slot = match k.as_str() {
-            "type" => &mut raw.doc_type,
-            "side" => &mut raw.side,
-            "content_type" => &mut raw.content_type,
-            "content_base64" => {
-                let Some(b64) = text_or_null(&k, v)? else {
-                    continue;
-                };
-                raw.content = Some(decode_base64(&b64, max)?);
-                continue;
-            }
-            _ => {
-                return Err(ApiError::invalid_request(
-                    "unknown field in the body: send type, side, content_type and content_base64",
-                ));
-            }
-        };
-        *slot = text_or_null(&k, v)?;
-    }
-    Ok(raw)
-}
-
-fn text_or_null(field: &str, v: serde_json::Value) -> ApiResult<Option<String>> {
-    match v {
-        serde_json::Value::String(s) => Ok(Some(s)),
-        serde_json::Value::Null => Ok(None),
-        _ => Err(ApiError::invalid_field(field, "must be a string")),
-    }
-}
-
-fn decode_base64(b64: &str, max: usize) -> ApiResult<Vec<u8>> {
-    let clean: Vec<u8> = b64.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if clean.len() / 4 * 3 > max + 3 {
-        return Err(too_large(max));
-    }
-    base64::engine::general_purpose::STANDARD
-        .decode(&clean)
-        .map_err(|_| {
-            ApiError::invalid_field(
-                "content_base64",
-                "not valid base64 (standard alphabet, padded): is it truncated?",
-            )
-        })
+    kycd_core::documents::from_json(body, max).map_err(upload_error)
 }
 
 fn malformed_multipart() -> ApiError {

@@ -12,10 +12,9 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use hmac::{Hmac, Mac};
 use kycd_store::webhooks::inbound::{self, Inbound};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,40 +34,18 @@ fn invalid_signature(message: &str) -> ApiError {
     )
 }
 
-fn hmac_hex<M: Mac + hmac::digest::KeyInit>(secret: &[u8], body: &[u8]) -> Vec<u8> {
-    let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(body);
-    mac.finalize().into_bytes().to_vec()
-}
-
 /// Sumsub: `X-Payload-Digest` = hex HMAC of the raw body under the webhook
-/// secret, with the algorithm in `X-Payload-Digest-Alg` (HMAC_SHA1_HEX when absent).
+/// secret, with the algorithm in `X-Payload-Digest-Alg` (HMAC_SHA1_HEX when
+/// absent): `kycd_webhooks::verify_payload_digest`.
 pub fn verify_sumsub(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let digest = header("x-payload-digest")
-        .and_then(|d| hex::decode(d.to_ascii_lowercase()).ok())
-        .ok_or_else(|| invalid_signature("missing or malformed X-Payload-Digest"))?;
-    let key = secret.as_bytes();
-    let expected = match header("x-payload-digest-alg").unwrap_or("HMAC_SHA1_HEX") {
-        "HMAC_SHA1_HEX" => hmac_hex::<Hmac<sha1::Sha1>>(key, body),
-        "HMAC_SHA256_HEX" => hmac_hex::<Hmac<Sha256>>(key, body),
-        "HMAC_SHA512_HEX" => hmac_hex::<Hmac<Sha512>>(key, body),
-        _ => return Err(invalid_signature("unsupported X-Payload-Digest-Alg")),
-    };
-    if bool::from(subtle::ConstantTimeEq::ct_eq(
-        digest.as_slice(),
-        expected.as_slice(),
-    )) {
-        Ok(())
-    } else {
-        Err(invalid_signature("the payload signature does not match"))
-    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    kycd_webhooks::verify_payload_digest(
+        secret.as_bytes(),
+        header("x-payload-digest-alg"),
+        header("x-payload-digest"),
+        body,
+    )
+    .map_err(|e| invalid_signature(&e.to_string()))
 }
 
 async fn read_body(req: Request) -> ApiResult<Bytes> {

@@ -73,14 +73,8 @@ impl From<DocumentRow> for Document {
     }
 }
 
-/// A validated upload (see `api::documents` for the checks).
-#[derive(Debug)]
-pub struct NewDocument {
-    pub doc_type: String,
-    pub side: Option<String>,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
+/// A validated upload (`kycd_core::documents::validate`).
+pub use kycd_core::documents::NewDocument;
 
 /// Whether documents may be added in this status. PATCH-able statuses plus
 /// those where verification is in progress and the end user may still be
