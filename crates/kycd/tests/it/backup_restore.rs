@@ -216,6 +216,10 @@ async fn a_sqlite_backup_taken_under_load_restores() {
         names.len()
     );
     assert!(names.len() > during, "writes went on after the backup");
+    println!(
+        "backup under load: {before} writer customers before it, {during} after, {in_copy} in the copy, {} in all",
+        names.len()
+    );
     // Every customer the copy has is whole: it reads back, decrypted.
     for c in &listed {
         let id = c["id"].as_str().unwrap();

@@ -401,13 +401,13 @@ async fn copy_rows(from: &Store, to: &Store, postgres: bool) -> Vec<String> {
                 "SELECT column_name::text FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
             )
-            .bind(&table)
+            .bind(table)
             .fetch_all(&mut *dst)
             .await
             .unwrap()
         } else {
             sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
-                .bind(&table)
+                .bind(table)
                 .fetch_all(&mut *dst)
                 .await
                 .unwrap()
@@ -415,7 +415,7 @@ async fn copy_rows(from: &Store, to: &Store, postgres: bool) -> Vec<String> {
         // Every column is TEXT or BIGINT (the migrations tree test keeps it so).
         let types: Vec<(String, String)> =
             sqlx::query_as("SELECT name, type FROM pragma_table_info($1)")
-                .bind(&table)
+                .bind(table)
                 .fetch_all(&mut *src)
                 .await
                 .unwrap();
