@@ -112,13 +112,35 @@ pub async fn master_key(config: &Config, store: &Store) -> anyhow::Result<Vault>
     Ok(vault)
 }
 
-/// Opens the database of `config` and runs the migrations.
+/// Opens the database of `config` and runs the migrations (refusing a
+/// database migrated by a newer kycd); with `skip_migrations`, refuses to
+/// open a database with pending migrations instead of applying them.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
     let store = Store::connect_with(&config.database_url(), &config.store_options()).await?;
-    store.migrate().await?;
+    if config.skip_migrations {
+        let status = store.schema_status().await?;
+        if let Some(refusal) = status.refusal() {
+            return Err(refusal.into());
+        }
+        if !status.pending.is_empty() {
+            let pending: Vec<String> = status
+                .pending
+                .iter()
+                .map(|m| format!("{} ({})", m.version, m.description))
+                .collect();
+            anyhow::bail!(
+                "{} migration(s) pending: {}; KYCD_SKIP_MIGRATIONS (--skip-migrations) is set, so they are not \
+                 applied at start. Refusing to start; nothing was changed. Apply them with `kycd migrate`",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
+    } else {
+        store.migrate().await?;
+    }
     Ok(store)
 }
 

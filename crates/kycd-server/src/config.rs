@@ -42,6 +42,10 @@ pub struct Config {
     /// variables) or `file:///dir`; default: `blobs/` in the data dir.
     #[arg(long, env = "KYCD_BLOB_URL", help_heading = "Storage")]
     pub blob_url: Option<String>,
+    /// Do not apply pending migrations at start: refuse to start while some
+    /// are pending (apply them with `kycd migrate`).
+    #[arg(long, env = "KYCD_SKIP_MIGRATIONS", help_heading = "Storage")]
+    pub skip_migrations: bool,
 
     // --- Keys ---
     /// Base64 master key (32 bytes); default: the master key file.

@@ -58,6 +58,19 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was migrated by a newer kycd: this binary does not know
+    /// some of its migrations, and refuses to run against it.
+    #[error(
+        "the database schema is newer than this kycd knows: it has migration {database}, this binary's newest is \
+         {latest_known} (unknown to it: {unknown}). Refusing to start; nothing was changed. Run the kycd version that \
+         migrated this database, or a newer one (migrations are forward-only: going back means restoring the backup \
+         taken before the upgrade)"
+    )]
+    SchemaTooNew {
+        database: i64,
+        latest_known: i64,
+        unknown: String,
+    },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// The database was unreachable moments ago (the circuit is open): not tried.
@@ -286,7 +299,7 @@ async fn sqlite_session_setup(conn: &mut AnyConnection) -> Result<(), sqlx::Erro
 #[derive(Clone, Debug)]
 pub struct Store {
     pub dialect: Dialect,
-    write: AnyPool,
+    pub(crate) write: AnyPool,
     read: AnyPool,
     breaker: Arc<Breaker>,
 }
@@ -378,23 +391,6 @@ impl Store {
     /// Whether the circuit breaker is refusing database work right now.
     pub fn is_circuit_open(&self) -> bool {
         self.breaker.is_open(Instant::now())
-    }
-
-    /// Runs the embedded migrations of this backend.
-    pub async fn migrate(&self) -> StoreResult<()> {
-        match self.dialect {
-            Dialect::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.write)
-                    .await?
-            }
-            Dialect::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.write)
-                    .await?
-            }
-        }
-        Ok(())
     }
 
     /// A write transaction.

@@ -4,6 +4,7 @@
 //! Every query is scoped by organization and environment.
 
 pub mod audit;
+pub mod backup;
 pub mod breaker;
 pub mod customers;
 pub mod db;
@@ -17,6 +18,7 @@ pub mod operators;
 pub mod orgs;
 pub mod products;
 pub mod providers;
+pub mod schema;
 pub mod screening;
 pub mod usage;
 pub mod webhooks;

@@ -1,6 +1,6 @@
 //! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
 //! `operator create|list|disable|reset-password`, `audit verify`,
-//! `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
+//! `migrate [--check]`, `backup PATH`, `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
 
 #[cfg(feature = "bench")]
 mod bench_api;
@@ -14,8 +14,10 @@ mod bench_webhooks;
 mod screening_cmd;
 
 mod audit_cmd;
+mod backup_cmd;
 mod key_cmd;
 mod keys_cmd;
+mod migrate_cmd;
 mod operator_cmd;
 
 use clap::{Parser, Subcommand};
@@ -99,6 +101,13 @@ enum Command {
         #[command(subcommand)]
         command: operator_cmd::OperatorCommand,
     },
+    /// Schema migrations: `migrate --check` reports the applied and pending
+    /// ones and applies nothing (exit 1 when some are pending); `migrate`
+    /// applies them.
+    Migrate(migrate_cmd::MigrateArgs),
+    /// An online, consistent copy of the SQLite database to a new file (not
+    /// the master key nor the document blobs; PostgreSQL: use pg_dump).
+    Backup(backup_cmd::BackupArgs),
     /// Manage organizations.
     Org {
         #[command(subcommand)]
@@ -192,6 +201,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys { command } => keys_cmd::run(command).await,
         Command::Operator { command } => operator_cmd::run(command).await,
         Command::Audit { command } => audit_cmd::run(command).await,
+        Command::Migrate(args) => migrate_cmd::run(args).await,
+        Command::Backup(args) => backup_cmd::run(args).await,
         #[cfg(feature = "bench")]
         Command::Screening { command } => screening_cmd::run(command),
         #[cfg(feature = "bench")]

@@ -4,10 +4,12 @@
 mod common;
 
 mod api_keys;
+mod backup_restore;
 mod dev_mode;
 mod idempotency_crash;
 mod keys_rotate;
 mod logs_no_pii;
 mod master_key_safety;
 mod operators;
+mod schema_upgrades;
 mod webhooks_processes;
