@@ -165,7 +165,12 @@ fn an_overturned_rejection_waits_for_a_reviewer() {
     );
     let last = ch.history.last().unwrap();
     assert_eq!(
-        (last.from, last.to, last.reason.as_str(), last.actor.as_str()),
+        (
+            last.from,
+            last.to,
+            last.reason.as_str(),
+            last.actor.as_str()
+        ),
         (Rejected, Pending, "rejection_overturned", "operator:op_b")
     );
     apply_decision(&mut ch, Decision::Approve { notes: vec![] }, &s).unwrap();

@@ -114,7 +114,12 @@ fn admin_only(who: &Signed) -> Option<Response> {
 
 /// Records who looked at the audit log (scope: the operator's organization,
 /// or `*` for an operator of all of them).
-async fn record(state: &AppState, who: &Signed, action: &str, q: &AuditQuery) -> Result<(), Response> {
+async fn record(
+    state: &AppState,
+    who: &Signed,
+    action: &str,
+    q: &AuditQuery,
+) -> Result<(), Response> {
     let org = who.op.organization_id.clone().unwrap_or_else(|| "*".into());
     let mut conn = state.store.writer().await.map_err(fail)?;
     kycd_store::customers::insert_audit(

@@ -8,7 +8,9 @@
 //! declines it. Identifier reveals (direct in sandbox) show the value once,
 //! audited with the operator's reason.
 
-use super::{Fields, Role, Signed, case_context, csrf_refused, fail, field, message, same, signed_in};
+use super::{
+    Fields, Role, Signed, case_context, csrf_refused, fail, field, message, same, signed_in,
+};
 use crate::service::{self, OperationContext, ServiceResult};
 use crate::state::AppState;
 use crate::web::{page, random_token, see_other};
@@ -36,9 +38,7 @@ pub(super) async fn needed(
 ) -> ServiceResult<Option<&'static str>> {
     use CustomerStatus::*;
     if action == REVEAL {
-        return Ok(cx
-            .live()
-            .then_some("revealing a full identifier in live"));
+        return Ok(cx.live().then_some("revealing a full identifier in live"));
     }
     if !matches!(action, "overturn_rejection" | "approve" | "reactivate") {
         return Ok(None);
@@ -54,13 +54,16 @@ pub(super) async fn needed(
             Some("overturning a final rejection")
         }
         "approve"
-            if matches!(c.status, Pending | OnHold | UpdateRequested | NeedsInformation)
-                && service::lifecycle::confirmed_match(&history) =>
+            if matches!(
+                c.status,
+                Pending | OnHold | UpdateRequested | NeedsInformation
+            ) && service::lifecycle::confirmed_match(&history) =>
         {
             Some("approving a customer with a confirmed screening match")
         }
         "reactivate"
-            if c.status == Deactivated && service::lifecycle::deactivated_for_compliance(&history) =>
+            if c.status == Deactivated
+                && service::lifecycle::deactivated_for_compliance(&history) =>
         {
             Some("reactivating a customer deactivated for compliance")
         }
@@ -371,15 +374,17 @@ async fn decide(
 /// or its type) and the operator's reason.
 fn reveal_fields(c: &Customer, f: &Fields) -> ServiceResult<(usize, String)> {
     use crate::error::ApiError;
-    let which = field(f, "identifier")
-        .ok_or_else(|| ApiError::invalid_field("identifier", "required"))?;
+    let which =
+        field(f, "identifier").ok_or_else(|| ApiError::invalid_field("identifier", "required"))?;
     let index = match which.parse::<usize>() {
         Ok(i) => Some(i).filter(|i| *i < c.identifiers.len()),
         Err(_) => c.identifiers.iter().position(|i| i.kind == which),
     }
     .ok_or_else(|| ApiError::invalid_field("identifier", "no such identifier on this customer"))?;
     let reason: String = field(f, "reason")
-        .ok_or_else(|| ApiError::invalid_field("reason", "required: say why you need the full value"))?
+        .ok_or_else(|| {
+            ApiError::invalid_field("reason", "required: say why you need the full value")
+        })?
         .chars()
         .take(500)
         .collect();
@@ -417,10 +422,9 @@ async fn identifier_value(
     index: usize,
 ) -> ServiceResult<String> {
     use crate::error::ApiError;
-    let i = c
-        .identifiers
-        .get(index)
-        .ok_or_else(|| ApiError::invalid_field("identifier", "no such identifier on this customer"))?;
+    let i = c.identifiers.get(index).ok_or_else(|| {
+        ApiError::invalid_field("identifier", "no such identifier on this customer")
+    })?;
     let org = &cx.scope.organization_id;
     let mut conn = state.store.reader().await?;
     let key = state
@@ -459,7 +463,16 @@ async fn show(
     if let (Some(d), Value::Object(x)) = (details.as_object_mut(), extra) {
         d.extend(x);
     }
-    if let Err(e) = audit(state, cx, &cx.actor, "admin.reveal_identifier", &c.id, &details).await {
+    if let Err(e) = audit(
+        state,
+        cx,
+        &cx.actor,
+        "admin.reveal_identifier",
+        &c.id,
+        &details,
+    )
+    .await
+    {
         return fail(e);
     }
     let nonce = random_token();

@@ -60,7 +60,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/customers/{id}/actions/{action}", post(action))
         .route("/admin/requests/{id}/approve", post(four_eyes::approve))
         .route("/admin/requests/{id}/decline", post(four_eyes::decline))
-        .route("/admin/requests/{id}/reveal", post(four_eyes::reveal_approved))
+        .route(
+            "/admin/requests/{id}/reveal",
+            post(four_eyes::reveal_approved),
+        )
         .route("/admin/audit", get(audit_log::browse))
         .route("/admin/audit/export.jsonl", get(audit_log::export))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -14,8 +14,8 @@ use kycd_store::Scope;
 use kycd_store::audit::Entry;
 use kycd_store::customers::HistoryRow;
 use kycd_store::four_eyes::Request;
-use std::collections::{HashMap, HashSet};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use std::collections::{HashMap, HashSet};
 
 const CSS: &str = r#"
 *{box-sizing:border-box}
@@ -38,6 +38,7 @@ th{background:#eef0f3;font-weight:600}
 .card h2:first-child{margin-top:0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:0}
 dt{color:#5b6470}dd{margin:0;min-width:0;overflow-wrap:anywhere}
+td code{overflow-wrap:anywhere}
 li,p{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#e3e5e8;font-size:12px}
 .s-active{background:#d3f2dc}.s-rejected,.s-deactivated{background:#f9d6d5}.s-on_hold,.s-pending{background:#fdf0c8}

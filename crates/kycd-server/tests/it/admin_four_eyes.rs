@@ -70,9 +70,7 @@ async fn audit_of(app: &TestApp, id: &str) -> Vec<(String, String, Value)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|(actor, action, details, _)| {
-            (actor, action, serde_json::from_str(&details).unwrap())
-        })
+        .map(|(actor, action, details, _)| (actor, action, serde_json::from_str(&details).unwrap()))
         .collect()
 }
 
@@ -83,8 +81,10 @@ async fn status(app: &TestApp, key: &str, id: &str) -> String {
     c["status"].as_str().unwrap_or("").to_string()
 }
 
-per_backend!(a_final_rejection_is_overturned_by_a_second_admin, |backend: Backend| async move {
-    let app = many_pages(backend).await;
+per_backend!(
+    a_final_rejection_is_overturned_by_a_second_admin,
+    |backend: Backend| async move {
+        let app = many_pages(backend).await;
         let id = on_hold(&app, "fe-1").await;
         let (mut reviewer, reviewer_id) = login(&app, "reviewer", None).await;
         let (mut alice, alice_id) = login(&app, "admin", None).await;
@@ -127,7 +127,12 @@ per_backend!(a_final_rejection_is_overturned_by_a_second_admin, |backend: Backen
                 stored.note.as_deref(),
                 stored.outcome.as_deref()
             ),
-            ("overturn_rejection", alice_id.as_str(), Some("the match was a namesake"), None)
+            (
+                "overturn_rejection",
+                alice_id.as_str(),
+                Some("the match was a namesake"),
+                None
+            )
         );
         assert_eq!(
             stored.expires_at - stored.created_at,
@@ -143,11 +148,7 @@ per_backend!(a_final_rejection_is_overturned_by_a_second_admin, |backend: Backen
         let case = bob.get(&format!("/admin/customers/{id}")).await;
         assert!(case.body.contains(&fer), "{}", case.body);
         let dash = bob.get("/admin").await;
-        assert!(
-            dash.body.contains("four-eyes-count\">1<"),
-            "{}",
-            dash.body
-        );
+        assert!(dash.body.contains("four-eyes-count\">1<"), "{}", dash.body);
 
         // Alice cannot approve her own request; a reviewer cannot approve.
         let p = decide(&mut alice, &fer, "approve").await;
@@ -233,8 +234,10 @@ per_backend!(a_final_rejection_is_overturned_by_a_second_admin, |backend: Backen
     }
 );
 
-per_backend!(compliance_reactivation_declined_and_expired, |backend: Backend| async move {
-    let app = many_pages(backend).await;
+per_backend!(
+    compliance_reactivation_declined_and_expired,
+    |backend: Backend| async move {
+        let app = many_pages(backend).await;
         let (mut alice, _) = login(&app, "admin", None).await;
         let (mut bob, bob_id) = login(&app, "admin", None).await;
         let id = on_hold(&app, "fe-2").await;
@@ -249,7 +252,12 @@ per_backend!(compliance_reactivation_declined_and_expired, |backend: Backend| as
             .await;
         assert_eq!(st, StatusCode::CONFLICT, "{v}");
         assert_eq!(v["error"]["code"], "invalid_transition");
-        assert!(v["error"]["message"].as_str().unwrap().contains("compliance"));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("compliance")
+        );
 
         // Asked, then declined: nothing changes.
         let p = act(&mut alice, &id, "reactivate", &[("note", "cleared")]).await;
@@ -301,7 +309,13 @@ per_backend!(compliance_reactivation_declined_and_expired, |backend: Backend| as
         let other = on_hold(&app, "fe-2b").await;
         let p = act(&mut alice, &other, "approve", &[]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-        let p = act(&mut alice, &other, "deactivate", &[("reason", "customer_request")]).await;
+        let p = act(
+            &mut alice,
+            &other,
+            "deactivate",
+            &[("reason", "customer_request")],
+        )
+        .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let p = act(&mut alice, &other, "reactivate", &[]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
@@ -311,7 +325,10 @@ per_backend!(compliance_reactivation_declined_and_expired, |backend: Backend| as
 
 /// The digits of the value a reveal page shows.
 fn revealed(p: &Page) -> String {
-    let at = p.body.find("id=\"revealed-value\">").expect("a revealed value");
+    let at = p
+        .body
+        .find("id=\"revealed-value\">")
+        .expect("a revealed value");
     let rest = &p.body[at + 20..];
     rest[..rest.find('<').unwrap()]
         .chars()
@@ -319,108 +336,144 @@ fn revealed(p: &Page) -> String {
         .collect()
 }
 
-per_backend!(identifiers_are_revealed_once_with_a_reason, |backend: Backend| async move {
-    let app = many_pages(backend).await;
-    const CPF: &str = "52998224725";
-    // Sandbox: a reviewer reveals at once, with a reason; a viewer cannot.
-    let id = on_hold(&app, "fe-3").await;
-    let (mut viewer, _) = login(&app, "viewer", None).await;
-    let (mut reviewer, reviewer_id) = login(&app, "reviewer", None).await;
-    let case = reviewer.get(&format!("/admin/customers/{id}")).await;
-    assert!(case.body.contains("•••• 4725") && !case.body.contains(CPF));
-    let p = act(&mut viewer, &id, "reveal_identifier", &[("identifier", "0"), ("reason", "curious")]).await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
-    assert!(!p.body.contains(CPF));
-    let p = act(&mut reviewer, &id, "reveal_identifier", &[("identifier", "0")]).await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST, "a reason is required: {}", p.body);
-    let p = act(&mut reviewer, &id, "reveal_identifier", &[("identifier", "7"), ("reason", "x")]).await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
-    let p = act(
-        &mut reviewer,
-        &id,
-        "reveal_identifier",
-        &[("identifier", "cpf"), ("reason", "bank asked for the CPF")],
-    )
-    .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert_eq!(revealed(&p), CPF);
-    assert_eq!(p.headers["cache-control"], "no-store");
-    let trail = audit_of(&app, &id).await;
-    let r = trail
-        .iter()
-        .find(|(_, a, _)| a == "admin.reveal_identifier")
-        .expect("the reveal audited");
-    assert_eq!(r.0, format!("operator:{reviewer_id}"));
-    assert_eq!(
-        (&r.2["identifier"], &r.2["reason"]),
-        (&json!("cpf"), &json!("bank asked for the CPF"))
-    );
-    assert!(!r.2.to_string().contains(CPF), "never the value in the audit");
-
-    // Live: the reveal waits for a second admin, then shows once to the requester.
-    let (st, c) = app
-        .call(
-            &app.live_key,
-            Method::POST,
-            "/v1/customers",
-            Some(complete_individual("fe-3-live")),
+per_backend!(
+    identifiers_are_revealed_once_with_a_reason,
+    |backend: Backend| async move {
+        let app = many_pages(backend).await;
+        const CPF: &str = "52998224725";
+        // Sandbox: a reviewer reveals at once, with a reason; a viewer cannot.
+        let id = on_hold(&app, "fe-3").await;
+        let (mut viewer, _) = login(&app, "viewer", None).await;
+        let (mut reviewer, reviewer_id) = login(&app, "reviewer", None).await;
+        let case = reviewer.get(&format!("/admin/customers/{id}")).await;
+        assert!(case.body.contains("•••• 4725") && !case.body.contains(CPF));
+        let p = act(
+            &mut viewer,
+            &id,
+            "reveal_identifier",
+            &[("identifier", "0"), ("reason", "curious")],
         )
         .await;
-    assert_eq!(st, StatusCode::CREATED, "{c}");
-    let live = c["id"].as_str().unwrap().to_string();
-    let p = act(
-        &mut reviewer,
-        &live,
-        "reveal_identifier",
-        &[("identifier", "0"), ("reason", "court order 123")],
-    )
-    .await;
-    let fer = request_id(&p);
-    assert!(!p.body.contains(CPF));
-    let mut conn = app.state.store.reader().await.unwrap();
-    let stored = kycd_store::four_eyes::get(&mut conn, &fer).await.unwrap().unwrap();
-    drop(conn);
-    assert!(!stored.parameters.contains(CPF));
-    // Not approved yet: nothing to show.
-    let csrf = reviewer.get("/admin").await.csrf();
-    let p = reviewer
-        .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+        assert!(!p.body.contains(CPF));
+        let p = act(
+            &mut reviewer,
+            &id,
+            "reveal_identifier",
+            &[("identifier", "0")],
+        )
         .await;
-    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
-    let (mut admin, admin_id) = login(&app, "admin", None).await;
-    let p = decide(&mut admin, &fer, "approve").await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    // Only the requester sees it.
-    let csrf = admin.get("/admin").await.csrf();
-    let p = admin
-        .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+        assert_eq!(
+            p.status,
+            StatusCode::BAD_REQUEST,
+            "a reason is required: {}",
+            p.body
+        );
+        let p = act(
+            &mut reviewer,
+            &id,
+            "reveal_identifier",
+            &[("identifier", "7"), ("reason", "x")],
+        )
         .await;
-    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
-    assert!(!p.body.contains(CPF));
-    let case = reviewer.get(&format!("/admin/customers/{live}")).await;
-    assert!(case.body.contains(&format!("/admin/requests/{fer}/reveal")), "{}", case.body);
-    let csrf = case.csrf();
-    let p = reviewer
-        .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
+        let p = act(
+            &mut reviewer,
+            &id,
+            "reveal_identifier",
+            &[("identifier", "cpf"), ("reason", "bank asked for the CPF")],
+        )
         .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    assert_eq!(revealed(&p), CPF);
-    let p = reviewer
-        .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        assert_eq!(revealed(&p), CPF);
+        assert_eq!(p.headers["cache-control"], "no-store");
+        let trail = audit_of(&app, &id).await;
+        let r = trail
+            .iter()
+            .find(|(_, a, _)| a == "admin.reveal_identifier")
+            .expect("the reveal audited");
+        assert_eq!(r.0, format!("operator:{reviewer_id}"));
+        assert_eq!(
+            (&r.2["identifier"], &r.2["reason"]),
+            (&json!("cpf"), &json!("bank asked for the CPF"))
+        );
+        assert!(
+            !r.2.to_string().contains(CPF),
+            "never the value in the audit"
+        );
+
+        // Live: the reveal waits for a second admin, then shows once to the requester.
+        let (st, c) = app
+            .call(
+                &app.live_key,
+                Method::POST,
+                "/v1/customers",
+                Some(complete_individual("fe-3-live")),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{c}");
+        let live = c["id"].as_str().unwrap().to_string();
+        let p = act(
+            &mut reviewer,
+            &live,
+            "reveal_identifier",
+            &[("identifier", "0"), ("reason", "court order 123")],
+        )
         .await;
-    assert_eq!(p.status, StatusCode::GONE, "once: {}", p.body);
-    assert!(!p.body.contains(CPF));
-    let trail = audit_of(&app, &live).await;
-    let reveals: Vec<_> = trail
-        .iter()
-        .filter(|(_, a, _)| a == "admin.reveal_identifier")
-        .collect();
-    assert_eq!(reveals.len(), 1, "{trail:?}");
-    assert_eq!(reveals[0].0, format!("operator:{reviewer_id}"));
-    assert_eq!(reveals[0].2["reason"], "court order 123");
-    assert_eq!(reveals[0].2["approved_by"], format!("operator:{admin_id}"));
-    assert_eq!(reveals[0].2["four_eyes_request"], json!(fer));
-});
+        let fer = request_id(&p);
+        assert!(!p.body.contains(CPF));
+        let mut conn = app.state.store.reader().await.unwrap();
+        let stored = kycd_store::four_eyes::get(&mut conn, &fer)
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        assert!(!stored.parameters.contains(CPF));
+        // Not approved yet: nothing to show.
+        let csrf = reviewer.get("/admin").await.csrf();
+        let p = reviewer
+            .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+        let (mut admin, admin_id) = login(&app, "admin", None).await;
+        let p = decide(&mut admin, &fer, "approve").await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        // Only the requester sees it.
+        let csrf = admin.get("/admin").await.csrf();
+        let p = admin
+            .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+        assert!(!p.body.contains(CPF));
+        let case = reviewer.get(&format!("/admin/customers/{live}")).await;
+        assert!(
+            case.body.contains(&format!("/admin/requests/{fer}/reveal")),
+            "{}",
+            case.body
+        );
+        let csrf = case.csrf();
+        let p = reviewer
+            .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        assert_eq!(revealed(&p), CPF);
+        let p = reviewer
+            .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(p.status, StatusCode::GONE, "once: {}", p.body);
+        assert!(!p.body.contains(CPF));
+        let trail = audit_of(&app, &live).await;
+        let reveals: Vec<_> = trail
+            .iter()
+            .filter(|(_, a, _)| a == "admin.reveal_identifier")
+            .collect();
+        assert_eq!(reveals.len(), 1, "{trail:?}");
+        assert_eq!(reveals[0].0, format!("operator:{reviewer_id}"));
+        assert_eq!(reveals[0].2["reason"], "court order 123");
+        assert_eq!(reveals[0].2["approved_by"], format!("operator:{admin_id}"));
+        assert_eq!(reveals[0].2["four_eyes_request"], json!(fer));
+    }
+);
 
 /// The rows of an audit page's table: their entry ids, in order.
 fn rows(p: &Page) -> Vec<String> {
@@ -433,209 +486,251 @@ fn rows(p: &Page) -> Vec<String> {
         .collect()
 }
 
-per_backend!(the_audit_log_is_browsed_and_exported, |backend: Backend| async move {
-    let app = many_pages(backend).await;
-    let a = on_hold(&app, "fe-4a").await;
-    let b = on_hold(&app, "fe-4b").await;
-    let (mut admin, admin_id) = login(&app, "admin", None).await;
-    let (mut reviewer, reviewer_id) = login(&app, "reviewer", None).await;
-    let (mut viewer, _) = login(&app, "viewer", None).await;
-    let p = act(&mut reviewer, &a, "note", &[("note", "first look")]).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let p = act(&mut reviewer, &b, "approve", &[]).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    // Only admins.
-    for c in [&mut reviewer, &mut viewer] {
-        assert_eq!(c.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            c.get("/admin/audit/export.jsonl").await.status,
-            StatusCode::FORBIDDEN
+per_backend!(
+    the_audit_log_is_browsed_and_exported,
+    |backend: Backend| async move {
+        let app = many_pages(backend).await;
+        let a = on_hold(&app, "fe-4a").await;
+        let b = on_hold(&app, "fe-4b").await;
+        let (mut admin, admin_id) = login(&app, "admin", None).await;
+        let (mut reviewer, reviewer_id) = login(&app, "reviewer", None).await;
+        let (mut viewer, _) = login(&app, "viewer", None).await;
+        let p = act(&mut reviewer, &a, "note", &[("note", "first look")]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let p = act(&mut reviewer, &b, "approve", &[]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        // Only admins.
+        for c in [&mut reviewer, &mut viewer] {
+            assert_eq!(c.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
+            assert_eq!(
+                c.get("/admin/audit/export.jsonl").await.status,
+                StatusCode::FORBIDDEN
+            );
+        }
+        let all = admin.get("/admin/audit").await;
+        assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+        let ids = rows(&all);
+        assert!(ids.len() >= 6, "{ids:?}");
+        let mut sorted = ids.clone();
+        sorted.sort_by(|x, y| y.cmp(x));
+        assert_eq!(ids, sorted, "newest first");
+        // The view itself is the newest entry.
+        assert!(all.body.contains("admin.audit_viewed"));
+
+        // Filters: customer, action, actor, dates.
+        let only_a = admin.get(&format!("/admin/audit?customer={a}")).await;
+        assert!(
+            only_a.body.contains("first look") && !only_a.body.contains(&b),
+            "{}",
+            only_a.body
         );
-    }
-    let all = admin.get("/admin/audit").await;
-    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
-    let ids = rows(&all);
-    assert!(ids.len() >= 6, "{ids:?}");
-    let mut sorted = ids.clone();
-    sorted.sort_by(|x, y| y.cmp(x));
-    assert_eq!(ids, sorted, "newest first");
-    // The view itself is the newest entry.
-    assert!(all.body.contains("admin.audit_viewed"));
+        let approvals = admin.get("/admin/audit?action=admin.approve").await;
+        assert_eq!(rows(&approvals).len(), 1, "{}", approvals.body);
+        assert!(approvals.body.contains(&b));
+        let by_reviewer = admin
+            .get(&format!("/admin/audit?actor=operator:{reviewer_id}"))
+            .await;
+        let mut conn = app.state.store.reader().await.unwrap();
+        let by_reviewer_in_db: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE actor = $1")
+            .bind(format!("operator:{reviewer_id}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        drop(conn);
+        assert!(by_reviewer_in_db >= 2);
+        assert_eq!(
+            rows(&by_reviewer).len() as i64,
+            by_reviewer_in_db,
+            "{}",
+            by_reviewer.body
+        );
+        assert!(
+            by_reviewer.body.contains("first look")
+                && !by_reviewer.body.contains("admin.audit_viewed")
+        );
+        let today = chrono::Utc::now().date_naive();
+        let tomorrow = today.succ_opt().unwrap();
+        let p = admin.get(&format!("/admin/audit?from={tomorrow}")).await;
+        assert!(
+            rows(&p).is_empty() && p.body.contains("No entries match"),
+            "{}",
+            p.body
+        );
+        let p = admin
+            .get(&format!(
+                "/admin/audit?customer={a}&from={today}&to={today}"
+            ))
+            .await;
+        assert_eq!(rows(&p), rows(&only_a));
+        let p = admin.get("/admin/audit?from=yesterday").await;
+        assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
 
-    // Filters: customer, action, actor, dates.
-    let only_a = admin.get(&format!("/admin/audit?customer={a}")).await;
-    assert!(only_a.body.contains("first look") && !only_a.body.contains(&b), "{}", only_a.body);
-    let approvals = admin.get("/admin/audit?action=admin.approve").await;
-    assert_eq!(rows(&approvals).len(), 1, "{}", approvals.body);
-    assert!(approvals.body.contains(&b));
-    let by_reviewer = admin
-        .get(&format!("/admin/audit?actor=operator:{reviewer_id}"))
-        .await;
-    let mut conn = app.state.store.reader().await.unwrap();
-    let by_reviewer_in_db: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE actor = $1")
-        .bind(format!("operator:{reviewer_id}"))
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get(0);
-    drop(conn);
-    assert!(by_reviewer_in_db >= 2);
-    assert_eq!(
-        rows(&by_reviewer).len() as i64,
-        by_reviewer_in_db,
-        "{}",
-        by_reviewer.body
-    );
-    assert!(by_reviewer.body.contains("first look") && !by_reviewer.body.contains("admin.audit_viewed"));
-    let today = chrono::Utc::now().date_naive();
-    let tomorrow = today.succ_opt().unwrap();
-    let p = admin.get(&format!("/admin/audit?from={tomorrow}")).await;
-    assert!(rows(&p).is_empty() && p.body.contains("No entries match"), "{}", p.body);
-    let p = admin
-        .get(&format!("/admin/audit?customer={a}&from={today}&to={today}"))
-        .await;
-    assert_eq!(rows(&p), rows(&only_a));
-    let p = admin.get("/admin/audit?from=yesterday").await;
-    assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
+        // Pages of 50, keyset by id.
+        let mut conn = app.state.store.writer().await.unwrap();
+        let scope = kycd_store::Scope::new(&app.org_id, "sandbox");
+        for n in 0..60 {
+            kycd_store::customers::insert_audit(
+                &mut conn,
+                &scope,
+                "system",
+                "test.filler",
+                Some(&a),
+                &json!({"n": n}),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        }
+        drop(conn);
+        let first = admin.get("/admin/audit?action=test.filler").await;
+        assert_eq!(rows(&first).len(), 50);
+        let next = first
+            .body
+            .find("/admin/audit?action=test.filler&amp;before=")
+            .expect("an older page");
+        let href = &first.body[next..];
+        let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
+        let second = admin.get(&href).await;
+        assert_eq!(rows(&second).len(), 10, "{}", second.body);
+        assert!(rows(&second)[0] < rows(&first)[49]);
 
-    // Pages of 50, keyset by id.
-    let mut conn = app.state.store.writer().await.unwrap();
-    let scope = kycd_store::Scope::new(&app.org_id, "sandbox");
-    for n in 0..60 {
-        kycd_store::customers::insert_audit(
-            &mut conn,
-            &scope,
-            "system",
-            "test.filler",
-            Some(&a),
-            &json!({"n": n}),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-    }
-    drop(conn);
-    let first = admin.get("/admin/audit?action=test.filler").await;
-    assert_eq!(rows(&first).len(), 50);
-    let next = first.body.find("/admin/audit?action=test.filler&amp;before=").expect("an older page");
-    let href = &first.body[next..];
-    let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
-    let second = admin.get(&href).await;
-    assert_eq!(rows(&second).len(), 10, "{}", second.body);
-    assert!(rows(&second)[0] < rows(&first)[49]);
-
-    // The export: the same filters, JSON Lines that match the database.
-    let export = admin.get(&format!("/admin/audit/export.jsonl?customer={a}")).await;
-    assert_eq!(export.status, StatusCode::OK, "{}", export.body);
-    assert_eq!(export.headers["content-type"], "application/jsonl");
-    let lines: Vec<Value> = export
-        .body
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect();
-    let mut conn = app.state.store.reader().await.unwrap();
-    let db = sqlx::query(
+        // The export: the same filters, JSON Lines that match the database.
+        let export = admin
+            .get(&format!("/admin/audit/export.jsonl?customer={a}"))
+            .await;
+        assert_eq!(export.status, StatusCode::OK, "{}", export.body);
+        assert_eq!(export.headers["content-type"], "application/jsonl");
+        let lines: Vec<Value> = export
+            .body
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect();
+        let mut conn = app.state.store.reader().await.unwrap();
+        let db = sqlx::query(
         "SELECT id, actor, action, details, at FROM audit_log WHERE resource_id = $1 ORDER BY id DESC",
     )
     .bind(&a)
     .fetch_all(&mut *conn)
     .await
     .unwrap();
-    drop(conn);
-    assert_eq!(lines.len(), db.len());
-    assert!(lines.len() > 60, "the filler and the customer's own trail");
-    for (line, row) in lines.iter().zip(&db) {
-        let details: Value = serde_json::from_str(&row.get::<String, _>(3)).unwrap();
-        assert_eq!(line["id"], json!(row.get::<String, _>(0)));
-        assert_eq!(line["actor"], json!(row.get::<String, _>(1)));
-        assert_eq!(line["action"], json!(row.get::<String, _>(2)));
-        assert_eq!(line["details"], details);
-        assert_eq!(line["resource_id"], json!(a));
-        let at = chrono::DateTime::parse_from_rfc3339(line["at"].as_str().unwrap()).unwrap();
-        assert_eq!(at.timestamp_micros(), row.get::<i64, _>(4));
-    }
-    // An unfiltered export streams more than one batch of 500.
-    let mut conn = app.state.store.writer().await.unwrap();
-    for n in 0..520 {
-        kycd_store::customers::insert_audit(
-            &mut conn,
-            &scope,
-            "system",
-            "test.bulk",
-            None,
-            &json!({"n": n}),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-    }
-    drop(conn);
-    let export = admin.get("/admin/audit/export.jsonl?action=test.bulk").await;
-    let ns: Vec<i64> = export
-        .body
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["details"]["n"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ns, (0..520).rev().collect::<Vec<_>>());
+        drop(conn);
+        assert_eq!(lines.len(), db.len());
+        assert!(lines.len() > 60, "the filler and the customer's own trail");
+        for (line, row) in lines.iter().zip(&db) {
+            let details: Value = serde_json::from_str(&row.get::<String, _>(3)).unwrap();
+            assert_eq!(line["id"], json!(row.get::<String, _>(0)));
+            assert_eq!(line["actor"], json!(row.get::<String, _>(1)));
+            assert_eq!(line["action"], json!(row.get::<String, _>(2)));
+            assert_eq!(line["details"], details);
+            assert_eq!(line["resource_id"], json!(a));
+            let at = chrono::DateTime::parse_from_rfc3339(line["at"].as_str().unwrap()).unwrap();
+            assert_eq!(at.timestamp_micros(), row.get::<i64, _>(4));
+        }
+        // An unfiltered export streams more than one batch of 500.
+        let mut conn = app.state.store.writer().await.unwrap();
+        for n in 0..520 {
+            kycd_store::customers::insert_audit(
+                &mut conn,
+                &scope,
+                "system",
+                "test.bulk",
+                None,
+                &json!({"n": n}),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        }
+        drop(conn);
+        let export = admin
+            .get("/admin/audit/export.jsonl?action=test.bulk")
+            .await;
+        let ns: Vec<i64> = export
+            .body
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["details"]["n"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(ns, (0..520).rev().collect::<Vec<_>>());
 
-    // Browsing and exporting are audited, with their filters.
-    let mut conn = app.state.store.reader().await.unwrap();
-    let seen = sqlx::query(
+        // Browsing and exporting are audited, with their filters.
+        let mut conn = app.state.store.reader().await.unwrap();
+        let seen = sqlx::query(
         "SELECT action, details FROM audit_log WHERE actor = $1 AND action IN ('admin.audit_viewed', 'admin.audit_exported') ORDER BY id",
     )
     .bind(format!("operator:{admin_id}"))
     .fetch_all(&mut *conn)
     .await
     .unwrap();
-    drop(conn);
-    let exported: Vec<Value> = seen
-        .iter()
-        .filter(|r| r.get::<String, _>(0) == "admin.audit_exported")
-        .map(|r| serde_json::from_str(&r.get::<String, _>(1)).unwrap())
-        .collect();
-    assert_eq!(exported.len(), 2, "{exported:?}");
-    assert_eq!(exported[0]["filters"]["customer"], json!(a));
-    assert_eq!(seen.len(), 8 + 2, "every view and export recorded");
-    // The chain still verifies with all of it (the background sealer may
-    // race the one `verify` runs: then again).
-    let mut verdict = None;
-    for _ in 0..20 {
-        match kycd_server::admin::audit::verify(&app.state.store).await {
-            Ok(v) => {
-                verdict = Some(v);
-                break;
-            }
-            Err(kycd_store::StoreError::Conflict(_)) => {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert!(verdict.expect("a verdict").ok);
-});
-
-per_backend!(an_organization_admin_sees_its_own_audit_only, |backend: Backend| async move {
-    let app = many_pages(backend).await;
-    let a = on_hold(&app, "fe-5").await;
-    let other = kycd_server::create_org(&app.state.store, "Other").await.unwrap();
-    let (mut outsider, _) = login(&app, "admin", Some(&other.id)).await;
-    let p = outsider.get(&format!("/admin/audit?customer={a}")).await;
-    assert_eq!(p.status, StatusCode::OK);
-    assert!(rows(&p).is_empty(), "{}", p.body);
-    let p = outsider.get("/admin/audit/export.jsonl").await;
-    let lines: Vec<Value> = p.body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(!lines.is_empty(), "its own views");
-    assert!(
-        lines
+        drop(conn);
+        let exported: Vec<Value> = seen
             .iter()
-            .all(|l| l["organization_id"] == json!(other.id) && l["resource_id"].is_null()),
-        "{}",
-        p.body
-    );
-    let (mut insider, _) = login(&app, "admin", Some(&app.org_id)).await;
-    let p = insider.get(&format!("/admin/audit?customer={a}")).await;
-    assert!(!rows(&p).is_empty(), "{}", p.body);
-    // A four-eyes request of this organization is not the outsider's to decide.
-    let p = act(&mut insider, &a, "reveal_identifier", &[("identifier", "0"), ("reason", "x")]).await;
-    assert_eq!(p.status, StatusCode::OK, "sandbox: direct");
-});
+            .filter(|r| r.get::<String, _>(0) == "admin.audit_exported")
+            .map(|r| serde_json::from_str(&r.get::<String, _>(1)).unwrap())
+            .collect();
+        assert_eq!(exported.len(), 2, "{exported:?}");
+        assert_eq!(exported[0]["filters"]["customer"], json!(a));
+        assert_eq!(seen.len(), 8 + 2, "every view and export recorded");
+        // The chain still verifies with all of it (the background sealer may
+        // race the one `verify` runs: then again).
+        let mut verdict = None;
+        for _ in 0..20 {
+            match kycd_server::admin::audit::verify(&app.state.store).await {
+                Ok(v) => {
+                    verdict = Some(v);
+                    break;
+                }
+                Err(kycd_store::StoreError::Conflict(_)) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(verdict.expect("a verdict").ok);
+    }
+);
+
+per_backend!(
+    an_organization_admin_sees_its_own_audit_only,
+    |backend: Backend| async move {
+        let app = many_pages(backend).await;
+        let a = on_hold(&app, "fe-5").await;
+        let other = kycd_server::create_org(&app.state.store, "Other")
+            .await
+            .unwrap();
+        let (mut outsider, _) = login(&app, "admin", Some(&other.id)).await;
+        let p = outsider.get(&format!("/admin/audit?customer={a}")).await;
+        assert_eq!(p.status, StatusCode::OK);
+        assert!(rows(&p).is_empty(), "{}", p.body);
+        let p = outsider.get("/admin/audit/export.jsonl").await;
+        let lines: Vec<Value> = p
+            .body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(!lines.is_empty(), "its own views");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l["organization_id"] == json!(other.id) && l["resource_id"].is_null()),
+            "{}",
+            p.body
+        );
+        let (mut insider, _) = login(&app, "admin", Some(&app.org_id)).await;
+        let p = insider.get(&format!("/admin/audit?customer={a}")).await;
+        assert!(!rows(&p).is_empty(), "{}", p.body);
+        // A four-eyes request of this organization is not the outsider's to decide.
+        let p = act(
+            &mut insider,
+            &a,
+            "reveal_identifier",
+            &[("identifier", "0"), ("reason", "x")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::OK, "sandbox: direct");
+    }
+);
