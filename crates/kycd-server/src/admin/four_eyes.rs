@@ -408,7 +408,19 @@ pub(super) async fn reveal_action(
         Err(e) => return fail(e),
     };
     match needed(state, cx, id, REVEAL).await {
-        Ok(Some(why)) => request(state, who, cx, id, REVEAL, f, why).await,
+        Ok(Some(why)) => {
+            // The identifier as the requester saw it: the reveal checks it is
+            // still the one at that place.
+            let i = &c.identifiers[index];
+            let mut f = f.clone();
+            f.retain(|(k, _)| k != "identifier_type" && k != "identifier_country");
+            f.push(("identifier_type".into(), i.kind.clone()));
+            f.push((
+                "identifier_country".into(),
+                i.country.clone().unwrap_or_default(),
+            ));
+            request(state, who, cx, id, REVEAL, &f, why).await
+        }
         Ok(None) => show(state, who, cx, &c, index, &reason, json!({})).await,
         Err(e) => fail(e),
     }
@@ -542,10 +554,22 @@ pub(super) async fn reveal_approved(
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let (index, reason) = match reveal_fields(&c, &stored_fields(&r)) {
+    let asked = stored_fields(&r);
+    let (index, reason) = match reveal_fields(&c, &asked) {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
+    let i = &c.identifiers[index];
+    if field(&asked, "identifier_type") != Some(i.kind.as_str())
+        || field(&asked, "identifier_country") != i.country.as_deref()
+    {
+        return message(
+            StatusCode::CONFLICT,
+            Some(&who),
+            "Identifiers changed",
+            "The customer's identifiers changed since the request: ask again from the case.",
+        );
+    }
     let consumed = async {
         let mut conn = state.store.writer().await?;
         db::consume_reveal(&mut conn, &r.id, cx.now).await

@@ -472,6 +472,37 @@ per_backend!(
         assert_eq!(reveals[0].2["reason"], "court order 123");
         assert_eq!(reveals[0].2["approved_by"], format!("operator:{admin_id}"));
         assert_eq!(reveals[0].2["four_eyes_request"], json!(fer));
+
+        // Approved, then the customer's identifiers changed: asked again.
+        let p = act(
+            &mut reviewer,
+            &live,
+            "reveal_identifier",
+            &[("identifier", "0"), ("reason", "second look")],
+        )
+        .await;
+        let fer = request_id(&p);
+        let p = decide(&mut admin, &fer, "approve").await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let (st, v) = app
+        .call(
+            &app.live_key,
+            Method::PATCH,
+            &format!("/v1/customers/{live}"),
+            Some(json!({"identifiers": [{"type": "passport", "value": "FX123456", "country": "BR"}]})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let csrf = reviewer.get("/admin").await.csrf();
+        let p = reviewer
+            .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+        assert!(
+            p.body.contains("identifiers changed") && !p.body.contains("FX123456"),
+            "{}",
+            p.body
+        );
     }
 );
 
