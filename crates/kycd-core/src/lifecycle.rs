@@ -345,6 +345,30 @@ pub fn reactivate(ch: &mut Change) -> Result<(), LifecycleError> {
     Ok(())
 }
 
+/// An admin overturns a rejection (the back office; a final one needs a
+/// second admin): `rejected` → `pending`, waiting for a reviewer's decision.
+/// The rejection's reason is cleared; the screening matches stay on the case.
+pub fn overturn_rejection(ch: &mut Change) -> Result<(), LifecycleError> {
+    if ch.status() != Rejected {
+        return Err(InvalidTransition {
+            from: ch.status(),
+            to: Pending,
+        }
+        .into());
+    }
+    ch.move_to(Pending, "rejection_overturned")?;
+    let v = &mut ch.customer.verification;
+    v.rejection_reason = None;
+    v.resubmittable = None;
+    v.requirements.missing.clear();
+    v.requirements.issues = vec![RequirementIssue {
+        code: "awaiting_review".into(),
+        message: "a rejection was overturned; waiting for a reviewer's decision".into(),
+        param: None,
+    }];
+    Ok(())
+}
+
 /// The approval aged past its validity.
 pub fn expire(ch: &mut Change) -> Result<(), LifecycleError> {
     ch.move_to(Expired, "verification_expired")?;

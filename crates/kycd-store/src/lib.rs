@@ -10,6 +10,7 @@ pub mod customers;
 pub mod db;
 pub mod documents;
 pub mod events;
+pub mod four_eyes;
 pub mod hosted;
 pub mod idempotency;
 pub mod ids;

@@ -144,6 +144,40 @@ fn decide_orders_outcomes() {
 }
 
 #[test]
+fn an_overturned_rejection_waits_for_a_reviewer() {
+    let s = Settings::defaults(false);
+    let mut ch = Change::new(customer(), "operator:op_b", now());
+    assert!(overturn_rejection(&mut ch).is_err(), "only a rejection");
+    start_verification(&mut ch, Level::Basic, Mode::Hosted).unwrap();
+    apply_decision(
+        &mut ch,
+        Decision::Reject(RejectionReason::SanctionsMatch),
+        &s,
+    )
+    .unwrap();
+    overturn_rejection(&mut ch).unwrap();
+    assert_eq!(ch.customer.status, Pending);
+    assert_eq!(ch.customer.verification.rejection_reason, None);
+    assert_eq!(ch.customer.verification.resubmittable, None);
+    assert_eq!(
+        ch.customer.verification.requirements.issues[0].code,
+        "awaiting_review"
+    );
+    let last = ch.history.last().unwrap();
+    assert_eq!(
+        (
+            last.from,
+            last.to,
+            last.reason.as_str(),
+            last.actor.as_str()
+        ),
+        (Rejected, Pending, "rejection_overturned", "operator:op_b")
+    );
+    apply_decision(&mut ch, Decision::Approve { notes: vec![] }, &s).unwrap();
+    assert_eq!(ch.customer.status, Active);
+}
+
+#[test]
 fn reactivation_after_lapse_expires() {
     let s = Settings::defaults(false);
     let mut ch = Change::new(customer(), "test", now());

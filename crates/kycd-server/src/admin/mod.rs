@@ -5,9 +5,12 @@
 //! show the dashboard, the queue of cases waiting for a person, search and
 //! the case; each case action goes through the same domain operation as the
 //! API and the sandbox helpers, with `operator:<id>` as its actor, so
-//! decisions in `live` happen here.
+//! decisions in `live` happen here. Some actions need a second admin
+//! (`four_eyes`); admins browse and export the audit log (`audit_log`).
 
 pub mod audit;
+mod audit_log;
+mod four_eyes;
 pub mod operators;
 mod pages;
 
@@ -55,6 +58,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/customers", get(search))
         .route("/admin/customers/{id}", get(case))
         .route("/admin/customers/{id}/actions/{action}", post(action))
+        .route("/admin/requests/{id}/approve", post(four_eyes::approve))
+        .route("/admin/requests/{id}/decline", post(four_eyes::decline))
+        .route(
+            "/admin/requests/{id}/reveal",
+            post(four_eyes::reveal_approved),
+        )
+        .route("/admin/audit", get(audit_log::browse))
+        .route("/admin/audit/export.jsonl", get(audit_log::export))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::ratelimit::per_address,
@@ -350,11 +361,15 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
         Ok(q) => q,
         Err(r) => return r,
     };
+    let requests = match open_requests(&state, &who, None, None).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
     let nonce = random_token();
     page(
         StatusCode::OK,
         &nonce,
-        pages::dashboard(&nonce, &who, &counts, &queue),
+        pages::dashboard(&nonce, &who, &counts, &queue, &requests),
     )
 }
 
@@ -428,6 +443,61 @@ struct QueueQuery {
     organization: Option<String>,
     environment: Option<String>,
     page: Option<usize>,
+    /// `four_eyes`: only the requests waiting for a second admin.
+    show: Option<String>,
+}
+
+/// Every operator's email by id (the pages name requesters and deciders).
+async fn operator_emails(
+    conn: &mut kycd_store::Conn,
+) -> kycd_store::StoreResult<std::collections::HashMap<String, String>> {
+    Ok(db::list(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.email))
+        .collect())
+}
+
+/// The four-eyes requests still undecided that this operator may see.
+async fn open_requests(
+    state: &AppState,
+    who: &Signed,
+    org: Option<&str>,
+    env: Option<&str>,
+) -> Result<pages::Requests, Response> {
+    let org = who.op.organization_id.as_deref().or(org);
+    let mut conn = state.store.reader().await.map_err(fail)?;
+    let list = kycd_store::four_eyes::undecided(&mut conn, org, 500)
+        .await
+        .map_err(fail)?;
+    let emails = operator_emails(&mut conn).await.map_err(fail)?;
+    drop(conn);
+    let list: Vec<_> = list
+        .into_iter()
+        .filter(|r| who.sees(&r.organization_id))
+        .filter(|r| env.is_none_or(|e| r.environment == e))
+        .collect();
+    // Each request expires on its scope's clock (the sandbox's may run ahead).
+    let mut clocks = std::collections::HashMap::new();
+    let mut expired = std::collections::HashSet::new();
+    for r in &list {
+        let key = (r.organization_id.clone(), r.environment.clone());
+        if !clocks.contains_key(&key) {
+            let scope = Scope::new(&r.organization_id, &r.environment);
+            let cx = service::context_for(state, &scope, who.actor())
+                .await
+                .map_err(fail)?;
+            clocks.insert(key.clone(), cx.now);
+        }
+        if clocks.get(&key).is_some_and(|now| r.expires_at <= *now) {
+            expired.insert(r.id.clone());
+        }
+    }
+    Ok(pages::Requests {
+        list,
+        emails,
+        expired,
+    })
 }
 
 async fn queue(
@@ -444,8 +514,17 @@ async fn queue(
         .environment
         .as_deref()
         .filter(|s| *s == "live" || *s == "sandbox");
-    let items = match queue_items(&state, &who, org, env).await {
-        Ok(i) => i,
+    let four_eyes_only = q.show.as_deref() == Some("four_eyes");
+    let items = if four_eyes_only {
+        vec![]
+    } else {
+        match queue_items(&state, &who, org, env).await {
+            Ok(i) => i,
+            Err(r) => return r,
+        }
+    };
+    let requests = match open_requests(&state, &who, org, env).await {
+        Ok(r) => r,
         Err(r) => return r,
     };
     let page_no = q.page.unwrap_or(1).max(1);
@@ -469,6 +548,8 @@ async fn queue(
             has_more,
             organization: org.unwrap_or(""),
             environment: env.unwrap_or(""),
+            requests: &requests,
+            four_eyes_only,
         }),
     )
 }
@@ -620,12 +701,17 @@ async fn case(
         let mut conn = state.store.reader().await?;
         let history = kycd_store::customers::history(&mut conn, &cx.scope, &id).await?;
         let audit = db::audit_of(&mut conn, &id).await?;
+        let requests = kycd_store::four_eyes::of_customer(&mut conn, &id).await?;
+        let emails = operator_emails(&mut conn).await?;
         Ok::<_, service::ServiceError>(pages::CaseData {
             customer,
             documents,
             access,
             history,
             audit,
+            requests,
+            emails,
+            now: cx.now,
         })
     }
     .await;
@@ -655,8 +741,9 @@ fn needs(action: &str) -> Option<Role> {
         | "document_reject"
         | "grant_product"
         | "reject_product"
+        | "reveal_identifier"
         | "note" => Role::Reviewer,
-        "deactivate" | "reactivate" => Role::Admin,
+        "deactivate" | "reactivate" | "overturn_rejection" => Role::Admin,
         _ => return None,
     })
 }
@@ -706,31 +793,56 @@ async fn action(
             ),
         );
     }
-    let note = field(&f, "note").map(|n| n.chars().take(2000).collect::<String>());
+    if action == four_eyes::REVEAL {
+        return four_eyes::reveal_action(&state, &who, &cx, &id, &f).await;
+    }
+    match four_eyes::needed(&state, &cx, &id, &action).await {
+        Ok(Some(why)) => return four_eyes::request(&state, &who, &cx, &id, &action, &f, why).await,
+        Ok(None) => {}
+        Err(e) => return fail(e),
+    }
+    if let Err(res) = execute(&state, &who, &cx, &id, &action, &f, json!({})).await {
+        return res;
+    }
+    see_other(&format!("/admin/customers/{id}?done={action}"))
+}
+
+/// Runs one case action and writes its audit entry (the operator's action,
+/// note and fields; `extra` adds the four-eyes request when there is one).
+async fn execute(
+    state: &AppState,
+    who: &Signed,
+    cx: &OperationContext,
+    id: &str,
+    action: &str,
+    f: &Fields,
+    extra: serde_json::Value,
+) -> Result<(), Response> {
+    let note = field(f, "note").map(|n| n.chars().take(2000).collect::<String>());
     let mut details = json!({"note": note});
-    match run_action(&state, &cx, &id, &action, &f, &mut details).await {
-        Ok(()) => {}
-        Err(e) => {
-            let api = ApiError::from(e);
-            // The domain's answer: 400 for a bad field, 404, 409 for a
-            // transition the state forbids.
-            let status = if api.status.is_client_error() || api.status.is_server_error() {
-                api.status
-            } else {
-                StatusCode::CONFLICT
-            };
-            return message(
-                status,
-                Some(&who),
-                "Action refused",
-                &format!(
-                    "{} ({}): {}",
-                    action.replace('_', " "),
-                    api.code,
-                    api.message
-                ),
-            );
-        }
+    if let (Some(d), serde_json::Value::Object(x)) = (details.as_object_mut(), extra) {
+        d.extend(x);
+    }
+    if let Err(e) = run_action(state, cx, id, action, f, &mut details).await {
+        let api = ApiError::from(e);
+        // The domain's answer: 400 for a bad field, 404, 409 for a
+        // transition the state forbids.
+        let status = if api.status.is_client_error() || api.status.is_server_error() {
+            api.status
+        } else {
+            StatusCode::CONFLICT
+        };
+        return Err(message(
+            status,
+            Some(who),
+            "Action refused",
+            &format!(
+                "{} ({}): {}",
+                action.replace('_', " "),
+                api.code,
+                api.message
+            ),
+        ));
     }
     // The operator's action and note on the case's trail.
     let audited = async {
@@ -740,17 +852,14 @@ async fn action(
             &cx.scope,
             &cx.actor,
             &format!("admin.{action}"),
-            Some(&id),
+            Some(id),
             &details,
             Utc::now(),
         )
         .await
     }
     .await;
-    if let Err(e) = audited {
-        return fail(e);
-    }
-    see_other(&format!("/admin/customers/{id}?done={action}"))
+    audited.map_err(fail)
 }
 
 fn required(name: &str) -> service::ServiceError {
@@ -857,7 +966,11 @@ async fn run_action(
                 .chars()
                 .take(500)
                 .collect();
+            details["reason"] = json!(reason);
             deactivate(state, cx, id, &reason).await?;
+        }
+        "overturn_rejection" => {
+            service::lifecycle::overturn_rejection(state, cx, id).await?;
         }
         "reactivate" => {
             reactivate(state, cx, id).await?;

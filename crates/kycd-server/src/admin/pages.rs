@@ -1,16 +1,21 @@
 //! The back office's HTML (maud: every value escaped by construction): a
 //! dense frame for desktop that still reads at 375 px, the sign-in form, the
-//! dashboard, the queue, search results and the case with its action forms.
+//! dashboard, the queue (with the four-eyes requests), search results, the
+//! case with its action forms, a revealed identifier and the audit log.
 //! The one style block is allowed by the response's CSP nonce; no script.
 
+use super::audit_log::AuditQuery;
 use super::{QueueItem, Signed};
 use crate::service::documents::Document;
 use chrono::{DateTime, Utc};
 use kycd_core::capabilities::ProductAccess;
 use kycd_core::customer::Customer;
 use kycd_store::Scope;
+use kycd_store::audit::Entry;
 use kycd_store::customers::HistoryRow;
+use kycd_store::four_eyes::Request;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use std::collections::{HashMap, HashSet};
 
 const CSS: &str = r#"
 *{box-sizing:border-box}
@@ -33,6 +38,7 @@ th{background:#eef0f3;font-weight:600}
 .card h2:first-child{margin-top:0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;margin:0}
 dt{color:#5b6470}dd{margin:0;min-width:0;overflow-wrap:anywhere}
+td code{overflow-wrap:anywhere}
 li,p{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#e3e5e8;font-size:12px}
 .s-active{background:#d3f2dc}.s-rejected,.s-deactivated{background:#f9d6d5}.s-on_hold,.s-pending{background:#fdf0c8}
@@ -50,6 +56,9 @@ label{display:block;margin:.5rem 0 .2rem}
 .login input{width:100%}
 .muted{color:#5b6470}
 .pager{margin:.75rem 0;display:flex;gap:1rem}
+.revealed{font-size:18px;padding:.5rem;background:#fdf0c8;display:inline-block}
+.filters{display:flex;flex-wrap:wrap;gap:.4rem;align-items:end}
+.filters label{margin:0;font-size:12px}
 a{color:#2d5bd3}
 @media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}header input[type=search]{width:100%}header form[role=search]{flex:1 1 100%}}
 "#;
@@ -70,6 +79,7 @@ fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup
                     a href="/admin" { "kycd back office" }
                     @if let Some(w) = who {
                         a href="/admin/queue" { "Queue" }
+                        @if w.role == super::Role::Admin { a href="/admin/audit" { "Audit log" } }
                         form method="get" action="/admin/customers" role="search" {
                             input type="search" name="q" aria-label="Search customers" placeholder="cus_…, external id, email";
                         }
@@ -184,6 +194,7 @@ pub fn dashboard(
     who: &Signed,
     counts: &[(String, String, String, i64)],
     queue: &[QueueItem],
+    requests: &Requests,
 ) -> Markup {
     let oldest = queue.iter().map(|q| q.since).min();
     frame(
@@ -198,6 +209,11 @@ pub fn dashboard(
                     p { strong { (queue.len()) } " cases wait for a person"
                         @if let Some(o) = oldest { "; the oldest for " (age(&o)) } "." }
                     p { a href="/admin/queue" { "Open the queue" } }
+                }
+                div.card {
+                    h2 { "Four-eyes requests" }
+                    p { strong #four-eyes-count { (requests.list.iter().filter(|r| !requests.expired.contains(&r.id)).count()) } " requests wait for a second admin." }
+                    p { a href="/admin/queue?show=four_eyes" { "Open them" } }
                 }
             }
             h2 { "Customers by status" }
@@ -223,6 +239,103 @@ pub struct QueuePage<'a> {
     pub has_more: bool,
     pub organization: &'a str,
     pub environment: &'a str,
+    pub requests: &'a Requests,
+    /// Only the four-eyes requests.
+    pub four_eyes_only: bool,
+}
+
+/// Undecided four-eyes requests, with the operators' emails.
+pub struct Requests {
+    pub list: Vec<Request>,
+    pub emails: HashMap<String, String>,
+    /// The ids of those past their deadline (on their scope's clock).
+    pub expired: HashSet<String>,
+}
+
+fn email<'a>(emails: &'a HashMap<String, String>, id: &'a str) -> &'a str {
+    emails.get(id).map(String::as_str).unwrap_or(id)
+}
+
+/// An action's name as a person reads it.
+fn spoken(action: &str) -> String {
+    action.replace('_', " ")
+}
+
+/// Where a request stands.
+fn request_state(r: &Request, expired: bool) -> String {
+    match &r.outcome {
+        Some(o) => o.clone(),
+        None if expired => "expired".into(),
+        None => "waiting".into(),
+    }
+}
+
+/// The approve / decline buttons of an undecided request (for an admin; the
+/// requester only withdraws).
+fn decide_forms(who: &Signed, r: &Request, expired: bool) -> Markup {
+    html! {
+        @if r.outcome.is_none() && who.role == super::Role::Admin {
+            @if r.requested_by != who.op.id && !expired {
+                form.inline method="post" action={"/admin/requests/" (r.id) "/approve"} {
+                    input type="hidden" name="csrf" value=(who.csrf);
+                    button type="submit" data-request=(r.id) data-decision="approve" { "Approve" }
+                }
+                " "
+            }
+            form.inline method="post" action={"/admin/requests/" (r.id) "/decline"} {
+                input type="hidden" name="csrf" value=(who.csrf);
+                button.secondary type="submit" data-request=(r.id) data-decision="decline" {
+                    @if r.requested_by == who.op.id { "Withdraw" } @else { "Decline" }
+                }
+            }
+        }
+    }
+}
+
+/// The four-eyes requests as a table (`with_customer`: in the queue).
+fn requests_table(
+    who: &Signed,
+    list: &[Request],
+    emails: &HashMap<String, String>,
+    expired: &HashSet<String>,
+    with_customer: bool,
+) -> Markup {
+    html! {
+        div.wrap { table #four-eyes {
+            thead { tr {
+                th { "Request" }
+                @if with_customer { th { "Customer" } th { "Env" } }
+                th { "Action" } th { "Asked by" } th { "Note" } th { "Asked" } th { "Expires" } th { "State" } th {}
+            } }
+            tbody {
+                @for r in list { @let gone = expired.contains(&r.id); tr {
+                    td { code { (r.id) } }
+                    @if with_customer {
+                        td { a href={"/admin/customers/" (r.customer_id)} { (r.customer_id) } }
+                        td { (r.environment) }
+                    }
+                    td { (spoken(&r.action)) }
+                    td { (email(emails, &r.requested_by)) }
+                    td { (r.note.as_deref().unwrap_or("—")) }
+                    td title=(when(&r.created_at)) { (age(&r.created_at)) " ago" }
+                    td { (when(&r.expires_at)) }
+                    td { (badge(&request_state(r, gone)))
+                        @if let Some(d) = &r.decided_by { " by " (email(emails, d)) } }
+                    td.actions {
+                        (decide_forms(who, r, gone))
+                        @if r.action == "reveal_identifier" && r.outcome.as_deref() == Some("approved")
+                            && r.revealed_at.is_none() && r.requested_by == who.op.id && !gone {
+                            form.inline method="post" action={"/admin/requests/" (r.id) "/reveal"} {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                button.danger type="submit" data-request=(r.id) data-decision="reveal" { "Show once" }
+                            }
+                        }
+                    }
+                } }
+                @if list.is_empty() { tr { td colspan="11" .muted { "No four-eyes requests." } } }
+            }
+        } }
+    }
 }
 
 pub fn queue(p: &QueuePage<'_>) -> Markup {
@@ -237,6 +350,11 @@ pub fn queue(p: &QueuePage<'_>) -> Markup {
         "Queue",
         Some(p.who),
         html! {
+            @if p.four_eyes_only {
+                h1 #four-eyes-requests { "Four-eyes requests " span.muted { "(" (p.requests.list.len()) " undecided)" } }
+                (requests_table(p.who, &p.requests.list, &p.requests.emails, &p.requests.expired, true))
+                p { a href="/admin/queue" { "The whole queue" } }
+            } @else {
             h1 { "Queue " span.muted { "(" (p.total) ", oldest first)" } }
             form.actions method="get" action="/admin/queue" {
                 div {
@@ -256,6 +374,9 @@ pub fn queue(p: &QueuePage<'_>) -> Markup {
                 @if p.page > 1 { a href=(link(p.page - 1)) { "← Previous" } }
                 span.muted { "Page " (p.page) }
                 @if p.has_more { a href=(link(p.page + 1)) { "Next →" } }
+            }
+            h2 #four-eyes-requests { "Four-eyes requests " span.muted { "(" (p.requests.list.len()) " undecided) " } a href="/admin/queue?show=four_eyes" { "only these" } }
+            (requests_table(p.who, &p.requests.list, &p.requests.emails, &p.requests.expired, true))
             }
         },
     )
@@ -286,6 +407,11 @@ pub struct CaseData {
     pub access: Vec<ProductAccess>,
     pub history: Vec<HistoryRow>,
     pub audit: Vec<(String, String, String, DateTime<Utc>)>,
+    /// The case's four-eyes requests, newest first.
+    pub requests: Vec<Request>,
+    pub emails: HashMap<String, String>,
+    /// The scope's clock (requests expire on it).
+    pub now: DateTime<Utc>,
 }
 
 /// One action form: the CSRF token, hidden fields, optional extra inputs and a note.
@@ -313,6 +439,12 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
     let c = &d.customer;
     let id = c.id.as_str();
     let can_decide = who.role != super::Role::Viewer;
+    let expired: HashSet<String> = d
+        .requests
+        .iter()
+        .filter(|r| r.expires_at <= d.now)
+        .map(|r| r.id.clone())
+        .collect();
     let ind = c.individual.as_ref();
     let biz = c.business.as_ref();
     frame(
@@ -338,8 +470,19 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                         @if let Some(b) = biz {
                             dt { "Legal name" } dd { (b.legal_name.as_deref().unwrap_or("—")) }
                         }
-                        @for idf in &c.identifiers {
-                            dt { (idf.kind) } dd { "•••• " (idf.last4) @if let Some(k) = &idf.country { " (" (k) ")" } }
+                        @for (n, idf) in c.identifiers.iter().enumerate() {
+                            dt { (idf.kind) } dd { "•••• " (idf.last4) @if let Some(k) = &idf.country { " (" (k) ")" }
+                                @if can_decide {
+                                    form.actions method="post" action={"/admin/customers/" (id) "/actions/reveal_identifier"} {
+                                        input type="hidden" name="csrf" value=(who.csrf);
+                                        input type="hidden" name="identifier" value=(n);
+                                        input name="reason" aria-label={"Why reveal the " (idf.kind)} placeholder="reason (required, audited)" required;
+                                        button.secondary type="submit" data-action="reveal_identifier" data-identifier=(n) {
+                                            @if scope.is_live() { "Ask to reveal" } @else { "Reveal" }
+                                        }
+                                    }
+                                }
+                            }
                         }
                         @if let Some(a) = c.primary_address() {
                             dt { "Country" } dd { (a.country) }
@@ -382,8 +525,17 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                     (action_form(who, id, "hold", "Hold", "secondary", &[], html!{}))
                     (action_form(who, id, "release", "Release hold", "secondary", &[], html!{}))
                     @if who.role == super::Role::Admin {
-                        (action_form(who, id, "deactivate", "Deactivate", "danger", &[], html!{}))
+                        (action_form(who, id, "deactivate", "Deactivate", "danger", &[], html!{
+                            select name="reason" aria-label="Deactivation reason" {
+                                option value="deactivated" { "deactivated" }
+                                option value=(crate::service::lifecycle::COMPLIANCE_REASON) { "compliance (reactivation needs a second admin)" }
+                                option value="customer_request" { "customer request" }
+                            }
+                        }))
                         (action_form(who, id, "reactivate", "Reactivate", "secondary", &[], html!{}))
+                        @if c.status == kycd_core::status::CustomerStatus::Rejected {
+                            (action_form(who, id, "overturn_rejection", "Overturn rejection", "danger", &[], html!{}))
+                        }
                     }
                     (action_form(who, id, "note", "Add note", "secondary", &[], html!{}))
                 }
@@ -435,6 +587,8 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                     @if d.access.is_empty() { tr { td colspan="4" .muted { "No product access requests." } } }
                 }
             } }
+            h2 { "Four-eyes requests" }
+            (requests_table(who, &d.requests, &d.emails, &expired, false))
             h2 { "Status history" }
             div.wrap { table {
                 thead { tr { th { "When" } th { "From" } th { "To" } th { "Reason" } th { "Actor" } } }
@@ -453,6 +607,104 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                     @if d.audit.is_empty() { tr { td colspan="4" .muted { "Nothing recorded." } } }
                 }
             } }
+        },
+    )
+}
+
+/// The answer to an action that needs a second admin.
+pub fn four_eyes_waiting(nonce: &str, who: &Signed, r: &Request, why: &str) -> Markup {
+    frame(
+        nonce,
+        "Waiting for a second admin",
+        Some(who),
+        html! {
+            h1 { "Waiting for a second admin" }
+            div.card {
+                p role="status" #four-eyes-waiting { "Four eyes: " (why) " needs a second admin. Your request "
+                    code { (r.id) } " (" (spoken(&r.action)) " on " (r.customer_id) ") waits for another admin to approve it until "
+                    (r.expires_at.format("%Y-%m-%d %H:%M UTC")) "." }
+                p { "It shows in the " a href="/admin/queue?show=four_eyes" { "queue's four-eyes requests" } " and on the "
+                    a href={"/admin/customers/" (r.customer_id)} { "case" } "." }
+            }
+        },
+    )
+}
+
+/// One identifier in full, shown once.
+pub fn revealed(
+    nonce: &str,
+    who: &Signed,
+    c: &Customer,
+    index: usize,
+    value: &str,
+    reason: &str,
+) -> Markup {
+    let i = &c.identifiers[index];
+    frame(
+        nonce,
+        "Identifier",
+        Some(who),
+        html! {
+            h1 { (i.kind) @if let Some(k) = &i.country { " (" (k) ")" } " of " (c.id) }
+            div.card {
+                p { code.revealed #revealed-value { (value) } }
+                p.muted { "Shown once for: " (reason) ". This view is in the audit log; the page is not cached." }
+                p { a href={"/admin/customers/" (c.id)} { "Back to the case" } }
+            }
+        },
+    )
+}
+
+/// The audit log page.
+pub struct AuditPage<'a> {
+    pub nonce: &'a str,
+    pub who: &'a Signed,
+    pub entries: &'a [Entry],
+    pub query: &'a AuditQuery,
+    /// The next page's query string.
+    pub next: Option<&'a str>,
+    /// The export's query string (the same filters).
+    pub export: &'a str,
+}
+
+pub fn audit(p: &AuditPage<'_>) -> Markup {
+    let q = p.query;
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    frame(
+        p.nonce,
+        "Audit log",
+        Some(p.who),
+        html! {
+            h1 { "Audit log " span.muted { "(newest first)" } }
+            form.filters method="get" action="/admin/audit" {
+                div { label for="f-actor" { "Actor" } input #f-actor name="actor" placeholder="operator:op_…" value=(v(&q.actor)); }
+                div { label for="f-customer" { "Customer" } input #f-customer name="customer" placeholder="cus_…" value=(v(&q.customer)); }
+                div { label for="f-action" { "Action" } input #f-action name="action" placeholder="admin.approve" value=(v(&q.action)); }
+                div { label for="f-from" { "From" } input #f-from name="from" type="date" value=(v(&q.from)); }
+                div { label for="f-to" { "To" } input #f-to name="to" type="date" value=(v(&q.to)); }
+                div { button.secondary type="submit" { "Filter" } }
+                div { a href={"/admin/audit/export.jsonl?" (p.export)} { "Export JSON Lines" } }
+            }
+            div.wrap { table #audit {
+                thead { tr { th { "When" } th { "Actor" } th { "Action" } th { "Customer" } th { "Scope" } th { "Details" } th { "Seq" } } }
+                tbody {
+                    @for e in p.entries { tr data-id=(e.id) {
+                        td { (when(&kycd_store::from_micros(e.at))) }
+                        td { code { (e.actor) } }
+                        td { (e.action) }
+                        td { @if let Some(r) = &e.resource_id {
+                            @if r.starts_with("cus_") { a href={"/admin/customers/" (r)} { (r) } } @else { (r) }
+                        } @else { "—" } }
+                        td { (e.organization_id) " · " (e.environment) }
+                        td { code { (e.details) } }
+                        td { (e.seq.map(|s| s.to_string()).unwrap_or_else(|| "…".into())) }
+                    } }
+                    @if p.entries.is_empty() { tr { td colspan="7" .muted { "No entries match." } } }
+                }
+            } }
+            div.pager {
+                @if let Some(n) = p.next { a href={"/admin/audit?" (n)} { "Older →" } }
+            }
         },
     )
 }

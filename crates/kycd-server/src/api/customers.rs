@@ -185,6 +185,16 @@ async fn reactivate(
     IdPath(id): IdPath<CustomerId>,
 ) -> ApiResult<Json<CustomerResponse>> {
     let cx = service::context(&s, &caller).await?;
+    // An operator's deactivation for compliance is lifted in the back office
+    // only, where it needs a second admin.
+    let mut conn = s.store.reader().await?;
+    let history = kycd_store::customers::history(&mut conn, &cx.scope, &id).await?;
+    drop(conn);
+    if lifecycle::deactivated_for_compliance(&history) {
+        return Err(ApiError::invalid_transition(
+            "an operator deactivated this customer for compliance: only the back office can reactivate it (with a second admin)",
+        ));
+    }
     Ok(Json(lifecycle::reactivate(&s, &cx, &id).await?.into()))
 }
 

@@ -288,7 +288,7 @@ pub const OPERATIONS: &[Op] = &[
         .sum("Deactivate a customer", "Administrative deactivation, with an optional reason kept in the history. An illegal source status is `409 invalid_transition`.")
         .optional_json("DeactivateRequest").ok("Customer"),
     Op::new(Post, "/v1/customers/{id}/reactivate", "reactivateCustomer", VERIFICATION)
-        .sum("Reactivate a customer", "`deactivated` → `active`. Any other status is `409 invalid_transition`.")
+        .sum("Reactivate a customer", "`deactivated` → `active`. Any other status is `409 invalid_transition`, and so is a customer an operator deactivated for compliance: only the back office reactivates it, with a second admin.")
         .ok("Customer"),
     // Documents
     Op::new(Post, "/v1/customers/{id}/documents", "uploadDocument", DOCUMENTS)

@@ -507,6 +507,53 @@ pub async fn reactivate(
     run(state, cx, id, "customer.reactivate", core::reactivate).await
 }
 
+/// An admin overturns a rejection (the back office: a final one only once a
+/// second admin approved).
+pub async fn overturn_rejection(
+    state: &AppState,
+    cx: &OperationContext,
+    id: &str,
+) -> ServiceResult<Customer> {
+    run(
+        state,
+        cx,
+        id,
+        "customer.overturn_rejection",
+        core::overturn_rejection,
+    )
+    .await
+}
+
+/// The deactivation reason an operator gives for compliance (the back
+/// office's form): reactivating such a customer needs a second admin, and
+/// the API cannot.
+pub const COMPLIANCE_REASON: &str = "compliance";
+
+/// Whether the customer's last deactivation was an operator's, for compliance.
+pub fn deactivated_for_compliance(history: &[kycd_store::customers::HistoryRow]) -> bool {
+    history
+        .iter()
+        .rev()
+        .find(|h| h.to_status == "deactivated")
+        .is_some_and(|h| h.reason == COMPLIANCE_REASON && h.actor.starts_with("operator:"))
+}
+
+/// Whether the customer carries a confirmed screening match: a rejection for
+/// a sanctions or PEP match with no approval since.
+pub fn confirmed_match(history: &[kycd_store::customers::HistoryRow]) -> bool {
+    let mut confirmed = false;
+    for h in history {
+        match h.to_status.as_str() {
+            "rejected" if h.reason == "sanctions_match" || h.reason == "pep_match" => {
+                confirmed = true
+            }
+            "active" | "verified" => confirmed = false,
+            _ => {}
+        }
+    }
+    confirmed
+}
+
 /// A reviewer's (or the sandbox's) decision on a customer under review.
 #[derive(Debug, Clone)]
 pub enum ReviewerDecision {

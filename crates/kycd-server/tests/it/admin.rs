@@ -24,7 +24,7 @@ pub async fn operator(
     (op.email, op.password.expect("a password shown once"))
 }
 
-async fn try_login(client: &mut FormClient, email: &str, password: &str) -> Page {
+pub async fn try_login(client: &mut FormClient, email: &str, password: &str) -> Page {
     let form = client.get("/admin/login").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     let csrf = form.csrf();
@@ -37,7 +37,7 @@ async fn try_login(client: &mut FormClient, email: &str, password: &str) -> Page
 }
 
 /// A browser signed in as a new operator with this role.
-async fn signed_in(app: &TestApp, role: &str, org: Option<&str>) -> FormClient {
+pub async fn signed_in(app: &TestApp, role: &str, org: Option<&str>) -> FormClient {
     let (email, password) = operator(
         app,
         &format!("{role}-{}@ops.test", rand_suffix()),
@@ -74,7 +74,7 @@ pub async fn on_hold(app: &TestApp, external_id: &str) -> String {
 }
 
 /// Posts a case action from the case page's form (its CSRF token).
-async fn act(client: &mut FormClient, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+pub async fn act(client: &mut FormClient, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     let case = client.get(&format!("/admin/customers/{id}")).await;
     assert_eq!(case.status, StatusCode::OK, "{}", case.body);
     let csrf = case.csrf();

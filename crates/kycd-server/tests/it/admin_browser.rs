@@ -1,7 +1,7 @@
 //! The back office in a real browser (headless Chromium, `common::browser`),
 //! on SQLite: an operator signs in, opens the queue and a case held on
 //! screening, approves it and sees the new status with its actor; the pages
-//! fit a 375 px screen. Screenshots `admin-queue-1280.png`,
+//! fit a 375 px screen; a second admin approves a four-eyes request. Screenshots `admin-queue-1280.png`,
 //! `admin-case-1280.png` (and the 375 px ones) go next to the hosted ones.
 
 use crate::common::browser::{Browser, DESKTOP};
@@ -51,6 +51,78 @@ async fn an_operator_approves_a_held_customer_from_the_queue() {
         b.close().await;
         let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
         assert_eq!(c["status"], "active", "{c}");
+    })
+    .await;
+}
+
+/// Four eyes in a browser: one admin (over plain HTTP) asks to overturn a
+/// final sanctions rejection; a second admin signs in, finds the request in
+/// the queue's four-eyes section, approves it and sees the case back in
+/// `pending` with both operators in the audit trail, then the audit log page
+/// filtered to the customer. Screenshots `admin-four-eyes-queue-1280.png`,
+/// `admin-four-eyes-approved-1280.png`, `admin-audit-1280.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn a_second_admin_approves_a_four_eyes_request() {
+    run_on(Backend::Sqlite, |app| async move {
+        let id = crate::admin::on_hold(&app, "browser-4eyes").await;
+        let (_, v) = app
+            .post(
+                &format!("/v1/test_helpers/customers/{id}/verification"),
+                serde_json::json!({"status": "rejected", "rejection_reason": "sanctions_match"}),
+            )
+            .await;
+        assert_eq!(v["status"], "rejected", "{v}");
+        let (mut alice, alice_id) = crate::admin_four_eyes::login(&app, "admin", None).await;
+        let p = crate::admin::act(
+            &mut alice,
+            &id,
+            "overturn_rejection",
+            &[("note", "namesake: different date of birth")],
+        )
+        .await;
+        let fer = crate::admin_four_eyes::request_id(&p);
+        let (email, password) =
+            crate::admin::operator(&app, "second-admin@ops.test", "admin", None).await;
+        let b = Browser::open(DESKTOP).await;
+        b.goto(&format!("{}/admin/login", app.base)).await;
+        b.wait_for("#email").await;
+        b.fill("#email", &email).await;
+        b.fill("#password", &password).await;
+        b.click("button[type=submit]").await;
+        b.wait_for("a[href='/admin/queue']").await;
+        b.goto(&format!("{}/admin/queue?show=four_eyes", app.base))
+            .await;
+        let approve = format!("button[data-request='{fer}'][data-decision=approve]");
+        b.wait_for(&approve).await;
+        assert!(b.text("#four-eyes").await.contains("overturn rejection"));
+        assert!(!b.has_horizontal_scroll().await);
+        b.screenshot("admin-four-eyes-queue-1280").await;
+        b.click(&approve).await;
+        b.wait_for(".flash").await;
+        assert!(
+            b.text("h1").await.contains("pending"),
+            "{}",
+            b.text("h1").await
+        );
+        let body = b.text("body").await;
+        assert!(body.contains("admin.four_eyes_approved"), "{body}");
+        assert!(body.contains(&format!("operator:{alice_id}")), "{body}");
+        b.screenshot_full_page("admin-four-eyes-approved-1280")
+            .await;
+        // The audit log page, filtered to this customer.
+        b.goto(&format!("{}/admin/audit?customer={id}", app.base))
+            .await;
+        b.wait_for("#audit").await;
+        assert!(b.text("#audit").await.contains("admin.overturn_rejection"));
+        assert!(!b.has_horizontal_scroll().await);
+        b.screenshot("admin-audit-1280").await;
+        b.close().await;
+        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(c["status"], "pending", "{c}");
     })
     .await;
 }

@@ -6,6 +6,7 @@ mod common;
 
 mod admin;
 mod admin_browser;
+mod admin_four_eyes;
 mod bad_input;
 mod contract_paths;
 mod customers;
@@ -17,6 +18,7 @@ mod hosted_browser;
 mod kyb;
 mod lifecycle;
 mod limits;
+mod live_decisions;
 mod openapi;
 mod products;
 mod rate_limits;
