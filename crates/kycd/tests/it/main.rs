@@ -11,5 +11,6 @@ mod keys_rotate;
 mod logs_no_pii;
 mod master_key_safety;
 mod operators;
+mod scale_out;
 mod schema_upgrades;
 mod webhooks_processes;
