@@ -135,26 +135,35 @@ async fn record(
     .map_err(fail)
 }
 
+/// What browsing and exporting share: an admin signed in, valid filters, and
+/// the look itself recorded in the audit log (`action`) before any entry is read.
+async fn admitted(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &AuditQuery,
+    action: &str,
+) -> Result<(Signed, Filter), Response> {
+    let who = signed_in(state, headers).await?;
+    if let Some(r) = admin_only(&who) {
+        return Err(r);
+    }
+    let filter = q
+        .filter(&who)
+        .map_err(|e| message(StatusCode::BAD_REQUEST, Some(&who), "Bad filter", &e))?;
+    record(state, &who, action, q).await?;
+    Ok((who, filter))
+}
+
 /// `GET /admin/audit`.
 pub(super) async fn browse(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
+    let (who, filter) = match admitted(&state, &headers, &q, "admin.audit_viewed").await {
+        Ok(ok) => ok,
         Err(r) => return r,
     };
-    if let Some(r) = admin_only(&who) {
-        return r;
-    }
-    let filter = match q.filter(&who) {
-        Ok(f) => f,
-        Err(e) => return message(StatusCode::BAD_REQUEST, Some(&who), "Bad filter", &e),
-    };
-    if let Err(r) = record(&state, &who, "admin.audit_viewed", &q).await {
-        return r;
-    }
     let mut conn = match state.store.reader().await {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -213,20 +222,10 @@ pub(super) async fn export(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
+    let (_, filter) = match admitted(&state, &headers, &q, "admin.audit_exported").await {
+        Ok(ok) => ok,
         Err(r) => return r,
     };
-    if let Some(r) = admin_only(&who) {
-        return r;
-    }
-    let filter = match q.filter(&who) {
-        Ok(f) => f,
-        Err(e) => return message(StatusCode::BAD_REQUEST, Some(&who), "Bad filter", &e),
-    };
-    if let Err(r) = record(&state, &who, "admin.audit_exported", &q).await {
-        return r;
-    }
     let store = state.store.clone();
     let stream = futures::stream::unfold(Some(filter), move |next| {
         let store = store.clone();

@@ -174,6 +174,20 @@ fn stored_fields(r: &Request) -> Fields {
     serde_json::from_str(&r.parameters).unwrap_or_default()
 }
 
+/// Records a refused approval in the audit log (best effort: the refusal
+/// stands even if the record cannot be written).
+async fn refused(state: &AppState, cx: &OperationContext, r: &Request, why: &str) {
+    let _ = audit(
+        state,
+        cx,
+        &cx.actor,
+        "admin.four_eyes_refused",
+        &r.customer_id,
+        &json!({"request_id": r.id, "action": r.action, "why": why}),
+    )
+    .await;
+}
+
 /// A request this operator may see (else a 404 page).
 async fn load(state: &AppState, who: &Signed, id: &str) -> Result<Request, Response> {
     let not_found = || {
@@ -248,13 +262,11 @@ async fn decide(
     };
     let requester = format!("operator:{}", r.requested_by);
     if approve && r.requested_by == who.op.id {
-        let _ = audit(
+        refused(
             &state,
             &cx,
-            &cx.actor,
-            "admin.four_eyes_refused",
-            &r.customer_id,
-            &json!({"request_id": r.id, "action": r.action, "why": "the requester cannot approve their own request"}),
+            &r,
+            "the requester cannot approve their own request",
         )
         .await;
         return message(
@@ -273,15 +285,7 @@ async fn decide(
         );
     }
     if approve && cx.now >= r.expires_at {
-        let _ = audit(
-            &state,
-            &cx,
-            &cx.actor,
-            "admin.four_eyes_refused",
-            &r.customer_id,
-            &json!({"request_id": r.id, "action": r.action, "why": "expired"}),
-        )
-        .await;
+        refused(&state, &cx, &r, "expired").await;
         return message(
             StatusCode::CONFLICT,
             Some(&who),

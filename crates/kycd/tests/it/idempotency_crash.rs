@@ -5,14 +5,13 @@
 //! from a claim held by the dead process) and creates nothing twice. Run on
 //! SQLite and on PostgreSQL.
 
-use crate::common::{Server, fresh_postgres_url, temp_dir};
+use crate::common::{MASTER_KEY, Server, fresh_postgres_url, temp_dir};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const CLIENTS: usize = 32;
 
 fn body(key: &str) -> Value {

@@ -2,6 +2,9 @@
 //! `kycd` processes (see `common`) against SQLite or PostgreSQL.
 
 mod common;
+/// The webhook receiver of the server's tests (checks signatures, counts deliveries).
+#[path = "../../../kycd-server/tests/it/webhooks/receiver.rs"]
+mod receiver;
 
 mod api_keys;
 mod backup_restore;

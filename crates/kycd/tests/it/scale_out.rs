@@ -4,17 +4,15 @@
 //! attempts come back to the others when their lease ends), every event is
 //! delivered, each re-screening hold and each expiry happens once.
 
-#[path = "../../../kycd-server/tests/it/webhooks/receiver.rs"]
-mod receiver;
-
-use crate::common::{Server, fresh_postgres_url, temp_dir};
+use crate::common::{
+    MASTER_KEY, Server, claimed_in, fresh_postgres_url, post_ok as call, temp_dir,
+};
+use crate::receiver::Receiver;
 use futures::StreamExt;
-use receiver::Receiver;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const CUSTOMERS: usize = 90;
 /// Customers whose names a list update adds (re-screening puts them on hold).
 const LISTED: [(&str, &str); 6] = [
@@ -25,20 +23,6 @@ const LISTED: [(&str, &str); 6] = [
     ("Evander", "Castellanos-Whit"),
     ("Octavia", "Lindqvist-Moreau"),
 ];
-
-async fn call(client: &reqwest::Client, base: &str, key: &str, path: &str, body: Value) -> Value {
-    let res = client
-        .post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status();
-    let v: Value = res.json().await.unwrap_or_default();
-    assert!(status.is_success(), "{path}: {status} {v}");
-    v
-}
 
 fn person(i: usize) -> Value {
     let (first, last) = LISTED.get(i).copied().unwrap_or(("Ada", "Lovelace"));
@@ -80,15 +64,6 @@ async fn wait_count(conn: &mut sqlx::AnyConnection, sql: &str, want: i64, timeou
         assert!(Instant::now() < deadline, "{sql}: {n}, want {want}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-/// Attempts claimed, summed over the dispatcher's debug lines of a JSON log.
-fn claimed_in(log: &str) -> u64 {
-    log.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["message"] == "claimed webhook deliveries")
-        .filter_map(|v| v["attempts"].as_u64())
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

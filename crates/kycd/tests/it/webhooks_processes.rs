@@ -3,32 +3,16 @@
 //! restart; two processes on one PostgreSQL database deliver 1,000 events
 //! without any attempt made twice.
 
-#[path = "../../../kycd-server/tests/it/webhooks/receiver.rs"]
-mod receiver;
-
-use crate::common::{Server, fresh_postgres_url, temp_dir};
+use crate::common::{
+    MASTER_KEY, Server, claimed_in, fresh_postgres_url, post_ok as post, temp_dir,
+};
+use crate::receiver::Receiver;
 use futures::StreamExt;
-use receiver::Receiver;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const N: usize = 1000;
-
-async fn post(client: &reqwest::Client, base: &str, key: &str, path: &str, body: Value) -> Value {
-    let res = client
-        .post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status();
-    let v: Value = res.json().await.unwrap_or_default();
-    assert!(status.is_success(), "{path}: {status} {v}");
-    v
-}
 
 /// Creates `N` customers through the given servers in turn, 16 at a time.
 async fn create_customers(client: &reqwest::Client, bases: &[String], key: &str) {
@@ -217,15 +201,6 @@ async fn sigterm_during_deliveries_records_every_attempt_before_exit() {
     second.stop();
 }
 
-/// Attempts claimed, summed over the dispatcher's debug lines of a JSON log.
-fn claimed_in(log: &str) -> usize {
-    log.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["message"] == "claimed webhook deliveries")
-        .filter_map(|v| v["attempts"].as_u64())
-        .sum::<u64>() as usize
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn two_processes_on_one_postgres_share_deliveries_and_never_attempt_twice() {
@@ -309,7 +284,7 @@ async fn two_processes_on_one_postgres_share_deliveries_and_never_attempt_twice(
     let (log_a, log_b) = (a.stop(), b.stop());
     let (by_a, by_b) = (claimed_in(&log_a), claimed_in(&log_b));
     eprintln!("attempts claimed: process a {by_a}, process b {by_b}");
-    assert_eq!(by_a + by_b, N, "{log_a}\n{log_b}");
+    assert_eq!(by_a + by_b, N as u64, "{log_a}\n{log_b}");
     assert!(
         by_a > 0 && by_b > 0,
         "both processes delivered: a {by_a}, b {by_b}"

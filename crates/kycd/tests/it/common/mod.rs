@@ -284,3 +284,39 @@ pub async fn list_all(
         }
     }
 }
+
+/// A fixed master key (base64 of 32 bytes) for tests that run several
+/// processes on one database or restart one: they must all hold the same key.
+pub const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// `POST base+path` with the API key and a JSON body; asserts a 2xx and
+/// returns the JSON answer.
+pub async fn post_ok(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let res = client
+        .post(format!("{base}{path}"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status();
+    let v: serde_json::Value = res.json().await.unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status} {v}");
+    v
+}
+
+/// Webhook attempts claimed, summed over the dispatcher's debug lines of a
+/// JSON log (`KYCD_LOG=…,kycd::webhooks=debug`, `KYCD_LOG_FORMAT=json`).
+pub fn claimed_in(log: &str) -> u64 {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["message"] == "claimed webhook deliveries")
+        .filter_map(|v| v["attempts"].as_u64())
+        .sum()
+}
