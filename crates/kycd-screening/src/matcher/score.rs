@@ -12,7 +12,7 @@ pub(crate) struct Tok {
     /// Information weight in (0, 1]: rare tokens weigh more (IDF over the loaded names).
     pub weight: f32,
     pub abjad: bool,
-    pub nick: u128,
+    pub nick: &'static [u16],
     /// From Chinese, Japanese or Korean script: no typo tolerance.
     pub syllabic: bool,
     /// A country name: matches only itself.
@@ -227,7 +227,7 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
         };
     }
     let mut best = (0.0f32, Why::Fuzzy);
-    if q.nick & c.nick != 0 {
+    if crate::normalize::nicknames::share(q.nick, c.nick) {
         best = (NICK_SIM, Why::Nickname);
     }
     if q.variant == c.variant {
