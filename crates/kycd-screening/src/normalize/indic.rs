@@ -189,8 +189,19 @@ fn flush_bengali(word: &mut Vec<Aksara>, out: &mut String) {
             voiced[i] = false;
         }
     }
-    for (a, v) in word.iter().zip(&voiced) {
-        out.push_str(&a.cons);
+    for (i, (a, v)) in word.iter().zip(&voiced).enumerate() {
+        // ো or ও before য়া is a w: আনোয়ার → anwar, ওয়াজেদ → wajed.
+        let next = word.get(i + 1);
+        let wa =
+            a.vowel == Some("o") && next.is_some_and(|n| n.cons == "y" && n.vowel == Some("a"));
+        let after_wa =
+            i > 0 && word[i - 1].vowel == Some("o") && a.cons == "y" && a.vowel == Some("a");
+        if wa {
+            out.push_str(&a.cons);
+            out.push_str(a.tail);
+            continue;
+        }
+        out.push_str(if after_wa { "w" } else { &a.cons });
         match (a.vowel, *v) {
             (Some(vowel), _) => out.push_str(vowel),
             (None, true) => out.push('a'),

@@ -17,8 +17,8 @@ use unicode_normalization::char::is_combining_mark;
 pub struct Seen {
     /// Arabic or Hebrew script: vowels are mostly not written, compare consonants.
     pub abjad: bool,
-    /// Chinese characters or Korean Hangul: one character is one syllable (kana is
-    /// romanised with its long-vowel variants, so it keeps the Latin typo tolerance).
+    /// Chinese characters, Japanese kana and kanji or Korean Hangul: one character is one
+    /// syllable, so no typo tolerance.
     pub syllabic: bool,
     /// The text has a second reading (kanji as Japanese, Arabic letters as Persian).
     pub alternative: bool,
@@ -111,7 +111,9 @@ pub fn to_ascii_reading(s: &str, out: &mut String, alt: bool) -> Seen {
             if !jp.read(&chars[i..j], out) {
                 seen.unreadable = true;
             }
-            seen.syllabic |= chars[i..j].iter().any(|&c| is_han(c));
+            // Kana and kanji: one character is a syllable (long vowels are folded when
+            // compared, Tarou / Taro).
+            seen.syllabic = true;
             i = j;
         } else if is_arabic(c) || (c == '\u{200C}' && i > 0 && is_arabic(chars[i - 1])) {
             // A zero-width non-joiner inside a Persian word (Ahmadi‌nejad) joins it.

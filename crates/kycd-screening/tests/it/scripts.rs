@@ -77,6 +77,10 @@ fn japanese_names_match_their_latin_spelling_and_one_other_kanji_does_not() {
     high("鈴木一郎", "SUZUKI, Ichiro");
     high("佐藤 健", "Sato Ken");
     high("ヤマダ タロウ", "Yamada Tarou");
+    high("サトウ ヨウイチ", "Satoh Yoichi");
+    // kana is syllabic too: one other syllable is another name
+    low("さとう ゆうこ", "Sato Yuki");
+    low("たなか まさお", "Tanaka Masaru");
     // Chinese names in kanji still match their pinyin
     high("王建国", "Wang Jianguo");
     // one other character: another name
@@ -176,4 +180,21 @@ fn nicknames_come_from_the_published_table() {
     assert!(x.aligned.iter().any(|a| a.rule == "nickname"), "{x:?}");
     // two names of different groups are no nickname of each other
     low("Peggy Olsen", "Rebecca Olsen");
+}
+
+#[test]
+fn cross_script_set_per_script() {
+    let r = kycd_screening::eval::cross_script::run_cross_script(kycd_screening::DEFAULT_THRESHOLD);
+    for script in [
+        "japanese_kanji",
+        "japanese_kana",
+        "bengali",
+        "khmer",
+        "persian",
+    ] {
+        let p = r.by_script[script];
+        assert!(p.positives >= 6 && p.negatives >= 3, "{script}: {p:?}");
+        assert!(p.recall() >= 0.8, "{script} recall {}\n{r}", p.recall());
+    }
+    assert!(r.all.precision() >= 0.95 && r.all.recall() >= 0.9, "{r}");
 }
