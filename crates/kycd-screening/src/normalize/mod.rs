@@ -30,7 +30,7 @@ pub struct Token {
     pub variant: String,
     /// Came from a script that does not write short vowels (Arabic, Hebrew).
     pub abjad: bool,
-    /// Given-name equivalence groups (nicknames), sorted group numbers.
+    /// Nickname pairs (see `nicknames::groups`): own number, then the paired names.
     pub nick: &'static [u16],
     /// Came from a script where one character is a syllable (Chinese, Japanese, Korean):
     /// one different character is a different name, so no typo tolerance.
