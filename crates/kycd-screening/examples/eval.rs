@@ -1,7 +1,8 @@
 //! Runs the screening evaluation or benchmark on the real data files, or explains the
 //! matches of one name:
 //! `cargo run --release -p kycd-screening --example eval -- eval|bench [DATA_DIR]`,
-//! `cargo run --release -p kycd-screening --example eval -- explain NAME [DOB] [COUNTRY]`.
+//! `cargo run --release -p kycd-screening --example eval -- explain NAME [DOB] [COUNTRY]`,
+//! or runs the cross-script pairs alone: `... --example eval -- cross`.
 
 use std::path::PathBuf;
 
@@ -48,8 +49,12 @@ fn main() {
             run_bench(&data_dir(args.get(1)), &BenchOptions::default()).map(|r| r.to_string())
         }
         "explain" => explain(&args[1..]),
+        "cross" => Ok(kycd_screening::eval::cross_script::run_cross_script(
+            kycd_screening::DEFAULT_THRESHOLD,
+        )
+        .to_string()),
         other => Err(format!(
-            "unknown mode {other:?} (expected eval, bench or explain)"
+            "unknown mode {other:?} (expected eval, bench, explain or cross)"
         )),
     };
     match result {

@@ -37,8 +37,10 @@
 //! # Matching
 //!
 //! [`Screener::search`] normalises the query name (transliteration of Cyrillic, Greek,
-//! Arabic, Chinese, Korean and other scripts, accents, punctuation, `LAST, First`,
-//! honorifics, company forms), selects candidate names through an inverted index (exact
+//! Arabic and Persian, Chinese, Japanese, Korean, Bengali, Khmer and other scripts,
+//! accents, punctuation, `LAST, First`, honorifics, company forms; a name with two
+//! readings, kanji-only or Arabic-script without Persian letters, is searched in both),
+//! selects candidate names through an inverted index (exact
 //! tokens, glued neighbours, single-deletion variants, consonant skeletons), scores them
 //! with an IDF-weighted token alignment built on Jaro-Winkler (initials, nicknames, missing
 //! middle names, glued words and reordered tokens are handled), then moves the score with

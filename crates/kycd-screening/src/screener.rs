@@ -12,7 +12,7 @@ use crate::matcher::index::Index;
 use crate::matcher::score::{Alignment, Why, align};
 use crate::matcher::score::{Tok, name_score};
 use crate::model::{EntityKind, ListEntry, ListInfo, LoadedList};
-use crate::normalize::{LegalForm, NameContext, Token, is_particle, normalize};
+use crate::normalize::{LegalForm, NameContext, Normalized, Token, is_particle, normalize};
 
 /// Default alert threshold on the final score (see the crate docs for how it was chosen).
 pub const DEFAULT_THRESHOLD: f64 = 0.80;
@@ -232,23 +232,25 @@ impl Screener {
         let ctx = NameContext::for_kind(Some(entry.kind));
         let mut seen: HashSet<String> = HashSet::new();
         for (alias, name) in entry.names.iter().enumerate().take(u16::MAX as usize) {
-            let norm = normalize(name, ctx);
-            let (toks, form) = (norm.tokens, norm.form);
-            if toks.is_empty() {
-                continue;
+            let Normalized { tokens, form, alt } = normalize(name, ctx);
+            // Both readings of a name that has two (kanji as Chinese and as Japanese).
+            for toks in [tokens, alt] {
+                if toks.is_empty() {
+                    continue;
+                }
+                let mut sig: Vec<&str> = toks.iter().map(|t| t.text.as_str()).collect();
+                sig.sort_unstable();
+                if !seen.insert(sig.join(" ")) {
+                    continue; // same tokens as another name of this entry
+                }
+                self.names.push(NameRec {
+                    entry: entry_id,
+                    alias: alias as u16,
+                    toks: Vec::new(),
+                    form,
+                });
+                raw.push(toks);
             }
-            let mut sig: Vec<&str> = toks.iter().map(|t| t.text.as_str()).collect();
-            sig.sort_unstable();
-            if !seen.insert(sig.join(" ")) {
-                continue; // same tokens as another name of this entry
-            }
-            self.names.push(NameRec {
-                entry: entry_id,
-                alias: alias as u16,
-                toks: Vec::new(),
-                form,
-            });
-            raw.push(toks);
         }
         let dobs = entry
             .dates_of_birth
@@ -322,30 +324,39 @@ impl Screener {
             return Vec::new();
         }
         let qnorm = normalize(&q.name, NameContext::for_kind(q.kind));
-        let qtoks = self.toks(&qnorm.tokens);
-        if qtoks.is_empty() {
+        // One token list per reading of the query (two for kanji-only or ambiguous
+        // Arabic-script names), each searched; an entry keeps its best.
+        let readings: Vec<Vec<Tok>> = qnorm
+            .readings()
+            .map(|r| self.toks(r))
+            .filter(|t| !t.is_empty())
+            .collect();
+        if readings.is_empty() {
             return Vec::new();
         }
         let qdob = q.date_of_birth.as_deref().and_then(parse_one);
         let qcountry = q.country.as_deref().and_then(country_code);
-        let mut best: Vec<(u32, f32, u32)> = Vec::new(); // (entry, name score, name id)
-        for nid in self.index.candidates(&qtoks, CANDIDATES, MIN_SHARE) {
-            let rec = &self.names[nid as usize];
-            let kind = self.entries[rec.entry as usize].entry.kind;
-            let lenient = is_lenient(kind, q.kind);
-            let mut s = name_score(&qtoks, &rec.toks, lenient);
-            if form_conflict(qnorm.form, rec.form) {
-                s = (s - LEGAL_FORM_CONFLICT as f32).max(0.0);
-            }
-            match best.iter_mut().find(|b| b.0 == rec.entry) {
-                Some(b) if b.1 < s => *b = (rec.entry, s, nid),
-                Some(_) => {}
-                None => best.push((rec.entry, s, nid)),
+        // (entry, name score, name id, query reading)
+        let mut best: Vec<(u32, f32, u32, usize)> = Vec::new();
+        for (ri, qtoks) in readings.iter().enumerate() {
+            for nid in self.index.candidates(qtoks, CANDIDATES, MIN_SHARE) {
+                let rec = &self.names[nid as usize];
+                let kind = self.entries[rec.entry as usize].entry.kind;
+                let lenient = is_lenient(kind, q.kind);
+                let mut s = name_score(qtoks, &rec.toks, lenient);
+                if form_conflict(qnorm.form, rec.form) {
+                    s = (s - LEGAL_FORM_CONFLICT as f32).max(0.0);
+                }
+                match best.iter_mut().find(|b| b.0 == rec.entry) {
+                    Some(b) if b.1 < s => *b = (rec.entry, s, nid, ri),
+                    Some(_) => {}
+                    None => best.push((rec.entry, s, nid, ri)),
+                }
             }
         }
         let mut out: Vec<Explained> = best
             .into_iter()
-            .filter_map(|(eid, name_s, nid)| {
+            .filter_map(|(eid, name_s, nid, ri)| {
                 let e = &self.entries[eid as usize];
                 let name_score = name_s as f64;
                 let dob = evidence::dob(qdob, &e.dobs);
@@ -353,9 +364,10 @@ impl Screener {
                 let kind = evidence::kind(q.kind, e.entry.kind);
                 let score = evidence::combine(name_score, &[dob, country, kind]);
                 let score = (score * 10_000.0).round() / 10_000.0;
-                (score >= q.threshold).then_some((eid, nid, name_score, dob, country, kind, score))
+                (score >= q.threshold)
+                    .then_some((eid, nid, ri, name_score, dob, country, kind, score))
             })
-            .map(|(eid, nid, name_score, dob, country, kind, score)| {
+            .map(|(eid, nid, ri, name_score, dob, country, kind, score)| {
                 let e = &self.entries[eid as usize];
                 if !explain {
                     return Explained {
@@ -369,9 +381,10 @@ impl Screener {
                 }
                 let rec = &self.names[nid as usize];
                 let lenient = is_lenient(e.entry.kind, q.kind);
-                let al = align(&qtoks, &rec.toks, lenient, true);
+                let qtoks = &readings[ri];
+                let al = align(qtoks, &rec.toks, lenient, true);
                 let mut x = explanation(
-                    &qtoks,
+                    qtoks,
                     qnorm.form,
                     &rec.toks,
                     rec.form,
@@ -458,12 +471,22 @@ fn compare_with(
 ) -> (f64, Explanation) {
     let ctx = NameContext::for_kind(kind);
     let (na, nb) = (normalize(a, ctx), normalize(b, ctx));
-    let ta: Vec<Tok> = na.tokens.iter().map(|t| to_tok(t, w(&t.text))).collect();
-    let tb: Vec<Tok> = nb.tokens.iter().map(|t| to_tok(t, w(&t.text))).collect();
+    let toks = |r: &[Token]| -> Vec<Tok> { r.iter().map(|t| to_tok(t, w(&t.text))).collect() };
     let lenient = kind != Some(EntityKind::Organization)
         && kind != Some(EntityKind::Vessel)
         && kind != Some(EntityKind::Aircraft);
-    let al = align(&ta, &tb, lenient, true);
+    // The best pair of readings (a name in kanji only is read as Chinese and as Japanese).
+    let mut best: Option<(Vec<Tok>, Vec<Tok>, Alignment)> = None;
+    for ra in na.readings() {
+        for rb in nb.readings() {
+            let (ta, tb) = (toks(ra), toks(rb));
+            let al = align(&ta, &tb, lenient, true);
+            if best.as_ref().is_none_or(|b| al.score > b.2.score) {
+                best = Some((ta, tb, al));
+            }
+        }
+    }
+    let (ta, tb, al) = best.unwrap_or_default();
     let mut x = explanation(
         &ta,
         na.form,

@@ -3,6 +3,7 @@
 
 mod baseline;
 mod bench;
+pub mod cross_script;
 pub mod perturb;
 pub mod quality;
 
@@ -179,6 +180,8 @@ pub struct EvalReport {
     pub perturbed: Vec<PerturbedRecall>,
     /// Precision, recall and F1 per category and script on the set built from the lists.
     pub quality: quality::QualityReport,
+    /// Names in other scripts against their Latin spelling, per script.
+    pub cross_script: cross_script::CrossScriptReport,
 }
 
 /// Recall and false alerts at one threshold.
@@ -313,6 +316,7 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
     let quality = quality::run_quality(&screener, &quality_cases, t, opts.threads);
     Ok(EvalReport {
         quality,
+        cross_script: cross_script::run_cross_script(t),
         threshold: t,
         lists: timings,
         index_millis,
@@ -423,6 +427,7 @@ impl fmt::Display for EvalReport {
             )?;
         }
         write!(f, "{}", self.quality)?;
+        write!(f, "{}", self.cross_script)?;
         if !self.missed_examples.is_empty() {
             writeln!(f, "  missed positives ({}):", self.missed_examples.len())?;
             for m in self.missed_examples.iter().take(30) {

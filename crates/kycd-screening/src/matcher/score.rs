@@ -12,7 +12,7 @@ pub(crate) struct Tok {
     /// Information weight in (0, 1]: rare tokens weigh more (IDF over the loaded names).
     pub weight: f32,
     pub abjad: bool,
-    pub nick: u128,
+    pub nick: &'static [u16],
     /// From Chinese, Japanese or Korean script: no typo tolerance.
     pub syllabic: bool,
     /// A country name: matches only itself.
@@ -227,7 +227,7 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
         };
     }
     let mut best = (0.0f32, Why::Fuzzy);
-    if q.nick & c.nick != 0 {
+    if crate::normalize::nicknames::share(q.nick, c.nick) {
         best = (NICK_SIM, Why::Nickname);
     }
     if q.variant == c.variant {
@@ -242,7 +242,11 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
         return best;
     }
     if q.syllabic || c.syllabic {
-        // One character is one syllable: a different syllable is a different name.
+        // One character is one syllable: a different syllable is a different name. Only
+        // the spelling of Japanese long vowels may differ (Tarou / Taro, Ohno / Ono).
+        if long_vowels_folded(&q.text) == long_vowels_folded(&c.text) && best.0 < VARIANT_SIM {
+            best = (VARIANT_SIM, Why::Variant);
+        }
         return best;
     }
     let min_len = q.text.len().min(c.text.len());
@@ -275,6 +279,28 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
     }
     up(string_sim(&q.text, &c.text), Why::Fuzzy);
     best
+}
+
+/// A romanised Japanese token with its long vowels written short, as in passports: "ou",
+/// "oo" and "oh" before a consonant become "o", "uu" becomes "u" (Satou, Satoh → sato).
+fn long_vowels_folded(t: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(t.len());
+    let mut i = 0;
+    while i < t.len() {
+        let c = t[i];
+        out.push(c);
+        i += 1;
+        let next = t.get(i).copied();
+        let after = t.get(i + 1).copied();
+        let vowel = |b: Option<u8>| matches!(b, Some(b'a' | b'e' | b'i' | b'o' | b'u'));
+        if (c == b'o' && matches!(next, Some(b'u' | b'o')))
+            || (c == b'u' && next == Some(b'u'))
+            || (c == b'o' && next == Some(b'h') && !vowel(after))
+        {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Similarity of the two tokens `a`+`b` glued against `c` (0 when clearly different).

@@ -1,14 +1,16 @@
 //! Name normalisation: transliteration, case and punctuation, "LAST, First" order,
 //! honorifics, generational suffixes and company forms, then tokens with phonetic keys.
 
-mod nicknames;
+mod indic;
+mod japanese;
+pub(crate) mod nicknames;
 pub mod orgs;
 mod translit;
 
 use crate::model::EntityKind;
 pub use orgs::LegalForm;
 
-pub use translit::to_ascii;
+pub use translit::{to_ascii, to_ascii_reading};
 
 /// Longest name considered (characters); longer input is cut.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -28,8 +30,8 @@ pub struct Token {
     pub variant: String,
     /// Came from a script that does not write short vowels (Arabic, Hebrew).
     pub abjad: bool,
-    /// Given-name equivalence groups (nicknames), as a bit set.
-    pub nick: u128,
+    /// Nickname pairs (see `nicknames::groups`): own number, then the paired names.
+    pub nick: &'static [u16],
     /// Came from a script where one character is a syllable (Chinese, Japanese, Korean):
     /// one different character is a different name, so no typo tolerance.
     pub syllabic: bool,
@@ -48,6 +50,17 @@ pub const TRUNCATION_LENGTHS: std::ops::RangeInclusive<usize> = 44..=48;
 pub struct Normalized {
     pub tokens: Vec<Token>,
     pub form: Option<LegalForm>,
+    /// The tokens of the name's second reading, when it has one that differs (a name in
+    /// kanji only read as Japanese, an Arabic-script name read as Persian); empty when none.
+    pub alt: Vec<Token>,
+}
+
+impl Normalized {
+    /// The readings of the name: the tokens, then the second reading's when there is one.
+    pub fn readings(&self) -> impl Iterator<Item = &[Token]> {
+        std::iter::once(self.tokens.as_slice())
+            .chain((!self.alt.is_empty()).then_some(self.alt.as_slice()))
+    }
 }
 
 /// Name particles (`bin`, `al`, `van der`): they carry almost no identity, so they weigh
@@ -484,15 +497,32 @@ pub fn tokenize(raw: &str, ctx: NameContext) -> Vec<Token> {
     normalize(raw, ctx).tokens
 }
 
-/// Like [`tokenize`], also returning the legal form removed from an organisation name.
+/// Like [`tokenize`], also returning the legal form removed from an organisation name and
+/// the second reading of the name when it has one.
 pub fn normalize(raw: &str, ctx: NameContext) -> Normalized {
+    let (mut n, seen) = normalize_reading(raw, ctx, false);
+    if seen.alternative {
+        let (a, aseen) = normalize_reading(raw, ctx, true);
+        let same = a
+            .tokens
+            .iter()
+            .map(|t| &t.text)
+            .eq(n.tokens.iter().map(|t| &t.text));
+        if !aseen.unreadable && !same && !a.tokens.is_empty() {
+            n.alt = a.tokens;
+        }
+    }
+    n
+}
+
+fn normalize_reading(raw: &str, ctx: NameContext, alt: bool) -> (Normalized, translit::Seen) {
     let mut capped: String = raw.chars().take(MAX_NAME_CHARS).collect();
     if ctx.strip_company_forms && capped.contains(['(', '[']) {
         capped = drop_country_brackets(&capped);
     }
     let reordered = reorder_comma(&capped);
     let mut ascii = String::with_capacity(reordered.len() + 8);
-    let seen = to_ascii(&reordered, &mut ascii);
+    let seen = to_ascii_reading(&reordered, &mut ascii, alt);
     let mut words: Vec<String> = Vec::new();
     for chunk in ascii.split_whitespace() {
         if words.len() > MAX_TOKENS * 2 {
@@ -547,7 +577,14 @@ pub fn normalize(raw: &str, ctx: NameContext) -> Normalized {
     if let Some(last) = tokens.last_mut().filter(|_| cut) {
         last.trunc = true;
     }
-    Normalized { tokens, form }
+    (
+        Normalized {
+            tokens,
+            form,
+            alt: Vec::new(),
+        },
+        seen,
+    )
 }
 
 fn strip(words: &mut Vec<String>, ctx: NameContext) -> Option<LegalForm> {

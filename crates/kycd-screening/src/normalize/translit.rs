@@ -1,6 +1,13 @@
 //! Transliteration to lowercase ASCII: rule tables for Cyrillic (BGN/PCGN-like), modern
-//! Greek (ELOT 743-like) and Arabic/Persian (consonantal, marked as abjad), syllable grouping
+//! Greek (ELOT 743-like) and Arabic/Persian (consonantal, marked as abjad; Persian values
+//! when Persian letters are present), Japanese (Hepburn, kanji names read with IPADIC's name
+//! data, see [`super::japanese`]), Bengali (ISO 15919) and Khmer (UNGEGN), syllable grouping
 //! for Chinese and Korean, and deunicode for every other script and for Latin diacritics.
+//!
+//! Some names can be read two ways: kanji-only names as Chinese or as Japanese, and
+//! Arabic-script names without Persian letters as Arabic or as Persian (ض is d in Arabic,
+//! z in Persian). [`to_ascii_reading`] gives the second reading; [`Seen::alternative`] says
+//! whether there is one.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -10,9 +17,14 @@ use unicode_normalization::char::is_combining_mark;
 pub struct Seen {
     /// Arabic or Hebrew script: vowels are mostly not written, compare consonants.
     pub abjad: bool,
-    /// Chinese characters or Korean Hangul: one character is one syllable (kana is
-    /// romanised with its long-vowel variants, so it keeps the Latin typo tolerance).
+    /// Chinese characters, Japanese kana and kanji or Korean Hangul: one character is one
+    /// syllable, so no typo tolerance.
     pub syllabic: bool,
+    /// The text has a second reading (kanji as Japanese, Arabic letters as Persian).
+    pub alternative: bool,
+    /// In the second reading: a part could not be read that way (a kanji name not in
+    /// the name data), so the reading is not to be used.
+    pub unreadable: bool,
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -28,7 +40,21 @@ fn is_hebrew(c: char) -> bool {
     ('\u{0590}'..='\u{05FF}').contains(&c)
 }
 fn is_han(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c) || c == '々'
+}
+fn is_bengali(c: char) -> bool {
+    ('\u{0980}'..='\u{09FF}').contains(&c)
+}
+fn is_khmer(c: char) -> bool {
+    ('\u{1780}'..='\u{17FF}').contains(&c) || ('\u{19E0}'..='\u{19FF}').contains(&c)
+}
+/// Letters only Persian (and Urdu) write: پ چ ژ گ, keheh ک and Farsi yeh ی.
+fn is_persian_marker(c: char) -> bool {
+    matches!(c, 'پ' | 'چ' | 'ژ' | 'گ' | 'ک' | 'ی')
+}
+/// Letters read differently in Arabic and Persian (ض d/z, ذ dh/z, ظ z, ث th/s).
+fn differs_in_persian(c: char) -> bool {
+    matches!(c, 'ض' | 'ذ' | 'ث')
 }
 fn is_hangul(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
@@ -36,12 +62,29 @@ fn is_hangul(c: char) -> bool {
 
 /// Appends the ASCII transliteration of `s` (lowercased) to `out`.
 pub fn to_ascii(s: &str, out: &mut String) -> Seen {
+    to_ascii_reading(s, out, false)
+}
+
+/// Like [`to_ascii`]; with `alt`, the second reading (kanji as Japanese, Arabic letters
+/// as Persian) when there is one.
+pub fn to_ascii_reading(s: &str, out: &mut String, alt: bool) -> Seen {
     let mut seen = Seen::default();
     if s.is_ascii() {
         out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
         return seen;
     }
     let chars: Vec<char> = s.nfc().collect();
+    let has_kana = chars.iter().any(|&c| super::japanese::is_kana(c));
+    let has_han = chars.iter().any(|&c| is_han(c));
+    let persian_marked = chars.iter().any(|&c| is_persian_marker(c));
+    // Kana present: Japanese. Kanji only: Chinese first, Japanese as the second reading.
+    let japanese = has_kana || (alt && has_han);
+    // Persian letters present: Persian. Otherwise Arabic first, Persian second when a
+    // letter reads differently.
+    let persian = persian_marked || alt;
+    seen.alternative =
+        (has_han && !has_kana) || (!persian_marked && chars.iter().any(|&c| differs_in_persian(c)));
+    let mut jp = super::japanese::Reader::default();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -63,10 +106,28 @@ pub fn to_ascii(s: &str, out: &mut String) -> Seen {
             let j = run_end(is_greek);
             greek(&chars[i..j], out);
             i = j;
-        } else if is_arabic(c) {
-            let j = run_end(is_arabic);
-            arabic(&chars[i..j], out);
+        } else if japanese && (is_han(c) || super::japanese::is_kana(c)) {
+            let j = run_end(|c| is_han(c) || super::japanese::is_kana(c));
+            if !jp.read(&chars[i..j], out) {
+                seen.unreadable = true;
+            }
+            // Kana and kanji: one character is a syllable (long vowels are folded when
+            // compared, Tarou / Taro).
+            seen.syllabic = true;
+            i = j;
+        } else if is_arabic(c) || (c == '\u{200C}' && i > 0 && is_arabic(chars[i - 1])) {
+            // A zero-width non-joiner inside a Persian word (Ahmadi‌nejad) joins it.
+            let j = run_end(|c| is_arabic(c) || c == '\u{200C}');
+            arabic(&chars[i..j], persian, out);
             seen.abjad = true;
+            i = j;
+        } else if is_bengali(c) {
+            let j = run_end(is_bengali);
+            super::indic::bengali(&chars[i..j], out);
+            i = j;
+        } else if is_khmer(c) {
+            let j = run_end(is_khmer);
+            super::indic::khmer(&chars[i..j], out);
             i = j;
         } else if is_hebrew(c) {
             let j = run_end(is_hebrew);
@@ -243,18 +304,27 @@ fn greek(run: &[char], out: &mut String) {
     }
 }
 
-fn arabic(run: &[char], out: &mut String) {
+/// Arabic script, consonantal. `persian` gives the Persian values of the letters that
+/// Persian reads differently (ض ذ ظ → z, ث → s, و → v as a consonant, a final silent ه
+/// → "eh", ژ → j), which is how Persian names are spelled in Latin (Reza, Morteza, Javad,
+/// Fatemeh); without it the Arabic ones (Rida, Murtada, Jawad).
+fn arabic(run: &[char], persian: bool, out: &mut String) {
+    let is_vowel_letter = |c: Option<&char>| matches!(c, Some('ا' | 'آ' | 'أ' | 'إ' | 'ى'));
     let mut k = 0;
     while k < run.len() {
         let c = run[k];
-        let word_start = k == 0;
+        let word_start = k == 0 || run[k - 1] == '\u{200C}';
+        let next = run.get(k + 1);
+        let word_end = next.is_none_or(|&n| n == '\u{200C}');
+        let after_long = k > 0 && matches!(run[k - 1], 'ا' | 'و' | 'ی' | 'ي' | 'ل');
         // The article "al-" is written glued to the next word: keep it as a separate token.
-        if word_start && c == 'ا' && run.get(1) == Some(&'ل') && run.len() > 3 {
+        if k == 0 && c == 'ا' && run.get(1) == Some(&'ل') && run.len() > 3 {
             out.push_str("al ");
             k += 2;
             continue;
         }
         let t = match c {
+            '\u{200C}' => "",
             'ا' | 'أ' | 'آ' | 'ٱ' | 'ى' | 'ة' => "a",
             'إ' => "i",
             'ء' | 'ؤ' | 'ئ' | 'ـ' | 'ْ' | 'ّ' | 'ً' | 'ٌ' | 'ٍ' => "",
@@ -263,11 +333,18 @@ fn arabic(run: &[char], out: &mut String) {
             'ِ' => "i",
             'ب' => "b",
             'ت' | 'ط' => "t",
+            'ث' if persian => "s",
             'ث' => "th",
             'ج' => "j",
+            // A silent final ه marks an "e": Fatemeh at the end, Khamene‌i inside a word.
+            // (After a long vowel or in Allah it is an h: Shah, Abdollah.)
+            'ه' if persian && next.is_none() && !word_start && !after_long => "eh",
+            'ه' if persian && word_end && !word_start && !after_long => "e",
             'ح' | 'ه' => "h",
             'خ' => "kh",
+            'ض' if persian => "z",
             'د' | 'ض' => "d",
+            'ذ' if persian => "z",
             'ذ' => "dh",
             'ر' => "r",
             'ز' | 'ظ' => "z",
@@ -281,13 +358,21 @@ fn arabic(run: &[char], out: &mut String) {
             'ل' => "l",
             'م' => "m",
             'ن' => "n",
-            'و' if word_start => "w",
+            // A consonant before a vowel letter or a yeh (Javad, Parviz, Mousavi).
+            'و' if word_start || is_vowel_letter(next) || matches!(next, Some('ی' | 'ي')) => {
+                if persian {
+                    "v"
+                } else {
+                    "w"
+                }
+            }
             'و' => "u",
-            'ي' | 'ی' if word_start => "y",
+            'ي' | 'ی' if word_start || is_vowel_letter(next) => "y",
             'ي' | 'ی' => "i",
             'پ' => "p",
             'چ' => "ch",
-            'ژ' => "zh",
+            // ژ is "zh" in the tables but mostly "j" in names (Ahmadinejad, Bijan, Manijeh).
+            'ژ' => "j",
             'گ' => "g",
             '،' => ",",
             other => {

@@ -6,3 +6,4 @@ mod matcher;
 mod normalize;
 mod quality;
 mod real_data;
+mod scripts;

@@ -289,6 +289,13 @@ fn hostile_queries() -> Vec<String> {
         "Ayman Zawahiri ".repeat(700).chars().take(10_000).collect(),
         "ж\u{301}漢ا-".repeat(2_500),
         "x".repeat(10_000),
+        // one long kanji run (read as Japanese too), kana, Bengali conjuncts, Khmer
+        // subscripts and Persian joiners
+        "山田".repeat(5_000),
+        "ッャー".repeat(3_000),
+        "ক্".repeat(5_000),
+        "ក្ហ៊ុ".repeat(2_000),
+        "ض\u{200C}ه".repeat(3_000),
     ]
 }
 
