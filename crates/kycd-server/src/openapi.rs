@@ -173,6 +173,11 @@ fn refine(doc: &mut serde_json::Value) {
         {"properties": {"type": {"const": "individual"}, "business": {"type": "null"}}},
         {"properties": {"type": {"const": "business"}, "individual": {"type": "null"}}}
     ]);
+    // A batch item's result holds the customer (201) or the error (4xx).
+    schemas["CustomerBatchResult"]["oneOf"] = json!([
+        {"required": ["customer"], "properties": {"status": {"const": 201}, "error": false}},
+        {"required": ["error"], "properties": {"status": {"minimum": 400}, "customer": false}}
+    ]);
     // The base64 decodes to the declared kind of file.
     schemas["DocumentUpload"]["oneOf"] = crate::api::documents::upload_content_rules();
     // A reviewer's code only with a rejection.
@@ -576,6 +581,8 @@ fn components() -> Components {
     add::<crate::wire::CustomerResponse>(&mut s);
     add::<crate::wire::CustomerVerificationResponse>(&mut s);
     add::<kycd_core::input::CustomerInput>(&mut s);
+    add::<api::customers::BatchBody>(&mut s);
+    add::<crate::wire::CustomerBatchResponse>(&mut s);
     add::<kycd_core::input::CustomerPatch>(&mut s);
     add::<kycd_core::input::VerificationRequest>(&mut s);
     add::<kycd_core::status::CustomerStatus>(&mut s);

@@ -1,4 +1,4 @@
-//! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
+//! The kycd binary: `serve`, `import`, `org create`, `key create|revoke`, `keys rotate`,
 //! `operator create|list|disable|reset-password`, `audit verify`,
 //! `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
 
@@ -14,6 +14,7 @@ mod bench_webhooks;
 mod screening_cmd;
 
 mod audit_cmd;
+mod import_cmd;
 mod key_cmd;
 mod keys_cmd;
 mod operator_cmd;
@@ -74,6 +75,9 @@ enum Command {
         #[command(subcommand)]
         command: operator_cmd::OperatorCommand,
     },
+    /// Create customers in bulk from a JSON Lines file (one `POST
+    /// /v1/customers` body per line): resumable, with progress.
+    Import(import_cmd::ImportArgs),
     /// Manage organizations.
     Org {
         #[command(subcommand)]
@@ -158,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys { command } => keys_cmd::run(command).await,
         Command::Operator { command } => operator_cmd::run(command).await,
         Command::Audit { command } => audit_cmd::run(command).await,
+        Command::Import(args) => import_cmd::run(args).await,
         #[cfg(feature = "bench")]
         Command::Screening { command } => screening_cmd::run(command),
         #[cfg(feature = "bench")]

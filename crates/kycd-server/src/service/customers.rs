@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use kycd_core::customer::{Customer, CustomerType, Identifier, Verification};
 use kycd_core::events;
 use kycd_core::input::CustomerPatch;
-use kycd_core::input::{self, CustomerInput, ValidAttestation, ValidIdentifier};
+use kycd_core::input::{
+    self, CustomerInput, ValidAttestation, ValidIdentifier, VerificationRequest,
+};
 use kycd_core::lifecycle::Change;
 use kycd_core::status::CustomerStatus;
 use kycd_store::{Conn, Tx, customers as db, ids, usage};
@@ -135,7 +137,7 @@ async fn write_sensitive(
 }
 
 /// The scope's blind-index key: cached, else read (or created) through the writer.
-async fn blind_key(
+pub async fn blind_key(
     state: &AppState,
     cx: &OperationContext,
 ) -> ServiceResult<std::sync::Arc<kycd_vault::BlindIndexKey>> {
@@ -220,7 +222,36 @@ pub async fn create(
     cx: &OperationContext,
     input: CustomerInput,
 ) -> ServiceResult<Customer> {
-    let (customer_type, profile, identifiers, attestation) = input::parse_create(&input, cx.now)?;
+    let blind = blind_key(state, cx).await?;
+    let prepared = prepare_create(state, cx, &blind, &input)?;
+    let mut tx = state.store.begin().await?;
+    let c = write_create(state, &mut tx, cx, prepared).await?;
+    let response = crate::wire::CustomerResponse::from(&c);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)
+        .await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(c)
+}
+
+/// A create validated, sealed and hashed, ready to write: the CPU work of a
+/// create, done before its transaction so the writer is held only for inserts.
+pub struct PreparedCreate {
+    customer: Customer,
+    sealed_doc: String,
+    sealed: Sealed,
+    request: VerificationRequest,
+}
+
+/// Validates a create body (as `POST /v1/customers` does), gives the customer
+/// its id and data key, and seals its document and secrets.
+pub fn prepare_create(
+    state: &AppState,
+    cx: &OperationContext,
+    blind: &kycd_vault::BlindIndexKey,
+    input: &CustomerInput,
+) -> ServiceResult<PreparedCreate> {
+    let (customer_type, profile, identifiers, attestation) = input::parse_create(input, cx.now)?;
     let request = input.verification.clone().unwrap_or_default();
     let c = Customer {
         id: ids::new("cus"),
@@ -250,7 +281,6 @@ pub async fn create(
         updated_at: cx.now,
     };
     let org = &cx.scope.organization_id;
-    let blind = blind_key(state, cx).await?;
     // Every customer has a data key: its whole document is sealed under it.
     let key = kycd_vault::DataKey::generate();
     let mut sealed = seal_sensitive(
@@ -258,21 +288,43 @@ pub async fn create(
         cx,
         &c,
         Some(&key),
-        &blind,
+        blind,
         Some(&identifiers),
         attestation.as_ref(),
     )?;
     sealed.wrapped_key = Some(state.vault.wrap_customer_key(org, &c.id, &key));
-    let doc = state
+    let sealed_doc = state
         .vault
         .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
-    let mut tx = state.store.begin().await?;
-    check_owners(&mut tx, cx, &c, None).await?;
-    db::insert(&mut tx, &cx.scope, &c, &doc).await?;
-    write_owner_links(&mut tx, cx, &c).await?;
-    write_sensitive(&mut tx, cx, &c, &sealed, true).await?;
+    Ok(PreparedCreate {
+        customer: c,
+        sealed_doc,
+        sealed,
+        request,
+    })
+}
+
+/// Writes a prepared create in the caller's transaction: the customer, its
+/// owners' links, secrets and blind indexes, `customer.created`, the usage
+/// record and the audit row; then starts the verification when asked.
+pub async fn write_create(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    p: PreparedCreate,
+) -> ServiceResult<Customer> {
+    let PreparedCreate {
+        customer: c,
+        sealed_doc,
+        sealed,
+        request,
+    } = p;
+    check_owners(tx, cx, &c, None).await?;
+    db::insert(tx, &cx.scope, &c, &sealed_doc).await?;
+    write_owner_links(tx, cx, &c).await?;
+    write_sensitive(tx, cx, &c, &sealed, true).await?;
     commit::write_events(
-        &mut tx,
+        tx,
         &cx.scope,
         &[events::NewEvent {
             event_type: events::CUSTOMER_CREATED,
@@ -282,9 +334,9 @@ pub async fn create(
         cx,
     )
     .await?;
-    usage::record(&mut tx, &cx.scope, usage::CUSTOMERS_CREATED, &c.id, cx.now).await?;
+    usage::record(tx, &cx.scope, usage::CUSTOMERS_CREATED, &c.id, cx.now).await?;
     db::insert_audit(
-        &mut tx,
+        tx,
         &cx.scope,
         &cx.actor,
         "customer.create",
@@ -293,19 +345,13 @@ pub async fn create(
         cx.now,
     )
     .await?;
-    let c = if request.start {
+    if request.start {
         let level = request.level.unwrap_or(c.verification.level);
         let mode = request.mode.unwrap_or(c.verification.mode);
-        lifecycle::start_in_tx(state, &mut tx, cx, c, 1, level, mode).await?
+        lifecycle::start_in_tx(state, tx, cx, c, 1, level, mode).await
     } else {
-        c
-    };
-    let response = crate::wire::CustomerResponse::from(&c);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)
-        .await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
-    state.outbox_notify.notify_one();
-    Ok(c)
+        Ok(c)
+    }
 }
 
 /// Reads a customer, with the live hosted link unsealed when there is one.

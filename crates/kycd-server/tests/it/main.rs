@@ -8,6 +8,7 @@ mod admin;
 mod admin_browser;
 mod bad_input;
 mod contract_paths;
+mod customer_batch;
 mod customers;
 mod db_outage;
 mod documents;

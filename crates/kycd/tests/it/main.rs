@@ -5,6 +5,7 @@ mod common;
 
 mod api_keys;
 mod idempotency_crash;
+mod import;
 mod keys_rotate;
 mod logs_no_pii;
 mod master_key_safety;
