@@ -121,7 +121,8 @@ async fn assemble(
     vault: Vault,
     public_url: String,
 ) -> anyhow::Result<AppState> {
-    let webhook_sender = crate::jobs::dispatcher::sender::Sender::new(config.webhook_allow_private)?;
+    let webhook_sender =
+        crate::jobs::dispatcher::sender::Sender::new(config.webhook_allow_private)?;
     let node = crate::node::Node::start(&store, &config.database_url()).await?;
     let state = AppState {
         inner: Arc::new(Inner {

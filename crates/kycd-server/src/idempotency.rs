@@ -125,9 +125,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let (parts, body) = req.into_parts();
     // The largest body any route takes (a document upload, a batch of customers).
-    let limit = (state.config.max_document_bytes * 2).max(
-        crate::api::customers::batch_body_limit(state.config.max_body_bytes),
-    );
+    let limit = (state.config.max_document_bytes * 2).max(crate::api::customers::batch_body_limit(
+        state.config.max_body_bytes,
+    ));
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {

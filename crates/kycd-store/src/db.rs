@@ -496,7 +496,11 @@ pub async fn savepoint(conn: &mut Conn, name: &str) -> StoreResult<()> {
 
 /// Keeps the work since the savepoint (it commits with the transaction).
 pub async fn release_savepoint(conn: &mut Conn, name: &str) -> StoreResult<()> {
-    savepoint_sql(conn, &format!("RELEASE SAVEPOINT {}", savepoint_name(name)?)).await
+    savepoint_sql(
+        conn,
+        &format!("RELEASE SAVEPOINT {}", savepoint_name(name)?),
+    )
+    .await
 }
 
 /// Undoes the work since the savepoint, and releases it.
@@ -511,7 +515,9 @@ fn savepoint_name(name: &str) -> StoreResult<&str> {
     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
         Ok(name)
     } else {
-        Err(StoreError::Corrupt(format!("invalid savepoint name {name:?}")))
+        Err(StoreError::Corrupt(format!(
+            "invalid savepoint name {name:?}"
+        )))
     }
 }
 

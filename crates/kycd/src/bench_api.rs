@@ -225,9 +225,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         create_rate / direct_rate.max(1e-9),
         100.0 * create_rate / direct_rate.max(1e-9)
     );
-    println!(
-        "raw    a create's inserts (driver, 1 tx each): {raw_rate:>8.0} creates/s"
-    );
+    println!("raw    a create's inserts (driver, 1 tx each): {raw_rate:>8.0} creates/s");
     println!(
         "share  API create / raw limit: {:.0}%   direct create / raw limit: {:.0}%",
         100.0 * create_rate / raw_rate.max(1e-9),
@@ -336,10 +334,7 @@ async fn raw_inserts(
     let secret = state
         .vault
         .seal_str(&key, org, "cus_raw", "identifier:cpf:BR", "52998224725")?;
-    let indexes = vec![(
-        "identifier:cpf:BR".to_string(),
-        "f".repeat(64),
-    )];
+    let indexes = vec![("identifier:cpf:BR".to_string(), "f".repeat(64))];
     let contacts = vec![
         ("contact:email".to_string(), "e".repeat(64)),
         ("contact:phone".to_string(), "d".repeat(64)),
@@ -379,8 +374,14 @@ async fn raw_inserts(
                     created_at: c.created_at,
                 };
                 events::insert(&mut tx, &scope, &event).await?;
-                usage::record(&mut tx, &scope, usage::CUSTOMERS_CREATED, &c.id, c.created_at)
-                    .await?;
+                usage::record(
+                    &mut tx,
+                    &scope,
+                    usage::CUSTOMERS_CREATED,
+                    &c.id,
+                    c.created_at,
+                )
+                .await?;
                 db::insert_audit(
                     &mut tx,
                     &scope,

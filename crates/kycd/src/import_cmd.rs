@@ -72,7 +72,8 @@ impl Checkpoint {
     fn write(&self, path: &Path) -> anyhow::Result<()> {
         let tmp = with_suffix(path, ".tmp");
         let mut f = std::fs::File::create(&tmp)?;
-        let body = json!({"lines_done": self.lines_done, "created": self.created, "failed": self.failed});
+        let body =
+            json!({"lines_done": self.lines_done, "created": self.created, "failed": self.failed});
         writeln!(f, "{body}")?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -141,7 +142,8 @@ impl Progress {
 
 /// One refused line, as written to `FILE.errors`.
 fn error_line(line: u64, status: u16, error: &Value) -> Value {
-    let mut v = json!({"line": line, "status": status, "code": error["code"], "message": error["message"]});
+    let mut v =
+        json!({"line": line, "status": status, "code": error["code"], "message": error["message"]});
     if let Some(p) = error["param"].as_str() {
         v["param"] = p.into();
     }
@@ -172,7 +174,10 @@ fn trim_errors(path: &Path, lines_done: u64) -> anyhow::Result<()> {
 }
 
 /// The organization to import into: the one named, else the only one.
-async fn organization(state: &kycd_server::state::AppState, given: Option<&str>) -> anyhow::Result<String> {
+async fn organization(
+    state: &kycd_server::state::AppState,
+    given: Option<&str>,
+) -> anyhow::Result<String> {
     let mut conn = state.store.reader().await?;
     if let Some(id) = given {
         if kycd_store::orgs::get_org(&mut conn, id).await?.is_none() {
@@ -183,10 +188,16 @@ async fn organization(state: &kycd_server::state::AppState, given: Option<&str>)
     let all = kycd_store::orgs::first_orgs(&mut conn, 11).await?;
     match all.as_slice() {
         [only] => Ok(only.id.clone()),
-        [] => bail!("the database has no organization yet: start `kycd serve` once, or `kycd org create`"),
+        [] => bail!(
+            "the database has no organization yet: start `kycd serve` once, or `kycd org create`"
+        ),
         many => bail!(
             "the database has several organizations: name one with --organization ({}{})",
-            many.iter().take(10).map(|o| o.id.as_str()).collect::<Vec<_>>().join(", "),
+            many.iter()
+                .take(10)
+                .map(|o| o.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             if many.len() > 10 { ", …" } else { "" }
         ),
     }

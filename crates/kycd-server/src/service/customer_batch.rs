@@ -121,8 +121,7 @@ pub async fn create_many(
             .collect(),
     };
     let subject = crate::idempotency::org_subject(&cx.scope);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &subject)
-        .await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &subject).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(response)

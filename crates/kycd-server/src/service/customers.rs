@@ -293,9 +293,10 @@ pub fn prepare_create(
         attestation.as_ref(),
     )?;
     sealed.wrapped_key = Some(state.vault.wrap_customer_key(org, &c.id, &key));
-    let sealed_doc = state
-        .vault
-        .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
+    let sealed_doc =
+        state
+            .vault
+            .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
     Ok(PreparedCreate {
         customer: c,
         sealed_doc,

@@ -241,41 +241,64 @@ both_backends!(verification_starts_per_item, |app| async move {
     };
     assert_eq!(codes(c), codes(&one));
     assert_eq!(c["status"], one["status"]);
-    assert_eq!(c["verification"]["url"].is_null(), one["verification"]["url"].is_null());
+    assert_eq!(
+        c["verification"]["url"].is_null(),
+        one["verification"]["url"].is_null()
+    );
     let id = c["id"].as_str().unwrap();
     let (_, events) = app.get(&format!("/v1/events?customer_id={id}")).await;
-    assert_eq!(events["data"].as_array().unwrap().len(), 
-        app.get(&format!("/v1/events?customer_id={}", one["id"].as_str().unwrap())).await.1["data"].as_array().unwrap().len(),
-        "the same events as a single create-and-start: {events}");
+    assert_eq!(
+        events["data"].as_array().unwrap().len(),
+        app.get(&format!(
+            "/v1/events?customer_id={}",
+            one["id"].as_str().unwrap()
+        ))
+        .await
+        .1["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        "the same events as a single create-and-start: {events}"
+    );
     assert_eq!(v["data"][1]["error"]["code"], "requirements_not_met");
-    assert!(!v["data"][1]["error"]["reasons"].as_array().unwrap().is_empty());
+    assert!(
+        !v["data"][1]["error"]["reasons"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let all = all_customers(&app).await;
     assert_eq!(external_ids(&all), vec!["vs-1", "vs-3", "vs-single"]);
 });
 
-both_backends!(a_batch_may_exceed_the_default_body_limit, |app| async move {
-    // ~1.4 KiB per customer: 1.4 MiB in all, over the 1 MiB of other bodies.
-    let filler = "x".repeat(450);
-    let items: Vec<Value> = (0..1000)
-        .map(|i| json!({"type": "individual", "external_id": format!("big-{i}"),
-                        "metadata": {"a": filler, "b": filler, "c": filler}}))
-        .collect();
-    let body = serde_json::to_vec(&json!({ "customers": items })).unwrap();
-    assert!(body.len() > 1024 * 1024);
-    let (st, v) = app
-        .post_raw(
-            "/v1/customers/batch",
-            body,
-            &[("content-type", "application/json")],
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    assert!(statuses(&v).iter().all(|s| *s == 201));
-    // A single create keeps the 1 MiB limit.
-    let big = json!({"type": "individual", "metadata": {"a": "y".repeat(2 * 1024 * 1024)}});
-    let (st, _) = app.post("/v1/customers", big).await;
-    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
-});
+both_backends!(
+    a_batch_may_exceed_the_default_body_limit,
+    |app| async move {
+        // ~1.4 KiB per customer: 1.4 MiB in all, over the 1 MiB of other bodies.
+        let filler = "x".repeat(450);
+        let items: Vec<Value> = (0..1000)
+            .map(|i| {
+                json!({"type": "individual", "external_id": format!("big-{i}"),
+                        "metadata": {"a": filler, "b": filler, "c": filler}})
+            })
+            .collect();
+        let body = serde_json::to_vec(&json!({ "customers": items })).unwrap();
+        assert!(body.len() > 1024 * 1024);
+        let (st, v) = app
+            .post_raw(
+                "/v1/customers/batch",
+                body,
+                &[("content-type", "application/json")],
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert!(statuses(&v).iter().all(|s| *s == 201));
+        // A single create keeps the 1 MiB limit.
+        let big = json!({"type": "individual", "metadata": {"a": "y".repeat(2 * 1024 * 1024)}});
+        let (st, _) = app.post("/v1/customers", big).await;
+        assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+);
 
 both_backends!(a_batch_is_idempotent_as_a_whole, |app| async move {
     let send = |key: &'static str, body: Value| {

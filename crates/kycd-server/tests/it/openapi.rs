@@ -388,9 +388,21 @@ both_backends!(real_responses_match_the_document, |app| async move {
             complete_individual("oa-batch-1"), {"type": "individual", "individual": {"email": "no"}},
             {"type": "individual", "external_id": "oa-1"}, reliance]}))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let statuses: Vec<u64> = v["data"].as_array().unwrap().iter().map(|r| r["status"].as_u64().unwrap()).collect();
+    let statuses: Vec<u64> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, vec![201, 400, 409, 403]);
-    let (st, _) = call(&app, d, Method::POST, "/v1/customers/batch", Some(json!({"customers": []}))).await;
+    let (st, _) = call(
+        &app,
+        d,
+        Method::POST,
+        "/v1/customers/batch",
+        Some(json!({"customers": []})),
+    )
+    .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
 
     call(&app, d, Method::GET, &format!("/v1/customers/{id}"), None).await;

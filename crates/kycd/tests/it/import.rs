@@ -234,7 +234,10 @@ async fn import_resumes_after_kill_9(postgres: bool) {
         )),
         "{stdout}"
     );
-    assert!(stdout.contains("40 chunk(s) had been committed"), "{stdout}");
+    assert!(
+        stdout.contains("40 chunk(s) had been committed"),
+        "{stdout}"
+    );
     assert_eq!(errors_of(&big).len(), 1);
     assert_eq!(db.counts(&org).await, expected, "nothing created twice");
     let _ = std::fs::remove_dir_all(&dir);
