@@ -12,6 +12,7 @@
 //! refused, 1 when the import stopped (re-run it to resume).
 
 use anyhow::{Context, bail};
+use futures::StreamExt;
 use kycd_server::Application;
 use kycd_server::idempotency::{Keyed, run_keyed};
 use kycd_server::service::customer_batch::{self, Item, MAX_ITEMS};
@@ -37,6 +38,14 @@ pub struct ImportArgs {
     /// Lines per transaction (1 to 1,000).
     #[arg(long, default_value_t = 500)]
     chunk_size: usize,
+    /// Chunks in flight at once, each in its own transaction (1 to 16). On
+    /// PostgreSQL they run side by side; on SQLite they queue for the one
+    /// writer, and only the validation and sealing overlap. Above 1, two
+    /// lines of different chunks with the same external_id may be created in
+    /// either order (the other is `external_id_taken`): raise it for files
+    /// whose external_ids are unique.
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
     /// The database and the master key, as for `serve`.
     #[command(flatten)]
     config: Box<kycd_server::Config>,
@@ -203,11 +212,55 @@ async fn organization(
     }
 }
 
-/// A chunk read from the file: its line numbers and items.
+/// A chunk read from the file: its line numbers and items, and the last line
+/// it covers (blank lines included).
 struct Chunk {
     lines: Vec<u64>,
     items: Vec<Item>,
     hash: Sha256,
+    last_line: u64,
+}
+
+/// The file's chunks, in order, from where the checkpoint left off.
+struct Chunks {
+    lines: Box<dyn Iterator<Item = (usize, std::io::Result<String>)> + Send>,
+    size: usize,
+}
+
+impl Iterator for Chunks {
+    type Item = anyhow::Result<Chunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut chunk = Chunk {
+            lines: vec![],
+            items: vec![],
+            hash: Sha256::new(),
+            last_line: 0,
+        };
+        for (i, line) in self.lines.by_ref() {
+            let n = i as u64 + 1;
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => return Some(Err(anyhow::anyhow!("reading line {n}: {e}"))),
+            };
+            chunk.last_line = n;
+            if line.trim().is_empty() {
+                continue;
+            }
+            chunk.hash.update(n.to_string());
+            chunk.hash.update(b"\n");
+            chunk.hash.update(line.as_bytes());
+            chunk.hash.update(b"\n");
+            chunk.lines.push(n);
+            chunk
+                .items
+                .push(kycd_server::http::parse_json(line.as_bytes()));
+            if chunk.items.len() == self.size {
+                break;
+            }
+        }
+        (chunk.last_line > 0).then_some(Ok(chunk))
+    }
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
@@ -216,6 +269,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     }
     if args.chunk_size == 0 || args.chunk_size > MAX_ITEMS {
         bail!("--chunk-size must be 1 to {MAX_ITEMS}");
+    }
+    if !(1..=16).contains(&args.concurrency) {
+        bail!("--concurrency must be 1 to 16");
     }
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
@@ -245,40 +301,33 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let mut replayed = 0u64;
     let mut progress = Progress::new(total, cp.lines_done);
     let reader = BufReader::new(std::fs::File::open(&args.file)?);
-    let mut lines = reader.lines().enumerate().skip(cp.lines_done as usize);
-    loop {
-        let mut chunk = Chunk {
-            lines: vec![],
-            items: vec![],
-            hash: Sha256::new(),
-        };
-        let mut last_line = cp.lines_done;
-        for (i, line) in lines.by_ref() {
-            let n = i as u64 + 1;
-            let line = line.with_context(|| format!("reading line {n}"))?;
-            last_line = n;
-            if line.trim().is_empty() {
-                continue;
+    let chunks = Chunks {
+        lines: Box::new(reader.lines().enumerate().skip(cp.lines_done as usize)),
+        size: args.chunk_size,
+    };
+    // Up to `concurrency` chunks in flight (each its own transaction), their
+    // results taken in file order: the checkpoint only ever covers a prefix
+    // of the file, and a chunk committed past it is replayed on a re-run.
+    let (state_ref, scope_ref) = (&state, &scope);
+    let mut results = futures::stream::iter(chunks)
+        .map(|chunk| async move {
+            let chunk = chunk?;
+            let last_line = chunk.last_line;
+            let done = match chunk.items.is_empty() {
+                true => None,
+                false => Some(import_chunk(state_ref, scope_ref, chunk).await?),
+            };
+            anyhow::Ok((last_line, done))
+        })
+        .buffered(args.concurrency);
+    while let Some(next) = results.next().await {
+        let (last_line, done) = next?;
+        if let Some(done) = done {
+            for (line, status, error) in &done.refused {
+                writeln!(errors, "{}", error_line(*line, *status, error))?;
             }
-            chunk.hash.update(n.to_string());
-            chunk.hash.update(b"\n");
-            chunk.hash.update(line.as_bytes());
-            chunk.hash.update(b"\n");
-            chunk.lines.push(n);
-            chunk
-                .items
-                .push(kycd_server::http::parse_json(line.as_bytes()));
-            if chunk.items.len() == args.chunk_size {
-                break;
-            }
-        }
-        if last_line == cp.lines_done {
-            break;
-        }
-        if !chunk.items.is_empty() {
-            let done = import_chunk(&state, &scope, chunk, &mut errors).await?;
             cp.created += done.created;
-            cp.failed += done.failed;
+            cp.failed += done.refused.len() as u64;
             if done.replayed {
                 replayed += 1;
             } else {
@@ -319,20 +368,21 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
 /// What one chunk came to.
 struct ChunkDone {
     created: u64,
-    failed: u64,
+    /// The refused lines: line number, status, error object.
+    refused: Vec<(u64, u16, Value)>,
     /// An earlier run had committed it: its stored answer was read back.
     replayed: bool,
 }
 
-/// Imports one chunk under its idempotency key; appends its refused lines to
-/// the errors file.
+/// Imports one chunk under its idempotency key.
 async fn import_chunk(
     state: &kycd_server::state::AppState,
     scope: &Scope,
     chunk: Chunk,
-    errors: &mut std::fs::File,
 ) -> anyhow::Result<ChunkDone> {
-    let Chunk { lines, items, hash } = chunk;
+    let Chunk {
+        lines, items, hash, ..
+    } = chunk;
     let hash = hex::encode(hash.finalize());
     let key = format!("kycd-import:{}:{}", lines[0], &hash[..32]);
     let outcome = run_keyed(state, scope, &key, &hash, move || async move {
@@ -358,19 +408,18 @@ async fn import_chunk(
             lines.len()
         );
     }
-    let (mut created, mut failed) = (0, 0);
+    let (mut created, mut refused) = (0, vec![]);
     for (line, r) in lines.iter().zip(&results) {
         let status = r["status"].as_u64().unwrap_or(0) as u16;
         if status == 201 {
             created += 1;
         } else {
-            failed += 1;
-            writeln!(errors, "{}", error_line(*line, status, &r["error"]))?;
+            refused.push((*line, status, r["error"].clone()));
         }
     }
     Ok(ChunkDone {
         created,
-        failed,
+        refused,
         replayed,
     })
 }
