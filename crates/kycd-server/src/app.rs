@@ -112,6 +112,44 @@ pub async fn master_key(config: &Config, store: &Store) -> anyhow::Result<Vault>
     Ok(vault)
 }
 
+/// The shared state over an open store and vault, and the start-up work
+/// (sealing documents stored in clear, linking business owners, loading the
+/// screening lists).
+async fn assemble(
+    config: Config,
+    store: Store,
+    vault: Vault,
+    public_url: String,
+) -> anyhow::Result<AppState> {
+    let webhook_sender =
+        crate::jobs::dispatcher::sender::Sender::new(config.webhook_allow_private)?;
+    let node = crate::node::Node::start(&store, &config.database_url()).await?;
+    let state = AppState {
+        inner: Arc::new(Inner {
+            store,
+            vault: Arc::new(vault),
+            webhook_sender,
+            metrics: Default::default(),
+            screener: RwLock::new(None),
+            screening: Default::default(),
+            outbox_notify: Default::default(),
+            public_url,
+            settings_cache: Default::default(),
+            node,
+            rate_limits: Default::default(),
+            blobs: crate::blobs::Blobs::from_config(&config)?,
+            config,
+        }),
+    };
+    seal_plain_documents(&state).await?;
+    link_business_owners(&state).await?;
+    if !state.config.screening_sources().is_empty() {
+        crate::screening::parse_sources(&state.config.screening_sources())?;
+        crate::jobs::screening::refresh(&state).await?;
+    }
+    Ok(state)
+}
+
 /// Opens the database of `config` and runs the migrations (refusing a
 /// database migrated by a newer kycd); with `skip_migrations`, refuses to
 /// open a database with pending migrations instead of applying them.
@@ -236,8 +274,6 @@ impl Application {
         config.validate()?;
         let store = open_store(&config).await?;
         let vault = master_key(&config, &store).await?;
-        let webhook_sender =
-            crate::jobs::dispatcher::sender::Sender::new(config.webhook_allow_private)?;
         let bootstrap = {
             let mut conn = store.writer().await?;
             if orgs::count_orgs(&mut conn).await? == 0 {
@@ -247,42 +283,33 @@ impl Application {
                 None
             }
         };
-        let node = crate::node::Node::start(&store, &config.database_url()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let public_url = config
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let state = AppState {
-            inner: Arc::new(Inner {
-                store,
-                vault: Arc::new(vault),
-                webhook_sender,
-                metrics: Default::default(),
-                screener: RwLock::new(None),
-                screening: Default::default(),
-                outbox_notify: Default::default(),
-                public_url,
-                settings_cache: Default::default(),
-                node,
-                rate_limits: Default::default(),
-                blobs: crate::blobs::Blobs::from_config(&config)?,
-                config,
-            }),
-        };
-        seal_plain_documents(&state).await?;
-        link_business_owners(&state).await?;
-        if !state.config.screening_sources().is_empty() {
-            crate::screening::parse_sources(&state.config.screening_sources())?;
-            crate::jobs::screening::refresh(&state).await?;
-        }
+        let state = assemble(config, store, vault, public_url).await?;
         Ok(Application {
             state,
             listener,
             addr,
             bootstrap,
         })
+    }
+
+    /// The state a command runs the services on without serving
+    /// (`kycd import`): the same database, master key and start-up work as
+    /// `serve`, no listener, no organization created, no workers.
+    pub async fn command_state(config: Config) -> anyhow::Result<AppState> {
+        config.validate()?;
+        let store = open_store(&config).await?;
+        let vault = master_key(&config, &store).await?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        assemble(config, store, vault, public_url).await
     }
 
     pub fn router(state: AppState) -> Router {

@@ -82,7 +82,8 @@ pub struct Config {
     /// Public base URL, used in hosted links (default: `http://<listen>`).
     #[arg(long, env = "KYCD_PUBLIC_URL", help_heading = "HTTP")]
     pub public_url: Option<String>,
-    /// Largest JSON request body, in bytes (`413` above).
+    /// Largest JSON request body, in bytes (`413` above);
+    /// `POST /v1/customers/batch` takes ten times this.
     #[arg(long, env = "KYCD_MAX_BODY_BYTES", default_value_t = 1024 * 1024,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=64 * 1024 * 1024),
           help_heading = "HTTP")]

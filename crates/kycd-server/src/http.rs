@@ -138,6 +138,20 @@ pub async fn not_found() -> ApiError {
 
 /// Parses a JSON document into `T`, naming the field that failed.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    check_body(bytes)?;
+    deserialize(&crate::json_shape::normalize(bytes)?)
+}
+
+/// Like [`parse_json`] but without [`crate::json_shape::normalize`]: for an
+/// envelope whose items are parsed (and normalized) one by one, as each would
+/// be alone (`POST /v1/customers/batch`).
+pub fn parse_json_envelope<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    check_body(bytes)?;
+    deserialize(bytes)
+}
+
+/// Not empty, and no key twice in one object.
+fn check_body(bytes: &[u8]) -> ApiResult<()> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::invalid_request(
             "the request body must be a JSON object",
@@ -149,7 +163,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             "duplicate key in a JSON object",
         ));
     }
-    let bytes = &*crate::json_shape::normalize(bytes)?;
+    Ok(())
+}
+
+fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
@@ -204,6 +221,16 @@ async fn read_body(req: Request) -> ApiResult<Bytes> {
             ApiError::invalid_request("the request body could not be read")
         }
     })
+}
+
+/// The raw request body, with the API's errors (`413 payload_too_large`).
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, _: &S) -> ApiResult<Self> {
+        read_body(req).await.map(RawBody)
+    }
 }
 
 /// A required JSON body.

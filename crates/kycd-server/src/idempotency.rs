@@ -124,7 +124,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let limit = state.config.max_document_bytes * 2;
+    // The largest body any route takes (a document upload, a batch of customers).
+    let limit = (state.config.max_document_bytes * 2).max(crate::api::customers::batch_body_limit(
+        state.config.max_body_bytes,
+    ));
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
@@ -343,4 +346,68 @@ async fn open_body(
     Ok(state
         .vault
         .open_str(&data_key, org, &owner, &field(scope, key), sealed)?)
+}
+
+/// What [`run_keyed`] did: ran the operation, or found the key completed
+/// already and returns its stored answer.
+#[derive(Debug)]
+pub enum Keyed<T> {
+    Fresh(T),
+    Replayed { status: u16, body: String },
+}
+
+/// Runs `op` under an Idempotency-Key as the HTTP layer does, for callers
+/// without HTTP (`kycd import`): the key is claimed (a claim of a dead
+/// process is taken over), `op` writes its answer on its own transaction
+/// with [`complete_in_tx`], and a key already completed returns the stored
+/// answer instead of running `op` again. `request_hash` stands for the
+/// request: the same key with another hash is `422 idempotency_key_reused`.
+/// When `op` fails the claim is released, so a retry runs it again.
+pub async fn run_keyed<T, F, Fut>(
+    state: &AppState,
+    scope: &Scope,
+    key: &str,
+    request_hash: &str,
+    op: F,
+) -> ServiceResult<Keyed<T>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ServiceResult<T>>,
+{
+    let token = kycd_store::ids::new("claim");
+    match claim(state, scope, key, request_hash, &token).await? {
+        Claim::Mismatch => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_error",
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request",
+        )
+        .into()),
+        Claim::Running { .. } => Err(in_use().into()),
+        Claim::Replay {
+            status,
+            body,
+            subject_id,
+        } => Ok(Keyed::Replayed {
+            status,
+            body: open_body(state, scope, key, subject_id.as_deref(), &body).await?,
+        }),
+        Claim::Claimed => {
+            let slot = Arc::new(Mutex::new(Some(Pending {
+                scope: scope.clone(),
+                key: key.to_string(),
+                token: token.clone(),
+                recorded: false,
+            })));
+            match CURRENT.scope(slot, op()).await {
+                Ok(v) => Ok(Keyed::Fresh(v)),
+                Err(e) => {
+                    if let Ok(mut conn) = state.store.writer().await {
+                        let _ = idempotency::release(&mut conn, scope, key, &token).await;
+                    }
+                    Err(e)
+                }
+            }
+        }
+    }
 }

@@ -173,6 +173,24 @@ fn refine(doc: &mut serde_json::Value) {
         {"properties": {"type": {"const": "individual"}, "business": {"type": "null"}}},
         {"properties": {"type": {"const": "business"}, "individual": {"type": "null"}}}
     ]);
+    // A batch item's result holds the customer (201) or the error (4xx),
+    // never both: two closed objects.
+    let result = schemas["CustomerBatchResult"].clone();
+    let props = &result["properties"];
+    let mut created_status = props["status"].clone();
+    created_status["enum"] = json!([201]);
+    let mut failed_status = props["status"].clone();
+    failed_status["minimum"] = json!(400);
+    failed_status["example"] = json!(400);
+    schemas["CustomerBatchResult"] = json!({
+        "description": result["description"],
+        "oneOf": [
+            {"type": "object", "required": ["status", "customer"], "additionalProperties": false,
+             "properties": {"status": created_status, "customer": props["customer"]}},
+            {"type": "object", "required": ["status", "error"], "additionalProperties": false,
+             "properties": {"status": failed_status, "error": props["error"]}}
+        ]
+    });
     // The base64 decodes to the declared kind of file.
     schemas["DocumentUpload"]["oneOf"] = crate::api::documents::upload_content_rules();
     // A reviewer's code only with a rejection.
@@ -576,6 +594,8 @@ fn components() -> Components {
     add::<crate::wire::CustomerResponse>(&mut s);
     add::<crate::wire::CustomerVerificationResponse>(&mut s);
     add::<kycd_core::input::CustomerInput>(&mut s);
+    add::<api::customers::BatchBody>(&mut s);
+    add::<crate::wire::CustomerBatchResponse>(&mut s);
     add::<kycd_core::input::CustomerPatch>(&mut s);
     add::<kycd_core::input::VerificationRequest>(&mut s);
     add::<kycd_core::status::CustomerStatus>(&mut s);

@@ -301,3 +301,37 @@ mod tests {
         same(&pa);
     }
 }
+
+/// The answer of `POST /v1/customers/batch` (and what `kycd import` reads):
+/// one result per item, in the order of the request.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = CustomerBatch)]
+pub struct CustomerBatchResponse {
+    pub data: Vec<CustomerBatchResult>,
+}
+
+/// One item's result: `{"status": 201, "customer": {…}}`, or `{"status":
+/// 400|403|409…, "error": {…}}` with the error object `POST /v1/customers`
+/// would have answered for that item alone.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CustomerBatchResult {
+    /// The HTTP status a single `POST /v1/customers` of this item would have
+    /// had: `201` when it was created, else its error's (`400`, `403`, `409`).
+    #[schema(minimum = 201, maximum = 499, example = 201)]
+    pub status: u16,
+    /// The customer created (with `status` 201).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub customer: Option<CustomerResponse>,
+    /// Why this item was not created (with a 4xx `status`); nothing of it was stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::openapi::schemas::ErrorBody>, nullable = false)]
+    pub error: Option<Value>,
+}
+
+impl CustomerBatchResult {
+    /// The stable error code of a failed item.
+    pub fn error_code(&self) -> Option<&str> {
+        self.error.as_ref().and_then(|e| e["code"].as_str())
+    }
+}

@@ -253,29 +253,6 @@ impl Default for StoreOptions {
     }
 }
 
-/// A savepoint inside a transaction: work after it can be undone alone
-/// (`rollback_to_savepoint`) while the transaction goes on. On PostgreSQL this
-/// is also what keeps a transaction usable after one statement failed. The
-/// name is a fixed identifier chosen by the caller, never input.
-pub async fn savepoint(tx: &mut Tx, name: &'static str) -> crate::StoreResult<()> {
-    tx.execute(format!("SAVEPOINT {name}").as_str()).await?;
-    Ok(())
-}
-
-/// Undoes everything since `savepoint(name)`, keeping the savepoint.
-pub async fn rollback_to_savepoint(tx: &mut Tx, name: &'static str) -> crate::StoreResult<()> {
-    tx.execute(format!("ROLLBACK TO SAVEPOINT {name}").as_str())
-        .await?;
-    Ok(())
-}
-
-/// Keeps the work since `savepoint(name)` and forgets the savepoint.
-pub async fn release_savepoint(tx: &mut Tx, name: &'static str) -> crate::StoreResult<()> {
-    tx.execute(format!("RELEASE SAVEPOINT {name}").as_str())
-        .await?;
-    Ok(())
-}
-
 /// Microseconds since the epoch: how timestamps are stored.
 pub fn micros(ts: &DateTime<Utc>) -> i64 {
     ts.timestamp_micros()
@@ -501,4 +478,46 @@ pub async fn create_postgres_database(server_url: &str, name: &str) -> StoreResu
         .rsplit_once('/')
         .ok_or_else(|| StoreError::Corrupt("a PostgreSQL URL needs a database path".into()))?;
     Ok(format!("{prefix}/{name}"))
+}
+
+/// A named savepoint inside the caller's transaction: the work after it can be
+/// undone alone ([`rollback_to_savepoint`]) while the transaction goes on, so
+/// one failing item of a batch leaves its neighbours in the same commit. On
+/// PostgreSQL this is also what makes the transaction usable again after a
+/// failed statement (a unique violation). Plain statements (the simple query
+/// protocol): savepoint names are never bound parameters.
+pub async fn savepoint(conn: &mut Conn, name: &str) -> StoreResult<()> {
+    savepoint_sql(conn, &format!("SAVEPOINT {}", savepoint_name(name)?)).await
+}
+
+/// Keeps the work since the savepoint (it commits with the transaction).
+pub async fn release_savepoint(conn: &mut Conn, name: &str) -> StoreResult<()> {
+    savepoint_sql(
+        conn,
+        &format!("RELEASE SAVEPOINT {}", savepoint_name(name)?),
+    )
+    .await
+}
+
+/// Undoes the work since the savepoint, and releases it.
+pub async fn rollback_to_savepoint(conn: &mut Conn, name: &str) -> StoreResult<()> {
+    let name = savepoint_name(name)?;
+    savepoint_sql(conn, &format!("ROLLBACK TO SAVEPOINT {name}")).await?;
+    savepoint_sql(conn, &format!("RELEASE SAVEPOINT {name}")).await
+}
+
+/// Savepoint names are spliced into SQL: only `[a-z_]` names are accepted.
+fn savepoint_name(name: &str) -> StoreResult<&str> {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        Ok(name)
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "invalid savepoint name {name:?}"
+        )))
+    }
+}
+
+async fn savepoint_sql(conn: &mut Conn, sql: &str) -> StoreResult<()> {
+    (&mut *conn).execute(sql).await?;
+    Ok(())
 }

@@ -68,6 +68,23 @@ pub async fn get_org(conn: &mut Conn, id: &str) -> StoreResult<Option<Organizati
     .transpose()
 }
 
+/// The first `limit` organizations by id (a command picking the only one).
+pub async fn first_orgs(conn: &mut Conn, limit: i64) -> StoreResult<Vec<Organization>> {
+    let rows = sqlx::query("SELECT id, name, created_at FROM organizations ORDER BY id LIMIT $1")
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Organization {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                created_at: crate::from_micros(r.try_get(2)?),
+            })
+        })
+        .collect()
+}
+
 /// An API key as listed for operators (never its hash).
 #[derive(Debug, Clone)]
 pub struct ApiKeyInfo {

@@ -2,6 +2,11 @@
 //! against a real server; in the same run the same customers are written
 //! directly through the service and store (no HTTP), one transaction per
 //! customer at the same concurrency, and the ratio API/direct is printed.
+//! Two more figures frame it: the raw limit (the rows a create writes —
+//! customer, data key, secret, blind indexes, event, usage, audit — inserted
+//! through the driver with no service logic, one transaction each, same
+//! concurrency, same database), of which the API rate is shown as a share;
+//! and the bulk rate, customers/s through `POST /v1/customers/batch`.
 
 use anyhow::Context;
 use kycd_server::{Application, Config};
@@ -20,6 +25,12 @@ pub struct ApiBenchArgs {
     /// A PostgreSQL server URL: a fresh database is created in it. Default: a temporary SQLite file.
     #[arg(long)]
     pub postgres: Option<String>,
+    /// Customers per request in the `POST /v1/customers/batch` phase.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+    /// Concurrent clients in the batch phase.
+    #[arg(long, default_value_t = 2)]
+    pub batch_clients: usize,
 }
 
 fn customer_body(n: usize) -> Value {
@@ -84,6 +95,9 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         "kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores",
         args.clients, args.seconds
     );
+
+    // Phase 0: the raw limit — a create's rows through the driver, no service logic.
+    let raw_rate = raw_inserts(&state, &boot.id, args.clients, args.seconds).await?;
 
     // Phase 1: direct — the same create (service + store, one transaction per
     // customer) and the same read through the store, no HTTP, same concurrency.
@@ -174,6 +188,8 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         errors += e;
     }
     let create_rate = creates.0.len() as f64 / args.seconds as f64;
+    let (batch_rate, batch_errors) = batch_phase(&client, &base, &key, &args).await?;
+    errors += batch_errors;
     let read_rate = reads.0.len() as f64 / args.seconds as f64;
     let mut all = Lat(creates.0.iter().chain(reads.0.iter()).copied().collect());
 
@@ -208,6 +224,18 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         "ratio  API / direct (create + read pairs per second): {:.2} ({:.0}%)",
         create_rate / direct_rate.max(1e-9),
         100.0 * create_rate / direct_rate.max(1e-9)
+    );
+    println!("raw    a create's inserts (driver, 1 tx each): {raw_rate:>8.0} creates/s");
+    println!(
+        "share  API create / raw limit: {:.0}%   direct create / raw limit: {:.0}%",
+        100.0 * create_rate / raw_rate.max(1e-9),
+        100.0 * direct_rate / raw_rate.max(1e-9)
+    );
+    println!(
+        "bulk   POST /v1/customers/batch ({} per request, {} clients): {batch_rate:>8.0} customers/s ({:.1}x the API create rate)",
+        args.batch_size,
+        args.batch_clients,
+        batch_rate / create_rate.max(1e-9)
     );
     println!("errors: {errors}");
     print_sealing_cost(&state, &direct, &direct_reads);
@@ -260,4 +288,174 @@ fn print_sealing_cost(state: &kycd_server::state::AppState, direct: &Lat, reads:
         100.0 * seal_us / median(direct).max(1e-9),
         100.0 * open_us / median(reads).max(1e-9),
     );
+}
+
+/// The rows one create writes, inserted straight through the store's
+/// statements (no validation, sealing, hashing or lifecycle: the document,
+/// secret and indexes are computed once and reused), one transaction per
+/// customer, `clients` at a time for `seconds`. Returns creates/s.
+async fn raw_inserts(
+    state: &kycd_server::state::AppState,
+    org: &str,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    use kycd_store::{customers as db, events, usage};
+    let scope = kycd_store::Scope::new(org, "sandbox");
+    let input: kycd_core::input::CustomerInput = serde_json::from_value(customer_body(0))?;
+    let now = chrono::Utc::now();
+    let (customer_type, profile, _, _) = kycd_core::input::parse_create(&input, now)
+        .map_err(|e| anyhow::anyhow!("the benchmark's customer: {e:?}"))?;
+    let template = kycd_core::customer::Customer {
+        id: String::new(),
+        object: "customer".into(),
+        customer_type,
+        external_id: None,
+        status: kycd_core::status::CustomerStatus::NotStarted,
+        verification: Default::default(),
+        individual: profile.individual,
+        business: profile.business,
+        addresses: profile.addresses,
+        identifiers: vec![],
+        attestation: None,
+        metadata: profile.metadata,
+        created_at: now,
+        updated_at: now,
+    };
+    // One sealed document, key, secret and index set, reused for every row.
+    let key = kycd_vault::DataKey::generate();
+    let wrapped = state.vault.wrap_customer_key(org, "cus_raw", &key);
+    let doc = state.vault.seal_doc_with(
+        &key,
+        org,
+        "cus_raw",
+        &serde_json::to_string(&customer_body(0))?,
+    )?;
+    let secret = state
+        .vault
+        .seal_str(&key, org, "cus_raw", "identifier:cpf:BR", "52998224725")?;
+    let indexes = vec![("identifier:cpf:BR".to_string(), "f".repeat(64))];
+    let contacts = vec![
+        ("contact:email".to_string(), "e".repeat(64)),
+        ("contact:phone".to_string(), "d".repeat(64)),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = vec![];
+    for worker in 0..clients {
+        let state = state.clone();
+        let scope = scope.clone();
+        let (template, wrapped, doc, secret, indexes, contacts) = (
+            template.clone(),
+            wrapped.clone(),
+            doc.clone(),
+            secret.clone(),
+            indexes.clone(),
+            contacts.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0usize;
+            while Instant::now() < deadline {
+                let mut c = template.clone();
+                c.id = kycd_store::ids::new("cus");
+                c.external_id = Some(format!("raw-{worker}-{n}-{}", ulid_like()));
+                let mut tx = state.store.begin().await?;
+                db::insert(&mut tx, &scope, &c, &doc).await?;
+                db::put_customer_key(&mut tx, &scope.organization_id, &c.id, &wrapped).await?;
+                db::replace_blind_indexes(&mut tx, &scope, &c.id, "identifier:", &indexes, true)
+                    .await?;
+                db::put_secret(&mut tx, &scope, &c.id, "identifier:cpf:BR", &secret).await?;
+                db::replace_blind_indexes(&mut tx, &scope, &c.id, "contact:", &contacts, true)
+                    .await?;
+                let event = events::Event {
+                    id: kycd_store::ids::new("evt"),
+                    event_type: "customer.created".into(),
+                    customer_id: Some(c.id.clone()),
+                    data: json!({"customer_id": c.id}),
+                    created_at: c.created_at,
+                };
+                events::insert(&mut tx, &scope, &event).await?;
+                usage::record(
+                    &mut tx,
+                    &scope,
+                    usage::CUSTOMERS_CREATED,
+                    &c.id,
+                    c.created_at,
+                )
+                .await?;
+                db::insert_audit(
+                    &mut tx,
+                    &scope,
+                    "system:bench",
+                    "customer.create",
+                    Some(&c.id),
+                    &json!({}),
+                    c.created_at,
+                )
+                .await?;
+                tx.commit().await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await??;
+    }
+    Ok(total as f64 / seconds as f64)
+}
+
+/// `batch_clients` clients sending `POST /v1/customers/batch` of
+/// `batch_size` customers for `seconds`. Returns (customers/s, errors).
+async fn batch_phase(
+    client: &reqwest::Client,
+    base: &str,
+    key: &Arc<String>,
+    args: &ApiBenchArgs,
+) -> anyhow::Result<(f64, usize)> {
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut tasks = vec![];
+    for worker in 0..args.batch_clients {
+        let (client, base, key) = (client.clone(), base.to_string(), key.clone());
+        let size = args.batch_size;
+        tasks.push(tokio::spawn(async move {
+            let (mut created, mut errors, mut n) = (0usize, 0usize, 0usize);
+            while Instant::now() < deadline {
+                let customers: Vec<Value> = (0..size)
+                    .map(|i| customer_body(900_000_000 + worker * 10_000_000 + n * size + i))
+                    .collect();
+                n += 1;
+                let res = client
+                    .post(format!("{base}/v1/customers/batch"))
+                    .bearer_auth(key.as_str())
+                    .json(&json!({"customers": customers}))
+                    .send()
+                    .await?;
+                if res.status().as_u16() != 200 {
+                    errors += 1;
+                    let _ = res.bytes().await?;
+                    continue;
+                }
+                let body: Value = res.json().await?;
+                for r in body["data"].as_array().into_iter().flatten() {
+                    if r["status"] == 201 {
+                        created += 1;
+                    } else {
+                        errors += 1;
+                    }
+                }
+            }
+            anyhow::Ok((created, errors))
+        }));
+    }
+    let (mut created, mut errors) = (0, 0);
+    for t in tasks {
+        let (c, e) = t.await??;
+        created += c;
+        errors += e;
+    }
+    // A batch under way at the deadline finishes: count the time it took.
+    let secs = started.elapsed().as_secs_f64().max(args.seconds as f64);
+    Ok((created as f64 / secs, errors))
 }

@@ -1,4 +1,4 @@
-//! The kycd binary: `serve`, `org create`, `key create|revoke`, `keys rotate`,
+//! The kycd binary: `serve`, `import`, `org create`, `key create|revoke`, `keys rotate`,
 //! `operator create|list|disable|reset-password`, `audit verify`,
 //! `migrate [--check]`, `backup PATH`, `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
 
@@ -15,6 +15,7 @@ mod screening_cmd;
 
 mod audit_cmd;
 mod backup_cmd;
+mod import_cmd;
 mod key_cmd;
 mod keys_cmd;
 mod migrate_cmd;
@@ -108,6 +109,9 @@ enum Command {
     /// An online, consistent copy of the SQLite database to a new file (not
     /// the master key nor the document blobs; PostgreSQL: use pg_dump).
     Backup(backup_cmd::BackupArgs),
+    /// Create customers in bulk from a JSON Lines file (one `POST
+    /// /v1/customers` body per line): resumable, with progress.
+    Import(import_cmd::ImportArgs),
     /// Manage organizations.
     Org {
         #[command(subcommand)]
@@ -203,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit { command } => audit_cmd::run(command).await,
         Command::Migrate(args) => migrate_cmd::run(args).await,
         Command::Backup(args) => backup_cmd::run(args).await,
+        Command::Import(args) => import_cmd::run(args).await,
         #[cfg(feature = "bench")]
         Command::Screening { command } => screening_cmd::run(command),
         #[cfg(feature = "bench")]

@@ -1,15 +1,18 @@
-//! `/v1/customers`: create, read, list, update, erase; verification start,
-//! activation, deactivation, reactivation; explanation.
+//! `/v1/customers`: create (one, or many with `/v1/customers/batch`), read,
+//! list, update, erase; verification start, activation, deactivation,
+//! reactivation; explanation.
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::IdPath;
-use crate::http::{ApiJson, ApiQuery, List, OptionalJson, Page, created};
-use crate::service::{self, customers, lifecycle};
+use crate::http::{
+    ApiJson, ApiQuery, List, OptionalJson, Page, RawBody, RequestId, created, parse_json_envelope,
+};
+use crate::service::{self, customer_batch, customers, lifecycle};
 use crate::state::AppState;
-use crate::wire::{CustomerResponse, CustomerVerificationResponse};
+use crate::wire::{CustomerBatchResponse, CustomerResponse, CustomerVerificationResponse};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,10 +20,22 @@ use kycd_core::ids::CustomerId;
 use kycd_core::input::{CustomerInput, VerificationRequest};
 use kycd_core::status::CustomerStatus;
 use serde::Deserialize;
+use serde_json::Value;
 
-pub fn router() -> Router<AppState> {
+/// The body limit of `POST /v1/customers/batch`: ten times the limit of other
+/// bodies (`KYCD_MAX_BODY_BYTES`, 1 MiB by default, so 10 MiB), room for 1,000
+/// customers of up to about 10 KiB each.
+pub fn batch_body_limit(max_body_bytes: usize) -> usize {
+    max_body_bytes.saturating_mul(10)
+}
+
+pub fn router(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/v1/customers", post(create).get(list))
+        .route(
+            "/v1/customers/batch",
+            post(create_batch).layer(DefaultBodyLimit::max(batch_body_limit(max_body_bytes))),
+        )
         .route(
             "/v1/customers/{id}",
             get(retrieve).patch(update).delete(erase),
@@ -44,6 +59,57 @@ async fn create(
     Ok(created(CustomerResponse::from(
         customers::create(&s, &cx, input).await?,
     )))
+}
+
+/// The body of `POST /v1/customers/batch`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CustomerBatchCreate)]
+pub struct BatchBody {
+    /// 1 to 1,000 customers, each exactly a `CustomerCreate` body (the body
+    /// of `POST /v1/customers`). Each is validated on its own: an item the
+    /// single create would refuse gets that error as its result, and the
+    /// others are created.
+    #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 1000, value_type = Vec<Object>)]
+    customers: Vec<Value>,
+}
+
+/// Reads the batch: the envelope must be right (an object with 1 to 1,000
+/// objects in `customers`), else the whole request is `400`; each item is
+/// then parsed as `POST /v1/customers` parses its body, its error kept for
+/// its result.
+pub fn parse_batch(body: &[u8]) -> ApiResult<Vec<customer_batch::Item>> {
+    let batch: BatchBody = parse_json_envelope(body)?;
+    customer_batch::check_count(batch.customers.len())?;
+    batch
+        .customers
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            if !item.is_object() {
+                return Err(ApiError::invalid_field(
+                    format!("customers[{i}]"),
+                    "must be a customer object",
+                ));
+            }
+            let bytes = serde_json::to_vec(&item).map_err(|_| ApiError::internal())?;
+            Ok(crate::http::parse_json::<CustomerInput>(&bytes))
+        })
+        .collect()
+}
+
+async fn create_batch(
+    State(s): State<AppState>,
+    caller: Caller,
+    Extension(request_id): Extension<RequestId>,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<CustomerBatchResponse>> {
+    let items = parse_batch(&body)?;
+    let cx = service::context(&s, &caller).await?;
+    Ok(Json(
+        customer_batch::create_many(&s, &cx, items, &request_id.0).await?,
+    ))
 }
 
 async fn retrieve(

@@ -18,7 +18,7 @@ use axum::Router;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .merge(customers::router())
+        .merge(customers::router(state.config.max_body_bytes))
         .merge(events::router())
         .merge(products::router())
         .merge(providers::router())

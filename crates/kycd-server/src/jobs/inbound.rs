@@ -40,7 +40,6 @@ pub async fn process_pending(state: &AppState) -> ServiceResult<usize> {
                 Err(e) => {
                     tracing::warn!(provider = %w.provider, id = %w.id, error = %e, "inbound webhook processing failed");
                     db::rollback_to_savepoint(&mut tx, "inbound_item").await?;
-                    db::release_savepoint(&mut tx, "inbound_item").await?;
                 }
             }
             inbound::mark_processed(&mut tx, &w.id, chrono::Utc::now(), result.err().as_deref())

@@ -255,6 +255,9 @@ pub const OPERATIONS: &[Op] = &[
     Op::new(Post, "/v1/customers", "createCustomer", CUSTOMERS)
         .sum("Create a customer", "`{\"type\": \"individual\"}` is a valid minimal body. With `verification: {\"start\": true}` the verification starts in the same call and the response already carries the link (or `403 requirements_not_met` in reliance mode with data missing). The start picks its provider as `POST /v1/customers/{id}/verification` does (`verification.provider`; `sumsub` by default when configured): Sumsub unreachable is `502 provider_unavailable` and nothing is created. A duplicate `external_id` is `409 external_id_taken`.")
         .json("CustomerCreate").created("Customer").extra(&[Forbidden, BadGateway]),
+    Op::new(Post, "/v1/customers/batch", "createCustomerBatch", CUSTOMERS)
+        .sum("Create customers in bulk", "Up to 1,000 `CustomerCreate` bodies in `customers`, written in one transaction. `200` with one result per item, in order: `{\"status\": 201, \"customer\": {…}}`, or `{\"status\": 400|403|409, \"error\": {…}}` with what `POST /v1/customers` would have answered for that item alone. A failing item stores nothing and does not fail its neighbours. With an `Idempotency-Key` the whole batch is idempotent (a replay answers the same body). A body that is not an object with 1 to 1,000 objects in `customers` is `400` as a whole. The body may be up to ten times `KYCD_MAX_BODY_BYTES`; the rate limit counts the batch as one request. An item that starts its verification with Sumsub calls Sumsub first: Sumsub unreachable is `502 provider_unavailable` for the whole batch, and nothing is created.")
+        .json("CustomerBatchCreate").ok("CustomerBatch").extra(&[BadGateway]),
     Op::new(Get, "/v1/customers", "listCustomers", CUSTOMERS)
         .sum("List customers", "Newest first, filtered by `status` and `external_id`.")
         .query(&[

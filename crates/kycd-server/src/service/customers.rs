@@ -6,10 +6,12 @@ use crate::providers::Provider;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use axum::http::StatusCode;
-use kycd_core::customer::{Customer, CustomerType, Identifier, Verification};
+use kycd_core::customer::{Customer, CustomerType, Identifier, Level, Mode, Verification};
 use kycd_core::events;
 use kycd_core::input::CustomerPatch;
-use kycd_core::input::{self, CustomerInput, ValidAttestation, ValidIdentifier};
+use kycd_core::input::{
+    self, CustomerInput, ValidAttestation, ValidIdentifier, VerificationRequest,
+};
 use kycd_core::lifecycle::Change;
 use kycd_core::status::CustomerStatus;
 use kycd_store::{Conn, Tx, customers as db, ids, usage};
@@ -136,7 +138,7 @@ async fn write_sensitive(
 }
 
 /// The scope's blind-index key: cached, else read (or created) through the writer.
-async fn blind_key(
+pub async fn blind_key(
     state: &AppState,
     cx: &OperationContext,
 ) -> ServiceResult<std::sync::Arc<kycd_vault::BlindIndexKey>> {
@@ -221,7 +223,71 @@ pub async fn create(
     cx: &OperationContext,
     input: CustomerInput,
 ) -> ServiceResult<Customer> {
-    let (customer_type, profile, identifiers, attestation) = input::parse_create(&input, cx.now)?;
+    let blind = blind_key(state, cx).await?;
+    let mut prepared = prepare_create(state, cx, &blind, &input)?;
+    plan_start(state, cx, &mut prepared).await?;
+    let mut tx = state.store.begin().await?;
+    let c = write_create(state, &mut tx, cx, prepared).await?;
+    let response = crate::wire::CustomerResponse::from(&c);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)
+        .await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(c)
+}
+
+/// A create validated, sealed and hashed, ready to write: the CPU work of a
+/// create, done before its transaction so the writer is held only for inserts.
+pub struct PreparedCreate {
+    customer: Customer,
+    sealed_doc: String,
+    sealed: Sealed,
+    request: VerificationRequest,
+    /// The verification to start with it, when the body asks (`plan_start`).
+    start: Option<PlannedStart>,
+}
+
+/// A start on create: its provider chosen as `POST …/verification` does
+/// (`sumsub` by default when configured) and already called (a link).
+pub struct PlannedStart {
+    level: Level,
+    mode: Mode,
+    provider: Provider,
+    prepared: Option<crate::providers::ExternalLink>,
+}
+
+/// Calls the verification's provider for a prepared create that asks to
+/// start, before any transaction: when it is down, nothing is created (502).
+pub async fn plan_start(
+    state: &AppState,
+    cx: &OperationContext,
+    p: &mut PreparedCreate,
+) -> ServiceResult<()> {
+    if !p.request.start {
+        return Ok(());
+    }
+    let level = p.request.level.unwrap_or(p.customer.verification.level);
+    let mode = p.request.mode.unwrap_or(p.customer.verification.mode);
+    let provider = Provider::resolve(state, &cx.scope, p.request.provider, mode).await?;
+    let prepared = provider.prepare(state, cx, &p.customer.id, level).await?;
+    p.start = Some(PlannedStart {
+        level,
+        mode,
+        provider,
+        prepared,
+    });
+    Ok(())
+}
+
+/// Validates a create body (as `POST /v1/customers` does), gives the customer
+/// its id and data key, and seals its document and secrets.
+pub fn prepare_create(
+    state: &AppState,
+    cx: &OperationContext,
+    blind: &kycd_vault::BlindIndexKey,
+    input: &CustomerInput,
+) -> ServiceResult<PreparedCreate> {
+    let (customer_type, profile, identifiers, attestation) = input::parse_create(input, cx.now)?;
     let request = input.verification.clone().unwrap_or_default();
     let c = Customer {
         id: ids::new("cus"),
@@ -251,7 +317,6 @@ pub async fn create(
         updated_at: cx.now,
     };
     let org = &cx.scope.organization_id;
-    let blind = blind_key(state, cx).await?;
     // Every customer has a data key: its whole document is sealed under it.
     let key = kycd_vault::DataKey::generate();
     let mut sealed = seal_sensitive(
@@ -259,33 +324,46 @@ pub async fn create(
         cx,
         &c,
         Some(&key),
-        &blind,
+        blind,
         Some(&identifiers),
         attestation.as_ref(),
     )?;
     sealed.wrapped_key = Some(state.vault.wrap_customer_key(org, &c.id, &key));
-    // A start on create chooses its provider as POST …/verification does
-    // (`sumsub` by default when configured), and the provider is called
-    // before the transaction: when it is down, nothing is created (502).
-    let start = if request.start {
-        let level = request.level.unwrap_or(c.verification.level);
-        let mode = request.mode.unwrap_or(c.verification.mode);
-        let provider = Provider::resolve(state, &cx.scope, request.provider, mode).await?;
-        let prepared = provider.prepare(state, cx, &c.id, level).await?;
-        Some((level, mode, provider, prepared))
-    } else {
-        None
-    };
-    let doc = state
-        .vault
-        .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
-    let mut tx = state.store.begin().await?;
-    check_owners(&mut tx, cx, &c, None).await?;
-    db::insert(&mut tx, &cx.scope, &c, &doc).await?;
-    write_owner_links(&mut tx, cx, &c).await?;
-    write_sensitive(&mut tx, cx, &c, &sealed, true).await?;
+    let sealed_doc =
+        state
+            .vault
+            .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
+    Ok(PreparedCreate {
+        customer: c,
+        sealed_doc,
+        sealed,
+        request,
+        start: None,
+    })
+}
+
+/// Writes a prepared create in the caller's transaction: the customer, its
+/// owners' links, secrets and blind indexes, `customer.created`, the usage
+/// record and the audit row; then starts the verification when asked.
+pub async fn write_create(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    p: PreparedCreate,
+) -> ServiceResult<Customer> {
+    let PreparedCreate {
+        customer: c,
+        sealed_doc,
+        sealed,
+        request,
+        start,
+    } = p;
+    check_owners(tx, cx, &c, None).await?;
+    db::insert(tx, &cx.scope, &c, &sealed_doc).await?;
+    write_owner_links(tx, cx, &c).await?;
+    write_sensitive(tx, cx, &c, &sealed, true).await?;
     commit::write_events(
-        &mut tx,
+        tx,
         &cx.scope,
         &[events::NewEvent {
             event_type: events::CUSTOMER_CREATED,
@@ -295,9 +373,9 @@ pub async fn create(
         cx,
     )
     .await?;
-    usage::record(&mut tx, &cx.scope, usage::CUSTOMERS_CREATED, &c.id, cx.now).await?;
+    usage::record(tx, &cx.scope, usage::CUSTOMERS_CREATED, &c.id, cx.now).await?;
     db::insert_audit(
-        &mut tx,
+        tx,
         &cx.scope,
         &cx.actor,
         "customer.create",
@@ -306,24 +384,29 @@ pub async fn create(
         cx.now,
     )
     .await?;
-    let c = match start {
-        Some((level, mode, provider, prepared)) => {
-            let start = lifecycle::Start {
-                level,
-                mode,
-                provider: &provider,
-                prepared,
-            };
-            lifecycle::start_with(state, &mut tx, cx, c, 1, start).await?
-        }
-        None => c,
+    // A start not planned by the caller (no provider called) is kycd's own.
+    let start = match start {
+        Some(planned) => Some(planned),
+        None if request.start => Some(PlannedStart {
+            level: request.level.unwrap_or(c.verification.level),
+            mode: request.mode.unwrap_or(c.verification.mode),
+            provider: Provider::Kycd,
+            prepared: None,
+        }),
+        None => None,
     };
-    let response = crate::wire::CustomerResponse::from(&c);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)
-        .await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
-    state.outbox_notify.notify_one();
-    Ok(c)
+    match start {
+        Some(p) => {
+            let start = lifecycle::Start {
+                level: p.level,
+                mode: p.mode,
+                provider: &p.provider,
+                prepared: p.prepared,
+            };
+            lifecycle::start_with(state, tx, cx, c, 1, start).await
+        }
+        None => Ok(c),
+    }
 }
 
 /// Reads a customer, with the live hosted link unsealed when there is one.

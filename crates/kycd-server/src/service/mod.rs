@@ -2,6 +2,7 @@
 //! Handlers (HTTP today; hosted pages and the back office later) call these.
 
 pub mod commit;
+pub mod customer_batch;
 pub mod customers;
 pub mod documents;
 pub mod error;

@@ -9,6 +9,7 @@ mod admin_browser;
 mod admin_four_eyes;
 mod bad_input;
 mod contract_paths;
+mod customer_batch;
 mod customers;
 mod db_outage;
 mod documents;

@@ -380,6 +380,30 @@ both_backends!(real_responses_match_the_document, |app| async move {
             "legal_name": "Acme Ltda", "trade_name": "Acme", "registration_number": "11.222.333/0001-81",
             "country": "BR", "incorporation_date": "2001-02-03", "beneficial_owners": [owner]}}))).await;
     assert_eq!(st, StatusCode::CREATED);
+    // A batch: created, invalid, taken, refused at start; then a bad envelope.
+    let mut reliance = complete_individual("oa-batch-3");
+    reliance["addresses"] = json!([]);
+    reliance["verification"] = json!({"mode": "reliance", "start": true});
+    let (st, v) = call(&app, d, Method::POST, "/v1/customers/batch", Some(json!({"customers": [
+            complete_individual("oa-batch-1"), {"type": "individual", "individual": {"email": "no"}},
+            {"type": "individual", "external_id": "oa-1"}, reliance]}))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let statuses: Vec<u64> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![201, 400, 409, 403]);
+    let (st, _) = call(
+        &app,
+        d,
+        Method::POST,
+        "/v1/customers/batch",
+        Some(json!({"customers": []})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
 
     call(&app, d, Method::GET, &format!("/v1/customers/{id}"), None).await;
     call(

@@ -10,6 +10,7 @@ mod api_keys;
 mod backup_restore;
 mod dev_mode;
 mod idempotency_crash;
+mod import;
 mod keys_rotate;
 mod logs_no_pii;
 mod master_key_safety;

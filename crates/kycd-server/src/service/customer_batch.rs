@@ -1,0 +1,133 @@
+//! Many customer creates in one transaction (`POST /v1/customers/batch` and
+//! `kycd import`): each item is validated and sealed exactly as a single
+//! create, written inside its own savepoint (a failing item is undone alone,
+//! its neighbours stay), and the good ones commit together — one commit, one
+//! fsync, for up to [`MAX_ITEMS`] customers.
+
+use super::customers::{PreparedCreate, blind_key, plan_start, prepare_create, write_create};
+use super::{OperationContext, ServiceError, ServiceResult};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::wire::{CustomerBatchResponse, CustomerBatchResult, CustomerResponse};
+use axum::http::StatusCode;
+use kycd_core::input::CustomerInput;
+use kycd_store::db::{release_savepoint, rollback_to_savepoint, savepoint};
+
+/// The most items one batch may hold.
+pub const MAX_ITEMS: usize = 1000;
+
+/// One item of a batch: the create body, or why it could not be read as one
+/// (answered as that item's error).
+pub type Item = Result<CustomerInput, ApiError>;
+
+const SAVEPOINT: &str = "kycd_batch_item";
+
+/// `400 invalid_field` on `customers` unless there are 1 to [`MAX_ITEMS`] items.
+pub fn check_count(n: usize) -> Result<(), ApiError> {
+    if n == 0 || n > MAX_ITEMS {
+        return Err(ApiError::invalid_field(
+            "customers",
+            format!("must hold 1 to {MAX_ITEMS} customers"),
+        ));
+    }
+    Ok(())
+}
+
+/// What became of one item inside the transaction.
+enum Outcome {
+    Created(Box<CustomerResponse>),
+    Failed(ApiError),
+}
+
+/// A failure that is the item's (a 4xx: invalid, conflicting, refused) and
+/// not the batch's: ours (5xx) or a concurrent transaction's (transient)
+/// fail the whole batch, which then commits nothing.
+fn item_error(e: ServiceError) -> Result<ApiError, ServiceError> {
+    if e.is_transient() {
+        return Err(e);
+    }
+    let api = ApiError::from(e);
+    if api.status.is_server_error() {
+        return Err(ServiceError::from(api));
+    }
+    Ok(api)
+}
+
+/// Creates the items in one transaction and answers one result per item, in
+/// order. `request_id` goes into each item's error object (as in the body of
+/// a single create's error). With an Idempotency-Key the whole answer is
+/// stored on the same transaction (sealed under the organization's
+/// idempotency key, since it is about many customers).
+pub async fn create_many(
+    state: &AppState,
+    cx: &OperationContext,
+    items: Vec<Item>,
+    request_id: &str,
+) -> ServiceResult<CustomerBatchResponse> {
+    check_count(items.len())?;
+    let blind = blind_key(state, cx).await?;
+    // The CPU work (validation, sealing, hashing) before the transaction.
+    let mut prepared: Vec<Result<PreparedCreate, ApiError>> = Vec::with_capacity(items.len());
+    for item in items {
+        prepared.push(match item {
+            Ok(input) => match prepare_create(state, cx, &blind, &input) {
+                // A start asked on create calls its provider now, outside
+                // the transaction (as a single create does).
+                Ok(mut p) => match plan_start(state, cx, &mut p).await {
+                    Ok(()) => Ok(p),
+                    Err(e) => Err(item_error(e)?),
+                },
+                Err(e) => Err(item_error(e)?),
+            },
+            Err(e) => Err(e),
+        });
+    }
+    let mut tx = state.store.begin().await?;
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        let p = match p {
+            Ok(p) => p,
+            Err(e) => {
+                outcomes.push(Outcome::Failed(e));
+                continue;
+            }
+        };
+        savepoint(&mut tx, SAVEPOINT).await?;
+        match write_create(state, &mut tx, cx, p).await {
+            Ok(c) => {
+                release_savepoint(&mut tx, SAVEPOINT).await?;
+                outcomes.push(Outcome::Created(Box::new(CustomerResponse::from(&c))));
+            }
+            Err(e) => {
+                let e = item_error(e)?;
+                rollback_to_savepoint(&mut tx, SAVEPOINT).await?;
+                outcomes.push(Outcome::Failed(e));
+            }
+        }
+    }
+    let response = CustomerBatchResponse {
+        data: outcomes
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Created(c) => CustomerBatchResult {
+                    status: StatusCode::CREATED.as_u16(),
+                    customer: Some(*c),
+                    error: None,
+                },
+                Outcome::Failed(e) => {
+                    let mut body = e.body(request_id);
+                    CustomerBatchResult {
+                        status: e.status.as_u16(),
+                        customer: None,
+                        error: Some(body["error"].take()),
+                    }
+                }
+            })
+            .collect(),
+    };
+    let subject = crate::idempotency::org_subject(&cx.scope);
+    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &subject).await?;
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(response)
+}
