@@ -942,3 +942,29 @@ both_backends!(
         assert!(last_event(a2).await > before);
     }
 );
+
+both_backends!(
+    a_batch_item_that_starts_uses_the_configured_provider,
+    |app: TestApp| async move {
+        let (fake, base) = fake_sumsub().await;
+        configure(&app, &base).await;
+        let mut first = complete_individual("ss-batch-1");
+        first["verification"] = json!({"start": true});
+        let mut second = complete_individual("ss-batch-2");
+        second["verification"] = json!({"start": true, "provider": "kycd"});
+        let (st, v) = app
+            .post("/v1/customers/batch", json!({"customers": [first, second]}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let a = &v["data"][0]["customer"];
+        let b = &v["data"][1]["customer"];
+        assert_eq!(a["verification"]["provider"], "sumsub", "{v}");
+        assert_eq!(
+            a["verification"]["url"].as_str(),
+            Some(format!("https://websdk.fake.test/l/{}", a["id"].as_str().unwrap()).as_str()),
+            "{v}"
+        );
+        assert_eq!(b["verification"]["provider"], "kycd", "{v}");
+        assert_eq!(fake.applicants.lock().unwrap().len(), 1);
+    }
+);
