@@ -176,6 +176,15 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(10..=60_000), help_heading = "Background work")]
     pub tick_millis: u64,
 
+    // --- Back office ---
+    /// Target hours per queue reason, e.g. `on_hold=12,product_access=48`;
+    /// a case waiting longer is marked in the queue. Reasons not named keep
+    /// their default: on_hold 24, awaiting_review 48, documents_in_review 24,
+    /// product_access 72, four_eyes 24.
+    #[arg(long, env = "KYCD_QUEUE_TARGET_HOURS", value_name = "REASON=HOURS,…", default_value = "",
+          value_parser = crate::admin::team::parse_targets, help_heading = "Back office")]
+    pub queue_target_hours: crate::admin::team::Targets,
+
     // --- Logging ---
     /// Log filter (`tracing` directives), e.g. `info,kycd_server=debug`.
     #[arg(
