@@ -177,11 +177,10 @@ pub struct Config {
     pub tick_millis: u64,
 
     // --- Back office ---
-    /// Target hours per queue reason, e.g. `on_hold=12,product_access=48`;
-    /// a case waiting longer is marked in the queue. Reasons not named keep
-    /// their default: on_hold 24, awaiting_review 48, documents_in_review 24,
-    /// product_access 72, four_eyes 24.
-    #[arg(long, env = "KYCD_QUEUE_TARGET_HOURS", value_name = "REASON=HOURS,…", default_value = "",
+    /// Target hours per back-office queue reason: a case waiting longer is
+    /// marked in the queue; reasons left out keep their default.
+    #[arg(long, env = "KYCD_QUEUE_TARGET_HOURS", value_name = "REASON=HOURS,…",
+          default_value = "on_hold=24,awaiting_review=48,documents_in_review=24,product_access=72,four_eyes=24",
           value_parser = crate::admin::team::parse_targets, help_heading = "Back office")]
     pub queue_target_hours: crate::admin::team::Targets,
 

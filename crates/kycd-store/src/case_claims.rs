@@ -163,9 +163,7 @@ pub async fn all_tags(conn: &mut Conn) -> StoreResult<HashMap<String, Vec<String
         .await?;
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for r in &rows {
-        out.entry(r.try_get(0)?)
-            .or_default()
-            .push(r.try_get(1)?);
+        out.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
     }
     Ok(out)
 }

@@ -717,9 +717,19 @@ async fn case(
         let requests = kycd_store::four_eyes::of_customer(&mut conn, &id).await?;
         let emails = operator_emails(&mut conn).await?;
         drop(conn);
-        let pending = access.iter().filter(|a| a.status.as_str() == "pending").count();
+        let pending = access
+            .iter()
+            .filter(|a| a.status.as_str() == "pending")
+            .count();
         let t = team::case_team(&state, &cx, &customer, pending as i64).await?;
-        let team = team::case_panel(&who, &id, &t, &state.config.queue_target_hours, &audit, &emails);
+        let team = team::case_panel(
+            &who,
+            &id,
+            &t,
+            &state.config.queue_target_hours,
+            &audit,
+            &emails,
+        );
         Ok::<_, service::ServiceError>(pages::CaseData {
             team,
             customer,

@@ -63,6 +63,7 @@ a{color:#2d5bd3}
 .overdue{background:#f9d6d5;color:#8a1c15;font-weight:600}
 .tag{display:inline-block;padding:0 .4rem;border-radius:8px;background:#dfe7fb;font-size:12px}
 kbd{border:1px solid #b8bec6;border-radius:3px;padding:0 .25rem;font-size:12px;background:#fff}
+button:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 @media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}header input[type=search]{width:100%}header form[role=search]{flex:1 1 100%}}
 "#;
 
@@ -167,7 +168,7 @@ fn queue_table(items: &[QueueItem], with_reason: bool) -> Markup {
         div.wrap { table {
             thead { tr {
                 th { "Customer" } th { "Name" } th { "Status" }
-                @if with_reason { th { "Waiting for" } th { "Age of target" } th { "Held by" } th { "Tags" } } @else { th { "Updated" } }
+                @if with_reason { th { "Waiting for" } th { "Age / target" } th { "Held by" } th { "Tags" } } @else { th { "Updated" } }
                 th { "Organization" } th { "Env" }
             } }
             tbody {

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::service::{self, OperationContext};
 use crate::state::AppState;
-use crate::web::{see_other, security_headers};
+use crate::web::{security_headers, see_other};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -265,10 +265,7 @@ impl Filters {
                 .unwrap_or("")
                 .into(),
             tag: tag.map(normal_tag).unwrap_or_default(),
-            reason: reason
-                .filter(|r| REASONS.contains(r))
-                .unwrap_or("")
-                .into(),
+            reason: reason.filter(|r| REASONS.contains(r)).unwrap_or("").into(),
         }
     }
 
@@ -296,7 +293,10 @@ impl Filters {
         if pairs.is_empty() {
             return String::new();
         }
-        format!("&{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        format!(
+            "&{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     }
 
     fn recorded(&self) -> serde_json::Value {
@@ -361,7 +361,11 @@ pub fn router() -> Router<AppState> {
 const SCRIPT: &str = include_str!("assets/admin.js");
 
 async fn script() -> Response {
-    let mut res = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT).into_response();
+    let mut res = (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        SCRIPT,
+    )
+        .into_response();
     security_headers(res.headers_mut(), "-");
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -449,7 +453,9 @@ async fn claim(
                 StatusCode::CONFLICT,
                 Some(&who),
                 "Already claimed",
-                &format!("{by} holds this case: ask them to release it, or an admin to reassign it."),
+                &format!(
+                    "{by} holds this case: ask them to release it, or an admin to reassign it."
+                ),
             );
         }
         Err(e) => return fail(e),
@@ -510,7 +516,16 @@ async fn release(
         Err(e) => return fail(e),
     }
     let details = json!({"holder": held.operator_id});
-    if let Err(r) = audit(&state, &who, &cx.scope, "admin.release_claim", Some(&id), details).await {
+    if let Err(r) = audit(
+        &state,
+        &who,
+        &cx.scope,
+        "admin.release_claim",
+        Some(&id),
+        details,
+    )
+    .await
+    {
         return r;
     }
     see_other(&format!("/admin/customers/{id}?done=release_claim"))
@@ -559,7 +574,16 @@ async fn assign(
         Err(e) => return fail(e),
     };
     let details = json!({"from": before, "to": to});
-    if let Err(r) = audit(&state, &who, &cx.scope, "admin.reassign", Some(&id), details).await {
+    if let Err(r) = audit(
+        &state,
+        &who,
+        &cx.scope,
+        "admin.reassign",
+        Some(&id),
+        details,
+    )
+    .await
+    {
         return r;
     }
     see_other(&format!("/admin/customers/{id}?done=reassign"))
@@ -583,7 +607,13 @@ async fn remove_tag(
     tag_change(state, headers, id, f, false).await
 }
 
-async fn tag_change(state: AppState, headers: HeaderMap, id: String, f: Fields, add: bool) -> Response {
+async fn tag_change(
+    state: AppState,
+    headers: HeaderMap,
+    id: String,
+    f: Fields,
+    add: bool,
+) -> Response {
     let (who, cx) = match admitted(&state, &headers, &id, &f, Role::Reviewer, "tag a case").await {
         Ok(a) => a,
         Err(r) => return r,
@@ -667,9 +697,9 @@ async fn next_case(
         Err(r) => return r,
     };
     let after = q.after.as_deref().unwrap_or("");
-    let next = items.iter().find(|i| {
-        i.id != after && i.team.holder.as_ref().is_none_or(|h| h.0 == who.op.id)
-    });
+    let next = items
+        .iter()
+        .find(|i| i.id != after && i.team.holder.as_ref().is_none_or(|h| h.0 == who.op.id));
     match next {
         Some(i) => see_other(&format!("/admin/customers/{}", i.id)),
         None => see_other("/admin/queue"),
@@ -858,7 +888,12 @@ pub(super) fn case_panel(
                 .and_then(|o| emails.get(o))
                 .cloned()
                 .unwrap_or_else(|| actor.clone());
-            Some((who, action.trim_start_matches("admin.").replace('_', " "), note, *at))
+            Some((
+                who,
+                action.trim_start_matches("admin.").replace('_', " "),
+                note,
+                *at,
+            ))
         })
         .collect();
     let form = |path: &str, label: &str, class: &str, hidden: &[(&str, &str)]| {
@@ -933,5 +968,50 @@ pub(super) fn case_panel(
             }
         }
         script src="/admin/assets/admin.js" defer {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_over_the_defaults() {
+        assert_eq!(parse_targets("").unwrap(), Targets::default());
+        let t = parse_targets(" on_hold=12 , product_access=1").unwrap();
+        assert_eq!(
+            (t.on_hold, t.product_access, t.awaiting_review),
+            (12, 1, 48)
+        );
+        for bad in [
+            "on_hold",
+            "on_hold=0",
+            "on_hold=x",
+            "nope=3",
+            "four_eyes=8761",
+        ] {
+            assert!(parse_targets(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        assert_eq!(csv_cell("=1+2"), "'=1+2");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("=a,\"b\""), "\"'=a,\"\"b\"\"\"");
+        assert_eq!(csv_cell("Ada Lovelace"), "Ada Lovelace");
+        assert_eq!(csv_cell("a\nb"), "\"a\nb\"");
+    }
+
+    #[test]
+    fn ages_read_against_their_target() {
+        assert_eq!(
+            age_text(chrono::Duration::minutes(59), 24),
+            "59 min of 24 h"
+        );
+        assert_eq!(age_text(chrono::Duration::minutes(185), 24), "3 h of 24 h");
     }
 }
