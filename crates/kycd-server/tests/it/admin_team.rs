@@ -206,6 +206,41 @@ per_backend!(
                 ("admin.tag_remove", json!("vip"))
             ]
         );
+
+        // Erasing the customer (LGPD/GDPR) removes its claim and tags too.
+        let p = team(&mut rev, &b, "/claim", &[]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let p = team(&mut rev, &b, "/tags", &[("tag", "erase-me")]).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let mut conn = app.state.store.reader().await.unwrap();
+        assert!(
+            kycd_store::case_claims::claim_of(&mut conn, &b)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            kycd_store::case_claims::tags_of(&mut conn, &b)
+                .await
+                .unwrap(),
+            ["erase-me"]
+        );
+        drop(conn);
+        let (st, v) = app.delete(&format!("/v1/customers/{b}")).await;
+        assert!(st.is_success(), "{st} {v}");
+        let mut conn = app.state.store.reader().await.unwrap();
+        assert!(
+            kycd_store::case_claims::claim_of(&mut conn, &b)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            kycd_store::case_claims::tags_of(&mut conn, &b)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 );
 
