@@ -177,6 +177,14 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(10..=60_000), help_heading = "Background work")]
     pub tick_millis: u64,
 
+    // --- Back office ---
+    /// Target hours per back-office queue reason: a case waiting longer is
+    /// marked in the queue; reasons left out keep their default.
+    #[arg(long, env = "KYCD_QUEUE_TARGET_HOURS", value_name = "REASON=HOURS,…",
+          default_value = "on_hold=24,awaiting_review=48,documents_in_review=24,product_access=72,four_eyes=24",
+          value_parser = crate::admin::team::parse_targets, help_heading = "Back office")]
+    pub queue_target_hours: crate::admin::team::Targets,
+
     // --- Logging ---
     /// Log filter (`tracing` directives), e.g. `info,kycd_server=debug`.
     #[arg(

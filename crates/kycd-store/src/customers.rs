@@ -840,6 +840,9 @@ pub async fn erase(
         "DELETE FROM hosted_links WHERE customer_id = $1",
         "DELETE FROM hosted_sessions WHERE customer_id = $1",
         "DELETE FROM business_owners WHERE business_id = $1 OR owner_id = $1",
+        // The back office's claim and tags on the case (operators' free text).
+        "DELETE FROM case_claims WHERE customer_id = $1",
+        "DELETE FROM case_tags WHERE customer_id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }

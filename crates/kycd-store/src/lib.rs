@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod backup;
 pub mod breaker;
+pub mod case_claims;
 pub mod customers;
 pub mod db;
 pub mod documents;

@@ -13,6 +13,7 @@ mod audit_log;
 mod four_eyes;
 pub mod operators;
 mod pages;
+pub mod team;
 
 use crate::error::ApiError;
 use crate::service::lifecycle::ReviewerDecision;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/admin/audit", get(audit_log::browse))
         .route("/admin/audit/export.jsonl", get(audit_log::export))
+        .merge(team::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::ratelimit::per_address,
@@ -382,6 +384,8 @@ pub(crate) struct QueueItem {
     pub reason: String,
     pub name: Option<String>,
     pub since: DateTime<Utc>,
+    /// Holder, tags, age against the target (the queue's; empty elsewhere).
+    pub team: team::Row,
 }
 
 /// Why a customer waits for a person (None: it does not).
@@ -432,6 +436,7 @@ async fn queue_items(
                 status: cand.status,
                 reason,
                 since: cand.updated_at,
+                team: team::Row::new(team::reason_codes(&stored.customer, cand.pending_access)),
             });
         }
     }
@@ -445,6 +450,10 @@ struct QueueQuery {
     page: Option<usize>,
     /// `four_eyes`: only the requests waiting for a second admin.
     show: Option<String>,
+    /// `mine` or `unassigned` (team::Filters).
+    claim: Option<String>,
+    tag: Option<String>,
+    reason: Option<String>,
 }
 
 /// Every operator's email by id (the pages name requesters and deciders).
@@ -515,10 +524,11 @@ async fn queue(
         .as_deref()
         .filter(|s| *s == "live" || *s == "sandbox");
     let four_eyes_only = q.show.as_deref() == Some("four_eyes");
+    let filters = team::Filters::new(q.claim.as_deref(), q.tag.as_deref(), q.reason.as_deref());
     let items = if four_eyes_only {
         vec![]
     } else {
-        match queue_items(&state, &who, org, env).await {
+        match team::filtered_queue(&state, &who, org, env, &filters).await {
             Ok(i) => i,
             Err(r) => return r,
         }
@@ -550,6 +560,8 @@ async fn queue(
             environment: env.unwrap_or(""),
             requests: &requests,
             four_eyes_only,
+            filters: &filters,
+            targets: &state.config.queue_target_hours,
         }),
     )
 }
@@ -635,6 +647,7 @@ async fn find_customers(
                 status: s.customer.status.as_str().into(),
                 reason: String::new(),
                 since: s.customer.updated_at,
+                team: team::Row::default(),
                 id,
                 organization_id: o,
                 environment: e,
@@ -703,7 +716,22 @@ async fn case(
         let audit = db::audit_of(&mut conn, &id).await?;
         let requests = kycd_store::four_eyes::of_customer(&mut conn, &id).await?;
         let emails = operator_emails(&mut conn).await?;
+        drop(conn);
+        let pending = access
+            .iter()
+            .filter(|a| a.status.as_str() == "pending")
+            .count();
+        let t = team::case_team(&state, &cx, &customer, pending as i64).await?;
+        let team = team::case_panel(
+            &who,
+            &id,
+            &t,
+            &state.config.queue_target_hours,
+            &audit,
+            &emails,
+        );
         Ok::<_, service::ServiceError>(pages::CaseData {
+            team,
             customer,
             documents,
             access,

@@ -60,6 +60,10 @@ label{display:block;margin:.5rem 0 .2rem}
 .filters{display:flex;flex-wrap:wrap;gap:.4rem;align-items:end}
 .filters label{margin:0;font-size:12px}
 a{color:#2d5bd3}
+.overdue{background:#f9d6d5;color:#8a1c15;font-weight:600}
+.tag{display:inline-block;padding:0 .4rem;border-radius:8px;background:#dfe7fb;font-size:12px}
+kbd{border:1px solid #b8bec6;border-radius:3px;padding:0 .25rem;font-size:12px;background:#fff}
+button:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
 @media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}header input[type=search]{width:100%}header form[role=search]{flex:1 1 100%}}
 "#;
 
@@ -164,7 +168,7 @@ fn queue_table(items: &[QueueItem], with_reason: bool) -> Markup {
         div.wrap { table {
             thead { tr {
                 th { "Customer" } th { "Name" } th { "Status" }
-                @if with_reason { th { "Waiting for" } th { "Age" } } @else { th { "Updated" } }
+                @if with_reason { th { "Waiting for" } th { "Age / target" } th { "Held by" } th { "Tags" } } @else { th { "Updated" } }
                 th { "Organization" } th { "Env" }
             } }
             tbody {
@@ -175,7 +179,8 @@ fn queue_table(items: &[QueueItem], with_reason: bool) -> Markup {
                         td { (badge(&i.status)) }
                         @if with_reason {
                             td { (i.reason) }
-                            td title=(when(&i.since)) { (age(&i.since)) }
+                            (super::team::age_cell(&i.team))
+                            (super::team::team_cells(&i.team))
                         } @else {
                             td { (when(&i.since)) }
                         }
@@ -183,7 +188,7 @@ fn queue_table(items: &[QueueItem], with_reason: bool) -> Markup {
                         td { (i.environment) }
                     }
                 }
-                @if items.is_empty() { tr { td colspan="7" .muted { "Nothing here." } } }
+                @if items.is_empty() { tr { td colspan="10" .muted { "Nothing here." } } }
             }
         } }
     }
@@ -242,6 +247,8 @@ pub struct QueuePage<'a> {
     pub requests: &'a Requests,
     /// Only the four-eyes requests.
     pub four_eyes_only: bool,
+    pub filters: &'a super::team::Filters,
+    pub targets: &'a super::team::Targets,
 }
 
 /// Undecided four-eyes requests, with the operators' emails.
@@ -299,6 +306,7 @@ fn requests_table(
     emails: &HashMap<String, String>,
     expired: &HashSet<String>,
     with_customer: bool,
+    targets: Option<&super::team::Targets>,
 ) -> Markup {
     html! {
         div.wrap { table #four-eyes {
@@ -317,7 +325,8 @@ fn requests_table(
                     td { (spoken(&r.action)) }
                     td { (email(emails, &r.requested_by)) }
                     td { (r.note.as_deref().unwrap_or("—")) }
-                    td title=(when(&r.created_at)) { (age(&r.created_at)) " ago" }
+                    td title=(when(&r.created_at)) { (age(&r.created_at)) " ago"
+                        @if let (Some(t), None) = (targets, &r.outcome) { br; (super::team::four_eyes_age(t, r.created_at, Utc::now())) } }
                     td { (when(&r.expires_at)) }
                     td { (badge(&request_state(r, gone)))
                         @if let Some(d) = &r.decided_by { " by " (email(emails, d)) } }
@@ -341,8 +350,10 @@ fn requests_table(
 pub fn queue(p: &QueuePage<'_>) -> Markup {
     let link = |page: usize| {
         format!(
-            "/admin/queue?organization={}&environment={}&page={page}",
-            p.organization, p.environment
+            "/admin/queue?organization={}&environment={}&page={page}{}",
+            p.organization,
+            p.environment,
+            p.filters.query()
         )
     };
     frame(
@@ -352,7 +363,7 @@ pub fn queue(p: &QueuePage<'_>) -> Markup {
         html! {
             @if p.four_eyes_only {
                 h1 #four-eyes-requests { "Four-eyes requests " span.muted { "(" (p.requests.list.len()) " undecided)" } }
-                (requests_table(p.who, &p.requests.list, &p.requests.emails, &p.requests.expired, true))
+                (requests_table(p.who, &p.requests.list, &p.requests.emails, &p.requests.expired, true, Some(p.targets)))
                 p { a href="/admin/queue" { "The whole queue" } }
             } @else {
             h1 { "Queue " span.muted { "(" (p.total) ", oldest first)" } }
@@ -366,7 +377,9 @@ pub fn queue(p: &QueuePage<'_>) -> Markup {
                         option value="live" selected[p.environment == "live"] { "live" }
                         option value="sandbox" selected[p.environment == "sandbox"] { "sandbox" }
                     }
+                    (super::team::filter_inputs(p.filters))
                     button.secondary type="submit" { "Filter" }
+                    a #export-csv href={"/admin/queue/export.csv?organization=" (p.organization) "&environment=" (p.environment) (p.filters.query())} { "Export CSV" }
                 }
             }
             (queue_table(p.items, true))
@@ -376,7 +389,7 @@ pub fn queue(p: &QueuePage<'_>) -> Markup {
                 @if p.has_more { a href=(link(p.page + 1)) { "Next →" } }
             }
             h2 #four-eyes-requests { "Four-eyes requests " span.muted { "(" (p.requests.list.len()) " undecided) " } a href="/admin/queue?show=four_eyes" { "only these" } }
-            (requests_table(p.who, &p.requests.list, &p.requests.emails, &p.requests.expired, true))
+            (requests_table(p.who, &p.requests.list, &p.requests.emails, &p.requests.expired, true, Some(p.targets)))
             }
         },
     )
@@ -412,6 +425,8 @@ pub struct CaseData {
     pub emails: HashMap<String, String>,
     /// The scope's clock (requests expire on it).
     pub now: DateTime<Utc>,
+    /// The team panel (holder, tags, age, notes, shortcut keys).
+    pub team: Markup,
 }
 
 /// One action form: the CSRF token, hidden fields, optional extra inputs and a note.
@@ -508,6 +523,7 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                     }
                 }
             }
+            (d.team)
             @if can_decide {
                 div.card.actions {
                     h2 { "Decide" }
@@ -588,7 +604,7 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
                 }
             } }
             h2 { "Four-eyes requests" }
-            (requests_table(who, &d.requests, &d.emails, &expired, false))
+            (requests_table(who, &d.requests, &d.emails, &expired, false, None))
             h2 { "Status history" }
             div.wrap { table {
                 thead { tr { th { "When" } th { "From" } th { "To" } th { "Reason" } th { "Actor" } } }

@@ -126,3 +126,71 @@ async fn a_second_admin_approves_a_four_eyes_request() {
     })
     .await;
 }
+
+/// The case view's shortcut keys in a browser: a reviewer opens a held case,
+/// presses `a` (the focus lands on Approve, nothing is sent yet), then Enter:
+/// the case is approved through the ordinary form. `n` then opens the next
+/// case of the queue. Screenshot `admin-case-keys-1280.png` (Approve
+/// focused by the key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn a_reviewer_approves_with_the_keyboard() {
+    run_on(Backend::Sqlite, |app| async move {
+        let id = crate::admin::on_hold(&app, "browser-keys").await;
+        let next = crate::admin::on_hold(&app, "browser-keys-next").await;
+        let (email, password) =
+            crate::admin::operator(&app, "keys@ops.test", "reviewer", None).await;
+        let b = Browser::open(DESKTOP).await;
+        b.goto(&format!("{}/admin/login", app.base)).await;
+        b.wait_for("#email").await;
+        b.fill("#email", &email).await;
+        b.fill("#password", &password).await;
+        b.click("button[type=submit]").await;
+        b.wait_for("a[href='/admin/queue']").await;
+        b.goto(&format!("{}/admin/customers/{id}", app.base)).await;
+        b.wait_for("button[data-action=approve]").await;
+        b.wait_for("#next-case").await;
+        b.press("a").await;
+        let focused = b
+            .execute(
+                "const a = document.activeElement; return a ? a.getAttribute('data-action') : null",
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            focused,
+            serde_json::json!("approve"),
+            "the key focuses Approve"
+        );
+        assert!(
+            b.text("h1").await.contains("on_hold"),
+            "nothing sent before Enter"
+        );
+        b.screenshot("admin-case-keys-1280").await;
+        b.press("\u{E007}").await;
+        b.wait_for(".flash").await;
+        assert!(
+            b.text("h1").await.contains("active"),
+            "{}",
+            b.text("h1").await
+        );
+        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(c["status"], "active", "{c}");
+        // `n`: the next case waiting (the approved one left the queue).
+        b.press("n").await;
+        b.wait_for(&format!(
+            "form[action='/admin/customers/{next}/actions/approve']"
+        ))
+        .await;
+        assert!(
+            b.current_url()
+                .await
+                .ends_with(&format!("/admin/customers/{next}"))
+        );
+        b.close().await;
+    })
+    .await;
+}

@@ -7,6 +7,7 @@ mod common;
 mod admin;
 mod admin_browser;
 mod admin_four_eyes;
+mod admin_team;
 mod bad_input;
 mod contract_paths;
 mod customer_batch;

@@ -423,6 +423,20 @@ impl Browser {
         id.as_str().map(str::to_string)
     }
 
+    /// Presses one key where the focus is (`"a"`, or `"\u{E007}"` for Enter),
+    /// as a person would: keydown then keyup through WebDriver actions.
+    pub async fn press(&self, key: &str) {
+        self.command(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": key},
+                {"type": "keyUp", "value": key}
+            ]}]}),
+        )
+        .await;
+    }
+
     /// Presses Tab in the focused element (keyboard navigation).
     pub async fn tab(&self) {
         self.command(
