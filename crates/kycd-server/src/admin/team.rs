@@ -398,6 +398,23 @@ async fn admitted(
     Ok((who, cx))
 }
 
+/// Records a case action in the audit log as `admin.<action>`, then sends
+/// the operator back to the case with `?done=<action>`.
+async fn audited_done(
+    state: &AppState,
+    who: &Signed,
+    scope: &Scope,
+    action: &str,
+    id: &str,
+    details: serde_json::Value,
+) -> Response {
+    let name = format!("admin.{action}");
+    match audit(state, who, scope, &name, Some(id), details).await {
+        Ok(()) => see_other(&format!("/admin/customers/{id}?done={action}")),
+        Err(r) => r,
+    }
+}
+
 async fn audit(
     state: &AppState,
     who: &Signed,
@@ -460,10 +477,7 @@ async fn claim(
         }
         Err(e) => return fail(e),
     }
-    if let Err(r) = audit(&state, &who, &cx.scope, "admin.claim", Some(&id), json!({})).await {
-        return r;
-    }
-    see_other(&format!("/admin/customers/{id}?done=claim"))
+    audited_done(&state, &who, &cx.scope, "claim", &id, json!({})).await
 }
 
 async fn holder_email(state: &AppState, op: &str) -> String {
@@ -516,19 +530,7 @@ async fn release(
         Err(e) => return fail(e),
     }
     let details = json!({"holder": held.operator_id});
-    if let Err(r) = audit(
-        &state,
-        &who,
-        &cx.scope,
-        "admin.release_claim",
-        Some(&id),
-        details,
-    )
-    .await
-    {
-        return r;
-    }
-    see_other(&format!("/admin/customers/{id}?done=release_claim"))
+    audited_done(&state, &who, &cx.scope, "release_claim", &id, details).await
 }
 
 async fn assign(
@@ -574,19 +576,7 @@ async fn assign(
         Err(e) => return fail(e),
     };
     let details = json!({"from": before, "to": to});
-    if let Err(r) = audit(
-        &state,
-        &who,
-        &cx.scope,
-        "admin.reassign",
-        Some(&id),
-        details,
-    )
-    .await
-    {
-        return r;
-    }
-    see_other(&format!("/admin/customers/{id}?done=reassign"))
+    audited_done(&state, &who, &cx.scope, "reassign", &id, details).await
 }
 
 async fn add_tag(
@@ -638,17 +628,10 @@ async fn tag_change(
     .await;
     let action = if add { "tag_add" } else { "tag_remove" };
     match r {
-        Ok(true) => {
-            let details = json!({"tag": tag});
-            let name = format!("admin.{action}");
-            if let Err(r) = audit(&state, &who, &cx.scope, &name, Some(&id), details).await {
-                return r;
-            }
-        }
-        Ok(false) => {}
-        Err(e) => return fail(e),
+        Ok(true) => audited_done(&state, &who, &cx.scope, action, &id, json!({"tag": tag})).await,
+        Ok(false) => see_other(&format!("/admin/customers/{id}?done={action}")),
+        Err(e) => fail(e),
     }
-    see_other(&format!("/admin/customers/{id}?done={action}"))
 }
 
 /// The queue's query (the page's and the export's).
