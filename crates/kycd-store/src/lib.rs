@@ -15,6 +15,7 @@ pub mod hosted;
 pub mod idempotency;
 pub mod ids;
 mod migration_trees;
+pub mod operator_factors;
 pub mod operators;
 pub mod orgs;
 pub mod products;

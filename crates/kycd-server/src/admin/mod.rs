@@ -13,6 +13,7 @@ mod audit_log;
 mod four_eyes;
 pub mod operators;
 mod pages;
+pub mod totp;
 
 use crate::error::ApiError;
 use crate::service::lifecycle::ReviewerDecision;
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(dashboard))
         .route("/admin/login", get(login_page).post(login))
+        .route("/admin/login/totp", post(totp::login_code))
+        .route("/admin/totp", get(totp::enrol).post(totp::confirm))
         .route("/admin/logout", post(logout))
         .route("/admin/queue", get(queue))
         .route("/admin/customers", get(search))
@@ -284,6 +287,12 @@ async fn login(
             );
         }
     };
+    // With a second factor, the code comes before any session.
+    match totp::after_password(&state, &mut conn, &op, now).await {
+        Ok(Some(res)) => return res,
+        Ok(None) => {}
+        Err(e) => return fail(e),
+    }
     let id = random_token();
     let csrf = random_token();
     let r = async {

@@ -63,7 +63,7 @@ a{color:#2d5bd3}
 @media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}header input[type=search]{width:100%}header form[role=search]{flex:1 1 100%}}
 "#;
 
-fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup {
+pub(super) fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -80,6 +80,7 @@ fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup
                     @if let Some(w) = who {
                         a href="/admin/queue" { "Queue" }
                         @if w.role == super::Role::Admin { a href="/admin/audit" { "Audit log" } }
+                        a href="/admin/totp" { "Second factor" }
                         form method="get" action="/admin/customers" role="search" {
                             input type="search" name="q" aria-label="Search customers" placeholder="cus_…, external id, email";
                         }
