@@ -1,6 +1,6 @@
-//! The back office's second factor and inline-document links: an operator's
-//! sealed TOTP secret (confirmed or not, with the last time step accepted),
-//! the sign-ins waiting for their code, and the one-time document links.
+//! The back office's second factor: an operator's sealed TOTP secret
+//! (confirmed or not, with the last time step accepted) and the sign-ins
+//! waiting for their code.
 
 use crate::db::{Conn, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
@@ -93,12 +93,18 @@ pub async fn remove_totp(conn: &mut Conn, operator_id: &str) -> StoreResult<bool
 
 // ---- sign-ins waiting for their code --------------------------------------------
 
+/// Starts a pending sign-in (and forgets those begun before `stale_before`).
 pub async fn insert_pending(
     conn: &mut Conn,
     id_hash: &str,
     operator_id: &str,
     now: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
 ) -> StoreResult<()> {
+    sqlx::query("DELETE FROM operator_pending_logins WHERE created_at < $1")
+        .bind(micros(&stale_before))
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
         "INSERT INTO operator_pending_logins (id_hash, operator_id, created_at) VALUES ($1, $2, $3)",
     )
@@ -128,77 +134,6 @@ pub async fn pending(
 pub async fn end_pending(conn: &mut Conn, id_hash: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM operator_pending_logins WHERE id_hash = $1")
         .bind(id_hash)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-// ---- one-time document links --------------------------------------------------------
-
-/// A document link as issued.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DocumentLink {
-    pub document_id: String,
-    pub customer_id: String,
-    pub operator_id: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-pub async fn insert_link(conn: &mut Conn, token_hash: &str, l: &DocumentLink) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO operator_document_links (token_hash, document_id, customer_id, operator_id, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash)
-    .bind(&l.document_id)
-    .bind(&l.customer_id)
-    .bind(&l.operator_id)
-    .bind(micros(&l.expires_at))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Marks a link used and returns it, unless it is unknown or used already
-/// (an expired link is returned: the caller says it expired).
-pub async fn use_link(
-    conn: &mut Conn,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<Option<DocumentLink>> {
-    let n = sqlx::query(
-        "UPDATE operator_document_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-    )
-    .bind(micros(&now))
-    .bind(token_hash)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if n != 1 {
-        return Ok(None);
-    }
-    let row = sqlx::query(
-        "SELECT document_id, customer_id, operator_id, expires_at FROM operator_document_links \
-         WHERE token_hash = $1",
-    )
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|r| {
-        Ok(DocumentLink {
-            document_id: r.try_get(0)?,
-            customer_id: r.try_get(1)?,
-            operator_id: r.try_get(2)?,
-            expires_at: from_micros(r.try_get(3)?),
-        })
-    })
-    .transpose()
-}
-
-/// Forgets links that expired before `before`.
-pub async fn purge_links(conn: &mut Conn, before: DateTime<Utc>) -> StoreResult<()> {
-    sqlx::query("DELETE FROM operator_document_links WHERE expires_at < $1")
-        .bind(micros(&before))
         .execute(conn)
         .await?;
     Ok(())

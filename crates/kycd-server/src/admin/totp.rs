@@ -122,7 +122,14 @@ pub(super) async fn after_password(
         return Ok(None);
     }
     let id = random_token();
-    db::insert_pending(conn, &sha256_hex(&id), &op.id, now).await?;
+    db::insert_pending(
+        conn,
+        &sha256_hex(&id),
+        &op.id,
+        now,
+        now - chrono::Duration::minutes(PENDING_MINUTES),
+    )
+    .await?;
     let mut res = code_form(state, StatusCode::OK, None);
     set_cookie(&mut res, state, PENDING_COOKIE, &id, true, SameSite::Strict);
     Ok(Some(res))

@@ -1,4 +1,4 @@
--- The back office's second factor and inline documents.
+-- The back office's second factor.
 -- An operator's TOTP secret (RFC 6238), sealed by the vault (never in clear);
 -- it counts only once confirmed with a first code. `last_step` is the time
 -- step of the last code accepted, so a code cannot be replayed.
@@ -14,14 +14,4 @@ CREATE TABLE operator_pending_logins (
     id_hash TEXT PRIMARY KEY,
     operator_id TEXT NOT NULL,
     created_at BIGINT NOT NULL
-);
--- Short-lived, one-time links to a document shown inline in the case view
--- (by the hash of the token; bound to the operator it was issued to).
-CREATE TABLE operator_document_links (
-    token_hash TEXT PRIMARY KEY,
-    document_id TEXT NOT NULL,
-    customer_id TEXT NOT NULL,
-    operator_id TEXT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    used_at BIGINT
 );
