@@ -1,6 +1,6 @@
 //! The back office's second factor: an operator's sealed TOTP secret
 //! (confirmed or not, with the last time step accepted) and the sign-ins
-//! waiting for their code.
+//! waiting for their code; and the one-time links to documents shown inline.
 
 use crate::db::{Conn, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
@@ -137,4 +137,74 @@ pub async fn end_pending(conn: &mut Conn, id_hash: &str) -> StoreResult<()> {
         .execute(conn)
         .await?;
     Ok(())
+}
+
+// ---- one-time document links --------------------------------------------------------
+
+/// A document link as issued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentLink {
+    pub document_id: String,
+    pub customer_id: String,
+    pub operator_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// Issues a link (and forgets those that expired before `now`).
+pub async fn insert_link(
+    conn: &mut Conn,
+    token_hash: &str,
+    l: &DocumentLink,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM operator_document_links WHERE expires_at < $1")
+        .bind(micros(&now))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO operator_document_links (token_hash, document_id, customer_id, operator_id, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(&l.document_id)
+    .bind(&l.customer_id)
+    .bind(&l.operator_id)
+    .bind(micros(&l.expires_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn link(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<DocumentLink>> {
+    let row = sqlx::query(
+        "SELECT document_id, customer_id, operator_id, expires_at, used_at \
+         FROM operator_document_links WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(DocumentLink {
+            document_id: r.try_get(0)?,
+            customer_id: r.try_get(1)?,
+            operator_id: r.try_get(2)?,
+            expires_at: from_micros(r.try_get(3)?),
+            used_at: r.try_get::<Option<i64>, _>(4)?.map(from_micros),
+        })
+    })
+    .transpose()
+}
+
+/// Marks a link used; `false` when it was used already (one use only).
+pub async fn use_link(conn: &mut Conn, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let n = sqlx::query(
+        "UPDATE operator_document_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+    )
+    .bind(micros(&now))
+    .bind(token_hash)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }

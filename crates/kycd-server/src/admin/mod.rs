@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod audit_log;
+mod documents;
 mod four_eyes;
 pub mod operators;
 mod pages;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/queue", get(queue))
         .route("/admin/customers", get(search))
         .route("/admin/customers/{id}", get(case))
+        .route("/admin/documents/{id}", get(documents::show))
         .route("/admin/customers/{id}/actions/{action}", post(action))
         .route("/admin/requests/{id}/approve", post(four_eyes::approve))
         .route("/admin/requests/{id}/decline", post(four_eyes::decline))
@@ -712,6 +714,9 @@ async fn case(
         let audit = db::audit_of(&mut conn, &id).await?;
         let requests = kycd_store::four_eyes::of_customer(&mut conn, &id).await?;
         let emails = operator_emails(&mut conn).await?;
+        drop(conn);
+        let mut conn = state.store.writer().await?;
+        let doc_links = documents::links(&mut conn, &who, &id, &documents, Utc::now()).await?;
         Ok::<_, service::ServiceError>(pages::CaseData {
             customer,
             documents,
@@ -720,6 +725,7 @@ async fn case(
             audit,
             requests,
             emails,
+            doc_links,
             now: cx.now,
         })
     }

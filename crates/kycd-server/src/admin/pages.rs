@@ -60,6 +60,7 @@ label{display:block;margin:.5rem 0 .2rem}
 .filters{display:flex;flex-wrap:wrap;gap:.4rem;align-items:end}
 .filters label{margin:0;font-size:12px}
 a{color:#2d5bd3}
+img.doc{max-width:320px;max-height:240px;border:1px solid #e3e5e8;display:block}
 @media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}header input[type=search]{width:100%}header form[role=search]{flex:1 1 100%}}
 "#;
 
@@ -411,6 +412,8 @@ pub struct CaseData {
     /// The case's four-eyes requests, newest first.
     pub requests: Vec<Request>,
     pub emails: HashMap<String, String>,
+    /// Each document's one-time inline link (`admin/documents.rs`).
+    pub doc_links: HashMap<String, String>,
     /// The scope's clock (requests expire on it).
     pub now: DateTime<Utc>,
 }
@@ -559,17 +562,24 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
             }
             h2 { "Documents" }
             div.wrap { table {
-                thead { tr { th { "Document" } th { "Type" } th { "Side" } th { "Status" } th { "Uploaded" } th {} } }
+                thead { tr { th { "Document" } th { "Type" } th { "Side" } th { "Status" } th { "Uploaded" } th { "View" } th {} } }
                 tbody {
                     @for doc in &d.documents { tr {
                         td { code { (doc.id) } } td { (doc.doc_type) } td { (doc.side.as_deref().unwrap_or("—")) }
                         td { (badge(&doc.status)) } td { (when(&doc.created_at)) }
+                        td.doc-view { @if let Some(u) = d.doc_links.get(&doc.id) {
+                            @if doc.content_type.starts_with("image/") {
+                                img.doc src=(u) alt={"Document " (doc.id)};
+                            } @else {
+                                a href=(u) target="_blank" rel="noopener" { "Open the PDF" }
+                            }
+                        } }
                         td.actions { @if can_decide && doc.status == "pending" {
                             (action_form(who, id, "document_accept", "Accept", "", &[("document_id", &doc.id)], html!{}))
                             (action_form(who, id, "document_reject", "Reject", "danger", &[("document_id", &doc.id)], html!{}))
                         } }
                     } }
-                    @if d.documents.is_empty() { tr { td colspan="6" .muted { "No documents." } } }
+                    @if d.documents.is_empty() { tr { td colspan="7" .muted { "No documents." } } }
                 }
             } }
             h2 { "Product access" }

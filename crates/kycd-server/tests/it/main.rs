@@ -6,6 +6,7 @@ mod common;
 
 mod admin;
 mod admin_browser;
+mod admin_documents;
 mod admin_four_eyes;
 mod admin_totp;
 mod bad_input;

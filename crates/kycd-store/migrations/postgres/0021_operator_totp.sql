@@ -1,4 +1,4 @@
--- The back office's second factor.
+-- The back office's second factor and its inline-document links.
 -- An operator's TOTP secret (RFC 6238), sealed by the vault (never in clear);
 -- it counts only once confirmed with a first code. `last_step` is the time
 -- step of the last code accepted, so a code cannot be replayed.
@@ -15,3 +15,14 @@ CREATE TABLE operator_pending_logins (
     operator_id TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+-- Short-lived, one-time links to a document shown inline in the case view
+-- (by the hash of the token; bound to the operator it was issued to).
+CREATE TABLE operator_document_links (
+    token_hash TEXT PRIMARY KEY,
+    document_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    operator_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX operator_document_links_expiry ON operator_document_links (expires_at);
