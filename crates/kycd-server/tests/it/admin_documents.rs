@@ -139,3 +139,89 @@ both_backends!(
         assert_eq!(downloads_by(&app, &doc).await.len(), 2);
     }
 );
+
+/// A real JPEG (a card-like picture) the browser can decode.
+fn card_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(480, 300, |x, y| {
+        let border = x < 8 || y < 8 || x >= 472 || y >= 292;
+        let photo = (24..144).contains(&x) && (60..240).contains(&y);
+        let line = (170..440).contains(&x)
+            && [80, 120, 160, 200]
+                .iter()
+                .any(|l| (*l..*l + 10).contains(&y));
+        if border {
+            image::Rgb([40, 70, 140])
+        } else if photo {
+            image::Rgb([150, 160, 175])
+        } else if line {
+            image::Rgb([90, 95, 105])
+        } else {
+            image::Rgb([235, 225 - (y / 6) as u8, 200])
+        }
+    });
+    let mut out = std::io::Cursor::new(vec![]);
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// The case in headless Chromium shows the document inline (the image loads
+/// through its one-time link under the page's CSP). Screenshot
+/// `admin-case-document-1280.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn the_case_shows_the_document_inline_in_a_browser() {
+    use crate::common::browser::{Browser, DESKTOP};
+    run_on(Backend::Sqlite, |app| async move {
+        use base64::Engine as _;
+        let id = app.create_customer(complete_individual("browser-doc")).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let content = base64::engine::general_purpose::STANDARD.encode(card_jpeg());
+        let (st, d) = app
+            .post(
+                &format!("/v1/customers/{id}/documents"),
+                json!({"type": "national_id", "side": "front", "content_type": "image/jpeg", "content_base64": content}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{d}");
+        let doc = d["id"].as_str().unwrap().to_string();
+        let (email, password) =
+            crate::admin::operator(&app, "doc-viewer@ops.test", "reviewer", None).await;
+        let b = Browser::open(DESKTOP).await;
+        b.goto(&format!("{}/admin/login", app.base)).await;
+        b.wait_for("#email").await;
+        b.fill("#email", &email).await;
+        b.fill("#password", &password).await;
+        b.click("button[type=submit]").await;
+        b.wait_for("a[href='/admin/queue']").await;
+        b.goto(&format!("{}/admin/customers/{id}", app.base)).await;
+        b.wait_for("img.doc").await;
+        let mut width = serde_json::Value::Null;
+        for _ in 0..50 {
+            width = b
+                .execute(
+                    "const i = document.querySelector('img.doc'); return i.complete ? i.naturalWidth : null;",
+                    vec![],
+                )
+                .await;
+            if !width.is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(width, serde_json::json!(480), "the image decoded in the page");
+        b.screenshot_full_page("admin-case-document-1280").await;
+        b.close().await;
+        let mut conn = app.state.store.reader().await.unwrap();
+        let views = kycd_store::operators::audit_of(&mut conn, &doc).await.unwrap();
+        assert!(
+            views.iter().any(|(actor, action, _, _)| action == "document.download" && actor.starts_with("operator:")),
+            "{views:?}"
+        );
+    })
+    .await;
+}
