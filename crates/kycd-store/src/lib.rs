@@ -4,6 +4,7 @@
 //! Every query is scoped by organization and environment.
 
 pub mod audit;
+pub mod back_office_health;
 pub mod backup;
 pub mod breaker;
 pub mod customers;

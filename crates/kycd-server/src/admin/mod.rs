@@ -12,6 +12,7 @@ pub mod audit;
 mod audit_log;
 mod documents;
 mod four_eyes;
+mod health;
 pub mod operators;
 mod pages;
 pub mod totp;
@@ -366,6 +367,10 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    let health = match health::dashboard(&state, &mut conn, &who).await {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
     drop(conn);
     let counts: Vec<_> = counts.into_iter().filter(|c| who.sees(&c.0)).collect();
     let queue = match queue_items(&state, &who, None, None).await {
@@ -380,7 +385,7 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
     page(
         StatusCode::OK,
         &nonce,
-        pages::dashboard(&nonce, &who, &counts, &queue, &requests),
+        pages::dashboard(&nonce, &who, &counts, &queue, &requests, health),
     )
 }
 
@@ -714,6 +719,7 @@ async fn case(
         let audit = db::audit_of(&mut conn, &id).await?;
         let requests = kycd_store::four_eyes::of_customer(&mut conn, &id).await?;
         let emails = operator_emails(&mut conn).await?;
+        let activity = health::case(&mut conn, &id).await?;
         drop(conn);
         let mut conn = state.store.writer().await?;
         let doc_links = documents::links(&mut conn, &who, &id, &documents, Utc::now()).await?;
@@ -726,6 +732,7 @@ async fn case(
             requests,
             emails,
             doc_links,
+            activity,
             now: cx.now,
         })
     }

@@ -41,7 +41,7 @@ dt{color:#5b6470}dd{margin:0;min-width:0;overflow-wrap:anywhere}
 td code{overflow-wrap:anywhere}
 li,p{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#e3e5e8;font-size:12px}
-.s-active{background:#d3f2dc}.s-rejected,.s-deactivated{background:#f9d6d5}.s-on_hold,.s-pending{background:#fdf0c8}
+.s-active,.d-succeeded{background:#d3f2dc}.d-failed{background:#f9d6d5}.d-pending{background:#fdf0c8}.s-rejected,.s-deactivated{background:#f9d6d5}.s-on_hold,.s-pending{background:#fdf0c8}
 .flash{background:#d3f2dc;border:1px solid #9bd3ad;padding:.5rem .75rem;margin-bottom:1rem}
 .error{background:#f9d6d5;border:1px solid #e4a09d;padding:.5rem .75rem;margin-bottom:1rem}
 form.inline{display:inline}
@@ -197,6 +197,7 @@ pub fn dashboard(
     counts: &[(String, String, String, i64)],
     queue: &[QueueItem],
     requests: &Requests,
+    health: Markup,
 ) -> Markup {
     let oldest = queue.iter().map(|q| q.since).min();
     frame(
@@ -228,6 +229,7 @@ pub fn dashboard(
                     @if counts.is_empty() { tr { td colspan="4" .muted { "No customers yet." } } }
                 }
             } }
+            (health)
         },
     )
 }
@@ -414,6 +416,8 @@ pub struct CaseData {
     pub emails: HashMap<String, String>,
     /// Each document's one-time inline link (`admin/documents.rs`).
     pub doc_links: HashMap<String, String>,
+    /// The latest events and webhook deliveries (`admin/health.rs`).
+    pub activity: Markup,
     /// The scope's clock (requests expire on it).
     pub now: DateTime<Utc>,
 }
@@ -600,6 +604,7 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
             } }
             h2 { "Four-eyes requests" }
             (requests_table(who, &d.requests, &d.emails, &expired, false))
+            (d.activity)
             h2 { "Status history" }
             div.wrap { table {
                 thead { tr { th { "When" } th { "From" } th { "To" } th { "Reason" } th { "Actor" } } }

@@ -8,6 +8,7 @@ mod admin;
 mod admin_browser;
 mod admin_documents;
 mod admin_four_eyes;
+mod admin_health;
 mod admin_totp;
 mod bad_input;
 mod contract_paths;
