@@ -7,6 +7,9 @@
 //! API and the sandbox helpers, with `operator:<id>` as its actor, so
 //! decisions in `live` happen here. Some actions need a second admin
 //! (`four_eyes`); admins browse and export the audit log (`audit_log`).
+//! Operators may add a TOTP second factor (`totp`); the case shows its
+//! documents inline through one-time links (`documents`); the dashboard and
+//! the case show webhook and screening-list health (`health`).
 
 pub mod audit;
 mod audit_log;
