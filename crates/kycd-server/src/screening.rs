@@ -58,6 +58,8 @@ pub struct LoadedSource {
     pub source: Source,
     pub list: kycd_screening::LoadedList,
     pub loaded_at: chrono::DateTime<chrono::Utc>,
+    /// The last successful read of the source, changed or not (freshness).
+    pub checked_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One `format:path-or-url` entry of KYCD_SCREENING_SOURCES.

@@ -4,6 +4,7 @@
 //! Every query is scoped by organization and environment.
 
 pub mod audit;
+pub mod back_office_health;
 pub mod backup;
 pub mod breaker;
 pub mod case_claims;
@@ -16,6 +17,7 @@ pub mod hosted;
 pub mod idempotency;
 pub mod ids;
 mod migration_trees;
+pub mod operator_factors;
 pub mod operators;
 pub mod orgs;
 pub mod products;

@@ -1,5 +1,5 @@
 //! The kycd binary: `serve`, `import`, `org create`, `key create|revoke`, `keys rotate`,
-//! `operator create|list|disable|reset-password`, `audit verify`,
+//! `operator create|list|disable|reset-password|reset-totp`, `audit verify`,
 //! `migrate [--check]`, `backup PATH`, `config reference`; with the `bench` feature `screening eval|bench`, `bench …`.
 
 #[cfg(feature = "bench")]
@@ -97,7 +97,7 @@ enum Command {
         #[command(subcommand)]
         command: audit_cmd::AuditCommand,
     },
-    /// Back-office operators: `operator create|list|disable|reset-password`.
+    /// Back-office operators: `operator create|list|disable|reset-password|reset-totp`.
     Operator {
         #[command(subcommand)]
         command: operator_cmd::OperatorCommand,

@@ -1,4 +1,4 @@
-//! `kycd operator create|list|disable|reset-password`: the back office's
+//! `kycd operator create|list|disable|reset-password|reset-totp`: the back office's
 //! accounts (API.md, "Operators, back office, audit"). A new or reset
 //! password is random and printed once; only its argon2id hash is stored.
 
@@ -34,6 +34,15 @@ pub enum OperatorCommand {
         #[command(flatten)]
         config: Box<kycd_server::Config>,
     },
+    /// Remove an operator's TOTP second factor (a lost device); prints
+    /// `{"id", "email", …, "totp_removed"}`. Audited.
+    ResetTotp {
+        /// The operator's email.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        config: Box<kycd_server::Config>,
+    },
 }
 
 pub async fn run(cmd: OperatorCommand) -> anyhow::Result<()> {
@@ -66,6 +75,13 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<()> {
             let store = kycd_server::app::open_store(&config).await?;
             let op = ops::reset_password(&store, &operator).await?;
             println!("{}", serde_json::to_string(&op)?);
+        }
+        OperatorCommand::ResetTotp { email, config } => {
+            let store = kycd_server::app::open_store(&config).await?;
+            let (op, removed) = ops::reset_totp(&store, &email).await?;
+            let mut v = serde_json::to_value(&op)?;
+            v["totp_removed"] = removed.into();
+            println!("{v}");
         }
     }
     Ok(())

@@ -7,13 +7,19 @@
 //! API and the sandbox helpers, with `operator:<id>` as its actor, so
 //! decisions in `live` happen here. Some actions need a second admin
 //! (`four_eyes`); admins browse and export the audit log (`audit_log`).
+//! Operators may add a TOTP second factor (`totp`); the case shows its
+//! documents inline through one-time links (`documents`); the dashboard and
+//! the case show webhook and screening-list health (`health`).
 
 pub mod audit;
 mod audit_log;
+mod documents;
 mod four_eyes;
+mod health;
 pub mod operators;
 mod pages;
 pub mod team;
+pub mod totp;
 
 use crate::error::ApiError;
 use crate::service::lifecycle::ReviewerDecision;
@@ -54,10 +60,13 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(dashboard))
         .route("/admin/login", get(login_page).post(login))
+        .route("/admin/login/totp", post(totp::login_code))
+        .route("/admin/totp", get(totp::enrol).post(totp::confirm))
         .route("/admin/logout", post(logout))
         .route("/admin/queue", get(queue))
         .route("/admin/customers", get(search))
         .route("/admin/customers/{id}", get(case))
+        .route("/admin/documents/{id}", get(documents::show))
         .route("/admin/customers/{id}/actions/{action}", post(action))
         .route("/admin/requests/{id}/approve", post(four_eyes::approve))
         .route("/admin/requests/{id}/decline", post(four_eyes::decline))
@@ -286,6 +295,12 @@ async fn login(
             );
         }
     };
+    // With a second factor, the code comes before any session.
+    match totp::after_password(&state, &mut conn, &op, now).await {
+        Ok(Some(res)) => return res,
+        Ok(None) => {}
+        Err(e) => return fail(e),
+    }
     let id = random_token();
     let csrf = random_token();
     let r = async {
@@ -357,6 +372,10 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    let health = match health::dashboard(&state, &mut conn, &who).await {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
     drop(conn);
     let counts: Vec<_> = counts.into_iter().filter(|c| who.sees(&c.0)).collect();
     let queue = match queue_items(&state, &who, None, None).await {
@@ -371,7 +390,7 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
     page(
         StatusCode::OK,
         &nonce,
-        pages::dashboard(&nonce, &who, &counts, &queue, &requests),
+        pages::dashboard(&nonce, &who, &counts, &queue, &requests, health),
     )
 }
 
@@ -716,6 +735,10 @@ async fn case(
         let audit = db::audit_of(&mut conn, &id).await?;
         let requests = kycd_store::four_eyes::of_customer(&mut conn, &id).await?;
         let emails = operator_emails(&mut conn).await?;
+        let activity = health::case(&mut conn, &id).await?;
+        drop(conn);
+        let mut conn = state.store.writer().await?;
+        let doc_links = documents::links(&mut conn, &who, &id, &documents, Utc::now()).await?;
         drop(conn);
         let pending = access
             .iter()
@@ -739,6 +762,8 @@ async fn case(
             audit,
             requests,
             emails,
+            doc_links,
+            activity,
             now: cx.now,
         })
     }

@@ -166,3 +166,11 @@ pub async fn reset_password(store: &Store, who: &str) -> anyhow::Result<Shown> {
     db::clear_failures(&mut conn, &format!("account:{}", op.email)).await?;
     Ok(Shown::of(&op, Some(password)))
 }
+
+/// Removes an operator's TOTP second factor (lost device): it signs in with
+/// the password alone until it enrols again. `false` when it had none.
+pub async fn reset_totp(store: &Store, who: &str) -> anyhow::Result<(Shown, bool)> {
+    let op = find(store, who).await?;
+    let removed = super::totp::reset(store, &op).await?;
+    Ok((Shown::of(&op, None), removed))
+}

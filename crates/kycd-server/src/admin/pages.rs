@@ -41,7 +41,7 @@ dt{color:#5b6470}dd{margin:0;min-width:0;overflow-wrap:anywhere}
 td code{overflow-wrap:anywhere}
 li,p{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#e3e5e8;font-size:12px}
-.s-active{background:#d3f2dc}.s-rejected,.s-deactivated{background:#f9d6d5}.s-on_hold,.s-pending{background:#fdf0c8}
+.s-active,.d-succeeded{background:#d3f2dc}.d-failed{background:#f9d6d5}.d-pending{background:#fdf0c8}.s-rejected,.s-deactivated{background:#f9d6d5}.s-on_hold,.s-pending{background:#fdf0c8}
 .flash{background:#d3f2dc;border:1px solid #9bd3ad;padding:.5rem .75rem;margin-bottom:1rem}
 .error{background:#f9d6d5;border:1px solid #e4a09d;padding:.5rem .75rem;margin-bottom:1rem}
 form.inline{display:inline}
@@ -64,10 +64,11 @@ a{color:#2d5bd3}
 .tag{display:inline-block;padding:0 .4rem;border-radius:8px;background:#dfe7fb;font-size:12px}
 kbd{border:1px solid #b8bec6;border-radius:3px;padding:0 .25rem;font-size:12px;background:#fff}
 button:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
+img.doc{max-width:320px;max-height:240px;border:1px solid #e3e5e8;display:block}
 @media (max-width:600px){main{padding:.5rem}header .who{margin-left:0}header input[type=search]{width:100%}header form[role=search]{flex:1 1 100%}}
 "#;
 
-fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup {
+pub(super) fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -84,6 +85,7 @@ fn frame(nonce: &str, title: &str, who: Option<&Signed>, body: Markup) -> Markup
                     @if let Some(w) = who {
                         a href="/admin/queue" { "Queue" }
                         @if w.role == super::Role::Admin { a href="/admin/audit" { "Audit log" } }
+                        a href="/admin/totp" { "Second factor" }
                         form method="get" action="/admin/customers" role="search" {
                             input type="search" name="q" aria-label="Search customers" placeholder="cus_…, external id, email";
                         }
@@ -200,6 +202,7 @@ pub fn dashboard(
     counts: &[(String, String, String, i64)],
     queue: &[QueueItem],
     requests: &Requests,
+    health: Markup,
 ) -> Markup {
     let oldest = queue.iter().map(|q| q.since).min();
     frame(
@@ -231,6 +234,7 @@ pub fn dashboard(
                     @if counts.is_empty() { tr { td colspan="4" .muted { "No customers yet." } } }
                 }
             } }
+            (health)
         },
     )
 }
@@ -423,6 +427,10 @@ pub struct CaseData {
     /// The case's four-eyes requests, newest first.
     pub requests: Vec<Request>,
     pub emails: HashMap<String, String>,
+    /// Each document's one-time inline link (`admin/documents.rs`).
+    pub doc_links: HashMap<String, String>,
+    /// The latest events and webhook deliveries (`admin/health.rs`).
+    pub activity: Markup,
     /// The scope's clock (requests expire on it).
     pub now: DateTime<Utc>,
     /// The team panel (holder, tags, age, notes, shortcut keys).
@@ -574,17 +582,24 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
             }
             h2 { "Documents" }
             div.wrap { table {
-                thead { tr { th { "Document" } th { "Type" } th { "Side" } th { "Status" } th { "Uploaded" } th {} } }
+                thead { tr { th { "Document" } th { "Type" } th { "Side" } th { "Status" } th { "Uploaded" } th { "View" } th {} } }
                 tbody {
                     @for doc in &d.documents { tr {
                         td { code { (doc.id) } } td { (doc.doc_type) } td { (doc.side.as_deref().unwrap_or("—")) }
                         td { (badge(&doc.status)) } td { (when(&doc.created_at)) }
+                        td.doc-view { @if let Some(u) = d.doc_links.get(&doc.id) {
+                            @if doc.content_type.starts_with("image/") {
+                                img.doc src=(u) alt={"Document " (doc.id)};
+                            } @else {
+                                a href=(u) target="_blank" rel="noopener" { "Open the PDF" }
+                            }
+                        } }
                         td.actions { @if can_decide && doc.status == "pending" {
                             (action_form(who, id, "document_accept", "Accept", "", &[("document_id", &doc.id)], html!{}))
                             (action_form(who, id, "document_reject", "Reject", "danger", &[("document_id", &doc.id)], html!{}))
                         } }
                     } }
-                    @if d.documents.is_empty() { tr { td colspan="6" .muted { "No documents." } } }
+                    @if d.documents.is_empty() { tr { td colspan="7" .muted { "No documents." } } }
                 }
             } }
             h2 { "Product access" }
@@ -605,6 +620,7 @@ pub fn case(nonce: &str, who: &Signed, scope: &Scope, d: &CaseData, done: Option
             } }
             h2 { "Four-eyes requests" }
             (requests_table(who, &d.requests, &d.emails, &expired, false, None))
+            (d.activity)
             h2 { "Status history" }
             div.wrap { table {
                 thead { tr { th { "When" } th { "From" } th { "To" } th { "Reason" } th { "Actor" } } }

@@ -34,6 +34,7 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<usize> {
         if let Some(i) = previous
             && loaded[i].list.checksum == list.checksum
         {
+            loaded[i].checked_at = now;
             continue;
         }
         tracing::info!(source = %src.name, entries = list.entries.len(), millis = started.elapsed().as_millis() as u64, "screening list loaded");
@@ -57,6 +58,7 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<usize> {
                     source: src.clone(),
                     list,
                     loaded_at: now,
+                    checked_at: now,
                 };
             }
             None => {
@@ -68,6 +70,7 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<usize> {
                     source: src.clone(),
                     list,
                     loaded_at: now,
+                    checked_at: now,
                 });
             }
         }

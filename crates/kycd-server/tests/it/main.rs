@@ -6,8 +6,11 @@ mod common;
 
 mod admin;
 mod admin_browser;
+mod admin_documents;
 mod admin_four_eyes;
+mod admin_health;
 mod admin_team;
+mod admin_totp;
 mod bad_input;
 mod contract_paths;
 mod customer_batch;

@@ -1,4 +1,4 @@
-//! `kycd operator create|list|disable|reset-password` against a running
+//! `kycd operator create|list|disable|reset-password|reset-totp` against a running
 //! server's database (SQLite, then PostgreSQL): the printed password signs in
 //! at `/admin/login`, a disabled operator cannot, a reset password replaces
 //! the old one, and bad input fails with a clear message; `kycd audit
@@ -145,6 +145,21 @@ async fn operators(dir: &Path, db_url: Option<&str>) {
     assert_ne!(new_password, password);
     assert_eq!(sign_in(&s.base, "ops@example.com", &password).await, 401);
     assert_eq!(sign_in(&s.base, "ops@example.com", new_password).await, 303);
+    // `reset-totp --email`: nothing to remove here (the enrolment and its
+    // removal are in kycd-server's tests/it/admin_totp.rs); an unknown email fails.
+    let (ok, out, err) = cli(
+        &["operator", "reset-totp", "--email", "ops@example.com"],
+        &db,
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["totp_removed"], false, "{v}");
+    assert_eq!(v["email"], "ops@example.com", "{v}");
+    let (ok, _, err) = cli(
+        &["operator", "reset-totp", "--email", "nobody@example.com"],
+        &db,
+    );
+    assert!(!ok && err.contains("no operator"), "{err}");
     let (ok, out, err) = cli(&["operator", "disable", op["id"].as_str().unwrap()], &db);
     assert!(ok && out.contains("\"disabled\":true"), "{out}\n{err}");
     assert_eq!(sign_in(&s.base, "ops@example.com", new_password).await, 401);
