@@ -204,21 +204,29 @@ fn login_form(
     res
 }
 
+/// A sign-in form (password or code) must carry the CSRF token this browser
+/// was given with the sign-in page; else a 403 page.
+pub(super) fn login_form_refused(headers: &HeaderMap, f: &Fields) -> Option<Response> {
+    let sent = field(f, "csrf").unwrap_or("");
+    let expected = cookie(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    (!same(sent, &expected)).then(|| {
+        message(
+            StatusCode::FORBIDDEN,
+            None,
+            "Form expired",
+            "This form was not issued to this browser, or it expired. Open the sign-in page again.",
+        )
+    })
+}
+
 async fn login(
     State(state): State<AppState>,
     ext: Extensions,
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let sent = field(&f, "csrf").unwrap_or("");
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if !same(sent, &expected) {
-        return message(
-            StatusCode::FORBIDDEN,
-            None,
-            "Form expired",
-            "This form was not issued to this browser, or it expired. Open the sign-in page again.",
-        );
+    if let Some(refused) = login_form_refused(&headers, &f) {
+        return refused;
     }
     let email = field(&f, "email").unwrap_or("").to_lowercase();
     let password = f

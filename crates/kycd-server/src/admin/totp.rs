@@ -8,7 +8,7 @@
 
 use super::{
     ACCOUNT_FAILURES, ADDRESS_FAILURES, Fields, LOCKOUT_MINUTES, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
-    Signed, fail, field, message, same, signed_in,
+    Signed, fail, field, same, signed_in,
 };
 use crate::service::ServiceResult;
 use crate::state::AppState;
@@ -174,15 +174,8 @@ pub(super) async fn login_code(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let sent = field(&f, "csrf").unwrap_or("");
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if !same(sent, &expected) {
-        return message(
-            StatusCode::FORBIDDEN,
-            None,
-            "Form expired",
-            "This form was not issued to this browser, or it expired. Open the sign-in page again.",
-        );
+    if let Some(refused) = super::login_form_refused(&headers, &f) {
+        return refused;
     }
     let now = Utc::now();
     let restart = || see_other("/admin/login?expired=1");
