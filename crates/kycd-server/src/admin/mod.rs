@@ -204,6 +204,45 @@ fn login_form(
     res
 }
 
+/// The lockout after repeated failed sign-ins (password or code), per account
+/// and per address since `since`: the 429 sign-in page when either is over
+/// its limit (or the 5xx page when the counts cannot be read).
+pub(super) async fn lockout(
+    state: &AppState,
+    conn: &mut kycd_store::Conn,
+    account: &str,
+    address: &str,
+    since: chrono::DateTime<Utc>,
+) -> Option<Response> {
+    let counts = async {
+        Ok::<_, kycd_store::StoreError>((
+            db::failures_since(conn, account, since).await?,
+            db::failures_since(conn, address, since).await?,
+        ))
+    }
+    .await;
+    let (by_account, by_address) = match counts {
+        Ok(c) => c,
+        Err(e) => return Some(fail(e)),
+    };
+    if by_account < ACCOUNT_FAILURES && by_address < ADDRESS_FAILURES {
+        return None;
+    }
+    let whom = if by_account >= ACCOUNT_FAILURES {
+        "this account"
+    } else {
+        "this address"
+    };
+    Some(login_form(
+        state,
+        StatusCode::TOO_MANY_REQUESTS,
+        None,
+        Some(&format!(
+            "Too many failed sign-ins for {whom}: sign-in is locked for {LOCKOUT_MINUTES} minutes. An admin can reset the password with `kycd operator reset-password`."
+        )),
+    ))
+}
+
 /// A sign-in form (password or code) must carry the CSRF token this browser
 /// was given with the sign-in page; else a 403 page.
 pub(super) fn login_form_refused(headers: &HeaderMap, f: &Fields) -> Option<Response> {
@@ -246,31 +285,8 @@ async fn login(
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    let counts = async {
-        Ok::<_, kycd_store::StoreError>((
-            db::failures_since(&mut conn, &account, since).await?,
-            db::failures_since(&mut conn, &address, since).await?,
-        ))
-    }
-    .await;
-    let (by_account, by_address) = match counts {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    if by_account >= ACCOUNT_FAILURES || by_address >= ADDRESS_FAILURES {
-        let whom = if by_account >= ACCOUNT_FAILURES {
-            "this account"
-        } else {
-            "this address"
-        };
-        return login_form(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            Some(&format!(
-                "Too many failed sign-ins for {whom}: sign-in is locked for {LOCKOUT_MINUTES} minutes. An admin can reset the password with `kycd operator reset-password`."
-            )),
-        );
+    if let Some(locked) = lockout(&state, &mut conn, &account, &address, since).await {
+        return locked;
     }
     let op = match db::by_email(&mut conn, &email).await {
         Ok(op) => op,

@@ -7,8 +7,8 @@
 //! `kycd operator reset-totp` removes it. Enrolment and reset are audited.
 
 use super::{
-    ACCOUNT_FAILURES, ADDRESS_FAILURES, Fields, LOCKOUT_MINUTES, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
-    Signed, fail, field, same, signed_in,
+    Fields, LOCKOUT_MINUTES, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Signed, fail, field, same,
+    signed_in,
 };
 use crate::service::ServiceResult;
 use crate::state::AppState;
@@ -210,32 +210,9 @@ pub(super) async fn login_code(
     let account = format!("account:{}", op.email);
     let address = format!("address:{address}");
     let since = now - chrono::Duration::minutes(LOCKOUT_MINUTES);
-    let counts = async {
-        Ok::<_, kycd_store::StoreError>((
-            ops::failures_since(&mut conn, &account, since).await?,
-            ops::failures_since(&mut conn, &address, since).await?,
-        ))
-    }
-    .await;
-    let (by_account, by_address) = match counts {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    if by_account >= ACCOUNT_FAILURES || by_address >= ADDRESS_FAILURES {
+    if let Some(locked) = super::lockout(&state, &mut conn, &account, &address, since).await {
         let _ = db::end_pending(&mut conn, &pending_hash).await;
-        let whom = if by_account >= ACCOUNT_FAILURES {
-            "this account"
-        } else {
-            "this address"
-        };
-        return super::login_form(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            Some(&format!(
-                "Too many failed sign-ins for {whom}: sign-in is locked for {LOCKOUT_MINUTES} minutes. An admin can reset the password with `kycd operator reset-password`."
-            )),
-        );
+        return locked;
     }
     let code = field(&f, "code").unwrap_or("");
     let ok = async {
