@@ -193,15 +193,13 @@ fn login_form(
     let csrf = random_token();
     let nonce = random_token();
     let mut res = page(status, &nonce, pages::login(&nonce, &csrf, note, error));
-    set_cookie(
-        &mut res,
-        state,
-        LOGIN_CSRF_COOKIE,
-        &csrf,
-        true,
-        SameSite::Strict,
-    );
+    set_login_csrf(&mut res, state, &csrf);
     res
+}
+
+/// Gives the browser the sign-in forms' CSRF token (password and code steps).
+pub(super) fn set_login_csrf(res: &mut Response, state: &AppState, csrf: &str) {
+    set_cookie(res, state, LOGIN_CSRF_COOKIE, csrf, true, SameSite::Strict);
 }
 
 /// The lockout after repeated failed sign-ins (password or code), per account

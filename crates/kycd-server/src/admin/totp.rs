@@ -6,10 +6,7 @@
 //! is sealed by the vault; a code's time step is accepted once (no replay);
 //! `kycd operator reset-totp` removes it. Enrolment and reset are audited.
 
-use super::{
-    Fields, LOCKOUT_MINUTES, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Signed, fail, field, same,
-    signed_in,
-};
+use super::{Fields, LOCKOUT_MINUTES, SESSION_COOKIE, Signed, fail, field, same, signed_in};
 use crate::service::ServiceResult;
 use crate::state::AppState;
 use crate::web::{SameSite, cookie, page, random_token, see_other, set_cookie, sha256_hex};
@@ -156,14 +153,7 @@ fn code_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Respo
         &nonce,
         super::pages::frame(&nonce, "Second factor", None, body),
     );
-    set_cookie(
-        &mut res,
-        state,
-        LOGIN_CSRF_COOKIE,
-        &csrf,
-        true,
-        SameSite::Strict,
-    );
+    super::set_login_csrf(&mut res, state, &csrf);
     res
 }
 
