@@ -2,7 +2,8 @@
 //! matches of one name:
 //! `cargo run --release -p kycd-screening --example eval -- eval|bench [DATA_DIR]`,
 //! `cargo run --release -p kycd-screening --example eval -- explain NAME [DOB] [COUNTRY]`,
-//! or runs the cross-script pairs alone: `... --example eval -- cross`.
+//! or runs the cross-script pairs alone: `... --example eval -- cross`, or lists every
+//! name-only false alert on the negatives with its explanation: `... -- false-alerts`.
 
 use std::path::PathBuf;
 
@@ -26,7 +27,7 @@ fn explain(args: &[String]) -> Result<String, String> {
     let mut out = String::new();
     for e in screener.explain(&q) {
         out.push_str(&format!(
-            "{:.4}  name {:.4} dob {:+.2} country {:+.2} kind {:+.2}  {} [{} {}]\n",
+            "{:.4}  name {:.4} dob {:+.2} country {:+.2} kind {:+.2}  {} [{} {}]\n        {}\n",
             e.matched.score,
             e.name_score,
             e.dob,
@@ -34,8 +35,28 @@ fn explain(args: &[String]) -> Result<String, String> {
             e.kind,
             e.matched.matched_name,
             e.matched.list,
-            e.matched.entry_id
+            e.matched.entry_id,
+            e.explanation.summary
         ));
+    }
+    Ok(out)
+}
+
+fn false_alerts() -> Result<String, String> {
+    let dir = data_dir(None);
+    let (lists, _) = load_standard_lists(&dir)?;
+    let screener = Screener::new(lists);
+    let negatives = kycd_screening::eval::read_cases(&dir.join("negatives_us.csv"), None)?;
+    let mut out = String::new();
+    for c in negatives {
+        let mut q = Query::new(c.name.clone());
+        q.kind = Some(EntityKind::Person);
+        if let Some(e) = screener.explain(&q).first() {
+            out.push_str(&format!(
+                "{} -> {} [{}] {}\n",
+                c.name, e.matched.matched_name, e.matched.list, e.explanation.summary
+            ));
+        }
     }
     Ok(out)
 }
@@ -49,12 +70,13 @@ fn main() {
             run_bench(&data_dir(args.get(1)), &BenchOptions::default()).map(|r| r.to_string())
         }
         "explain" => explain(&args[1..]),
+        "false-alerts" => false_alerts(),
         "cross" => Ok(kycd_screening::eval::cross_script::run_cross_script(
             kycd_screening::DEFAULT_THRESHOLD,
         )
         .to_string()),
         other => Err(format!(
-            "unknown mode {other:?} (expected eval, bench, explain or cross)"
+            "unknown mode {other:?} (expected eval, bench, explain, false-alerts or cross)"
         )),
     };
     match result {

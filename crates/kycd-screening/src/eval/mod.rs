@@ -171,10 +171,16 @@ pub struct EvalReport {
     pub false_alerts_per_1000_name_only: f64,
     /// Alerted positives / all alerted queries (positives and negatives together).
     pub precision: f64,
+    /// Recall on the UN list's people written with one typo, name only (see
+    /// [`perturb::list_typo_recall`]): with the name-only false alerts above, the trade-off
+    /// of a screening run where customers carry no date of birth.
+    pub un_typos: PerturbedRecall,
     /// Recall and false alerts at other thresholds.
     pub sweep: Vec<SweepPoint>,
     pub missed_examples: Vec<String>,
     pub false_alert_examples: Vec<String>,
+    /// The name-only false alerts (query → best match), at most [`NAME_ONLY_EXAMPLES`].
+    pub false_alert_examples_name_only: Vec<String>,
     pub baseline: Option<BaselineEval>,
     /// Recall on perturbed positives, per perturbation (positives found unperturbed only).
     pub perturbed: Vec<PerturbedRecall>,
@@ -224,6 +230,9 @@ pub(crate) fn par_map<T: Sync, R: Send>(
     })
 }
 
+/// Most name-only false alerts listed in the report.
+pub const NAME_ONLY_EXAMPLES: usize = 60;
+
 /// Thresholds reported in the sweep.
 pub const SWEEP: [f64; 6] = [0.70, 0.75, 0.80, 0.85, 0.90, 0.95];
 
@@ -234,6 +243,7 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
     let negatives = read_cases(&dir.join("negatives_us.csv"), opts.negatives_limit)?;
     let naive = (opts.baseline_sample > 0).then(|| NaiveMatcher::new(&lists));
     let quality_cases = quality::build_cases(&lists);
+    let un_typo_cases = perturb::list_typo_cases(&lists, "un_sc_consolidated");
     let start = Instant::now();
     let screener = Screener::new(lists);
     let index_millis = start.elapsed().as_secs_f64() * 1e3;
@@ -261,16 +271,27 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
         })
     });
     let t = opts.threshold;
-    let neg_name_only = par_map(&negatives, opts.threads, |c| {
+    let neg_name_only: Vec<Option<String>> = par_map(&negatives, opts.threads, |c| {
         let q = Case {
             name: c.name.clone(),
             date_of_birth: None,
             country: None,
         }
         .query(t);
-        !screener.search(&q).is_empty()
+        screener.search(&q).first().map(|m| {
+            format!(
+                "{} -> {} [{}] {:.3}",
+                c.name, m.matched_name, m.list, m.score
+            )
+        })
     });
-    let negatives_alerted_name_only = neg_name_only.iter().filter(|a| **a).count();
+    let negatives_alerted_name_only = neg_name_only.iter().flatten().count();
+    let false_alert_examples_name_only = neg_name_only
+        .into_iter()
+        .flatten()
+        .take(NAME_ONLY_EXAMPLES)
+        .collect();
+    let un_typos = perturb::list_typo_recall(&screener, &un_typo_cases, t, opts.threads);
     let positives_found = pos_results.iter().filter(|r| r.0 >= t).count();
     let positives_found_same_year = pos_results.iter().filter(|r| r.1).count();
     let negatives_alerted = neg_results.iter().filter(|r| r.0 >= t).count();
@@ -330,9 +351,11 @@ pub fn run_eval(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, String> {
         false_alerts_per_1000_name_only: 1000.0
             * ratio(negatives_alerted_name_only, negatives.len()),
         precision: ratio(positives_found, positives_found + negatives_alerted),
+        un_typos,
         sweep,
         missed_examples,
         false_alert_examples,
+        false_alert_examples_name_only,
         baseline,
         perturbed,
     })
@@ -400,6 +423,14 @@ impl fmt::Display for EvalReport {
             "  precision (alerted positives / all alerted queries): {:.4}",
             self.precision
         )?;
+        writeln!(
+            f,
+            "  recall on UN people with one typo, name only: {:.4}  ({}/{})  missed e.g. {}",
+            self.un_typos.recall,
+            self.un_typos.found,
+            self.un_typos.queries,
+            self.un_typos.missed_examples.join(" | ")
+        )?;
         if let Some(b) = &self.baseline {
             writeln!(
                 f,
@@ -441,6 +472,16 @@ impl fmt::Display for EvalReport {
                 self.false_alert_examples.len()
             )?;
             for m in &self.false_alert_examples {
+                writeln!(f, "    {m}")?;
+            }
+        }
+        if !self.false_alert_examples_name_only.is_empty() {
+            writeln!(
+                f,
+                "  false alerts with the name only (first {}):",
+                self.false_alert_examples_name_only.len()
+            )?;
+            for m in &self.false_alert_examples_name_only {
                 writeln!(f, "    {m}")?;
             }
         }

@@ -219,3 +219,75 @@ pub fn perturbed_recall(
     }
     out
 }
+
+/// One query expected to find entry `target` of a list.
+#[derive(Debug, Clone)]
+pub struct TargetedCase {
+    pub name: String,
+    pub list: String,
+    pub target: String,
+}
+
+/// The people of list `list_name`, each written with one typo and, separately, with two
+/// adjacent letters swapped (in the longest word, as [`perturb`] does): the style of a
+/// sanctions list screened against customers who misspell their names.
+pub fn list_typo_cases(lists: &[crate::LoadedList], list_name: &str) -> Vec<TargetedCase> {
+    let mut rng = Lcg::new(2024);
+    let mut out = Vec::new();
+    for list in lists.iter().filter(|l| l.name == list_name) {
+        for e in list
+            .entries
+            .iter()
+            .filter(|e| e.kind == crate::EntityKind::Person)
+        {
+            for kind in ["typo", "transposition"] {
+                if let Some(name) = perturb(e.primary_name(), kind, &mut rng) {
+                    out.push(TargetedCase {
+                        name,
+                        list: list.name.clone(),
+                        target: e.id.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Recall of [`list_typo_cases`] on the name only (person queries, no date of birth).
+pub fn list_typo_recall(
+    screener: &Screener,
+    cases: &[TargetedCase],
+    threshold: f64,
+    threads: usize,
+) -> PerturbedRecall {
+    let hits = par_map(cases, threads, |c| {
+        let q = crate::Query {
+            name: c.name.clone(),
+            kind: Some(crate::EntityKind::Person),
+            date_of_birth: None,
+            country: None,
+            threshold,
+            limit: 50,
+        };
+        screener
+            .search(&q)
+            .iter()
+            .any(|m| m.list == c.list && m.entry_id == c.target)
+    });
+    let n = hits.iter().filter(|h| **h).count();
+    PerturbedRecall {
+        perturbation: "list_typo".to_string(),
+        with_dob: false,
+        queries: cases.len(),
+        found: n,
+        recall: ratio(n, cases.len()),
+        missed_examples: cases
+            .iter()
+            .zip(&hits)
+            .filter(|(_, h)| !**h)
+            .take(8)
+            .map(|(c, _)| c.name.clone())
+            .collect(),
+    }
+}

@@ -63,8 +63,12 @@ impl Tok {
 const MIN_JW: f32 = 0.80;
 /// An initial against a full token starting with that letter (it only half-confirms it).
 const INITIAL_SIM: f32 = 0.60;
-/// Two given names of the same nickname group (Bob / Robert).
-const NICK_SIM: f32 = 0.88;
+/// Two given names the nickname table pairs (Bob / Robert), when another part of the name
+/// agrees exactly (or as a spelling variant): Bob Smith / Robert Smith.
+const NICK_SIM: f32 = 0.82;
+/// The same pair when nothing else agrees that well: a nickname plus a merely similar
+/// surname (Bobby Bright / Robert Wright) is two guesses, not one person.
+const NICK_ALONE_SIM: f32 = 0.65;
 /// Same consonant skeleton (Mohammed / Muhammad) for Latin tokens of five letters or more
 /// that are also close in edit distance.
 const SKEL_SIM: f32 = 0.85;
@@ -78,11 +82,32 @@ const REORDER_FACTOR: f32 = 0.95;
 /// name too (Richard vs H.: a conflict, not a missing part).
 const MIDDLE_CONFLICT: f32 = 0.9;
 /// Weight kept by an unmatched middle name (a name part that is neither first nor last).
-const MIDDLE_UNMATCHED: f32 = 0.45;
+const MIDDLE_UNMATCHED: f32 = 0.6;
+/// Weight counted for an unmatched first or last name part of a person (as a multiple of
+/// its own weight): a matched part counts on both sides, so a part that one name has and
+/// the other lacks at its edge (Michael Christopher Smith / Christopher Smith) must count
+/// more than once to say that the two names disagree there.
+const EDGE_UNMATCHED: f32 = 1.4;
 /// Glued words ("abdulrahman" / "abdul rahman") must be at least this similar.
 const MERGE_MIN: f32 = 0.85;
 /// Edit similarity below this does not count (one edit in a 4-letter token is 0.75).
 const MIN_EDIT: f32 = 0.75;
+
+/// How many edits a typo in a person's name part of `len` letters may take: one up to
+/// seven letters, two up to eleven, three beyond. More is another name (Wells / Weller,
+/// Brent / Brenda, Laura / Lamar), unless only the vowels differ (Yusuf / Yousef).
+fn typo_tolerance(len: usize) -> usize {
+    match len {
+        0..=7 => 1,
+        8..=11 => 2,
+        _ => 3,
+    }
+}
+
+/// A fuzzy similarity past the tolerated edits: most of it goes (0.9 → 0.7, 0.8 → 0.4).
+fn beyond_tolerance(s: f32) -> f32 {
+    (3.0 * s - 2.0).max(0.0)
+}
 /// A token cut by the list's field length against the full token it starts.
 const TRUNC_SIM: f32 = 0.95;
 /// An acronym against the words it abbreviates (organisations).
@@ -256,12 +281,17 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
         }
     };
     if q.abjad || c.abjad {
-        // Vowels are not written: compare consonant skeletons.
+        // Vowels are not written: compare consonant skeletons, which must start alike
+        // and differ by one consonant at most (zhra / bshr, bs / b are other names).
         if q.skel.len() >= 2 && q.skel == c.skel {
             up(ABJAD_SKEL_SIM, Why::Abjad);
             return best;
         }
-        if q.skel.len() >= 2 && c.skel.len() >= 2 {
+        if q.skel.len() >= 3
+            && c.skel.len() >= 3
+            && q.skel[0] == c.skel[0]
+            && osa_distance(&q.skel, &c.skel) <= 1
+        {
             up(stretch(jaro_winkler(&q.skel, &c.skel)) * 0.9, Why::Abjad);
         }
     }
@@ -396,16 +426,24 @@ pub(crate) fn align(q: &[Tok], c: &[Tok], lenient_middle: bool, keep: bool) -> A
     for (i, qt) in q.iter().enumerate() {
         for (j, ct) in c.iter().enumerate() {
             let (mut s, why) = token_sim_why(qt, ct);
-            if !lenient_middle
-                && why == Why::Fuzzy
-                && s > 0.0
-                && !qt.abjad
-                && !ct.abjad
-                && osa_distance(&qt.text, &ct.text) >= 2
-            {
+            if why == Why::Fuzzy && s > 0.0 && !qt.abjad && !ct.abjad {
                 // Organisations: Petrochemical / Petromechanical are two words, not a
-                // typo; only a single edit is forgiven.
-                s = (3.0 * s - 2.0).max(0.0);
+                // typo; only a single edit is forgiven. Persons: as many edits as the
+                // length tolerates, and any number of vowels.
+                let tolerated = if lenient_middle {
+                    typo_tolerance(qt.text.len().min(ct.text.len()))
+                } else {
+                    1
+                };
+                let vowels_only = lenient_middle && qt.skel == ct.skel;
+                // Edits are counted as written or between the spelling-variant forms
+                // (x / ks, y / i), whichever is fewer.
+                if !vowels_only
+                    && osa_distance(&qt.text, &ct.text) > tolerated
+                    && osa_distance(&qt.variant, &ct.variant) > tolerated
+                {
+                    s = beyond_tolerance(s);
+                }
             }
             if s > 0.0 {
                 edges.push(Edge {
@@ -465,7 +503,7 @@ pub(crate) fn align(q: &[Tok], c: &[Tok], lenient_middle: bool, keep: bool) -> A
     let (mut used_q, mut used_c) = (0u32, 0u32);
     let (mut num, mut den) = (0.0f32, 0.0f32);
     let mut taken: Vec<(u32, u32)> = Vec::with_capacity(q.len());
-    let mut pairs = Vec::new();
+    let mut chosen: Vec<Edge> = Vec::with_capacity(q.len());
     let (mut cut_q, mut cut_c) = (u32::MAX, u32::MAX);
     for e in &edges {
         if used_q & e.q != 0 || used_c & e.c != 0 {
@@ -482,22 +520,45 @@ pub(crate) fn align(q: &[Tok], c: &[Tok], lenient_middle: bool, keep: bool) -> A
         if c[ci as usize].trunc {
             cut_q = qi;
         }
-        if keep {
-            pairs.push(*e);
+        chosen.push(*e);
+    }
+    // A nickname counts fully only beside a part that agrees as well as a spelling variant.
+    let anchored = chosen.iter().any(|e| {
+        e.why != Why::Nickname
+            && e.sim >= VARIANT_SIM
+            && (e.q.count_ones() > 1 || !q[e.q.trailing_zeros() as usize].is_initial())
+    });
+    for e in chosen.iter_mut() {
+        if e.why == Why::Nickname && !anchored {
+            e.sim = e.sim.min(NICK_ALONE_SIM);
         }
         let w = mask_weight(q, e.q) + mask_weight(c, e.c);
         num += e.sim * w;
         den += w;
     }
+    let pairs = if keep { chosen } else { Vec::new() };
     let conflict = lenient_middle && has_middle(q.len(), used_q) && has_middle(c.len(), used_c);
     let middle_factor = if conflict {
         MIDDLE_CONFLICT
     } else {
         MIDDLE_UNMATCHED
     };
-    let middle_factor = if lenient_middle { middle_factor } else { 1.0 };
-    den += unmatched_cost(q, used_q | after(cut_q, q.len()), middle_factor)
-        + unmatched_cost(c, used_c | after(cut_c, c.len()), middle_factor);
+    let (middle_factor, edge_factor) = if lenient_middle {
+        (middle_factor, EDGE_UNMATCHED)
+    } else {
+        (1.0, 1.0)
+    };
+    den += unmatched_cost(
+        q,
+        used_q | after(cut_q, q.len()),
+        middle_factor,
+        edge_factor,
+    ) + unmatched_cost(
+        c,
+        used_c | after(cut_c, c.len()),
+        middle_factor,
+        edge_factor,
+    );
     if den <= 0.0 {
         return Alignment::default();
     }
@@ -531,16 +592,18 @@ fn has_middle(n: usize, used: u32) -> bool {
     (0..n).any(|i| is_middle(n, i) && used & (1 << i) == 0)
 }
 
-fn unmatched_cost(toks: &[Tok], used: u32, middle_factor: f32) -> f32 {
+fn unmatched_cost(toks: &[Tok], used: u32, middle_factor: f32, edge_factor: f32) -> f32 {
     let n = toks.len();
     toks.iter()
         .enumerate()
         .filter(|(i, _)| used & (1 << i) == 0)
         .map(|(i, t)| {
-            if is_middle(n, i) {
+            // A syllable of a Chinese, Japanese or Korean name is no optional middle
+            // name: 张建平 is not 张建.
+            if is_middle(n, i) && !t.syllabic {
                 t.weight * middle_factor
             } else {
-                t.weight
+                t.weight * edge_factor
             }
         })
         .sum()

@@ -219,3 +219,70 @@ fn search_uses_legal_forms_and_acronyms() {
     q.kind = ORG;
     assert_eq!(s.search(&q).first().map(|m| m.entry_id.as_str()), Some("n"));
 }
+
+#[test]
+fn people_nickname_counts_only_beside_an_exact_part() {
+    // The published table pairs Bob and Robert: with the same surname, a match.
+    high(
+        person("Bob Kestrelby", "Robert Kestrelby"),
+        "nickname + exact",
+    );
+    // A nickname and a merely similar surname are two guesses: no alert.
+    low(
+        person("Bobby Kestralby", "Robert Kestrelby"),
+        "nickname + typo",
+    );
+    // A nickname earns less than the exact given name.
+    let nick = person("Bob Kestrelby", "Robert Kestrelby");
+    assert!(
+        nick < 0.95,
+        "nickname + exact {nick} should be under an exact name"
+    );
+}
+
+#[test]
+fn people_typo_tolerance_grows_with_the_length_of_the_name_part() {
+    // One edit in a short surname is a typo, two are another surname.
+    high(person("Dorvan Wellar", "Dorvan Weller"), "one edit");
+    low(
+        person("Dorvan Wells", "Dorvan Weller"),
+        "two edits in 5-6 letters",
+    );
+    low(person("Tamsin Brent", "Tamsin Brenda"), "Brent / Brenda");
+    // A long surname tolerates two.
+    high(
+        person("Mirela Vandersteinhofen", "Mirela Vandersteenhoven"),
+        "two edits in 16 letters",
+    );
+    // Agreement on the given name alone never suffices.
+    low(
+        person("Glennard Osterhout", "Glennard Ostrowski"),
+        "given name only",
+    );
+    // Spelling variants are not counted as edits (x / ks).
+    high(
+        person("Alexandr Pirogovsky", "Aleksandr Pirogovsky"),
+        "x/ks",
+    );
+}
+
+#[test]
+fn people_an_extra_first_name_or_syllable_is_a_disagreement() {
+    // The query's first given name is absent from the list name: not a missing middle name.
+    low(
+        person("Doran Kelvin Ashcombe", "Kelvin Ashcombe"),
+        "extra first name",
+    );
+    // A missing middle name still matches.
+    high(
+        person("Kelvin Doran Ashcombe", "Kelvin Ashcombe"),
+        "middle name",
+    );
+    // One more syllable of a Chinese name is another name (张建平 is not 张建).
+    low(person("张建平", "Zhang Jian"), "extra syllable");
+    high(person("张建平", "Zhang Jianping"), "same name");
+    // Consonant skeletons from Arabic script must start alike and differ by one consonant
+    // at most: Zahra is not Bashar.
+    low(person("زهرا نوری", "Bashar Nouri"), "zhra / bshr");
+    high(person("حسن نوری", "Hassan Nouri"), "same name in Persian");
+}
