@@ -1,7 +1,8 @@
 //! Bengali and Khmer to Latin letters, with their vowels. Bengali: the ISO 15919 values
 //! folded to ASCII the way Bengali names are spelled in Latin (diacritics dropped, c → ch,
 //! ś and ṣ → sh), with the inherent vowel dropped where it is not pronounced (word-final,
-//! and between two pronounced vowels: রহমান → "rahman"). Khmer: the UNGEGN romanisation
+//! and between two pronounced vowels: রহমান → "rahman"); জ and য, j in ISO 15919, are
+//! also read z as a second reading (জিয়া → "jiya" and "ziya": Zia). Khmer: the UNGEGN romanisation
 //! (BGN/PCGN 1972, adopted by the UN Group of Experts on Geographical Names), vowels read
 //! by the consonant's series and final consonants in their final values (ហ៊ុន សែន →
 //! "hun sen").
@@ -19,7 +20,16 @@ struct Aksara {
     tail: &'static str,
 }
 
-fn bengali_consonant(c: char, after_virama: bool) -> Option<&'static str> {
+/// Whether a Bengali letter is read j in ISO 15919 but z in many names (জ, and য on its
+/// own): জিয়াউর → Ziaur, আজিজ → Aziz, যাকির → Zakir, as much as মুজিব → Mujib.
+pub fn is_j_or_z(c: char, after_virama: bool) -> bool {
+    c == 'জ' || (c == 'য' && !after_virama)
+}
+
+fn bengali_consonant(c: char, after_virama: bool, z: bool) -> Option<&'static str> {
+    if z && is_j_or_z(c, after_virama) {
+        return Some("z");
+    }
     Some(match c {
         'ক' => "k",
         'খ' => "kh",
@@ -89,8 +99,9 @@ fn bengali_vowel(c: char) -> Option<(&'static str, bool)> {
     })
 }
 
-/// Appends the romanisation of a run of Bengali script.
-pub fn bengali(run: &[char], out: &mut String) {
+/// Appends the romanisation of a run of Bengali script; with `z`, জ and য are read z (the
+/// second reading of a name that has them, see [`is_j_or_z`]).
+pub fn bengali(run: &[char], out: &mut String, z: bool) {
     let mut word: Vec<Aksara> = Vec::new();
     let mut k = 0;
     while k < run.len() {
@@ -107,7 +118,7 @@ pub fn bengali(run: &[char], out: &mut String) {
         }
         k += 1;
         let joining = word.last().is_some_and(|a| a.halant);
-        if let Some(t) = bengali_consonant(c, joining) {
+        if let Some(t) = bengali_consonant(c, joining, z) {
             match word.last_mut().filter(|_| joining) {
                 Some(a) => {
                     a.cons.push_str(t);
@@ -402,18 +413,37 @@ pub fn khmer(run: &[char], out: &mut String) {
 /// of its series (a or o).
 fn flush_khmer(word: &mut Vec<KhmerSyllable>, out: &mut String) {
     let mut open = false; // the previous syllable ends in a vowel
-    for s in word.iter() {
+    let mut after_nikahit = false; // the previous syllable ends in nikahit (m)
+    let n = word.len();
+    let bare = |s: &KhmerSyllable| s.base.is_some() && !s.has_vowel();
+    for (i, s) in word.iter().enumerate() {
         if let Some(v) = s.independent {
             out.push_str(v);
             open = true;
+            after_nikahit = false;
             continue;
         }
         let Some(base) = s.base else { continue };
         let (initial, fin) = khmer_consonant(base).unwrap_or(("", ""));
-        let initial = if s.hard_b { "p" } else { initial };
-        if open && !s.has_vowel() {
+        let last = i + 1 == n;
+        // ំង: the nikahit before a final ng is not read m (តាំង → "tang").
+        if after_nikahit && bare(s) && s.subs.is_empty() && base == 'ង' {
+            if out.ends_with('m') {
+                out.pop();
+            }
+            out.push_str("ng");
+            after_nikahit = false;
+            continue;
+        }
+        after_nikahit = false;
+        // A bare consonant followed by the bare last consonant of the word starts a
+        // syllable of its own, which that one closes (សុផល → so-phal, not sop-lo).
+        let starts_syllable = !last && word.get(i + 1).is_some_and(|n| bare(n)) && i + 2 == n;
+        if open && bare(s) && !starts_syllable {
             out.push_str(fin);
-            if s.subs.is_empty() {
+            if s.subs.is_empty() || last {
+                // The last consonant of a word, with or without one below, is final
+                // (ធីរិទ្ធ → "thirit", វង្ស → "vong").
                 open = false;
                 continue;
             }
@@ -424,9 +454,23 @@ fn flush_khmer(word: &mut Vec<KhmerSyllable>, out: &mut String) {
             out.push_str(if s.o_series { "o" } else { "a" });
             continue;
         }
+        // ប before a consonant below is a p (ប្រាក់ → "prak"); ហ before one only marks
+        // the sound of that one (ហ្គ → g, ហ្វ → f).
+        let initial = if s.hard_b || (base == 'ប' && !s.subs.is_empty()) {
+            "p"
+        } else if base == 'ហ' && !s.subs.is_empty() {
+            ""
+        } else {
+            initial
+        };
         out.push_str(initial);
         for &sub in &s.subs {
-            out.push_str(khmer_consonant(sub).map_or("", |c| c.0));
+            let value = match (base, sub) {
+                ('ហ', 'គ') => "g",
+                ('ហ', 'វ') => "f",
+                _ => khmer_consonant(sub).map_or("", |c| c.0),
+            };
+            out.push_str(value);
         }
         let pick = |(a, o): (&'static str, &'static str)| if s.o_series { o } else { a };
         match (s.vowel.and_then(khmer_vowel), s.nikahit) {
@@ -457,6 +501,7 @@ fn flush_khmer(word: &mut Vec<KhmerSyllable>, out: &mut String) {
         }
         // A syllable closed by nikahit (m) or reahmuk (h): the next consonant starts one.
         open = !(s.nikahit || s.reahmuk);
+        after_nikahit = s.nikahit;
     }
     word.clear();
 }

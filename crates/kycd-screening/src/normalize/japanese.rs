@@ -50,6 +50,82 @@ fn names() -> &'static HashMap<&'static str, Readings> {
     })
 }
 
+/// How the first and the last kanji of two-character given names are read, learnt from the
+/// given names of the data: per character, the longest reading shared by at least half of
+/// the given names it starts (or ends), and by two at least (晋: シン from 晋一 シンイチ,
+/// 晋作 シンサク…; 三 at the end: ゾウ from 信三 シンゾウ, 健三 ケンゾウ…).
+struct CharReadings {
+    first: HashMap<char, String>,
+    last: HashMap<char, String>,
+}
+
+fn char_readings() -> &'static CharReadings {
+    static TABLE: OnceLock<CharReadings> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut starts: HashMap<char, Vec<Vec<char>>> = HashMap::new();
+        let mut ends: HashMap<char, Vec<Vec<char>>> = HashMap::new();
+        for (name, r) in names() {
+            let (Some(given), true) = (r.given, name.chars().count() >= 2) else {
+                continue;
+            };
+            let reading: Vec<char> = given.chars().collect();
+            let mut rev = reading.clone();
+            rev.reverse();
+            if let (Some(f), Some(l)) = (name.chars().next(), name.chars().last()) {
+                starts.entry(f).or_default().push(reading);
+                ends.entry(l).or_default().push(rev);
+            }
+        }
+        let learn = |m: HashMap<char, Vec<Vec<char>>>, reverse: bool| -> HashMap<char, String> {
+            m.into_iter()
+                .filter_map(|(c, readings)| {
+                    let mut p = shared_prefix(&readings)?;
+                    if reverse {
+                        p.reverse();
+                    }
+                    Some((c, p.into_iter().collect()))
+                })
+                .collect()
+        };
+        CharReadings {
+            first: learn(starts, false),
+            last: learn(ends, true),
+        }
+    })
+}
+
+/// The longest prefix shorter than the readings it starts, common to at least half of
+/// `readings` and to two at least.
+fn shared_prefix(readings: &[Vec<char>]) -> Option<Vec<char>> {
+    let need = readings.len().div_ceil(2).max(2);
+    let mut best: Option<Vec<char>> = None;
+    for k in 1.. {
+        let mut counts: HashMap<&[char], usize> = HashMap::new();
+        for r in readings.iter().filter(|r| r.len() > k) {
+            *counts.entry(&r[..k]).or_default() += 1;
+        }
+        match counts
+            .into_iter()
+            .max_by_key(|&(p, n)| (n, std::cmp::Reverse(p)))
+        {
+            Some((p, n)) if n >= need => best = Some(p.to_vec()),
+            _ => break,
+        }
+    }
+    best
+}
+
+/// A two-kanji given name missing from the data, read from how given names start with its
+/// first kanji and end with its second (晋三 → シン + ゾウ, "shinzo").
+fn composed_given(part: &str) -> Option<String> {
+    let mut chars = part.chars();
+    let (Some(a), Some(b), None) = (chars.next(), chars.next(), chars.next()) else {
+        return None;
+    };
+    let t = char_readings();
+    Some(format!("{}{}", t.first.get(&a)?, t.last.get(&b)?))
+}
+
 /// Reads the name parts of one name in order: the first part written in kanji is taken
 /// as the family name (Japanese order), the others as given names.
 #[derive(Default)]
@@ -117,6 +193,18 @@ impl Reader {
                 table.get(giv).and_then(|r| r.given),
             ) {
                 return Some(format!("{} {}", romaji(f), romaji(g)));
+            }
+        }
+        // A given name missing from the data, read character by character: the whole
+        // part when it is not the first, else after a family name of the data.
+        if !first && let Some(g) = composed_given(part) {
+            return Some(romaji(&g));
+        }
+        for &(at, _) in chars.iter().skip(1).rev() {
+            let (fam, giv) = (&part[..at], &part[at..]);
+            if let (Some(f), Some(g)) = (table.get(fam).and_then(|r| r.family), composed_given(giv))
+            {
+                return Some(format!("{} {}", romaji(f), romaji(&g)));
             }
         }
         // Longest entries one after the other, glued (one name part).

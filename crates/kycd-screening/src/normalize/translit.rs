@@ -4,9 +4,10 @@
 //! data, see [`super::japanese`]), Bengali (ISO 15919) and Khmer (UNGEGN), syllable grouping
 //! for Chinese and Korean, and deunicode for every other script and for Latin diacritics.
 //!
-//! Some names can be read two ways: kanji-only names as Chinese or as Japanese, and
+//! Some names can be read two ways: kanji-only names as Chinese or as Japanese,
 //! Arabic-script names without Persian letters as Arabic or as Persian (ض is d in Arabic,
-//! z in Persian). [`to_ascii_reading`] gives the second reading; [`Seen::alternative`] says
+//! z in Persian), and Bengali names with জ or য with j or with z (Ziaur, Aziz).
+//! [`to_ascii_reading`] gives the second reading; [`Seen::alternative`] says
 //! whether there is one.
 
 use unicode_normalization::UnicodeNormalization;
@@ -20,7 +21,8 @@ pub struct Seen {
     /// Chinese characters, Japanese kana and kanji or Korean Hangul: one character is one
     /// syllable, so no typo tolerance.
     pub syllabic: bool,
-    /// The text has a second reading (kanji as Japanese, Arabic letters as Persian).
+    /// The text has a second reading (kanji as Japanese, Arabic letters as Persian,
+    /// Bengali জ and য as z).
     pub alternative: bool,
     /// In the second reading: a part could not be read that way (a kanji name not in
     /// the name data), so the reading is not to be used.
@@ -66,7 +68,7 @@ pub fn to_ascii(s: &str, out: &mut String) -> Seen {
 }
 
 /// Like [`to_ascii`]; with `alt`, the second reading (kanji as Japanese, Arabic letters
-/// as Persian) when there is one.
+/// as Persian, Bengali জ and য as z) when there is one.
 pub fn to_ascii_reading(s: &str, out: &mut String, alt: bool) -> Seen {
     let mut seen = Seen::default();
     if s.is_ascii() {
@@ -82,8 +84,13 @@ pub fn to_ascii_reading(s: &str, out: &mut String, alt: bool) -> Seen {
     // Persian letters present: Persian. Otherwise Arabic first, Persian second when a
     // letter reads differently.
     let persian = persian_marked || alt;
-    seen.alternative =
-        (has_han && !has_kana) || (!persian_marked && chars.iter().any(|&c| differs_in_persian(c)));
+    seen.alternative = (has_han && !has_kana)
+        || (!persian_marked && chars.iter().any(|&c| differs_in_persian(c)))
+        || chars.iter().enumerate().any(|(i, &c)| {
+            // য with a nukta is য় (y), after a virama a ya-phala (y): neither is a z.
+            chars.get(i + 1) != Some(&'\u{09BC}')
+                && super::indic::is_j_or_z(c, i > 0 && chars[i - 1] == '\u{09CD}')
+        });
     let mut jp = super::japanese::Reader::default();
     let mut i = 0;
     while i < chars.len() {
@@ -123,7 +130,7 @@ pub fn to_ascii_reading(s: &str, out: &mut String, alt: bool) -> Seen {
             i = j;
         } else if is_bengali(c) {
             let j = run_end(is_bengali);
-            super::indic::bengali(&chars[i..j], out);
+            super::indic::bengali(&chars[i..j], out, alt);
             i = j;
         } else if is_khmer(c) {
             let j = run_end(is_khmer);

@@ -200,3 +200,48 @@ fn cross_script_set_per_script() {
     }
     assert!(r.all.precision() >= 0.95 && r.all.recall() >= 0.9, "{r}");
 }
+
+#[test]
+fn bengali_ja_and_ya_are_also_read_z() {
+    // জ and য are j in ISO 15919, z in many names: both readings are searched.
+    assert_eq!(
+        readings("জিয়াউর রহমান"),
+        ("jiyaur rahman".into(), "ziyaur rahman".into())
+    );
+    assert_eq!(readings("আজিজ আহমেদ").1, "aziz ahmed");
+    // য with a nukta (য়) and a ya-phala stay y: no second reading for them.
+    assert_eq!(readings("রহমান"), ("rahman".into(), String::new()));
+    high("জিয়াউর রহমান", "Ziaur Rahman");
+    high("আজিজ আহমেদ", "Aziz Ahmed");
+    high("মুজিবুর রহমান", "Mujibur Rahman");
+    low("জিয়াউর রহমান", "Mizanur Rahman");
+}
+
+#[test]
+fn a_japanese_given_name_missing_from_the_data_is_read_by_its_kanji() {
+    // 晋三 is no given name of IPADIC; 晋… given names start シン, …三 ones end ゾウ.
+    assert_eq!(readings("中川晋三").1, "nakagawa shinzo");
+    assert_eq!(readings("中川 晋三").1, "nakagawa shinzo");
+    high("中川晋三", "Shinzo Nakagawa");
+    high("中川 晋三", "NAKAGAWA, Shinzo");
+    low("中川晋三", "Shinji Nakagawa");
+}
+
+#[test]
+fn khmer_clusters_finals_and_nikahit_before_ng() {
+    // ប over a consonant is p, ហ over one only marks its sound (ហ្គ = g).
+    assert_eq!(readings("ប្រាក់ សុខុន").0, "prak sokhon");
+    assert_eq!(readings("កាំង ហ្គេកអ៊ាវ").0, "kang gekeav");
+    // The last consonant of a word is final, the bare one before it opens a syllable.
+    assert_eq!(readings("ចាន់ សុផល").0, "chan sophal");
+    assert_eq!(readings("ទេព វង្ស").0, "tep vong");
+    assert_eq!(readings("អៀង ធីរិទ្ធ").0, "ieng thirit");
+    // ាំង is "ang", not "amngo".
+    assert_eq!(readings("តាំង គីមហួន").0, "tang kimhuon");
+    high("ប្រាក់ សុខុន", "Prak Sokhonn");
+    high("ចាន់ សុផល", "Chan Sophal");
+    high("ទេព វង្ស", "Tep Vong");
+    high("អៀង ធីរិទ្ធ", "Ieng Thirith");
+    high("តាំង គីមហួន", "Taing Kim Huon");
+    low("ចាន់ សុផល", "Chan Sokhon");
+}
