@@ -438,7 +438,7 @@ fn flush_khmer(word: &mut Vec<KhmerSyllable>, out: &mut String) {
         after_nikahit = false;
         // A bare consonant followed by the bare last consonant of the word starts a
         // syllable of its own, which that one closes (សុផល → so-phal, not sop-lo).
-        let starts_syllable = !last && word.get(i + 1).is_some_and(|n| bare(n)) && i + 2 == n;
+        let starts_syllable = i + 2 == n && bare(&word[i + 1]);
         if open && bare(s) && !starts_syllable {
             out.push_str(fin);
             if s.subs.is_empty() || last {
