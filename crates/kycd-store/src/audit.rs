@@ -236,7 +236,7 @@ pub async fn seal(tx: &mut Tx, keys: &dyn EntryMac, limit: i64) -> StoreResult<S
         prev = hash;
         out.count += 1;
     }
-    out.head = (seq > 0).then(|| Head { seq, hash: prev });
+    out.head = (seq > 0).then_some(Head { seq, hash: prev });
     Ok(out)
 }
 

@@ -175,8 +175,7 @@ impl Row {
         }
         let target = self
             .codes
-            .iter()
-            .any(|c| *c == reason)
+            .contains(&reason)
             .then(|| targets.hours(reason))
             .flatten();
         matches!((self.age, target), (Some(a), Some(t)) if a > chrono::Duration::hours(t))
