@@ -4,7 +4,7 @@
 
 use crate::service::ServiceResult;
 use kycd_store::{Conn, Scope, customers as db};
-use kycd_vault::{Aad, BlindIndexKey, DataKey, MasterKey, WrappedKey};
+use kycd_vault::{Aad, AuditKey, BlindIndexKey, DataKey, MasterKey, WrappedKey};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -16,6 +16,9 @@ pub struct Vault {
     previous: Option<MasterKey>,
     /// Blind-index keys by (organization, environment).
     blind_keys: Mutex<HashMap<(String, String), Arc<BlindIndexKey>>>,
+    /// The audit log's MAC keys, derived from `master` (and `previous`).
+    audit: AuditKey,
+    previous_audit: Option<AuditKey>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -49,15 +52,19 @@ fn blind_context(org: &str, purpose: &str) -> String {
 impl Vault {
     pub fn new(master: MasterKey) -> Self {
         Vault {
+            audit: master.audit_key(),
             master,
             previous: None,
             blind_keys: Mutex::new(HashMap::new()),
+            previous_audit: None,
         }
     }
 
-    /// Also accepts keys wrapped by `previous` (the master key being rotated out).
+    /// Also accepts keys wrapped by `previous` (the master key being rotated
+    /// out), and audit entries MAC'd under it.
     pub fn with_previous(mut self, previous: Option<MasterKey>) -> Self {
         self.previous = previous.filter(|p| p.key_id() != self.master.key_id());
+        self.previous_audit = self.previous.as_ref().map(MasterKey::audit_key);
         self
     }
 
@@ -278,7 +285,36 @@ pub fn previous_key(config: &crate::Config) -> anyhow::Result<Option<MasterKey>>
     }
 }
 
-/// Wraps every data and blind-index key under `new` (blobs are not re-encrypted).
+/// The audit log's entries are MAC'd under the master key's audit key;
+/// during a rotation, entries MAC'd under the previous one still check.
+impl kycd_store::audit::EntryMac for Vault {
+    fn mac(&self, content: &[u8]) -> String {
+        self.audit.mac(content)
+    }
+    fn check(&self, content: &[u8], mac: &str) -> bool {
+        self.audit.verify(content, mac)
+            || self
+                .previous_audit
+                .as_ref()
+                .is_some_and(|p| p.verify(content, mac))
+    }
+}
+
+/// One audit key as an [`kycd_store::audit::EntryMac`] (a rotation's old and new keys).
+struct OneAuditKey(AuditKey);
+
+impl kycd_store::audit::EntryMac for OneAuditKey {
+    fn mac(&self, content: &[u8]) -> String {
+        self.0.mac(content)
+    }
+    fn check(&self, content: &[u8], mac: &str) -> bool {
+        self.0.verify(content, mac)
+    }
+}
+
+/// Wraps every data and blind-index key under `new` (blobs are not
+/// re-encrypted) and MACs the audit entries again under `new`'s audit key
+/// (an entry whose MAC `old` refuses keeps it: verify still names it).
 pub async fn rotate(
     store: &kycd_store::Store,
     old: &MasterKey,
@@ -299,6 +335,12 @@ pub async fn rotate(
             db::rewrap_org_key(&mut tx, &id, &purpose_or_org, &re.to_string()).await?;
         }
     }
+    kycd_store::audit::remac(
+        &mut tx,
+        &OneAuditKey(old.audit_key()),
+        &OneAuditKey(new.audit_key()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -1,17 +1,22 @@
 //! The audit log's hash chain. Entries are written unsealed with the
 //! operation that caused them (`customers::insert_audit`, no contention on
-//! the write path); `seal` then chains them in id order: each gets the next
-//! `seq` (unique, so two sealers cannot fork the chain: one fails and the
-//! next pass retries), the previous entry's hash and the SHA-256 of its own
-//! content with that hash. `verify` recomputes the chain and names the first
-//! entry that was altered, removed or inserted out of place.
+//! the write path), each with a MAC of its content under a key only the
+//! master key's holder has ([`EntryMac`]); `seal` then chains them in id
+//! order: each gets the next `seq` (unique, so two sealers cannot fork the
+//! chain: one fails and the next pass retries), the previous entry's hash
+//! and the SHA-256 of its own content with that hash. `verify` recomputes
+//! the chain and every MAC and names the first entry that was altered
+//! (before or after it was sealed), removed or inserted out of place, or,
+//! given a head recorded outside the database, cut from the chain's end.
+//!
+//! Entries written before MACs existed (migration 0022) have none: they are
+//! accepted only at the start of the chain, before its first MAC'd entry.
 
 use crate::db::{Conn, StoreError, StoreResult, Tx};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 /// One entry as stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Entry {
     pub id: String,
     pub organization_id: String,
@@ -24,12 +29,42 @@ pub struct Entry {
     pub seq: Option<i64>,
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
+    /// HMAC of [`Entry::content`] written with the entry (hex; none on
+    /// entries older than migration 0022).
+    pub mac: Option<String>,
+}
+
+/// Computes and checks entries' MACs: the vault's audit key (derived from
+/// the master key), kept out of this crate.
+pub trait EntryMac: Send + Sync {
+    /// The MAC (hex) of `content`, under the current key.
+    fn mac(&self, content: &[u8]) -> String;
+    /// Whether `mac` is the MAC of `content` under a key still accepted
+    /// (the current one; during a master-key rotation, the previous one too).
+    fn check(&self, content: &[u8], mac: &str) -> bool;
 }
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl Entry {
+    /// The entry's content as MAC'd: every field written with it, none of
+    /// its place in the chain.
+    pub fn content(&self) -> Vec<u8> {
+        serde_json::json!([
+            self.id,
+            self.organization_id,
+            self.environment,
+            self.actor,
+            self.action,
+            self.resource_id,
+            self.details,
+            self.at
+        ])
+        .to_string()
+        .into_bytes()
+    }
+
     /// SHA-256 (hex) of the entry's content, its place and the previous hash.
     pub fn compute_hash(&self, seq: i64, prev_hash: &str) -> String {
         let content = serde_json::json!([
@@ -46,24 +81,44 @@ impl Entry {
         ]);
         hex::encode(Sha256::digest(content.to_string().as_bytes()))
     }
+
+    /// What is wrong with the entry's MAC, if anything; `macs_began`: an
+    /// entry before it in the chain carries a MAC (then one without is
+    /// stripped, not old).
+    pub fn mac_problem(&self, keys: &dyn EntryMac, macs_began: bool) -> Option<&'static str> {
+        match &self.mac {
+            Some(m) if keys.check(&self.content(), m) => None,
+            Some(_) => {
+                Some("its content was altered: it does not match the MAC it was written with")
+            }
+            None if macs_began => {
+                Some("it has no MAC, but entries before it have one: its MAC was removed")
+            }
+            None => None,
+        }
+    }
 }
 
-const COLUMNS: &str = "id, organization_id, environment, actor, action, resource_id, details, at, seq, prev_hash, hash";
+const COLUMNS: &str = "id, organization_id, environment, actor, action, resource_id, details, at, seq, prev_hash, hash, mac";
 
-fn entry(r: &sqlx::any::AnyRow) -> StoreResult<Entry> {
-    Ok(Entry {
-        id: r.try_get(0)?,
-        organization_id: r.try_get(1)?,
-        environment: r.try_get(2)?,
-        actor: r.try_get(3)?,
-        action: r.try_get(4)?,
-        resource_id: r.try_get(5)?,
-        details: r.try_get(6)?,
-        at: r.try_get(7)?,
-        seq: r.try_get(8)?,
-        prev_hash: r.try_get(9)?,
-        hash: r.try_get(10)?,
-    })
+/// Writes an entry (unsealed) with its MAC.
+pub async fn insert(conn: &mut Conn, keys: &dyn EntryMac, e: &Entry) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, organization_id, environment, actor, action, resource_id, details, at, mac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&e.id)
+    .bind(&e.organization_id)
+    .bind(&e.environment)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.resource_id)
+    .bind(&e.details)
+    .bind(e.at)
+    .bind(keys.mac(&e.content()))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Whether any entry waits to be sealed.
@@ -76,31 +131,89 @@ pub async fn unsealed(conn: &mut Conn) -> StoreResult<bool> {
     )
 }
 
+/// The chain's last entry: its place and hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+    /// `SEQ:HASH`, as the sealer logs it.
+    fn from_str(s: &str) -> Result<Head, String> {
+        let (seq, hash) = s
+            .trim()
+            .split_once(':')
+            .ok_or("expected SEQ:HASH (as the audit sealer logs it)")?;
+        let seq = seq
+            .parse::<i64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .ok_or("SEQ must be a positive number")?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("HASH must be 64 hex digits".into());
+        }
+        Ok(Head {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// What one `seal` pass did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sealed {
+    /// Entries chained.
+    pub count: usize,
+    /// The chain's head after the pass (none while the chain is empty).
+    pub head: Option<Head>,
+    /// Entries chained whose MAC failed (altered before sealing): chained
+    /// all the same, so the chain stays whole and `verify` names them.
+    pub mac_failed: Vec<String>,
+}
+
 /// Chains up to `limit` unsealed entries after the last sealed one, in one
-/// transaction; returns how many. A concurrent sealer makes it fail with
-/// `Conflict` (nothing written; the next pass goes on).
-pub async fn seal(tx: &mut Tx, limit: i64) -> StoreResult<usize> {
-    let tail = sqlx::query(
+/// transaction, checking each one's MAC first. A concurrent sealer makes it
+/// fail with `Conflict` (nothing written; the next pass goes on).
+pub async fn seal(tx: &mut Tx, keys: &dyn EntryMac, limit: i64) -> StoreResult<Sealed> {
+    #[derive(sqlx::FromRow)]
+    struct Tail {
+        seq: i64,
+        hash: Option<String>,
+    }
+    let tail: Option<Tail> = sqlx::query_as(
         "SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
     )
     .fetch_optional(&mut **tx)
     .await?;
     let (mut seq, mut prev) = match tail {
-        Some(r) => (
-            r.try_get::<i64, _>(0)?,
-            r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-        ),
+        Some(t) => (t.seq, t.hash.unwrap_or_default()),
         None => (0, GENESIS.to_string()),
     };
-    let rows = sqlx::query(&format!(
+    let mut macs_began =
+        sqlx::query("SELECT id FROM audit_log WHERE seq IS NOT NULL AND mac IS NOT NULL LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+    let entries: Vec<Entry> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(&mut **tx)
     .await?;
-    let mut n = 0;
-    for r in &rows {
-        let e = entry(r)?;
+    let mut out = Sealed::default();
+    for e in &entries {
+        if e.mac_problem(keys, macs_began).is_some() {
+            out.mac_failed.push(e.id.clone());
+        }
+        macs_began |= e.mac.is_some();
         seq += 1;
         let hash = e.compute_hash(seq, &prev);
         let done = sqlx::query(
@@ -121,9 +234,10 @@ pub async fn seal(tx: &mut Tx, limit: i64) -> StoreResult<usize> {
             Err(e) => return Err(e.into()),
         }
         prev = hash;
-        n += 1;
+        out.count += 1;
     }
-    Ok(n)
+    out.head = (seq > 0).then_some(Head { seq, hash: prev });
+    Ok(out)
 }
 
 /// What `verify` found.
@@ -145,53 +259,138 @@ pub struct Broken {
     pub problem: String,
 }
 
-/// Recomputes the chain over every sealed entry, in order.
-pub async fn verify(conn: &mut Conn) -> StoreResult<Verdict> {
-    let rows = sqlx::query(&format!(
+/// Recomputes the chain over every sealed entry, in order, and the MAC of
+/// every entry (sealed or not); `head` (recorded outside the database: the
+/// sealer's log, an export) must still be in the chain, with its hash.
+pub async fn verify(
+    conn: &mut Conn,
+    keys: &dyn EntryMac,
+    head: Option<&Head>,
+) -> StoreResult<Verdict> {
+    let entries: Vec<Entry> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM audit_log WHERE seq IS NOT NULL ORDER BY seq"
     ))
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
     let mut prev = GENESIS.to_string();
     let mut count = 0i64;
-    for r in &rows {
-        let e = entry(r)?;
+    let mut macs_began = false;
+    let bad = |count: i64, problem: String, id: Option<String>, seq: i64| Verdict {
+        entries: count,
+        ok: false,
+        first_bad: Some(Broken { seq, id, problem }),
+    };
+    for e in entries {
         let expected = count + 1;
         let seq = e.seq.unwrap_or_default();
-        let bad = |problem: &str, id: Option<String>, seq: i64| Verdict {
-            entries: count,
-            ok: false,
-            first_bad: Some(Broken {
-                seq,
-                id,
-                problem: problem.into(),
-            }),
-        };
         if seq != expected {
             return Ok(bad(
-                &format!("entry {expected} is missing (the next one is {seq})"),
+                count,
+                format!("entry {expected} is missing (the next one is {seq})"),
                 None,
                 expected,
             ));
         }
         if e.prev_hash.as_deref() != Some(prev.as_str()) {
             return Ok(bad(
-                "its previous hash does not match the entry before it",
+                count,
+                "its previous hash does not match the entry before it".into(),
                 Some(e.id),
                 seq,
             ));
         }
         if e.hash.as_deref() != Some(e.compute_hash(seq, &prev).as_str()) {
-            return Ok(bad("its content was altered", Some(e.id), seq));
+            return Ok(bad(
+                count,
+                "its content was altered".into(),
+                Some(e.id),
+                seq,
+            ));
         }
+        if let Some(problem) = e.mac_problem(keys, macs_began) {
+            return Ok(bad(count, problem.into(), Some(e.id), seq));
+        }
+        macs_began |= e.mac.is_some();
         prev = e.hash.clone().unwrap_or_default();
         count += 1;
+    }
+    if let Some(h) = head {
+        if h.seq > count {
+            return Ok(bad(
+                count,
+                format!(
+                    "the chain ends at entry {count}, before the recorded head {h}: entries were removed from its end"
+                ),
+                None,
+                h.seq,
+            ));
+        }
+        #[derive(sqlx::FromRow)]
+        struct Anchored {
+            id: String,
+            hash: Option<String>,
+        }
+        let at: Option<Anchored> = sqlx::query_as("SELECT id, hash FROM audit_log WHERE seq = $1")
+            .bind(h.seq)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(a) = at.filter(|a| a.hash.as_deref() != Some(h.hash.as_str())) {
+            return Ok(bad(
+                count,
+                format!(
+                    "its hash is not the recorded head's ({h}): the chain was rewritten from here or before"
+                ),
+                Some(a.id),
+                h.seq,
+            ));
+        }
+    }
+    // Entries not chained yet carry their MAC too.
+    let waiting: Vec<Entry> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE seq IS NULL ORDER BY id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    for e in waiting {
+        if let Some(problem) = e.mac_problem(keys, macs_began) {
+            return Ok(bad(
+                count,
+                format!("{problem} (not sealed yet)"),
+                Some(e.id),
+                0,
+            ));
+        }
+        macs_began |= e.mac.is_some();
     }
     Ok(Verdict {
         entries: count,
         ok: true,
         first_bad: None,
     })
+}
+
+/// Every MAC'd entry whose MAC `old` accepts, MAC'd again by `new` (a
+/// master-key rotation: the MAC key is derived from it). An entry `old`
+/// refuses keeps its MAC, so `verify` still names it. Returns how many.
+pub async fn remac(conn: &mut Conn, old: &dyn EntryMac, new: &dyn EntryMac) -> StoreResult<usize> {
+    let entries: Vec<Entry> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM audit_log WHERE mac IS NOT NULL"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut n = 0;
+    for e in entries {
+        let content = e.content();
+        if e.mac.as_deref().is_some_and(|m| old.check(&content, m)) {
+            sqlx::query("UPDATE audit_log SET mac = $1 WHERE id = $2")
+                .bind(new.mac(&content))
+                .bind(&e.id)
+                .execute(&mut *conn)
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// What the back office's audit page and export select (every field optional).
@@ -236,7 +435,7 @@ pub async fn browse(conn: &mut Conn, filter: &Filter, limit: i64) -> StoreResult
         sql.push_str(&format!(" AND at < ${n}"));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query_as::<_, Entry>(&sql);
     for b in &binds {
         q = q.bind(b);
     }
@@ -246,6 +445,5 @@ pub async fn browse(conn: &mut Conn, filter: &Filter, limit: i64) -> StoreResult
     if let Some(t) = filter.to {
         q = q.bind(t);
     }
-    let rows = q.bind(limit).fetch_all(conn).await?;
-    rows.iter().map(entry).collect()
+    Ok(q.bind(limit).fetch_all(conn).await?)
 }

@@ -398,8 +398,11 @@ pub async fn history(
         .collect()
 }
 
+/// Writes an audit entry (unsealed, MAC'd by `keys`; see [`crate::audit`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_audit(
     conn: &mut Conn,
+    keys: &dyn crate::audit::EntryMac,
     scope: &Scope,
     actor: &str,
     action: &str,
@@ -407,21 +410,21 @@ pub async fn insert_audit(
     details: &serde_json::Value,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, organization_id, environment, actor, action, resource_id, details, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(ids::new("aud"))
-    .bind(&scope.organization_id)
-    .bind(&scope.environment)
-    .bind(actor)
-    .bind(action)
-    .bind(resource_id)
-    .bind(details.to_string())
-    .bind(micros(&at))
-    .execute(conn)
-    .await?;
-    Ok(())
+    let entry = crate::audit::Entry {
+        id: ids::new("aud"),
+        organization_id: scope.organization_id.clone(),
+        environment: scope.environment.clone(),
+        actor: actor.to_string(),
+        action: action.to_string(),
+        resource_id: resource_id.map(str::to_string),
+        details: details.to_string(),
+        at: micros(&at),
+        seq: None,
+        prev_hash: None,
+        hash: None,
+        mac: None,
+    };
+    crate::audit::insert(conn, keys, &entry).await
 }
 
 pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> StoreResult<i64> {

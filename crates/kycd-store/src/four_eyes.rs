@@ -6,7 +6,6 @@
 
 use crate::db::{Conn, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 /// A request as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +24,8 @@ pub struct Request {
     pub expires_at: DateTime<Utc>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
-    /// `approved`, `declined` or `failed` (approved, then refused by the domain).
+    /// `approved` or `declined` (`failed` on requests of versions whose
+    /// approval and action were two transactions: approved, then refused).
     pub outcome: Option<String>,
     pub revealed_at: Option<DateTime<Utc>>,
 }
@@ -33,23 +33,44 @@ pub struct Request {
 const COLUMNS: &str = "id, organization_id, environment, customer_id, action, parameters, note, \
      requested_by, created_at, expires_at, decided_by, decided_at, outcome, revealed_at";
 
-fn request(r: &sqlx::any::AnyRow) -> StoreResult<Request> {
-    Ok(Request {
-        id: r.try_get(0)?,
-        organization_id: r.try_get(1)?,
-        environment: r.try_get(2)?,
-        customer_id: r.try_get(3)?,
-        action: r.try_get(4)?,
-        parameters: r.try_get(5)?,
-        note: r.try_get(6)?,
-        requested_by: r.try_get(7)?,
-        created_at: from_micros(r.try_get(8)?),
-        expires_at: from_micros(r.try_get(9)?),
-        decided_by: r.try_get(10)?,
-        decided_at: r.try_get::<Option<i64>, _>(11)?.map(from_micros),
-        outcome: r.try_get(12)?,
-        revealed_at: r.try_get::<Option<i64>, _>(13)?.map(from_micros),
-    })
+/// A request's row as selected by `COLUMNS` (times in microseconds).
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: String,
+    organization_id: String,
+    environment: String,
+    customer_id: String,
+    action: String,
+    parameters: String,
+    note: Option<String>,
+    requested_by: String,
+    created_at: i64,
+    expires_at: i64,
+    decided_by: Option<String>,
+    decided_at: Option<i64>,
+    outcome: Option<String>,
+    revealed_at: Option<i64>,
+}
+
+impl From<RequestRow> for Request {
+    fn from(r: RequestRow) -> Request {
+        Request {
+            id: r.id,
+            organization_id: r.organization_id,
+            environment: r.environment,
+            customer_id: r.customer_id,
+            action: r.action,
+            parameters: r.parameters,
+            note: r.note,
+            requested_by: r.requested_by,
+            created_at: from_micros(r.created_at),
+            expires_at: from_micros(r.expires_at),
+            decided_by: r.decided_by,
+            decided_at: r.decided_at.map(from_micros),
+            outcome: r.outcome,
+            revealed_at: r.revealed_at.map(from_micros),
+        }
+    }
 }
 
 pub async fn insert(conn: &mut Conn, r: &Request) -> StoreResult<()> {
@@ -73,25 +94,25 @@ pub async fn insert(conn: &mut Conn, r: &Request) -> StoreResult<()> {
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> StoreResult<Option<Request>> {
-    let row = sqlx::query(&format!(
+    let row: Option<RequestRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM four_eyes_requests WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(request).transpose()
+    Ok(row.map(Request::from))
 }
 
 /// A customer's requests, newest first.
 pub async fn of_customer(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<Request>> {
-    let rows = sqlx::query(&format!(
+    let rows: Vec<RequestRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM four_eyes_requests WHERE customer_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT 100"
     ))
     .bind(customer_id)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(request).collect()
+    Ok(rows.into_iter().map(Request::from).collect())
 }
 
 /// Undecided requests (expired ones too: the page says so), oldest first,
@@ -101,7 +122,7 @@ pub async fn undecided(
     organization_id: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<Request>> {
-    let rows = sqlx::query(&format!(
+    let rows: Vec<RequestRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM four_eyes_requests WHERE outcome IS NULL \
          AND ($1 = '' OR organization_id = $1) ORDER BY created_at, id LIMIT $2"
     ))
@@ -109,7 +130,7 @@ pub async fn undecided(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(request).collect()
+    Ok(rows.into_iter().map(Request::from).collect())
 }
 
 /// Records the decision unless one was recorded first (then `false`).
@@ -132,16 +153,6 @@ pub async fn decide(
     .await?
     .rows_affected();
     Ok(n == 1)
-}
-
-/// An approved request whose action the domain then refused (the state
-/// changed meanwhile): its outcome becomes `failed`.
-pub async fn mark_failed(conn: &mut Conn, id: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE four_eyes_requests SET outcome = 'failed' WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Marks an approved reveal as seen; `false` when it was seen already (or

@@ -10,6 +10,9 @@
 //!   ([`BlindIndexKey::compute`]) so that encrypted values can still be looked
 //!   up by equality.
 //!
+//! * an [`AuditKey`] ([`MasterKey::audit_key`], derived from the master key,
+//!   never stored) MACs the audit log's entries.
+//!
 //! Both data keys and blind-index keys are stored wrapped by the master key
 //! ([`MasterKey::wrap`], [`WrappedKey`]); rotating the master key means
 //! re-wrapping them ([`rewrap`]), never re-encrypting the data.
@@ -41,6 +44,7 @@
 //! Nothing in this crate logs, and no error message carries key or plaintext
 //! bytes.
 
+mod audit_key;
 mod blind;
 mod error;
 mod field;
@@ -48,6 +52,7 @@ mod keyfile;
 mod keys;
 mod master;
 
+pub use audit_key::AuditKey;
 pub use error::VaultError;
 pub use field::{
     Aad, FIELD_FORMAT_VERSION, MAX_KEY_ID_LEN, ciphertext_key_id, string_ciphertext_key_id,

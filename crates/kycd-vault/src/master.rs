@@ -93,6 +93,10 @@ impl MasterKey {
         Zeroizing::new(STANDARD.encode(self.secret.bytes()))
     }
 
+    pub(crate) fn secret(&self) -> &SecretKey32 {
+        &self.secret
+    }
+
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new(self.secret.bytes().into())
     }

@@ -384,6 +384,7 @@ async fn raw_inserts(
                 .await?;
                 db::insert_audit(
                     &mut tx,
+                    &*state.vault,
                     &scope,
                     "system:bench",
                     "customer.create",

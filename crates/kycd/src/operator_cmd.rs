@@ -78,7 +78,9 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<()> {
         }
         OperatorCommand::ResetTotp { email, config } => {
             let store = kycd_server::app::open_store(&config).await?;
-            let (op, removed) = ops::reset_totp(&store, &email).await?;
+            // The reset's audit entry is MAC'd: the master key derives the key.
+            let vault = kycd_server::app::master_key(&config, &store).await?;
+            let (op, removed) = ops::reset_totp(&store, &vault, &email).await?;
             let mut v = serde_json::to_value(&op)?;
             v["totp_removed"] = removed.into();
             println!("{v}");

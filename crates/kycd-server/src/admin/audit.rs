@@ -1,10 +1,16 @@
 //! The audit log's hash chain at the edge: sealing new entries (a background
 //! worker, and `kycd audit verify` before checking) and verifying the chain.
+//! Each pass that seals logs the chain's head (`seq`, `hash`) at info level:
+//! shipped to a SIEM, those lines are the anchor outside the database that
+//! `kycd audit verify --head SEQ:HASH` checks, so removing the newest
+//! entries shows. An entry whose MAC fails when it is sealed (edited in the
+//! database before the sealer reached it) is logged at error level.
 
-use kycd_store::{Store, StoreError, StoreResult, audit};
+use kycd_store::audit::{self, EntryMac, Head};
+use kycd_store::{Store, StoreError, StoreResult};
 
 /// Seals every waiting entry (in passes of 500); returns how many.
-pub async fn seal_all(store: &Store) -> StoreResult<usize> {
+pub async fn seal_all(store: &Store, keys: &dyn EntryMac) -> StoreResult<usize> {
     let mut total = 0;
     loop {
         {
@@ -14,18 +20,36 @@ pub async fn seal_all(store: &Store) -> StoreResult<usize> {
             }
         }
         let mut tx = store.begin().await?;
-        let n = audit::seal(&mut tx, 500).await?;
+        let sealed = audit::seal(&mut tx, keys, 500).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        total += n;
-        if n == 0 {
+        for id in &sealed.mac_failed {
+            tracing::error!(
+                entry = %id,
+                "audit entry altered before it was sealed: its content does not match its MAC (kycd audit verify names it)"
+            );
+        }
+        if let (Some(head), true) = (&sealed.head, sealed.count > 0) {
+            tracing::info!(
+                seq = head.seq,
+                hash = %head.hash,
+                sealed = sealed.count,
+                "audit chain head"
+            );
+        }
+        total += sealed.count;
+        if sealed.count == 0 {
             return Ok(total);
         }
     }
 }
 
-/// Seals what waits, then checks the whole chain.
-pub async fn verify(store: &Store) -> StoreResult<audit::Verdict> {
-    seal_all(store).await?;
+/// Seals what waits, then checks the whole chain (and `head`, if given).
+pub async fn verify(
+    store: &Store,
+    keys: &dyn EntryMac,
+    head: Option<&Head>,
+) -> StoreResult<audit::Verdict> {
+    seal_all(store, keys).await?;
     let mut conn = store.reader().await?;
-    audit::verify(&mut conn).await
+    audit::verify(&mut conn, keys, head).await
 }

@@ -124,6 +124,7 @@ async fn record(
     let mut conn = state.store.writer().await.map_err(fail)?;
     kycd_store::customers::insert_audit(
         &mut conn,
+        &*state.vault,
         &Scope::new(org, "*"),
         &who.actor(),
         action,
@@ -193,7 +194,9 @@ pub(super) async fn browse(
     )
 }
 
-/// One exported line: the entry with its place in the chain, `details` as JSON.
+/// One exported line: the entry with its place in the chain (`seq`,
+/// `prev_hash`, `hash`: the newest line's `seq:hash` is a head for
+/// `kycd audit verify --head`) and its MAC, `details` as JSON.
 fn line(e: &Entry) -> String {
     let details: Value = serde_json::from_str(&e.details).unwrap_or(json!(e.details));
     let at = kycd_store::from_micros(e.at);
@@ -209,6 +212,7 @@ fn line(e: &Entry) -> String {
         "at": at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "prev_hash": e.prev_hash,
         "hash": e.hash,
+        "mac": e.mac,
     })
     .to_string();
     s.push('\n');

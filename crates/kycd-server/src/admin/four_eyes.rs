@@ -4,8 +4,9 @@
 //! a second admin. The first operator's action stores a request (the form's
 //! fields, never a revealed value) that waits up to seven days on the scope's
 //! clock; another admin approves it (the action then runs through the same
-//! domain operation, the approver as actor, the requester in the audit) or
-//! declines it. Identifier reveals (direct in sandbox) show the value once,
+//! domain operation, the approver as actor, the requester in the audit, in
+//! the transaction that records the approval: an action the domain refuses
+//! leaves the request pending and writes nothing) or declines it. Identifier reveals (direct in sandbox) show the value once,
 //! audited with the operator's reason.
 
 use super::{
@@ -84,6 +85,7 @@ async fn audit(
     let mut conn = state.store.writer().await?;
     kycd_store::customers::insert_audit(
         &mut conn,
+        &*state.vault,
         &cx.scope,
         actor,
         action,
@@ -129,6 +131,7 @@ pub(super) async fn request(
         db::insert(&mut tx, &r).await?;
         kycd_store::customers::insert_audit(
             &mut tx,
+            &*state.vault,
             &cx.scope,
             &cx.actor,
             "admin.four_eyes_requested",
@@ -297,12 +300,54 @@ async fn decide(
         );
     }
     let outcome = if approve { "approved" } else { "declined" };
-    let claimed = async {
-        let mut conn = state.store.writer().await?;
-        db::decide(&mut conn, &r.id, &who.op.id, outcome, cx.now).await
+    // The decision, its audit entry and (approved) the action with its own
+    // audit entry are one transaction: an action the domain refuses now
+    // (the case changed since the request) leaves the request pending.
+    let decided = async {
+        let mut tx = state.store.begin().await?;
+        if !db::decide(&mut tx, &r.id, &who.op.id, outcome, cx.now).await? {
+            return Ok(false);
+        }
+        kycd_store::customers::insert_audit(
+            &mut tx,
+            &*state.vault,
+            &cx.scope,
+            &cx.actor,
+            &format!("admin.four_eyes_{outcome}"),
+            Some(&r.customer_id),
+            &json!({
+                "request_id": r.id,
+                "action": r.action,
+                "requested_by": requester,
+                "note": r.note,
+            }),
+            Utc::now(),
+        )
+        .await?;
+        // A reveal is the requester's to see, once, later.
+        if approve && r.action != REVEAL {
+            let extra = json!({
+                "four_eyes_request": r.id,
+                "requested_by": requester,
+                "approved_by": cx.actor,
+            });
+            let fields = stored_fields(&r);
+            super::execute_in(
+                &state,
+                &mut tx,
+                &cx,
+                &r.customer_id,
+                &r.action,
+                &fields,
+                extra,
+            )
+            .await?;
+        }
+        service::finish(&state, tx).await?;
+        Ok::<_, service::ServiceError>(true)
     }
     .await;
-    match claimed {
+    match decided {
         Ok(true) => {}
         Ok(false) => {
             return message(
@@ -312,66 +357,29 @@ async fn decide(
                 "Another admin decided this request at the same time.",
             );
         }
-        Err(e) => return fail(e),
-    }
-    let details = json!({
-        "request_id": r.id,
-        "action": r.action,
-        "requested_by": requester,
-        "note": r.note,
-    });
-    if let Err(e) = audit(
-        &state,
-        &cx,
-        &cx.actor,
-        &format!("admin.four_eyes_{outcome}"),
-        &r.customer_id,
-        &details,
-    )
-    .await
-    {
-        return fail(e);
-    }
-    if !approve || r.action == REVEAL {
-        // A reveal is the requester's to see, once.
-        return see_other(&format!(
-            "/admin/customers/{}?done=four_eyes_{outcome}",
-            r.customer_id
-        ));
-    }
-    let fields = stored_fields(&r);
-    let extra = json!({
-        "four_eyes_request": r.id,
-        "requested_by": requester,
-        "approved_by": cx.actor,
-    });
-    if let Err(res) =
-        super::execute(&state, &who, &cx, &r.customer_id, &r.action, &fields, extra).await
-    {
-        let failed = async {
-            let mut conn = state.store.writer().await?;
-            db::mark_failed(&mut conn, &r.id).await?;
-            drop(conn);
-            audit(
-                &state,
-                &cx,
-                &cx.actor,
-                "admin.four_eyes_failed",
-                &r.customer_id,
-                &json!({"request_id": r.id, "action": r.action}),
-            )
-            .await
+        Err(e) => {
+            let api = crate::error::ApiError::from(e);
+            refused(&state, &cx, &r, &format!("{}: {}", api.code, api.message)).await;
+            return message(
+                api.status,
+                Some(&who),
+                "Approval refused",
+                &format!(
+                    "{} ({}): {}. Nothing was approved or changed: the request stays pending. \
+                     Decline it, or let it expire, if the case no longer needs it.",
+                    r.action.replace('_', " "),
+                    api.code,
+                    api.message
+                ),
+            );
         }
-        .await;
-        if let Err(e) = failed {
-            return fail(e);
-        }
-        return res;
     }
-    see_other(&format!(
-        "/admin/customers/{}?done={}",
-        r.customer_id, r.action
-    ))
+    let done = if approve && r.action != REVEAL {
+        r.action.clone()
+    } else {
+        format!("four_eyes_{outcome}")
+    };
+    see_other(&format!("/admin/customers/{}?done={done}", r.customer_id))
 }
 
 /// The identifier a reveal form names (`identifier`: its index on the case,

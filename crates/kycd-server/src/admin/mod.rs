@@ -400,7 +400,8 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
     };
     drop(conn);
     let counts: Vec<_> = counts.into_iter().filter(|c| who.sees(&c.0)).collect();
-    let queue = match queue_items(&state, &who, None, None).await {
+    let all = team::Filters::default();
+    let queue = match team::filtered_queue(&state, &who, None, None, &all).await {
         Ok(q) => q,
         Err(r) => return r,
     };
@@ -412,7 +413,15 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
     page(
         StatusCode::OK,
         &nonce,
-        pages::dashboard(&nonce, &who, &counts, &queue, &requests, health),
+        pages::dashboard(&pages::Dashboard {
+            nonce: &nonce,
+            who: &who,
+            counts: &counts,
+            queue: &queue,
+            requests: &requests,
+            targets: &state.config.queue_target_hours,
+            health,
+        }),
     )
 }
 
@@ -495,6 +504,8 @@ struct QueueQuery {
     claim: Option<String>,
     tag: Option<String>,
     reason: Option<String>,
+    /// `1`: only the cases over their target time.
+    overdue: Option<String>,
 }
 
 /// Every operator's email by id (the pages name requesters and deciders).
@@ -527,9 +538,12 @@ async fn open_requests(
         .filter(|r| who.sees(&r.organization_id))
         .filter(|r| env.is_none_or(|e| r.environment == e))
         .collect();
-    // Each request expires on its scope's clock (the sandbox's may run ahead).
+    // Each request expires, and passes its target, on its scope's clock
+    // (the sandbox's may run ahead).
+    let target = chrono::Duration::hours(state.config.queue_target_hours.four_eyes);
     let mut clocks = std::collections::HashMap::new();
     let mut expired = std::collections::HashSet::new();
+    let mut overdue = std::collections::HashSet::new();
     for r in &list {
         let key = (r.organization_id.clone(), r.environment.clone());
         if !clocks.contains_key(&key) {
@@ -539,14 +553,18 @@ async fn open_requests(
                 .map_err(fail)?;
             clocks.insert(key.clone(), cx.now);
         }
-        if clocks.get(&key).is_some_and(|now| r.expires_at <= *now) {
+        let now = clocks[&key];
+        if r.expires_at <= now {
             expired.insert(r.id.clone());
+        } else if now - r.created_at > target {
+            overdue.insert(r.id.clone());
         }
     }
     Ok(pages::Requests {
         list,
         emails,
         expired,
+        overdue,
     })
 }
 
@@ -565,7 +583,12 @@ async fn queue(
         .as_deref()
         .filter(|s| *s == "live" || *s == "sandbox");
     let four_eyes_only = q.show.as_deref() == Some("four_eyes");
-    let filters = team::Filters::new(q.claim.as_deref(), q.tag.as_deref(), q.reason.as_deref());
+    let filters = team::Filters::new(
+        q.claim.as_deref(),
+        q.tag.as_deref(),
+        q.reason.as_deref(),
+        q.overdue.as_deref(),
+    );
     let items = if four_eyes_only {
         vec![]
     } else {
@@ -882,8 +905,9 @@ async fn action(
     see_other(&format!("/admin/customers/{id}?done={action}"))
 }
 
-/// Runs one case action and writes its audit entry (the operator's action,
-/// note and fields; `extra` adds the four-eyes request when there is one).
+/// Runs one case action and its audit entry in one transaction (`extra`
+/// adds the four-eyes request when there is one); a refusal is the page that
+/// says why, and nothing was written.
 async fn execute(
     state: &AppState,
     who: &Signed,
@@ -893,48 +917,68 @@ async fn execute(
     f: &Fields,
     extra: serde_json::Value,
 ) -> Result<(), Response> {
+    let done = async {
+        let mut tx = state.store.begin().await?;
+        execute_in(state, &mut tx, cx, id, action, f, extra).await?;
+        service::finish(state, tx).await
+    }
+    .await;
+    done.map_err(|e| action_refused(who, action, e))
+}
+
+/// Runs one case action through its domain operation and writes the
+/// operator's audit entry (action, note, fields), in the caller's
+/// transaction: the four-eyes approval adds its own decision to it.
+async fn execute_in(
+    state: &AppState,
+    tx: &mut kycd_store::Tx,
+    cx: &OperationContext,
+    id: &str,
+    action: &str,
+    f: &Fields,
+    extra: serde_json::Value,
+) -> service::ServiceResult<()> {
     let note = field(f, "note").map(|n| n.chars().take(2000).collect::<String>());
     let mut details = json!({"note": note});
     if let (Some(d), serde_json::Value::Object(x)) = (details.as_object_mut(), extra) {
         d.extend(x);
     }
-    if let Err(e) = run_action(state, cx, id, action, f, &mut details).await {
-        let api = ApiError::from(e);
-        // The domain's answer: 400 for a bad field, 404, 409 for a
-        // transition the state forbids.
-        let status = if api.status.is_client_error() || api.status.is_server_error() {
-            api.status
-        } else {
-            StatusCode::CONFLICT
-        };
-        return Err(message(
-            status,
-            Some(who),
-            "Action refused",
-            &format!(
-                "{} ({}): {}",
-                action.replace('_', " "),
-                api.code,
-                api.message
-            ),
-        ));
-    }
+    run_action(state, tx, cx, id, action, f, &mut details).await?;
     // The operator's action and note on the case's trail.
-    let audited = async {
-        let mut conn = state.store.writer().await?;
-        kycd_store::customers::insert_audit(
-            &mut conn,
-            &cx.scope,
-            &cx.actor,
-            &format!("admin.{action}"),
-            Some(id),
-            &details,
-            Utc::now(),
-        )
-        .await
-    }
-    .await;
-    audited.map_err(fail)
+    kycd_store::customers::insert_audit(
+        tx,
+        &*state.vault,
+        &cx.scope,
+        &cx.actor,
+        &format!("admin.{action}"),
+        Some(id),
+        &details,
+        Utc::now(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The page for an action that did not happen: the domain's answer (400 for
+/// a bad field, 404, 409 for a transition the state forbids) or the store's.
+fn action_refused(who: &Signed, action: &str, e: service::ServiceError) -> Response {
+    let api = ApiError::from(e);
+    let status = if api.status.is_client_error() || api.status.is_server_error() {
+        api.status
+    } else {
+        StatusCode::CONFLICT
+    };
+    message(
+        status,
+        Some(who),
+        "Action refused",
+        &format!(
+            "{} ({}): {}",
+            action.replace('_', " "),
+            api.code,
+            api.message
+        ),
+    )
 }
 
 fn required(name: &str) -> service::ServiceError {
@@ -944,13 +988,14 @@ fn required(name: &str) -> service::ServiceError {
 /// Applies one action through the domain operation the API uses.
 async fn run_action(
     state: &AppState,
+    tx: &mut kycd_store::Tx,
     cx: &OperationContext,
     id: &str,
     action: &str,
     f: &Fields,
     details: &mut serde_json::Value,
 ) -> service::ServiceResult<()> {
-    use service::lifecycle::{deactivate, reactivate, review};
+    use service::lifecycle::{deactivate_in, overturn_rejection_in, reactivate_in, review_in};
     let decision = match action {
         "approve" => Some(ReviewerDecision::Approve),
         "reject" => {
@@ -1016,7 +1061,7 @@ async fn run_action(
         _ => None,
     };
     if let Some(d) = decision {
-        review(state, cx, id, d).await?;
+        review_in(state, tx, cx, id, d).await?;
         return Ok(());
     }
     match action {
@@ -1024,8 +1069,9 @@ async fn run_action(
             let doc = field(f, "document_id").ok_or_else(|| required("document_id"))?;
             let reason = field(f, "rejection_reason").filter(|_| action == "document_reject");
             details["document_id"] = json!(doc);
-            service::documents::review(state, cx, id, doc, action == "document_accept", reason)
-                .await?;
+            let accept = action == "document_accept";
+            let reason = service::documents::review_reason(accept, reason)?;
+            service::documents::review_in(state, tx, cx, id, doc, accept, reason).await?;
         }
         "grant_product" | "reject_product" => {
             let pa = field(f, "product_access_id").ok_or_else(|| required("product_access_id"))?;
@@ -1033,7 +1079,8 @@ async fn run_action(
             service::products::get(state, &cx.scope, id, pa).await?;
             details["product_access_id"] = json!(pa);
             let reason = (action == "reject_product").then(|| "rejected_by_reviewer".to_string());
-            service::products::decide(state, cx, pa, action == "grant_product", reason).await?;
+            service::products::decide_in(state, tx, cx, pa, action == "grant_product", reason)
+                .await?;
         }
         "deactivate" => {
             let reason: String = field(f, "reason")
@@ -1042,13 +1089,13 @@ async fn run_action(
                 .take(500)
                 .collect();
             details["reason"] = json!(reason);
-            deactivate(state, cx, id, &reason).await?;
+            deactivate_in(state, tx, cx, id, &reason).await?;
         }
         "overturn_rejection" => {
-            service::lifecycle::overturn_rejection(state, cx, id).await?;
+            overturn_rejection_in(state, tx, cx, id).await?;
         }
         "reactivate" => {
-            reactivate(state, cx, id).await?;
+            reactivate_in(state, tx, cx, id).await?;
         }
         "note" => {
             if field(f, "note").is_none() {

@@ -169,8 +169,12 @@ pub async fn reset_password(store: &Store, who: &str) -> anyhow::Result<Shown> {
 
 /// Removes an operator's TOTP second factor (lost device): it signs in with
 /// the password alone until it enrols again. `false` when it had none.
-pub async fn reset_totp(store: &Store, who: &str) -> anyhow::Result<(Shown, bool)> {
+pub async fn reset_totp(
+    store: &Store,
+    keys: &dyn kycd_store::audit::EntryMac,
+    who: &str,
+) -> anyhow::Result<(Shown, bool)> {
     let op = find(store, who).await?;
-    let removed = super::totp::reset(store, &op).await?;
+    let removed = super::totp::reset(store, keys, &op).await?;
     Ok((Shown::of(&op, None), removed))
 }

@@ -120,7 +120,11 @@ fn when(t: &DateTime<Utc>) -> String {
 }
 
 fn age(t: &DateTime<Utc>) -> String {
-    let d = Utc::now() - *t;
+    duration(Utc::now() - *t)
+}
+
+/// "1d 2h", "3h 5m", "7m".
+fn duration(d: chrono::Duration) -> String {
     if d.num_days() > 0 {
         format!("{}d {}h", d.num_days(), d.num_hours() % 24)
     } else if d.num_hours() > 0 {
@@ -196,26 +200,79 @@ fn queue_table(items: &[QueueItem], with_reason: bool) -> Markup {
     }
 }
 
-pub fn dashboard(
-    nonce: &str,
-    who: &Signed,
-    counts: &[(String, String, String, i64)],
-    queue: &[QueueItem],
-    requests: &Requests,
-    health: Markup,
-) -> Markup {
-    let oldest = queue.iter().map(|q| q.since).min();
+/// What the dashboard shows.
+pub struct Dashboard<'a> {
+    pub nonce: &'a str,
+    pub who: &'a Signed,
+    /// Customers by (organization, environment, status).
+    pub counts: &'a [(String, String, String, i64)],
+    /// The queue, annotated with ages.
+    pub queue: &'a [QueueItem],
+    pub requests: &'a Requests,
+    pub targets: &'a super::team::Targets,
+    pub health: Markup,
+}
+
+/// Per queue reason: cases waiting, and how many are over the reason's
+/// target, linked to the queue filtered to them.
+fn overdue_table(d: &Dashboard<'_>) -> Markup {
+    use super::team::REASONS;
+    html! {
+        table.overdue-by-reason {
+            thead { tr { th { "Waiting for" } th { "Cases" } th { "Over target" } } }
+            tbody {
+                @for r in &REASONS[..4] {
+                    @let waiting = d.queue.iter().filter(|i| i.team.codes.contains(r)).count();
+                    @let over = d.queue.iter().filter(|i| i.team.over(d.targets, r)).count();
+                    tr {
+                        td { (r.replace('_', " ")) span.muted { " (" (d.targets.hours(r).unwrap_or_default()) " h)" } }
+                        td { (waiting) }
+                        td {
+                            @if over > 0 {
+                                a.overdue href={"/admin/queue?reason=" (r) "&overdue=1"} data-overdue-reason=(r) { (over) " over" }
+                            } @else {
+                                span.muted data-overdue-reason=(r) { "0" }
+                            }
+                        }
+                    }
+                }
+                @let waiting = d.requests.list.iter().filter(|q| !d.requests.expired.contains(&q.id)).count();
+                @let over = d.requests.overdue.len();
+                tr {
+                    td { "four eyes" span.muted { " (" (d.targets.four_eyes) " h)" } }
+                    td { (waiting) }
+                    td {
+                        @if over > 0 {
+                            a.overdue href="/admin/queue?show=four_eyes" data-overdue-reason="four_eyes" { (over) " over" }
+                        } @else {
+                            span.muted data-overdue-reason="four_eyes" { "0" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn dashboard(d: &Dashboard<'_>) -> Markup {
+    let (queue, requests, counts) = (d.queue, d.requests, d.counts);
+    // Ages on each case's scope clock (the sandbox's may run ahead).
+    let oldest = queue.iter().filter_map(|q| q.team.age).max();
+    let over = queue.iter().filter(|i| i.team.overdue()).count();
     frame(
-        nonce,
+        d.nonce,
         "Dashboard",
-        Some(who),
+        Some(d.who),
         html! {
             h1 { "Dashboard" }
             div.grid {
                 div.card {
                     h2 { "Queue" }
                     p { strong { (queue.len()) } " cases wait for a person"
-                        @if let Some(o) = oldest { "; the oldest for " (age(&o)) } "." }
+                        @if let Some(o) = oldest { "; the oldest for " (duration(o)) } "." }
+                    p { strong #overdue-count { (over) } " over their target time"
+                        @if over > 0 { " (" a href="/admin/queue?overdue=1" { "show them" } ")" } "." }
+                    (overdue_table(d))
                     p { a href="/admin/queue" { "Open the queue" } }
                 }
                 div.card {
@@ -234,7 +291,7 @@ pub fn dashboard(
                     @if counts.is_empty() { tr { td colspan="4" .muted { "No customers yet." } } }
                 }
             } }
-            (health)
+            (d.health)
         },
     )
 }
@@ -261,6 +318,8 @@ pub struct Requests {
     pub emails: HashMap<String, String>,
     /// The ids of those past their deadline (on their scope's clock).
     pub expired: HashSet<String>,
+    /// The ids of those (not expired) past the four-eyes target time.
+    pub overdue: HashSet<String>,
 }
 
 fn email<'a>(emails: &'a HashMap<String, String>, id: &'a str) -> &'a str {

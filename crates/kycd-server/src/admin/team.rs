@@ -2,7 +2,8 @@
 //! and releases it (an admin may reassign it or release anyone's), tags it;
 //! the queue shows the holder, the tags and each case's age against the
 //! target time of its queue (`--queue-target-hours`), filters on "mine",
-//! "unassigned", a tag and a reason, and exports the filtered rows as CSV.
+//! "unassigned", a tag, a reason and "over target", and exports the
+//! filtered rows as CSV.
 //! The case view carries the team panel (holder, tags, internal notes, age)
 //! and the keyboard shortcuts' script. Every change and every export is in
 //! the audit log; none of it is ever sent to the platform.
@@ -166,6 +167,20 @@ impl Row {
         matches!((self.age, self.target_hours), (Some(a), Some(t)) if a > chrono::Duration::hours(t))
     }
 
+    /// Whether it waited longer than the target of `reason` (one of its
+    /// codes; another reason: no), or with no reason ("") than its strictest.
+    pub fn over(&self, targets: &Targets, reason: &str) -> bool {
+        if reason.is_empty() {
+            return self.overdue();
+        }
+        let target = self
+            .codes
+            .contains(&reason)
+            .then(|| targets.hours(reason))
+            .flatten();
+        matches!((self.age, target), (Some(a), Some(t)) if a > chrono::Duration::hours(t))
+    }
+
     fn age_hours(&self) -> Option<i64> {
         self.age.map(|a| a.num_hours().max(0))
     }
@@ -255,11 +270,19 @@ pub struct Filters {
     pub tag: String,
     /// One of `REASONS` (four_eyes excepted: those have their own list).
     pub reason: String,
+    /// Only the cases over their target (the reason's, if one is chosen).
+    pub overdue: bool,
 }
 
 impl Filters {
-    pub fn new(claim: Option<&str>, tag: Option<&str>, reason: Option<&str>) -> Filters {
+    pub fn new(
+        claim: Option<&str>,
+        tag: Option<&str>,
+        reason: Option<&str>,
+        overdue: Option<&str>,
+    ) -> Filters {
         Filters {
+            overdue: matches!(overdue, Some("1" | "true" | "on")),
             claim: claim
                 .filter(|c| *c == "mine" || *c == "unassigned")
                 .unwrap_or("")
@@ -269,7 +292,7 @@ impl Filters {
         }
     }
 
-    fn keeps(&self, who: &Signed, i: &QueueItem) -> bool {
+    fn keeps(&self, who: &Signed, targets: &Targets, i: &QueueItem) -> bool {
         let claim_ok = match self.claim.as_str() {
             "mine" => i.team.holder.as_ref().is_some_and(|h| h.0 == who.op.id),
             "unassigned" => i.team.holder.is_none(),
@@ -278,6 +301,7 @@ impl Filters {
         claim_ok
             && (self.tag.is_empty() || i.team.tags.contains(&self.tag))
             && (self.reason.is_empty() || i.team.codes.contains(&self.reason.as_str()))
+            && (!self.overdue || i.team.over(targets, &self.reason))
     }
 
     /// These filters as query pairs (`&`-joined, for links), leading `&`.
@@ -286,6 +310,7 @@ impl Filters {
             ("claim", self.claim.as_str()),
             ("tag", self.tag.as_str()),
             ("reason", self.reason.as_str()),
+            ("overdue", if self.overdue { "1" } else { "" }),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -301,7 +326,7 @@ impl Filters {
 
     fn recorded(&self) -> serde_json::Value {
         let o = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        json!({"claim": o(&self.claim), "tag": o(&self.tag), "reason": o(&self.reason)})
+        json!({"claim": o(&self.claim), "tag": o(&self.tag), "reason": o(&self.reason), "overdue": self.overdue})
     }
 }
 
@@ -318,6 +343,7 @@ pub fn filter_inputs(f: &Filters) -> Markup {
             @for r in &REASONS[..4] { option value=(r) selected[f.reason == *r] { (r.replace('_', " ")) } }
         }
         input name="tag" aria-label="Tag" placeholder="tag" value=(f.tag);
+        label.check { input type="checkbox" name="overdue" value="1" checked[f.overdue]; " over target" }
     }
 }
 
@@ -331,7 +357,11 @@ pub(super) async fn filtered_queue(
 ) -> Result<Vec<QueueItem>, Response> {
     let mut items = queue_items(state, who, org, env).await?;
     annotate(state, who, &mut items).await?;
-    Ok(items.into_iter().filter(|i| f.keeps(who, i)).collect())
+    let targets = state.config.queue_target_hours;
+    Ok(items
+        .into_iter()
+        .filter(|i| f.keeps(who, &targets, i))
+        .collect())
 }
 
 fn normal_tag(t: &str) -> String {
@@ -426,6 +456,7 @@ async fn audit(
     let mut conn = state.store.writer().await.map_err(fail)?;
     kycd_store::customers::insert_audit(
         &mut conn,
+        &*state.vault,
         scope,
         &who.actor(),
         action,
@@ -642,6 +673,7 @@ pub(super) struct TeamQuery {
     claim: Option<String>,
     tag: Option<String>,
     reason: Option<String>,
+    overdue: Option<String>,
     /// `next`: the case to skip.
     after: Option<String>,
 }
@@ -660,6 +692,7 @@ impl TeamQuery {
             self.claim.as_deref(),
             self.tag.as_deref(),
             self.reason.as_deref(),
+            self.overdue.as_deref(),
         )
     }
 }

@@ -87,10 +87,17 @@ async fn accept(
 }
 
 /// Records an operator's second-factor change in the audit log.
-async fn audit(conn: &mut Conn, op: &Operator, actor: &str, action: &str) -> ServiceResult<()> {
+async fn audit(
+    conn: &mut Conn,
+    keys: &dyn kycd_store::audit::EntryMac,
+    op: &Operator,
+    actor: &str,
+    action: &str,
+) -> ServiceResult<()> {
     let org = op.organization_id.clone().unwrap_or_else(|| "*".into());
     kycd_store::customers::insert_audit(
         conn,
+        keys,
         &Scope::new(org, "*"),
         actor,
         action,
@@ -364,7 +371,15 @@ pub(super) async fn confirm(
     let code = field(&f, "code").unwrap_or("");
     match accept(&state, &mut conn, &who.op, &t, code, Utc::now()).await {
         Ok(true) => {
-            if let Err(e) = audit(&mut conn, &who.op, &who.actor(), "operator.totp_enabled").await {
+            if let Err(e) = audit(
+                &mut conn,
+                &*state.vault,
+                &who.op,
+                &who.actor(),
+                "operator.totp_enabled",
+            )
+            .await
+            {
                 return fail(e);
             }
             enabled_page(&who, true)
@@ -386,11 +401,15 @@ pub(super) async fn confirm(
 
 /// Removes an operator's second factor (`kycd operator reset-totp`), ends
 /// its pending sign-ins and records it; `false` when it had none.
-pub async fn reset(store: &Store, op: &Operator) -> anyhow::Result<bool> {
+pub async fn reset(
+    store: &Store,
+    keys: &dyn kycd_store::audit::EntryMac,
+    op: &Operator,
+) -> anyhow::Result<bool> {
     let mut conn = store.writer().await?;
     let removed = db::remove_totp(&mut conn, &op.id).await?;
     if removed {
-        audit(&mut conn, op, "cli", "operator.totp_reset")
+        audit(&mut conn, keys, op, "cli", "operator.totp_reset")
             .await
             .map_err(|e| {
                 anyhow::anyhow!(

@@ -189,12 +189,14 @@ fn check_description(d: Option<String>) -> ApiResult<Option<String>> {
 
 async fn audit(
     conn: &mut kycd_store::Conn,
+    s: &AppState,
     caller: &Caller,
     action: &str,
     e: &Endpoint,
 ) -> ApiResult<()> {
     insert_audit(
         conn,
+        &*s.vault,
         &caller.scope,
         &caller.actor(),
         action,
@@ -248,7 +250,7 @@ async fn create(
     let mut tx = s.store.begin().await?;
     e.secrets = set.seal(&s, &mut tx, &caller.scope, &e.id).await?;
     store::insert(&mut tx, &e).await?;
-    audit(&mut tx, &caller, "webhook_endpoint.create", &e).await?;
+    audit(&mut tx, &s, &caller, "webhook_endpoint.create", &e).await?;
     let mut v = view(&e);
     v.secret = Some(set.current().to_string());
     // The stored replay holds the secret: sealed under the endpoint's key,
@@ -349,7 +351,7 @@ async fn update(
             store::record_health(&mut tx, &e.id, true, now).await?;
             deliveries::resume_canceled(&mut tx, &e.id, now).await?;
         }
-        audit(&mut tx, &caller, "webhook_endpoint.update", &e).await?;
+        audit(&mut tx, &s, &caller, "webhook_endpoint.update", &e).await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;
         Ok(())
     })
@@ -373,7 +375,7 @@ async fn remove(
         if !store::delete(&mut tx, &caller.scope, &e.id, Utc::now()).await? {
             return Ok(false);
         }
-        audit(&mut tx, &caller, "webhook_endpoint.delete", &e).await?;
+        audit(&mut tx, &s, &caller, "webhook_endpoint.delete", &e).await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;
         Ok(true)
     })
@@ -417,7 +419,7 @@ async fn rotate_secret(
         ));
     }
     e.secrets = sealed;
-    audit(&mut tx, &caller, "webhook_endpoint.rotate_secret", &e).await?;
+    audit(&mut tx, &s, &caller, "webhook_endpoint.rotate_secret", &e).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     let mut v = view(&e);
     v.secret = Some(set.current().to_string());

@@ -352,6 +352,7 @@ impl Dispatcher {
                 events::insert(&mut tx, scope, &event).await?;
                 kycd_store::customers::insert_audit(
                     &mut tx,
+                    &*self.state.vault,
                     scope,
                     "system:webhook_dispatcher",
                     "webhook_endpoint.disable",

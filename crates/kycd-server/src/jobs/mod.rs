@@ -72,7 +72,7 @@ pub fn spawn(state: AppState) -> Workers {
         Start::Now,
         shutdown.clone(),
         with_state(state.clone(), |s| async move {
-            crate::admin::audit::seal_all(&s.store)
+            crate::admin::audit::seal_all(&s.store, &*s.vault)
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string())

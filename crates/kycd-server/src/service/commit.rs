@@ -72,6 +72,7 @@ pub async fn commit(
         .collect();
     db::insert_audit(
         conn,
+        &*cx.vault,
         &cx.scope,
         &change.actor,
         action,

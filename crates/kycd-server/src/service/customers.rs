@@ -376,6 +376,7 @@ pub async fn write_create(
     usage::record(tx, &cx.scope, usage::CUSTOMERS_CREATED, &c.id, cx.now).await?;
     db::insert_audit(
         tx,
+        &*cx.vault,
         &cx.scope,
         &cx.actor,
         "customer.create",
@@ -797,6 +798,7 @@ pub async fn erase(state: &AppState, cx: &OperationContext, id: &str) -> Service
     .await?;
     db::insert_audit(
         &mut tx,
+        &*cx.vault,
         &cx.scope,
         &cx.actor,
         "customer.erase",

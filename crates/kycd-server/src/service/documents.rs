@@ -260,6 +260,7 @@ async fn record_upload(
     .await?;
     customers::insert_audit(
         &mut tx,
+        &*cx.vault,
         &cx.scope,
         &cx.actor,
         "document.upload",
@@ -370,6 +371,7 @@ pub async fn content(
     let mut conn = state.store.writer().await?;
     customers::insert_audit(
         &mut conn,
+        &*cx.vault,
         &cx.scope,
         &cx.actor,
         "document.download",
@@ -392,7 +394,17 @@ pub async fn review(
     accept: bool,
     reason: Option<&str>,
 ) -> ServiceResult<Document> {
-    let reason = match (accept, reason) {
+    let reason = review_reason(accept, reason)?;
+    let mut tx = state.store.begin().await?;
+    let row = review_in(state, &mut tx, cx, customer_id, doc_id, accept, reason).await?;
+    super::finish(state, tx).await?;
+    Ok(row)
+}
+
+/// A document review's rejection reason (a code; `document_unreadable` by
+/// default), refused on an acceptance.
+pub fn review_reason(accept: bool, reason: Option<&str>) -> ServiceResult<Option<RejectionReason>> {
+    Ok(match (accept, reason) {
         (true, None) => None,
         (true, Some(_)) => {
             return Err(ServiceError::from(ApiError::invalid_field(
@@ -404,13 +416,24 @@ pub async fn review(
             RejectionReason::parse(r.unwrap_or("document_unreadable"))
                 .ok_or_else(|| ApiError::invalid_field("reason", "unknown rejection reason"))?,
         ),
-    };
+    })
+}
+
+/// [`review`] in the caller's transaction (the reason already parsed).
+pub async fn review_in(
+    state: &AppState,
+    tx: &mut kycd_store::Tx,
+    cx: &OperationContext,
+    customer_id: &str,
+    doc_id: &str,
+    accept: bool,
+    reason: Option<RejectionReason>,
+) -> ServiceResult<Document> {
     let status = if accept { "accepted" } else { "rejected" };
-    let mut tx = state.store.begin().await?;
-    let customer = load_customer(&mut tx, cx, customer_id).await?;
-    let mut row = load_document(&mut tx, cx, customer_id, doc_id).await?;
+    let customer = load_customer(tx, cx, customer_id).await?;
+    let mut row = load_document(tx, cx, customer_id, doc_id).await?;
     let reason = reason.map(RejectionReason::as_str);
-    if !db::set_review(&mut tx, &cx.scope, doc_id, status, reason, cx.now).await? {
+    if !db::set_review(tx, &cx.scope, doc_id, status, reason, cx.now).await? {
         return Err(ServiceError::from(ApiError::invalid_transition(format!(
             "the document was already reviewed ({})",
             row.status
@@ -420,7 +443,7 @@ pub async fn review(
     row.rejection_reason = reason.map(str::to_string);
     row.reviewed_at = Some(cx.now);
     commit::write_events(
-        &mut tx,
+        tx,
         &cx.scope,
         &[events::NewEvent {
             event_type: events::DOCUMENT_REVIEWED,
@@ -431,7 +454,8 @@ pub async fn review(
     )
     .await?;
     customers::insert_audit(
-        &mut tx,
+        tx,
+        &*cx.vault,
         &cx.scope,
         &cx.actor,
         "document.review",
@@ -440,9 +464,7 @@ pub async fn review(
         cx.now,
     )
     .await?;
-    lifecycle::on_new_evidence(state, &mut tx, cx, customer_id).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
-    state.outbox_notify.notify_one();
+    lifecycle::on_new_evidence(state, tx, cx, customer_id).await?;
     Ok(row.into())
 }
 

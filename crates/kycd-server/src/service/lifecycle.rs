@@ -342,16 +342,33 @@ where
     F: FnOnce(&mut Change) -> Result<(), LifecycleError>,
 {
     let mut tx = state.store.begin().await?;
-    let stored = load(&mut tx, cx, id).await?;
+    let c = run_in(state, &mut tx, cx, id, action, op).await?;
+    super::finish(state, tx).await?;
+    Ok(c)
+}
+
+/// [`run`] in the caller's transaction (the caller commits, then wakes the
+/// outbox with [`super::finish`]): a refusal writes nothing the caller has
+/// to undo, as the caller drops the transaction.
+pub async fn run_in<F>(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    id: &str,
+    action: &str,
+    op: F,
+) -> ServiceResult<Customer>
+where
+    F: FnOnce(&mut Change) -> Result<(), LifecycleError>,
+{
+    let stored = load(tx, cx, id).await?;
     let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
     op(&mut ch).map_err(refused)?;
-    ensure_link(state, &mut tx, cx, &mut ch, false).await?;
-    commit::commit(&mut tx, cx, &ch, stored.version, action).await?;
-    after_status_change(state, &mut tx, cx, &ch).await?;
+    ensure_link(state, tx, cx, &mut ch, false).await?;
+    commit::commit(tx, cx, &ch, stored.version, action).await?;
+    after_status_change(state, tx, cx, &ch).await?;
     let response = crate::wire::CustomerResponse::from(&ch.customer);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, id).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
-    state.outbox_notify.notify_one();
+    crate::idempotency::complete_in_tx(state, tx, StatusCode::OK, &response, id).await?;
     Ok(ch.customer)
 }
 
@@ -493,7 +510,21 @@ pub async fn deactivate(
     id: &str,
     reason: &str,
 ) -> ServiceResult<Customer> {
-    run(state, cx, id, "customer.deactivate", |ch| {
+    let mut tx = state.store.begin().await?;
+    let c = deactivate_in(state, &mut tx, cx, id, reason).await?;
+    super::finish(state, tx).await?;
+    Ok(c)
+}
+
+/// [`deactivate`] in the caller's transaction (see [`run_in`]).
+pub async fn deactivate_in(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    id: &str,
+    reason: &str,
+) -> ServiceResult<Customer> {
+    run_in(state, tx, cx, id, "customer.deactivate", |ch| {
         core::deactivate(ch, reason)
     })
     .await
@@ -504,18 +535,33 @@ pub async fn reactivate(
     cx: &OperationContext,
     id: &str,
 ) -> ServiceResult<Customer> {
-    run(state, cx, id, "customer.reactivate", core::reactivate).await
+    let mut tx = state.store.begin().await?;
+    let c = reactivate_in(state, &mut tx, cx, id).await?;
+    super::finish(state, tx).await?;
+    Ok(c)
 }
 
-/// An admin overturns a rejection (the back office: a final one only once a
-/// second admin approved).
-pub async fn overturn_rejection(
+/// [`reactivate`] in the caller's transaction (see [`run_in`]).
+pub async fn reactivate_in(
     state: &AppState,
+    tx: &mut Tx,
     cx: &OperationContext,
     id: &str,
 ) -> ServiceResult<Customer> {
-    run(
+    run_in(state, tx, cx, id, "customer.reactivate", core::reactivate).await
+}
+
+/// An admin overturns a rejection (the back office: a final one only once a
+/// second admin approved), in the caller's transaction (see [`run_in`]).
+pub async fn overturn_rejection_in(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    id: &str,
+) -> ServiceResult<Customer> {
+    run_in(
         state,
+        tx,
         cx,
         id,
         "customer.overturn_rejection",
@@ -575,7 +621,20 @@ pub async fn review(
     decision: ReviewerDecision,
 ) -> ServiceResult<Customer> {
     let mut tx = state.store.begin().await?;
-    let stored = load(&mut tx, cx, id).await?;
+    let c = review_in(state, &mut tx, cx, id, decision).await?;
+    super::finish(state, tx).await?;
+    Ok(c)
+}
+
+/// [`review`] in the caller's transaction (see [`run_in`]).
+pub async fn review_in(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    id: &str,
+    decision: ReviewerDecision,
+) -> ServiceResult<Customer> {
+    let stored = load(tx, cx, id).await?;
     let mut ch = Change::new(stored.customer, cx.actor.clone(), cx.now);
     let settings = cx.settings.clone();
     let r = match decision {
@@ -587,7 +646,7 @@ pub async fn review(
         }
         ReviewerDecision::RequestInformation(items) if items.is_empty() => {
             // The sandbox's forced needs_information: ask for what the policy still misses.
-            let missing = evaluation::missing(&mut tx, cx, &ch.customer).await?;
+            let missing = evaluation::missing(tx, cx, &ch.customer).await?;
             core::apply_decision(&mut ch, Decision::NeedsInformation(missing), &settings)
         }
         ReviewerDecision::RequestInformation(items) => core::request_information(&mut ch, items),
@@ -599,7 +658,7 @@ pub async fn review(
             let hits = ch.customer.verification.screening_matches.clone();
             for h in &hits {
                 kycd_store::screening::dismiss(
-                    &mut tx,
+                    tx,
                     &ch.customer.id,
                     &h.list,
                     &h.entry_id,
@@ -618,15 +677,13 @@ pub async fn review(
             .last()
             .is_some_and(|h| h.reason == "hold_released")
     {
-        evaluation::evaluate(state, &mut tx, cx, &mut ch).await?;
+        evaluation::evaluate(state, tx, cx, &mut ch).await?;
     }
-    ensure_link(state, &mut tx, cx, &mut ch, false).await?;
-    commit::commit(&mut tx, cx, &ch, stored.version, "verification.review").await?;
-    after_status_change(state, &mut tx, cx, &ch).await?;
+    ensure_link(state, tx, cx, &mut ch, false).await?;
+    commit::commit(tx, cx, &ch, stored.version, "verification.review").await?;
+    after_status_change(state, tx, cx, &ch).await?;
     let response = crate::wire::CustomerResponse::from(&ch.customer);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, id).await?;
-    tx.commit().await.map_err(kycd_store::StoreError::from)?;
-    state.outbox_notify.notify_one();
+    crate::idempotency::complete_in_tx(state, tx, StatusCode::OK, &response, id).await?;
     Ok(ch.customer)
 }
 

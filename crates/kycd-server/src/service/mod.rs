@@ -60,6 +60,15 @@ pub async fn context_for(
     })
 }
 
+/// Commits an operation's transaction and wakes the outbox so its events go
+/// out: the end of every domain operation, whether it opened the transaction
+/// itself or ran `…_in` a caller's (the back office's four-eyes approval).
+pub async fn finish(state: &AppState, tx: kycd_store::Tx) -> ServiceResult<()> {
+    tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(())
+}
+
 /// Runs a whole transactional operation again (up to three times) when a
 /// concurrent transaction made it fail (deadlock, serialization failure,
 /// optimistic version conflict; see `ServiceError::is_transient`), so callers see a retry only when contention persists.

@@ -46,6 +46,7 @@ async fn record(
     .await?;
     customers::insert_audit(
         conn,
+        &*cx.vault,
         &cx.scope,
         &cx.actor,
         event,
@@ -178,15 +179,28 @@ pub async fn decide(
         return Err(missing().into());
     }
     let mut tx = state.store.begin().await?;
-    let customer_id = db::get(&mut tx, &cx.scope, pa_id)
+    let pa = decide_in(state, &mut tx, cx, pa_id, grant, reason).await?;
+    super::finish(state, tx).await?;
+    Ok(pa)
+}
+
+/// [`decide`] in the caller's transaction.
+pub async fn decide_in(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    pa_id: &str,
+    grant: bool,
+    reason: Option<String>,
+) -> ServiceResult<ProductAccess> {
+    let missing = || ApiError::not_found("product_access");
+    let customer_id = db::get(tx, &cx.scope, pa_id)
         .await
         .map_err(|_| missing())?
         .customer_id;
-    let c = locked_customer(state, &mut tx, cx, &customer_id).await?;
+    let c = locked_customer(state, tx, cx, &customer_id).await?;
     // Re-read under the customer's lock: a concurrent decision is seen.
-    let mut pa = db::get(&mut tx, &cx.scope, pa_id)
-        .await
-        .map_err(|_| missing())?;
+    let mut pa = db::get(tx, &cx.scope, pa_id).await.map_err(|_| missing())?;
     if grant && let Some((_, step)) = caps::customer_block(&CustomerFacts::of(&c), cx.now) {
         return Err(ServiceError::from(ApiError::invalid_transition(format!(
             "access can be granted only to an active customer; this customer is {}: {step}",
@@ -196,19 +210,11 @@ pub async fn decide(
     let event = pa
         .decide(grant, reason, cx.now)
         .map_err(ApiError::invalid_transition)?;
-    db::update(&mut tx, &cx.scope, &pa).await?;
-    record(&mut tx, cx, &pa, c.external_id.as_deref(), event).await?;
+    db::update(tx, &cx.scope, &pa).await?;
+    record(tx, cx, &pa, c.external_id.as_deref(), event).await?;
     let response = crate::wire::ProductAccessResponse::from(&pa);
-    crate::idempotency::complete_in_tx(
-        state,
-        &mut tx,
-        axum::http::StatusCode::OK,
-        &response,
-        &c.id,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    state.outbox_notify.notify_one();
+    crate::idempotency::complete_in_tx(state, tx, axum::http::StatusCode::OK, &response, &c.id)
+        .await?;
     Ok(pa)
 }
 

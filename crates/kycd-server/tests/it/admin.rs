@@ -704,7 +704,9 @@ both_backends!(
         let p = act(&mut client, &id, "approve", &[("note", "ok")]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER);
         let store = &app.state.store;
-        let v = kycd_server::admin::audit::verify(store).await.unwrap();
+        let v = kycd_server::admin::audit::verify(store, &*app.state.vault, None)
+            .await
+            .unwrap();
         assert!(v.ok && v.entries >= 5, "{v:?}");
         assert_eq!(
             serde_json::to_value(&v).unwrap(),
@@ -724,7 +726,9 @@ both_backends!(
             .await
             .unwrap();
         drop(conn);
-        let v = kycd_server::admin::audit::verify(store).await.unwrap();
+        let v = kycd_server::admin::audit::verify(store, &*app.state.vault, None)
+            .await
+            .unwrap();
         assert!(!v.ok, "{v:?}");
         let bad = v.first_bad.unwrap();
         assert_eq!((bad.seq, bad.id.as_deref()), (3, Some(row_id.as_str())));
@@ -737,13 +741,20 @@ both_backends!(
             .execute(&mut *conn)
             .await
             .unwrap();
-        assert!(kycd_store::audit::verify(&mut conn).await.unwrap().ok);
+        assert!(
+            kycd_store::audit::verify(&mut conn, &*app.state.vault, None)
+                .await
+                .unwrap()
+                .ok
+        );
         sqlx::query("DELETE FROM audit_log WHERE seq = 2")
             .execute(&mut *conn)
             .await
             .unwrap();
         drop(conn);
-        let v = kycd_server::admin::audit::verify(store).await.unwrap();
+        let v = kycd_server::admin::audit::verify(store, &*app.state.vault, None)
+            .await
+            .unwrap();
         let bad = v.first_bad.unwrap();
         assert_eq!((bad.seq, bad.id), (2, None));
         assert!(bad.problem.contains("missing"), "{}", bad.problem);

@@ -194,3 +194,60 @@ async fn a_reviewer_approves_with_the_keyboard() {
     })
     .await;
 }
+
+/// The dashboard's overdue counts in a browser: a case held 25 hours on the
+/// sandbox clock (past its 24 h target) and a fresh one; the dashboard
+/// counts one over target for `on_hold`, fits 375 px, and its link opens the
+/// queue filtered to the overdue case. Screenshots `admin-dashboard-1280.png`
+/// and `admin-dashboard-375.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(kycd_chromium),
+    ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+)]
+async fn the_dashboard_shows_cases_over_their_target() {
+    run_on(Backend::Sqlite, |app| async move {
+        let old = crate::admin::on_hold(&app, "browser-dash-old").await;
+        let (st, v) = app
+            .post(
+                "/v1/test_helpers/clock/advance",
+                serde_json::json!({"seconds": 25 * 3600}),
+            )
+            .await;
+        assert!(st.is_success(), "{v}");
+        let fresh = crate::admin::on_hold(&app, "browser-dash-fresh").await;
+        let (email, password) =
+            crate::admin::operator(&app, "dash@ops.test", "reviewer", None).await;
+        let b = Browser::open(DESKTOP).await;
+        b.goto(&format!("{}/admin/login", app.base)).await;
+        b.wait_for("#email").await;
+        b.fill("#email", &email).await;
+        b.fill("#password", &password).await;
+        b.click("button[type=submit]").await;
+        b.wait_for("#overdue-count").await;
+        assert_eq!(b.text("#overdue-count").await, "1");
+        assert_eq!(
+            b.text("a[data-overdue-reason=on_hold]").await,
+            "1 over",
+            "the on_hold count links to its overdue cases"
+        );
+        b.screenshot_full_page("admin-dashboard-1280").await;
+        b.set_width(375).await;
+        assert!(
+            !b.has_horizontal_scroll().await,
+            "the dashboard fits 375 px"
+        );
+        b.screenshot_full_page("admin-dashboard-375").await;
+        b.set_width(DESKTOP).await;
+        b.click("a[data-overdue-reason=on_hold]").await;
+        b.wait_for(&format!("a[href='/admin/customers/{old}']"))
+            .await;
+        assert!(b.current_url().await.contains("overdue=1"));
+        assert!(
+            !b.text("body").await.contains(&fresh),
+            "only the overdue case"
+        );
+        b.close().await;
+    })
+    .await;
+}

@@ -603,6 +603,7 @@ per_backend!(
         for n in 0..60 {
             kycd_store::customers::insert_audit(
                 &mut conn,
+                &*app.state.vault,
                 &scope,
                 "system",
                 "test.filler",
@@ -663,6 +664,7 @@ per_backend!(
         for n in 0..520 {
             kycd_store::customers::insert_audit(
                 &mut conn,
+                &*app.state.vault,
                 &scope,
                 "system",
                 "test.bulk",
@@ -710,7 +712,8 @@ per_backend!(
         // race the one `verify` runs: then again).
         let mut verdict = None;
         for _ in 0..20 {
-            match kycd_server::admin::audit::verify(&app.state.store).await {
+            match kycd_server::admin::audit::verify(&app.state.store, &*app.state.vault, None).await
+            {
                 Ok(v) => {
                     verdict = Some(v);
                     break;
@@ -763,5 +766,180 @@ per_backend!(
         )
         .await;
         assert_eq!(p.status, StatusCode::OK, "sandbox: direct");
+    }
+);
+
+/// A customer's rows: (events, status history, audit entries about it).
+async fn trail_counts(app: &TestApp, id: &str) -> (i64, i64, i64) {
+    let mut conn = app.state.store.reader().await.unwrap();
+    let mut counts = vec![];
+    for sql in [
+        "SELECT COUNT(*) FROM events WHERE customer_id = $1",
+        "SELECT COUNT(*) FROM status_history WHERE customer_id = $1",
+        "SELECT COUNT(*) FROM audit_log WHERE resource_id = $1",
+    ] {
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        counts.push(n);
+    }
+    (counts[0], counts[1], counts[2])
+}
+
+async fn request_outcome(app: &TestApp, fer: &str) -> Option<String> {
+    let mut conn = app.state.store.reader().await.unwrap();
+    kycd_store::four_eyes::get(&mut conn, fer)
+        .await
+        .unwrap()
+        .expect("the request")
+        .outcome
+}
+
+/// Makes every insert of an audit entry with this action fail (`None`: stop).
+async fn fail_audit_of(app: &TestApp, action: Option<&str>) {
+    let sql: Vec<String> = match (app.backend, action) {
+        (Backend::Sqlite, Some(a)) => vec![format!(
+            "CREATE TRIGGER test_fail_audit BEFORE INSERT ON audit_log \
+             WHEN NEW.action = '{a}' BEGIN SELECT RAISE(ABORT, 'test: fail the audit'); END"
+        )],
+        (Backend::Sqlite, None) => vec!["DROP TRIGGER test_fail_audit".into()],
+        (Backend::Postgres, Some(a)) => vec![
+            "CREATE FUNCTION test_fail_audit() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'test: fail the audit'; END $$"
+                .into(),
+            format!(
+                "CREATE TRIGGER test_fail_audit BEFORE INSERT ON audit_log FOR EACH ROW \
+                 WHEN (NEW.action = '{a}') EXECUTE FUNCTION test_fail_audit()"
+            ),
+        ],
+        (Backend::Postgres, None) => vec![
+            "DROP TRIGGER test_fail_audit ON audit_log".into(),
+            "DROP FUNCTION test_fail_audit()".into(),
+        ],
+    };
+    let mut conn = app.state.store.writer().await.unwrap();
+    for s in sql {
+        sqlx::query(&s).execute(&mut *conn).await.unwrap();
+    }
+}
+
+per_backend!(
+    an_approval_is_one_transaction_with_its_action_and_audit,
+    |backend: Backend| async move {
+        let app = many_pages(backend).await;
+        let id = on_hold(&app, "fe-atomic").await;
+        let (mut reviewer, _) = login(&app, "reviewer", None).await;
+        let (mut alice, _) = login(&app, "admin", None).await;
+        let (mut bob, bob_id) = login(&app, "admin", None).await;
+        let p = act(
+            &mut reviewer,
+            &id,
+            "reject",
+            &[("rejection_reason", "sanctions_match")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let fer = request_id(&act(&mut alice, &id, "overturn_rejection", &[]).await);
+
+        // The action's own audit entry cannot be written: the approval, the
+        // overturn and its event roll back with it.
+        let before = trail_counts(&app, &id).await;
+        fail_audit_of(&app, Some("admin.overturn_rejection")).await;
+        let p = decide(&mut bob, &fer, "approve").await;
+        assert!(p.status.is_server_error(), "{}: {}", p.status, p.body);
+        fail_audit_of(&app, None).await;
+        assert_eq!(request_outcome(&app, &fer).await, None);
+        assert_eq!(status(&app, &app.sandbox_key, &id).await, "rejected");
+        let after = trail_counts(&app, &id).await;
+        assert_eq!(
+            (after.0, after.1),
+            (before.0, before.1),
+            "no event, no history"
+        );
+        assert!(
+            !audit_of(&app, &id)
+                .await
+                .iter()
+                .any(|(_, a, _)| a == "admin.four_eyes_approved"),
+            "no approval in the audit log"
+        );
+
+        // A normal approval writes the decision, the transition, its event
+        // and both audit entries.
+        let before = trail_counts(&app, &id).await;
+        let p = decide(&mut bob, &fer, "approve").await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert_eq!(
+            request_outcome(&app, &fer).await.as_deref(),
+            Some("approved")
+        );
+        assert_eq!(status(&app, &app.sandbox_key, &id).await, "pending");
+        let after = trail_counts(&app, &id).await;
+        assert!(
+            after.0 > before.0 && after.1 > before.1,
+            "{before:?} → {after:?}"
+        );
+        let trail = audit_of(&app, &id).await;
+        for action in ["admin.four_eyes_approved", "admin.overturn_rejection"] {
+            let e = trail
+                .iter()
+                .find(|(_, a, _)| a == action)
+                .unwrap_or_else(|| panic!("{action} in {trail:?}"));
+            assert_eq!(e.0, format!("operator:{bob_id}"));
+        }
+
+        // A reviewer asks to approve (the confirmed match needs four eyes),
+        // then the customer is rejected again before an admin decides: the
+        // approval is refused, says why, and writes nothing.
+        let fer2 = request_id(&act(&mut reviewer, &id, "approve", &[]).await);
+        let p = act(
+            &mut reviewer,
+            &id,
+            "reject",
+            &[("rejection_reason", "sanctions_match")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        let before = trail_counts(&app, &id).await;
+        let p = decide(&mut alice, &fer2, "approve").await;
+        assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+        assert!(
+            p.body.contains("Approval refused") && p.body.contains("stays pending"),
+            "{}",
+            p.body
+        );
+        assert_eq!(request_outcome(&app, &fer2).await, None, "still pending");
+        assert_eq!(status(&app, &app.sandbox_key, &id).await, "rejected");
+        let after = trail_counts(&app, &id).await;
+        assert_eq!(
+            (after.0, after.1),
+            (before.0, before.1),
+            "no event, no history"
+        );
+        // Only the refusal is recorded (outside the rolled-back transaction).
+        assert_eq!(after.2, before.2 + 1);
+        let trail = audit_of(&app, &id).await;
+        let last = trail.last().unwrap();
+        assert_eq!(last.1, "admin.four_eyes_refused", "{trail:?}");
+        assert_eq!(last.2["request_id"], json!(fer2));
+        assert!(
+            !trail
+                .iter()
+                .any(
+                    |(_, a, d)| (a == "admin.four_eyes_approved" || a == "admin.approve")
+                        && d["request_id"] == json!(fer2)
+                        || d["four_eyes_request"] == json!(fer2)
+                ),
+            "{trail:?}"
+        );
+        // Still pending, it can be declined.
+        let p = decide(&mut alice, &fer2, "decline").await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert_eq!(
+            request_outcome(&app, &fer2).await.as_deref(),
+            Some("declined")
+        );
     }
 );

@@ -350,3 +350,76 @@ per_backend!(target_time_and_csv_export, |backend| async move {
     assert_eq!(details["filters"]["tag"], "-2+3");
     assert!(rows[0].get::<String, _>(0).starts_with("operator:op_"));
 });
+
+/// The dashboard's count of cases over the target of one queue reason.
+fn overdue_on_dashboard(body: &str, reason: &str) -> String {
+    let at = body
+        .find(&format!("data-overdue-reason=\"{reason}\""))
+        .unwrap_or_else(|| panic!("no {reason} count in {body}"));
+    let text = &body[at..];
+    let text = &text[text.find('>').unwrap() + 1..];
+    text[..text.find('<').unwrap()].to_string()
+}
+
+per_backend!(
+    the_dashboard_counts_cases_over_their_target,
+    |backend| async move {
+        let app = app(backend).await;
+        let old = on_hold(&app, "dash-old").await;
+        let (mut rev, _) = login(&app, "reviewer", None).await;
+        let dash = rev.get("/admin").await;
+        assert_eq!(dash.status, StatusCode::OK, "{}", dash.body);
+        assert!(
+            dash.body.contains("id=\"overdue-count\">0<"),
+            "{}",
+            dash.body
+        );
+        assert_eq!(overdue_on_dashboard(&dash.body, "on_hold"), "0");
+
+        // 25 hours later on the sandbox clock the case is past its 24 h
+        // target; a case put on hold now is not.
+        let (st, v) = app
+            .post(
+                "/v1/test_helpers/clock/advance",
+                json!({"seconds": 25 * 3600}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let fresh = on_hold(&app, "dash-fresh").await;
+        let dash = rev.get("/admin").await;
+        assert!(
+            dash.body.contains("id=\"overdue-count\">1<"),
+            "{}",
+            dash.body
+        );
+        assert!(
+            dash.body.contains("the oldest for 1d 1h"),
+            "on the sandbox clock: {}",
+            dash.body
+        );
+        assert_eq!(overdue_on_dashboard(&dash.body, "on_hold"), "1 over");
+        assert_eq!(overdue_on_dashboard(&dash.body, "awaiting_review"), "0");
+        assert!(
+            dash.body
+                .contains("href=\"/admin/queue?reason=on_hold&amp;overdue=1\""),
+            "{}",
+            dash.body
+        );
+
+        // The link: the queue filtered to the overdue cases of that reason.
+        let q = queue(&mut rev, "reason=on_hold&overdue=1").await;
+        assert!(row(&q, &old).is_some(), "{q}");
+        assert!(row(&q, &fresh).is_none(), "{q}");
+        assert!(q.contains("name=\"overdue\" value=\"1\" checked"), "{q}");
+        let q = queue(&mut rev, "reason=on_hold").await;
+        assert!(row(&q, &old).is_some() && row(&q, &fresh).is_some(), "{q}");
+        // The filter carries into the CSV export.
+        let p = rev.get("/admin/queue/export.csv?overdue=1").await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        assert!(
+            p.body.contains(&old) && !p.body.contains(&fresh),
+            "{}",
+            p.body
+        );
+    }
+);

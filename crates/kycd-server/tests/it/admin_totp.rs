@@ -189,14 +189,16 @@ both_backends!(totp_enrol_sign_in_and_reset, |app: TestApp| async move {
     assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{}", p.body);
 
     // The reset `kycd operator reset-totp --email` runs: password alone again.
-    let (shown, removed) = kycd_server::admin::operators::reset_totp(&app.state.store, &email)
-        .await
-        .unwrap();
+    let (shown, removed) =
+        kycd_server::admin::operators::reset_totp(&app.state.store, &*app.state.vault, &email)
+            .await
+            .unwrap();
     assert!(removed);
     assert_eq!(shown.email, email);
-    let (_, removed) = kycd_server::admin::operators::reset_totp(&app.state.store, &email)
-        .await
-        .unwrap();
+    let (_, removed) =
+        kycd_server::admin::operators::reset_totp(&app.state.store, &*app.state.vault, &email)
+            .await
+            .unwrap();
     assert!(!removed, "nothing left to remove");
     assert_eq!(
         audit_actions(&app, &op_id).await,

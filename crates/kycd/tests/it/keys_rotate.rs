@@ -130,6 +130,12 @@ async fn rotate_with_the_key_file() {
     let (c2, d2) = customer_with_document(&s.base, &key, "rot-2", "111.444.777-35", &doc2).await;
     assert_eq!(read_document(&s.base, &key, &c2, &d2).await, Ok(doc2));
     s.stop();
+    // The audit entries' MACs (keyed from the master key) were renewed by
+    // the rotation: the chain and every MAC check under the new key.
+    let out = run(&["audit", "verify", "--data-dir", &data], &[]);
+    let verdict = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{verdict}");
+    assert!(verdict.contains("\"ok\":true"), "{verdict}");
     // The old key alone no longer unwraps anything: the server refuses to start.
     let r = serve_until_exit(&dir, "three", &[], &[("KYCD_MASTER_KEY", old.trim())]);
     assert!(!r.started && !r.success, "{}", r.output);

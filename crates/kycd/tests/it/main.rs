@@ -7,6 +7,7 @@ mod common;
 mod receiver;
 
 mod api_keys;
+mod audit_tamper;
 mod backup_restore;
 mod dev_mode;
 mod idempotency_crash;
