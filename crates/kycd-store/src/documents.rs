@@ -4,7 +4,7 @@
 
 use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
+use sqlx::Row;
 
 /// One document's metadata (never its bytes).
 #[derive(Debug, Clone, PartialEq)]
@@ -25,39 +25,22 @@ pub struct DocumentRow {
 
 const COLUMNS: &str = "id, customer_id, type, side, status, content_type, size, sha256, blob_key, rejection_reason, created_at, reviewed_at";
 
-/// A `documents` row as selected by `COLUMNS` (times in microseconds).
-#[derive(sqlx::FromRow)]
-struct Stored {
-    id: String,
-    customer_id: String,
-    #[sqlx(rename = "type")]
-    doc_type: String,
-    side: Option<String>,
-    status: String,
-    content_type: String,
-    size: i64,
-    sha256: String,
-    blob_key: String,
-    rejection_reason: Option<String>,
-    created_at: i64,
-    reviewed_at: Option<i64>,
-}
-
+/// Reads a `documents` row holding `COLUMNS` by column name (times are
+/// stored in microseconds).
 fn row(r: &sqlx::any::AnyRow) -> StoreResult<DocumentRow> {
-    let r = Stored::from_row(r)?;
     Ok(DocumentRow {
-        id: r.id,
-        customer_id: r.customer_id,
-        doc_type: r.doc_type,
-        side: r.side,
-        status: r.status,
-        content_type: r.content_type,
-        size: r.size,
-        sha256: r.sha256,
-        blob_key: r.blob_key,
-        rejection_reason: r.rejection_reason,
-        created_at: from_micros(r.created_at),
-        reviewed_at: r.reviewed_at.map(from_micros),
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        doc_type: r.try_get("type")?,
+        side: r.try_get("side")?,
+        status: r.try_get("status")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        sha256: r.try_get("sha256")?,
+        blob_key: r.try_get("blob_key")?,
+        rejection_reason: r.try_get("rejection_reason")?,
+        created_at: from_micros(r.try_get("created_at")?),
+        reviewed_at: r.try_get::<Option<i64>, _>("reviewed_at")?.map(from_micros),
     })
 }
 
