@@ -1,19 +1,15 @@
-//! The one API error type: every failure maps to an HTTP status and a stable code.
+//! The one API error type: every failure maps to an HTTP status and a stable
+//! code. The services' errors ([`ServiceError`], [`Refusal`]) carry no HTTP
+//! type: they become an `ApiError` here, in one `From` each.
 
+use crate::service::{Refusal, RefusalKind, ServiceError, ServiceErrorKind};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kycd_core::input::FieldError;
 use kycd_core::lifecycle::LifecycleError;
 use kycd_store::StoreError;
-use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Reason {
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub param: Option<String>,
-}
+pub use crate::service::Reason;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -78,26 +74,19 @@ impl ApiError {
         self.param = Some(param.into());
         self
     }
+    fn with_param_opt(mut self, param: Option<String>) -> Self {
+        self.param = param;
+        self
+    }
     pub fn with_reasons(mut self, reasons: Vec<Reason>) -> Self {
         self.reasons = reasons;
         self
     }
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "invalid_request",
-            message,
-        )
+        Refusal::invalid_request(message).into()
     }
     pub fn invalid_field(param: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "invalid_field",
-            message,
-        )
-        .with_param(param)
+        Refusal::invalid_field(param, message).into()
     }
     pub fn invalid_api_key(message: impl Into<String>) -> Self {
         Self::new(
@@ -108,56 +97,25 @@ impl ApiError {
         )
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "resource_not_found",
-            format!("no such {what}"),
-        )
+        Refusal::not_found(what).into()
     }
     pub fn requirements_not_met(message: impl Into<String>, reasons: Vec<Reason>) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "invalid_request_error",
-            "requirements_not_met",
-            message,
-        )
-        .with_reasons(reasons)
+        Refusal::requirements_not_met(message, reasons).into()
     }
     pub fn missing_capability(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "invalid_request_error",
-            "missing_capability",
-            message,
-        )
+        Refusal::missing_capability(message).into()
     }
     pub fn customer_locked(status: &str) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "invalid_request_error",
-            "customer_locked",
-            format!("a customer in status {status} cannot be updated"),
-        )
+        Refusal::customer_locked(status).into()
     }
     pub fn invalid_transition(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "invalid_request_error",
-            "invalid_transition",
-            message,
-        )
+        Refusal::invalid_transition(message).into()
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "invalid_request_error", code, message)
+        Refusal::conflict(code, message).into()
     }
     pub fn payload_too_large(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request_error",
-            "payload_too_large",
-            message,
-        )
+        Refusal::payload_too_large(message).into()
     }
     pub fn internal() -> Self {
         Self::new(
@@ -246,28 +204,65 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The one conversion of a refusal to its answer: its kind decides the status.
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        let (status, error_type) = match r.kind {
+            RefusalKind::Invalid => (StatusCode::BAD_REQUEST, "invalid_request_error"),
+            RefusalKind::NotFound => (StatusCode::NOT_FOUND, "invalid_request_error"),
+            RefusalKind::Forbidden => (StatusCode::FORBIDDEN, "invalid_request_error"),
+            RefusalKind::Conflict => (StatusCode::CONFLICT, "invalid_request_error"),
+            RefusalKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error"),
+            RefusalKind::KeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_error"),
+        };
+        ApiError::new(status, error_type, r.code, r.message)
+            .with_reasons(r.reasons)
+            .with_param_opt(r.param)
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        ApiError::invalid_field(e.param, e.message)
+        Refusal::from(e).into()
     }
 }
 
 impl From<LifecycleError> for ApiError {
     fn from(e: LifecycleError) -> Self {
-        ApiError::invalid_transition(e.to_string())
+        Refusal::from(e).into()
+    }
+}
+
+/// The one conversion of a service error to the API's answer. Failures that
+/// are not the caller's (5xx) keep their cause and location for the log line
+/// the HTTP layer writes with the request id; the body never shows them.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let location = e.location;
+        let layer = e.layer();
+        let detail = e.to_string();
+        let api = match e.kind {
+            ServiceErrorKind::Domain(refusal) => return (*refusal).into(),
+            ServiceErrorKind::Store(s) => store_answer(s),
+            ServiceErrorKind::Vault(_)
+            | ServiceErrorKind::Blobs(_)
+            | ServiceErrorKind::Internal(_) => ApiError::internal(),
+            ServiceErrorKind::Provider(p) => ApiError::provider_unavailable(p.provider),
+        };
+        api.with_origin(ErrorOrigin {
+            location,
+            layer,
+            detail,
+        })
     }
 }
 
 /// The answer to a store failure (logged by the HTTP layer, with its origin).
-pub(crate) fn store_answer(e: StoreError) -> ApiError {
+fn store_answer(e: StoreError) -> ApiError {
+    if let Some(refusal) = Refusal::of_store(&e) {
+        return refusal.into();
+    }
     match e {
-        StoreError::NotFound => ApiError::not_found("resource"),
-        StoreError::Conflict(what) if what == "external_id" => ApiError::conflict(
-            "external_id_taken",
-            "a customer with this external_id already exists in this organization and environment",
-        )
-        .with_param("external_id"),
-        StoreError::Conflict(what) => ApiError::conflict("conflict", format!("conflict on {what}")),
         StoreError::Unavailable { retry_after } => {
             ApiError::unavailable().with_retry_after(retry_after.as_secs_f64().ceil() as u64)
         }
@@ -291,5 +286,89 @@ impl From<kycd_vault::VaultError> for ApiError {
     #[track_caller]
     fn from(e: kycd_vault::VaultError) -> Self {
         crate::service::ServiceError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{ProviderError, ServiceResult};
+
+    fn provider(transient: bool) -> ServiceError {
+        ProviderError {
+            provider: "sumsub",
+            message: "upstream said no".into(),
+            transient,
+        }
+        .into()
+    }
+
+    #[test]
+    fn provider_errors_answer_502_provider_unavailable() {
+        let down = provider(true);
+        assert!(down.is_transient());
+        let api = ApiError::from(down);
+        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(api.code, "provider_unavailable");
+        let origin = api.origin.expect("a provider failure keeps its origin");
+        assert_eq!(origin.layer, "provider");
+        assert!(origin.detail.contains("sumsub"), "{}", origin.detail);
+
+        let refused = provider(false);
+        assert!(!refused.is_transient());
+        let api = ApiError::from(refused);
+        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(api.code, "provider_unavailable");
+    }
+
+    #[test]
+    fn store_conflicts_are_transient_and_answer_concurrent_update() {
+        let e = ServiceError::from(StoreError::VersionConflict);
+        assert!(e.is_transient());
+        let api = ApiError::from(e);
+        assert_eq!(api.status, StatusCode::CONFLICT);
+        assert_eq!(api.code, "concurrent_update");
+
+        let missing = ServiceError::from(StoreError::NotFound);
+        assert!(!missing.is_transient());
+        assert_eq!(ApiError::from(missing).code, "resource_not_found");
+        let taken = ServiceError::from(StoreError::Conflict("external_id".into()));
+        assert_eq!(ApiError::from(taken).code, "external_id_taken");
+    }
+
+    #[test]
+    fn domain_refusals_pass_through_unchanged_and_are_not_retried() {
+        let e = ServiceError::from(Refusal::customer_locked("rejected"));
+        assert!(!e.is_transient());
+        assert_eq!(e.layer(), "domain");
+        let api = ApiError::from(e);
+        assert_eq!(api.code, "customer_locked");
+        assert!(api.origin.is_none());
+    }
+
+    fn fails_here() -> ServiceResult<()> {
+        Err(StoreError::Corrupt("bad row".into()))?;
+        Ok(())
+    }
+
+    #[test]
+    fn errors_record_where_they_arose() {
+        let e = fails_here().unwrap_err();
+        assert!(
+            e.location.file().ends_with("src/error.rs"),
+            "{}",
+            e.location
+        );
+        let line = e.location.line();
+        let api = ApiError::from(e);
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let origin = api.origin.unwrap();
+        assert_eq!(origin.location.line(), line);
+        assert_eq!(origin.layer, "store");
+        assert!(origin.detail.contains("bad row"));
+        // The line of the `?` in `fails_here`, not of a conversion helper.
+        let source = include_str!("error.rs");
+        let at = source.lines().nth(line as usize - 1).unwrap();
+        assert!(at.contains("Corrupt(\"bad row\""), "{at}");
     }
 }

@@ -214,7 +214,18 @@ mod tests {
                         .map(|c| (c, path.clone())),
                 );
             }
-            for marker in ["ApiError::conflict(", "Self::conflict("] {
+            for marker in ["Refusal::new("] {
+                used.extend(
+                    codes_after(text, marker, 1)
+                        .into_iter()
+                        .map(|c| (c, path.clone())),
+                );
+            }
+            for marker in [
+                "ApiError::conflict(",
+                "Self::conflict(",
+                "Refusal::conflict(",
+            ] {
                 used.extend(
                     codes_after(text, marker, 0)
                         .into_iter()

@@ -3,6 +3,7 @@
 //! and list pagination.
 
 use crate::error::{ApiError, ApiResult};
+use crate::service::Refusal;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, request::Parts};
@@ -137,7 +138,7 @@ pub async fn not_found() -> ApiError {
 }
 
 /// Parses a JSON document into `T`, naming the field that failed.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     check_body(bytes)?;
     deserialize(&crate::json_shape::normalize(bytes)?)
 }
@@ -145,20 +146,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 /// Like [`parse_json`] but without [`crate::json_shape::normalize`]: for an
 /// envelope whose items are parsed (and normalized) one by one, as each would
 /// be alone (`POST /v1/customers/batch`).
-pub fn parse_json_envelope<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+pub fn parse_json_envelope<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     check_body(bytes)?;
     deserialize(bytes)
 }
 
 /// Not empty, and no key twice in one object.
-fn check_body(bytes: &[u8]) -> ApiResult<()> {
+fn check_body(bytes: &[u8]) -> Result<(), Refusal> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ApiError::invalid_request(
+        return Err(Refusal::invalid_request(
             "the request body must be a JSON object",
         ));
     }
     if let Some(key) = crate::json_keys::first_duplicate_key(bytes) {
-        return Err(ApiError::invalid_field(
+        return Err(Refusal::invalid_field(
             key,
             "duplicate key in a JSON object",
         ));
@@ -166,7 +167,7 @@ fn check_body(bytes: &[u8]) -> ApiResult<()> {
     Ok(())
 }
 
-fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
@@ -175,14 +176,14 @@ fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             let inner = e.into_inner();
             let msg = redact_value(&inner.to_string());
             if inner.is_syntax() || inner.is_eof() {
-                return Err(ApiError::invalid_request(format!("malformed JSON: {msg}")));
+                return Err(Refusal::invalid_request(format!("malformed JSON: {msg}")));
             }
             let param = if path == "." || path.is_empty() {
                 None
             } else {
                 Some(path)
             };
-            let mut err = ApiError::invalid_field(param.clone().unwrap_or_default(), msg);
+            let mut err = Refusal::invalid_field(param.clone().unwrap_or_default(), msg);
             err.param = param;
             if err.param.is_none() {
                 err.code = "invalid_request";
@@ -240,7 +241,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, _: &S) -> ApiResult<Self> {
         let bytes = read_body(req).await?;
-        parse_json(&bytes).map(ApiJson)
+        Ok(parse_json(&bytes).map(ApiJson)?)
     }
 }
 
@@ -254,7 +255,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(OptionalJson(T::default()));
         }
-        parse_json(&bytes).map(OptionalJson)
+        Ok(parse_json(&bytes).map(OptionalJson)?)
     }
 }
 

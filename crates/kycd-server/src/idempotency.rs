@@ -16,9 +16,9 @@
 //! under the organization's idempotency key.
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::http::{buffer, json_response};
-use crate::service::ServiceResult;
+use crate::service::{Refusal, RefusalKind, ServiceError, ServiceResult};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -43,6 +43,28 @@ struct Pending {
     recorded: bool,
 }
 
+/// The success a request with an effect answered, stored with its response
+/// for the replays (the services name it without an HTTP type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Success {
+    /// 200: done.
+    Ok,
+    /// 201: a resource was created.
+    Created,
+    /// 202: accepted, the effect follows.
+    Accepted,
+}
+
+impl Success {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Success::Ok => StatusCode::OK,
+            Success::Created => StatusCode::CREATED,
+            Success::Accepted => StatusCode::ACCEPTED,
+        }
+    }
+}
+
 tokio::task_local! {
     static CURRENT: Arc<Mutex<Option<Pending>>>;
 }
@@ -55,7 +77,7 @@ tokio::task_local! {
 pub async fn complete_in_tx<T: Serialize>(
     state: &AppState,
     conn: &mut Conn,
-    status: StatusCode,
+    status: Success,
     value: &T,
     subject_id: &str,
 ) -> ServiceResult<()> {
@@ -71,14 +93,15 @@ pub async fn complete_in_tx<T: Serialize>(
             None => return Ok(()),
         }
     };
-    let body = serde_json::to_string(value).map_err(|_| ApiError::internal())?;
+    let body = serde_json::to_string(value)
+        .map_err(|e| ServiceError::internal(format!("idempotent response: {e}")))?;
     let sealed = seal(state, conn, &scope, &key, subject_id, &body).await?;
     if !idempotency::complete(
         conn,
         &scope,
         &key,
         &token,
-        status.as_u16(),
+        status.status().as_u16(),
         &sealed,
         Some(subject_id),
     )
@@ -92,10 +115,18 @@ pub async fn complete_in_tx<T: Serialize>(
     Ok(())
 }
 
-fn in_use() -> ApiError {
-    ApiError::conflict(
+fn in_use() -> Refusal {
+    Refusal::conflict(
         "idempotency_key_in_use",
         "a request with this Idempotency-Key is still being processed: retry shortly",
+    )
+}
+
+fn reused() -> Refusal {
+    Refusal::new(
+        RefusalKind::KeyReused,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used with a different request",
     )
 }
 
@@ -144,15 +175,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let token = kycd_store::ids::new("claim");
     let claim = claim(&state, &caller.scope, &key, &hash, &token).await;
     match claim {
-        Err(e) => e.into_response(),
-        Ok(Claim::Mismatch) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_error",
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request",
-        )
-        .into_response(),
-        Ok(Claim::Running { .. }) => in_use().into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(Claim::Mismatch) => ApiError::from(reused()).into_response(),
+        Ok(Claim::Running { .. }) => ApiError::from(in_use()).into_response(),
         Ok(Claim::Replay {
             status,
             body,
@@ -161,7 +186,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             let body =
                 match open_body(&state, &caller.scope, &key, subject_id.as_deref(), &body).await {
                     Ok(b) => b,
-                    Err(e) => return e.into_response(),
+                    Err(e) => return ApiError::from(e).into_response(),
                 };
             let mut res = json_response(status, body.into());
             res.headers_mut().insert(
@@ -230,7 +255,7 @@ async fn claim(
     key: &str,
     hash: &str,
     token: &str,
-) -> ApiResult<Claim> {
+) -> ServiceResult<Claim> {
     let owner = state.node.id();
     let who = Claimant {
         owner: &owner,
@@ -328,7 +353,7 @@ async fn open_body(
     key: &str,
     subject_id: Option<&str>,
     sealed: &str,
-) -> ApiResult<String> {
+) -> ServiceResult<String> {
     let mut conn = state.store.reader().await?;
     let org = &scope.organization_id;
     let owner = subject_id
@@ -339,9 +364,10 @@ async fn open_body(
         .existing_customer_key(&mut conn, org, &owner)
         .await?
     else {
-        return Err(ApiError::not_found(
+        return Err(Refusal::not_found(
             "resource: it was deleted since this request was first made",
-        ));
+        )
+        .into());
     };
     Ok(state
         .vault
@@ -376,13 +402,7 @@ where
 {
     let token = kycd_store::ids::new("claim");
     match claim(state, scope, key, request_hash, &token).await? {
-        Claim::Mismatch => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_error",
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request",
-        )
-        .into()),
+        Claim::Mismatch => Err(reused().into()),
         Claim::Running { .. } => Err(in_use().into()),
         Claim::Replay {
             status,

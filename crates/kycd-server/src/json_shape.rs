@@ -5,13 +5,13 @@
 //! no kycd body means: an array holding `null`, or values of different kinds,
 //! is refused with `400 invalid_field` naming it.
 
-use crate::error::ApiError;
+use crate::service::Refusal;
 use serde_json::{Number, Value};
 use std::borrow::Cow;
 
 /// The body to deserialize: `bytes` itself when nothing needed changing (or
 /// when it is not JSON at all: the caller reports that), else the rewritten JSON.
-pub fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, ApiError> {
+pub fn normalize(bytes: &[u8]) -> Result<Cow<'_, [u8]>, Refusal> {
     let Ok(mut v) = serde_json::from_slice::<Value>(bytes) else {
         return Ok(Cow::Borrowed(bytes));
     };
@@ -45,7 +45,7 @@ fn kind(v: &Value) -> Option<Kind> {
     })
 }
 
-fn walk(v: &mut Value, path: &mut String, changed: &mut bool) -> Result<(), ApiError> {
+fn walk(v: &mut Value, path: &mut String, changed: &mut bool) -> Result<(), Refusal> {
     match v {
         Value::Number(n) => {
             if let Some(i) = integral(n) {
@@ -58,13 +58,10 @@ fn walk(v: &mut Value, path: &mut String, changed: &mut bool) -> Result<(), ApiE
             for (i, item) in items.iter_mut().enumerate() {
                 let here = format!("{path}[{i}]");
                 if item.is_null() {
-                    return Err(ApiError::invalid_field(
-                        here,
-                        "an array item cannot be null",
-                    ));
+                    return Err(Refusal::invalid_field(here, "an array item cannot be null"));
                 }
                 if Some(kind(item)) != first {
-                    return Err(ApiError::invalid_field(
+                    return Err(Refusal::invalid_field(
                         path.clone(),
                         "the items of an array must all be of one type",
                     ));

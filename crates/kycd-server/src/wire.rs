@@ -330,6 +330,27 @@ pub struct CustomerBatchResult {
 }
 
 impl CustomerBatchResult {
+    /// An item created.
+    pub fn created(customer: CustomerResponse) -> Self {
+        CustomerBatchResult {
+            status: axum::http::StatusCode::CREATED.as_u16(),
+            customer: Some(customer),
+            error: None,
+        }
+    }
+
+    /// An item refused: the status and error object a single create of it
+    /// would have answered.
+    pub fn refused(refusal: crate::service::Refusal, request_id: &str) -> Self {
+        let e = crate::error::ApiError::from(refusal);
+        let mut body = e.body(request_id);
+        CustomerBatchResult {
+            status: e.status.as_u16(),
+            customer: None,
+            error: Some(body["error"].take()),
+        }
+    }
+
     /// The stable error code of a failed item.
     pub fn error_code(&self) -> Option<&str> {
         self.error.as_ref().and_then(|e| e["code"].as_str())

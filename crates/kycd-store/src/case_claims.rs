@@ -2,10 +2,12 @@
 //! (`case_claims`: claiming is one insert that loses to an existing claim,
 //! so two operators cannot both hold a case; an admin's reassignment
 //! replaces the holder) and the tags on a case (`case_tags`).
+//! Writes record the case's `Scope`; reads serve the back office, which
+//! works across organizations (the server checks an operator's organization).
 
 use crate::db::{Conn, Scope, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::FromRow;
 use std::collections::HashMap;
 
 /// Who holds a case, since when.
@@ -16,11 +18,20 @@ pub struct Claim {
     pub claimed_at: DateTime<Utc>,
 }
 
+/// A `case_claims` row (`claimed_at` in microseconds).
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    customer_id: String,
+    operator_id: String,
+    claimed_at: i64,
+}
+
 fn claim_row(r: &sqlx::any::AnyRow) -> StoreResult<Claim> {
+    let r = ClaimRow::from_row(r)?;
     Ok(Claim {
-        customer_id: r.try_get(0)?,
-        operator_id: r.try_get(1)?,
-        claimed_at: from_micros(r.try_get(2)?),
+        customer_id: r.customer_id,
+        operator_id: r.operator_id,
+        claimed_at: from_micros(r.claimed_at),
     })
 }
 
@@ -147,23 +158,29 @@ pub async fn remove_tag(conn: &mut Conn, customer_id: &str, tag: &str) -> StoreR
 
 /// A case's tags, sorted.
 pub async fn tags_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<String>> {
-    let rows = sqlx::query("SELECT tag FROM case_tags WHERE customer_id = $1 ORDER BY tag")
-        .bind(customer_id)
-        .fetch_all(conn)
-        .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>(0)?))
-        .collect()
+    Ok(
+        sqlx::query_scalar("SELECT tag FROM case_tags WHERE customer_id = $1 ORDER BY tag")
+            .bind(customer_id)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// Every case's tags, by customer, each list sorted.
 pub async fn all_tags(conn: &mut Conn) -> StoreResult<HashMap<String, Vec<String>>> {
-    let rows = sqlx::query("SELECT customer_id, tag FROM case_tags ORDER BY customer_id, tag")
-        .fetch_all(conn)
-        .await?;
+    #[derive(sqlx::FromRow)]
+    struct Tag {
+        customer_id: String,
+        tag: String,
+    }
+    let rows = sqlx::query_as::<_, Tag>(
+        "SELECT customer_id, tag FROM case_tags ORDER BY customer_id, tag",
+    )
+    .fetch_all(conn)
+    .await?;
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    for r in &rows {
-        out.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
+    for r in rows {
+        out.entry(r.customer_id).or_default().push(r.tag);
     }
     Ok(out)
 }

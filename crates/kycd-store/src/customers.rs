@@ -303,12 +303,7 @@ pub async fn due_for_expiry(
     }
     let rows = q.fetch_all(conn).await?;
     rows.iter()
-        .map(|r| {
-            Ok((
-                Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
-                r.try_get(2)?,
-            ))
-        })
+        .map(|r| Ok((Scope::from_row(r)?, r.try_get("id")?)))
         .collect()
 }
 
@@ -429,12 +424,11 @@ pub async fn insert_audit(
 
 pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> StoreResult<i64> {
     Ok(
-        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE resource_id = $1 AND action = $2")
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE resource_id = $1 AND action = $2")
             .bind(resource_id)
             .bind(action)
             .fetch_one(conn)
-            .await?
-            .try_get(0)?,
+            .await?,
     )
 }
 
@@ -461,20 +455,21 @@ pub async fn put_customer_key(
 }
 
 /// The wrapped data key of `customer_id` (a customer, a webhook endpoint or an
-/// organization's idempotency subject) in organization `org`.
+/// organization's idempotency subject) in organization `org`. By organization
+/// and not by `Scope`: a key belongs to its organization (its wrapping binds
+/// the organization), and `customer_keys` has no environment column.
 pub async fn get_customer_key(
     conn: &mut Conn,
     org: &str,
     customer_id: &str,
 ) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT wrapped_key FROM customer_keys WHERE customer_id = $1 AND organization_id = $2",
     )
     .bind(customer_id)
     .bind(org)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
+    .await?)
 }
 
 pub async fn put_org_key(
@@ -495,14 +490,40 @@ pub async fn put_org_key(
 }
 
 pub async fn get_org_key(conn: &mut Conn, org: &str, purpose: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT wrapped_key FROM organization_keys WHERE organization_id = $1 AND purpose = $2",
     )
     .bind(org)
     .bind(purpose)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
+    .await?)
+}
+
+/// A stored wrapped key: the row's id (customer or organization) and its
+/// owner or purpose (the customer's organization, or the key's purpose).
+#[derive(sqlx::FromRow)]
+struct WrappedKeyRow {
+    id: String,
+    detail: String,
+    wrapped_key: String,
+}
+
+/// The two tables of wrapped keys, each with the query of its rows.
+const WRAPPED_KEY_TABLES: [(&str, &str); 2] = [
+    (
+        "customer_keys",
+        "SELECT customer_id AS id, organization_id AS detail, wrapped_key FROM customer_keys",
+    ),
+    (
+        "organization_keys",
+        "SELECT organization_id AS id, purpose AS detail, wrapped_key FROM organization_keys",
+    ),
+];
+
+impl WrappedKeyRow {
+    fn labelled(self, table: &str) -> (String, String, String, String) {
+        (table.into(), self.id, self.detail, self.wrapped_key)
+    }
 }
 
 /// Every wrapped key, for master-key rotation: (table, id, purpose, wrapped).
@@ -510,27 +531,13 @@ pub async fn all_wrapped_keys(
     conn: &mut Conn,
 ) -> StoreResult<Vec<(String, String, String, String)>> {
     let mut out = vec![];
-    for r in sqlx::query("SELECT customer_id, organization_id, wrapped_key FROM customer_keys")
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        out.push((
-            "customer_keys".into(),
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-        ));
-    }
-    for r in sqlx::query("SELECT organization_id, purpose, wrapped_key FROM organization_keys")
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        out.push((
-            "organization_keys".into(),
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-        ));
+    for (table, sql) in WRAPPED_KEY_TABLES {
+        for r in sqlx::query_as::<_, WrappedKeyRow>(sql)
+            .fetch_all(&mut *conn)
+            .await?
+        {
+            out.push(r.labelled(table));
+        }
     }
     Ok(out)
 }
@@ -607,7 +614,7 @@ pub async fn get_secret(
     customer_id: &str,
     field: &str,
 ) -> StoreResult<Option<String>> {
-    let row = sqlx::query(&format!(
+    Ok(sqlx::query_scalar(&format!(
         "SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2 AND {}",
         in_scope(3, 4)
     ))
@@ -616,8 +623,7 @@ pub async fn get_secret(
     .bind(&scope.organization_id)
     .bind(&scope.environment)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
+    .await?)
 }
 
 /// Deletes the secrets of a customer of `scope` whose field starts with
@@ -742,7 +748,7 @@ pub async fn businesses_owned_by(
     scope: &Scope,
     owner_id: &str,
 ) -> StoreResult<Vec<String>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT o.business_id FROM business_owners o JOIN customers c ON c.id = o.business_id \
          WHERE o.owner_id = $1 AND o.organization_id = $2 AND o.environment = $3 \
          AND c.erased_at IS NULL ORDER BY o.business_id",
@@ -751,8 +757,7 @@ pub async fn businesses_owned_by(
     .bind(&scope.organization_id)
     .bind(&scope.environment)
     .fetch_all(conn)
-    .await?;
-    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    .await?)
 }
 
 /// The one-off pass that writes the owner links of businesses stored before
@@ -871,7 +876,7 @@ pub async fn duplicates_of(
     customer_id: &str,
 ) -> StoreResult<Vec<(String, String)>> {
     let rows = sqlx::query(
-        "SELECT DISTINCT b2.kind, b2.customer_id FROM blind_indexes b1 \
+        "SELECT DISTINCT b2.kind AS kind, b2.customer_id AS customer_id FROM blind_indexes b1 \
          JOIN blind_indexes b2 ON b2.organization_id = b1.organization_id AND b2.environment = b1.environment \
          AND b2.kind = b1.kind AND b2.hash = b1.hash \
          JOIN customers c ON c.id = b2.customer_id \
@@ -884,7 +889,7 @@ pub async fn duplicates_of(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("customer_id")?)))
         .collect()
 }
 
@@ -926,17 +931,26 @@ pub async fn seal_plain_documents(
     cipher: &dyn DocCipher,
     limit: i64,
 ) -> StoreResult<u64> {
-    let rows = sqlx::query(
+    /// A document stored in clear.
+    #[derive(sqlx::FromRow)]
+    struct Plain {
+        id: String,
+        organization_id: String,
+        doc: String,
+    }
+    let rows = sqlx::query_as::<_, Plain>(
         "SELECT id, organization_id, doc FROM customers WHERE erased_at IS NULL AND doc LIKE '{%' LIMIT $1",
     )
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
     let mut sealed = 0;
-    for r in rows {
-        let id: String = r.try_get(0)?;
-        let org: String = r.try_get(1)?;
-        let doc: String = r.try_get(2)?;
+    for Plain {
+        id,
+        organization_id: org,
+        doc,
+    } in rows
+    {
         let wrapped = wrapped_key_of(conn, cipher, &org, &id).await?;
         let new_doc = cipher
             .seal_doc(&org, &id, &wrapped, &doc)
@@ -959,29 +973,13 @@ pub async fn seal_plain_documents(
 pub async fn any_wrapped_key(
     conn: &mut Conn,
 ) -> StoreResult<Option<(String, String, String, String)>> {
-    if let Some(r) =
-        sqlx::query("SELECT customer_id, organization_id, wrapped_key FROM customer_keys LIMIT 1")
+    for (table, sql) in WRAPPED_KEY_TABLES {
+        if let Some(r) = sqlx::query_as::<_, WrappedKeyRow>(&format!("{sql} LIMIT 1"))
             .fetch_optional(&mut *conn)
             .await?
-    {
-        return Ok(Some((
-            "customer_keys".into(),
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-        )));
+        {
+            return Ok(Some(r.labelled(table)));
+        }
     }
-    let row =
-        sqlx::query("SELECT organization_id, purpose, wrapped_key FROM organization_keys LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    row.map(|r| {
-        Ok((
-            "organization_keys".into(),
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-        ))
-    })
-    .transpose()
+    Ok(None)
 }

@@ -27,8 +27,9 @@ impl Dialect {
     }
 }
 
-/// Organization and environment: the key on every row and every query.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Organization and environment: the key on every row and every query (read
+/// from a row's `organization_id` and `environment` columns by name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
 pub struct Scope {
     pub organization_id: String,
     pub environment: String,

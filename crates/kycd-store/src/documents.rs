@@ -25,20 +25,22 @@ pub struct DocumentRow {
 
 const COLUMNS: &str = "id, customer_id, type, side, status, content_type, size, sha256, blob_key, rejection_reason, created_at, reviewed_at";
 
+/// Reads a `documents` row holding `COLUMNS` by column name (times are
+/// stored in microseconds).
 fn row(r: &sqlx::any::AnyRow) -> StoreResult<DocumentRow> {
     Ok(DocumentRow {
-        id: r.try_get(0)?,
-        customer_id: r.try_get(1)?,
-        doc_type: r.try_get(2)?,
-        side: r.try_get(3)?,
-        status: r.try_get(4)?,
-        content_type: r.try_get(5)?,
-        size: r.try_get(6)?,
-        sha256: r.try_get(7)?,
-        blob_key: r.try_get(8)?,
-        rejection_reason: r.try_get(9)?,
-        created_at: from_micros(r.try_get(10)?),
-        reviewed_at: r.try_get::<Option<i64>, _>(11)?.map(from_micros),
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        doc_type: r.try_get("type")?,
+        side: r.try_get("side")?,
+        status: r.try_get("status")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        sha256: r.try_get("sha256")?,
+        blob_key: r.try_get("blob_key")?,
+        rejection_reason: r.try_get("rejection_reason")?,
+        created_at: from_micros(r.try_get("created_at")?),
+        reviewed_at: r.try_get::<Option<i64>, _>("reviewed_at")?.map(from_micros),
     })
 }
 
@@ -48,7 +50,13 @@ pub async fn evidence(
     scope: &Scope,
     customer_id: &str,
 ) -> StoreResult<Vec<(String, String)>> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Evidence {
+        #[sqlx(rename = "type")]
+        doc_type: String,
+        status: String,
+    }
+    let rows = sqlx::query_as::<_, Evidence>(
         "SELECT type, status FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3 ORDER BY id",
     )
     .bind(customer_id)
@@ -56,9 +64,7 @@ pub async fn evidence(
     .bind(&scope.environment)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    Ok(rows.into_iter().map(|r| (r.doc_type, r.status)).collect())
 }
 
 pub async fn insert(conn: &mut Conn, scope: &Scope, d: &DocumentRow) -> StoreResult<()> {
@@ -154,17 +160,14 @@ pub async fn delete_for_customer(
     scope: &Scope,
     customer_id: &str,
 ) -> StoreResult<Vec<String>> {
-    let keys = sqlx::query(
+    let keys: Vec<String> = sqlx::query_scalar(
         "SELECT blob_key FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
     )
     .bind(customer_id)
     .bind(&scope.organization_id)
     .bind(&scope.environment)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get(0))
-    .collect::<Result<Vec<String>, _>>()?;
+    .await?;
     sqlx::query(
         "DELETE FROM documents WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
     )

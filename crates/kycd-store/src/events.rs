@@ -3,7 +3,7 @@
 use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::FromRow;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -44,21 +44,37 @@ pub async fn insert(conn: &mut Conn, scope: &Scope, e: &Event) -> StoreResult<()
     Ok(())
 }
 
-fn event(r: &sqlx::any::AnyRow) -> StoreResult<Event> {
-    let data: String = r.try_get(3)?;
+/// An `events` row as selected by `COLUMNS` (`data` as JSON text,
+/// `created_at` in microseconds).
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: String,
+    #[sqlx(rename = "type")]
+    event_type: String,
+    customer_id: Option<String>,
+    data: String,
+    created_at: i64,
+}
+
+/// The columns of an event, read by [`event`].
+pub(crate) const COLUMNS: &str = "id, type, customer_id, data, created_at";
+
+/// Reads an event from a row holding [`COLUMNS`].
+pub(crate) fn event(r: &sqlx::any::AnyRow) -> StoreResult<Event> {
+    let r = EventRow::from_row(r)?;
     Ok(Event {
-        id: r.try_get(0)?,
-        event_type: r.try_get(1)?,
-        customer_id: r.try_get(2)?,
-        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        created_at: from_micros(r.try_get(4)?),
+        id: r.id,
+        event_type: r.event_type,
+        customer_id: r.customer_id,
+        data: serde_json::from_str(&r.data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: from_micros(r.created_at),
     })
 }
 
 pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Event> {
-    let row = sqlx::query(
-        "SELECT id, type, customer_id, data, created_at FROM events WHERE id = $1 AND organization_id = $2 AND environment = $3",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM events WHERE id = $1 AND organization_id = $2 AND environment = $3"
+    ))
     .bind(id)
     .bind(&scope.organization_id)
     .bind(&scope.environment)
@@ -93,7 +109,7 @@ pub async fn list(
     }
     let list = crate::db::Listing {
         table: "events",
-        columns: "id, type, customer_id, data, created_at",
+        columns: COLUMNS,
         condition: "",
     };
     list.page(

@@ -1,10 +1,12 @@
 //! The hosted flow's links and browser sessions: a link's state by its token
 //! hash, opening it once, and the session it opens (stored by the hash of its
 //! id, bound to the link and the customer).
+//!
+//! Looked up by token hash, with no `Scope`: like an API key at
+//! authentication, the token is what tells the scope (each row carries it).
 
 use crate::db::{Conn, Scope, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 /// A hosted link as the page sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,23 +22,30 @@ pub struct Link {
 
 /// A link by the hash of its token, whatever its state.
 pub async fn link(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<Link>> {
-    let row = sqlx::query(
+    /// A `hosted_links` row (times in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct LinkRow {
+        #[sqlx(flatten)]
+        scope: Scope,
+        customer_id: String,
+        expires_at: i64,
+        used_at: Option<i64>,
+        opened_at: Option<i64>,
+    }
+    let row = sqlx::query_as::<_, LinkRow>(
         "SELECT organization_id, environment, customer_id, expires_at, used_at, opened_at \
          FROM hosted_links WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Link {
-            scope: Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
-            customer_id: r.try_get(2)?,
-            expires_at: from_micros(r.try_get(3)?),
-            retired: r.try_get::<Option<i64>, _>(4)?.is_some(),
-            opened_at: r.try_get::<Option<i64>, _>(5)?.map(from_micros),
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| Link {
+        scope: r.scope,
+        customer_id: r.customer_id,
+        expires_at: from_micros(r.expires_at),
+        retired: r.used_at.is_some(),
+        opened_at: r.opened_at.map(from_micros),
+    }))
 }
 
 /// A new browser session.
@@ -93,27 +102,35 @@ pub struct Session {
 
 /// A session by the hash of its id.
 pub async fn session(conn: &mut Conn, id_hash: &str) -> StoreResult<Option<Session>> {
-    let row = sqlx::query(
-        "SELECT s.organization_id, s.environment, s.customer_id, s.token_hash, s.csrf_token, \
-         s.last_seen_at, l.used_at, l.token_hash FROM hosted_sessions s \
+    /// A `hosted_sessions` row with its link's state (times in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct SessionRow {
+        #[sqlx(flatten)]
+        scope: Scope,
+        customer_id: String,
+        token_hash: String,
+        csrf_token: String,
+        last_seen_at: i64,
+        link_used_at: Option<i64>,
+        link_token_hash: Option<String>,
+    }
+    let row = sqlx::query_as::<_, SessionRow>(
+        "SELECT s.organization_id AS organization_id, s.environment AS environment, s.customer_id AS customer_id, \
+         s.token_hash AS token_hash, s.csrf_token AS csrf_token, s.last_seen_at AS last_seen_at, l.used_at AS link_used_at, l.token_hash AS link_token_hash FROM hosted_sessions s \
          LEFT JOIN hosted_links l ON l.token_hash = s.token_hash WHERE s.id_hash = $1",
     )
     .bind(id_hash)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Session {
-            scope: Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
-            customer_id: r.try_get(2)?,
-            token_hash: r.try_get(3)?,
-            csrf_token: r.try_get(4)?,
-            last_seen_at: from_micros(r.try_get(5)?),
-            // A link deleted (erasure) ends its sessions too.
-            link_retired: r.try_get::<Option<i64>, _>(6)?.is_some()
-                || r.try_get::<Option<String>, _>(7)?.is_none(),
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| Session {
+        scope: r.scope,
+        customer_id: r.customer_id,
+        token_hash: r.token_hash,
+        csrf_token: r.csrf_token,
+        last_seen_at: from_micros(r.last_seen_at),
+        // A link deleted (erasure) ends its sessions too.
+        link_retired: r.link_used_at.is_some() || r.link_token_hash.is_none(),
+    }))
 }
 
 /// Records activity (sessions end after a period without any).

@@ -82,11 +82,13 @@ pub async fn claim(
             token: None,
         });
     };
-    let hash: String = row.try_get(0)?;
-    let state: String = row.try_get(1)?;
-    let created_at: i64 = row.try_get(4)?;
-    let locked_until: i64 = row.try_get(5)?;
-    let token: Option<String> = row.try_get(7)?;
+    // Read by name, each when it is needed: the response columns are NULL
+    // while the claim runs.
+    let hash: String = row.try_get("request_hash")?;
+    let state: String = row.try_get("state")?;
+    let created_at: i64 = row.try_get("created_at")?;
+    let locked_until: i64 = row.try_get("locked_until")?;
+    let token: Option<String> = row.try_get("claim_token")?;
     if created_at < micros(&(now - RETENTION))
         || (state == "running" && locked_until < micros(&now))
     {
@@ -98,15 +100,15 @@ pub async fn claim(
     }
     if state == "running" {
         return Ok(Claim::Running {
-            owner: row.try_get(6)?,
+            owner: row.try_get("owner")?,
             token,
         });
     }
-    let status: i64 = row.try_get(2)?;
+    let status: i64 = row.try_get("response_status")?;
     Ok(Claim::Replay {
         status: status as u16,
-        body: row.try_get(3)?,
-        subject_id: row.try_get(8)?,
+        body: row.try_get("response_body")?,
+        subject_id: row.try_get("subject_id")?,
     })
 }
 
@@ -190,7 +192,8 @@ pub async fn release(conn: &mut Conn, scope: &Scope, key: &str, token: &str) -> 
     Ok(())
 }
 
-/// Deletes responses older than the retention window.
+/// Deletes responses older than the retention window (a job over every
+/// scope: global by nature).
 pub async fn purge(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<u64> {
     Ok(
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
@@ -204,25 +207,24 @@ pub async fn purge(conn: &mut Conn, now: DateTime<Utc>) -> StoreResult<u64> {
 /// Whether the PostgreSQL session `(pid, started)` is still connected: a
 /// node's liveness anchor (see the server's node identity).
 pub async fn postgres_session_alive(conn: &mut Conn, pid: i64, started: i64) -> StoreResult<bool> {
-    let n: i64 = sqlx::query(
+    let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1::int \
          AND (extract(epoch FROM backend_start) * 1000000)::bigint = $2",
     )
     .bind(pid)
     .bind(started)
     .fetch_one(conn)
-    .await?
-    .try_get(0)?;
+    .await?;
     Ok(n > 0)
 }
 
 /// This PostgreSQL session's `(pid, started)`.
 pub async fn postgres_session(conn: &mut Conn) -> StoreResult<(i64, i64)> {
     let row = sqlx::query(
-        "SELECT pid::bigint, (extract(epoch FROM backend_start) * 1000000)::bigint \
+        "SELECT pid::bigint AS pid, (extract(epoch FROM backend_start) * 1000000)::bigint AS started \
          FROM pg_stat_activity WHERE pid = pg_backend_pid()",
     )
     .fetch_one(conn)
     .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+    Ok((row.try_get("pid")?, row.try_get("started")?))
 }

@@ -1,10 +1,11 @@
 //! The back office's second factor: an operator's sealed TOTP secret
 //! (confirmed or not, with the last time step accepted) and the sign-ins
 //! waiting for their code; and the one-time links to documents shown inline.
+//! Global by nature, no `Scope`: operators are the installation's staff, and
+//! a link is found by its token hash (it names its document).
 
 use crate::db::{Conn, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 /// An operator's TOTP enrolment.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,20 +16,24 @@ pub struct Totp {
 }
 
 pub async fn totp(conn: &mut Conn, operator_id: &str) -> StoreResult<Option<Totp>> {
-    let row = sqlx::query(
+    /// An `operator_totp` row (`confirmed_at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct TotpRow {
+        secret_sealed: String,
+        confirmed_at: Option<i64>,
+        last_step: i64,
+    }
+    let row = sqlx::query_as::<_, TotpRow>(
         "SELECT secret_sealed, confirmed_at, last_step FROM operator_totp WHERE operator_id = $1",
     )
     .bind(operator_id)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Totp {
-            secret_sealed: r.try_get(0)?,
-            confirmed_at: r.try_get::<Option<i64>, _>(1)?.map(from_micros),
-            last_step: r.try_get(2)?,
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| Totp {
+        secret_sealed: r.secret_sealed,
+        confirmed_at: r.confirmed_at.map(from_micros),
+        last_step: r.last_step,
+    }))
 }
 
 /// Starts (or restarts) an enrolment with a new sealed secret, unless one is
@@ -121,14 +126,18 @@ pub async fn pending(
     conn: &mut Conn,
     id_hash: &str,
 ) -> StoreResult<Option<(String, DateTime<Utc>)>> {
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct PendingRow {
+        operator_id: String,
+        created_at: i64,
+    }
+    let row = sqlx::query_as::<_, PendingRow>(
         "SELECT operator_id, created_at FROM operator_pending_logins WHERE id_hash = $1",
     )
     .bind(id_hash)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| Ok((r.try_get(0)?, from_micros(r.try_get(1)?))))
-        .transpose()
+    Ok(row.map(|r| (r.operator_id, from_micros(r.created_at))))
 }
 
 pub async fn end_pending(conn: &mut Conn, id_hash: &str) -> StoreResult<()> {
@@ -177,23 +186,29 @@ pub async fn insert_link(
 }
 
 pub async fn link(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<DocumentLink>> {
-    let row = sqlx::query(
+    /// An `operator_document_links` row (times in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct LinkRow {
+        document_id: String,
+        customer_id: String,
+        operator_id: String,
+        expires_at: i64,
+        used_at: Option<i64>,
+    }
+    let row = sqlx::query_as::<_, LinkRow>(
         "SELECT document_id, customer_id, operator_id, expires_at, used_at \
          FROM operator_document_links WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(DocumentLink {
-            document_id: r.try_get(0)?,
-            customer_id: r.try_get(1)?,
-            operator_id: r.try_get(2)?,
-            expires_at: from_micros(r.try_get(3)?),
-            used_at: r.try_get::<Option<i64>, _>(4)?.map(from_micros),
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| DocumentLink {
+        document_id: r.document_id,
+        customer_id: r.customer_id,
+        operator_id: r.operator_id,
+        expires_at: from_micros(r.expires_at),
+        used_at: r.used_at.map(from_micros),
+    }))
 }
 
 /// Marks a link used; `false` when it was used already (one use only).

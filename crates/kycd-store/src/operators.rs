@@ -3,10 +3,15 @@
 //! id) and the failed sign-ins behind the lockout; plus the cross-scope
 //! reads the back office needs (where a customer lives, the queue's
 //! candidates, counts by status).
+//!
+//! Global by nature, no `Scope`: operators are staff of the installation, not
+//! of one organization's environment, and these reads serve the back office,
+//! which looks across organizations (the server limits an organization's
+//! operator to its own).
 
-use crate::db::{Conn, StoreError, StoreResult, from_micros, micros};
+use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::FromRow;
 
 /// An operator as stored (the password hash is an argon2id PHC string).
 #[derive(Debug, Clone, PartialEq)]
@@ -22,15 +27,28 @@ pub struct Operator {
 
 const COLUMNS: &str = "id, email, role, organization_id, password_hash, disabled_at, created_at";
 
+/// An `operators` row as selected by `COLUMNS` (times in microseconds).
+#[derive(sqlx::FromRow)]
+struct OperatorRow {
+    id: String,
+    email: String,
+    role: String,
+    organization_id: Option<String>,
+    password_hash: String,
+    disabled_at: Option<i64>,
+    created_at: i64,
+}
+
 fn operator(r: &sqlx::any::AnyRow) -> StoreResult<Operator> {
+    let r = OperatorRow::from_row(r)?;
     Ok(Operator {
-        id: r.try_get(0)?,
-        email: r.try_get(1)?,
-        role: r.try_get(2)?,
-        organization_id: r.try_get(3)?,
-        password_hash: r.try_get(4)?,
-        disabled_at: r.try_get::<Option<i64>, _>(5)?.map(from_micros),
-        created_at: from_micros(r.try_get(6)?),
+        id: r.id,
+        email: r.email,
+        role: r.role,
+        organization_id: r.organization_id,
+        password_hash: r.password_hash,
+        disabled_at: r.disabled_at.map(from_micros),
+        created_at: from_micros(r.created_at),
     })
 }
 
@@ -136,20 +154,24 @@ pub async fn insert_session(
 }
 
 pub async fn session(conn: &mut Conn, id_hash: &str) -> StoreResult<Option<Session>> {
-    let row = sqlx::query(
+    /// An `operator_sessions` row (`last_seen_at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct SessionRow {
+        operator_id: String,
+        csrf_token: String,
+        last_seen_at: i64,
+    }
+    let row = sqlx::query_as::<_, SessionRow>(
         "SELECT operator_id, csrf_token, last_seen_at FROM operator_sessions WHERE id_hash = $1",
     )
     .bind(id_hash)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Session {
-            operator_id: r.try_get(0)?,
-            csrf_token: r.try_get(1)?,
-            last_seen_at: from_micros(r.try_get(2)?),
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| Session {
+        operator_id: r.operator_id,
+        csrf_token: r.csrf_token,
+        last_seen_at: from_micros(r.last_seen_at),
+    }))
 }
 
 pub async fn touch_session(conn: &mut Conn, id_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
@@ -201,14 +223,13 @@ pub async fn failures_since(
     subject: &str,
     since: DateTime<Utc>,
 ) -> StoreResult<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) FROM operator_login_failures WHERE subject = $1 AND at >= $2")
-            .bind(subject)
-            .bind(micros(&since))
-            .fetch_one(conn)
-            .await?
-            .try_get(0)?,
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM operator_login_failures WHERE subject = $1 AND at >= $2",
     )
+    .bind(subject)
+    .bind(micros(&since))
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Forgets a subject's failures (a successful sign-in, a password reset).
@@ -224,13 +245,13 @@ pub async fn clear_failures(conn: &mut Conn, subject: &str) -> StoreResult<()> {
 
 /// Where a customer lives: (organization, environment), unless erased or unknown.
 pub async fn locate_customer(conn: &mut Conn, id: &str) -> StoreResult<Option<(String, String)>> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, Scope>(
         "SELECT organization_id, environment FROM customers WHERE id = $1 AND erased_at IS NULL",
     )
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    Ok(row.map(|r| (r.organization_id, r.environment)))
 }
 
 /// Customers with this external id, in any scope: (id, organization, environment).
@@ -238,42 +259,58 @@ pub async fn by_external_id(
     conn: &mut Conn,
     external_id: &str,
 ) -> StoreResult<Vec<(String, String, String)>> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct Located {
+        id: String,
+        organization_id: String,
+        environment: String,
+    }
+    let rows = sqlx::query_as::<_, Located>(
         "SELECT id, organization_id, environment FROM customers \
          WHERE external_id = $1 AND erased_at IS NULL ORDER BY id LIMIT 50",
     )
     .bind(external_id)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.organization_id, r.environment))
+        .collect())
 }
 
 /// Every (organization, environment) holding customers.
 pub async fn customer_scopes(conn: &mut Conn) -> StoreResult<Vec<(String, String)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, Scope>(
         "SELECT DISTINCT organization_id, environment FROM customers ORDER BY organization_id, environment",
     )
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.organization_id, r.environment))
+        .collect())
 }
 
 /// Customers counted by (organization, environment, status).
 pub async fn status_counts(conn: &mut Conn) -> StoreResult<Vec<(String, String, String, i64)>> {
-    let rows = sqlx::query(
-        "SELECT organization_id, environment, status, COUNT(*) FROM customers \
+    #[derive(sqlx::FromRow)]
+    struct Counted {
+        organization_id: String,
+        environment: String,
+        status: String,
+        customers: i64,
+    }
+    let rows = sqlx::query_as::<_, Counted>(
+        "SELECT organization_id, environment, status, COUNT(*) AS customers FROM customers \
          WHERE erased_at IS NULL GROUP BY organization_id, environment, status \
          ORDER BY organization_id, environment, status",
     )
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.organization_id, r.environment, r.status, r.customers))
+        .collect())
 }
 
 /// A customer that may wait for a person.
@@ -296,9 +333,20 @@ pub async fn queue_candidates(
     environment: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<Candidate>> {
-    let rows = sqlx::query(
-        "SELECT c.id, c.organization_id, c.environment, c.status, c.updated_at, \
-         (SELECT COUNT(*) FROM product_access p WHERE p.customer_id = c.id AND p.status = 'pending') \
+    /// A candidate as selected (`updated_at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct CandidateRow {
+        id: String,
+        organization_id: String,
+        environment: String,
+        status: String,
+        updated_at: i64,
+        pending_access: i64,
+    }
+    let rows = sqlx::query_as::<_, CandidateRow>(
+        "SELECT c.id AS id, c.organization_id AS organization_id, c.environment AS environment, \
+         c.status AS status, c.updated_at AS updated_at, \
+         (SELECT COUNT(*) FROM product_access p WHERE p.customer_id = c.id AND p.status = 'pending') AS pending_access \
          FROM customers c WHERE c.erased_at IS NULL \
          AND ($1 = '' OR c.organization_id = $1) AND ($2 = '' OR c.environment = $2) \
          AND (c.status IN ('on_hold', 'pending') OR EXISTS \
@@ -310,18 +358,17 @@ pub async fn queue_candidates(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Candidate {
-                id: r.try_get(0)?,
-                organization_id: r.try_get(1)?,
-                environment: r.try_get(2)?,
-                status: r.try_get(3)?,
-                updated_at: from_micros(r.try_get(4)?),
-                pending_access: r.try_get(5)?,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| Candidate {
+            id: r.id,
+            organization_id: r.organization_id,
+            environment: r.environment,
+            status: r.status,
+            updated_at: from_micros(r.updated_at),
+            pending_access: r.pending_access,
         })
-        .collect()
+        .collect())
 }
 
 /// A customer's audit entries, oldest first (the case view's trail).
@@ -329,20 +376,22 @@ pub async fn audit_of(
     conn: &mut Conn,
     resource_id: &str,
 ) -> StoreResult<Vec<(String, String, String, DateTime<Utc>)>> {
-    let rows = sqlx::query(
+    /// An `audit_log` entry as selected (`at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct Entry {
+        actor: String,
+        action: String,
+        details: String,
+        at: i64,
+    }
+    let rows = sqlx::query_as::<_, Entry>(
         "SELECT actor, action, details, at FROM audit_log WHERE resource_id = $1 ORDER BY at, id",
     )
     .bind(resource_id)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                from_micros(r.try_get(3)?),
-            ))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.actor, r.action, r.details, from_micros(r.at)))
+        .collect())
 }

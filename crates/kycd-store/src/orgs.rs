@@ -1,8 +1,15 @@
 //! Organizations, API keys (stored as SHA-256 hashes only) and per-environment settings.
+//!
+//! Settings take the `Scope`. The rest is global by nature: organizations
+//! are what a scope is made of; a key is looked up by its hash at
+//! authentication, before any scope is known (the key yields it); the
+//! operator's key commands (`keys_matching`, `revoke_key`) work across
+//! organizations; `clock_offsets` serves the scheduler, which visits every
+//! scope.
 
 use crate::db::{Conn, Scope, StoreError, StoreResult, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::FromRow;
 
 #[derive(Debug, Clone)]
 pub struct Organization {
@@ -18,6 +25,23 @@ pub struct KeyOwner {
     pub scope: Scope,
 }
 
+/// An `organizations` row (`created_at` in microseconds).
+#[derive(sqlx::FromRow)]
+struct OrganizationRow {
+    id: String,
+    name: String,
+    created_at: i64,
+}
+
+fn organization(r: &sqlx::any::AnyRow) -> StoreResult<Organization> {
+    let r = OrganizationRow::from_row(r)?;
+    Ok(Organization {
+        id: r.id,
+        name: r.name,
+        created_at: crate::from_micros(r.created_at),
+    })
+}
+
 pub async fn insert_org(conn: &mut Conn, org: &Organization) -> StoreResult<()> {
     sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&org.id)
@@ -30,10 +54,9 @@ pub async fn insert_org(conn: &mut Conn, org: &Organization) -> StoreResult<()> 
 }
 
 pub async fn count_orgs(conn: &mut Conn) -> StoreResult<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM organizations")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
         .fetch_one(conn)
-        .await?
-        .try_get(0)?)
+        .await?)
 }
 
 pub async fn find_org_by_name(conn: &mut Conn, name: &str) -> StoreResult<Option<Organization>> {
@@ -43,14 +66,7 @@ pub async fn find_org_by_name(conn: &mut Conn, name: &str) -> StoreResult<Option
     .bind(name)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Organization {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            created_at: crate::from_micros(r.try_get(2)?),
-        })
-    })
-    .transpose()
+    row.as_ref().map(organization).transpose()
 }
 
 pub async fn get_org(conn: &mut Conn, id: &str) -> StoreResult<Option<Organization>> {
@@ -58,14 +74,7 @@ pub async fn get_org(conn: &mut Conn, id: &str) -> StoreResult<Option<Organizati
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| {
-        Ok(Organization {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            created_at: crate::from_micros(r.try_get(2)?),
-        })
-    })
-    .transpose()
+    row.as_ref().map(organization).transpose()
 }
 
 /// The first `limit` organizations by id (a command picking the only one).
@@ -74,15 +83,7 @@ pub async fn first_orgs(conn: &mut Conn, limit: i64) -> StoreResult<Vec<Organiza
         .bind(limit)
         .fetch_all(conn)
         .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Organization {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                created_at: crate::from_micros(r.try_get(2)?),
-            })
-        })
-        .collect()
+    rows.iter().map(organization).collect()
 }
 
 /// An API key as listed for operators (never its hash).
@@ -96,22 +97,29 @@ pub struct ApiKeyInfo {
 
 /// The keys whose prefix (first 12 characters) or id is `prefix_or_id`.
 pub async fn keys_matching(conn: &mut Conn, prefix_or_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct KeyRow {
+        id: String,
+        #[sqlx(flatten)]
+        scope: Scope,
+        prefix: String,
+        revoked_at: Option<i64>,
+    }
+    let rows = sqlx::query_as::<_, KeyRow>(
         "SELECT id, organization_id, environment, prefix, revoked_at FROM api_keys WHERE prefix = $1 OR id = $1 ORDER BY id",
     )
     .bind(prefix_or_id)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ApiKeyInfo {
-                id: r.try_get(0)?,
-                scope: Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?),
-                prefix: r.try_get(3)?,
-                revoked: r.try_get::<Option<i64>, _>(4)?.is_some(),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| ApiKeyInfo {
+            id: r.id,
+            scope: r.scope,
+            prefix: r.prefix,
+            revoked: r.revoked_at.is_some(),
         })
-        .collect()
+        .collect())
 }
 
 /// Revokes a key; false if it was revoked already (or does not exist).
@@ -152,34 +160,45 @@ pub async fn insert_key(
 /// Looks a key up by its hash. The hash is an index lookup; the caller
 /// compares the hash again in constant time.
 pub async fn find_key(conn: &mut Conn, key_hash: &str) -> StoreResult<Option<(KeyOwner, String)>> {
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct KeyRow {
+        id: String,
+        #[sqlx(flatten)]
+        scope: Scope,
+        key_hash: String,
+    }
+    let row = sqlx::query_as::<_, KeyRow>(
         "SELECT id, organization_id, environment, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
     )
     .bind(key_hash)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok((
+    Ok(row.map(|r| {
+        (
             KeyOwner {
-                key_id: r.try_get(0)?,
-                scope: Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?),
+                key_id: r.id,
+                scope: r.scope,
             },
-            r.try_get(3)?,
-        ))
-    })
-    .transpose()
+            r.key_hash,
+        )
+    }))
 }
 
 /// The stored settings body (JSON) and the sandbox clock offset, if any.
 pub async fn get_settings(conn: &mut Conn, scope: &Scope) -> StoreResult<Option<(String, i64)>> {
-    let row = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct SettingsRow {
+        body: String,
+        clock_offset_seconds: i64,
+    }
+    let row = sqlx::query_as::<_, SettingsRow>(
         "SELECT body, clock_offset_seconds FROM settings WHERE organization_id = $1 AND environment = $2",
     )
     .bind(&scope.organization_id)
     .bind(&scope.environment)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    Ok(row.map(|r| (r.body, r.clock_offset_seconds)))
 }
 
 pub async fn put_settings(conn: &mut Conn, scope: &Scope, body: &str) -> StoreResult<()> {
@@ -220,17 +239,19 @@ pub async fn advance_clock(
 
 /// Every scope with a clock offset (the scheduler runs due work per scope).
 pub async fn clock_offsets(conn: &mut Conn) -> StoreResult<Vec<(Scope, i64)>> {
-    let rows = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct OffsetRow {
+        #[sqlx(flatten)]
+        scope: Scope,
+        clock_offset_seconds: i64,
+    }
+    let rows = sqlx::query_as::<_, OffsetRow>(
         "SELECT organization_id, environment, clock_offset_seconds FROM settings WHERE clock_offset_seconds <> 0",
     )
     .fetch_all(conn)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok((
-                Scope::new(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?),
-                r.try_get(2)?,
-            ))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.scope, r.clock_offset_seconds))
+        .collect())
 }

@@ -69,7 +69,7 @@ pub async fn get(conn: &mut Conn, scope: &Scope, id: &str) -> StoreResult<Produc
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    decode(&row.try_get::<String, _>(0)?)
+    decode(&row.try_get::<String, _>("doc")?)
 }
 
 /// Every request of a customer, oldest first.
@@ -87,7 +87,7 @@ pub async fn for_customer(
     .fetch_all(conn)
     .await?;
     rows.iter()
-        .map(|r| decode(&r.try_get::<String, _>(0)?))
+        .map(|r| decode(&r.try_get::<String, _>("doc")?))
         .collect()
 }
 
@@ -110,7 +110,7 @@ pub async fn list(
         &[("customer_id", customer_id)],
         starting_after,
         limit,
-        |r| decode(&r.try_get::<String, _>(0)?),
+        |r| decode(&r.try_get::<String, _>("doc")?),
     )
     .await
 }
@@ -171,8 +171,8 @@ pub async fn capability_facts(
     // Placeholders in order of first appearance (SQLite binds `$n` by name, in order).
     // The document (and its key) only when it is needed: never for an active customer.
     let base = format!(
-        "c.status, c.expires_at, CASE WHEN c.status = 'active' THEN NULL ELSE c.doc END, \
-         CASE WHEN c.status = 'active' THEN NULL ELSE {} END",
+        "c.status, c.expires_at, CASE WHEN c.status = 'active' THEN NULL ELSE c.doc END AS customer_doc, \
+         CASE WHEN c.status = 'active' THEN NULL ELSE {} END AS wrapped_key",
         crate::customers::wrapped_key_column("c")
     );
     let join = "LEFT JOIN product_access pa ON pa.customer_id = $1 \
@@ -183,11 +183,11 @@ pub async fn capability_facts(
         AccessFilter::Nothing => format!("SELECT {base} FROM customers c WHERE {scoped}"),
         AccessFilter::Product(_) => {
             format!(
-                "SELECT {base}, pa.doc FROM customers c {join} AND pa.product = $4 WHERE {scoped}"
+                "SELECT {base}, pa.doc AS access_doc FROM customers c {join} AND pa.product = $4 WHERE {scoped}"
             )
         }
         AccessFilter::All => {
-            format!("SELECT {base}, pa.doc FROM customers c {join} WHERE {scoped}")
+            format!("SELECT {base}, pa.doc AS access_doc FROM customers c {join} WHERE {scoped}")
         }
     };
     let mut q = sqlx::query(&sql)
@@ -201,11 +201,12 @@ pub async fn capability_facts(
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let status: String = first.try_get(0)?;
-    let doc: Option<String> = first.try_get(2)?;
+    // Read by name, each when it is needed.
+    let status: String = first.try_get("status")?;
+    let doc: Option<String> = first.try_get("customer_doc")?;
     let customer = match doc {
         Some(doc) => {
-            let wrapped: Option<String> = first.try_get(3)?;
+            let wrapped: Option<String> = first.try_get("wrapped_key")?;
             let c: Customer = crate::customers::open(
                 cipher,
                 &scope.organization_id,
@@ -217,13 +218,15 @@ pub async fn capability_facts(
         }
         None => CustomerFacts {
             status: CustomerStatus::parse(&status),
-            expires_at: first.try_get::<Option<i64>, _>(1)?.map(from_micros),
+            expires_at: first
+                .try_get::<Option<i64>, _>("expires_at")?
+                .map(from_micros),
             ..Default::default()
         },
     };
     let mut access = vec![];
     for r in rows.iter().filter(|_| filter != AccessFilter::Nothing) {
-        if let Some(d) = r.try_get::<Option<String>, _>(4)? {
+        if let Some(d) = r.try_get::<Option<String>, _>("access_doc")? {
             access.push(decode(&d)?);
         }
     }

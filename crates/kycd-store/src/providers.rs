@@ -4,7 +4,7 @@
 
 use crate::db::{Conn, Scope, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::FromRow;
 
 /// One provider's stored configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +46,15 @@ pub async fn get(
 }
 
 pub async fn list(conn: &mut Conn, scope: &Scope) -> StoreResult<Vec<StoredProvider>> {
-    let rows = sqlx::query(
+    /// An `identity_providers` row (`configured_at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct ProviderRow {
+        provider: String,
+        config: String,
+        secrets: String,
+        configured_at: i64,
+    }
+    let rows = sqlx::query_as::<_, ProviderRow>(
         "SELECT provider, config, secrets, configured_at FROM identity_providers \
          WHERE organization_id = $1 AND environment = $2 ORDER BY provider",
     )
@@ -54,16 +62,15 @@ pub async fn list(conn: &mut Conn, scope: &Scope) -> StoreResult<Vec<StoredProvi
     .bind(&scope.environment)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredProvider {
-                provider: r.try_get(0)?,
-                config: r.try_get(1)?,
-                secrets: r.try_get(2)?,
-                configured_at: from_micros(r.try_get(3)?),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredProvider {
+            provider: r.provider,
+            config: r.config,
+            secrets: r.secrets,
+            configured_at: from_micros(r.configured_at),
         })
-        .collect()
+        .collect())
 }
 
 /// Removes a configuration; false when there was none.
@@ -114,20 +121,35 @@ pub async fn put_applicant(
     Ok(())
 }
 
+/// A `provider_applicants` row as selected by `APPLICANT_COLUMNS`.
+#[derive(sqlx::FromRow)]
+struct ApplicantRow {
+    provider: String,
+    applicant_id: String,
+    #[sqlx(flatten)]
+    scope: Scope,
+    customer_id: String,
+    last_event_ms: i64,
+}
+
 fn applicant_row(r: &sqlx::any::AnyRow) -> StoreResult<Applicant> {
+    let r = ApplicantRow::from_row(r)?;
     Ok(Applicant {
-        provider: r.try_get(0)?,
-        applicant_id: r.try_get(1)?,
-        scope: Scope::new(r.try_get::<String, _>(2)?, r.try_get::<String, _>(3)?),
-        customer_id: r.try_get(4)?,
-        last_event_ms: r.try_get(5)?,
+        provider: r.provider,
+        applicant_id: r.applicant_id,
+        scope: r.scope,
+        customer_id: r.customer_id,
+        last_event_ms: r.last_event_ms,
     })
 }
 
 const APPLICANT_COLUMNS: &str =
     "provider, applicant_id, organization_id, environment, customer_id, last_event_ms";
 
-/// The applicant by the provider's id.
+/// The applicant by the provider's id, whatever its scope: global by nature,
+/// as a key lookup by hash is (a provider's webhook names the applicant, and
+/// the applicant tells the scope; the caller checks it against the scope the
+/// webhook was addressed to).
 pub async fn applicant(
     conn: &mut Conn,
     provider: &str,
@@ -163,27 +185,33 @@ pub async fn applicant_of(
     row.as_ref().map(applicant_row).transpose()
 }
 
-/// Moves the applicant's newest applied event forward to `at_ms`; false
-/// (nothing changed) when an event as new or newer was applied already.
+/// Moves the newest applied event of the applicant of `scope` forward to
+/// `at_ms`; false (nothing changed) when an event as new or newer was applied
+/// already, or the applicant is another scope's.
 pub async fn advance_event(
     conn: &mut Conn,
+    scope: &Scope,
     provider: &str,
     applicant_id: &str,
     at_ms: i64,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
-        "UPDATE provider_applicants SET last_event_ms = $1 WHERE provider = $2 AND applicant_id = $3 AND last_event_ms < $1",
+        "UPDATE provider_applicants SET last_event_ms = $1 WHERE provider = $2 AND applicant_id = $3 \
+         AND organization_id = $4 AND environment = $5 AND last_event_ms < $1",
     )
     .bind(at_ms)
     .bind(provider)
     .bind(applicant_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Applicants at `provider` whose customer still waits on it (`pending` or
-/// `on_hold`), recorded before `before`, oldest first: for reconciliation.
+/// `on_hold`), recorded before `before`, oldest first: for reconciliation,
+/// a job over every scope (each applicant carries its scope).
 pub async fn waiting(
     conn: &mut Conn,
     provider: &str,
@@ -191,7 +219,8 @@ pub async fn waiting(
     limit: i64,
 ) -> StoreResult<Vec<Applicant>> {
     let rows = sqlx::query(&format!(
-        "SELECT a.provider, a.applicant_id, a.organization_id, a.environment, a.customer_id, a.last_event_ms \
+        "SELECT a.provider AS provider, a.applicant_id AS applicant_id, a.organization_id AS organization_id, \
+         a.environment AS environment, a.customer_id AS customer_id, a.last_event_ms AS last_event_ms \
          FROM provider_applicants a JOIN customers c ON c.id = a.customer_id \
          AND c.organization_id = a.organization_id AND c.environment = a.environment \
          WHERE a.provider = $1 AND a.created_at < $2 AND c.status IN ('pending', 'on_hold') \
@@ -208,9 +237,10 @@ pub async fn waiting(
 /// the provider's current state supersedes anything older).
 pub async fn mark_reconciled(
     conn: &mut Conn,
+    scope: &Scope,
     provider: &str,
     applicant_id: &str,
     at_ms: i64,
 ) -> StoreResult<bool> {
-    advance_event(conn, provider, applicant_id, at_ms).await
+    advance_event(conn, scope, provider, applicant_id, at_ms).await
 }

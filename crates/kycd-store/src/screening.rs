@@ -1,10 +1,12 @@
 //! Screening state: loaded list versions, and the customers to re-screen.
+//! The list versions and the re-screening walk are global by nature (one
+//! set of lists serves every organization; the walk visits every scope and
+//! returns each customer's); a customer's dismissals take its `Scope`.
 
 use crate::db::{Conn, Scope, StoreResult, from_micros, micros};
 use crate::ids;
 use chrono::{DateTime, Utc};
 use kycd_core::customer::Customer;
-use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ListVersion {
@@ -34,22 +36,30 @@ pub async fn record_version(conn: &mut Conn, v: &ListVersion) -> StoreResult<()>
 
 /// Every recorded version, newest first.
 pub async fn versions(conn: &mut Conn) -> StoreResult<Vec<ListVersion>> {
-    let rows = sqlx::query(
+    /// A `screening_lists` row (`loaded_at` in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct VersionRow {
+        name: String,
+        format: String,
+        entries: i64,
+        checksum: String,
+        loaded_at: i64,
+    }
+    let rows = sqlx::query_as::<_, VersionRow>(
         "SELECT name, format, entries, checksum, loaded_at FROM screening_lists ORDER BY id DESC",
     )
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ListVersion {
-                name: r.try_get(0)?,
-                format: r.try_get(1)?,
-                entries: r.try_get(2)?,
-                checksum: r.try_get(3)?,
-                loaded_at: from_micros(r.try_get(4)?),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| ListVersion {
+            name: r.name,
+            format: r.format,
+            entries: r.entries,
+            checksum: r.checksum,
+            loaded_at: from_micros(r.loaded_at),
         })
-        .collect()
+        .collect())
 }
 
 /// Customers of every organization that screening applies to (not erased,
@@ -60,57 +70,92 @@ pub async fn customers_page(
     after: &str,
     limit: i64,
 ) -> StoreResult<Vec<(Scope, Customer)>> {
-    let rows = sqlx::query(
+    /// A customer's sealed document with its scope and wrapped data key.
+    #[derive(sqlx::FromRow)]
+    struct Sealed {
+        #[sqlx(flatten)]
+        scope: Scope,
+        doc: String,
+        id: String,
+        wrapped_key: Option<String>,
+    }
+    let rows = sqlx::query_as::<_, Sealed>(
         "SELECT organization_id, environment, doc, id, \
-         (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id) FROM customers \
+         (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id) AS wrapped_key FROM customers \
          WHERE id > $1 AND erased_at IS NULL AND status NOT IN ('rejected', 'not_started') ORDER BY id LIMIT $2",
     )
     .bind(after)
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
-            let org: String = r.try_get(0)?;
-            let doc: String = r.try_get(2)?;
-            let id: String = r.try_get(3)?;
-            let wrapped: Option<String> = r.try_get(4)?;
-            let c: Customer = crate::customers::open(cipher, &org, &id, wrapped.as_deref(), &doc)?;
-            Ok((Scope::new(org, r.try_get::<String, _>(1)?), c))
+            let c: Customer = crate::customers::open(
+                cipher,
+                &r.scope.organization_id,
+                &r.id,
+                r.wrapped_key.as_deref(),
+                &r.doc,
+            )?;
+            Ok((r.scope, c))
         })
         .collect()
 }
 
-/// (list, entry_id) pairs a reviewer dismissed for this customer.
-pub async fn dismissed(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<(String, String)>> {
-    let rows =
-        sqlx::query("SELECT list, entry_id FROM screening_dismissals WHERE customer_id = $1")
-            .bind(customer_id)
-            .fetch_all(conn)
-            .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+/// The condition that `$1` is a customer of the scope in `$org` and `$env`
+/// (dismissals are stored by customer id alone).
+fn customer_in_scope(org: usize, env: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM customers c WHERE c.id = $1 AND c.organization_id = ${org} AND c.environment = ${env})"
+    )
 }
 
-/// Records a reviewer's dismissal of a possible match for this customer.
+/// (list, entry_id) pairs a reviewer dismissed for this customer of `scope`.
+pub async fn dismissed(
+    conn: &mut Conn,
+    scope: &Scope,
+    customer_id: &str,
+) -> StoreResult<Vec<(String, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Dismissal {
+        list: String,
+        entry_id: String,
+    }
+    let rows = sqlx::query_as::<_, Dismissal>(&format!(
+        "SELECT list, entry_id FROM screening_dismissals WHERE customer_id = $1 AND {}",
+        customer_in_scope(2, 3)
+    ))
+    .bind(customer_id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.list, r.entry_id)).collect())
+}
+
+/// Records a reviewer's dismissal of a possible match for this customer of
+/// `scope` (nothing is written for a customer of another scope).
 pub async fn dismiss(
     conn: &mut Conn,
+    scope: &Scope,
     customer_id: &str,
     list: &str,
     entry_id: &str,
     actor: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO screening_dismissals (customer_id, list, entry_id, actor, at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT DO NOTHING",
-    )
+    sqlx::query(&format!(
+        "INSERT INTO screening_dismissals (customer_id, list, entry_id, actor, at) \
+         SELECT $1, $2, $3, $4, $5 WHERE {} ON CONFLICT DO NOTHING",
+        customer_in_scope(6, 7)
+    ))
     .bind(customer_id)
     .bind(list)
     .bind(entry_id)
     .bind(actor)
     .bind(micros(&at))
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
     .execute(conn)
     .await?;
     Ok(())

@@ -3,7 +3,6 @@
 
 use crate::db::{Conn, Scope, StoreResult, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 pub const CUSTOMERS_CREATED: &str = "customers_created";
 pub const VERIFICATIONS_STARTED: &str = "verifications_started";
@@ -32,7 +31,7 @@ pub async fn record(
 }
 
 pub async fn count(conn: &mut Conn, scope: &Scope, month: &str, metric: &str) -> StoreResult<i64> {
-    Ok(sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM usage_records WHERE organization_id = $1 AND environment = $2 AND month = $3 AND metric = $4",
     )
     .bind(&scope.organization_id)
@@ -40,6 +39,5 @@ pub async fn count(conn: &mut Conn, scope: &Scope, month: &str, metric: &str) ->
     .bind(month)
     .bind(metric)
     .fetch_one(conn)
-    .await?
-    .try_get(0)?)
+    .await?)
 }

@@ -1,13 +1,16 @@
 //! Webhook endpoints (secrets stored sealed by the caller, never in clear);
 //! `deliveries` holds the outbox fan-out, claims and attempt log, `inbound`
-//! the durable inbox of provider webhooks.
+//! the durable inbox of provider webhooks. What the API reads and writes
+//! takes the `Scope`; the dispatcher's reads and health writes (`by_ids`,
+//! `record_health`, `disable`) go by endpoint id, global by nature: one
+//! worker serves every scope and checks each endpoint against its delivery.
 
 pub mod deliveries;
 pub mod inbound;
 
 use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 pub const ENABLED: &str = "enabled";
 pub const DISABLED: &str = "disabled";
@@ -52,21 +55,42 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
 const COLUMNS: &str = "id, organization_id, environment, url, enabled_events, description, secrets, status, \
      disabled_reason, failing_since, created_at, updated_at";
 
+/// A `webhook_endpoints` row as selected by `COLUMNS` (events as JSON text,
+/// times in microseconds).
+#[derive(sqlx::FromRow)]
+struct EndpointRow {
+    id: String,
+    #[sqlx(flatten)]
+    scope: Scope,
+    url: String,
+    enabled_events: String,
+    description: Option<String>,
+    secrets: String,
+    status: String,
+    disabled_reason: Option<String>,
+    failing_since: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn parse_events(json: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 fn endpoint(r: &sqlx::any::AnyRow) -> StoreResult<Endpoint> {
-    let events: String = r.try_get(4)?;
+    let r = EndpointRow::from_row(r)?;
     Ok(Endpoint {
-        id: r.try_get(0)?,
-        scope: Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?),
-        url: r.try_get(3)?,
-        enabled_events: serde_json::from_str(&events)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        description: r.try_get(5)?,
-        secrets: r.try_get(6)?,
-        status: r.try_get(7)?,
-        disabled_reason: r.try_get(8)?,
-        failing_since: r.try_get::<Option<i64>, _>(9)?.map(from_micros),
-        created_at: from_micros(r.try_get(10)?),
-        updated_at: from_micros(r.try_get(11)?),
+        id: r.id,
+        scope: r.scope,
+        url: r.url,
+        enabled_events: parse_events(&r.enabled_events)?,
+        description: r.description,
+        secrets: r.secrets,
+        status: r.status,
+        disabled_reason: r.disabled_reason,
+        failing_since: r.failing_since.map(from_micros),
+        created_at: from_micros(r.created_at),
+        updated_at: from_micros(r.updated_at),
     })
 }
 
@@ -226,10 +250,9 @@ pub async fn enabled_in_scope(
     .await?;
     rows.iter()
         .map(|r| {
-            let ev: String = r.try_get(1)?;
             Ok((
-                r.try_get(0)?,
-                serde_json::from_str(&ev).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                r.try_get("id")?,
+                parse_events(&r.try_get::<String, _>("enabled_events")?)?,
             ))
         })
         .collect()
@@ -245,7 +268,7 @@ pub async fn by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<(Endpoint,
     let sql = format!(
         "SELECT {COLUMNS}, COALESCE((SELECT s.clock_offset_seconds FROM settings s \
          WHERE s.organization_id = webhook_endpoints.organization_id AND s.environment = webhook_endpoints.environment), 0) \
-         FROM webhook_endpoints WHERE id IN ({})",
+         AS clock_offset_seconds FROM webhook_endpoints WHERE id IN ({})",
         placeholders(1, ids.len())
     );
     let mut q = sqlx::query(&sql);
@@ -255,7 +278,7 @@ pub async fn by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<(Endpoint,
     q.fetch_all(conn)
         .await?
         .iter()
-        .map(|r| Ok((endpoint(r)?, r.try_get(12)?)))
+        .map(|r| Ok((endpoint(r)?, r.try_get("clock_offset_seconds")?)))
         .collect()
 }
 
@@ -274,18 +297,14 @@ pub async fn record_health(
             .await?;
         return Ok(None);
     }
-    let row = sqlx::query(
+    let failing_since: Option<Option<i64>> = sqlx::query_scalar(
         "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2 RETURNING failing_since",
     )
     .bind(micros(&now))
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    Ok(row
-        .map(|r| r.try_get::<Option<i64>, _>(0))
-        .transpose()?
-        .flatten()
-        .map(from_micros))
+    Ok(failing_since.flatten().map(from_micros))
 }
 
 /// Disables an enabled endpoint and cancels its pending deliveries; false if

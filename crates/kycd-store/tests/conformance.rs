@@ -457,7 +457,7 @@ conformance!(
             .fetch_one(&mut *w)
             .await
             .unwrap()
-            .try_get(0)
+            .try_get("doc")
             .unwrap();
         assert!(raw.starts_with("sealed:"), "{raw}");
         assert!(!raw.contains("sealed-marker-77"));
@@ -873,3 +873,95 @@ conformance!(business_owner_links, |store: Store| async move {
         vec![old.id.clone()]
     );
 });
+
+conformance!(screening_dismissals_are_scoped, |store: Store| async move {
+    use kycd_store::screening;
+    let mine = Scope::new("org_dis_a", "sandbox");
+    let other_org = Scope::new("org_dis_b", "sandbox");
+    let other_env = Scope::new("org_dis_a", "live");
+    let mut w = store.writer().await.unwrap();
+    let c = customer(&ids::new("cus"), None);
+    insert_customer(&mut w, &mine, &c).await.unwrap();
+    let now = Utc::now();
+    // A dismissal under another scope writes nothing.
+    for wrong in [&other_org, &other_env] {
+        screening::dismiss(&mut w, wrong, &c.id, "ofac", "e-1", "op", now)
+            .await
+            .unwrap();
+    }
+    assert!(
+        screening::dismissed(&mut w, &mine, &c.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    screening::dismiss(&mut w, &mine, &c.id, "ofac", "e-1", "op", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        screening::dismissed(&mut w, &mine, &c.id).await.unwrap(),
+        vec![("ofac".to_string(), "e-1".to_string())]
+    );
+    // A read with another organization's (or environment's) scope finds nothing.
+    for wrong in [&other_org, &other_env] {
+        assert!(
+            screening::dismissed(&mut w, wrong, &c.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+});
+
+conformance!(
+    provider_applicant_events_are_scoped,
+    |store: Store| async move {
+        use kycd_store::providers;
+        let mine = Scope::new("org_app_a", "sandbox");
+        let other_org = Scope::new("org_app_b", "sandbox");
+        let mut w = store.writer().await.unwrap();
+        let now = Utc::now();
+        providers::put_applicant(&mut w, &mine, "sumsub", "app-1", "cus_x", now)
+            .await
+            .unwrap();
+        // Another organization's scope moves nothing, neither way in.
+        assert!(
+            !providers::advance_event(&mut w, &other_org, "sumsub", "app-1", 10)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !providers::mark_reconciled(&mut w, &other_org, "sumsub", "app-1", 20)
+                .await
+                .unwrap()
+        );
+        let stored = providers::applicant(&mut w, "sumsub", "app-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.last_event_ms, 0);
+        assert!(
+            providers::applicant_of(&mut w, &other_org, "sumsub", "cus_x")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Its own scope does.
+        assert!(
+            providers::advance_event(&mut w, &mine, "sumsub", "app-1", 10)
+                .await
+                .unwrap()
+        );
+        assert!(
+            providers::mark_reconciled(&mut w, &mine, "sumsub", "app-1", 20)
+                .await
+                .unwrap()
+        );
+        let stored = providers::applicant_of(&mut w, &mine, "sumsub", "cus_x")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.last_event_ms, 20);
+        assert_eq!(stored.scope, mine);
+    }
+);

@@ -385,17 +385,17 @@ async fn decide(
 /// The identifier a reveal form names (`identifier`: its index on the case,
 /// or its type) and the operator's reason.
 fn reveal_fields(c: &Customer, f: &Fields) -> ServiceResult<(usize, String)> {
-    use crate::error::ApiError;
+    use crate::service::Refusal;
     let which =
-        field(f, "identifier").ok_or_else(|| ApiError::invalid_field("identifier", "required"))?;
+        field(f, "identifier").ok_or_else(|| Refusal::invalid_field("identifier", "required"))?;
     let index = match which.parse::<usize>() {
         Ok(i) => Some(i).filter(|i| *i < c.identifiers.len()),
         Err(_) => c.identifiers.iter().position(|i| i.kind == which),
     }
-    .ok_or_else(|| ApiError::invalid_field("identifier", "no such identifier on this customer"))?;
+    .ok_or_else(|| Refusal::invalid_field("identifier", "no such identifier on this customer"))?;
     let reason: String = field(f, "reason")
         .ok_or_else(|| {
-            ApiError::invalid_field("reason", "required: say why you need the full value")
+            Refusal::invalid_field("reason", "required: say why you need the full value")
         })?
         .chars()
         .take(500)
@@ -445,9 +445,9 @@ async fn identifier_value(
     c: &Customer,
     index: usize,
 ) -> ServiceResult<String> {
-    use crate::error::ApiError;
+    use crate::service::Refusal;
     let i = c.identifiers.get(index).ok_or_else(|| {
-        ApiError::invalid_field("identifier", "no such identifier on this customer")
+        Refusal::invalid_field("identifier", "no such identifier on this customer")
     })?;
     let org = &cx.scope.organization_id;
     let mut conn = state.store.reader().await?;
@@ -455,11 +455,11 @@ async fn identifier_value(
         .vault
         .existing_customer_key(&mut conn, org, &c.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("identifier"))?;
+        .ok_or_else(|| Refusal::not_found("identifier"))?;
     let field = service::customers::identifier_field(&i.kind, i.country.as_deref());
     let sealed = kycd_store::customers::get_secret(&mut conn, &cx.scope, &c.id, &field)
         .await?
-        .ok_or_else(|| ApiError::not_found("identifier"))?;
+        .ok_or_else(|| Refusal::not_found("identifier"))?;
     state.vault.open_str(&key, org, &c.id, &field, &sealed)
 }
 

@@ -982,7 +982,7 @@ fn action_refused(who: &Signed, action: &str, e: service::ServiceError) -> Respo
 }
 
 fn required(name: &str) -> service::ServiceError {
-    ApiError::invalid_field(name, "required").into()
+    service::Refusal::invalid_field(name, "required").into()
 }
 
 /// Applies one action through the domain operation the API uses.
@@ -1001,7 +1001,7 @@ async fn run_action(
         "reject" => {
             let code = field(f, "rejection_reason").ok_or_else(|| required("rejection_reason"))?;
             let r = RejectionReason::parse(code).ok_or_else(|| {
-                ApiError::invalid_field("rejection_reason", "unknown rejection reason")
+                service::Refusal::invalid_field("rejection_reason", "unknown rejection reason")
             })?;
             details["rejection_reason"] = json!(code);
             Some(ReviewerDecision::Reject(r))
@@ -1025,7 +1025,7 @@ async fn run_action(
                 .iter()
                 .find(|c| kycd_core::policy::requirement(c).is_none())
             {
-                return Err(ApiError::invalid_field(
+                return Err(service::Refusal::invalid_field(
                     "missing",
                     format!("unknown requirement code {bad}"),
                 )
@@ -1047,9 +1047,11 @@ async fn run_action(
                 .iter()
                 .any(|h| h.entry_id == m)
             {
-                return Err(
-                    ApiError::invalid_field("match_id", "no such match on this customer").into(),
-                );
+                return Err(service::Refusal::invalid_field(
+                    "match_id",
+                    "no such match on this customer",
+                )
+                .into());
             }
             details["match_id"] = json!(m);
             Some(if action == "confirm_match" {
@@ -1102,7 +1104,7 @@ async fn run_action(
                 return Err(required("note"));
             }
         }
-        _ => return Err(ApiError::not_found("action").into()),
+        _ => return Err(service::Refusal::not_found("action").into()),
     }
     Ok(())
 }

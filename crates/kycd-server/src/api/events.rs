@@ -219,8 +219,14 @@ async fn redeliver(
         // The replay of a redelivery names the same deliveries: written with
         // them (ids only: sealed under the organization's key).
         let subject = crate::idempotency::org_subject(&caller.scope);
-        crate::idempotency::complete_in_tx(&s, &mut tx, StatusCode::ACCEPTED, &response, &subject)
-            .await?;
+        crate::idempotency::complete_in_tx(
+            &s,
+            &mut tx,
+            crate::idempotency::Success::Accepted,
+            &response,
+            &subject,
+        )
+        .await?;
         tx.commit().await.map_err(kycd_store::StoreError::from)?;
         Ok(response)
     })

@@ -193,7 +193,7 @@ async fn audit(
     caller: &Caller,
     action: &str,
     e: &Endpoint,
-) -> ApiResult<()> {
+) -> kycd_store::StoreResult<()> {
     insert_audit(
         conn,
         &*s.vault,
@@ -255,8 +255,14 @@ async fn create(
     v.secret = Some(set.current().to_string());
     // The stored replay holds the secret: sealed under the endpoint's key,
     // which deleting the endpoint destroys.
-    crate::idempotency::complete_in_tx(&s, &mut tx, axum::http::StatusCode::CREATED, &v, &e.id)
-        .await?;
+    crate::idempotency::complete_in_tx(
+        &s,
+        &mut tx,
+        crate::idempotency::Success::Created,
+        &v,
+        &e.id,
+    )
+    .await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     Ok(created(v))
 }

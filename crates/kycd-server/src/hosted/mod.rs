@@ -937,8 +937,8 @@ async fn save_fields(
     match service::hosted::save_step(state, &v.cx, c, answers).await {
         Ok(()) => Ok(errors),
         Err(e) => match e.as_domain() {
-            Some(api) if !api.status.is_server_error() => {
-                let field = api.param.as_deref().map(field_of).unwrap_or("");
+            Some(refusal) => {
+                let field = refusal.param.as_deref().map(field_of).unwrap_or("");
                 let known = fields(step, l, &shown, 0).iter().any(|f| f.name == field);
                 let key = if known { field } else { "" };
                 let message = if known {

@@ -123,7 +123,7 @@ pub async fn rescreen(state: &AppState, delta: &Screener) -> anyhow::Result<usiz
             }
             let dismissed = {
                 let mut conn = state.store.reader().await?;
-                db::dismissed(&mut conn, &c.id).await?
+                db::dismissed(&mut conn, &scope, &c.id).await?
             };
             let hits: Vec<ScreeningHit> = hits
                 .into_iter()

@@ -6,8 +6,7 @@
 pub mod kycd;
 pub mod sumsub;
 
-use crate::error::ApiError;
-use crate::service::{OperationContext, ServiceError, ServiceResult};
+use crate::service::{OperationContext, Refusal, ServiceError, ServiceResult};
 use crate::state::AppState;
 use kycd_core::customer::{Level, Mode};
 use kycd_core::lifecycle::Change;
@@ -45,7 +44,7 @@ impl Provider {
     ) -> ServiceResult<Provider> {
         if mode == Mode::Reliance {
             return match requested {
-                Some(ProviderKind::Sumsub) => Err(ServiceError::from(ApiError::invalid_field(
+                Some(ProviderKind::Sumsub) => Err(ServiceError::from(Refusal::invalid_field(
                     "provider",
                     "a reliance verification carries its provider's attestation: `provider` applies to hosted verifications",
                 ))),
@@ -56,7 +55,7 @@ impl Provider {
         match (requested, configured) {
             (Some(ProviderKind::Kycd), _) => Ok(Provider::Kycd),
             // A valid request the environment's state refuses: 409, not 400.
-            (Some(ProviderKind::Sumsub), None) => Err(ServiceError::from(ApiError::conflict(
+            (Some(ProviderKind::Sumsub), None) => Err(ServiceError::from(Refusal::conflict(
                 "provider_not_configured",
                 "sumsub is not configured for this environment (PUT /v1/providers/sumsub)",
             ))),

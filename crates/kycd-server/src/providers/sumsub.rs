@@ -20,8 +20,7 @@
 //!   `X-Payload-Digest-Alg` (checked in `api::inbound`).
 
 use super::ExternalLink;
-use crate::error::ApiError;
-use crate::service::{self, OperationContext, ProviderError, ServiceError, ServiceResult};
+use crate::service::{self, OperationContext, ProviderError, Refusal, ServiceError, ServiceResult};
 use crate::state::AppState;
 use hmac::{Hmac, Mac};
 use kycd_core::customer::Level;
@@ -151,7 +150,7 @@ pub async fn configure(
     body: Value,
 ) -> ServiceResult<SumsubConfig> {
     let Some(obj) = body.as_object() else {
-        return Err(ApiError::invalid_request("the request body must be a JSON object").into());
+        return Err(Refusal::invalid_request("the request body must be a JSON object").into());
     };
     const KNOWN: &[&str] = &[
         "app_token",
@@ -162,7 +161,7 @@ pub async fn configure(
         "levels",
     ];
     if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::invalid_field(k.clone(), format!("unknown field `{k}`")).into());
+        return Err(Refusal::invalid_field(k.clone(), format!("unknown field `{k}`")).into());
     }
     let text = |k: &str| -> ServiceResult<String> {
         match obj.get(k) {
@@ -170,7 +169,7 @@ pub async fn configure(
                 Ok(s.trim().into())
             }
             _ => Err(
-                ApiError::invalid_field(k, format!("`{k}` is required: a non-empty string")).into(),
+                Refusal::invalid_field(k, format!("`{k}` is required: a non-empty string")).into(),
             ),
         }
     };
@@ -189,7 +188,7 @@ pub async fn configure(
             match ok {
                 Some(_) => s.trim_end_matches('/').to_string(),
                 None => {
-                    return Err(ApiError::invalid_field(
+                    return Err(Refusal::invalid_field(
                         "base_url",
                         "`base_url` must be an http(s) URL",
                     )
@@ -198,7 +197,7 @@ pub async fn configure(
             }
         }
         Some(_) => {
-            return Err(ApiError::invalid_field("base_url", "`base_url` must be a string").into());
+            return Err(Refusal::invalid_field("base_url", "`base_url` must be a string").into());
         }
     };
     let mut levels = BTreeMap::new();
@@ -209,19 +208,19 @@ pub async fn configure(
                 let param = format!("levels.{k}");
                 if Level::parse(k).is_none() {
                     return Err(
-                        ApiError::invalid_field(param, "a kycd level: `basic` or `full`").into(),
+                        Refusal::invalid_field(param, "a kycd level: `basic` or `full`").into(),
                     );
                 }
                 match v {
                     Value::String(s) if !s.trim().is_empty() => {
                         levels.insert(k.clone(), s.trim().to_string());
                     }
-                    _ => return Err(ApiError::invalid_field(param, "a Sumsub level name").into()),
+                    _ => return Err(Refusal::invalid_field(param, "a Sumsub level name").into()),
                 }
             }
         }
         Some(_) => {
-            return Err(ApiError::invalid_field(
+            return Err(Refusal::invalid_field(
                 "levels",
                 "`levels` maps kycd levels to Sumsub level names",
             )
@@ -239,14 +238,16 @@ pub async fn configure(
     let org = &scope.organization_id;
     let owner = owner_id(scope);
     let key = state.vault.customer_key(&mut tx, org, &owner).await?;
-    let json = serde_json::to_string(&secrets).map_err(|_| ApiError::internal())?;
+    let json = serde_json::to_string(&secrets)
+        .map_err(|e| ServiceError::internal(format!("provider secrets: {e}")))?;
     let sealed = state.vault.seal_str(&key, org, &owner, FIELD, &json)?;
     store::put(
         &mut tx,
         scope,
         &store::StoredProvider {
             provider: NAME.into(),
-            config: serde_json::to_string(&public).map_err(|_| ApiError::internal())?,
+            config: serde_json::to_string(&public)
+                .map_err(|e| ServiceError::internal(format!("provider config: {e}")))?,
             secrets: sealed,
             configured_at: now,
         },
@@ -555,7 +556,7 @@ pub async fn process_webhook(state: &AppState, tx: &mut Tx, w: &Inbound) -> Resu
         .get("createdAtMs")
         .and_then(sumsub_created_at_ms)
         .unwrap_or_else(|| w.received_at.timestamp_millis());
-    if !store::advance_event(tx, NAME, applicant_id, at)
+    if !store::advance_event(tx, &applicant.scope, NAME, applicant_id, at)
         .await
         .map_err(|e| e.to_string())?
     {
@@ -623,8 +624,14 @@ pub async fn reconcile(state: &AppState, after: Duration) -> ServiceResult<usize
         };
         let cx = service::context_for(state, &a.scope, ProviderKind::Sumsub.actor()).await?;
         let mut tx = state.store.begin().await?;
-        if !store::mark_reconciled(&mut tx, NAME, &a.applicant_id, cx.now.timestamp_millis())
-            .await?
+        if !store::mark_reconciled(
+            &mut tx,
+            &a.scope,
+            NAME,
+            &a.applicant_id,
+            cx.now.timestamp_millis(),
+        )
+        .await?
         {
             continue;
         }

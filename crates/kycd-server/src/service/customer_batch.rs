@@ -4,12 +4,12 @@
 //! its neighbours stay), and the good ones commit together — one commit, one
 //! fsync, for up to [`MAX_ITEMS`] customers.
 
+use super::Refusal;
 use super::customers::{PreparedCreate, blind_key, plan_start, prepare_create, write_create};
 use super::{OperationContext, ServiceError, ServiceResult};
-use crate::error::ApiError;
+use crate::idempotency::Success;
 use crate::state::AppState;
 use crate::wire::{CustomerBatchResponse, CustomerBatchResult, CustomerResponse};
-use axum::http::StatusCode;
 use kycd_core::input::CustomerInput;
 use kycd_store::db::{release_savepoint, rollback_to_savepoint, savepoint};
 
@@ -18,14 +18,14 @@ pub const MAX_ITEMS: usize = 1000;
 
 /// One item of a batch: the create body, or why it could not be read as one
 /// (answered as that item's error).
-pub type Item = Result<CustomerInput, ApiError>;
+pub type Item = Result<CustomerInput, Refusal>;
 
 const SAVEPOINT: &str = "kycd_batch_item";
 
 /// `400 invalid_field` on `customers` unless there are 1 to [`MAX_ITEMS`] items.
-pub fn check_count(n: usize) -> Result<(), ApiError> {
+pub fn check_count(n: usize) -> Result<(), Refusal> {
     if n == 0 || n > MAX_ITEMS {
-        return Err(ApiError::invalid_field(
+        return Err(Refusal::invalid_field(
             "customers",
             format!("must hold 1 to {MAX_ITEMS} customers"),
         ));
@@ -36,21 +36,17 @@ pub fn check_count(n: usize) -> Result<(), ApiError> {
 /// What became of one item inside the transaction.
 enum Outcome {
     Created(Box<CustomerResponse>),
-    Failed(ApiError),
+    Failed(Refusal),
 }
 
 /// A failure that is the item's (a 4xx: invalid, conflicting, refused) and
 /// not the batch's: ours (5xx) or a concurrent transaction's (transient)
 /// fail the whole batch, which then commits nothing.
-fn item_error(e: ServiceError) -> Result<ApiError, ServiceError> {
+fn item_error(e: ServiceError) -> Result<Refusal, ServiceError> {
     if e.is_transient() {
         return Err(e);
     }
-    let api = ApiError::from(e);
-    if api.status.is_server_error() {
-        return Err(ServiceError::from(api));
-    }
-    Ok(api)
+    e.into_refusal()
 }
 
 /// Creates the items in one transaction and answers one result per item, in
@@ -67,7 +63,7 @@ pub async fn create_many(
     check_count(items.len())?;
     let blind = blind_key(state, cx).await?;
     // The CPU work (validation, sealing, hashing) before the transaction.
-    let mut prepared: Vec<Result<PreparedCreate, ApiError>> = Vec::with_capacity(items.len());
+    let mut prepared: Vec<Result<PreparedCreate, Refusal>> = Vec::with_capacity(items.len());
     for item in items {
         prepared.push(match item {
             Ok(input) => match prepare_create(state, cx, &blind, &input) {
@@ -109,24 +105,13 @@ pub async fn create_many(
         data: outcomes
             .into_iter()
             .map(|o| match o {
-                Outcome::Created(c) => CustomerBatchResult {
-                    status: StatusCode::CREATED.as_u16(),
-                    customer: Some(*c),
-                    error: None,
-                },
-                Outcome::Failed(e) => {
-                    let mut body = e.body(request_id);
-                    CustomerBatchResult {
-                        status: e.status.as_u16(),
-                        customer: None,
-                        error: Some(body["error"].take()),
-                    }
-                }
+                Outcome::Created(c) => CustomerBatchResult::created(*c),
+                Outcome::Failed(e) => CustomerBatchResult::refused(e, request_id),
             })
             .collect(),
     };
     let subject = crate::idempotency::org_subject(&cx.scope);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &subject).await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, Success::Ok, &response, &subject).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(response)

@@ -1,11 +1,11 @@
 //! Customer operations: create, read, list, update (merge), erase.
 
+use super::Refusal;
 use super::{OperationContext, commit, lifecycle, settings::merge_json};
-use crate::error::ApiError;
+use crate::idempotency::Success;
 use crate::providers::Provider;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use kycd_core::customer::{Customer, CustomerType, Identifier, Level, Mode, Verification};
 use kycd_core::events;
 use kycd_core::input::CustomerPatch;
@@ -182,13 +182,13 @@ async fn check_owners(
             match db::get(conn, &*cx.vault, scope, &owner.customer_id).await {
                 Ok(o) if o.customer.customer_type == CustomerType::Individual => {}
                 Ok(_) => {
-                    return Err(ServiceError::from(ApiError::invalid_field(
+                    return Err(ServiceError::from(Refusal::invalid_field(
                         param,
                         "a beneficial owner must be an individual customer",
                     )));
                 }
                 Err(kycd_store::StoreError::NotFound) => {
-                    return Err(ServiceError::from(ApiError::invalid_field(
+                    return Err(ServiceError::from(Refusal::invalid_field(
                         param,
                         "no such customer",
                     )));
@@ -229,8 +229,7 @@ pub async fn create(
     let mut tx = state.store.begin().await?;
     let c = write_create(state, &mut tx, cx, prepared).await?;
     let response = crate::wire::CustomerResponse::from(&c);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::CREATED, &response, &c.id)
-        .await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, Success::Created, &response, &c.id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)
@@ -413,12 +412,12 @@ pub async fn write_create(
 /// Reads a customer, with the live hosted link unsealed when there is one.
 pub async fn get(state: &AppState, cx: &OperationContext, id: &str) -> ServiceResult<Customer> {
     if !kycd_core::ids::is_prefixed("cus", id) {
-        return Err(ServiceError::from(ApiError::not_found("customer")));
+        return Err(ServiceError::from(Refusal::not_found("customer")));
     }
     let mut conn = state.store.reader().await?;
     let stored = db::get(&mut conn, &*cx.vault, &cx.scope, id)
         .await
-        .map_err(|_| ApiError::not_found("customer"))?;
+        .map_err(|_| Refusal::not_found("customer"))?;
     let mut c = stored.customer;
     with_link(state, &mut conn, cx, &mut c).await?;
     Ok(c)
@@ -468,25 +467,25 @@ pub async fn update(
 ) -> ServiceResult<Customer> {
     let raw: Value = crate::http::parse_json(body)?;
     let Some(obj) = raw.as_object() else {
-        return Err(ServiceError::from(ApiError::invalid_request(
+        return Err(ServiceError::from(Refusal::invalid_request(
             "the request body must be a JSON object",
         )));
     };
     if obj.contains_key("type") {
-        return Err(ServiceError::from(ApiError::invalid_field(
+        return Err(ServiceError::from(Refusal::invalid_field(
             "type",
             "the customer type cannot be changed",
         )));
     }
     if obj.contains_key("verification") {
-        return Err(ServiceError::from(ApiError::invalid_field(
+        return Err(ServiceError::from(Refusal::invalid_field(
             "verification",
             "use POST /v1/customers/{id}/verification to start a verification",
         )));
     }
     let patch: CustomerPatch = crate::http::parse_json(body)?;
     if !kycd_core::ids::is_prefixed("cus", id) {
-        return Err(ServiceError::from(ApiError::not_found("customer")));
+        return Err(ServiceError::from(Refusal::not_found("customer")));
     }
     let mut tx = state.store.begin().await?;
     let ch = update_in_tx(state, &mut tx, cx, id, patch, Editor::Platform).await?;
@@ -521,7 +520,7 @@ pub async fn update_in_tx(
 ) -> ServiceResult<Change> {
     let stored = db::get(tx, &*cx.vault, &cx.scope, id)
         .await
-        .map_err(|_| ApiError::not_found("customer"))?;
+        .map_err(|_| Refusal::not_found("customer"))?;
     let old = stored.customer.clone();
     let end_user_turn = editor == Editor::EndUser
         && matches!(
@@ -529,7 +528,7 @@ pub async fn update_in_tx(
             CustomerStatus::Pending | CustomerStatus::UpdateRequested
         );
     if !kycd_core::lifecycle::may_patch(&old) && !end_user_turn {
-        return Err(ServiceError::from(ApiError::customer_locked(
+        return Err(ServiceError::from(Refusal::customer_locked(
             old.status.as_str(),
         )));
     }
@@ -592,7 +591,7 @@ pub fn apply_patch(
     old: &Customer,
     patch: CustomerPatch,
     now: kycd_core::time::Timestamp,
-) -> Result<Applied, ApiError> {
+) -> Result<Applied, Refusal> {
     let today = now.date_naive();
     let mut c = old.clone();
     if let Some(ext) = patch.external_id.as_given() {
@@ -600,7 +599,7 @@ pub fn apply_patch(
     }
     if let Some(p) = patch.individual {
         if c.customer_type != CustomerType::Individual {
-            return Err(ApiError::invalid_field(
+            return Err(Refusal::invalid_field(
                 "individual",
                 "a business customer has no individual details",
             ));
@@ -625,7 +624,7 @@ pub fn apply_patch(
     }
     if let Some(p) = patch.business {
         if c.customer_type != CustomerType::Business {
-            return Err(ApiError::invalid_field(
+            return Err(Refusal::invalid_field(
                 "business",
                 "an individual customer has no business details",
             ));
@@ -684,7 +683,7 @@ pub fn apply_patch(
     })
 }
 
-fn prefix_param(mut e: ApiError, prefix: &str) -> ApiError {
+fn prefix_param(mut e: Refusal, prefix: &str) -> Refusal {
     e.param = Some(match e.param {
         Some(p) if !p.is_empty() => format!("{prefix}.{p}"),
         _ => prefix.to_string(),
@@ -713,20 +712,20 @@ pub async fn contact_index(
     let (kind, value) = match (email, phone) {
         (None, None) => return Ok(None),
         (Some(_), Some(_)) => {
-            return Err(ServiceError::from(ApiError::invalid_request(
+            return Err(ServiceError::from(Refusal::invalid_request(
                 "search by email or by phone, not both at once",
             )));
         }
         (Some(e), None) => (
             "email",
             kycd_core::validate::email(e)
-                .map_err(|m| ApiError::invalid_field("email", m.to_string()))?
+                .map_err(|m| Refusal::invalid_field("email", m.to_string()))?
                 .to_lowercase(),
         ),
         (None, Some(p)) => (
             "phone",
             kycd_core::validate::phone_e164(p)
-                .map_err(|m| ApiError::invalid_field("phone", m.to_string()))?,
+                .map_err(|m| Refusal::invalid_field("phone", m.to_string()))?,
         ),
     };
     let blind = blind_key(state, cx).await?;
@@ -739,18 +738,18 @@ pub async fn contact_index(
 /// Erasure (LGPD/GDPR): destroys the data key and personal data, keeps a minimal record.
 pub async fn erase(state: &AppState, cx: &OperationContext, id: &str) -> ServiceResult<()> {
     if !kycd_core::ids::is_prefixed("cus", id) {
-        return Err(ServiceError::from(ApiError::not_found("customer")));
+        return Err(ServiceError::from(Refusal::not_found("customer")));
     }
     let mut tx = state.store.begin().await?;
     let stored = db::get(&mut tx, &*cx.vault, &cx.scope, id)
         .await
-        .map_err(|_| ApiError::not_found("customer"))?;
+        .map_err(|_| Refusal::not_found("customer"))?;
     let c = stored.customer;
     if c.status == CustomerStatus::Rejected
         && let Some(r) = c.verification.rejection_reason
         && r.retention_required()
     {
-        return Err(ServiceError::from(ApiError::conflict(
+        return Err(ServiceError::from(Refusal::conflict(
             "retention_required",
             format!(
                 "the record must be kept: the customer was rejected for {}",

@@ -4,9 +4,9 @@
 //! (audited), a reviewer's accept/reject, and removal on erasure. Never logs or
 //! returns document bytes.
 
+use super::Refusal;
 use super::{OperationContext, commit, lifecycle};
 use crate::blobs::Blobs;
-use crate::error::ApiError;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use kycd_core::customer::Customer;
@@ -96,19 +96,19 @@ async fn load_customer(
     id: &str,
 ) -> ServiceResult<Customer> {
     if !kycd_core::ids::is_prefixed("cus", id) {
-        return Err(ServiceError::from(ApiError::not_found("customer")));
+        return Err(ServiceError::from(Refusal::not_found("customer")));
     }
     customers::get(conn, &*cx.vault, &cx.scope, id)
         .await
         .map(|s| s.customer)
-        .map_err(|_| ApiError::not_found("customer").into())
+        .map_err(|_| Refusal::not_found("customer").into())
 }
 
 fn check_allowed(c: &Customer) -> ServiceResult<()> {
     if upload_allowed(c) {
         return Ok(());
     }
-    Err(ServiceError::from(ApiError::conflict(
+    Err(ServiceError::from(Refusal::conflict(
         "customer_locked",
         format!(
             "documents cannot be added to a customer in status {}",
@@ -125,12 +125,12 @@ async fn load_document(
     doc_id: &str,
 ) -> ServiceResult<DocumentRow> {
     if !kycd_core::ids::is_prefixed("doc", doc_id) {
-        return Err(ServiceError::from(ApiError::not_found("document")));
+        return Err(ServiceError::from(Refusal::not_found("document")));
     }
     match db::get(conn, &cx.scope, doc_id).await {
         Ok(d) if d.customer_id == customer_id => Ok(d),
         Ok(_) | Err(kycd_store::StoreError::NotFound) => {
-            Err(ServiceError::from(ApiError::not_found("document")))
+            Err(ServiceError::from(Refusal::not_found("document")))
         }
         Err(e) => Err(e.into()),
     }
@@ -276,7 +276,7 @@ async fn record_upload(
     crate::idempotency::complete_in_tx(
         state,
         &mut tx,
-        axum::http::StatusCode::CREATED,
+        crate::idempotency::Success::Created,
         &response,
         &row.customer_id,
     )
@@ -319,13 +319,13 @@ pub async fn find(
     doc_id: &str,
 ) -> ServiceResult<Document> {
     if !kycd_core::ids::is_prefixed("doc", doc_id) {
-        return Err(ServiceError::from(ApiError::not_found("document")));
+        return Err(ServiceError::from(Refusal::not_found("document")));
     }
     let mut conn = state.store.reader().await?;
     match db::get(&mut conn, &cx.scope, doc_id).await {
         Ok(d) => Ok(d.into()),
         Err(kycd_store::StoreError::NotFound) => {
-            Err(ServiceError::from(ApiError::not_found("document")))
+            Err(ServiceError::from(Refusal::not_found("document")))
         }
         Err(e) => Err(e.into()),
     }
@@ -351,11 +351,11 @@ pub async fn content(
         (row, key)
     };
     let Some(key) = key else {
-        return Err(ServiceError::from(ApiError::not_found("document")));
+        return Err(ServiceError::from(Refusal::not_found("document")));
     };
     let Some(sealed) = state.blobs.get(&row.blob_key).await? else {
         tracing::error!(document = %row.id, "document blob is missing");
-        return Err(ServiceError::from(ApiError::internal()));
+        return Err(ServiceError::internal("document blob is missing"));
     };
     let bytes = state.vault.open(
         &key,
@@ -366,7 +366,9 @@ pub async fn content(
     )?;
     if hex::encode(Sha256::digest(&bytes)) != row.sha256 {
         tracing::error!(document = %row.id, "document bytes do not match their recorded sha256");
-        return Err(ServiceError::from(ApiError::internal()));
+        return Err(ServiceError::internal(
+            "document bytes do not match their recorded sha256",
+        ));
     }
     let mut conn = state.store.writer().await?;
     customers::insert_audit(
@@ -407,14 +409,14 @@ pub fn review_reason(accept: bool, reason: Option<&str>) -> ServiceResult<Option
     Ok(match (accept, reason) {
         (true, None) => None,
         (true, Some(_)) => {
-            return Err(ServiceError::from(ApiError::invalid_field(
+            return Err(ServiceError::from(Refusal::invalid_field(
                 "reason",
                 "only a rejection carries a reason",
             )));
         }
         (false, r) => Some(
             RejectionReason::parse(r.unwrap_or("document_unreadable"))
-                .ok_or_else(|| ApiError::invalid_field("reason", "unknown rejection reason"))?,
+                .ok_or_else(|| Refusal::invalid_field("reason", "unknown rejection reason"))?,
         ),
     })
 }
@@ -434,7 +436,7 @@ pub async fn review_in(
     let mut row = load_document(tx, cx, customer_id, doc_id).await?;
     let reason = reason.map(RejectionReason::as_str);
     if !db::set_review(tx, &cx.scope, doc_id, status, reason, cx.now).await? {
-        return Err(ServiceError::from(ApiError::invalid_transition(format!(
+        return Err(ServiceError::from(Refusal::invalid_transition(format!(
             "the document was already reviewed ({})",
             row.status
         ))));

@@ -1,22 +1,155 @@
 //! The error of services and jobs, by layer: a domain refusal, the store, the
-//! vault, the blob store or an identity provider, each with the place in the
-//! code where it arose. It becomes an `ApiError` in one `From`.
+//! vault, the blob store, an identity provider or a broken invariant, each
+//! with the place in the code where it arose. No HTTP type appears here: the
+//! HTTP layer turns a [`ServiceError`] (and a [`Refusal`]) into its answer in
+//! one `From` each (`crate::error`).
 
-use crate::error::{ApiError, ErrorOrigin};
 use kycd_core::input::FieldError;
 use kycd_core::lifecycle::LifecycleError;
 use kycd_store::StoreError;
 use kycd_vault::VaultError;
+use serde::Serialize;
 use std::panic::Location;
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// What kind of refusal it is; the HTTP layer answers each with one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The request is malformed or a field is invalid.
+    Invalid,
+    /// No such resource in the caller's scope.
+    NotFound,
+    /// The resource exists but the rules forbid the operation (unmet
+    /// requirements, a missing capability).
+    Forbidden,
+    /// The resource's state conflicts with the operation (locked, a
+    /// transition not allowed, taken).
+    Conflict,
+    /// The body is larger than allowed.
+    TooLarge,
+    /// An Idempotency-Key sent again with another request.
+    KeyReused,
+}
+
+/// One reason behind a refusal (e.g. each unmet requirement).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+}
+
+/// A domain rule refused the operation: what the caller is told, in the
+/// service's terms (a kind, a stable code, a message safe to show).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    pub code: &'static str,
+    pub message: String,
+    pub param: Option<String>,
+    pub reasons: Vec<Reason>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl Refusal {
+    pub fn new(kind: RefusalKind, code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            kind,
+            code,
+            message: message.into(),
+            param: None,
+            reasons: vec![],
+        }
+    }
+    pub fn with_param(mut self, param: impl Into<String>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+    pub fn with_reasons(mut self, reasons: Vec<Reason>) -> Self {
+        self.reasons = reasons;
+        self
+    }
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Refusal::new(RefusalKind::Invalid, "invalid_request", message)
+    }
+    pub fn invalid_field(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Refusal::new(RefusalKind::Invalid, "invalid_field", message).with_param(param)
+    }
+    pub fn not_found(what: &str) -> Self {
+        Refusal::new(
+            RefusalKind::NotFound,
+            "resource_not_found",
+            format!("no such {what}"),
+        )
+    }
+    pub fn requirements_not_met(message: impl Into<String>, reasons: Vec<Reason>) -> Self {
+        Refusal::new(RefusalKind::Forbidden, "requirements_not_met", message).with_reasons(reasons)
+    }
+    pub fn missing_capability(message: impl Into<String>) -> Self {
+        Refusal::new(RefusalKind::Forbidden, "missing_capability", message)
+    }
+    pub fn customer_locked(status: &str) -> Self {
+        Refusal::new(
+            RefusalKind::Conflict,
+            "customer_locked",
+            format!("a customer in status {status} cannot be updated"),
+        )
+    }
+    pub fn invalid_transition(message: impl Into<String>) -> Self {
+        Refusal::new(RefusalKind::Conflict, "invalid_transition", message)
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Refusal::new(RefusalKind::Conflict, code, message)
+    }
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Refusal::new(RefusalKind::TooLarge, "payload_too_large", message)
+    }
+
+    /// The store's own refusals: a row not found, a unique constraint
+    /// violated. Other store failures are not the caller's (`None`).
+    pub fn of_store(e: &StoreError) -> Option<Refusal> {
+        match e {
+            StoreError::NotFound => Some(Refusal::not_found("resource")),
+            StoreError::Conflict(what) if what == "external_id" => Some(
+                Refusal::conflict(
+                    "external_id_taken",
+                    "a customer with this external_id already exists in this organization and environment",
+                )
+                .with_param("external_id"),
+            ),
+            StoreError::Conflict(what) => {
+                Some(Refusal::conflict("conflict", format!("conflict on {what}")))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<FieldError> for Refusal {
+    fn from(e: FieldError) -> Self {
+        Refusal::invalid_field(e.param, e.message)
+    }
+}
+
+impl From<LifecycleError> for Refusal {
+    fn from(e: LifecycleError) -> Self {
+        Refusal::invalid_transition(e.to_string())
+    }
+}
 
 /// What went wrong, by the layer it came from.
 #[derive(Debug)]
 pub enum ServiceErrorKind {
     /// A domain rule refused the operation (validation, lifecycle, missing
-    /// resource, policy): the answer to the caller, already in the API's terms.
-    Domain(Box<ApiError>),
+    /// resource, policy): what the caller is told.
+    Domain(Box<Refusal>),
     /// The database.
     Store(StoreError),
     /// Sealing, opening or unwrapping keys.
@@ -25,6 +158,9 @@ pub enum ServiceErrorKind {
     Blobs(String),
     /// An identity provider (Sumsub, …).
     Provider(ProviderError),
+    /// A broken invariant of ours (a blob missing, bytes that do not match
+    /// their checksum, a value that does not serialize).
+    Internal(String),
 }
 
 /// A failed call to an identity provider.
@@ -60,6 +196,12 @@ impl ServiceError {
         Self::new(ServiceErrorKind::Blobs(format!("{operation}: {e}")))
     }
 
+    /// An invariant of ours broke (`what`, safe to log).
+    #[track_caller]
+    pub fn internal(what: impl Into<String>) -> Self {
+        Self::new(ServiceErrorKind::Internal(what.into()))
+    }
+
     /// A concurrent change got there first (optimistic version, deadlock,
     /// serialization failure) or a provider is briefly unavailable: running
     /// the whole operation again may succeed.
@@ -69,7 +211,8 @@ impl ServiceError {
             ServiceErrorKind::Provider(p) => p.transient,
             ServiceErrorKind::Domain(_)
             | ServiceErrorKind::Vault(_)
-            | ServiceErrorKind::Blobs(_) => false,
+            | ServiceErrorKind::Blobs(_)
+            | ServiceErrorKind::Internal(_) => false,
         }
     }
 
@@ -81,14 +224,26 @@ impl ServiceError {
             ServiceErrorKind::Vault(_) => "vault",
             ServiceErrorKind::Blobs(_) => "blobs",
             ServiceErrorKind::Provider(_) => "provider",
+            ServiceErrorKind::Internal(_) => "internal",
         }
     }
 
     /// The domain refusal, when it is one.
-    pub fn as_domain(&self) -> Option<&ApiError> {
+    pub fn as_domain(&self) -> Option<&Refusal> {
         match &self.kind {
             ServiceErrorKind::Domain(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// The refusal the caller is told when the failure is the caller's (a
+    /// domain refusal, a row not found, a unique constraint violated); the
+    /// error itself otherwise (ours, or a concurrent transaction's).
+    pub fn into_refusal(self) -> Result<Refusal, ServiceError> {
+        match self.kind {
+            ServiceErrorKind::Domain(r) => Ok(*r),
+            ServiceErrorKind::Store(ref e) => Refusal::of_store(e).ok_or(self),
+            _ => Err(self),
         }
     }
 }
@@ -96,20 +251,21 @@ impl ServiceError {
 impl std::fmt::Display for ServiceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {
-            ServiceErrorKind::Domain(e) => write!(f, "{}: {}", e.code, e.message),
+            ServiceErrorKind::Domain(e) => write!(f, "{e}"),
             ServiceErrorKind::Store(e) => write!(f, "store: {e}"),
             ServiceErrorKind::Vault(e) => write!(f, "vault: {e}"),
             ServiceErrorKind::Blobs(e) => write!(f, "blob store: {e}"),
             ServiceErrorKind::Provider(p) => write!(f, "provider {}: {}", p.provider, p.message),
+            ServiceErrorKind::Internal(e) => write!(f, "internal: {e}"),
         }
     }
 }
 
 impl std::error::Error for ServiceError {}
 
-impl From<ApiError> for ServiceError {
+impl From<Refusal> for ServiceError {
     #[track_caller]
-    fn from(e: ApiError) -> Self {
+    fn from(e: Refusal) -> Self {
         ServiceError::new(ServiceErrorKind::Domain(Box::new(e)))
     }
 }
@@ -153,111 +309,5 @@ impl From<ProviderError> for ServiceError {
     #[track_caller]
     fn from(e: ProviderError) -> Self {
         ServiceError::new(ServiceErrorKind::Provider(e))
-    }
-}
-
-/// The one conversion to the API's answer. Failures that are not the
-/// caller's (5xx) keep their cause and location for the log line the HTTP
-/// layer writes with the request id; the body never shows them.
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        let location = e.location;
-        let layer = e.layer();
-        let detail = e.to_string();
-        let api = match e.kind {
-            ServiceErrorKind::Domain(api) => return *api,
-            ServiceErrorKind::Store(s) => crate::error::store_answer(s),
-            ServiceErrorKind::Vault(_) | ServiceErrorKind::Blobs(_) => ApiError::internal(),
-            ServiceErrorKind::Provider(p) => ApiError::provider_unavailable(p.provider),
-        };
-        api.with_origin(ErrorOrigin {
-            location,
-            layer,
-            detail,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::StatusCode;
-
-    fn provider(transient: bool) -> ServiceError {
-        ProviderError {
-            provider: "sumsub",
-            message: "upstream said no".into(),
-            transient,
-        }
-        .into()
-    }
-
-    #[test]
-    fn provider_errors_answer_502_provider_unavailable() {
-        let down = provider(true);
-        assert!(down.is_transient());
-        let api = ApiError::from(down);
-        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
-        assert_eq!(api.code, "provider_unavailable");
-        let origin = api.origin.expect("a provider failure keeps its origin");
-        assert_eq!(origin.layer, "provider");
-        assert!(origin.detail.contains("sumsub"), "{}", origin.detail);
-
-        let refused = provider(false);
-        assert!(!refused.is_transient());
-        let api = ApiError::from(refused);
-        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
-        assert_eq!(api.code, "provider_unavailable");
-    }
-
-    #[test]
-    fn store_conflicts_are_transient_and_answer_concurrent_update() {
-        let e = ServiceError::from(StoreError::VersionConflict);
-        assert!(e.is_transient());
-        let api = ApiError::from(e);
-        assert_eq!(api.status, StatusCode::CONFLICT);
-        assert_eq!(api.code, "concurrent_update");
-
-        let missing = ServiceError::from(StoreError::NotFound);
-        assert!(!missing.is_transient());
-        assert_eq!(ApiError::from(missing).code, "resource_not_found");
-        let taken = ServiceError::from(StoreError::Conflict("external_id".into()));
-        assert_eq!(ApiError::from(taken).code, "external_id_taken");
-    }
-
-    #[test]
-    fn domain_refusals_pass_through_unchanged_and_are_not_retried() {
-        let e = ServiceError::from(ApiError::customer_locked("rejected"));
-        assert!(!e.is_transient());
-        assert_eq!(e.layer(), "domain");
-        let api = ApiError::from(e);
-        assert_eq!(api.code, "customer_locked");
-        assert!(api.origin.is_none());
-    }
-
-    fn fails_here() -> ServiceResult<()> {
-        Err(StoreError::Corrupt("bad row".into()))?;
-        Ok(())
-    }
-
-    #[test]
-    fn errors_record_where_they_arose() {
-        let e = fails_here().unwrap_err();
-        assert!(
-            e.location.file().ends_with("service/error.rs"),
-            "{}",
-            e.location
-        );
-        let line = e.location.line();
-        let api = ApiError::from(e);
-        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
-        let origin = api.origin.unwrap();
-        assert_eq!(origin.location.line(), line);
-        assert_eq!(origin.layer, "store");
-        assert!(origin.detail.contains("bad row"));
-        // The line of the `?` in `fails_here`, not of a conversion helper.
-        let source = include_str!("error.rs");
-        let at = source.lines().nth(line as usize - 1).unwrap();
-        assert!(at.contains("Corrupt(\"bad row\""), "{at}");
     }
 }

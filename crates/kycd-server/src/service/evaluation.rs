@@ -104,7 +104,7 @@ pub async fn screen(
             }
         }
     }
-    let dismissed = kycd_store::screening::dismissed(conn, &c.id).await?;
+    let dismissed = kycd_store::screening::dismissed(conn, &cx.scope, &c.id).await?;
     let mut hits = vec![];
     for s in &subjects {
         for h in crate::screening::screen_customer(&screener, s, cx.settings.screening_threshold) {

@@ -3,9 +3,9 @@
 //! renewed links), previewing it with the API's validation, and the
 //! submission that applies it, evaluates the customer and tells the platform.
 
+use super::Refusal;
 use super::customers::{Editor, apply_patch, identifier_field, update_in_tx};
 use super::{OperationContext, commit, lifecycle};
-use crate::error::ApiError;
 use crate::service::ServiceResult;
 use crate::state::AppState;
 use kycd_core::customer::Customer;
@@ -46,9 +46,9 @@ pub async fn draft(
 
 /// The customer as the draft would make it, validated like a PATCH: the
 /// error names the field (`individual.date_of_birth`, `identifiers[0].value`…).
-pub fn preview(c: &Customer, draft: &Draft, cx: &OperationContext) -> Result<Customer, ApiError> {
+pub fn preview(c: &Customer, draft: &Draft, cx: &OperationContext) -> Result<Customer, Refusal> {
     let patch: CustomerPatch = serde_json::from_value(Value::Object(draft.clone()))
-        .map_err(|e| ApiError::invalid_request(e.to_string()))?;
+        .map_err(|e| Refusal::invalid_request(e.to_string()))?;
     Ok(apply_patch(c, patch, cx.now)?.customer)
 }
 
@@ -112,7 +112,7 @@ pub async fn submit(
             d.insert("identifiers".into(), Value::Array(all));
         }
         let patch: CustomerPatch = serde_json::from_value(Value::Object(d))
-            .map_err(|e| ApiError::invalid_request(e.to_string()))?;
+            .map_err(|e| Refusal::invalid_request(e.to_string()))?;
         let ch = update_in_tx(state, &mut tx, cx, customer_id, patch, Editor::EndUser).await?;
         moved = !ch.history.is_empty();
     }

@@ -3,11 +3,11 @@
 //! outcomes and expiry. Each is one transaction through `commit`.
 
 use super::{OperationContext, commit, evaluation};
-use crate::error::{ApiError, Reason};
+use super::{Reason, Refusal};
+use crate::idempotency::Success;
 use crate::providers::{ExternalLink, Provider};
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use kycd_core::customer::{Customer, Level, Mode};
 use kycd_core::input::VerificationRequest;
 use kycd_core::lifecycle::{self as core, Change, Decision, LifecycleError};
@@ -166,7 +166,7 @@ pub async fn start_with(
             missing.push("liveness_attestation".into());
         }
         if !missing.is_empty() {
-            return Err(ServiceError::from(ApiError::requirements_not_met(
+            return Err(ServiceError::from(Refusal::requirements_not_met(
                 format!(
                     "reliance verification needs {} more item(s): {}",
                     missing.len(),
@@ -198,8 +198,8 @@ pub async fn start_with(
     Ok(ch.customer)
 }
 
-fn refused(e: LifecycleError) -> ApiError {
-    ApiError::invalid_transition(e.to_string())
+fn refused(e: LifecycleError) -> Refusal {
+    Refusal::invalid_transition(e.to_string())
 }
 
 /// POST /v1/customers/{id}/verification.
@@ -235,7 +235,7 @@ pub async fn start(
     };
     let c = start_with(state, &mut tx, cx, stored.customer, stored.version, start).await?;
     let response = crate::wire::CustomerResponse::from(&c);
-    crate::idempotency::complete_in_tx(state, &mut tx, StatusCode::OK, &response, &c.id).await?;
+    crate::idempotency::complete_in_tx(state, &mut tx, Success::Ok, &response, &c.id).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     state.outbox_notify.notify_one();
     Ok(c)
@@ -243,11 +243,11 @@ pub async fn start(
 
 async fn load(conn: &mut Conn, cx: &OperationContext, id: &str) -> ServiceResult<db::Stored> {
     if !kycd_core::ids::is_prefixed("cus", id) {
-        return Err(ServiceError::from(ApiError::not_found("customer")));
+        return Err(ServiceError::from(Refusal::not_found("customer")));
     }
     db::get(conn, &*cx.vault, &cx.scope, id)
         .await
-        .map_err(|_| ApiError::not_found("customer").into())
+        .map_err(|_| Refusal::not_found("customer").into())
 }
 
 /// After the platform changed data: an active customer is re-verified, a
@@ -368,7 +368,7 @@ where
     commit::commit(tx, cx, &ch, stored.version, action).await?;
     after_status_change(state, tx, cx, &ch).await?;
     let response = crate::wire::CustomerResponse::from(&ch.customer);
-    crate::idempotency::complete_in_tx(state, tx, StatusCode::OK, &response, id).await?;
+    crate::idempotency::complete_in_tx(state, tx, Success::Ok, &response, id).await?;
     Ok(ch.customer)
 }
 
@@ -659,6 +659,7 @@ pub async fn review_in(
             for h in &hits {
                 kycd_store::screening::dismiss(
                     tx,
+                    &cx.scope,
                     &ch.customer.id,
                     &h.list,
                     &h.entry_id,
@@ -683,7 +684,7 @@ pub async fn review_in(
     commit::commit(tx, cx, &ch, stored.version, "verification.review").await?;
     after_status_change(state, tx, cx, &ch).await?;
     let response = crate::wire::CustomerResponse::from(&ch.customer);
-    crate::idempotency::complete_in_tx(state, tx, StatusCode::OK, &response, id).await?;
+    crate::idempotency::complete_in_tx(state, tx, Success::Ok, &response, id).await?;
     Ok(ch.customer)
 }
 

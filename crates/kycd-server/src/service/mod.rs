@@ -14,7 +14,9 @@ pub mod settings;
 
 use crate::auth::Caller;
 use crate::state::AppState;
-pub use error::{ProviderError, ServiceError, ServiceErrorKind, ServiceResult};
+pub use error::{
+    ProviderError, Reason, Refusal, RefusalKind, ServiceError, ServiceErrorKind, ServiceResult,
+};
 use kycd_core::policy::Settings;
 use kycd_core::time::Timestamp;
 use kycd_store::Scope;

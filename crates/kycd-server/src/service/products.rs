@@ -3,7 +3,7 @@
 //! status, and the lean capability lookup money-movement services call.
 
 use super::{OperationContext, commit, evaluation};
-use crate::error::{ApiError, Reason};
+use super::{Reason, Refusal};
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use kycd_core::capabilities::{
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 #[track_caller]
 fn not_found() -> ServiceError {
-    ApiError::not_found("customer").into()
+    Refusal::not_found("customer").into()
 }
 
 /// Writes the outbox event (the access object plus the customer's external id)
@@ -78,9 +78,9 @@ async fn locked_customer(
 }
 
 /// The 403 for a customer that may not request products yet.
-fn not_active(c: &Customer, now: chrono::DateTime<chrono::Utc>) -> Option<ApiError> {
+fn not_active(c: &Customer, now: chrono::DateTime<chrono::Utc>) -> Option<Refusal> {
     let (code, step) = caps::customer_block(&CustomerFacts::of(c), now)?;
-    Some(ApiError::requirements_not_met(
+    Some(Refusal::requirements_not_met(
         format!(
             "product access requires an active customer; this customer is {}: {step}",
             c.status
@@ -155,7 +155,7 @@ pub async fn request(
     crate::idempotency::complete_in_tx(
         state,
         &mut tx,
-        axum::http::StatusCode::CREATED,
+        crate::idempotency::Success::Created,
         &response,
         &c.id,
     )
@@ -174,7 +174,7 @@ pub async fn decide(
     grant: bool,
     reason: Option<String>,
 ) -> ServiceResult<ProductAccess> {
-    let missing = || ApiError::not_found("product_access");
+    let missing = || Refusal::not_found("product_access");
     if !kycd_core::ids::is_prefixed("pa", pa_id) {
         return Err(missing().into());
     }
@@ -193,7 +193,7 @@ pub async fn decide_in(
     grant: bool,
     reason: Option<String>,
 ) -> ServiceResult<ProductAccess> {
-    let missing = || ApiError::not_found("product_access");
+    let missing = || Refusal::not_found("product_access");
     let customer_id = db::get(tx, &cx.scope, pa_id)
         .await
         .map_err(|_| missing())?
@@ -202,18 +202,18 @@ pub async fn decide_in(
     // Re-read under the customer's lock: a concurrent decision is seen.
     let mut pa = db::get(tx, &cx.scope, pa_id).await.map_err(|_| missing())?;
     if grant && let Some((_, step)) = caps::customer_block(&CustomerFacts::of(&c), cx.now) {
-        return Err(ServiceError::from(ApiError::invalid_transition(format!(
+        return Err(ServiceError::from(Refusal::invalid_transition(format!(
             "access can be granted only to an active customer; this customer is {}: {step}",
             c.status
         ))));
     }
     let event = pa
         .decide(grant, reason, cx.now)
-        .map_err(ApiError::invalid_transition)?;
+        .map_err(Refusal::invalid_transition)?;
     db::update(tx, &cx.scope, &pa).await?;
     record(tx, cx, &pa, c.external_id.as_deref(), event).await?;
     let response = crate::wire::ProductAccessResponse::from(&pa);
-    crate::idempotency::complete_in_tx(state, tx, axum::http::StatusCode::OK, &response, &c.id)
+    crate::idempotency::complete_in_tx(state, tx, crate::idempotency::Success::Ok, &response, &c.id)
         .await?;
     Ok(pa)
 }
@@ -284,7 +284,7 @@ pub async fn get(
     customer_id: &str,
     pa_id: &str,
 ) -> ServiceResult<ProductAccess> {
-    let missing = || ApiError::not_found("product_access");
+    let missing = || Refusal::not_found("product_access");
     if !kycd_core::ids::is_prefixed("pa", pa_id) {
         return Err(missing().into());
     }

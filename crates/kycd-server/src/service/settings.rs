@@ -1,6 +1,6 @@
 //! Organization settings per environment, merged over the defaults in code.
 
-use crate::error::ApiError;
+use super::Refusal;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use kycd_core::policy::Settings;
@@ -118,14 +118,14 @@ fn check_patch(patch: &Value, prefix: &str) -> ServiceResult<()> {
         };
         match value {
             Value::Null if !NULLABLE.contains(&param.as_str()) => {
-                return Err(ServiceError::from(ApiError::invalid_field(
+                return Err(ServiceError::from(Refusal::invalid_field(
                     param,
                     "must not be null: leave the field out to keep its value",
                 )));
             }
             Value::Array(items) if items.len() > max_list_len(&param) => {
                 let max = max_list_len(&param);
-                return Err(ServiceError::from(ApiError::invalid_field(
+                return Err(ServiceError::from(Refusal::invalid_field(
                     param,
                     format!("at most {max} entries"),
                 )));
@@ -140,30 +140,30 @@ fn check_patch(patch: &Value, prefix: &str) -> ServiceResult<()> {
 /// PATCH /v1/settings: merges, validates and stores the overrides.
 /// A branding logo checked and re-encoded: base64 of a PNG or JPEG within
 /// the limits, without its metadata.
-fn clean_logo(b64: &str) -> Result<String, ApiError> {
+fn clean_logo(b64: &str) -> Result<String, Refusal> {
     use base64::Engine;
     let param = "branding.logo_base64";
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
-        .map_err(|_| ApiError::invalid_field(param, "must be base64 (RFC 4648, with padding)"))?;
+        .map_err(|_| Refusal::invalid_field(param, "must be base64 (RFC 4648, with padding)"))?;
     if bytes.len() > kycd_core::policy::MAX_LOGO_BYTES {
-        return Err(ApiError::invalid_field(
+        return Err(Refusal::invalid_field(
             param,
             "the logo is limited to 32 KB",
         ));
     }
     let Some(content_type @ ("image/png" | "image/jpeg")) = crate::api::documents::sniff(&bytes)
     else {
-        return Err(ApiError::invalid_field(
+        return Err(Refusal::invalid_field(
             param,
             "the logo must be a PNG or a JPEG",
         ));
     };
     let clean = crate::images::clean(&bytes, content_type)
-        .map_err(|_| ApiError::invalid_field(param, "the logo cannot be decoded"))?;
+        .map_err(|_| Refusal::invalid_field(param, "the logo cannot be decoded"))?;
     let (w, h) = crate::images::dimensions(&clean.bytes);
     if w > 1024 || h > 1024 {
-        return Err(ApiError::invalid_field(
+        return Err(Refusal::invalid_field(
             param,
             "the logo is limited to 1024 pixels a side",
         ));
@@ -173,7 +173,7 @@ fn clean_logo(b64: &str) -> Result<String, ApiError> {
 
 pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ServiceResult<Settings> {
     if !patch.is_object() {
-        return Err(ServiceError::from(ApiError::invalid_request(
+        return Err(ServiceError::from(Refusal::invalid_request(
             "the request body must be a JSON object",
         )));
     }
@@ -184,12 +184,12 @@ pub async fn update(state: &AppState, scope: &Scope, patch: Value) -> ServiceRes
     // the merged document the server built.
     let settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
         let param = e.path().to_string();
-        ApiError::invalid_field(param, e.into_inner().to_string())
+        Refusal::invalid_field(param, e.into_inner().to_string())
     })?;
     let mut settings = settings;
     settings
         .validate()
-        .map_err(|(param, msg)| ApiError::invalid_field(param, msg))?;
+        .map_err(|(param, msg)| Refusal::invalid_field(param, msg))?;
     if settings.branding.logo_base64 != current.branding.logo_base64
         && let Some(logo) = &settings.branding.logo_base64
     {

@@ -2,13 +2,16 @@
 //! endpoint)), leased claims of due deliveries (each claim writes its attempt
 //! row first: UNIQUE(delivery_id, attempt) makes a second sending of the same
 //! attempt impossible), attempt results, redelivery and the attempt log.
+//! The dispatcher's functions (fan-out, claims, results, events by id) are
+//! global by nature: one worker serves every scope, and each row carries its
+//! own; what the API reads (`attempts`, `redeliver`) takes the `Scope`.
 
 use super::placeholders;
 use crate::db::{Conn, Dialect, Scope, StoreError, StoreResult, from_micros, micros};
 use crate::events::Event;
 use crate::ids;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 use std::collections::{HashMap, HashSet};
 
 pub const PENDING: &str = "pending";
@@ -26,7 +29,16 @@ pub async fn fan_out(
     batch: i64,
     now: DateTime<Utc>,
 ) -> StoreResult<(usize, usize)> {
-    let rows = sqlx::query(&format!(
+    /// An event waiting for fan-out.
+    #[derive(sqlx::FromRow)]
+    struct Pending {
+        id: String,
+        #[sqlx(flatten)]
+        scope: Scope,
+        #[sqlx(rename = "type")]
+        event_type: String,
+    }
+    let rows = sqlx::query_as::<_, Pending>(&format!(
         "SELECT id, organization_id, environment, type FROM events WHERE fanned_out = 0 ORDER BY id LIMIT {batch}{}",
         dialect.skip_locked()
     ))
@@ -38,10 +50,12 @@ pub async fn fan_out(
     let mut endpoints: HashMap<Scope, Vec<(String, Vec<String>)>> = HashMap::new();
     let mut new_rows: Vec<(String, String, Scope)> = vec![];
     let mut event_ids: Vec<String> = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let id: String = r.try_get(0)?;
-        let scope = Scope::new(r.try_get::<String, _>(1)?, r.try_get::<String, _>(2)?);
-        let event_type: String = r.try_get(3)?;
+    for Pending {
+        id,
+        scope,
+        event_type,
+    } in rows
+    {
         if !endpoints.contains_key(&scope) {
             let list = super::enabled_in_scope(&mut *conn, &scope).await?;
             endpoints.insert(scope.clone(), list);
@@ -121,6 +135,31 @@ impl Claimed {
     }
 }
 
+/// A claimed delivery as `claim` returns it.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: String,
+    event_id: String,
+    endpoint_id: String,
+    #[sqlx(flatten)]
+    scope: Scope,
+    attempts: i64,
+    round_base: i64,
+}
+
+impl From<ClaimedRow> for Claimed {
+    fn from(r: ClaimedRow) -> Self {
+        Claimed {
+            delivery_id: r.id,
+            event_id: r.event_id,
+            endpoint_id: r.endpoint_id,
+            scope: r.scope,
+            attempt: r.attempts,
+            round_base: r.round_base,
+        }
+    }
+}
+
 /// Claims up to `limit` pending deliveries due at `due_before` (the scope's
 /// clock: pass `scope` for a sandbox scope whose clock is ahead) whose lease
 /// expired at `now`: takes a lease until `lease_until`, counts the attempt and
@@ -156,17 +195,8 @@ pub async fn claim(
     let rows = q.fetch_all(&mut *conn).await?;
     let claimed = rows
         .iter()
-        .map(|r| {
-            Ok(Claimed {
-                delivery_id: r.try_get(0)?,
-                event_id: r.try_get(1)?,
-                endpoint_id: r.try_get(2)?,
-                scope: Scope::new(r.try_get::<String, _>(3)?, r.try_get::<String, _>(4)?),
-                attempt: r.try_get(5)?,
-                round_base: r.try_get(6)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        .map(|r| Ok(ClaimedRow::from_row(r)?.into()))
+        .collect::<StoreResult<Vec<Claimed>>>()?;
     let t = micros(&now);
     for chunk in claimed.chunks(100) {
         let values = (0..chunk.len())
@@ -209,7 +239,8 @@ pub async fn events_by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<(Sc
         return Ok(vec![]);
     }
     let sql = format!(
-        "SELECT id, type, customer_id, data, created_at, organization_id, environment FROM events WHERE id IN ({})",
+        "SELECT {}, organization_id, environment FROM events WHERE id IN ({})",
+        crate::events::COLUMNS,
         placeholders(1, ids.len())
     );
     let mut q = sqlx::query(&sql);
@@ -219,20 +250,7 @@ pub async fn events_by_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<(Sc
     q.fetch_all(conn)
         .await?
         .iter()
-        .map(|r| {
-            let data: String = r.try_get(3)?;
-            Ok((
-                Scope::new(r.try_get::<String, _>(5)?, r.try_get::<String, _>(6)?),
-                Event {
-                    id: r.try_get(0)?,
-                    event_type: r.try_get(1)?,
-                    customer_id: r.try_get(2)?,
-                    data: serde_json::from_str(&data)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    created_at: from_micros(r.try_get(4)?),
-                },
-            ))
-        })
+        .map(|r| Ok((Scope::from_row(r)?, crate::events::event(r)?)))
         .collect()
 }
 
@@ -311,7 +329,7 @@ pub async fn record(
              next_attempt_at = COALESCE(v.column5, deliveries.next_attempt_at) \
              FROM (VALUES {}) AS v \
              WHERE deliveries.id = v.column1 AND deliveries.attempts = v.column2 AND deliveries.round_base = v.column3 \
-             RETURNING deliveries.id",
+             RETURNING deliveries.id AS id",
             typed_values(
                 chunk.len(),
                 2,
@@ -337,7 +355,7 @@ pub async fn record(
             .fetch_all(&mut *conn)
             .await?
             .iter()
-            .map(|row| row.try_get::<String, _>(0))
+            .map(|row| row.try_get::<String, _>("id"))
             .collect::<Result<_, _>>()?;
         for r in chunk
             .iter()
@@ -403,7 +421,7 @@ pub async fn redeliver(
 ) -> StoreResult<Vec<String>> {
     let mut out = vec![];
     for endpoint_id in endpoint_ids {
-        let row = sqlx::query(
+        let id: String = sqlx::query_scalar(
             "INSERT INTO deliveries (id, event_id, endpoint_id, organization_id, environment, status, attempts, \
              next_attempt_at, locked_until, created_at, updated_at, round_base) \
              VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $6, $6, 0) \
@@ -419,7 +437,7 @@ pub async fn redeliver(
         .bind(micros(&now))
         .fetch_one(&mut *conn)
         .await?;
-        out.push(row.try_get(0)?);
+        out.push(id);
     }
     Ok(out)
 }
@@ -450,8 +468,9 @@ pub async fn attempts(
     limit: i64,
 ) -> StoreResult<(Vec<AttemptLog>, bool)> {
     let mut sql = String::from(
-        "SELECT a.id, a.delivery_id, a.endpoint_id, w.url, a.attempt, a.status_code, a.duration_ms, a.error, a.at, \
-         d.status, d.next_attempt_at FROM delivery_attempts a \
+        "SELECT a.id AS id, a.delivery_id AS delivery_id, a.endpoint_id AS endpoint_id, w.url AS url, \
+         a.attempt AS attempt, a.status_code AS status_code, a.duration_ms AS duration_ms, a.error AS error, a.at AS at, \
+         d.status AS delivery_status, d.next_attempt_at AS next_attempt_at FROM delivery_attempts a \
          JOIN deliveries d ON d.id = a.delivery_id \
          LEFT JOIN webhook_endpoints w ON w.id = a.endpoint_id AND w.deleted_at IS NULL \
          WHERE a.event_id = $1 AND d.organization_id = $2 AND d.environment = $3",
@@ -474,27 +493,41 @@ pub async fn attempts(
     for v in [endpoint_id, starting_after].into_iter().flatten() {
         q = q.bind(v);
     }
+    /// An attempt with its delivery's state, as selected (times in microseconds).
+    #[derive(sqlx::FromRow)]
+    struct AttemptRow {
+        id: String,
+        delivery_id: String,
+        endpoint_id: String,
+        url: Option<String>,
+        attempt: i64,
+        status_code: Option<i64>,
+        duration_ms: i64,
+        error: Option<String>,
+        at: i64,
+        delivery_status: String,
+        next_attempt_at: i64,
+    }
     let rows = q.fetch_all(conn).await?;
     let has_more = rows.len() as i64 > limit;
     let data = rows
         .iter()
         .take(limit as usize)
         .map(|r| {
-            let status: String = r.try_get(9)?;
+            let r = AttemptRow::from_row(r)?;
             Ok(AttemptLog {
-                id: r.try_get(0)?,
-                delivery_id: r.try_get(1)?,
-                endpoint_id: r.try_get(2)?,
-                url: r.try_get(3)?,
-                attempt: r.try_get(4)?,
-                status_code: r.try_get(5)?,
-                duration_ms: r.try_get(6)?,
-                error: r.try_get(7)?,
-                at: from_micros(r.try_get(8)?),
-                next_attempt_at: (status == PENDING)
-                    .then(|| r.try_get::<i64, _>(10).map(from_micros))
-                    .transpose()?,
-                delivery_status: status,
+                id: r.id,
+                delivery_id: r.delivery_id,
+                endpoint_id: r.endpoint_id,
+                url: r.url,
+                attempt: r.attempt,
+                status_code: r.status_code,
+                duration_ms: r.duration_ms,
+                error: r.error,
+                at: from_micros(r.at),
+                next_attempt_at: (r.delivery_status == PENDING)
+                    .then(|| from_micros(r.next_attempt_at)),
+                delivery_status: r.delivery_status,
             })
         })
         .collect::<StoreResult<_>>()?;

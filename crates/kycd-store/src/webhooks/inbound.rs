@@ -1,6 +1,8 @@
 //! The inbox of provider webhooks (Sumsub…): stored durably once their
 //! signature checked, unique per (provider, payload digest) so a provider's
 //! retry is idempotent, then processed in arrival order and marked.
+//! Global by nature: the inbox serves every scope (each payload carries the
+//! scope it was addressed to, if any).
 
 use crate::db::{Conn, Dialect, Scope, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
@@ -50,33 +52,43 @@ pub async fn claim_unprocessed(
     dialect: Dialect,
     limit: i64,
 ) -> StoreResult<Vec<Inbound>> {
-    let rows = sqlx::query(&format!(
+    /// An `inbound_webhooks` row as selected (`received_at` in microseconds;
+    /// no scope on the deprecated global route).
+    #[derive(sqlx::FromRow)]
+    struct InboundRow {
+        id: String,
+        provider: String,
+        external_id: String,
+        event_type: Option<String>,
+        subject: Option<String>,
+        payload: String,
+        received_at: i64,
+        organization_id: Option<String>,
+        environment: Option<String>,
+    }
+    let rows = sqlx::query_as::<_, InboundRow>(&format!(
         "SELECT id, provider, external_id, event_type, subject, payload, received_at, organization_id, environment FROM inbound_webhooks \
          WHERE processed_at IS NULL ORDER BY received_at, id LIMIT {limit}{}",
         dialect.skip_locked()
     ))
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Inbound {
-                id: r.try_get(0)?,
-                provider: r.try_get(1)?,
-                external_id: r.try_get(2)?,
-                event_type: r.try_get(3)?,
-                subject: r.try_get(4)?,
-                payload: r.try_get(5)?,
-                received_at: from_micros(r.try_get(6)?),
-                scope: match (
-                    r.try_get::<Option<String>, _>(7)?,
-                    r.try_get::<Option<String>, _>(8)?,
-                ) {
-                    (Some(o), Some(e)) => Some(Scope::new(o, e)),
-                    _ => None,
-                },
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| Inbound {
+            id: r.id,
+            provider: r.provider,
+            external_id: r.external_id,
+            event_type: r.event_type,
+            subject: r.subject,
+            payload: r.payload,
+            received_at: from_micros(r.received_at),
+            scope: match (r.organization_id, r.environment) {
+                (Some(o), Some(e)) => Some(Scope::new(o, e)),
+                _ => None,
+            },
         })
-        .collect()
+        .collect())
 }
 
 /// Marks a payload processed (with the processing error, if it failed for good).
@@ -100,10 +112,10 @@ pub async fn mark_processed(
 /// (stored, processed) counts for a provider: for health checks and tests.
 pub async fn counts(conn: &mut Conn, provider: &str) -> StoreResult<(i64, i64)> {
     let r = sqlx::query(
-        "SELECT COUNT(*), COUNT(processed_at) FROM inbound_webhooks WHERE provider = $1",
+        "SELECT COUNT(*) AS stored, COUNT(processed_at) AS processed FROM inbound_webhooks WHERE provider = $1",
     )
     .bind(provider)
     .fetch_one(conn)
     .await?;
-    Ok((r.try_get(0)?, r.try_get(1)?))
+    Ok((r.try_get("stored")?, r.try_get("processed")?))
 }

@@ -2,7 +2,6 @@
 //! previous ones until they expire (24 h), sealed with the endpoint's data key
 //! in the vault. Only this module sees them in clear.
 
-use crate::error::ApiError;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
@@ -90,7 +89,8 @@ impl SecretSet {
     ) -> ServiceResult<String> {
         let org = &scope.organization_id;
         let key = state.vault.customer_key(conn, org, endpoint_id).await?;
-        let json = serde_json::to_string(self).map_err(|_| ApiError::internal())?;
+        let json = serde_json::to_string(self)
+            .map_err(|e| ServiceError::internal(format!("endpoint secrets: {e}")))?;
         state.vault.seal_str(&key, org, endpoint_id, FIELD, &json)
     }
 
