@@ -9,6 +9,7 @@ mod receiver;
 mod api_keys;
 mod backup_restore;
 mod dev_mode;
+mod group_commit;
 mod idempotency_crash;
 mod import;
 mod keys_rotate;
