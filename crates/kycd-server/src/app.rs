@@ -137,6 +137,7 @@ async fn assemble(
             settings_cache: Default::default(),
             node,
             rate_limits: Default::default(),
+            group_commit: config.group_commit(),
             blobs: crate::blobs::Blobs::from_config(&config)?,
             config,
         }),

@@ -214,13 +214,11 @@ mod tests {
                         .map(|c| (c, path.clone())),
                 );
             }
-            for marker in ["Refusal::new("] {
-                used.extend(
-                    codes_after(text, marker, 1)
-                        .into_iter()
-                        .map(|c| (c, path.clone())),
-                );
-            }
+            used.extend(
+                codes_after(text, "Refusal::new(", 1)
+                    .into_iter()
+                    .map(|c| (c, path.clone())),
+            );
             for marker in [
                 "ApiError::conflict(",
                 "Self::conflict(",

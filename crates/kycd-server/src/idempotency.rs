@@ -69,6 +69,25 @@ tokio::task_local! {
     static CURRENT: Arc<Mutex<Option<Pending>>>;
 }
 
+/// The Idempotency-Key claim of the request being served, carried to the
+/// task that writes its effect (the group committer), where
+/// [`with_claim`] makes it current again for [`complete_in_tx`].
+#[derive(Clone, Debug)]
+pub struct ClaimHandle(Arc<Mutex<Option<Pending>>>);
+
+/// The claim of the request this task serves, if it has an Idempotency-Key.
+pub fn current_claim() -> Option<ClaimHandle> {
+    CURRENT.try_with(Arc::clone).ok().map(ClaimHandle)
+}
+
+/// Runs `f` with `claim` as the current request's claim.
+pub async fn with_claim<F: std::future::Future>(claim: Option<ClaimHandle>, f: F) -> F::Output {
+    match claim {
+        Some(ClaimHandle(slot)) => CURRENT.scope(slot, f).await,
+        None => f.await,
+    }
+}
+
 /// Writes this request's response on `conn` — the transaction of its effect —
 /// when the request carries an Idempotency-Key; `subject_id` is the resource
 /// the response is about (its data key seals the stored copy). Fails with
@@ -80,6 +99,19 @@ pub async fn complete_in_tx<T: Serialize>(
     status: Success,
     value: &T,
     subject_id: &str,
+) -> ServiceResult<()> {
+    complete_in_tx_with_key(state, conn, status, value, subject_id, None).await
+}
+
+/// [`complete_in_tx`] for a caller that holds the subject's data key (a
+/// create that just made it): `None` reads it from `conn`.
+pub async fn complete_in_tx_with_key<T: Serialize>(
+    state: &AppState,
+    conn: &mut Conn,
+    status: Success,
+    value: &T,
+    subject_id: &str,
+    data_key: Option<&kycd_vault::DataKey>,
 ) -> ServiceResult<()> {
     let Ok(slot) = CURRENT.try_with(Arc::clone) else {
         return Ok(());
@@ -95,7 +127,10 @@ pub async fn complete_in_tx<T: Serialize>(
     };
     let body = serde_json::to_string(value)
         .map_err(|e| ServiceError::internal(format!("idempotent response: {e}")))?;
-    let sealed = seal(state, conn, &scope, &key, subject_id, &body).await?;
+    let sealed = match data_key {
+        Some(data_key) => seal_under(state, data_key, &scope, &key, subject_id, &body)?,
+        None => seal(state, conn, &scope, &key, subject_id, &body).await?,
+    };
     if !idempotency::complete(
         conn,
         &scope,
@@ -301,11 +336,28 @@ async fn seal(
     subject_id: &str,
     body: &str,
 ) -> ServiceResult<String> {
-    let org = &scope.organization_id;
-    let data_key = state.vault.customer_key(conn, org, subject_id).await?;
-    state
+    let data_key = state
         .vault
-        .seal_str(&data_key, org, subject_id, &field(scope, key), body)
+        .customer_key(conn, &scope.organization_id, subject_id)
+        .await?;
+    seal_under(state, &data_key, scope, key, subject_id, body)
+}
+
+fn seal_under(
+    state: &AppState,
+    data_key: &kycd_vault::DataKey,
+    scope: &Scope,
+    key: &str,
+    subject_id: &str,
+    body: &str,
+) -> ServiceResult<String> {
+    state.vault.seal_str(
+        data_key,
+        &scope.organization_id,
+        subject_id,
+        &field(scope, key),
+        body,
+    )
 }
 
 /// Stores the response of a request that wrote nothing (an error, a read)
@@ -369,9 +421,9 @@ async fn open_body(
         )
         .into());
     };
-    Ok(state
+    state
         .vault
-        .open_str(&data_key, org, &owner, &field(scope, key), sealed)?)
+        .open_str(&data_key, org, &owner, &field(scope, key), sealed)
 }
 
 /// What [`run_keyed`] did: ran the operation, or found the key completed

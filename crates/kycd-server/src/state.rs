@@ -33,6 +33,8 @@ pub struct Inner {
     /// This node's identity (who holds an idempotency claim).
     pub node: crate::node::Node,
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// Commits concurrent creates together.
+    pub group_commit: crate::service::group_commit::GroupCommit,
 }
 
 impl std::ops::Deref for AppState {

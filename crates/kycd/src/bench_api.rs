@@ -31,6 +31,12 @@ pub struct ApiBenchArgs {
     /// Concurrent clients in the batch phase.
     #[arg(long, default_value_t = 2)]
     pub batch_clients: usize,
+    /// Group commit of concurrent creates, as the server's `--group-commit`.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub group_commit: kycd_server::config::GroupCommitMode,
+    /// PostgreSQL connections, as the server's `--db-pool-size`.
+    #[arg(long, default_value_t = kycd_store::DEFAULT_POOL_SIZE)]
+    pub db_pool_size: u32,
 }
 
 fn customer_body(n: usize) -> Value {
@@ -78,8 +84,11 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     };
     let config = Config {
         workers: false,
+        group_commit: args.group_commit,
+        db_pool_size: args.db_pool_size,
         ..crate::bench_support::server_config(url, &dir)?
     };
+    let group_commit_on = config.group_commit().enabled();
     let app = Application::build(config).await?;
     let boot = app.bootstrap.clone().context("fresh database")?;
     let base = format!("http://{}", app.addr);
@@ -92,8 +101,11 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     println!(
-        "kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores",
-        args.clients, args.seconds
+        "kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores, group commit {}, pool {}",
+        args.clients,
+        args.seconds,
+        if group_commit_on { "on" } else { "off" },
+        args.db_pool_size,
     );
 
     // Phase 0: the raw limit — a create's rows through the driver, no service logic.
@@ -115,7 +127,13 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
                     serde_json::from_value(customer_body(worker * 1_000_000 + n))?;
                 let start = Instant::now();
                 let cx = kycd_server::service::context_for(&state, &scope, "bench".into()).await?;
-                let c = kycd_server::service::customers::create(&state, &cx, input).await?;
+                let c = kycd_server::service::customers::create(
+                    &state,
+                    &cx,
+                    input,
+                    &mut kycd_server::metrics::StageClock::start(),
+                )
+                .await?;
                 creates.push(start.elapsed());
                 let start = Instant::now();
                 let mut conn = state.store.reader().await?;
@@ -139,6 +157,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.clients)
         .build()?;
     let key = Arc::new(boot.sandbox_api_key.clone());
+    let before = scrape(&client, &base).await?;
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut tasks = vec![];
     for worker in 0..args.clients {
@@ -188,6 +207,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         errors += e;
     }
     let create_rate = creates.0.len() as f64 / args.seconds as f64;
+    let after = scrape(&client, &base).await?;
     let (batch_rate, batch_errors) = batch_phase(&client, &base, &key, &args).await?;
     errors += batch_errors;
     let read_rate = reads.0.len() as f64 / args.seconds as f64;
@@ -238,6 +258,9 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         batch_rate / create_rate.max(1e-9)
     );
     println!("errors: {errors}");
+    let client_mean =
+        creates.0.iter().map(Duration::as_secs_f64).sum::<f64>() / creates.0.len().max(1) as f64;
+    print_stages(&before, &after, client_mean);
     print_sealing_cost(&state, &direct, &direct_reads);
     let _ = stop_tx.send(());
     let _ = server.await;
@@ -459,4 +482,197 @@ async fn batch_phase(
     // A batch under way at the deadline finishes: count the time it took.
     let secs = started.elapsed().as_secs_f64().max(args.seconds as f64);
     Ok((created as f64 / secs, errors))
+}
+
+/// The server's `/metrics` text.
+async fn scrape(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    Ok(client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?)
+}
+
+/// One histogram read from the exposition text: (upper bound, cumulative
+/// count) per bucket, the sum and the count.
+#[derive(Default, Clone)]
+struct Histogram {
+    buckets: Vec<(f64, f64)>,
+    sum: f64,
+    count: f64,
+}
+
+impl Histogram {
+    /// The histograms named `name`, by the value of `label` (`""` when unlabelled).
+    fn parse(text: &str, name: &str, label: &str) -> std::collections::BTreeMap<String, Histogram> {
+        let mut out: std::collections::BTreeMap<String, Histogram> = Default::default();
+        for line in text.lines().filter(|l| l.starts_with(name)) {
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let Ok(value) = value.parse::<f64>() else {
+                continue;
+            };
+            let (metric, labels) = series.split_once('{').unwrap_or((series, ""));
+            let get = |key: &str| {
+                labels
+                    .split(',')
+                    .find_map(|kv| kv.strip_prefix(&format!("{key}=\"")))
+                    .map(|v| v.trim_end_matches(['}', '"']).to_string())
+            };
+            let h = out.entry(get(label).unwrap_or_default()).or_default();
+            match metric.strip_prefix(name) {
+                Some("_bucket") => {
+                    let le = get("le").unwrap_or_default();
+                    h.buckets.push((le.parse().unwrap_or(f64::INFINITY), value));
+                }
+                Some("_sum") => h.sum = value,
+                Some("_count") => h.count = value,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// What was observed between two scrapes.
+    fn since(&self, earlier: Option<&Histogram>) -> Histogram {
+        let Some(e) = earlier else {
+            return self.clone();
+        };
+        Histogram {
+            buckets: self
+                .buckets
+                .iter()
+                .map(|(le, n)| {
+                    let before = e.buckets.iter().find(|(l, _)| l == le).map_or(0.0, |b| b.1);
+                    (*le, n - before)
+                })
+                .collect(),
+            sum: self.sum - e.sum,
+            count: self.count - e.count,
+        }
+    }
+
+    fn mean(&self) -> f64 {
+        self.sum / self.count.max(1.0)
+    }
+
+    /// The quantile `q`, interpolated inside its bucket.
+    fn quantile(&self, q: f64) -> f64 {
+        let target = q * self.count;
+        let mut lower = (0.0, 0.0);
+        for &(le, n) in &self.buckets {
+            if n >= target {
+                if le.is_infinite() {
+                    return lower.0;
+                }
+                let inside = (n - lower.1).max(1e-9);
+                return lower.0 + (le - lower.0) * (target - lower.1) / inside;
+            }
+            lower = (le, n);
+        }
+        lower.0
+    }
+}
+
+/// The stages of `POST /v1/customers` in the API phase (the server's
+/// `kycd_create_stage_seconds`, read before and after), mean and p99 per
+/// create and share of the total, against `client_mean` (seconds, as the
+/// clients saw it); and the group commits of that phase.
+fn print_stages(before: &str, after: &str, client_mean: f64) {
+    const ORDER: [&str; 18] = [
+        "parse",
+        "context",
+        "validate",
+        "blind_index",
+        "seal",
+        "start_provider",
+        "begin",
+        "wait_for_group",
+        "insert_customer",
+        "insert_keys_secrets_indexes",
+        "insert_event",
+        "insert_usage",
+        "insert_audit",
+        "start_verification",
+        "idempotency",
+        "savepoints",
+        "commit",
+        "respond",
+    ];
+    let name = "kycd_create_stage_seconds";
+    let earlier = Histogram::parse(before, name, "stage");
+    let stages: Vec<(String, Histogram)> = Histogram::parse(after, name, "stage")
+        .into_iter()
+        .map(|(stage, h)| {
+            let h = h.since(earlier.get(&stage));
+            (stage, h)
+        })
+        .filter(|(_, h)| h.count > 0.0)
+        .collect();
+    let Some(total) = stages
+        .iter()
+        .find(|(s, _)| s == "total")
+        .map(|(_, h)| h.clone())
+    else {
+        println!("stages: none recorded");
+        return;
+    };
+    let rank = |s: &str| ORDER.iter().position(|o| *o == s).unwrap_or(ORDER.len());
+    let mut rows: Vec<&(String, Histogram)> = stages.iter().filter(|(s, _)| s != "total").collect();
+    rows.sort_by_key(|(s, _)| rank(s));
+    println!();
+    println!(
+        "where the time of one POST /v1/customers goes (handler, {} creates; µs):",
+        total.count
+    );
+    println!(
+        "  {:<30} {:>9} {:>9} {:>7}",
+        "stage", "mean", "p99", "share"
+    );
+    let per_create = |h: &Histogram| h.sum / total.count.max(1.0);
+    let mut booked = 0.0;
+    for (stage, h) in rows {
+        booked += per_create(h);
+        println!(
+            "  {stage:<30} {:>9.1} {:>9.1} {:>6.1}%",
+            per_create(h) * 1e6,
+            h.quantile(0.99) * 1e6,
+            100.0 * per_create(h) / total.mean().max(1e-12)
+        );
+    }
+    println!(
+        "  {:<30} {:>9.1} {:>9} {:>6.1}%",
+        "(not booked)",
+        (total.mean() - booked) * 1e6,
+        "",
+        100.0 * (total.mean() - booked) / total.mean().max(1e-12)
+    );
+    println!(
+        "  {:<30} {:>9.1} {:>9.1} {:>6.1}%",
+        "total (in the handler)",
+        total.mean() * 1e6,
+        total.quantile(0.99) * 1e6,
+        100.0
+    );
+    println!(
+        "  outside the handler (HTTP, sign-in, body, client): {:.1} µs mean per create",
+        (client_mean - total.mean()) * 1e6
+    );
+    let name = "kycd_group_commit_size";
+    let earlier = Histogram::parse(before, name, "");
+    if let Some(groups) = Histogram::parse(after, name, "").get("") {
+        let groups = groups.since(earlier.get(""));
+        if groups.count > 0.0 {
+            println!(
+                "group commits: {} transactions for {} creates, mean {:.1} per commit, p99 {:.0}",
+                groups.count,
+                groups.sum,
+                groups.mean(),
+                groups.quantile(0.99)
+            );
+        }
+    }
 }

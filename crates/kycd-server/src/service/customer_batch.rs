@@ -2,15 +2,18 @@
 //! `kycd import`): each item is validated and sealed exactly as a single
 //! create, written inside its own savepoint (a failing item is undone alone,
 //! its neighbours stay), and the good ones commit together — one commit, one
-//! fsync, for up to [`MAX_ITEMS`] customers.
+//! fsync, for up to [`MAX_ITEMS`] customers. The group committer
+//! (`group_commit`) writes concurrent single creates the same way.
 
 use super::Refusal;
 use super::customers::{PreparedCreate, blind_key, plan_start, prepare_create, write_create};
 use super::{OperationContext, ServiceError, ServiceResult};
 use crate::idempotency::Success;
+use crate::metrics::StageClock;
 use crate::state::AppState;
 use crate::wire::{CustomerBatchResponse, CustomerBatchResult, CustomerResponse};
 use kycd_core::input::CustomerInput;
+use kycd_store::Tx;
 use kycd_store::db::{release_savepoint, rollback_to_savepoint, savepoint};
 
 /// The most items one batch may hold.
@@ -21,6 +24,29 @@ pub const MAX_ITEMS: usize = 1000;
 pub type Item = Result<CustomerInput, Refusal>;
 
 const SAVEPOINT: &str = "kycd_batch_item";
+
+/// Opens the savepoint of one item of a batch (or of a group commit): call
+/// [`end_item`] with what writing it gave.
+pub async fn begin_item(tx: &mut Tx) -> ServiceResult<()> {
+    Ok(savepoint(tx, SAVEPOINT).await?)
+}
+
+/// Ends one item opened by [`begin_item`]: its writes are kept (they commit
+/// with the transaction) when it succeeded, undone alone when it failed, and
+/// its result is handed back. `Err`: the savepoint itself failed, the
+/// transaction cannot go on.
+pub async fn end_item<T>(tx: &mut Tx, result: ServiceResult<T>) -> ServiceResult<ServiceResult<T>> {
+    match result {
+        Ok(v) => {
+            release_savepoint(tx, SAVEPOINT).await?;
+            Ok(Ok(v))
+        }
+        Err(e) => {
+            rollback_to_savepoint(tx, SAVEPOINT).await?;
+            Ok(Err(e))
+        }
+    }
+}
 
 /// `400 invalid_field` on `customers` unless there are 1 to [`MAX_ITEMS`] items.
 pub fn check_count(n: usize) -> Result<(), Refusal> {
@@ -66,15 +92,17 @@ pub async fn create_many(
     let mut prepared: Vec<Result<PreparedCreate, Refusal>> = Vec::with_capacity(items.len());
     for item in items {
         prepared.push(match item {
-            Ok(input) => match prepare_create(state, cx, &blind, &input) {
-                // A start asked on create calls its provider now, outside
-                // the transaction (as a single create does).
-                Ok(mut p) => match plan_start(state, cx, &mut p).await {
-                    Ok(()) => Ok(p),
+            Ok(input) => {
+                match prepare_create(state, cx, &blind, &input, &mut StageClock::start()) {
+                    // A start asked on create calls its provider now, outside
+                    // the transaction (as a single create does).
+                    Ok(mut p) => match plan_start(state, cx, &mut p).await {
+                        Ok(()) => Ok(p),
+                        Err(e) => Err(item_error(e)?),
+                    },
                     Err(e) => Err(item_error(e)?),
-                },
-                Err(e) => Err(item_error(e)?),
-            },
+                }
+            }
             Err(e) => Err(e),
         });
     }
@@ -88,17 +116,11 @@ pub async fn create_many(
                 continue;
             }
         };
-        savepoint(&mut tx, SAVEPOINT).await?;
-        match write_create(state, &mut tx, cx, p).await {
-            Ok(c) => {
-                release_savepoint(&mut tx, SAVEPOINT).await?;
-                outcomes.push(Outcome::Created(Box::new(CustomerResponse::from(&c))));
-            }
-            Err(e) => {
-                let e = item_error(e)?;
-                rollback_to_savepoint(&mut tx, SAVEPOINT).await?;
-                outcomes.push(Outcome::Failed(e));
-            }
+        begin_item(&mut tx).await?;
+        let written = write_create(state, &mut tx, cx, p, &mut StageClock::start()).await;
+        match end_item(&mut tx, written).await? {
+            Ok(c) => outcomes.push(Outcome::Created(Box::new(CustomerResponse::from(&c)))),
+            Err(e) => outcomes.push(Outcome::Failed(item_error(e)?)),
         }
     }
     let response = CustomerBatchResponse {

@@ -3,6 +3,7 @@
 use super::Refusal;
 use super::{OperationContext, commit, lifecycle, settings::merge_json};
 use crate::idempotency::Success;
+use crate::metrics::StageClock;
 use crate::providers::Provider;
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
@@ -30,6 +31,8 @@ struct Sealed {
 
 /// Seals identifier values and the attestation reference under the customer's
 /// data key, and computes the blind indexes (identifiers, email, phone).
+/// The blind-index hashing is booked on `clock` as `blind_index`.
+#[allow(clippy::too_many_arguments)]
 fn seal_sensitive(
     state: &AppState,
     cx: &OperationContext,
@@ -38,8 +41,15 @@ fn seal_sensitive(
     blind: &kycd_vault::BlindIndexKey,
     identifiers: Option<&[ValidIdentifier]>,
     attestation: Option<&ValidAttestation>,
+    clock: &mut StageClock,
 ) -> ServiceResult<Sealed> {
     let org = &cx.scope.organization_id;
+    let mut hash = |kind: &str, value: &str| {
+        let started = std::time::Instant::now();
+        let h = blind.compute(kind, value);
+        clock.add("blind_index", started.elapsed());
+        h
+    };
     let mut secrets = vec![];
     let mut identifier_indexes = None;
     if let Some(ids) = identifiers {
@@ -55,7 +65,7 @@ fn seal_sensitive(
                     state.vault.seal_str(key, org, &c.id, &field, &i.value)?,
                 ));
             }
-            entries.push((field, blind.compute(&indexed_kind, &i.value)));
+            entries.push((field, hash(&indexed_kind, &i.value)));
         }
         identifier_indexes = Some(entries);
     }
@@ -75,11 +85,11 @@ fn seal_sensitive(
     if let Some(e) = email {
         contact_indexes.push((
             "contact:email".to_string(),
-            blind.compute("email", &e.to_lowercase()),
+            hash("email", &e.to_lowercase()),
         ));
     }
     if let Some(p) = phone {
-        contact_indexes.push(("contact:phone".to_string(), blind.compute("phone", &p)));
+        contact_indexes.push(("contact:phone".to_string(), hash("phone", &p)));
     }
     Ok(Sealed {
         wrapped_key: None,
@@ -115,6 +125,18 @@ async fn write_sensitive(
 ) -> ServiceResult<()> {
     if let Some(w) = &s.wrapped_key {
         db::put_customer_key(conn, &cx.scope.organization_id, &c.id, w).await?;
+    }
+    if fresh {
+        // Nothing to replace: every blind index in one multi-row statement.
+        let all: Vec<(String, String)> = (s.identifier_indexes.iter().flatten())
+            .chain(&s.contact_indexes)
+            .cloned()
+            .collect();
+        db::replace_blind_indexes(conn, &cx.scope, &c.id, "", &all, true).await?;
+        for (field, sealed) in &s.secrets {
+            db::put_secret(conn, &cx.scope, &c.id, field, sealed).await?;
+        }
+        return Ok(());
     }
     if let Some(entries) = &s.identifier_indexes {
         if !fresh {
@@ -218,20 +240,57 @@ pub async fn write_owner_links(
     Ok(())
 }
 
+/// One create (`POST /v1/customers`), its stages booked on `clock`:
+/// validated and sealed here, then written by the group committer (with the
+/// creates of other requests, in one transaction) or in a transaction of its
+/// own when group commit is off; answered once committed.
 pub async fn create(
     state: &AppState,
     cx: &OperationContext,
     input: CustomerInput,
+    clock: &mut StageClock,
 ) -> ServiceResult<Customer> {
     let blind = blind_key(state, cx).await?;
-    let mut prepared = prepare_create(state, cx, &blind, &input)?;
-    plan_start(state, cx, &mut prepared).await?;
+    let mut prepared = prepare_create(state, cx, &blind, &input, clock)?;
+    if prepared.request.start {
+        plan_start(state, cx, &mut prepared).await?;
+        clock.lap("start_provider");
+    }
+    if state.group_commit.enabled() {
+        return super::group_commit::submit(state, cx, prepared, clock).await;
+    }
     let mut tx = state.store.begin().await?;
-    let c = write_create(state, &mut tx, cx, prepared).await?;
-    let response = crate::wire::CustomerResponse::from(&c);
-    crate::idempotency::complete_in_tx(state, &mut tx, Success::Created, &response, &c.id).await?;
+    clock.lap("begin");
+    let c = write_single_create(state, &mut tx, cx, prepared, clock).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
+    clock.lap("commit");
     state.outbox_notify.notify_one();
+    Ok(c)
+}
+
+/// Writes one `POST /v1/customers` in the caller's transaction: the create
+/// and the request's Idempotency-Key record (its response, sealed under the
+/// new customer's data key, which is at hand: no read of it back).
+pub async fn write_single_create(
+    state: &AppState,
+    tx: &mut Tx,
+    cx: &OperationContext,
+    prepared: PreparedCreate,
+    clock: &mut StageClock,
+) -> ServiceResult<Customer> {
+    let key = prepared.key.clone();
+    let c = write_create(state, tx, cx, prepared, clock).await?;
+    let response = crate::wire::CustomerResponse::from(&c);
+    crate::idempotency::complete_in_tx_with_key(
+        state,
+        tx,
+        Success::Created,
+        &response,
+        &c.id,
+        Some(&key),
+    )
+    .await?;
+    clock.lap("idempotency");
     Ok(c)
 }
 
@@ -239,6 +298,8 @@ pub async fn create(
 /// create, done before its transaction so the writer is held only for inserts.
 pub struct PreparedCreate {
     customer: Customer,
+    /// The customer's data key (its wrapped form is in `sealed`).
+    key: kycd_vault::DataKey,
     sealed_doc: String,
     sealed: Sealed,
     request: VerificationRequest,
@@ -285,6 +346,7 @@ pub fn prepare_create(
     cx: &OperationContext,
     blind: &kycd_vault::BlindIndexKey,
     input: &CustomerInput,
+    clock: &mut StageClock,
 ) -> ServiceResult<PreparedCreate> {
     let (customer_type, profile, identifiers, attestation) = input::parse_create(input, cx.now)?;
     let request = input.verification.clone().unwrap_or_default();
@@ -316,6 +378,7 @@ pub fn prepare_create(
         updated_at: cx.now,
     };
     let org = &cx.scope.organization_id;
+    clock.lap("validate");
     // Every customer has a data key: its whole document is sealed under it.
     let key = kycd_vault::DataKey::generate();
     let mut sealed = seal_sensitive(
@@ -326,14 +389,17 @@ pub fn prepare_create(
         blind,
         Some(&identifiers),
         attestation.as_ref(),
+        clock,
     )?;
     sealed.wrapped_key = Some(state.vault.wrap_customer_key(org, &c.id, &key));
     let sealed_doc =
         state
             .vault
             .seal_doc_with(&key, org, &c.id, &db::encode(&commit::storable(&c))?)?;
+    clock.lap("seal");
     Ok(PreparedCreate {
         customer: c,
+        key,
         sealed_doc,
         sealed,
         request,
@@ -349,9 +415,11 @@ pub async fn write_create(
     tx: &mut Tx,
     cx: &OperationContext,
     p: PreparedCreate,
+    clock: &mut StageClock,
 ) -> ServiceResult<Customer> {
     let PreparedCreate {
         customer: c,
+        key: _,
         sealed_doc,
         sealed,
         request,
@@ -359,8 +427,10 @@ pub async fn write_create(
     } = p;
     check_owners(tx, cx, &c, None).await?;
     db::insert(tx, &cx.scope, &c, &sealed_doc).await?;
+    clock.lap("insert_customer");
     write_owner_links(tx, cx, &c).await?;
     write_sensitive(tx, cx, &c, &sealed, true).await?;
+    clock.lap("insert_keys_secrets_indexes");
     commit::write_events(
         tx,
         &cx.scope,
@@ -372,7 +442,9 @@ pub async fn write_create(
         cx,
     )
     .await?;
+    clock.lap("insert_event");
     usage::record(tx, &cx.scope, usage::CUSTOMERS_CREATED, &c.id, cx.now).await?;
+    clock.lap("insert_usage");
     db::insert_audit(
         tx,
         &*cx.vault,
@@ -384,6 +456,7 @@ pub async fn write_create(
         cx.now,
     )
     .await?;
+    clock.lap("insert_audit");
     // A start not planned by the caller (no provider called) is kycd's own.
     let start = match start {
         Some(planned) => Some(planned),
@@ -403,7 +476,9 @@ pub async fn write_create(
                 provider: &p.provider,
                 prepared: p.prepared,
             };
-            lifecycle::start_with(state, tx, cx, c, 1, start).await
+            let started = lifecycle::start_with(state, tx, cx, c, 1, start).await?;
+            clock.lap("start_verification");
+            Ok(started)
         }
         None => Ok(c),
     }
@@ -562,6 +637,7 @@ pub async fn update_in_tx(
         &blind,
         identifiers.as_deref(),
         attestation.as_ref(),
+        &mut StageClock::start(),
     )?;
     write_sensitive(tx, cx, &c, &sealed, false).await?;
     let mut ch = Change::new(c, cx.actor.clone(), cx.now);

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod documents;
 pub mod error;
 pub mod evaluation;
+pub mod group_commit;
 pub mod hosted;
 pub mod lifecycle;
 pub mod products;

@@ -213,8 +213,14 @@ pub async fn decide_in(
     db::update(tx, &cx.scope, &pa).await?;
     record(tx, cx, &pa, c.external_id.as_deref(), event).await?;
     let response = crate::wire::ProductAccessResponse::from(&pa);
-    crate::idempotency::complete_in_tx(state, tx, crate::idempotency::Success::Ok, &response, &c.id)
-        .await?;
+    crate::idempotency::complete_in_tx(
+        state,
+        tx,
+        crate::idempotency::Success::Ok,
+        &response,
+        &c.id,
+    )
+    .await?;
     Ok(pa)
 }
 

@@ -10,6 +10,7 @@ mod api_keys;
 mod audit_tamper;
 mod backup_restore;
 mod dev_mode;
+mod group_commit;
 mod idempotency_crash;
 mod import;
 mod keys_rotate;
