@@ -5,7 +5,20 @@
 //! `admin-case-1280.png` (and the 375 px ones) go next to the hosted ones.
 
 use crate::common::browser::{Browser, DESKTOP};
-use crate::common::{Backend, run_on};
+use crate::common::{Backend, TestApp, run_on};
+
+/// A desktop browser signed in to the back office as `email` (on the
+/// dashboard, its navigation shown).
+pub(crate) async fn signed_in_browser(app: &TestApp, email: &str, password: &str) -> Browser {
+    let b = Browser::open(DESKTOP).await;
+    b.goto(&format!("{}/admin/login", app.base)).await;
+    b.wait_for("#email").await;
+    b.fill("#email", email).await;
+    b.fill("#password", password).await;
+    b.click("button[type=submit]").await;
+    b.wait_for("a[href='/admin/queue']").await;
+    b
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
@@ -87,13 +100,7 @@ async fn a_second_admin_approves_a_four_eyes_request() {
         let fer = crate::admin_four_eyes::request_id(&p);
         let (email, password) =
             crate::admin::operator(&app, "second-admin@ops.test", "admin", None).await;
-        let b = Browser::open(DESKTOP).await;
-        b.goto(&format!("{}/admin/login", app.base)).await;
-        b.wait_for("#email").await;
-        b.fill("#email", &email).await;
-        b.fill("#password", &password).await;
-        b.click("button[type=submit]").await;
-        b.wait_for("a[href='/admin/queue']").await;
+        let b = signed_in_browser(&app, &email, &password).await;
         b.goto(&format!("{}/admin/queue?show=four_eyes", app.base))
             .await;
         let approve = format!("button[data-request='{fer}'][data-decision=approve]");
@@ -143,13 +150,7 @@ async fn a_reviewer_approves_with_the_keyboard() {
         let next = crate::admin::on_hold(&app, "browser-keys-next").await;
         let (email, password) =
             crate::admin::operator(&app, "keys@ops.test", "reviewer", None).await;
-        let b = Browser::open(DESKTOP).await;
-        b.goto(&format!("{}/admin/login", app.base)).await;
-        b.wait_for("#email").await;
-        b.fill("#email", &email).await;
-        b.fill("#password", &password).await;
-        b.click("button[type=submit]").await;
-        b.wait_for("a[href='/admin/queue']").await;
+        let b = signed_in_browser(&app, &email, &password).await;
         b.goto(&format!("{}/admin/customers/{id}", app.base)).await;
         b.wait_for("button[data-action=approve]").await;
         b.wait_for("#next-case").await;
@@ -218,12 +219,7 @@ async fn the_dashboard_shows_cases_over_their_target() {
         let fresh = crate::admin::on_hold(&app, "browser-dash-fresh").await;
         let (email, password) =
             crate::admin::operator(&app, "dash@ops.test", "reviewer", None).await;
-        let b = Browser::open(DESKTOP).await;
-        b.goto(&format!("{}/admin/login", app.base)).await;
-        b.wait_for("#email").await;
-        b.fill("#email", &email).await;
-        b.fill("#password", &password).await;
-        b.click("button[type=submit]").await;
+        let b = signed_in_browser(&app, &email, &password).await;
         b.wait_for("#overdue-count").await;
         assert_eq!(b.text("#overdue-count").await, "1");
         assert_eq!(

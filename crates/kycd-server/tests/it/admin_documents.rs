@@ -173,7 +173,6 @@ fn card_jpeg() -> Vec<u8> {
     ignore = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
 )]
 async fn the_case_shows_the_document_inline_in_a_browser() {
-    use crate::common::browser::{Browser, DESKTOP};
     run_on(Backend::Sqlite, |app| async move {
         use base64::Engine as _;
         let id = app.create_customer(complete_individual("browser-doc")).await["id"]
@@ -191,13 +190,7 @@ async fn the_case_shows_the_document_inline_in_a_browser() {
         let doc = d["id"].as_str().unwrap().to_string();
         let (email, password) =
             crate::admin::operator(&app, "doc-viewer@ops.test", "reviewer", None).await;
-        let b = Browser::open(DESKTOP).await;
-        b.goto(&format!("{}/admin/login", app.base)).await;
-        b.wait_for("#email").await;
-        b.fill("#email", &email).await;
-        b.fill("#password", &password).await;
-        b.click("button[type=submit]").await;
-        b.wait_for("a[href='/admin/queue']").await;
+        let b = crate::admin_browser::signed_in_browser(&app, &email, &password).await;
         b.goto(&format!("{}/admin/customers/{id}", app.base)).await;
         b.wait_for("img.doc").await;
         let mut width = serde_json::Value::Null;

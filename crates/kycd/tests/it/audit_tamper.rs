@@ -5,32 +5,13 @@
 //! with a logged head names it; an entry edited before it was sealed (here:
 //! written by `kycd import`, which runs no sealer) is named by its MAC.
 
+use crate::common::TestDb as Db;
 use crate::common::*;
 use serde_json::{Value, json};
 use sqlx::Connection;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-struct Db {
-    args: Vec<String>,
-    url: String,
-}
-
 impl Db {
-    async fn new(dir: &Path, postgres: bool) -> Db {
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        let mut args = vec!["--data-dir".to_string(), data.display().to_string()];
-        let url = if postgres {
-            let url = fresh_postgres_url().await;
-            args.extend(["--database-url".to_string(), url.clone()]);
-            url
-        } else {
-            format!("sqlite://{}", data.join("kycd.db").display())
-        };
-        Db { args, url }
-    }
-
     /// `kycd ARGS --data-dir … [--database-url …]`: (success, stdout, stderr).
     fn cli(&self, args: &[&str]) -> (bool, String, String) {
         let mut all: Vec<&str> = args.to_vec();

@@ -5,34 +5,14 @@
 //! had come between a chunk's commit and its checkpoint): every line is
 //! created exactly once, counted in the database.
 
-use crate::common::{command, fresh_postgres_url, run, temp_dir};
+use crate::common::{MASTER_KEY, TestDb as Db, command, run, temp_dir};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-
-struct Db {
-    args: Vec<String>,
-    url: String,
-}
-
 impl Db {
-    async fn new(dir: &Path, postgres: bool) -> Db {
-        let data = dir.join("data");
-        let mut args = vec!["--data-dir".to_string(), data.display().to_string()];
-        let url = if postgres {
-            let url = fresh_postgres_url().await;
-            args.extend(["--database-url".to_string(), url.clone()]);
-            url
-        } else {
-            format!("sqlite://{}", data.join("kycd.db").display())
-        };
-        Db { args, url }
-    }
-
-    fn cli(&self, args: &[&str]) -> Output {
+    fn kycd(&self, args: &[&str]) -> Output {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(self.args.iter().map(String::as_str));
         run(&all, &[("KYCD_MASTER_KEY", MASTER_KEY)])
@@ -103,7 +83,7 @@ fn lines_done(file: &Path) -> u64 {
 async fn import_resumes_after_kill_9(postgres: bool) {
     let dir = temp_dir("import");
     let db = Db::new(&dir, postgres).await;
-    let out = db.cli(&["org", "create", "--name", "importer"]);
+    let out = db.kycd(&["org", "create", "--name", "importer"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let org: Value = serde_json::from_slice(&out.stdout).unwrap();
     let org = org["id"].as_str().unwrap().to_string();

@@ -320,3 +320,27 @@ pub fn claimed_in(log: &str) -> u64 {
         .filter_map(|v| v["attempts"].as_u64())
         .sum()
 }
+
+/// A fresh database for `kycd` processes: SQLite under `dir/data`, or a new
+/// PostgreSQL database; `args` are the flags that point a `kycd` command at
+/// it, `url` is where a test opens it directly.
+pub struct TestDb {
+    pub args: Vec<String>,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn new(dir: &std::path::Path, postgres: bool) -> TestDb {
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let mut args = vec!["--data-dir".to_string(), data.display().to_string()];
+        let url = if postgres {
+            let url = fresh_postgres_url().await;
+            args.extend(["--database-url".to_string(), url.clone()]);
+            url
+        } else {
+            format!("sqlite://{}", data.join("kycd.db").display())
+        };
+        TestDb { args, url }
+    }
+}
