@@ -6,11 +6,15 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::score::Tok;
+use crate::normalize::loose::Loose;
 
 /// Key namespaces.
 const NS_EXACT: u8 = 1;
 const NS_DELETE: u8 = 2;
 const NS_SKEL: u8 = 3;
+/// Consonant skeleton of a Latin token's loose key (Bengali, Khmer rules): searched only
+/// by tokens read from those scripts.
+const NS_LOOSE: u8 = 4;
 
 /// Posting lists longer than this are skipped for fuzzy keys (too common to select).
 const MAX_FUZZY_POSTINGS: usize = 1_500;
@@ -51,6 +55,13 @@ pub(crate) fn key(ns: u8, parts: &[&[u8]]) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
+}
+
+/// The index key of a token's loose key under `script` (its consonant skeleton).
+fn loose_key(script: Loose, text: &[u8]) -> u64 {
+    let k = crate::normalize::loose::key(script, text);
+    let skel = crate::normalize::skeleton(std::str::from_utf8(&k).unwrap_or(""));
+    key(NS_LOOSE, &[&[script as u8], skel.as_bytes()])
 }
 
 /// Calls `f` with every single-byte deletion of `t` (tokens of 4 bytes or more).
@@ -95,6 +106,13 @@ impl Index {
             if let Some(n) = toks.get(i + 1) {
                 push(key(NS_EXACT, &[&t.text, &n.text]));
             }
+            if t.loose == Loose::None && !t.syllabic && !t.abjad && t.text.len() >= 2 {
+                for script in [Loose::Bengali, Loose::Khmer] {
+                    push(loose_key(script, &t.text));
+                }
+            }
+            // A Hangul token under each of its Latin spellings (Park Ji-sung, Pak Chi-song).
+            crate::normalize::korean::spellings(&t.hangul, |s| push(key(NS_EXACT, &[s])));
         }
         // Organisations are also found by their acronym (IRGC).
         if org && (3..=6).contains(&toks.len()) && toks.iter().all(|t| t.text.len() > 1) {
@@ -145,6 +163,17 @@ impl Index {
                     continue;
                 }
                 let t = &q[u];
+                if !t.hangul.is_empty() {
+                    // Every Latin spelling of the syllables, as a token or two glued ones.
+                    crate::normalize::korean::spellings(&t.hangul, |sp| {
+                        self.walk(
+                            &mut s,
+                            key(NS_EXACT, &[sp]),
+                            w * F_EXACT,
+                            MAX_EXACT_POSTINGS,
+                        )
+                    });
+                }
                 if t.text.len() == 1 {
                     continue; // initials select nothing on their own
                 }
@@ -153,6 +182,10 @@ impl Index {
                 deletions(&t.text, |k| keys.push((k, 0)));
                 for &(k, _) in &keys {
                     self.walk(&mut s, k, w * F_DELETE, MAX_FUZZY_POSTINGS);
+                }
+                if t.loose != Loose::None {
+                    let k = loose_key(t.loose, &t.text);
+                    self.walk(&mut s, k, w * F_SKEL, MAX_FUZZY_POSTINGS);
                 }
                 if t.skel.len() >= 2 {
                     self.walk(
