@@ -476,11 +476,12 @@ fn korean_pieces(run: &[char]) -> Vec<&[char]> {
 /// One Korean name part, in Revised Romanization with "eo"/"eu" written "o"/"u" as most
 /// lists do (McCune-Reischauer: Jong Un, not Jeong Eun); a surname in its usual spelling.
 fn korean_piece(piece: &[char], surname: bool, out: &mut String) {
-    if surname && piece.len() == 1 {
-        if let Some(s) = korean_surname(piece[0]) {
-            out.push_str(s);
-            return;
-        }
+    if surname
+        && piece.len() == 1
+        && let Some(s) = korean_surname(piece[0])
+    {
+        out.push_str(s);
+        return;
     }
     for &c in piece {
         if let Some(t) = deunicode::deunicode_char(c) {
