@@ -98,6 +98,8 @@ const TITLES: &[&str] = &[
     "lady",
     "sheikh",
     "shaikh",
+    // Bengali শেখ as romanised (শেখ মুজিবুর রহমান: Sheikh Mujibur Rahman)
+    "shekh",
     "sheik",
     "shaykh",
     "cheikh",

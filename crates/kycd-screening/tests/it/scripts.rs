@@ -303,6 +303,8 @@ fn bengali_names_match_their_customary_latin_spellings() {
     high("ওবায়দুল কাদের", "Obaidul Quader");
     high("সজীব ওয়াজেদ", "Sajeeb Wazed");
     high("কামাল হোসেন", "Kamal Hossain");
+    // the honorific শেখ is dropped like Sheikh when two name parts remain
+    high("শেখ মুজিবুর রহমান", "Sheikh Mujibur Rahman");
     // another name part is another person
     low("তারেক রহমান", "Tarique Siddique");
     low("ফারুক খান", "Farooq Ahmed");
