@@ -631,6 +631,8 @@ fn to_tok(t: &Token, weight: f32) -> Tok {
         weight,
         abjad: t.abjad,
         nick: t.nick,
+        hangul: t.hangul.as_slice().into(),
+        loose: t.loose,
     }
 }
 

@@ -79,6 +79,42 @@ pub const PAIRS: &[(&str, &str, &str)] = &[
     ("chinese", "张伟", "Zhang Wei"),
     ("korean", "김정은", "KIM Jong Un"),
     ("korean", "박지성", "Park Jisung"),
+    // Korean names as their owners, the press and the UN and OFAC lists spell them
+    // (Revised Romanization, McCune-Reischauer and passport spellings).
+    ("korean", "이명박", "Lee Myung-bak"),
+    ("korean", "문재인", "Moon Jae-in"),
+    ("korean", "반기문", "Ban Ki-moon"),
+    ("korean", "노무현", "Roh Moo-hyun"),
+    ("korean", "김대중", "Kim Dae-jung"),
+    ("korean", "이건희", "Lee Kun-hee"),
+    ("korean", "정몽구", "Chung Mong-koo"),
+    ("korean", "윤석열", "Yoon Suk-yeol"),
+    ("korean", "손흥민", "Son Heung-min"),
+    ("korean", "김여정", "KIM Yo Jong"),
+    ("korean", "최룡해", "CHOE Ryong Hae"),
+    ("korean", "리병철", "RI Pyong Chol"),
+    ("korean", "박봉주", "PAK Pong Ju"),
+    // Bengali names in the Latin spellings their owners use.
+    ("bengali", "শফিকুল ইসলাম", "Shafiqul Islam"),
+    ("bengali", "ওবায়দুল কাদের", "Obaidul Quader"),
+    ("bengali", "সজীব ওয়াজেদ", "Sajeeb Wazed"),
+    ("bengali", "ফারুক খান", "Farooq Khan"),
+    ("bengali", "জুনায়েদ আহমেদ পলক", "Zunaid Ahmed Palak"),
+    (
+        "bengali",
+        "মির্জা ফখরুল ইসলাম আলমগীর",
+        "Mirza Fakhrul Islam Alamgir",
+    ),
+    ("bengali", "আসাদুজ্জামান খান", "Asaduzzaman Khan"),
+    ("bengali", "আনিসুল হক", "Anisul Huq"),
+    // Khmer names in French- and Pali-based spellings.
+    ("khmer", "នរោត្តម សីហមុនី", "Norodom Sihamoni"),
+    ("khmer", "នរោត្តម សីហនុ", "Norodom Sihanouk"),
+    ("khmer", "ប៊ុន រ៉ានី", "Bun Rany"),
+    ("khmer", "ឡុន ណុល", "Lon Nol"),
+    ("khmer", "ហោ ណាំហុង", "Hor Namhong"),
+    ("khmer", "ទៀ បាញ់", "Tea Banh"),
+    ("khmer", "សឺន សេន", "Son Sen"),
 ];
 
 /// (script, look-alike name in that script): another person whose name is one character,
@@ -113,6 +149,19 @@ pub const LOOKALIKES: &[(&str, &str)] = &[
     ("chinese", "李克明"),
     ("korean", "김정일"),
     ("korean", "박지민"),
+    ("korean", "이명수"),
+    ("korean", "문재원"),
+    ("korean", "김여진"),
+    ("korean", "최룡수"),
+    ("korean", "박봉수"),
+    ("korean", "손흥수"),
+    ("bengali", "শফিকুর রহমান"),
+    ("bengali", "ফারুক আহমেদ"),
+    ("bengali", "তারিক সিদ্দিক"),
+    ("bengali", "সজীব আহমেদ"),
+    ("khmer", "នរោត្តម ចក្រាពង្ស"),
+    ("khmer", "ប៊ុន ស៊ីម"),
+    ("khmer", "ឡុន រិទ្ធ"),
 ];
 
 /// Precision, recall and F1 per script on [`PAIRS`] and [`LOOKALIKES`].

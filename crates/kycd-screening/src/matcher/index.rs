@@ -6,11 +6,23 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::score::Tok;
+use crate::normalize::loose::Loose;
 
 /// Key namespaces.
 const NS_EXACT: u8 = 1;
 const NS_DELETE: u8 = 2;
 const NS_SKEL: u8 = 3;
+/// Coarse loose key of a Latin token (Bengali and Khmer rules, see
+/// `normalize::loose::coarse`): searched only by tokens read from those scripts.
+const NS_LOOSE: u8 = 4;
+/// Latin spellings of a Hangul token of a list name (see `normalize::korean`).
+const NS_ROMAN: u8 = 5;
+/// First bytes hashed under `NS_LOOSE` and `NS_ROMAN`: [`key`] mixes the namespace and the
+/// first byte in one step, so without them a key of these namespaces could equal an
+/// `NS_EXACT` one (4 ^ 'r' = 1 ^ 'w': "rm" would count in the frequency of "wm"). No
+/// ASCII first byte meets 4 ^ 0xFF or 5 ^ 0xFD.
+const LOOSE_MARK: &[u8] = &[0xFF];
+const ROMAN_MARK: &[u8] = &[0xFD];
 
 /// Posting lists longer than this are skipped for fuzzy keys (too common to select).
 const MAX_FUZZY_POSTINGS: usize = 1_500;
@@ -53,6 +65,13 @@ pub(crate) fn key(ns: u8, parts: &[&[u8]]) -> u64 {
     h ^ (h >> 33)
 }
 
+/// The index key of a token's coarse loose key (see `normalize::loose::coarse`).
+fn loose_key(text: &[u8]) -> u64 {
+    let mut buf = [0u8; 32];
+    let n = crate::normalize::loose::coarse(text, &mut buf);
+    key(NS_LOOSE, &[LOOSE_MARK, &buf[..n]])
+}
+
 /// Calls `f` with every single-byte deletion of `t` (tokens of 4 bytes or more).
 fn deletions(t: &[u8], mut f: impl FnMut(u64)) {
     if t.len() < 4 {
@@ -73,12 +92,15 @@ pub(crate) struct Index {
     names: usize,
     /// Total token weight of each name (for ranking candidates by a Dice-like estimate).
     name_weight: Vec<f32>,
+    /// Some list name has Hangul (`NS_ROMAN` keys to look up).
+    has_roman: bool,
 }
 
 impl Index {
     /// Adds name `id` with its tokens. Names must be added in increasing id order.
     pub fn add(&mut self, id: u32, toks: &[Tok], org: bool) {
         self.names = self.names.max(id as usize + 1);
+        self.has_roman |= toks.iter().any(|t| !t.hangul.is_empty());
         let mut push = |k: u64| {
             let list = self.postings.entry(k).or_default();
             if list.last() != Some(&id) {
@@ -95,6 +117,14 @@ impl Index {
             if let Some(n) = toks.get(i + 1) {
                 push(key(NS_EXACT, &[&t.text, &n.text]));
             }
+            if t.loose == Loose::None && !t.syllabic && !t.abjad && t.text.len() >= 2 {
+                push(loose_key(&t.text));
+            }
+            // A Hangul token under each of its Latin spellings (Park Ji-sung, Pak Chi-song),
+            // in a namespace of their own: the document frequency of Latin tokens stays.
+            crate::normalize::korean::spellings(&t.hangul, |s| {
+                push(key(NS_ROMAN, &[ROMAN_MARK, s]))
+            });
         }
         // Organisations are also found by their acronym (IRGC).
         if org && (3..=6).contains(&toks.len()) && toks.iter().all(|t| t.text.len() > 1) {
@@ -132,19 +162,44 @@ impl Index {
             // Each query token (and each glued pair) adds its weight at most once per name.
             let units = q.len() + q.len().saturating_sub(1);
             for u in 0..units {
-                let (w, first_key) = if u < q.len() {
-                    (q[u].weight, key(NS_EXACT, &[&q[u].text]))
+                let (w, first_key, roman_key) = if u < q.len() {
+                    let t: &[u8] = &q[u].text;
+                    (
+                        q[u].weight,
+                        key(NS_EXACT, &[t]),
+                        key(NS_ROMAN, &[ROMAN_MARK, t]),
+                    )
                 } else {
                     let i = u - q.len();
                     let w = 0.5 * (q[i].weight + q[i + 1].weight);
-                    (w, key(NS_EXACT, &[&q[i].text, &q[i + 1].text]))
+                    let (a, b): (&[u8], &[u8]) = (&q[i].text, &q[i + 1].text);
+                    (
+                        w,
+                        key(NS_EXACT, &[a, b]),
+                        key(NS_ROMAN, &[ROMAN_MARK, a, b]),
+                    )
                 };
                 s.next_stamp();
                 self.walk(&mut s, first_key, w * F_EXACT, MAX_EXACT_POSTINGS);
+                // Hangul list names under the Latin spellings of their syllables.
+                if self.has_roman {
+                    self.walk(&mut s, roman_key, w * F_EXACT, MAX_EXACT_POSTINGS);
+                }
                 if u >= q.len() {
                     continue;
                 }
                 let t = &q[u];
+                if !t.hangul.is_empty() {
+                    // Every Latin spelling of the syllables, as a token or two glued ones.
+                    crate::normalize::korean::spellings(&t.hangul, |sp| {
+                        self.walk(
+                            &mut s,
+                            key(NS_EXACT, &[sp]),
+                            w * F_EXACT,
+                            MAX_EXACT_POSTINGS,
+                        )
+                    });
+                }
                 if t.text.len() == 1 {
                     continue; // initials select nothing on their own
                 }
@@ -153,6 +208,10 @@ impl Index {
                 deletions(&t.text, |k| keys.push((k, 0)));
                 for &(k, _) in &keys {
                     self.walk(&mut s, k, w * F_DELETE, MAX_FUZZY_POSTINGS);
+                }
+                if t.loose != Loose::None {
+                    let k = loose_key(&t.text);
+                    self.walk(&mut s, k, w * F_SKEL, MAX_FUZZY_POSTINGS);
                 }
                 if t.skel.len() >= 2 {
                     self.walk(

@@ -2,6 +2,8 @@
 //! skeletons, abjad scripts) and a weighted token alignment that handles reordered,
 //! missing, extra and glued name parts.
 
+use crate::normalize::loose::{self, Loose};
+
 /// A name part prepared for scoring.
 #[derive(Debug, Clone)]
 pub(crate) struct Tok {
@@ -19,6 +21,10 @@ pub(crate) struct Tok {
     pub country: bool,
     /// The last token of a name cut at the list's field length: may be a prefix.
     pub trunc: bool,
+    /// The Hangul syllables of a Korean token (empty otherwise).
+    pub hangul: Box<[char]>,
+    /// Read from Bengali or Khmer (compared with Latin tokens by loose keys too).
+    pub loose: Loose,
 }
 
 /// How two name parts were found to match (for explanations).
@@ -34,6 +40,7 @@ pub enum Why {
     Glued,
     Acronym,
     Truncated,
+    Romanised,
 }
 
 impl Why {
@@ -49,6 +56,7 @@ impl Why {
             Why::Glued => "glued",
             Why::Acronym => "acronym",
             Why::Truncated => "truncated",
+            Why::Romanised => "romanisation",
         }
     }
 }
@@ -110,6 +118,9 @@ fn beyond_tolerance(s: f32) -> f32 {
 }
 /// A token cut by the list's field length against the full token it starts.
 const TRUNC_SIM: f32 = 0.95;
+/// A Latin token that spells the syllables of a Hangul token in one of their usual
+/// romanisations (RR, McCune-Reischauer, passport spellings; see `normalize::korean`).
+const ROMANISED_SIM: f32 = 0.95;
 /// An acronym against the words it abbreviates (organisations).
 const ACRONYM_SIM: f32 = 0.92;
 
@@ -266,6 +277,13 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
         // Iran / Iraq: two countries are never a typo of each other.
         return best;
     }
+    if let Some(s) = romanised(q, c) {
+        return if best.0 > s {
+            best
+        } else {
+            (s, Why::Romanised)
+        };
+    }
     if q.syllabic || c.syllabic {
         // One character is one syllable: a different syllable is a different name. Only
         // the spelling of Japanese long vowels may differ (Tarou / Taro, Ohno / Ono).
@@ -280,6 +298,9 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
             best = (s, w);
         }
     };
+    if let Some(s) = loose_sim(q, c) {
+        up(s, Why::Romanised);
+    }
     if q.abjad || c.abjad {
         // Vowels are not written: compare consonant skeletons, which must start alike
         // and differ by one consonant at most (zhra / bshr, bs / b are other names).
@@ -311,6 +332,50 @@ pub(crate) fn token_sim_why(q: &Tok, c: &Tok) -> (f32, Why) {
     best
 }
 
+/// A Hangul token against a Latin one: [`ROMANISED_SIM`] when the Latin token spells the
+/// syllables, 0 when it does not (another syllable is another name), `None` when neither
+/// token is Hangul against Latin.
+fn romanised(q: &Tok, c: &Tok) -> Option<f32> {
+    let (h, l) = match (q.hangul.is_empty(), c.hangul.is_empty()) {
+        (false, true) if !c.syllabic => (q, c),
+        (true, false) if !q.syllabic => (c, q),
+        _ => return None,
+    };
+    Some(if crate::normalize::korean::matches(&h.hangul, &l.text) {
+        ROMANISED_SIM
+    } else {
+        0.0
+    })
+}
+
+/// The script whose loose keys compare `q` and `c`: one token read from Bengali or
+/// Khmer, the other Latin (not from any other script).
+pub(crate) fn loose_script(q: &Tok, c: &Tok) -> Loose {
+    let latin = |t: &Tok| t.loose == Loose::None && !t.syllabic && !t.abjad;
+    match (q.loose, c.loose) {
+        (s, Loose::None) if s != Loose::None && latin(c) => s,
+        (Loose::None, s) if s != Loose::None && latin(q) => s,
+        _ => Loose::None,
+    }
+}
+
+/// A Bengali or Khmer token against a Latin one by their loose keys (see
+/// `normalize::loose`): the same key is a spelling of the same name; the same consonants
+/// with one vowel folded otherwise (Hossain / hosen) a likely one.
+fn loose_sim(q: &Tok, c: &Tok) -> Option<f32> {
+    let script = loose_script(q, c);
+    if script == Loose::None {
+        return None;
+    }
+    let (kq, kc) = (loose::key(script, &q.text), loose::key(script, &c.text));
+    if kq == kc {
+        return Some(VARIANT_SIM);
+    }
+    let skel = |k: &[u8]| crate::normalize::skeleton(std::str::from_utf8(k).unwrap_or(""));
+    (kq.len() >= 4 && kc.len() >= 4 && osa_distance(&kq, &kc) <= 1 && skel(&kq) == skel(&kc))
+        .then_some(ABJAD_SKEL_SIM)
+}
+
 /// A romanised Japanese token with its long vowels written short, as in passports: "ou",
 /// "oo" and "oh" before a consonant become "o", "uu" becomes "u" (Satou, Satoh → sato).
 fn long_vowels_folded(t: &[u8]) -> Vec<u8> {
@@ -334,12 +399,23 @@ fn long_vowels_folded(t: &[u8]) -> Vec<u8> {
 }
 
 /// Similarity of the two tokens `a`+`b` glued against `c` (0 when clearly different).
+/// The rule of a glued match against `c`: a romanisation when `c` is Hangul spelled
+/// otherwise by the glued parts (Ji-sung / 지성 read jisong).
+fn glued_why(c: &Tok, s: f32) -> Why {
+    if !c.hangul.is_empty() && s < 1.0 {
+        Why::Romanised
+    } else {
+        Why::Glued
+    }
+}
+
 fn merged_sim(a: &Tok, b: &Tok, c: &Tok) -> f32 {
     let len = a.text.len() + b.text.len();
-    if a.text.len() < 2 || b.text.len() < 2 || len.abs_diff(c.text.len()) > 2 {
+    let hangul = !c.hangul.is_empty() && !a.syllabic && !b.syllabic;
+    if !hangul && (a.text.len() < 2 || b.text.len() < 2 || len.abs_diff(c.text.len()) > 2) {
         return 0.0;
     }
-    if a.text[0] != c.text[0] {
+    if a.text[0] != c.text[0] && !hangul {
         return 0.0;
     }
     let mut buf = [0u8; 64];
@@ -350,6 +426,16 @@ fn merged_sim(a: &Tok, b: &Tok, c: &Tok) -> f32 {
     );
     buf[..la].copy_from_slice(&a.text[..la]);
     buf[la..la + lb].copy_from_slice(&b.text[..lb]);
+    if hangul {
+        // Ji-sung / 지성: the glued parts must spell the Hangul syllables.
+        return if buf[..la + lb] == c.text[..] {
+            1.0
+        } else if crate::normalize::korean::matches(&c.hangul, &buf[..la + lb]) {
+            ROMANISED_SIM
+        } else {
+            0.0
+        };
+    }
     let s = string_sim(&buf[..la + lb], &c.text);
     if s >= MERGE_MIN { s } else { 0.0 }
 }
@@ -463,7 +549,7 @@ pub(crate) fn align(q: &[Tok], c: &[Tok], lenient_middle: bool, keep: bool) -> A
                     sim: s,
                     q: 0b11 << i,
                     c: 1 << j,
-                    why: Why::Glued,
+                    why: glued_why(ct, s),
                 });
             }
         }
@@ -476,7 +562,7 @@ pub(crate) fn align(q: &[Tok], c: &[Tok], lenient_middle: bool, keep: bool) -> A
                     sim: s,
                     q: 1 << i,
                     c: 0b11 << j,
-                    why: Why::Glued,
+                    why: glued_why(qt, s),
                 });
             }
         }

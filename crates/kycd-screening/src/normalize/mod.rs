@@ -3,6 +3,8 @@
 
 mod indic;
 mod japanese;
+pub mod korean;
+pub mod loose;
 pub(crate) mod nicknames;
 pub mod orgs;
 mod translit;
@@ -40,6 +42,11 @@ pub struct Token {
     /// The last token of a name that looks cut at a field length (44 to 48 characters):
     /// it may be the start of a longer word.
     pub trunc: bool,
+    /// The Hangul syllables the token was read from (empty unless Korean): compared with
+    /// a Latin token by their spellings (see [`korean`]), not by the one romanisation.
+    pub hangul: Vec<char>,
+    /// Read from Bengali or Khmer: compared with a Latin token by loose keys too.
+    pub loose: loose::Loose,
 }
 
 /// Names this long (characters) may have been cut by a list's 48-character field.
@@ -91,6 +98,8 @@ const TITLES: &[&str] = &[
     "lady",
     "sheikh",
     "shaikh",
+    // Bengali শেখ as romanised (শেখ মুজিবুর রহমান: Sheikh Mujibur Rahman)
+    "shekh",
     "sheik",
     "shaykh",
     "cheikh",
@@ -439,6 +448,8 @@ fn make_token(text: &str, seen: translit::Seen) -> Token {
         syllabic: seen.syllabic,
         country: text.len() >= 4 && crate::countries::is_country_word(&text),
         trunc: false,
+        hangul: Vec::new(),
+        loose: seen.loose,
         text,
     }
 }
@@ -572,6 +583,14 @@ fn normalize_reading(raw: &str, ctx: NameContext, alt: bool) -> (Normalized, tra
     }
     words.truncate(MAX_TOKENS);
     let mut tokens: Vec<Token> = words.iter().map(|w| make_token(w, seen)).collect();
+    if seen.syllabic && reordered.chars().any(korean::is_hangul) {
+        let mut hangul = translit::hangul_words(&reordered);
+        for t in tokens.iter_mut() {
+            if let Some(k) = hangul.iter().position(|(text, _)| *text == t.text) {
+                t.hangul = hangul.remove(k).1;
+            }
+        }
+    }
     let cut = TRUNCATION_LENGTHS.contains(&raw.trim().chars().count())
         && raw.trim_end().ends_with(|c: char| c.is_alphanumeric());
     if let Some(last) = tokens.last_mut().filter(|_| cut) {

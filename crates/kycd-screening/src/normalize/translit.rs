@@ -10,6 +10,7 @@
 //! [`to_ascii_reading`] gives the second reading; [`Seen::alternative`] says
 //! whether there is one.
 
+use super::korean::is_hangul;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -27,6 +28,9 @@ pub struct Seen {
     /// In the second reading: a part could not be read that way (a kanji name not in
     /// the name data), so the reading is not to be used.
     pub unreadable: bool,
+    /// Bengali or Khmer script: its Latin spellings differ from the romanisation by
+    /// known rules (see [`super::loose`]).
+    pub loose: super::loose::Loose,
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -57,9 +61,6 @@ fn is_persian_marker(c: char) -> bool {
 /// Letters read differently in Arabic and Persian (ض d/z, ذ dh/z, ظ z, ث th/s).
 fn differs_in_persian(c: char) -> bool {
     matches!(c, 'ض' | 'ذ' | 'ث')
-}
-fn is_hangul(c: char) -> bool {
-    ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
 /// Appends the ASCII transliteration of `s` (lowercased) to `out`.
@@ -131,10 +132,12 @@ pub fn to_ascii_reading(s: &str, out: &mut String, alt: bool) -> Seen {
         } else if is_bengali(c) {
             let j = run_end(is_bengali);
             super::indic::bengali(&chars[i..j], out, alt);
+            seen.loose = super::loose::Loose::Bengali;
             i = j;
         } else if is_khmer(c) {
             let j = run_end(is_khmer);
             super::indic::khmer(&chars[i..j], out);
+            seen.loose = super::loose::Loose::Khmer;
             i = j;
         } else if is_hebrew(c) {
             let j = run_end(is_hebrew);
@@ -432,37 +435,90 @@ fn korean_surname(s: char) -> Option<&'static str> {
 /// character) becomes its own token and the given-name syllables are glued, as lists
 /// write them ("习近平" → "xi jinping", "김정은" → "kim jongun").
 fn syllables(run: &[char], korean: bool, out: &mut String) {
-    let syl = |c: char, out: &mut String| {
-        if let Some(t) = deunicode::deunicode_char(c) {
-            let t = t.trim().to_ascii_lowercase();
-            if korean {
-                // Revised Romanization "eo"/"eu" are written "o"/"u" in most lists
-                // (McCune-Reischauer: Jong Un, not Jeong Eun).
-                out.push_str(&t.replace("eo", "o").replace("eu", "u"));
-            } else {
-                out.push_str(&t);
-            }
-        }
-    };
-    let surname_len = match (korean, run.len()) {
-        (true, 1) | (true, 3) => 1,
-        (true, _) => 0,
-        (false, 1..=3) => 1,
-        (false, _) => 2,
-    };
     out.push(' ');
-    for (k, &c) in run.iter().enumerate() {
-        if k < surname_len && korean {
-            match korean_surname(c) {
-                Some(s) => out.push_str(s),
-                None => syl(c, out),
-            }
-        } else {
-            syl(c, out);
+    if korean {
+        let pieces = korean_pieces(run);
+        for (k, piece) in pieces.iter().enumerate() {
+            korean_piece(piece, (k == 0 && pieces.len() > 1) || run.len() == 1, out);
+            out.push(' ');
         }
+        return;
+    }
+    let surname_len = match run.len() {
+        1..=3 => 1,
+        _ => 2,
+    };
+    for (k, &c) in run.iter().enumerate() {
+        chinese_syllable(c, out);
         if k + 1 == surname_len && run.len() > surname_len {
             out.push(' ');
         }
     }
     out.push(' ');
+}
+
+fn chinese_syllable(c: char, out: &mut String) {
+    if let Some(t) = deunicode::deunicode_char(c) {
+        out.push_str(&t.trim().to_ascii_lowercase());
+    }
+}
+
+/// A Korean name run cut into its name parts: a surname of one syllable before a given
+/// name of two (three syllables), otherwise the run as one part.
+fn korean_pieces(run: &[char]) -> Vec<&[char]> {
+    if run.len() == 3 {
+        vec![&run[..1], &run[1..]]
+    } else {
+        vec![run]
+    }
+}
+
+/// One Korean name part, in Revised Romanization with "eo"/"eu" written "o"/"u" as most
+/// lists do (McCune-Reischauer: Jong Un, not Jeong Eun); a surname in its usual spelling.
+fn korean_piece(piece: &[char], surname: bool, out: &mut String) {
+    if surname
+        && piece.len() == 1
+        && let Some(s) = korean_surname(piece[0])
+    {
+        out.push_str(s);
+        return;
+    }
+    for &c in piece {
+        if let Some(t) = deunicode::deunicode_char(c) {
+            let t = t.trim().to_ascii_lowercase();
+            out.push_str(&t.replace("eo", "o").replace("eu", "u"));
+        }
+    }
+}
+
+/// The Korean name parts of `s` (NFC), each with its romanisation as [`to_ascii`] writes
+/// it and its Hangul syllables, in order: the Hangul of a token, for comparing it with
+/// the other Latin spellings of the same syllables (see [`super::korean`]).
+pub fn hangul_words(s: &str) -> Vec<(String, Vec<char>)> {
+    let chars: Vec<char> = s.nfc().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_hangul(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len() && is_hangul(chars[j]) {
+            j += 1;
+        }
+        let run = &chars[i..j];
+        let pieces = korean_pieces(run);
+        for (k, piece) in pieces.iter().enumerate() {
+            let mut text = String::new();
+            korean_piece(
+                piece,
+                (k == 0 && pieces.len() > 1) || run.len() == 1,
+                &mut text,
+            );
+            out.push((text, piece.to_vec()));
+        }
+        i = j;
+    }
+    out
 }

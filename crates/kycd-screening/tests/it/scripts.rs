@@ -245,3 +245,82 @@ fn khmer_clusters_finals_and_nikahit_before_ng() {
     high("តាំង គីមហួន", "Taing Kim Huon");
     low("ចាន់ សុផល", "Chan Sokhon");
 }
+
+#[test]
+fn hangul_matches_its_rr_mr_and_passport_spellings() {
+    // The romanisation written is one reading; the Latin side may use any usual one.
+    assert_eq!(readings("박지성").0, "park jisong");
+    high("박지성", "Park Ji-sung");
+    high("박지성", "PAK Chi Song");
+    high("박지성", "Ji Sung Park");
+    high("이명박", "Lee Myung-bak");
+    high("이명박", "Yi Myong Bak");
+    high("노무현", "Roh Moo-hyun");
+    high("문재인", "Moon Jae-in");
+    high("최룡해", "CHOE, Ryong Hae");
+    high("이건희", "Lee Kun-hee");
+    high("윤석열", "Yoon Suk-yeol");
+    // and the other way round: a Latin query against a Hangul list name
+    high("Park Ji-sung", "박지성");
+    // one other syllable is another name, however it is spelled
+    low("박지성", "Park Ji-min");
+    low("박지성", "Park Ji-sang");
+    low("김정은", "Kim Jong-il");
+    low("이명박", "Lee Myung-soo");
+    low("박지성", "Kang Ji-sung");
+    low("문재인", "Moon Jae-won");
+}
+
+#[test]
+fn a_hangul_query_finds_a_latin_list_name_under_another_spelling() {
+    let entries = vec![
+        ListEntry::new("ks", EntityKind::Person, "Park Ji-sung"),
+        ListEntry::new("ryh", EntityKind::Person, "CHOE, Ryong Hae"),
+        ListEntry::new("lmb", EntityKind::Person, "Lee Myung-bak"),
+    ];
+    let s = Screener::from_entries("test", entries);
+    let top = |name: &str| {
+        let mut q = Query::new(name);
+        q.kind = Some(EntityKind::Person);
+        s.search(&q).first().map(|m| m.entry_id.clone())
+    };
+    assert_eq!(top("박지성").as_deref(), Some("ks"));
+    assert_eq!(top("최룡해").as_deref(), Some("ryh"));
+    assert_eq!(top("이명박").as_deref(), Some("lmb"));
+    assert_eq!(top("박지민"), None);
+    assert_eq!(top("최룡수"), None);
+    let mut q = Query::new("박지성");
+    q.kind = Some(EntityKind::Person);
+    let x = &s.explain(&q)[0].explanation;
+    assert!(x.aligned.iter().any(|a| a.rule == "romanisation"), "{x:?}");
+}
+
+#[test]
+fn bengali_names_match_their_customary_latin_spellings() {
+    high("তারেক রহমান", "Tarique Rahman");
+    high("শফিকুল ইসলাম", "Shafiqul Islam");
+    high("ফারুক খান", "Farooq Khan");
+    high("ওবায়দুল কাদের", "Obaidul Quader");
+    high("সজীব ওয়াজেদ", "Sajeeb Wazed");
+    high("কামাল হোসেন", "Kamal Hossain");
+    // the honorific শেখ is dropped like Sheikh when two name parts remain
+    high("শেখ মুজিবুর রহমান", "Sheikh Mujibur Rahman");
+    // another name part is another person
+    low("তারেক রহমান", "Tarique Siddique");
+    low("ফারুক খান", "Farooq Ahmed");
+    low("শফিকুল ইসলাম", "Shafiqur Rahman");
+    // Latin against Latin is not folded: Tarek / Tarique stay two spellings apart
+    low("Tarek Rahman", "Tarique Rahman");
+}
+
+#[test]
+fn khmer_names_match_their_french_and_pali_based_spellings() {
+    high("នរោត្តម សីហមុនី", "Norodom Sihamoni");
+    high("នរោត្តម សីហនុ", "Norodom Sihanouk");
+    high("ស ខេង", "Sar Kheng");
+    high("ហោ ណាំហុង", "Hor Namhong");
+    high("ខៀវ សំផន", "Khieu Samphan");
+    low("នរោត្តម សីហមុនី", "Norodom Ranariddh");
+    low("ស ខេង", "Sok Kheng");
+    low("ហ៊ុន សែន", "Hun Sok");
+}
