@@ -436,15 +436,21 @@ async fn counter(client: &reqwest::Client, base: &str, name: &str) -> u64 {
 }
 
 /// Sends `bodies` at once (each with its Idempotency-Key, if any), so that
-/// they make one group; their answers in order.
+/// they make one group, the last one `last_after` later (queued after the
+/// others); their answers in order.
 async fn one_group(
     client: &reqwest::Client,
     base: &str,
     api_key: &str,
     bodies: Vec<(Value, Option<String>)>,
+    last_after: Duration,
 ) -> Vec<(u16, Value, bool)> {
     let mut tasks = vec![];
-    for (body, key) in bodies {
+    let n = bodies.len();
+    for (i, (body, key)) in bodies.into_iter().enumerate() {
+        if i + 1 == n {
+            tokio::time::sleep(last_after).await;
+        }
         let (client, base, api_key) = (client.clone(), base.to_string(), api_key.to_string());
         tasks.push(tokio::spawn(async move {
             post_create(&client, &base, &api_key, &body, key.as_deref())
@@ -491,26 +497,38 @@ async fn retried_group_keeps_idempotency(database_url: Option<String>) {
             )
         })
         .collect();
-    for (status, v, replayed) in one_group(&client, &base, &api_key, clean.clone()).await {
+    for (status, v, replayed) in
+        one_group(&client, &base, &api_key, clean.clone(), Duration::ZERO).await
+    {
         assert_eq!((status, replayed), (201, false), "{v}");
     }
     assert_eq!(group_commits(&client, &base).await, (1, GROUP as u64));
     assert_eq!(counter(&client, &base, RETRIES).await, 0, "nothing failed");
 
-    // A group where one create fails: rolled back, written again.
+    // A group where one create fails: rolled back, written again. The
+    // failing create is sent last, so that the neighbours ahead of it in the
+    // group (their order is their arrival) wrote their Idempotency-Key
+    // records in the rolled-back attempt before it failed.
     let bodies = vec![
         (
             individual("neighbour-keyed"),
             Some("neighbour-key".to_string()),
         ),
-        (individual("taken"), Some("failing-key".to_string())),
         (individual("neighbour-plain"), None),
         (
             individual("neighbour-keyed-2"),
             Some("neighbour-key-2".to_string()),
         ),
+        (individual("taken"), Some("failing-key".to_string())),
     ];
-    let answers = one_group(&client, &base, &api_key, bodies.clone()).await;
+    let answers = one_group(
+        &client,
+        &base,
+        &api_key,
+        bodies.clone(),
+        Duration::from_millis(500),
+    )
+    .await;
     assert_eq!(group_commits(&client, &base).await, (2, 2 * GROUP as u64));
     assert_eq!(
         counter(&client, &base, RETRIES).await,
