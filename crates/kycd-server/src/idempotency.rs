@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 
 /// The claim of the request being served, reachable from the service that
 /// commits its effect.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending {
     scope: Scope,
     key: String,
@@ -74,6 +74,26 @@ tokio::task_local! {
 /// [`with_claim`] makes it current again for [`complete_in_tx`].
 #[derive(Clone, Debug)]
 pub struct ClaimHandle(Arc<Mutex<Option<Pending>>>);
+
+/// A claim as it was before a transaction wrote to it ([`ClaimHandle::save`]).
+#[derive(Debug)]
+pub struct SavedClaim(Option<Pending>);
+
+impl ClaimHandle {
+    /// The claim as it is now, to [`restore`](Self::restore) when the
+    /// transaction about to write this request's response rolls back.
+    pub fn save(&self) -> SavedClaim {
+        SavedClaim(self.0.lock().expect("idempotency slot").clone())
+    }
+
+    /// Puts back the claim as it was before a transaction that rolled back
+    /// (a group commit's first attempt): what that attempt marked (its
+    /// response "recorded") did not happen, and the next attempt writes the
+    /// record again with the same claim.
+    pub fn restore(&self, saved: SavedClaim) {
+        *self.0.lock().expect("idempotency slot") = saved.0;
+    }
+}
 
 /// The claim of the request this task serves, if it has an Idempotency-Key.
 pub fn current_claim() -> Option<ClaimHandle> {

@@ -76,6 +76,11 @@ pub struct Metrics {
     create_stages: Mutex<BTreeMap<&'static str, Series>>,
     /// Creates per group commit.
     group_commits: Mutex<Series>,
+    /// Groups written a second time, each create under its savepoint,
+    /// because one create failed in the first attempt.
+    group_commit_retries: std::sync::atomic::AtomicU64,
+    /// The same for `POST /v1/customers/batch` (and `kycd import`).
+    batch_retries: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -111,6 +116,22 @@ impl Metrics {
             .lock()
             .expect("metrics lock")
             .observe(&GROUP_BUCKETS, size as f64);
+    }
+
+    /// One group whose first attempt (no savepoints) rolled back because a
+    /// create failed: written again, each create under its savepoint
+    /// (`kycd_group_commit_retries_total`).
+    pub fn group_commit_retry(&self) {
+        self.group_commit_retries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// One batch whose first attempt rolled back because an item failed in
+    /// the database: written again, each item under its savepoint
+    /// (`kycd_batch_retries_total`).
+    pub fn batch_retry(&self) {
+        self.batch_retries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn render_providers(&self, out: &mut String) {
@@ -159,6 +180,26 @@ impl Metrics {
             "kycd_group_commit_size",
             "",
             &GROUP_BUCKETS,
+        );
+        out.push_str(
+            "# HELP kycd_group_commit_retries_total Groups written again, each create under its savepoint, after a create failed in the first attempt.\n",
+        );
+        out.push_str("# TYPE kycd_group_commit_retries_total counter\n");
+        let _ = writeln!(
+            out,
+            "kycd_group_commit_retries_total {}",
+            self.group_commit_retries
+                .load(std::sync::atomic::Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP kycd_batch_retries_total Customer batches written again, each item under its savepoint, after an item failed in the first attempt.\n",
+        );
+        out.push_str("# TYPE kycd_batch_retries_total counter\n");
+        let _ = writeln!(
+            out,
+            "kycd_batch_retries_total {}",
+            self.batch_retries
+                .load(std::sync::atomic::Ordering::Relaxed)
         );
     }
 

@@ -582,7 +582,7 @@ impl Histogram {
 /// create and share of the total, against `client_mean` (seconds, as the
 /// clients saw it); and the group commits of that phase.
 fn print_stages(before: &str, after: &str, client_mean: f64) {
-    const ORDER: [&str; 18] = [
+    const ORDER: [&str; 19] = [
         "parse",
         "context",
         "validate",
@@ -591,6 +591,7 @@ fn print_stages(before: &str, after: &str, client_mean: f64) {
         "start_provider",
         "begin",
         "wait_for_group",
+        "group_retry",
         "insert_customer",
         "insert_keys_secrets_indexes",
         "insert_event",
@@ -674,5 +675,15 @@ fn print_stages(before: &str, after: &str, client_mean: f64) {
                 groups.quantile(0.99)
             );
         }
+    }
+    let retries = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("kycd_group_commit_retries_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let retried = retries(after) - retries(before);
+    if retried > 0.0 {
+        println!("group commits written again after a failing create: {retried}");
     }
 }

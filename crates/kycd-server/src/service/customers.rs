@@ -261,7 +261,7 @@ pub async fn create(
     }
     let mut tx = state.store.begin().await?;
     clock.lap("begin");
-    let c = write_single_create(state, &mut tx, cx, prepared, clock).await?;
+    let c = write_single_create(state, &mut tx, cx, &prepared, clock).await?;
     tx.commit().await.map_err(kycd_store::StoreError::from)?;
     clock.lap("commit");
     state.outbox_notify.notify_one();
@@ -270,15 +270,16 @@ pub async fn create(
 
 /// Writes one `POST /v1/customers` in the caller's transaction: the create
 /// and the request's Idempotency-Key record (its response, sealed under the
-/// new customer's data key, which is at hand: no read of it back).
+/// new customer's data key, which is at hand: no read of it back). The
+/// prepared create is only read: a group commit whose first attempt rolled
+/// back writes it again.
 pub async fn write_single_create(
     state: &AppState,
     tx: &mut Tx,
     cx: &OperationContext,
-    prepared: PreparedCreate,
+    prepared: &PreparedCreate,
     clock: &mut StageClock,
 ) -> ServiceResult<Customer> {
-    let key = prepared.key.clone();
     let c = write_create(state, tx, cx, prepared, clock).await?;
     let response = crate::wire::CustomerResponse::from(&c);
     crate::idempotency::complete_in_tx_with_key(
@@ -287,7 +288,7 @@ pub async fn write_single_create(
         Success::Created,
         &response,
         &c.id,
-        Some(&key),
+        Some(&prepared.key),
     )
     .await?;
     clock.lap("idempotency");
@@ -409,27 +410,21 @@ pub fn prepare_create(
 
 /// Writes a prepared create in the caller's transaction: the customer, its
 /// owners' links, secrets and blind indexes, `customer.created`, the usage
-/// record and the audit row; then starts the verification when asked.
+/// record and the audit row; then starts the verification when asked. `p` is
+/// only read (a rolled-back attempt writes it again).
 pub async fn write_create(
     state: &AppState,
     tx: &mut Tx,
     cx: &OperationContext,
-    p: PreparedCreate,
+    p: &PreparedCreate,
     clock: &mut StageClock,
 ) -> ServiceResult<Customer> {
-    let PreparedCreate {
-        customer: c,
-        key: _,
-        sealed_doc,
-        sealed,
-        request,
-        start,
-    } = p;
-    check_owners(tx, cx, &c, None).await?;
-    db::insert(tx, &cx.scope, &c, &sealed_doc).await?;
+    let c = &p.customer;
+    check_owners(tx, cx, c, None).await?;
+    db::insert(tx, &cx.scope, c, &p.sealed_doc).await?;
     clock.lap("insert_customer");
-    write_owner_links(tx, cx, &c).await?;
-    write_sensitive(tx, cx, &c, &sealed, true).await?;
+    write_owner_links(tx, cx, c).await?;
+    write_sensitive(tx, cx, c, &p.sealed, true).await?;
     clock.lap("insert_keys_secrets_indexes");
     commit::write_events(
         tx,
@@ -458,29 +453,29 @@ pub async fn write_create(
     .await?;
     clock.lap("insert_audit");
     // A start not planned by the caller (no provider called) is kycd's own.
-    let start = match start {
-        Some(planned) => Some(planned),
-        None if request.start => Some(PlannedStart {
-            level: request.level.unwrap_or(c.verification.level),
-            mode: request.mode.unwrap_or(c.verification.mode),
-            provider: Provider::Kycd,
+    let kycd = Provider::Kycd;
+    let start = match &p.start {
+        Some(planned) => Some(lifecycle::Start {
+            level: planned.level,
+            mode: planned.mode,
+            provider: &planned.provider,
+            prepared: planned.prepared.clone(),
+        }),
+        None if p.request.start => Some(lifecycle::Start {
+            level: p.request.level.unwrap_or(c.verification.level),
+            mode: p.request.mode.unwrap_or(c.verification.mode),
+            provider: &kycd,
             prepared: None,
         }),
         None => None,
     };
     match start {
-        Some(p) => {
-            let start = lifecycle::Start {
-                level: p.level,
-                mode: p.mode,
-                provider: &p.provider,
-                prepared: p.prepared,
-            };
-            let started = lifecycle::start_with(state, tx, cx, c, 1, start).await?;
+        Some(start) => {
+            let started = lifecycle::start_with(state, tx, cx, c.clone(), 1, start).await?;
             clock.lap("start_verification");
             Ok(started)
         }
-        None => Ok(c),
+        None => Ok(c.clone()),
     }
 }
 

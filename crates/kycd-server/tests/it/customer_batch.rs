@@ -337,3 +337,74 @@ both_backends!(a_batch_is_idempotent_as_a_whole, |app| async move {
     assert_eq!(e3["error"]["code"], "idempotency_key_reused");
     assert_eq!(all_customers(&app).await.len(), 2);
 });
+
+/// `kycd_batch_retries_total` of `/metrics`.
+async fn batch_retries(app: &TestApp) -> u64 {
+    let text = app.metrics_text().await;
+    text.lines()
+        .find_map(|l| l.strip_prefix("kycd_batch_retries_total "))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or_else(|| panic!("no kycd_batch_retries_total in {text}"))
+}
+
+both_backends!(a_failing_item_writes_the_batch_again, |app| async move {
+    // Items refused before the database cost no second attempt.
+    let (st, v) = batch(
+        &app,
+        vec![
+            json!({"type": "individual", "external_id": "r-1"}),
+            json!({"type": "nobody"}),
+        ],
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(statuses(&v), vec![201, 400]);
+    assert_eq!(batch_retries(&app).await, 0, "written at the first attempt");
+
+    // An item failing in the database after two written ones: the first
+    // attempt (no savepoints) rolls back, the second writes each item under
+    // its savepoint; one Idempotency-Key stores the second attempt's answer.
+    let body = json!({"customers": [
+        complete_individual("r-2"),
+        {"type": "individual", "external_id": "r-3"},
+        {"type": "individual", "external_id": "r-1"},
+        {"type": "individual", "external_id": "r-4"}
+    ]});
+    let send = || {
+        app.client
+            .post(format!("{}/v1/customers/batch", app.base))
+            .bearer_auth(&app.sandbox_key)
+            .header("Idempotency-Key", "retried-batch")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(statuses(&first), vec![201, 201, 409, 201], "{first}");
+    assert_eq!(first["data"][2]["error"]["code"], "external_id_taken");
+    assert_eq!(batch_retries(&app).await, 1, "written again once");
+    let again = send().await.unwrap();
+    assert!(again.headers().contains_key("idempotent-replayed"));
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "replayed whole"
+    );
+
+    // Nothing of the rolled-back attempt stayed, nothing twice.
+    let all = all_customers(&app).await;
+    assert_eq!(external_ids(&all), vec!["r-1", "r-2", "r-3", "r-4"]);
+    for i in [0, 1, 3] {
+        let id = first["data"][i]["customer"]["id"].as_str().unwrap();
+        let (st, _) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_eq!(st, StatusCode::OK, "{id}");
+    }
+    let (_, events) = app.get("/v1/events?type=customer.created").await;
+    assert_eq!(events["data"].as_array().unwrap().len(), 4, "{events}");
+    let (_, usage) = app.get("/v1/usage").await;
+    assert_eq!(usage["customers_created"], 4, "{usage}");
+    // The item written after the failing one kept its blind indexes.
+    let (_, found) = app.get("/v1/customers?email=ada@example.com").await;
+    assert_eq!(found["data"][0]["external_id"], "r-2", "{found}");
+});

@@ -3,7 +3,9 @@
 //! process is killed (SIGKILL) in the middle of concurrent creates; a create
 //! failing inside a group (a duplicate external_id: a unique violation in the
 //! shared transaction) is undone alone while its neighbours of the same
-//! group commit; two requests with one Idempotency-Key create one customer.
+//! group commit; two requests with one Idempotency-Key create one customer;
+//! a group retried after a failing create (its first attempt, without
+//! savepoints, rolled back) keeps its neighbours' Idempotency-Key records.
 
 use crate::common::{MASTER_KEY, Server, fresh_postgres_url, temp_dir};
 use serde_json::{Value, json};
@@ -415,4 +417,229 @@ async fn one_idempotency_key_twice_at_once_sqlite() {
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn one_idempotency_key_twice_at_once_postgres() {
     one_key_twice_at_once(Some(fresh_postgres_url().await)).await;
+}
+
+/// A counter of `/metrics` (0 when absent).
+async fn counter(client: &reqwest::Client, base: &str, name: &str) -> u64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|v| v.trim().parse::<f64>().unwrap() as u64)
+        .unwrap_or(0)
+}
+
+/// Sends `bodies` at once (each with its Idempotency-Key, if any), so that
+/// they make one group, the last one `last_after` later (queued after the
+/// others); their answers in order.
+async fn one_group(
+    client: &reqwest::Client,
+    base: &str,
+    api_key: &str,
+    bodies: Vec<(Value, Option<String>)>,
+    last_after: Duration,
+) -> Vec<(u16, Value, bool)> {
+    let mut tasks = vec![];
+    let n = bodies.len();
+    for (i, (body, key)) in bodies.into_iter().enumerate() {
+        if i + 1 == n {
+            tokio::time::sleep(last_after).await;
+        }
+        let (client, base, api_key) = (client.clone(), base.to_string(), api_key.to_string());
+        tasks.push(tokio::spawn(async move {
+            post_create(&client, &base, &api_key, &body, key.as_deref())
+                .await
+                .unwrap()
+        }));
+    }
+    let mut answers = vec![];
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers
+}
+
+/// A group is first written without savepoints; when one create fails, that
+/// attempt rolls back and the group is written again with savepoints. The
+/// rolled-back attempt must leave each request's Idempotency-Key claim as it
+/// was: a neighbour sent with a key is recorded by the second attempt and
+/// replays its response afterwards, and the failing create's key replays its
+/// error. A group where nothing fails commits at the first attempt.
+async fn retried_group_keeps_idempotency(database_url: Option<String>) {
+    const GROUP: usize = 4;
+    const RETRIES: &str = "kycd_group_commit_retries_total";
+    let dir = temp_dir("group-retry");
+    let server = grouping_server(&dir, &database_url, GROUP, 10_000);
+    let api_key = server.sandbox_key().unwrap();
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    crate::common::post_ok(
+        &client,
+        &base,
+        &api_key,
+        "/v1/customers/batch",
+        json!({"customers": [individual("taken")]}),
+    )
+    .await;
+
+    // A group where every create succeeds: one attempt, no retry.
+    let clean: Vec<(Value, Option<String>)> = (0..GROUP)
+        .map(|n| {
+            (
+                individual(&format!("clean-{n}")),
+                Some(format!("clean-key-{n}")),
+            )
+        })
+        .collect();
+    for (status, v, replayed) in
+        one_group(&client, &base, &api_key, clean.clone(), Duration::ZERO).await
+    {
+        assert_eq!((status, replayed), (201, false), "{v}");
+    }
+    assert_eq!(group_commits(&client, &base).await, (1, GROUP as u64));
+    assert_eq!(counter(&client, &base, RETRIES).await, 0, "nothing failed");
+
+    // A group where one create fails: rolled back, written again. The
+    // failing create is sent last, so that the neighbours ahead of it in the
+    // group (their order is their arrival) wrote their Idempotency-Key
+    // records in the rolled-back attempt before it failed.
+    let bodies = vec![
+        (
+            individual("neighbour-keyed"),
+            Some("neighbour-key".to_string()),
+        ),
+        (individual("neighbour-plain"), None),
+        (
+            individual("neighbour-keyed-2"),
+            Some("neighbour-key-2".to_string()),
+        ),
+        (individual("taken"), Some("failing-key".to_string())),
+    ];
+    let answers = one_group(
+        &client,
+        &base,
+        &api_key,
+        bodies.clone(),
+        Duration::from_millis(500),
+    )
+    .await;
+    assert_eq!(group_commits(&client, &base).await, (2, 2 * GROUP as u64));
+    assert_eq!(
+        counter(&client, &base, RETRIES).await,
+        1,
+        "one group retried"
+    );
+    let mut ids = vec![];
+    for ((body, _), (status, v, replayed)) in bodies.iter().zip(&answers) {
+        if body["external_id"] == "taken" {
+            assert_eq!((*status, *replayed), (409, false), "{v}");
+            assert_eq!(v["error"]["param"], "external_id", "{v}");
+        } else {
+            assert_eq!((*status, *replayed), (201, false), "{body}: {v}");
+            ids.push(v["id"].as_str().unwrap().to_string());
+        }
+    }
+
+    // Each key replays what its request was answered, the second attempt's
+    // customer (the first attempt's ids were rolled back with it).
+    for ((body, key), (status, v, _)) in bodies.iter().zip(&answers) {
+        let Some(key) = key else { continue };
+        let (again, replay, replayed) = post_create(&client, &base, &api_key, body, Some(key))
+            .await
+            .unwrap();
+        assert_eq!((again, replayed), (*status, true), "{key}: {replay}");
+        match status {
+            201 => assert_eq!(&replay, v, "{key}: the same customer"),
+            _ => assert_eq!(
+                replay["error"]["code"], v["error"]["code"],
+                "{key}: {replay}"
+            ),
+        }
+    }
+    for (n, (body, key)) in clean.iter().enumerate() {
+        let (again, _, replayed) = post_create(&client, &base, &api_key, body, key.as_deref())
+            .await
+            .unwrap();
+        assert_eq!((again, replayed), (201, true), "clean-key-{n}");
+    }
+    // The replays created nothing: one customer per external_id.
+    for tag in [
+        "neighbour-keyed",
+        "neighbour-plain",
+        "neighbour-keyed-2",
+        "taken",
+    ] {
+        let found = crate::common::list_all(
+            &client,
+            &base,
+            &api_key,
+            &format!("/v1/customers?external_id={tag}"),
+        )
+        .await;
+        assert_eq!(found.len(), 1, "{tag}");
+    }
+    for id in &ids {
+        let res = client
+            .get(format!("{base}/v1/customers/{id}"))
+            .bearer_auth(&api_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{id}");
+    }
+    server.stop();
+    // Nothing of the rolled-back attempt stayed: one event, audit row and
+    // usage record per customer.
+    let store = open_store(&dir, &database_url).await;
+    let customers = count(&store, "SELECT COUNT(*) FROM customers").await;
+    assert_eq!(
+        customers,
+        1 + GROUP as i64 + 3,
+        "taken, the clean group, three neighbours"
+    );
+    for sql in [
+        "SELECT COUNT(*) FROM events WHERE type = 'customer.created'",
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'customer.create'",
+        "SELECT COUNT(*) FROM usage_records WHERE metric = 'customers_created'",
+    ] {
+        assert_eq!(count(&store, sql).await, customers, "{sql}");
+    }
+    // Each neighbour's record was written by the second attempt, in its
+    // create's transaction: it is about its customer (sealed under its data
+    // key), not stored after the response under the organization's key as
+    // the answer of a request without effect would be.
+    for ((_, key), (status, v, _)) in bodies.iter().zip(&answers) {
+        let (Some(key), 201) = (key, status) else {
+            continue;
+        };
+        use sqlx::Row;
+        let mut conn = store.reader().await.unwrap();
+        let subject: Option<String> = sqlx::query(&format!(
+            "SELECT subject_id FROM idempotency_keys WHERE key = '{key}'"
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+        assert_eq!(subject.as_deref(), v["id"].as_str(), "{key}");
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retried_group_keeps_idempotency_sqlite() {
+    retried_group_keeps_idempotency(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
+async fn retried_group_keeps_idempotency_postgres() {
+    retried_group_keeps_idempotency(Some(fresh_postgres_url().await)).await;
 }
