@@ -25,10 +25,7 @@ pub async fn add_endpoint(app: &TestApp, url: &str, events: Value) -> (String, S
         )
         .await;
     assert_eq!(st, 201, "{v}");
-    (
-        v["id"].as_str().unwrap().to_string(),
-        v["secret"].as_str().unwrap().to_string(),
-    )
+    (id_of(&v), v["secret"].as_str().unwrap().to_string())
 }
 
 pub fn verify(secret: &str, h: &Hit) -> Result<(), kycd_webhooks::VerifyError> {
@@ -53,7 +50,7 @@ pub async fn event_ids(app: &TestApp, event_type: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
+        .map(|e| id_of(&e))
         .collect();
     ids.reverse();
     ids
