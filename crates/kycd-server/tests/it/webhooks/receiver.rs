@@ -90,7 +90,13 @@ async fn hook(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> 
         .unwrap()
         .pop_front()
         .unwrap_or_else(|| s.status.load(Ordering::SeqCst));
-    let h = |n: &str| crate::common::header_text(&headers, n);
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     s.hits.lock().unwrap().push(Hit {
         id: h("webhook-id"),
         timestamp: h("webhook-timestamp"),
