@@ -525,7 +525,7 @@ both_backends!(documents_and_product_access, |app: TestApp| async move {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (id_of(&d), d["status"].as_str().unwrap().to_string()))
+        .map(|d| (id_of(d), d["status"].as_str().unwrap().to_string()))
         .collect();
     assert!(
         statuses.contains(&(docs[0].clone(), "accepted".into())),

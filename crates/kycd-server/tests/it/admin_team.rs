@@ -139,7 +139,7 @@ per_backend!(
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let case = viewer.get(&format!("/admin/customers/{b}")).await;
         let notes = case.body.split("id=\"notes\"").nth(1).unwrap();
-        assert_has(&notes, "called the bank, wait for fax");
+        assert_has(notes, "called the bank, wait for fax");
         for path in [
             format!("/v1/customers/{b}"),
             format!("/v1/events?customer_id={b}&limit=100"),
@@ -250,8 +250,8 @@ per_backend!(target_time_and_csv_export, |backend| async move {
     assert_eq!(st, StatusCode::OK, "{v}");
     let q = queue(&mut rev, "").await;
     let r = row(&q, &id).expect("listed");
-    assert_has(&r, "class=\"overdue\" data-overdue=\"true\"");
-    assert_has(&r, "25 h of 24 h · over");
+    assert_has(r, "class=\"overdue\" data-overdue=\"true\"");
+    assert_has(r, "25 h of 24 h · over");
     let case = rev.get(&format!("/admin/customers/{id}")).await;
     assert!(
         case.body

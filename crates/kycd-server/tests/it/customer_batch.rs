@@ -26,7 +26,7 @@ async fn list_all(app: &TestApp, path: &str) -> Vec<Value> {
         let (st, page) = app.get(&url).await;
         assert_eq!(st, StatusCode::OK, "{page}");
         let data = page["data"].as_array().unwrap().clone();
-        after = data.last().map(|c| id_of(&c));
+        after = data.last().map(id_of);
         out.extend(data);
         if page["has_more"] != true {
             return out;
@@ -71,7 +71,7 @@ both_backends!(good_items_are_all_created_and_readable, |app| async move {
         assert_eq!(c["external_id"], *ext);
         assert!(v["data"][i].get("error").is_none());
         let id = c["id"].as_str().unwrap();
-        let (st, got) = app.customer(&id).await;
+        let (st, got) = app.customer(id).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(&got, c, "what the batch answered is what is stored");
         // Everything a single create writes: the event and the blind indexes.

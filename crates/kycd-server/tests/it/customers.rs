@@ -305,7 +305,7 @@ both_backends!(patch_follows_the_status_table, |app| async move {
     let id = c["id"].as_str().unwrap();
     app.start_and_approve(id).await;
     let (st, p) = app
-        .update_customer(&id, json!({"metadata": {"x": "y"}}))
+        .update_customer(id, json!({"metadata": {"x": "y"}}))
         .await;
     assert_eq!(
         (st, p["status"].as_str()),
@@ -314,7 +314,7 @@ both_backends!(patch_follows_the_status_table, |app| async move {
     );
     let (st, p) = app
         .update_customer(
-            &id,
+            id,
             json!({"addresses": [{"line1": "Rua B, 2", "city": "Rio", "country": "BR"}]}),
         )
         .await;

@@ -63,7 +63,7 @@ async fn upload(
     bytes: &[u8],
 ) -> (StatusCode, Value) {
     app.add_document(
-        &cid,
+        cid,
         json!({"type": t, "side": side, "content_type": ct, "content_base64": b64(bytes)}),
     )
     .await
@@ -812,14 +812,14 @@ both_backends!(review_accepts_or_rejects_once, |app| async move {
             .contains(&json!("identity_document")),
         "{c}"
     );
-    let (st, r) = app.set_document(&sid, json!({"status": "rejected"})).await;
+    let (st, r) = app.set_document(sid, json!({"status": "rejected"})).await;
     assert_answer(
         st,
         &r,
         "/rejection_reason",
         (StatusCode::OK, "document_unreadable"),
     );
-    let (st, e) = app.set_document(&sid, json!({"status": "maybe"})).await;
+    let (st, e) = app.set_document(sid, json!({"status": "maybe"})).await;
     assert_answer(st, &e, "/error/param", (StatusCode::BAD_REQUEST, "status"));
     let (st, _) = app
         .post(

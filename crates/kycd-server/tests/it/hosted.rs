@@ -614,7 +614,7 @@ both_backends!(
         app.start_verification(id).await;
         let (st, v) = app
             .force_verification(
-                &id,
+                id,
                 json!({"status": "needs_information", "missing": ["proof_of_address"]}),
             )
             .await;
@@ -639,7 +639,7 @@ both_backends!(
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let done = submit(&mut b).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER);
-        let (_, after) = app.customer(&id).await;
+        let (_, after) = app.customer(id).await;
         assert_eq!(after["status"], "pending", "{after}");
         assert_eq!(after["verification"]["requirements"]["missing"], json!([]));
     }
@@ -1022,7 +1022,7 @@ both_backends!(
         );
         let csrf = summary.csrf();
         b.post_form("/hosted/flow/submit", &[("csrf", &csrf)]).await;
-        let (_, after) = app.customer(&id).await;
+        let (_, after) = app.customer(id).await;
         assert_eq!(
             after["business"]["legal_name"], "Padaria Boa Vista Ltda",
             "{after}"

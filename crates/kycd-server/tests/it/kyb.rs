@@ -327,7 +327,7 @@ async fn active_business(app: &TestApp, v: &str) -> String {
 }
 
 async fn assert_needs_owner(app: &TestApp, bid: &str, from: &str) {
-    let (_, b) = app.customer(&bid).await;
+    let (_, b) = app.customer(bid).await;
     assert_eq!(b["status"], "needs_information", "{b}");
     assert_eq!(missing(&b), vec!["beneficial_owner"], "{b}");
     let events = event_types(app, bid).await;

@@ -22,7 +22,7 @@ async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
 
 async fn upload(app: &TestApp, id: &str, doc_type: &str) -> (StatusCode, Value) {
     let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg("doc"));
-    app.add_document(&id, json!({"type": doc_type, "side": "front", "content_type": "image/jpeg", "content_base64": content})).await
+    app.add_document(id, json!({"type": doc_type, "side": "front", "content_type": "image/jpeg", "content_base64": content})).await
 }
 
 both_backends!(
@@ -975,7 +975,7 @@ both_backends!(
 
         let mut tried = 0;
         for (id, status) in &customers {
-            let (_, c) = app.customer(&id).await;
+            let (_, c) = app.customer(id).await;
             assert_eq!(c["status"], *status, "{c}");
             let (st, explanation) = app.get(&format!("/v1/customers/{id}/explanation")).await;
             assert_eq!(st, StatusCode::OK, "{explanation}");

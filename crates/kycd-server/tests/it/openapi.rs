@@ -306,8 +306,8 @@ async fn docs_load_with_no_internet() {
             !start.contains("http://") && !start.contains("https://"),
             "{start}"
         );
-        assert_has(&start, "validatorUrl: null");
-        assert_has(&start, "url: \"/openapi.json\"");
+        assert_has(start, "validatorUrl: null");
+        assert_has(start, "url: \"/openapi.json\"");
         let res = app.public_get("/openapi.json").await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(

@@ -12,7 +12,7 @@ fn id(v: &Value) -> String {
 }
 
 async fn status_of(app: &TestApp, cus: &str) -> String {
-    let (_, c) = app.customer(&cus).await;
+    let (_, c) = app.customer(cus).await;
     c["status"].as_str().unwrap().to_string()
 }
 
@@ -30,7 +30,7 @@ async fn force(app: &TestApp, cus: &str, body: Value) -> Value {
 
 /// Uploads a document and has the sandbox reviewer accept it (or leaves it in review).
 async fn document(app: &TestApp, cus: &str, doc_type: &str, accept: bool) -> String {
-    let (st, d) = app.upload_jpeg(&cus, doc_type).await;
+    let (st, d) = app.upload_jpeg(cus, doc_type).await;
     assert_eq!(st, StatusCode::CREATED, "{d}");
     let doc = id(&d);
     if accept {
@@ -42,7 +42,7 @@ async fn document(app: &TestApp, cus: &str, doc_type: &str, accept: bool) -> Str
 
 /// Starts verification (level as given) and approves it when a reviewer is awaited.
 async fn verify(app: &TestApp, cus: &str, level: &str) {
-    let (st, c) = app.verify(&cus, json!({"level": level})).await;
+    let (st, c) = app.verify(cus, json!({"level": level})).await;
     assert_eq!(st, StatusCode::OK, "{c}");
     if c["status"] != "active" {
         force(app, cus, json!({"status": "approved"})).await;

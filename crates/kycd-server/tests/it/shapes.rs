@@ -280,7 +280,7 @@ both_backends!(every_error_body, |app| async move {
     assert_eq!(pending["status"], "pending", "{pending}");
     let pending_id = pending["id"].as_str().unwrap();
     let r = app
-        .update_customer(&pending_id, json!({"external_id": "changed"}))
+        .update_customer(pending_id, json!({"external_id": "changed"}))
         .await;
     case(&mut all, "409 customer locked", StatusCode::CONFLICT, r);
     let r = app
@@ -302,7 +302,7 @@ both_backends!(every_error_body, |app| async move {
         )
         .await;
     case(&mut all, "403 missing capability", StatusCode::FORBIDDEN, r);
-    let r = app.add_document(&fresh_id, json!({"type": "passport", "content_type": "image/jpeg",
+    let r = app.add_document(fresh_id, json!({"type": "passport", "content_type": "image/jpeg",
                    "content_base64": base64::engine::general_purpose::STANDARD.encode(b"not a jpeg")})).await;
     case(
         &mut all,

@@ -75,7 +75,7 @@ both_backends!(
                 // An unknown field: refused, with the field named in the message.
                 assert_eq!(st, StatusCode::BAD_REQUEST, "{patch} → {v}");
                 let m = v["error"]["message"].as_str().unwrap();
-                assert_has(&m, "not_a_setting");
+                assert_has(m, "not_a_setting");
                 assert!(!m.contains("line ") && !m.contains("column"), "{m}");
             } else {
                 assert_invalid_field(st, &v, param);

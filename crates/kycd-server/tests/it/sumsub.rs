@@ -242,7 +242,7 @@ fn event(kind: &str, applicant: &str, customer: &str, at: &str) -> Value {
 }
 
 async fn status(app: &TestApp, id: &str) -> Value {
-    let (_, c) = app.customer(&id).await;
+    let (_, c) = app.customer(id).await;
     c
 }
 
@@ -586,7 +586,7 @@ both_backends!(
         );
 
         // kycd's own flow stays available on request.
-        let (st, k) = app.verify(&down, json!({"provider": "kycd"})).await;
+        let (st, k) = app.verify(down, json!({"provider": "kycd"})).await;
         assert_eq!(st, StatusCode::OK, "{k}");
         assert_eq!(k["verification"]["provider"], "kycd", "{k}");
         assert!(
@@ -718,10 +718,10 @@ both_backends!(
         let c = app.create_customer(json!({"type": "individual"})).await;
         let id = c["id"].as_str().unwrap();
         let (st, e) = app
-            .verify(&id, json!({"mode": "hosted", "provider": "sumsub"}))
+            .verify(id, json!({"mode": "hosted", "provider": "sumsub"}))
             .await;
         assert_error(st, &e, StatusCode::CONFLICT, "provider_not_configured");
-        let (_, after) = app.customer(&id).await;
+        let (_, after) = app.customer(id).await;
         assert_eq!(after["status"], "not_started", "nothing changed");
     }
 );

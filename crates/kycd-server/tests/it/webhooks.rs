@@ -46,12 +46,7 @@ pub async fn event_ids(app: &TestApp, event_type: &str) -> Vec<String> {
         .get(&format!("/v1/events?type={event_type}&limit=100"))
         .await;
     assert_eq!(st, 200, "{v}");
-    let mut ids: Vec<String> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| id_of(&e))
-        .collect();
+    let mut ids: Vec<String> = v["data"].as_array().unwrap().iter().map(id_of).collect();
     ids.reverse();
     ids
 }
