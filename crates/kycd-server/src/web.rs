@@ -10,6 +10,18 @@ use maud::Markup;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// `?` for the page handlers, which answer a `Response` either way: the
+/// value of an `Ok`, or return at once with the page of an `Err`.
+macro_rules! or_page {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(page) => return page,
+        }
+    };
+}
+pub(crate) use or_page;
+
 /// 32 random bytes, URL-safe base64 (session ids, CSRF tokens, nonces).
 pub fn random_token() -> String {
     let mut raw = [0u8; 32];

@@ -5,7 +5,7 @@
 
 use super::{Role, Signed, fail, message, signed_in};
 use crate::state::AppState;
-use crate::web::{page, random_token, security_headers};
+use crate::web::{or_page, page, random_token, security_headers};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -161,10 +161,7 @@ pub(super) async fn browse(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let (who, filter) = match admitted(&state, &headers, &q, "admin.audit_viewed").await {
-        Ok(ok) => ok,
-        Err(r) => return r,
-    };
+    let (who, filter) = or_page!(admitted(&state, &headers, &q, "admin.audit_viewed").await);
     let mut conn = match state.store.reader().await {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -226,10 +223,7 @@ pub(super) async fn export(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let (_, filter) = match admitted(&state, &headers, &q, "admin.audit_exported").await {
-        Ok(ok) => ok,
-        Err(r) => return r,
-    };
+    let (_, filter) = or_page!(admitted(&state, &headers, &q, "admin.audit_exported").await);
     let store = state.store.clone();
     let stream = futures::stream::unfold(Some(filter), move |next| {
         let store = store.clone();

@@ -9,7 +9,7 @@
 use super::{Signed, case_context, fail, message, signed_in};
 use crate::service;
 use crate::state::AppState;
-use crate::web::{random_token, sha256_hex};
+use crate::web::{or_page, random_token, sha256_hex};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -58,10 +58,7 @@ pub(super) async fn show(
     Path(id): Path<String>,
     Query(q): Query<LinkQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
     let refuse =
         |status: StatusCode, title: &str, body: &str| message(status, Some(&who), title, body);
     let gone = || {
@@ -109,10 +106,7 @@ pub(super) async fn show(
     }
     drop(conn);
     // The operator must (still) see the case: another organization's is 404.
-    let cx = match case_context(&state, &who, &link.customer_id).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
+    let cx = or_page!(case_context(&state, &who, &link.customer_id).await);
     let (doc, bytes) = match service::documents::content(
         &state,
         &cx,

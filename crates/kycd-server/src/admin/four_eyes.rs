@@ -9,12 +9,10 @@
 //! leaves the request pending and writes nothing) or declines it. Identifier reveals (direct in sandbox) show the value once,
 //! audited with the operator's reason.
 
-use super::{
-    Fields, Role, Signed, case_context, csrf_refused, fail, field, message, same, signed_in,
-};
+use super::{Fields, Role, Signed, case_context, fail, field, message, signed_form};
 use crate::service::{self, OperationContext, ServiceResult};
 use crate::state::AppState;
-use crate::web::{page, random_token, see_other};
+use crate::web::{or_page, page, random_token, see_other};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -193,14 +191,7 @@ async fn refused(state: &AppState, cx: &OperationContext, r: &Request, why: &str
 
 /// A request this operator may see (else a 404 page).
 async fn load(state: &AppState, who: &Signed, id: &str) -> Result<Request, Response> {
-    let not_found = || {
-        message(
-            StatusCode::NOT_FOUND,
-            Some(who),
-            "Not found",
-            "No such four-eyes request.",
-        )
-    };
+    let not_found = || super::not_found(who, "four-eyes request");
     if !kycd_core::ids::is_prefixed("fer", id) {
         return Err(not_found());
     }
@@ -236,17 +227,8 @@ async fn decide(
     f: Fields,
     approve: bool,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !same(field(&f, "csrf").unwrap_or(""), &who.csrf) {
-        return csrf_refused(&who);
-    }
-    let r = match load(&state, &who, &id).await {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
+    let who = or_page!(signed_form(&state, &headers, &f).await);
+    let r = or_page!(load(&state, &who, &id).await);
     let verb = if approve { "approve" } else { "decline" };
     if who.role != Role::Admin {
         return message(
@@ -259,10 +241,7 @@ async fn decide(
             ),
         );
     }
-    let cx = match case_context(&state, &who, &r.customer_id).await {
-        Ok(cx) => cx,
-        Err(res) => return res,
-    };
+    let cx = or_page!(case_context(&state, &who, &r.customer_id).await);
     let requester = format!("operator:{}", r.requested_by);
     if approve && r.requested_by == who.op.id {
         refused(
@@ -515,22 +494,11 @@ pub(super) async fn reveal_approved(
     Path(id): Path<String>,
     Form(f): Form<Fields>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !same(field(&f, "csrf").unwrap_or(""), &who.csrf) {
-        return csrf_refused(&who);
-    }
+    let who = or_page!(signed_form(&state, &headers, &f).await);
     let r = match load(&state, &who, &id).await {
         Ok(r) if r.action == REVEAL => r,
         Ok(_) => {
-            return message(
-                StatusCode::NOT_FOUND,
-                Some(&who),
-                "Not found",
-                "No such reveal request.",
-            );
+            return super::not_found(&who, "reveal request");
         }
         Err(res) => return res,
     };
@@ -550,10 +518,7 @@ pub(super) async fn reveal_approved(
             "A second admin has not approved this reveal.",
         );
     }
-    let cx = match case_context(&state, &who, &r.customer_id).await {
-        Ok(cx) => cx,
-        Err(res) => return res,
-    };
+    let cx = or_page!(case_context(&state, &who, &r.customer_id).await);
     if cx.now >= r.expires_at {
         return message(
             StatusCode::CONFLICT,

@@ -5,6 +5,7 @@
 //! customer's latest events and webhook deliveries.
 
 use super::Signed;
+use super::pages::{duration as age, when};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use kycd_store::back_office_health as db;
@@ -13,20 +14,6 @@ use maud::{Markup, html};
 
 /// Events and deliveries shown on a case.
 const CASE_ROWS: i64 = 20;
-
-fn when(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
-}
-
-fn age(d: chrono::Duration) -> String {
-    if d.num_days() > 0 {
-        format!("{}d {}h", d.num_days(), d.num_hours() % 24)
-    } else if d.num_hours() > 0 {
-        format!("{}h {}m", d.num_hours(), d.num_minutes() % 60)
-    } else {
-        format!("{}m", d.num_minutes().max(0))
-    }
-}
 
 /// The dashboard's webhook and screening cards.
 pub(super) async fn dashboard(

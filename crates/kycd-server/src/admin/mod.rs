@@ -25,7 +25,9 @@ use crate::error::ApiError;
 use crate::service::lifecycle::ReviewerDecision;
 use crate::service::{self, OperationContext};
 use crate::state::AppState;
-use crate::web::{SameSite, cookie, page, random_token, see_other, set_cookie, sha256_hex};
+use crate::web::{
+    SameSite, cookie, or_page, page, random_token, see_other, set_cookie, sha256_hex,
+};
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
@@ -118,6 +120,16 @@ fn message(status: StatusCode, who: Option<&Signed>, title: &str, body: &str) ->
     page(status, &nonce, pages::message(&nonce, who, title, body))
 }
 
+/// The 404 page of something this operator may not see or that is not there.
+fn not_found(who: &Signed, what: &str) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        Some(who),
+        "Not found",
+        &format!("No such {what}."),
+    )
+}
+
 /// The operator behind the session cookie, or the response to send instead
 /// (to the sign-in page when there is none or it expired).
 async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Signed, Response> {
@@ -152,6 +164,19 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Signed, Resp
         role,
         csrf: s.csrf_token,
     })
+}
+
+/// [`signed_in`] for a posted form, whose CSRF token must also be the session's.
+async fn signed_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    f: &Fields,
+) -> Result<Signed, Response> {
+    let who = signed_in(state, headers).await?;
+    if !same(field(f, "csrf").unwrap_or(""), &who.csrf) {
+        return Err(csrf_refused(&who));
+    }
+    Ok(who)
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -323,25 +348,30 @@ async fn login(
         Ok(None) => {}
         Err(e) => return fail(e),
     }
+    open_session(&state, &mut conn, &op.id, &account, now).await
+}
+
+/// Opens a session for the operator (the account's failed sign-ins
+/// forgotten) and sends the browser to the dashboard with its cookie.
+async fn open_session(
+    state: &AppState,
+    conn: &mut kycd_store::Conn,
+    op_id: &str,
+    account: &str,
+    now: chrono::DateTime<Utc>,
+) -> Response {
     let id = random_token();
     let csrf = random_token();
     let r = async {
-        db::clear_failures(&mut conn, &account).await?;
-        db::insert_session(&mut conn, &sha256_hex(&id), &op.id, &csrf, now).await
+        db::clear_failures(conn, account).await?;
+        db::insert_session(conn, &sha256_hex(&id), op_id, &csrf, now).await
     }
     .await;
     if let Err(e) = r {
         return fail(e);
     }
     let mut res = see_other("/admin");
-    set_cookie(
-        &mut res,
-        &state,
-        SESSION_COOKIE,
-        &id,
-        true,
-        SameSite::Strict,
-    );
+    set_cookie(&mut res, state, SESSION_COOKIE, &id, true, SameSite::Strict);
     res
 }
 
@@ -353,13 +383,7 @@ async fn logout(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !same(field(&f, "csrf").unwrap_or(""), &who.csrf) {
-        return csrf_refused(&who);
-    }
+    or_page!(signed_form(&state, &headers, &f).await);
     if let Some(id) = cookie(&headers, SESSION_COOKIE)
         && let Ok(mut conn) = state.store.writer().await
     {
@@ -382,10 +406,7 @@ fn csrf_refused(who: &Signed) -> Response {
 // ---- dashboard, queue, search -----------------------------------------------
 
 async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
     let mut conn = match state.store.reader().await {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -401,14 +422,8 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
     drop(conn);
     let counts: Vec<_> = counts.into_iter().filter(|c| who.sees(&c.0)).collect();
     let all = team::Filters::default();
-    let queue = match team::filtered_queue(&state, &who, None, None, &all).await {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let requests = match open_requests(&state, &who, None, None).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let queue = or_page!(team::filtered_queue(&state, &who, None, None, &all).await);
+    let requests = or_page!(open_requests(&state, &who, None, None).await);
     let nonce = random_token();
     page(
         StatusCode::OK,
@@ -573,10 +588,7 @@ async fn queue(
     headers: HeaderMap,
     Query(q): Query<QueueQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
     let org = q.organization.as_deref().filter(|s| !s.is_empty());
     let env = q
         .environment
@@ -592,15 +604,9 @@ async fn queue(
     let items = if four_eyes_only {
         vec![]
     } else {
-        match team::filtered_queue(&state, &who, org, env, &filters).await {
-            Ok(i) => i,
-            Err(r) => return r,
-        }
+        or_page!(team::filtered_queue(&state, &who, org, env, &filters).await)
     };
-    let requests = match open_requests(&state, &who, org, env).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let requests = or_page!(open_requests(&state, &who, org, env).await);
     let page_no = q.page.unwrap_or(1).max(1);
     let total = items.len();
     let shown: Vec<_> = items
@@ -640,18 +646,12 @@ async fn search(
     headers: HeaderMap,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
     let text = q.q.as_deref().unwrap_or("").trim().to_string();
     let found = if text.is_empty() {
         vec![]
     } else {
-        match find_customers(&state, &who, &text).await {
-            Ok(f) => f,
-            Err(r) => return r,
-        }
+        or_page!(find_customers(&state, &who, &text).await)
     };
     if found.len() == 1 && text.starts_with("cus_") {
         return see_other(&format!("/admin/customers/{}", found[0].id));
@@ -729,14 +729,7 @@ async fn case_context(
     who: &Signed,
     id: &str,
 ) -> Result<OperationContext, Response> {
-    let not_found = || {
-        message(
-            StatusCode::NOT_FOUND,
-            Some(who),
-            "Not found",
-            "No such customer.",
-        )
-    };
+    let not_found = || not_found(who, "customer");
     if !kycd_core::ids::is_prefixed("cus", id) {
         return Err(not_found());
     }
@@ -763,14 +756,8 @@ async fn case(
     Path(id): Path<String>,
     Query(q): Query<CaseQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let cx = match case_context(&state, &who, &id).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
+    let cx = or_page!(case_context(&state, &who, &id).await);
     let data = async {
         let customer = service::customers::get(&state, &cx, &id).await?;
         let (documents, _) = service::documents::list(&state, &cx, &id, None, 100).await?;
@@ -860,25 +847,11 @@ async fn action(
     Path((id, action)): Path<(String, String)>,
     Form(f): Form<Fields>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !same(field(&f, "csrf").unwrap_or(""), &who.csrf) {
-        return csrf_refused(&who);
-    }
+    let who = or_page!(signed_form(&state, &headers, &f).await);
     let Some(need) = needs(&action) else {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(&who),
-            "Not found",
-            "No such action.",
-        );
+        return not_found(&who, "action");
     };
-    let cx = match case_context(&state, &who, &id).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
+    let cx = or_page!(case_context(&state, &who, &id).await);
     if !allowed(who.role, need) {
         return message(
             StatusCode::FORBIDDEN,

@@ -115,7 +115,7 @@ fn badge(status: &str) -> Markup {
     html! { span class={"badge s-" (status)} { (status) } }
 }
 
-fn when(t: &DateTime<Utc>) -> String {
+pub(super) fn when(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -124,7 +124,7 @@ fn age(t: &DateTime<Utc>) -> String {
 }
 
 /// "1d 2h", "3h 5m", "7m".
-fn duration(d: chrono::Duration) -> String {
+pub(super) fn duration(d: chrono::Duration) -> String {
     if d.num_days() > 0 {
         format!("{}d {}h", d.num_days(), d.num_hours() % 24)
     } else if d.num_hours() > 0 {

@@ -10,12 +10,12 @@
 
 use super::operators::Role;
 use super::{
-    Fields, QueueItem, Signed, allowed, case_context, csrf_refused, fail, field, message,
-    queue_items, same, signed_in,
+    Fields, QueueItem, Signed, allowed, case_context, fail, field, message, queue_items,
+    signed_form, signed_in,
 };
 use crate::service::{self, OperationContext};
 use crate::state::AppState;
-use crate::web::{security_headers, see_other};
+use crate::web::{or_page, security_headers, see_other};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -412,10 +412,7 @@ async fn admitted(
     need: Role,
     what: &str,
 ) -> Result<(Signed, OperationContext), Response> {
-    let who = signed_in(state, headers).await?;
-    if !same(field(f, "csrf").unwrap_or(""), &who.csrf) {
-        return Err(csrf_refused(&who));
-    }
+    let who = signed_form(state, headers, f).await?;
     let cx = case_context(state, &who, id).await?;
     if !allowed(who.role, need) {
         return Err(message(
@@ -474,11 +471,8 @@ async fn claim(
     Path(id): Path<String>,
     Form(f): Form<Fields>,
 ) -> Response {
-    let (who, cx) = match admitted(&state, &headers, &id, &f, Role::Reviewer, "claim a case").await
-    {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let (who, cx) =
+        or_page!(admitted(&state, &headers, &id, &f, Role::Reviewer, "claim a case").await);
     let r = async {
         let mut conn = state.store.writer().await?;
         if db::claim(&mut conn, &cx.scope, &id, &who.op.id, Utc::now()).await? {
@@ -528,10 +522,7 @@ async fn release(
     Form(f): Form<Fields>,
 ) -> Response {
     let (who, cx) =
-        match admitted(&state, &headers, &id, &f, Role::Reviewer, "release a case").await {
-            Ok(a) => a,
-            Err(r) => return r,
-        };
+        or_page!(admitted(&state, &headers, &id, &f, Role::Reviewer, "release a case").await);
     let held = async {
         let mut conn = state.store.reader().await?;
         db::claim_of(&mut conn, &id).await
@@ -570,11 +561,8 @@ async fn assign(
     Path(id): Path<String>,
     Form(f): Form<Fields>,
 ) -> Response {
-    let (who, cx) = match admitted(&state, &headers, &id, &f, Role::Admin, "reassign a case").await
-    {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let (who, cx) =
+        or_page!(admitted(&state, &headers, &id, &f, Role::Admin, "reassign a case").await);
     let to = field(&f, "operator_id").unwrap_or("").to_string();
     let r = async {
         let mut conn = state.store.writer().await?;
@@ -635,10 +623,8 @@ async fn tag_change(
     f: Fields,
     add: bool,
 ) -> Response {
-    let (who, cx) = match admitted(&state, &headers, &id, &f, Role::Reviewer, "tag a case").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let (who, cx) =
+        or_page!(admitted(&state, &headers, &id, &f, Role::Reviewer, "tag a case").await);
     let tag = normal_tag(field(&f, "tag").unwrap_or(""));
     if tag.is_empty() {
         return message(
@@ -704,14 +690,8 @@ async fn next_case(
     headers: HeaderMap,
     Query(q): Query<TeamQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let items = match filtered_queue(&state, &who, q.org(), q.env(), &q.filters()).await {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
+    let items = or_page!(filtered_queue(&state, &who, q.org(), q.env(), &q.filters()).await);
     let after = q.after.as_deref().unwrap_or("");
     let next = items
         .iter()
@@ -758,10 +738,7 @@ async fn export(
     headers: HeaderMap,
     Query(q): Query<TeamQuery>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
     if !allowed(who.role, Role::Reviewer) {
         return message(
             StatusCode::FORBIDDEN,
@@ -771,10 +748,7 @@ async fn export(
         );
     }
     let filters = q.filters();
-    let items = match filtered_queue(&state, &who, q.org(), q.env(), &filters).await {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
+    let items = or_page!(filtered_queue(&state, &who, q.org(), q.env(), &filters).await);
     let org = who
         .op
         .organization_id

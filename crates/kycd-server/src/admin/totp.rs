@@ -6,10 +6,12 @@
 //! is sealed by the vault; a code's time step is accepted once (no replay);
 //! `kycd operator reset-totp` removes it. Enrolment and reset are audited.
 
-use super::{Fields, LOCKOUT_MINUTES, SESSION_COOKIE, Signed, fail, field, same, signed_in};
+use super::{Fields, LOCKOUT_MINUTES, Signed, fail, field, signed_form, signed_in};
 use crate::service::ServiceResult;
 use crate::state::AppState;
-use crate::web::{SameSite, cookie, page, random_token, see_other, set_cookie, sha256_hex};
+use crate::web::{
+    SameSite, cookie, or_page, page, random_token, see_other, set_cookie, sha256_hex,
+};
 use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::Response;
@@ -233,27 +235,11 @@ pub(super) async fn login_code(
         }
         Err(e) => return fail(e),
     }
-    let id = random_token();
-    let csrf = random_token();
-    let r = async {
-        db::end_pending(&mut conn, &pending_hash).await?;
-        ops::clear_failures(&mut conn, &account).await?;
-        ops::insert_session(&mut conn, &sha256_hex(&id), &op.id, &csrf, now).await
-    }
-    .await;
-    if let Err(e) = r {
+    if let Err(e) = db::end_pending(&mut conn, &pending_hash).await {
         return fail(e);
     }
-    let mut res = see_other("/admin");
+    let mut res = super::open_session(&state, &mut conn, &op.id, &account, now).await;
     set_cookie(&mut res, &state, PENDING_COOKIE, "", true, SameSite::Strict);
-    set_cookie(
-        &mut res,
-        &state,
-        SESSION_COOKIE,
-        &id,
-        true,
-        SameSite::Strict,
-    );
     res
 }
 
@@ -313,10 +299,7 @@ fn enabled_page(who: &Signed, done: bool) -> Response {
 
 /// `GET /admin/totp`: a new secret to enrol (or the factor is on already).
 pub(super) async fn enrol(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let who = or_page!(signed_in(&state, &headers).await);
     let mut conn = match state.store.writer().await {
         Ok(c) => c,
         Err(e) => return fail(e),
@@ -349,13 +332,7 @@ pub(super) async fn confirm(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let who = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !same(field(&f, "csrf").unwrap_or(""), &who.csrf) {
-        return super::csrf_refused(&who);
-    }
+    let who = or_page!(signed_form(&state, &headers, &f).await);
     let mut conn = match state.store.writer().await {
         Ok(c) => c,
         Err(e) => return fail(e),

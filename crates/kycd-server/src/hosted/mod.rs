@@ -13,7 +13,9 @@ use crate::service::documents::{AfterUpload, NewDocument};
 use crate::service::hosted::Draft;
 use crate::service::{self, OperationContext, ServiceResult};
 use crate::state::AppState;
-use crate::web::{SameSite, cookie, page, random_token, see_other, set_cookie, sha256_hex};
+use crate::web::{
+    SameSite, cookie, or_page, page, random_token, see_other, set_cookie, sha256_hex,
+};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -418,10 +420,7 @@ async fn resume(
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let v = match visit(&state, &headers, &q, "/hosted/flow").await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let v = or_page!(visit(&state, &headers, &q, "/hosted/flow").await);
     if !waiting(&v.customer) {
         let mut res = status_page(&v, "/hosted/flow");
         remember_language(&mut res, &state, &q, v.lang);
@@ -635,10 +634,7 @@ async fn step_page(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/hosted/flow/step/{slug}");
-    let v = match visit(&state, &headers, &q, &path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let v = or_page!(visit(&state, &headers, &q, &path).await);
     let mut res = render_step(&state, &v, &slug, HashMap::new(), HashMap::new()).await;
     remember_language(&mut res, &state, &q, v.lang);
     res
@@ -790,10 +786,7 @@ async fn step_post(
 ) -> Response {
     let headers = req.headers().clone();
     let path = format!("/hosted/flow/step/{slug}");
-    let v = match visit(&state, &headers, &q, &path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let v = or_page!(visit(&state, &headers, &q, &path).await);
     let Some(step) = Step::from_slug(&slug) else {
         return see_other("/hosted/flow");
     };
@@ -1170,10 +1163,7 @@ async fn summary(
     headers: HeaderMap,
 ) -> Response {
     let path = "/hosted/flow/summary";
-    let v = match visit(&state, &headers, &q, path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let v = or_page!(visit(&state, &headers, &q, path).await);
     if !waiting(&v.customer) {
         return see_other("/hosted/flow");
     }
@@ -1242,10 +1232,7 @@ async fn submit(
 ) -> Response {
     let headers = req.headers().clone();
     let path = "/hosted/flow/summary";
-    let v = match visit(&state, &headers, &q, path).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let v = or_page!(visit(&state, &headers, &q, path).await);
     let form = match read_form(req, &state, false).await {
         Ok(f) => f,
         Err(status) => return say(status, v.lang, &v.brand, path, "failure"),

@@ -36,53 +36,83 @@ pub async fn try_login(client: &mut FormClient, email: &str, password: &str) -> 
         .await
 }
 
-/// A browser signed in as a new operator with this role.
-pub async fn signed_in(app: &TestApp, role: &str, org: Option<&str>) -> FormClient {
-    let (email, password) = operator(
-        app,
-        &format!("{role}-{}@ops.test", rand_suffix()),
+/// A server whose per-address limit of the back office is off: these tests
+/// open many pages from one address in a second (the limit has its own tests).
+pub async fn many_pages(backend: Backend) -> TestApp {
+    spawn_with(backend, |c| c.address_rate_limit_per_second = None)
+        .await
+        .expect("a test server")
+}
+
+/// A browser signed in as a new operator with this role; its operator id.
+pub async fn login(app: &TestApp, role: &str, org: Option<&str>) -> (FormClient, String) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let op = kycd_server::admin::operators::create(
+        &app.state.store,
+        &format!("{role}-{n}@ops.test"),
         role,
         org,
     )
-    .await;
+    .await
+    .expect("operator");
     let mut client = FormClient::new(app);
-    let p = try_login(&mut client, &email, &password).await;
+    let p = try_login(&mut client, &op.email, op.password.as_deref().unwrap()).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert_eq!(p.location(), "/admin");
-    client
+    (client, op.id)
 }
 
-fn rand_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed).to_string()
+/// A browser signed in as a new operator with this role.
+pub async fn signed_in(app: &TestApp, role: &str, org: Option<&str>) -> FormClient {
+    login(app, role, org).await.0
+}
+
+/// Audit entries about a customer: (actor, action, details), oldest first.
+pub async fn audit_of(app: &TestApp, id: &str) -> Vec<(String, String, Value)> {
+    let mut conn = app.state.store.reader().await.unwrap();
+    kycd_store::operators::audit_of(&mut conn, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(actor, action, details, _)| (actor, action, serde_json::from_str(&details).unwrap()))
+        .collect()
 }
 
 /// A sandbox customer held on a screening match (through the sandbox helper).
 pub async fn on_hold(app: &TestApp, external_id: &str) -> String {
     let c = app.create_customer(complete_individual(external_id)).await;
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
     app.start_verification(&id).await;
     let (_, v) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{id}/verification"),
-            json!({"status": "on_hold"}),
-        )
+        .force_verification(&id, json!({"status": "on_hold"}))
         .await;
     assert_eq!(v["status"], "on_hold", "{v}");
     id
 }
 
-/// Posts a case action from the case page's form (its CSRF token).
-pub async fn act(client: &mut FormClient, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+/// Posts a form of the case page (`path` after the customer's) with the
+/// page's CSRF token.
+pub async fn case_form(
+    client: &mut FormClient,
+    id: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Page {
     let case = client.get(&format!("/admin/customers/{id}")).await;
     assert_eq!(case.status, StatusCode::OK, "{}", case.body);
     let csrf = case.csrf();
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(fields);
     client
-        .post_form(&format!("/admin/customers/{id}/actions/{action}"), &all)
+        .post_form(&format!("/admin/customers/{id}{path}"), &all)
         .await
+}
+
+/// Posts a case action from the case page's form (its CSRF token).
+pub async fn act(client: &mut FormClient, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    case_form(client, id, &format!("/actions/{action}"), fields).await
 }
 
 async fn events_of(app: &TestApp, key: &str, id: &str) -> Vec<String> {
@@ -130,7 +160,7 @@ both_backends!(sign_in_sessions_and_lockout, |app: TestApp| async move {
     // A wrong password, then the right one.
     let p = try_login(&mut client, &email, "not-the-password").await;
     assert_eq!(p.status, StatusCode::UNAUTHORIZED);
-    assert!(p.body.contains("Wrong email or password"), "{}", p.body);
+    assert_has(&p.body, "Wrong email or password");
     let p = try_login(&mut client, "ALICE@ops.test", &password).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let set = p.headers.get("set-cookie").unwrap().to_str().unwrap();
@@ -176,11 +206,7 @@ both_backends!(sign_in_sessions_and_lockout, |app: TestApp| async move {
     }
     let p = try_login(&mut other, &email, &password).await;
     assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "{}", p.body);
-    assert!(
-        p.body.contains("Too many failed sign-ins for this account"),
-        "{}",
-        p.body
-    );
+    assert_has(&p.body, "Too many failed sign-ins for this account");
     // A reset lifts it.
     let reset = kycd_server::admin::operators::reset_password(&app.state.store, &email)
         .await
@@ -210,7 +236,7 @@ both_backends!(sign_in_sessions_and_lockout, |app: TestApp| async move {
     );
     let p = try_login(&mut other, &email, reset.password.as_deref().unwrap()).await;
     assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "{}", p.body);
-    assert!(p.body.contains("for this address"), "{}", p.body);
+    assert_has(&p.body, "for this address");
 });
 
 both_backends!(queue_case_and_approval, |app: TestApp| async move {
@@ -218,25 +244,25 @@ both_backends!(queue_case_and_approval, |app: TestApp| async move {
     let mut client = signed_in(&app, "reviewer", None).await;
     let q = client.get("/admin/queue").await;
     assert_eq!(q.status, StatusCode::OK);
-    assert!(q.body.contains(&id), "{}", q.body);
+    assert_has(&q.body, &id);
     assert!(q.body.contains("screening match on hold"));
     let q = client.get("/admin/queue?environment=live").await;
     assert!(!q.body.contains(&id), "the filter");
     let dash = client.get("/admin").await;
-    assert!(dash.body.contains("1</strong> cases wait"), "{}", dash.body);
+    assert_has(&dash.body, "1</strong> cases wait");
     // Search by id (straight to the case), external id and email (blind index).
     let s = client.get(&format!("/admin/customers?q={id}")).await;
     assert_eq!(s.location(), format!("/admin/customers/{id}"));
     let s = client.get("/admin/customers?q=adm-1").await;
     assert!(s.body.contains(&id));
     let s = client.get("/admin/customers?q=ADA%40example.com").await;
-    assert!(s.body.contains(&id), "{}", s.body);
+    assert_has(&s.body, &id);
     let s = client.get("/admin/customers?q=nobody%40example.com").await;
     assert!(!s.body.contains(&id));
 
     // The case masks identifiers.
     let case = client.get(&format!("/admin/customers/{id}")).await;
-    assert!(case.body.contains("•••• 4725"), "{}", case.body);
+    assert_has(&case.body, "•••• 4725");
     assert!(!case.body.contains("529.982.247-25"));
 
     // Without the session's token: refused, nothing changes.
@@ -247,13 +273,13 @@ both_backends!(queue_case_and_approval, |app: TestApp| async move {
         )
         .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, c) = app.customer(&id).await;
     assert_eq!(c["status"], "on_hold");
 
     let p = act(&mut client, &id, "approve", &[("note", "checked by hand")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert_eq!(p.location(), format!("/admin/customers/{id}?done=approve"));
-    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, c) = app.customer(&id).await;
     assert_eq!(c["status"], "active", "{c}");
     assert!(
         events_of(&app, &app.sandbox_key, &id)
@@ -305,7 +331,7 @@ both_backends!(reject_and_request_information, |app: TestApp| async move {
     )
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let (_, c) = app.get(&format!("/v1/customers/{a}")).await;
+    let (_, c) = app.customer(&a).await;
     assert_eq!(c["status"], "rejected", "{c}");
     assert_eq!(c["verification"]["rejection_reason"], "fraud_suspected");
 
@@ -326,7 +352,7 @@ both_backends!(reject_and_request_information, |app: TestApp| async move {
     )
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let (_, c) = app.get(&format!("/v1/customers/{b}")).await;
+    let (_, c) = app.customer(&b).await;
     assert_eq!(c["status"], "needs_information", "{c}");
     assert!(
         c["verification"]["requirements"]["missing"]
@@ -363,7 +389,7 @@ both_backends!(roles_and_organizations, |app: TestApp| async move {
     let mut reviewer = signed_in(&app, "reviewer", None).await;
     let p = act(&mut reviewer, &id, "deactivate", &[]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, c) = app.customer(&id).await;
     assert_eq!(c["status"], "on_hold");
 
     // An operator of another organization sees nothing of this one.
@@ -395,7 +421,7 @@ both_backends!(roles_and_organizations, |app: TestApp| async move {
     assert!(insider.get("/admin/queue").await.body.contains(&id));
     let p = act(&mut insider, &id, "deactivate", &[]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, c) = app.customer(&id).await;
     assert_eq!(c["status"], "deactivated");
 });
 
@@ -411,7 +437,7 @@ both_backends!(decisions_in_live, |app: TestApp| async move {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
     let (_, started) = app
         .call(
             &key,
@@ -448,30 +474,15 @@ both_backends!(decisions_in_live, |app: TestApp| async move {
 });
 
 both_backends!(documents_and_product_access, |app: TestApp| async move {
-    use base64::Engine as _;
     let mut client = signed_in(&app, "reviewer", None).await;
-    let id = app.create_customer(complete_individual("adm-d")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = id_of(&app.create_customer(complete_individual("adm-d")).await);
     let mut docs = vec![];
     for t in ["passport", "selfie"] {
-        let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg(t));
-        let (st, d) = app
-            .post(
-                &format!("/v1/customers/{id}/documents"),
-                json!({"type": t, "content_type": "image/jpeg", "content_base64": content}),
-            )
-            .await;
+        let (st, d) = app.upload_jpeg(&id, t).await;
         assert_eq!(st, StatusCode::CREATED, "{d}");
-        docs.push(d["id"].as_str().unwrap().to_string());
+        docs.push(id_of(&d));
     }
-    let (_, c) = app
-        .post(
-            &format!("/v1/customers/{id}/verification"),
-            json!({"level": "full"}),
-        )
-        .await;
+    let (_, c) = app.verify(&id, json!({"level": "full"})).await;
     assert_eq!(c["status"], "pending", "{c}");
     let q = client.get("/admin/queue").await;
     assert!(
@@ -514,12 +525,7 @@ both_backends!(documents_and_product_access, |app: TestApp| async move {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            (
-                d["id"].as_str().unwrap().to_string(),
-                d["status"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|d| (id_of(d), d["status"].as_str().unwrap().to_string()))
         .collect();
     assert!(
         statuses.contains(&(docs[0].clone(), "accepted".into())),
@@ -543,38 +549,18 @@ both_backends!(documents_and_product_access, |app: TestApp| async move {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{s}");
-    let active = app.create_customer(complete_individual("adm-p")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let active = id_of(&app.create_customer(complete_individual("adm-p")).await);
     for t in ["passport", "selfie"] {
-        let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg(t));
-        let (_, d) = app
-            .post(
-                &format!("/v1/customers/{active}/documents"),
-                json!({"type": t, "content_type": "image/jpeg", "content_base64": content}),
-            )
-            .await;
+        let (_, d) = app.upload_jpeg(&active, t).await;
         let (st, r) = app
-            .post(
-                &format!("/v1/test_helpers/documents/{}", d["id"].as_str().unwrap()),
-                json!({"status": "accepted"}),
-            )
+            .set_document(&id_of(&d), json!({"status": "accepted"}))
             .await;
         assert_eq!(st, StatusCode::OK, "{r}");
     }
-    let (_, c) = app
-        .post(
-            &format!("/v1/customers/{active}/verification"),
-            json!({"level": "full"}),
-        )
-        .await;
+    let (_, c) = app.verify(&active, json!({"level": "full"})).await;
     if c["status"] != "active" {
         let (_, v) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{active}/verification"),
-                json!({"status": "approved"}),
-            )
+            .force_verification(&active, json!({"status": "approved"}))
             .await;
         assert_eq!(v["status"], "active", "{v}");
     }
@@ -584,12 +570,8 @@ both_backends!(documents_and_product_access, |app: TestApp| async move {
             json!({"product": "cards"}),
         )
         .await;
-    assert_eq!(
-        (st, pa["status"].as_str()),
-        (StatusCode::CREATED, Some("pending")),
-        "{pa}"
-    );
-    let pa_id = pa["id"].as_str().unwrap().to_string();
+    assert_status(st, &pa, StatusCode::CREATED, "pending");
+    let pa_id = id_of(&pa);
     let q = client.get("/admin/queue").await;
     assert!(
         q.body.contains(&active) && q.body.contains("1 product access pending"),
@@ -634,30 +616,14 @@ both_backends!(documents_and_product_access, |app: TestApp| async move {
 per_backend!(
     screening_matches_are_decided_from_the_case,
     |backend: Backend| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let list = dir.path().join("list.csv");
-        std::fs::write(
-            &list,
-            "id,name,type,aliases,date_of_birth,country,programs,pep\n\
-         S-1,Viktor Petrovich Baranov,person,Viktor Baranov,1961-03-04,RU,SDGT,false\n",
-        )
-        .unwrap();
-        let source = format!("csv:{}", list.display());
-        let app = spawn_with(backend, |c| c.screening_sources = vec![source])
+        let (app, _list) = spawn_screening(backend, "list.csv", SANCTIONS_CSV)
             .await
             .expect("a test server");
         let mut client = signed_in(&app, "reviewer", None).await;
         let mut ids = vec![];
         for ext in ["adm-s1", "adm-s2"] {
-            let mut body = complete_individual(ext);
-            body["individual"]["first_name"] = json!("Viktor");
-            body["individual"]["last_name"] = json!("Baranov");
-            body["individual"]["date_of_birth"] = json!("1961-03-04");
-            body["individual"]["nationality"] = json!("RU");
-            let id = app.create_customer(body).await["id"]
-                .as_str()
-                .unwrap()
-                .to_string();
+            let body = sanctioned_individual(ext);
+            let id = id_of(&app.create_customer(body).await);
             let (_, v) = app.start_verification(&id).await;
             assert_eq!(v["status"], "on_hold", "{v}");
             ids.push(id);
@@ -732,7 +698,7 @@ both_backends!(
         assert!(!v.ok, "{v:?}");
         let bad = v.first_bad.unwrap();
         assert_eq!((bad.seq, bad.id.as_deref()), (3, Some(row_id.as_str())));
-        assert!(bad.problem.contains("altered"), "{}", bad.problem);
+        assert_has(&bad.problem, "altered");
         assert_eq!(v.entries, 2, "the entries before it hold");
         // Put back, the chain holds again; remove one and it is named as missing.
         let mut conn = store.writer().await.unwrap();
@@ -757,6 +723,6 @@ both_backends!(
             .unwrap();
         let bad = v.first_bad.unwrap();
         assert_eq!((bad.seq, bad.id), (2, None));
-        assert!(bad.problem.contains("missing"), "{}", bad.problem);
+        assert_has(&bad.problem, "missing");
     }
 );

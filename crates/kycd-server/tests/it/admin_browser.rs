@@ -5,7 +5,7 @@
 //! `admin-case-1280.png` (and the 375 px ones) go next to the hosted ones.
 
 use crate::common::browser::{Browser, DESKTOP};
-use crate::common::{Backend, TestApp, run_on};
+use crate::common::{Backend, TestApp, assert_has, run_on};
 
 /// A desktop browser signed in to the back office as `email` (on the
 /// dashboard, its navigation shown).
@@ -62,7 +62,7 @@ async fn an_operator_approves_a_held_customer_from_the_queue() {
         assert!(b.text("body").await.contains("operator:op_"));
         b.screenshot_full_page("admin-case-approved-1280").await;
         b.close().await;
-        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, c) = app.customer(&id).await;
         assert_eq!(c["status"], "active", "{c}");
     })
     .await;
@@ -89,7 +89,7 @@ async fn a_second_admin_approves_a_four_eyes_request() {
             )
             .await;
         assert_eq!(v["status"], "rejected", "{v}");
-        let (mut alice, alice_id) = crate::admin_four_eyes::login(&app, "admin", None).await;
+        let (mut alice, alice_id) = crate::admin::login(&app, "admin", None).await;
         let p = crate::admin::act(
             &mut alice,
             &id,
@@ -116,8 +116,8 @@ async fn a_second_admin_approves_a_four_eyes_request() {
             b.text("h1").await
         );
         let body = b.text("body").await;
-        assert!(body.contains("admin.four_eyes_approved"), "{body}");
-        assert!(body.contains(&format!("operator:{alice_id}")), "{body}");
+        assert_has(&body, "admin.four_eyes_approved");
+        assert_has(&body, &format!("operator:{alice_id}"));
         b.screenshot_full_page("admin-four-eyes-approved-1280")
             .await;
         // The audit log page, filtered to this customer.
@@ -128,7 +128,7 @@ async fn a_second_admin_approves_a_four_eyes_request() {
         assert!(!b.has_horizontal_scroll().await);
         b.screenshot("admin-audit-1280").await;
         b.close().await;
-        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, c) = app.customer(&id).await;
         assert_eq!(c["status"], "pending", "{c}");
     })
     .await;
@@ -178,7 +178,7 @@ async fn a_reviewer_approves_with_the_keyboard() {
             "{}",
             b.text("h1").await
         );
-        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, c) = app.customer(&id).await;
         assert_eq!(c["status"], "active", "{c}");
         // `n`: the next case waiting (the approved one left the queue).
         b.press("n").await;

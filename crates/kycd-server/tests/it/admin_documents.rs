@@ -22,20 +22,10 @@ fn link_of(body: &str, doc: &str) -> String {
 }
 
 async fn customer_with_document(app: &TestApp) -> (String, String) {
-    use base64::Engine as _;
-    let id = app.create_customer(complete_individual("adm-inline")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg("passport"));
-    let (st, d) = app
-        .post(
-            &format!("/v1/customers/{id}/documents"),
-            json!({"type": "passport", "content_type": "image/jpeg", "content_base64": content}),
-        )
-        .await;
+    let id = id_of(&app.create_customer(complete_individual("adm-inline")).await);
+    let (st, d) = app.upload_jpeg(&id, "passport").await;
     assert_eq!(st, StatusCode::CREATED, "{d}");
-    (id, d["id"].as_str().unwrap().to_string())
+    (id, id_of(&d))
 }
 
 async fn downloads_by(app: &TestApp, doc: &str) -> Vec<String> {
@@ -69,13 +59,7 @@ both_backends!(
         // Once, with the headers.
         let p = client.get(&url).await;
         assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-        let h = |n: &str| {
-            p.headers
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string()
-        };
+        let h = |n: &str| header_text(&p.headers, n);
         assert_eq!(h("content-type"), "image/jpeg");
         assert_eq!(
             h("content-disposition"),
@@ -175,19 +159,11 @@ fn card_jpeg() -> Vec<u8> {
 async fn the_case_shows_the_document_inline_in_a_browser() {
     run_on(Backend::Sqlite, |app| async move {
         use base64::Engine as _;
-        let id = app.create_customer(complete_individual("browser-doc")).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = id_of(&app.create_customer(complete_individual("browser-doc")).await);
         let content = base64::engine::general_purpose::STANDARD.encode(card_jpeg());
-        let (st, d) = app
-            .post(
-                &format!("/v1/customers/{id}/documents"),
-                json!({"type": "national_id", "side": "front", "content_type": "image/jpeg", "content_base64": content}),
-            )
-            .await;
+        let (st, d) = app.add_document(&id, json!({"type": "national_id", "side": "front", "content_type": "image/jpeg", "content_base64": content})).await;
         assert_eq!(st, StatusCode::CREATED, "{d}");
-        let doc = d["id"].as_str().unwrap().to_string();
+        let doc = id_of(&d);
         let (email, password) =
             crate::admin::operator(&app, "doc-viewer@ops.test", "reviewer", None).await;
         let b = crate::admin_browser::signed_in_browser(&app, &email, &password).await;

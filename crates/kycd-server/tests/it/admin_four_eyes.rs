@@ -7,44 +7,17 @@
 //! approved-then-shown-once in live; the audit page filters and pages, the
 //! JSON Lines export matches the database, and both are audited.
 
-use crate::admin::{act, on_hold, try_login};
+use crate::admin::{act, audit_of, login, many_pages, on_hold};
 use crate::common::*;
 use crate::hosted::{FormClient, Page};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
 
-/// A server whose per-address limit of the back office is off: these tests
-/// open many pages from one address in a second (the limit has its own tests).
-async fn many_pages(backend: Backend) -> TestApp {
-    spawn_with(backend, |c| c.address_rate_limit_per_second = None)
-        .await
-        .expect("a test server")
-}
-
-/// A browser signed in as a new operator with this role; its operator id.
-pub async fn login(app: &TestApp, role: &str, org: Option<&str>) -> (FormClient, String) {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let op = kycd_server::admin::operators::create(
-        &app.state.store,
-        &format!("{role}-4e{n}@ops.test"),
-        role,
-        org,
-    )
-    .await
-    .expect("operator");
-    let mut client = FormClient::new(app);
-    let p = try_login(&mut client, &op.email, op.password.as_deref().unwrap()).await;
-    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-    (client, op.id)
-}
-
 /// The four-eyes request id a waiting page names.
 pub fn request_id(p: &Page) -> String {
     assert_eq!(p.status, StatusCode::ACCEPTED, "{}", p.body);
-    assert!(p.body.contains("Waiting for a second admin"), "{}", p.body);
+    assert_has(&p.body, "Waiting for a second admin");
     let at = p.body.find("fer_").expect("a request id");
     p.body[at..]
         .chars()
@@ -61,17 +34,6 @@ async fn decide(client: &mut FormClient, request: &str, decision: &str) -> Page 
             &[("csrf", &csrf)],
         )
         .await
-}
-
-/// Audit entries about a customer: (actor, action, details), oldest first.
-async fn audit_of(app: &TestApp, id: &str) -> Vec<(String, String, Value)> {
-    let mut conn = app.state.store.reader().await.unwrap();
-    kycd_store::operators::audit_of(&mut conn, id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(actor, action, details, _)| (actor, action, serde_json::from_str(&details).unwrap()))
-        .collect()
 }
 
 async fn status(app: &TestApp, key: &str, id: &str) -> String {
@@ -98,7 +60,7 @@ per_backend!(
         )
         .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, c) = app.customer(&id).await;
         assert_eq!(c["verification"]["resubmittable"], false, "{c}");
         // A reviewer cannot even ask to overturn it (admins only).
         let p = act(&mut reviewer, &id, "overturn_rejection", &[]).await;
@@ -146,17 +108,17 @@ per_backend!(
             q.body
         );
         let case = bob.get(&format!("/admin/customers/{id}")).await;
-        assert!(case.body.contains(&fer), "{}", case.body);
+        assert_has(&case.body, &fer);
         let dash = bob.get("/admin").await;
-        assert!(dash.body.contains("four-eyes-count\">1<"), "{}", dash.body);
+        assert_has(&dash.body, "four-eyes-count\">1<");
 
         // Alice cannot approve her own request; a reviewer cannot approve.
         let p = decide(&mut alice, &fer, "approve").await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
-        assert!(p.body.contains("another admin approves"), "{}", p.body);
+        assert_has(&p.body, "another admin approves");
         let p = decide(&mut reviewer, &fer, "approve").await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
-        assert!(p.body.contains("Only an admin"), "{}", p.body);
+        assert_has(&p.body, "Only an admin");
         assert_eq!(status(&app, &app.sandbox_key, &id).await, "rejected");
 
         // Bob approves: the overturn runs with Bob as actor.
@@ -202,7 +164,7 @@ per_backend!(
         // too (a reviewer asks, an admin approves).
         let p = act(&mut reviewer, &id, "approve", &[]).await;
         let fer2 = request_id(&p);
-        assert!(p.body.contains("confirmed screening match"), "{}", p.body);
+        assert_has(&p.body, "confirmed screening match");
         assert_eq!(status(&app, &app.sandbox_key, &id).await, "pending");
         let p = decide(&mut alice, &fer2, "approve").await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
@@ -252,12 +214,7 @@ per_backend!(
             .await;
         assert_eq!(st, StatusCode::CONFLICT, "{v}");
         assert_eq!(v["error"]["code"], "invalid_transition");
-        assert!(
-            v["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("compliance")
-        );
+        assert_message(&v, "compliance");
 
         // Asked, then declined: nothing changes.
         let p = act(&mut alice, &id, "reactivate", &[("note", "cleared")]).await;
@@ -266,7 +223,7 @@ per_backend!(
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         assert_eq!(status(&app, &app.sandbox_key, &id).await, "deactivated");
         let case = bob.get(&format!("/admin/customers/{id}")).await;
-        assert!(case.body.contains("declined"), "{}", case.body);
+        assert_has(&case.body, "declined");
         let trail = audit_of(&app, &id).await;
         let declined = trail
             .iter()
@@ -289,7 +246,7 @@ per_backend!(
         assert_eq!(st, StatusCode::OK, "{v}");
         let p = decide(&mut bob, &fer, "approve").await;
         assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
-        assert!(p.body.contains("expired"), "{}", p.body);
+        assert_has(&p.body, "expired");
         assert_eq!(status(&app, &app.sandbox_key, &id).await, "deactivated");
         let q = bob.get("/admin/queue?show=four_eyes").await;
         assert!(
@@ -412,7 +369,7 @@ per_backend!(
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{c}");
-        let live = c["id"].as_str().unwrap().to_string();
+        let live = id_of(&c);
         let p = act(
             &mut reviewer,
             &live,
@@ -446,11 +403,7 @@ per_backend!(
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
         assert!(!p.body.contains(CPF));
         let case = reviewer.get(&format!("/admin/customers/{live}")).await;
-        assert!(
-            case.body.contains(&format!("/admin/requests/{fer}/reveal")),
-            "{}",
-            case.body
-        );
+        assert_has(&case.body, &format!("/admin/requests/{fer}/reveal"));
         let csrf = case.csrf();
         let p = reviewer
             .post_form(&format!("/admin/requests/{fer}/reveal"), &[("csrf", &csrf)])

@@ -15,36 +15,20 @@ use std::time::Duration;
 per_backend!(
     dashboard_and_case_show_webhook_and_list_health,
     |backend: Backend| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let list = dir.path().join("watch.csv");
-        std::fs::write(
-            &list,
-            "id,name,type,aliases,date_of_birth,country,programs,pep\n\
-         S-1,Viktor Petrovich Baranov,person,Viktor Baranov,1961-03-04,RU,SDGT,false\n",
-        )
-        .unwrap();
-        let source = format!("csv:{}", list.display());
-        let app = spawn_with(backend, |c| c.screening_sources = vec![source])
+        let (app, _list) = spawn_screening(backend, "watch.csv", SANCTIONS_CSV)
             .await
             .expect("a test server");
         let mut client = signed_in(&app, "viewer", None).await;
         let p = client.get("/admin").await;
         assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-        assert!(
-            p.body.contains("None: every endpoint delivers."),
-            "{}",
-            p.body
-        );
-        assert!(p.body.contains("watch"), "{}", p.body);
-        assert!(p.body.contains(">fresh<"), "{}", p.body);
+        assert_has(&p.body, "None: every endpoint delivers.");
+        assert_has(&p.body, "watch");
+        assert_has(&p.body, ">fresh<");
 
         // An endpoint nobody answers, and a customer whose event it receives.
         let (endpoint, _) =
             crate::webhooks::add_endpoint(&app, "http://127.0.0.1:9/hook", json!(["*"])).await;
-        let id = app.create_customer(complete_individual("adm-health")).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = id_of(&app.create_customer(complete_individual("adm-health")).await);
         let store = &app.state.store;
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         let delivery: String = loop {

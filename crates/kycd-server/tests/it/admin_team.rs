@@ -7,19 +7,12 @@
 //! export of the filtered queue (content, formula cells quoted away, viewer
 //! refused, audited).
 
-use crate::admin::{act, on_hold};
-use crate::admin_four_eyes::login;
+use crate::admin::{act, audit_of, case_form, login, many_pages, on_hold};
 use crate::common::*;
-use crate::hosted::{FormClient, Page};
+use crate::hosted::FormClient;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
-
-async fn app(backend: Backend) -> TestApp {
-    spawn_with(backend, |c| c.address_rate_limit_per_second = None)
-        .await
-        .expect("a test server")
-}
 
 async fn email_of(app: &TestApp, op: &str) -> String {
     let mut conn = app.state.store.reader().await.unwrap();
@@ -28,18 +21,6 @@ async fn email_of(app: &TestApp, op: &str) -> String {
         .unwrap()
         .expect("operator")
         .email
-}
-
-/// Posts a team form of the case page (`path` after the customer's).
-async fn team(client: &mut FormClient, id: &str, path: &str, fields: &[(&str, &str)]) -> Page {
-    let case = client.get(&format!("/admin/customers/{id}")).await;
-    assert_eq!(case.status, StatusCode::OK, "{}", case.body);
-    let csrf = case.csrf();
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(fields);
-    client
-        .post_form(&format!("/admin/customers/{id}{path}"), &all)
-        .await
 }
 
 /// The queue row of a customer, if listed.
@@ -56,20 +37,10 @@ async fn queue(client: &mut FormClient, query: &str) -> String {
     p.body
 }
 
-async fn actions_of(app: &TestApp, id: &str) -> Vec<(String, String, Value)> {
-    let mut conn = app.state.store.reader().await.unwrap();
-    kycd_store::operators::audit_of(&mut conn, id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(actor, action, details, _)| (actor, action, serde_json::from_str(&details).unwrap()))
-        .collect()
-}
-
 per_backend!(
     claim_release_reassign_tags_and_notes,
     |backend| async move {
-        let app = app(backend).await;
+        let app = many_pages(backend).await;
         let a = on_hold(&app, "team-a").await;
         let b = on_hold(&app, "team-b").await;
         let (mut viewer, _) = login(&app, "viewer", None).await;
@@ -80,7 +51,7 @@ per_backend!(
         let rev2_email = email_of(&app, &rev2_id).await;
 
         // A viewer sees the queue but claims nothing; a form without the token is refused.
-        let p = team(&mut viewer, &a, "/claim", &[]).await;
+        let p = case_form(&mut viewer, &a, "/claim", &[]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
         let p = rev
             .post_form(
@@ -94,15 +65,15 @@ per_backend!(
 
         // A reviewer claims; the queue names the holder; a second reviewer can
         // neither claim nor release it.
-        let p = team(&mut rev, &a, "/claim", &[]).await;
+        let p = case_form(&mut rev, &a, "/claim", &[]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let q = queue(&mut viewer, "").await;
         assert!(row(&q, &a).unwrap().contains(&rev_email), "{q}");
         assert!(row(&q, &b).unwrap().contains("unassigned"), "{q}");
-        let p = team(&mut rev2, &a, "/claim", &[]).await;
+        let p = case_form(&mut rev2, &a, "/claim", &[]).await;
         assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
-        assert!(p.body.contains(&rev_email), "{}", p.body);
-        let p = team(&mut rev2, &a, "/claim/release", &[]).await;
+        assert_has(&p.body, &rev_email);
+        let p = case_form(&mut rev2, &a, "/claim/release", &[]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
 
         // "mine" and "unassigned".
@@ -114,10 +85,10 @@ per_backend!(
         assert!(row(&q, &a).is_none() && row(&q, &b).is_none(), "{q}");
 
         // Only an admin reassigns (and only to an active reviewer or admin).
-        let p = team(&mut rev, &a, "/claim/assign", &[("operator_id", &rev2_id)]).await;
+        let p = case_form(&mut rev, &a, "/claim/assign", &[("operator_id", &rev2_id)]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
         let (_, viewer2_id) = login(&app, "viewer", None).await;
-        let p = team(
+        let p = case_form(
             &mut admin,
             &a,
             "/claim/assign",
@@ -125,7 +96,7 @@ per_backend!(
         )
         .await;
         assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
-        let p = team(
+        let p = case_form(
             &mut admin,
             &a,
             "/claim/assign",
@@ -139,20 +110,20 @@ per_backend!(
         let q = queue(&mut rev2, "claim=mine").await;
         assert!(row(&q, &a).is_some(), "{q}");
         // The new holder releases it: unassigned again.
-        let p = team(&mut rev2, &a, "/claim/release", &[]).await;
+        let p = case_form(&mut rev2, &a, "/claim/release", &[]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let q = queue(&mut rev, "claim=unassigned").await;
         assert!(row(&q, &a).is_some(), "{q}");
 
         // Tags: shown on the queue, filtered on, removed.
-        let p = team(&mut rev, &b, "/tags", &[("tag", "  VIP ")]).await;
+        let p = case_form(&mut rev, &b, "/tags", &[("tag", "  VIP ")]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-        let p = team(&mut viewer, &b, "/tags", &[("tag", "nope")]).await;
+        let p = case_form(&mut viewer, &b, "/tags", &[("tag", "nope")]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
         let q = queue(&mut rev, "tag=vip").await;
         assert!(row(&q, &b).unwrap().contains("class=\"tag\">vip<"), "{q}");
         assert!(row(&q, &a).is_none(), "{q}");
-        let p = team(&mut rev, &b, "/tags/remove", &[("tag", "vip")]).await;
+        let p = case_form(&mut rev, &b, "/tags/remove", &[("tag", "vip")]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let q = queue(&mut rev, "tag=vip").await;
         assert!(row(&q, &b).is_none(), "{q}");
@@ -168,7 +139,7 @@ per_backend!(
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let case = viewer.get(&format!("/admin/customers/{b}")).await;
         let notes = case.body.split("id=\"notes\"").nth(1).unwrap();
-        assert!(notes.contains("called the bank, wait for fax"), "{notes}");
+        assert_has(notes, "called the bank, wait for fax");
         for path in [
             format!("/v1/customers/{b}"),
             format!("/v1/events?customer_id={b}&limit=100"),
@@ -179,7 +150,7 @@ per_backend!(
         }
 
         // Every change is in the audit trail, with its operator.
-        let trail: Vec<_> = actions_of(&app, &a)
+        let trail: Vec<_> = audit_of(&app, &a)
             .await
             .into_iter()
             .filter(|t| t.1.starts_with("admin."))
@@ -193,7 +164,7 @@ per_backend!(
         assert_eq!(trail[0].0, format!("operator:{rev_id}"));
         assert_eq!(trail[1].2, json!({"from": rev_id, "to": rev2_id}));
         assert_eq!(trail[2].0, format!("operator:{rev2_id}"));
-        let trail = actions_of(&app, &b).await;
+        let trail = audit_of(&app, &b).await;
         let tags: Vec<_> = trail
             .iter()
             .filter(|t| t.1.starts_with("admin.tag_"))
@@ -208,9 +179,9 @@ per_backend!(
         );
 
         // Erasing the customer (LGPD/GDPR) removes its claim and tags too.
-        let p = team(&mut rev, &b, "/claim", &[]).await;
+        let p = case_form(&mut rev, &b, "/claim", &[]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
-        let p = team(&mut rev, &b, "/tags", &[("tag", "erase-me")]).await;
+        let p = case_form(&mut rev, &b, "/tags", &[("tag", "erase-me")]).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let mut conn = app.state.store.reader().await.unwrap();
         assert!(
@@ -245,7 +216,7 @@ per_backend!(
 );
 
 per_backend!(target_time_and_csv_export, |backend| async move {
-    let app = app(backend).await;
+    let app = many_pages(backend).await;
     let mut body = complete_individual("team-csv");
     body["individual"]["first_name"] = json!("=cmd|'/c calc'!A0");
     body["individual"]["last_name"] = json!("Lovelace");
@@ -253,10 +224,7 @@ per_backend!(target_time_and_csv_export, |backend| async move {
     let id = c["id"].as_str().expect("created").to_string();
     app.start_verification(&id).await;
     let (_, v) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{id}/verification"),
-            json!({"status": "on_hold"}),
-        )
+        .force_verification(&id, json!({"status": "on_hold"}))
         .await;
     assert_eq!(v["status"], "on_hold", "{v}");
     let (mut rev, _) = login(&app, "reviewer", None).await;
@@ -282,8 +250,8 @@ per_backend!(target_time_and_csv_export, |backend| async move {
     assert_eq!(st, StatusCode::OK, "{v}");
     let q = queue(&mut rev, "").await;
     let r = row(&q, &id).expect("listed");
-    assert!(r.contains("class=\"overdue\" data-overdue=\"true\""), "{r}");
-    assert!(r.contains("25 h of 24 h · over"), "{r}");
+    assert_has(r, "class=\"overdue\" data-overdue=\"true\"");
+    assert_has(r, "25 h of 24 h · over");
     let case = rev.get(&format!("/admin/customers/{id}")).await;
     assert!(
         case.body
@@ -293,7 +261,7 @@ per_backend!(target_time_and_csv_export, |backend| async move {
     );
 
     // The CSV of the filtered queue: formula cells quoted away.
-    let p = team(&mut rev, &id, "/tags", &[("tag", "-2+3")]).await;
+    let p = case_form(&mut rev, &id, "/tags", &[("tag", "-2+3")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let other = on_hold(&app, "team-csv-untagged").await;
     let p = viewer.get("/admin/queue/export.csv?tag=-2%2B3").await;
@@ -364,16 +332,12 @@ fn overdue_on_dashboard(body: &str, reason: &str) -> String {
 per_backend!(
     the_dashboard_counts_cases_over_their_target,
     |backend| async move {
-        let app = app(backend).await;
+        let app = many_pages(backend).await;
         let old = on_hold(&app, "dash-old").await;
         let (mut rev, _) = login(&app, "reviewer", None).await;
         let dash = rev.get("/admin").await;
         assert_eq!(dash.status, StatusCode::OK, "{}", dash.body);
-        assert!(
-            dash.body.contains("id=\"overdue-count\">0<"),
-            "{}",
-            dash.body
-        );
+        assert_has(&dash.body, "id=\"overdue-count\">0<");
         assert_eq!(overdue_on_dashboard(&dash.body, "on_hold"), "0");
 
         // 25 hours later on the sandbox clock the case is past its 24 h
@@ -387,11 +351,7 @@ per_backend!(
         assert_eq!(st, StatusCode::OK, "{v}");
         let fresh = on_hold(&app, "dash-fresh").await;
         let dash = rev.get("/admin").await;
-        assert!(
-            dash.body.contains("id=\"overdue-count\">1<"),
-            "{}",
-            dash.body
-        );
+        assert_has(&dash.body, "id=\"overdue-count\">1<");
         assert!(
             dash.body.contains("the oldest for 1d 1h"),
             "on the sandbox clock: {}",
@@ -410,7 +370,7 @@ per_backend!(
         let q = queue(&mut rev, "reason=on_hold&overdue=1").await;
         assert!(row(&q, &old).is_some(), "{q}");
         assert!(row(&q, &fresh).is_none(), "{q}");
-        assert!(q.contains("name=\"overdue\" value=\"1\" checked"), "{q}");
+        assert_has(&q, "name=\"overdue\" value=\"1\" checked");
         let q = queue(&mut rev, "reason=on_hold").await;
         assert!(row(&q, &old).is_some() && row(&q, &fresh).is_some(), "{q}");
         // The filter carries into the CSV export.

@@ -39,13 +39,7 @@ fn concrete(path: &str) -> String {
 
 both_backends!(every_documented_operation_is_routed, |app| async move {
     // The document as the server serves it.
-    let res = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap();
-    let doc: Value = res.json().await.expect("the served document");
+    let doc = app.openapi_document().await;
     let mut failures = vec![];
     let mut count = 0;
     for (template, item) in doc["paths"].as_object().expect("paths") {

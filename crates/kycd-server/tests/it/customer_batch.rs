@@ -26,7 +26,7 @@ async fn list_all(app: &TestApp, path: &str) -> Vec<Value> {
         let (st, page) = app.get(&url).await;
         assert_eq!(st, StatusCode::OK, "{page}");
         let data = page["data"].as_array().unwrap().clone();
-        after = data.last().map(|c| c["id"].as_str().unwrap().to_string());
+        after = data.last().map(id_of);
         out.extend(data);
         if page["has_more"] != true {
             return out;
@@ -71,7 +71,7 @@ both_backends!(good_items_are_all_created_and_readable, |app| async move {
         assert_eq!(c["external_id"], *ext);
         assert!(v["data"][i].get("error").is_none());
         let id = c["id"].as_str().unwrap();
-        let (st, got) = app.get(&format!("/v1/customers/{id}")).await;
+        let (st, got) = app.customer(id).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(&got, c, "what the batch answered is what is stored");
         // Everything a single create writes: the event and the blind indexes.
@@ -301,24 +301,8 @@ both_backends!(
 );
 
 both_backends!(a_batch_is_idempotent_as_a_whole, |app| async move {
-    let send = |key: &'static str, body: Value| {
-        let client = app.client.clone();
-        let url = format!("{}/v1/customers/batch", app.base);
-        let auth = app.sandbox_key.clone();
-        async move {
-            let res = client
-                .post(url)
-                .bearer_auth(auth)
-                .header("Idempotency-Key", key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let st = res.status();
-            let replayed = res.headers().contains_key("idempotent-replayed");
-            (st, res.json::<Value>().await.unwrap(), replayed)
-        }
-    };
+    let send =
+        |key: &'static str, body: Value| app.post_idempotent("/v1/customers/batch", key, body);
     // No external_id on the first item: only the key prevents a duplicate.
     let body = json!({"customers": [
         {"type": "individual", "metadata": {"n": 1}},

@@ -10,9 +10,9 @@ both_backends!(create_read_list_and_patch, |app| async move {
     assert_eq!(c["object"], "customer");
     assert_eq!(c["status"], "not_started");
     assert!(c["id"].as_str().unwrap().starts_with("cus_"));
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
 
-    let (st, got) = app.get(&format!("/v1/customers/{id}")).await;
+    let (st, got) = app.customer(&id).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(got["id"], c["id"]);
 
@@ -33,18 +33,15 @@ both_backends!(create_read_list_and_patch, |app| async move {
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
 
     let (st, patched) = app
-        .patch(
-            &format!("/v1/customers/{id}"),
+        .update_customer(
+            &id,
             json!({"individual": {"first_name": "Ada"}, "metadata": {"k": "v"}}),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{patched}");
     assert_eq!(patched["individual"]["first_name"], "Ada");
     let (_, patched) = app
-        .patch(
-            &format!("/v1/customers/{id}"),
-            json!({"individual": {"last_name": "L"}}),
-        )
+        .update_customer(&id, json!({"individual": {"last_name": "L"}}))
         .await;
     assert_eq!(
         patched["individual"]["first_name"], "Ada",
@@ -170,10 +167,7 @@ both_backends!(pagination_walks_every_customer_once, |app| async move {
     created.reverse();
     assert_eq!(seen, created, "newest first, each once");
     let (st, e) = app.get("/v1/customers?limit=0").await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_field"))
-    );
+    assert_error(st, &e, StatusCode::BAD_REQUEST, "invalid_field");
 });
 
 both_backends!(
@@ -196,10 +190,7 @@ both_backends!(
             .await;
         assert_eq!(list["data"], json!([]));
         let (st, e) = app.call("sk_test_nope", Method::GET, &path, None).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::UNAUTHORIZED, Some("invalid_api_key"))
-        );
+        assert_error(st, &e, StatusCode::UNAUTHORIZED, "invalid_api_key");
         let res = app
             .client
             .get(format!("{}{path}", app.base))
@@ -273,10 +264,7 @@ both_backends!(validation_errors_name_the_field, |app| async move {
             &[("content-type", "application/json")],
         )
         .await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
-    );
+    assert_error(st, &e, StatusCode::BAD_REQUEST, "invalid_request");
     let big = vec![b' '; 2 * 1024 * 1024];
     let res = app
         .client
@@ -311,19 +299,13 @@ both_backends!(patch_follows_the_status_table, |app| async move {
     assert_eq!(c["status"], "pending");
     let path = format!("/v1/customers/{}", c["id"].as_str().unwrap());
     let (st, e) = app.patch(&path, json!({"metadata": {"a": "b"}})).await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("customer_locked"))
-    );
+    assert_error(st, &e, StatusCode::CONFLICT, "customer_locked");
     // active: allowed; a change of verified data → update_requested → re-verified
     let c = app.create_customer(complete_individual("a1")).await;
     let id = c["id"].as_str().unwrap();
     app.start_and_approve(id).await;
     let (st, p) = app
-        .patch(
-            &format!("/v1/customers/{id}"),
-            json!({"metadata": {"x": "y"}}),
-        )
+        .update_customer(id, json!({"metadata": {"x": "y"}}))
         .await;
     assert_eq!(
         (st, p["status"].as_str()),
@@ -331,16 +313,12 @@ both_backends!(patch_follows_the_status_table, |app| async move {
         "metadata is not verified data"
     );
     let (st, p) = app
-        .patch(
-            &format!("/v1/customers/{id}"),
+        .update_customer(
+            id,
             json!({"addresses": [{"line1": "Rua B, 2", "city": "Rio", "country": "BR"}]}),
         )
         .await;
-    assert_eq!(
-        (st, p["status"].as_str()),
-        (StatusCode::OK, Some("update_requested")),
-        "{p}"
-    );
+    assert_status(st, &p, StatusCode::OK, "update_requested");
     let (_, hist) = app.get(&format!("/v1/customers/{id}/explanation")).await;
     let to: Vec<&str> = hist["history"]
         .as_array()
@@ -352,25 +330,9 @@ both_backends!(patch_follows_the_status_table, |app| async move {
 });
 
 both_backends!(idempotency_replays_and_guards, |app| async move {
-    let send = |key: &'static str, body: Value| {
-        let client = app.client.clone();
-        let url = format!("{}/v1/customers", app.base);
-        let auth = app.sandbox_key.clone();
-        async move {
-            let res = client
-                .post(url)
-                .bearer_auth(auth)
-                .header("Idempotency-Key", key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let st = res.status();
-            (st, res.json::<Value>().await.unwrap())
-        }
-    };
-    let (s1, b1) = send("k1", json!({"type": "individual", "external_id": "i1"})).await;
-    let (s2, b2) = send("k1", json!({"type": "individual", "external_id": "i1"})).await;
+    let send = |key: &'static str, body: Value| app.post_idempotent("/v1/customers", key, body);
+    let (s1, b1, _) = send("k1", json!({"type": "individual", "external_id": "i1"})).await;
+    let (s2, b2, _) = send("k1", json!({"type": "individual", "external_id": "i1"})).await;
     assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(b1, b2, "the first response is replayed");
     // Stored responses are sealed (they carry personal data, and secrets for webhook endpoints).
@@ -389,7 +351,7 @@ both_backends!(idempotency_replays_and_guards, |app| async move {
         "{bodies:?}"
     );
     drop(conn);
-    let (s3, b3) = send("k1", json!({"type": "individual", "external_id": "other"})).await;
+    let (s3, b3, _) = send("k1", json!({"type": "individual", "external_id": "other"})).await;
     assert_eq!(
         (s3, b3["error"]["code"].as_str()),
         (
@@ -408,7 +370,7 @@ both_backends!(idempotency_replays_and_guards, |app| async move {
         })
         .collect();
     let results = futures::future::join_all(futs).await;
-    for (st, b) in &results {
+    for (st, b, _) in &results {
         assert!(
             *st == StatusCode::CREATED
                 || (*st == StatusCode::CONFLICT && b["error"]["code"] == "idempotency_key_in_use"),
@@ -422,32 +384,19 @@ both_backends!(idempotency_replays_and_guards, |app| async move {
 #[tokio::test]
 async fn health_metrics_and_unknown_paths() {
     let app = spawn(Backend::Sqlite).await.unwrap();
-    let res = app
-        .client
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let res = app.public_get("/healthz").await;
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let res = app.public_get("/readyz").await;
     assert_eq!(res.status(), StatusCode::OK);
     app.get("/v1/customers").await;
     let text = app.metrics_text().await;
-    assert!(
-        text.contains("kycd_http_requests_total{method=\"GET\",route=\"/v1/customers\""),
-        "{text}"
+    assert_has(
+        &text,
+        "kycd_http_requests_total{method=\"GET\",route=\"/v1/customers\"",
     );
     assert!(text.contains("kycd_http_request_duration_seconds_bucket"));
     let (st, e) = app.get("/v1/nope").await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("resource_not_found"))
-    );
+    assert_error(st, &e, StatusCode::NOT_FOUND, "resource_not_found");
 }
 
 // Erasure reaches the idempotency cache: a stored response is sealed under
@@ -458,20 +407,12 @@ both_backends!(
     erasure_reaches_stored_idempotent_responses,
     |app| async move {
         let send = |path: &'static str, key: &'static str, body: Value| {
-            let app = &app;
-            async move {
-                let headers = [
-                    ("Idempotency-Key", key),
-                    ("content-type", "application/json"),
-                ];
-                app.post_raw(path, body.to_string().into_bytes(), &headers)
-                    .await
-            }
+            app.post_idempotent(path, key, body)
         };
         let body = json!({"type": "individual", "individual": {"first_name": "Erasable", "last_name": "Person"}});
-        let (st, c) = send("/v1/customers", "erase-me", body.clone()).await;
+        let (st, c, _) = send("/v1/customers", "erase-me", body.clone()).await;
         assert_eq!(st, StatusCode::CREATED);
-        let (st, again) = send("/v1/customers", "erase-me", body.clone()).await;
+        let (st, again, _) = send("/v1/customers", "erase-me", body.clone()).await;
         assert_eq!(
             (st, &again),
             (StatusCode::CREATED, &c),
@@ -480,16 +421,16 @@ both_backends!(
         let id = c["id"].as_str().unwrap();
         let (st, _) = app.delete(&format!("/v1/customers/{id}")).await;
         assert_eq!(st, StatusCode::OK);
-        let (st, e) = send("/v1/customers", "erase-me", body).await;
+        let (st, e, _) = send("/v1/customers", "erase-me", body).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
         assert_eq!(e["error"]["code"], "resource_not_found");
         assert!(!e.to_string().contains("Erasable"), "{e}");
 
         let wh = json!({"url": "https://example.com/hook"});
-        let (st, w) = send("/v1/webhook_endpoints", "endpoint-1", wh.clone()).await;
+        let (st, w, _) = send("/v1/webhook_endpoints", "endpoint-1", wh.clone()).await;
         assert_eq!(st, StatusCode::CREATED, "{w}");
         let secret = w["secret"].as_str().unwrap().to_string();
-        let (st, again) = send("/v1/webhook_endpoints", "endpoint-1", wh.clone()).await;
+        let (st, again, _) = send("/v1/webhook_endpoints", "endpoint-1", wh.clone()).await;
         assert_eq!(
             (st, again["secret"].as_str()),
             (StatusCode::CREATED, Some(secret.as_str()))
@@ -501,7 +442,7 @@ both_backends!(
             ))
             .await;
         assert_eq!(st, StatusCode::OK);
-        let (st, e) = send("/v1/webhook_endpoints", "endpoint-1", wh).await;
+        let (st, e, _) = send("/v1/webhook_endpoints", "endpoint-1", wh).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
         assert!(!e.to_string().contains(&secret));
     }
@@ -543,11 +484,11 @@ both_backends!(
     a_resubmittable_rejection_can_be_corrected_then_restarted,
     |app| async move {
         let c = app.create_customer(complete_individual("rej-fix")).await;
-        let id = c["id"].as_str().unwrap().to_string();
+        let id = id_of(&c);
         app.start_verification(&id).await;
         let (_, r) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/verification"),
+            .force_verification(
+                &id,
                 json!({"status": "rejected", "rejection_reason": "data_mismatch"}),
             )
             .await;
@@ -560,43 +501,25 @@ both_backends!(
             "{r}"
         );
         let (st, p) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"last_name": "Byron"}}),
-            )
+            .update_customer(&id, json!({"individual": {"last_name": "Byron"}}))
             .await;
-        assert_eq!(
-            (st, p["status"].as_str()),
-            (StatusCode::OK, Some("rejected")),
-            "{p}"
-        );
+        assert_status(st, &p, StatusCode::OK, "rejected");
         assert_eq!(p["individual"]["last_name"], "Byron");
         let (st, again) = app.start_verification(&id).await;
-        assert_eq!(
-            (st, again["status"].as_str()),
-            (StatusCode::OK, Some("pending")),
-            "{again}"
-        );
+        assert_status(st, &again, StatusCode::OK, "pending");
 
         // A final rejection stays locked.
         let c = app.create_customer(complete_individual("rej-final")).await;
-        let id = c["id"].as_str().unwrap().to_string();
+        let id = id_of(&c);
         app.start_verification(&id).await;
-        app.post(
-            &format!("/v1/test_helpers/customers/{id}/verification"),
+        app.force_verification(
+            &id,
             json!({"status": "rejected", "rejection_reason": "fraud_suspected"}),
         )
         .await;
         let (st, e) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"last_name": "Byron"}}),
-            )
+            .update_customer(&id, json!({"individual": {"last_name": "Byron"}}))
             .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("customer_locked")),
-            "{e}"
-        );
+        assert_error(st, &e, StatusCode::CONFLICT, "customer_locked");
     }
 );

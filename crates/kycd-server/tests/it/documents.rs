@@ -62,8 +62,8 @@ async fn upload(
     ct: &str,
     bytes: &[u8],
 ) -> (StatusCode, Value) {
-    app.post(
-        &format!("/v1/customers/{cid}/documents"),
+    app.add_document(
+        cid,
         json!({"type": t, "side": side, "content_type": ct, "content_base64": b64(bytes)}),
     )
     .await
@@ -238,15 +238,8 @@ both_backends!(upload_list_read_download, |app| async move {
     assert_eq!(one, d);
 
     let res = app
-        .client
-        .get(format!(
-            "{}/v1/customers/{cid}/documents/{doc_id}/content",
-            app.base
-        ))
-        .bearer_auth(&app.sandbox_key)
-        .send()
-        .await
-        .unwrap();
+        .get_response(&format!("/v1/customers/{cid}/documents/{doc_id}/content"))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -662,13 +655,10 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
     let mut body = unique_individual("st-1", 4);
     body["verification"] = json!({"level": "full", "mode": "hosted", "start": true});
     let c = app.create_customer(body.clone()).await;
-    let cid = c["id"].as_str().unwrap().to_string();
+    let cid = id_of(&c);
     assert_eq!(c["status"], "pending");
     let (st, _) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{cid}/verification"),
-            json!({"status": "on_hold"}),
-        )
+        .force_verification(&cid, json!({"status": "on_hold"}))
         .await;
     assert_eq!(st, StatusCode::OK);
     let (st, e) = upload(&app, &cid, "passport", Value::Null, "image/jpeg", &jpeg).await;
@@ -682,21 +672,17 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
     let mut body = unique_individual("st-2", 5);
     body["verification"] = json!({"level": "full", "mode": "hosted", "start": true});
     let c = app.create_customer(body).await;
-    let cid = c["id"].as_str().unwrap().to_string();
+    let cid = id_of(&c);
     let (st, c) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{cid}/verification"),
+        .force_verification(
+            &cid,
             json!({"status": "needs_information", "missing": ["identity_document"]}),
         )
         .await;
-    assert_eq!(
-        (st, c["status"].as_str()),
-        (StatusCode::OK, Some("needs_information")),
-        "{c}"
-    );
+    assert_status(st, &c, StatusCode::OK, "needs_information");
     let (st, _) = upload(&app, &cid, "passport", json!("front"), "image/jpeg", &jpeg).await;
     assert_eq!(st, StatusCode::CREATED);
-    let c = app.get(&format!("/v1/customers/{cid}")).await.1;
+    let c = app.customer(&cid).await.1;
     assert_eq!(
         c["status"], "pending",
         "the requested document arrived; the selfie is still to come: {c}"
@@ -707,7 +693,7 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
     );
     let (st, selfie) = upload(&app, &cid, "selfie", Value::Null, "image/jpeg", &jpeg).await;
     assert_eq!(st, StatusCode::CREATED);
-    let c = app.get(&format!("/v1/customers/{cid}")).await.1;
+    let c = app.customer(&cid).await.1;
     assert_eq!(c["status"], "pending", "complete, documents in review: {c}");
     let issues = c["verification"]["requirements"]["issues"].to_string();
     assert!(issues.contains("documents_in_review"), "{c}");
@@ -738,14 +724,10 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
                 json!({"status": "accepted"}),
             )
             .await;
-        assert_eq!(
-            (st, r["status"].as_str()),
-            (StatusCode::OK, Some("accepted")),
-            "{r}"
-        );
+        assert_status(st, &r, StatusCode::OK, "accepted");
         assert!(r["reviewed_at"].is_string());
     }
-    let c = app.get(&format!("/v1/customers/{cid}")).await.1;
+    let c = app.customer(&cid).await.1;
     assert!(
         matches!(c["status"].as_str(), Some("active" | "verified")),
         "accepted documents complete the verification: {c}"
@@ -761,30 +743,19 @@ both_backends!(uploads_follow_the_customer_status, |app| async move {
     )
     .await;
     assert_eq!(st, StatusCode::CREATED);
-    assert_eq!(
-        app.get(&format!("/v1/customers/{cid}")).await.1["status"],
-        c["status"]
-    );
+    assert_eq!(app.customer(&cid).await.1["status"], c["status"]);
     // Deactivated: locked.
-    let (st, _) = app
-        .post(
-            &format!("/v1/customers/{cid}/deactivate"),
-            json!({"reason": "test"}),
-        )
-        .await;
+    let (st, _) = app.deactivate(&cid, json!({"reason": "test"})).await;
     assert_eq!(st, StatusCode::OK, "the customer is deactivated");
     let (st, e) = upload(&app, &cid, "passport", Value::Null, "image/jpeg", &jpeg).await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("customer_locked"))
-    );
+    assert_error(st, &e, StatusCode::CONFLICT, "customer_locked");
 });
 
 both_backends!(review_accepts_or_rejects_once, |app| async move {
     let mut body = unique_individual("rv-1", 6);
     body["verification"] = json!({"level": "full", "mode": "hosted", "start": true});
     let c = app.create_customer(body).await;
-    let cid = c["id"].as_str().unwrap().to_string();
+    let cid = id_of(&c);
     let jpeg = tiny_jpeg("review-marker");
     let (_, p) = upload(&app, &cid, "passport", Value::Null, "image/jpeg", &jpeg).await;
     let (_, s) = upload(&app, &cid, "selfie", Value::Null, "image/jpeg", &jpeg).await;
@@ -832,7 +803,7 @@ both_backends!(review_accepts_or_rejects_once, |app| async move {
     .into();
     assert_eq!(e.status.as_u16(), 404);
     // The rejected passport no longer counts: the identity document is missing again.
-    let c = app.get(&format!("/v1/customers/{cid}")).await.1;
+    let c = app.customer(&cid).await.1;
     assert_eq!(c["status"], "pending");
     assert!(
         c["verification"]["requirements"]["missing"]
@@ -841,27 +812,15 @@ both_backends!(review_accepts_or_rejects_once, |app| async move {
             .contains(&json!("identity_document")),
         "{c}"
     );
-    let (st, r) = app
-        .post(
-            &format!("/v1/test_helpers/documents/{sid}"),
-            json!({"status": "rejected"}),
-        )
-        .await;
-    assert_eq!(
-        (st, r["rejection_reason"].as_str()),
-        (StatusCode::OK, Some("document_unreadable")),
-        "{r}"
+    let (st, r) = app.set_document(sid, json!({"status": "rejected"})).await;
+    assert_answer(
+        st,
+        &r,
+        "/rejection_reason",
+        (StatusCode::OK, "document_unreadable"),
     );
-    let (st, e) = app
-        .post(
-            &format!("/v1/test_helpers/documents/{sid}"),
-            json!({"status": "maybe"}),
-        )
-        .await;
-    assert_eq!(
-        (st, e["error"]["param"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("status"))
-    );
+    let (st, e) = app.set_document(sid, json!({"status": "maybe"})).await;
+    assert_answer(st, &e, "/error/param", (StatusCode::BAD_REQUEST, "status"));
     let (st, _) = app
         .post(
             "/v1/test_helpers/documents/doc_01nothere",
@@ -1075,7 +1034,7 @@ both_backends!(
     a_failed_upload_transaction_leaves_no_row_blob_or_event,
     |app| async move {
         let c = app.create_customer(unique_individual("tx-fail", 7)).await;
-        let cid = c["id"].as_str().unwrap().to_string();
+        let cid = id_of(&c);
         let jpeg = tiny_jpeg("tx-fail");
         let uploaded = "SELECT COUNT(*) FROM events WHERE type = 'document.uploaded'";
         fail_upload_audit(&app, true).await;

@@ -16,7 +16,7 @@ async fn three_nodes_expire_each_customer_once() {
         let c = app
             .create_customer(complete_individual(&format!("node-{i}")))
             .await;
-        let id = c["id"].as_str().unwrap().to_string();
+        let id = id_of(&c);
         app.start_and_approve(&id).await;
         ids.push(id);
     }

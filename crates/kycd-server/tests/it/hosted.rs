@@ -205,18 +205,28 @@ pub fn photo_jpeg_with_gps(seed: u32) -> Vec<u8> {
     with
 }
 
+/// The customer after the user submitted the hosted flow: `pending`,
+/// nothing missing any more (asserted).
+pub async fn submitted(app: &TestApp, id: &str) -> Value {
+    let (_, c) = app.customer(id).await;
+    assert_eq!(c["status"], "pending", "{c}");
+    assert_eq!(
+        c["verification"]["requirements"]["missing"],
+        json!([]),
+        "{c}"
+    );
+    c
+}
+
 /// A new individual with nothing but an external id, in hosted `full`
 /// verification: pending, everything missing. Returns (id, link path).
 pub async fn hosted_customer(app: &TestApp, ext: &str) -> (String, String) {
     let c = app
         .create_customer(json!({"type": "individual", "external_id": ext}))
         .await;
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
     let (st, v) = app
-        .post(
-            &format!("/v1/customers/{id}/verification"),
-            json!({"level": "full", "mode": "hosted"}),
-        )
+        .verify(&id, json!({"level": "full", "mode": "hosted"}))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "pending");
@@ -349,7 +359,7 @@ both_backends!(
         assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
         let (at, page) = browser.follow("/hosted/flow").await;
         assert_eq!(at, "/hosted/flow/step/personal");
-        assert!(page.body.contains("Step 1 of 7"), "{}", page.body);
+        assert_has(&page.body, "Step 1 of 7");
         for (name, value) in [
             ("content-security-policy", "frame-ancestors 'none'"),
             ("x-frame-options", "DENY"),
@@ -386,17 +396,11 @@ both_backends!(
             "edit links"
         );
         // Nothing is applied before the user submits.
-        let (_, before) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, before) = app.customer(&id).await;
         assert_eq!(before["individual"]["first_name"], Value::Null, "{before}");
         let done = submit(&mut browser).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER);
-        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
-        assert_eq!(c["status"], "pending", "{c}");
-        assert_eq!(
-            c["verification"]["requirements"]["missing"],
-            json!([]),
-            "{c}"
-        );
+        let c = submitted(&app, &id).await;
         assert_eq!(c["individual"]["first_name"], "Maria");
         assert_eq!(c["identifiers"][0]["type"], "cpf");
         let issues = c["verification"]["requirements"]["issues"].to_string();
@@ -436,7 +440,7 @@ both_backends!(
         );
         // Afterwards the page thanks the user.
         let (_, after) = browser.follow("/hosted/flow").await;
-        assert!(after.body.contains("Thank you"), "{}", after.body);
+        assert_has(&after.body, "Thank you");
     }
 );
 
@@ -451,13 +455,13 @@ both_backends!(
         let mut second = FormClient::new(&app);
         let used = second.get(&link).await;
         assert_eq!(used.status, StatusCode::GONE);
-        assert!(used.body.contains("already opened"), "{}", used.body);
+        assert_has(&used.body, "already opened");
         // A renewed link retires the old one and its session.
         let (_, renewed) = app.start_verification(&id).await;
         let new_link = renewed["verification"]["url"].as_str().unwrap().to_string();
         let old = FormClient::new(&app).get(&link).await;
         assert_eq!(old.status, StatusCode::GONE);
-        assert!(old.body.contains("replaced"), "{}", old.body);
+        assert_has(&old.body, "replaced");
         assert_eq!(
             first.get("/hosted/flow").await.status,
             StatusCode::GONE,
@@ -510,7 +514,7 @@ both_backends!(
             .fill("national-id", &[("id_value", "111.111.111-12")])
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.body.contains("id=\"id_value-error\""), "{}", bad.body);
+        assert_has(&bad.body, "id=\"id_value-error\"");
         assert!(bad.body.contains("aria-invalid=\"true\""));
         assert!(
             bad.body
@@ -539,7 +543,7 @@ both_backends!(
             )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.body.contains("id=\"first_name-error\""), "{}", bad.body);
+        assert_has(&bad.body, "id=\"first_name-error\"");
         let bad = b
             .fill(
                 "personal",
@@ -551,11 +555,7 @@ both_backends!(
                 ],
             )
             .await;
-        assert!(
-            bad.body.contains("id=\"date_of_birth-error\""),
-            "{}",
-            bad.body
-        );
+        assert_has(&bad.body, "id=\"date_of_birth-error\"");
         // Without the CSRF token, nothing is saved either.
         let forged = b
             .post_form(
@@ -602,7 +602,7 @@ both_backends!(progress_survives_a_renewed_link, |app| async move {
         "what was typed is kept"
     );
     // The draft is sealed: the name is nowhere in the database in clear.
-    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, c) = app.customer(&id).await;
     assert_eq!(c["individual"]["first_name"], Value::Null);
 });
 
@@ -613,8 +613,8 @@ both_backends!(
         let id = c["id"].as_str().unwrap();
         app.start_verification(id).await;
         let (st, v) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/verification"),
+            .force_verification(
+                id,
                 json!({"status": "needs_information", "missing": ["proof_of_address"]}),
             )
             .await;
@@ -623,12 +623,8 @@ both_backends!(
         let mut b = FormClient::new(&app);
         let (at, page) = open(&mut b, &url[url.find("/hosted/").unwrap()..]).await;
         assert_eq!(at, "/hosted/flow/step/proof-of-address");
-        assert!(page.body.contains("Step 1 of 2"), "{}", page.body);
-        assert!(
-            page.body.contains("needs a few more details"),
-            "{}",
-            page.body
-        );
+        assert_has(&page.body, "Step 1 of 2");
+        assert_has(&page.body, "needs a few more details");
         let p = b
             .upload(
                 "proof-of-address",
@@ -643,7 +639,7 @@ both_backends!(
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
         let done = submit(&mut b).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER);
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, after) = app.customer(id).await;
         assert_eq!(after["status"], "pending", "{after}");
         assert_eq!(after["verification"]["requirements"]["missing"], json!([]));
     }
@@ -680,7 +676,7 @@ both_backends!(
             )
             .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.body.contains("id=\"front-error\""), "{}", bad.body);
+        assert_has(&bad.body, "id=\"front-error\"");
         // A back side is required for a national id card.
         let bad = b2
             .upload(
@@ -689,7 +685,7 @@ both_backends!(
                 &[("front", "f.png", photo_png(90))],
             )
             .await;
-        assert!(bad.body.contains("id=\"back-error\""), "{}", bad.body);
+        assert_has(&bad.body, "id=\"back-error\"");
         let p = b2
             .upload(
                 "document",
@@ -701,7 +697,7 @@ both_backends!(
         b2.upload("selfie", &[], &[("selfie", "s.png", photo_png(77))])
             .await;
         submit(&mut b2).await;
-        let (_, c) = app.get(&format!("/v1/customers/{second}")).await;
+        let (_, c) = app.customer(&second).await;
         let issues = c["verification"]["requirements"]["issues"].to_string();
         assert!(issues.contains("duplicate_document_image"), "{c}");
     }
@@ -716,7 +712,7 @@ both_backends!(a_file_too_big_gets_its_own_page, |app| async move {
     big.resize(max + 10, 0);
     let page = b.upload("selfie", &[], &[("selfie", "big.png", big)]).await;
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(page.body.contains("too big"), "{}", page.body);
+    assert_has(&page.body, "too big");
 });
 
 both_backends!(pages_speak_the_users_language, |app| async move {
@@ -724,7 +720,7 @@ both_backends!(pages_speak_the_users_language, |app| async move {
     let mut b = FormClient::new(&app);
     b.lang = Some("pt-BR,pt;q=0.9,en;q=0.5");
     let (_, page) = open(&mut b, &link).await;
-    assert!(page.body.contains("<html lang=\"pt-BR\">"), "{}", page.body);
+    assert_has(&page.body, "<html lang=\"pt-BR\">");
     assert!(
         page.body.contains("Sobre você") && page.body.contains("Etapa 1 de 7"),
         "{}",
@@ -738,9 +734,9 @@ both_backends!(pages_speak_the_users_language, |app| async move {
         es.body
     );
     let (_, still) = b.follow("/hosted/flow/step/personal").await;
-    assert!(still.body.contains("Paso 1 de 7"), "{}", still.body);
+    assert_has(&still.body, "Paso 1 de 7");
     let gone = FormClient::new(&app).get("/hosted/v/nope?lang=pt-BR").await;
-    assert!(gone.body.contains("Link não encontrado"), "{}", gone.body);
+    assert_has(&gone.body, "Link não encontrado");
 });
 
 both_backends!(assets_are_fingerprinted_and_cacheable, |app| async move {
@@ -806,7 +802,7 @@ both_backends!(pages_carry_the_organizations_branding, |app| async move {
         "escaped: {}",
         page.body
     );
-    assert!(page.body.contains("--brand:#0B6E4F"), "{}", page.body);
+    assert_has(&page.body, "--brand:#0B6E4F");
     assert!(page.body.contains("help@acme.example"));
     // The colour's style block is allowed by this response's nonce only.
     let csp = page.headers["content-security-policy"]
@@ -899,7 +895,7 @@ both_backends!(
         .await;
         let ended = b.get("/hosted/flow").await;
         assert_eq!(ended.status, StatusCode::GONE);
-        assert!(ended.body.contains("session has ended"), "{}", ended.body);
+        assert_has(&ended.body, "session has ended");
     }
 );
 
@@ -912,10 +908,11 @@ both_backends!(a_logo_is_checked_reencoded_and_shown, |app| async move {
             json!({"branding": {"logo_base64": "not base64!"}}),
         )
         .await;
-    assert_eq!(
-        (st, e["error"]["param"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("branding.logo_base64")),
-        "{e}"
+    assert_answer(
+        st,
+        &e,
+        "/error/param",
+        (StatusCode::BAD_REQUEST, "branding.logo_base64"),
     );
     let (st, _) = app
         .patch(
@@ -958,7 +955,7 @@ both_backends!(
         open(&mut b, &link).await;
         complete_all_steps(&mut b, 60).await;
         submit(&mut b).await;
-        let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, c) = app.customer(&id).await;
         assert_eq!(c["status"], "active", "{c}");
     }
 );
@@ -1025,7 +1022,7 @@ both_backends!(
         );
         let csrf = summary.csrf();
         b.post_form("/hosted/flow/submit", &[("csrf", &csrf)]).await;
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, after) = app.customer(id).await;
         assert_eq!(
             after["business"]["legal_name"], "Padaria Boa Vista Ltda",
             "{after}"

@@ -4,8 +4,8 @@
 //! `target/screenshots/hosted/`. Ignored (shown as skipped, never as passed)
 //! where Debian's chromium and chromium-driver are not installed.
 
-use crate::common::TestApp;
 use crate::common::browser::{Browser, DESKTOP, MOBILE};
+use crate::common::{TestApp, id_of};
 use base64::Engine as _;
 use serde_json::json;
 
@@ -129,13 +129,7 @@ async fn wait_for_heading(b: &Browser, text: &str) {
 }
 
 async fn assert_submitted(app: &TestApp, id: &str) {
-    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
-    assert_eq!(c["status"], "pending", "{c}");
-    assert_eq!(
-        c["verification"]["requirements"]["missing"],
-        json!([]),
-        "{c}"
-    );
+    crate::hosted::submitted(app, id).await;
     let (_, docs) = app.get(&format!("/v1/customers/{id}/documents")).await;
     assert_eq!(docs["data"].as_array().unwrap().len(), 3, "{docs}");
 }
@@ -406,11 +400,11 @@ browser_test!(a_selfie_taken_with_the_camera, |app| async move {
     let c = app
         .create_customer(crate::common::complete_individual("browser-camera"))
         .await;
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
     app.start_verification(&id).await;
     let (_, v) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{id}/verification"),
+        .force_verification(
+            &id,
             json!({"status": "needs_information", "missing": ["selfie"]}),
         )
         .await;
@@ -447,7 +441,7 @@ browser_test!(a_selfie_taken_with_the_camera, |app| async move {
     let selfie = &docs["data"][0];
     assert_eq!(selfie["type"], "selfie", "{docs}");
     assert_eq!(selfie["content_type"], "image/jpeg");
-    let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, after) = app.customer(&id).await;
     assert_eq!(after["status"], "pending", "{after}");
     assert_eq!(after["verification"]["requirements"]["missing"], json!([]));
 });

@@ -6,10 +6,6 @@ use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
-
 /// A business complete for basic verification but for its owners.
 fn business(external_id: &str, owners: Value) -> Value {
     json!({
@@ -200,10 +196,11 @@ both_backends!(
                 {"customer_id": b, "ownership_percent": 40.01}]}}),
             )
             .await;
-        assert_eq!(
-            (st, e["error"]["param"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("business.beneficial_owners")),
-            "{e}"
+        assert_answer(
+            st,
+            &e,
+            "/error/param",
+            (StatusCode::BAD_REQUEST, "business.beneficial_owners"),
         );
         let (_, got) = app.get(&format!("/v1/customers/{}", id_of(&ok))).await;
         assert_eq!(
@@ -330,7 +327,7 @@ async fn active_business(app: &TestApp, v: &str) -> String {
 }
 
 async fn assert_needs_owner(app: &TestApp, bid: &str, from: &str) {
-    let (_, b) = app.get(&format!("/v1/customers/{bid}")).await;
+    let (_, b) = app.customer(bid).await;
     assert_eq!(b["status"], "needs_information", "{b}");
     assert_eq!(missing(&b), vec!["beneficial_owner"], "{b}");
     let events = event_types(app, bid).await;
@@ -359,29 +356,21 @@ both_backends!(
         // Deactivated, then reactivated: the business re-submits itself.
         let v = owner(&app, "own-v", true).await;
         let bid = active_business(&app, &v).await;
-        let (st, d) = app
-            .post(
-                &format!("/v1/customers/{v}/deactivate"),
-                json!({"reason": "fraud review"}),
-            )
-            .await;
+        let (st, d) = app.deactivate(&v, json!({"reason": "fraud review"})).await;
         assert_eq!((st, &d["status"]), (StatusCode::OK, &json!("deactivated")));
         assert_needs_owner(&app, &bid, "active").await;
         let (_, r) = app
             .post(&format!("/v1/customers/{v}/reactivate"), json!({}))
             .await;
         assert_eq!(r["status"], "active", "{r}");
-        let (_, b) = app.get(&format!("/v1/customers/{bid}")).await;
+        let (_, b) = app.customer(&bid).await;
         assert_eq!(b["status"], "active", "re-submitted and approved: {b}");
 
         // Expired.
         let w = owner(&app, "own-w", true).await;
         let bid = active_business(&app, &w).await;
         let (st, e) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{w}/verification"),
-                json!({"status": "expired"}),
-            )
+            .force_verification(&w, json!({"status": "expired"}))
             .await;
         assert_eq!(
             (st, &e["status"]),
@@ -393,8 +382,8 @@ both_backends!(
         // Rejected after a re-verification (an approval under re-verification counts).
         let bid = active_business(&app, &x).await;
         let (st, e) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{x}/verification"),
+            .force_verification(
+                &x,
                 json!({"status": "rejected", "rejection_reason": "document_expired"}),
             )
             .await;
@@ -416,11 +405,7 @@ both_backends!(
         )
         .await;
         assert_eq!(b["status"], "active", "{b}");
-        app.post(
-            &format!("/v1/customers/{small}/deactivate"),
-            json!({"reason": "left"}),
-        )
-        .await;
+        app.deactivate(&small, json!({"reason": "left"})).await;
         let (_, b) = app.get(&format!("/v1/customers/{}", id_of(&b))).await;
         assert_eq!(b["status"], "active", "{b}");
     }
@@ -435,7 +420,7 @@ both_backends!(
         let (st, _) = app.delete(&format!("/v1/customers/{v}")).await;
         assert_eq!(st, StatusCode::OK);
         assert_needs_owner(&app, &bid, "active").await;
-        let (_, b) = app.get(&format!("/v1/customers/{bid}")).await;
+        let (_, b) = app.customer(&bid).await;
         assert_eq!(b["business"]["beneficial_owners"], json!([]), "{b}");
         assert!(
             !b.to_string().contains(&v),
@@ -443,19 +428,11 @@ both_backends!(
         );
         // The business can be corrected without hearing about the erased owner.
         let (st, p) = app
-            .patch(
-                &format!("/v1/customers/{bid}"),
-                json!({"business": {"trade_name": "Acme"}}),
-            )
+            .update_customer(&bid, json!({"business": {"trade_name": "Acme"}}))
             .await;
         assert_eq!(st, StatusCode::OK, "{p}");
         let w = owner(&app, "own-w", true).await;
-        let (st, p) = app
-        .patch(
-            &format!("/v1/customers/{bid}"),
-            json!({"business": {"beneficial_owners": [{"customer_id": w, "ownership_percent": 100}]}}),
-        )
-        .await;
+        let (st, p) = app.update_customer(&bid, json!({"business": {"beneficial_owners": [{"customer_id": w, "ownership_percent": 100}]}})).await;
         assert_eq!(st, StatusCode::OK, "{p}");
         assert_eq!(
             p["status"], "active",

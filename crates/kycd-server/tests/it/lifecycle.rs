@@ -6,14 +6,6 @@ use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn force(app: &TestApp, id: &str, body: Value) -> (StatusCode, Value) {
-    app.post(
-        &format!("/v1/test_helpers/customers/{id}/verification"),
-        body,
-    )
-    .await
-}
-
 async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
     let (_, ev) = app
         .get(&format!("/v1/events?customer_id={id}&limit=100"))
@@ -30,15 +22,7 @@ async fn events_of(app: &TestApp, id: &str) -> Vec<String> {
 
 async fn upload(app: &TestApp, id: &str, doc_type: &str) -> (StatusCode, Value) {
     let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg("doc"));
-    app.post(
-        &format!("/v1/customers/{id}/documents"),
-        json!({"type": doc_type, "side": "front", "content_type": "image/jpeg", "content_base64": content}),
-    )
-    .await
-}
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
+    app.add_document(id, json!({"type": doc_type, "side": "front", "content_type": "image/jpeg", "content_base64": content})).await
 }
 
 both_backends!(
@@ -76,15 +60,13 @@ both_backends!(
             StatusCode::GONE,
             "old link is dead"
         );
-        let (_, got) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, got) = app.customer(&id).await;
         assert_eq!(got["verification"]["url"], url2, "GET shows the live link");
 
-        let (st, done) = force(&app, &id, json!({"status": "approved"})).await;
-        assert_eq!(
-            (st, done["status"].as_str()),
-            (StatusCode::OK, Some("active")),
-            "{done}"
-        );
+        let (st, done) = app
+            .force_verification(&id, json!({"status": "approved"}))
+            .await;
+        assert_status(st, &done, StatusCode::OK, "active");
         assert!(done["verification"]["approved_at"].is_string());
         assert!(done["verification"]["expires_at"].is_string());
         assert!(done["verification"]["url"].is_null());
@@ -117,16 +99,9 @@ both_backends!(
         let (st, d) = upload(&app, &id, "passport").await;
         assert_eq!(st, StatusCode::CREATED, "{d}");
         let (st, v) = app
-            .post(
-                &format!("/v1/customers/{id}/verification"),
-                json!({"mode": "reliance", "level": "full"}),
-            )
+            .verify(&id, json!({"mode": "reliance", "level": "full"}))
             .await;
-        assert_eq!(
-            (st, v["status"].as_str()),
-            (StatusCode::OK, Some("active")),
-            "{v}"
-        );
+        assert_status(st, &v, StatusCode::OK, "active");
         assert_eq!(v["attestation"]["reference_last4"], "3456");
         assert!(!v.to_string().contains("ref-123456"));
     }
@@ -141,30 +116,16 @@ both_backends!(
         body["attestation"] = json!({"provider": "sumsub", "reference": "r-1", "verified_at": "2026-01-01T00:00:00Z", "liveness": true});
         let c = app.create_customer(body).await;
         let id = id_of(&c);
-        let (st, e) = app
-            .post(
-                &format!("/v1/customers/{id}/verification"),
-                json!({"mode": "reliance"}),
-            )
-            .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::FORBIDDEN, Some("requirements_not_met")),
-            "{e}"
-        );
-        let mut codes: Vec<&str> = e["error"]["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["code"].as_str().unwrap())
-            .collect();
+        let (st, e) = app.verify(&id, json!({"mode": "reliance"})).await;
+        assert_error(st, &e, StatusCode::FORBIDDEN, "requirements_not_met");
+        let mut codes = reason_codes(&e);
         codes.sort();
         assert_eq!(
             codes,
             vec!["phone_verified", "primary_address"],
             "basic reliance asks for no identity document"
         );
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, after) = app.customer(&id).await;
         assert_eq!(after["status"], "not_started", "status unchanged");
         assert_eq!(after["updated_at"], c["updated_at"]);
         // Create-and-start in reliance with missing data creates nothing.
@@ -180,18 +141,8 @@ both_backends!(
         let c = app.create_customer(body).await;
         let id = id_of(&c);
         upload(&app, &id, "passport").await;
-        let (_, e) = app
-            .post(
-                &format!("/v1/customers/{id}/verification"),
-                json!({"mode": "reliance"}),
-            )
-            .await;
-        let codes: Vec<&str> = e["error"]["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["code"].as_str().unwrap())
-            .collect();
+        let (_, e) = app.verify(&id, json!({"mode": "reliance"})).await;
+        let codes = reason_codes(&e);
         assert_eq!(codes, vec!["liveness_attestation"], "{e}");
     }
 );
@@ -207,34 +158,19 @@ both_backends!(
         let c = app.create_customer(body).await;
         let id = id_of(&c);
         let (st, v) = app
-            .post(
-                &format!("/v1/customers/{id}/verification"),
-                json!({"mode": "reliance", "level": "PARTIAL"}),
-            )
+            .verify(&id, json!({"mode": "reliance", "level": "PARTIAL"}))
             .await;
-        assert_eq!(
-            (st, v["status"].as_str()),
-            (StatusCode::OK, Some("active")),
-            "{v}"
-        );
+        assert_status(st, &v, StatusCode::OK, "active");
         // full without a document or liveness: both are named.
         let mut body = complete_individual("rel-full");
         body["attestation"] = attestation.clone();
         let c = app.create_customer(body).await;
         let id = id_of(&c);
         let (st, e) = app
-            .post(
-                &format!("/v1/customers/{id}/verification"),
-                json!({"mode": "reliance", "level": "full"}),
-            )
+            .verify(&id, json!({"mode": "reliance", "level": "full"}))
             .await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
-        let codes: Vec<&str> = e["error"]["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["code"].as_str().unwrap())
-            .collect();
+        let codes = reason_codes(&e);
         assert_eq!(
             codes,
             vec!["identity_document", "liveness_attestation"],
@@ -249,10 +185,7 @@ both_backends!(
         let c = app.create_customer(body).await;
         let id = id_of(&c);
         let (st, v) = app
-            .post(
-                &format!("/v1/customers/{id}/verification"),
-                json!({"mode": "reliance", "level": "full"}),
-            )
+            .verify(&id, json!({"mode": "reliance", "level": "full"}))
             .await;
         assert_eq!(
             (
@@ -269,10 +202,11 @@ both_backends!(
         bad["document_type"] = json!("library_card");
         body["attestation"] = bad;
         let (st, e) = app.post("/v1/customers", body).await;
-        assert_eq!(
-            (st, e["error"]["param"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("attestation.document_type")),
-            "{e}"
+        assert_answer(
+            st,
+            &e,
+            "/error/param",
+            (StatusCode::BAD_REQUEST, "attestation.document_type"),
         );
     }
 );
@@ -284,12 +218,10 @@ both_backends!(needs_information_then_patch_resubmits, |app| async move {
     let id = id_of(&c);
     let (_, p) = app.start_verification(&id).await;
     assert_eq!(p["status"], "pending");
-    let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
-    assert_eq!(
-        (st, n["status"].as_str()),
-        (StatusCode::OK, Some("needs_information")),
-        "{n}"
-    );
+    let (st, n) = app
+        .force_verification(&id, json!({"status": "needs_information"}))
+        .await;
+    assert_status(st, &n, StatusCode::OK, "needs_information");
     let missing = n["verification"]["requirements"]["missing"]
         .as_array()
         .unwrap()
@@ -301,21 +233,16 @@ both_backends!(needs_information_then_patch_resubmits, |app| async move {
     );
     // A partial update keeps it blocked, listing what is still missing.
     let (_, still) = app
-        .patch(
-            &format!("/v1/customers/{id}"),
-            json!({"individual": {"last_name": "Lovelace"}}),
-        )
+        .update_customer(&id, json!({"individual": {"last_name": "Lovelace"}}))
         .await;
     assert_eq!(still["status"], "needs_information", "{still}");
     let mut rest = complete_individual("ni-1");
     rest.as_object_mut().unwrap().remove("type");
-    let (st, r) = app.patch(&format!("/v1/customers/{id}"), rest).await;
-    assert_eq!(
-        (st, r["status"].as_str()),
-        (StatusCode::OK, Some("pending")),
-        "{r}"
-    );
-    let (_, a) = force(&app, &id, json!({"status": "approved"})).await;
+    let (st, r) = app.update_customer(&id, rest).await;
+    assert_status(st, &r, StatusCode::OK, "pending");
+    let (_, a) = app
+        .force_verification(&id, json!({"status": "approved"}))
+        .await;
     assert_eq!(a["status"], "active");
     let ev = events_of(&app, &id).await;
     assert!(ev.contains(&"customer.verification.needs_information".to_string()));
@@ -325,39 +252,31 @@ both_backends!(resubmittable_and_final_rejections, |app| async move {
     let c = app.create_customer(complete_individual("rj-1")).await;
     let id = id_of(&c);
     app.start_verification(&id).await;
-    let (_, r) = force(
-        &app,
-        &id,
-        json!({"status": "rejected", "rejection_reason": "document_unreadable"}),
-    )
-    .await;
+    let (_, r) = app
+        .force_verification(
+            &id,
+            json!({"status": "rejected", "rejection_reason": "document_unreadable"}),
+        )
+        .await;
     assert_eq!(r["status"], "rejected");
     assert_eq!(r["verification"]["rejection_reason"], "document_unreadable");
     assert_eq!(r["verification"]["resubmittable"], true);
     let (st, again) = app.start_verification(&id).await;
-    assert_eq!(
-        (st, again["status"].as_str()),
-        (StatusCode::OK, Some("pending")),
-        "{again}"
-    );
+    assert_status(st, &again, StatusCode::OK, "pending");
 
     let c = app.create_customer(complete_individual("rj-2")).await;
     let id = id_of(&c);
     app.start_verification(&id).await;
-    let (_, r) = force(
-        &app,
-        &id,
-        json!({"status": "rejected", "rejection_reason": "sanctions_match"}),
-    )
-    .await;
+    let (_, r) = app
+        .force_verification(
+            &id,
+            json!({"status": "rejected", "rejection_reason": "sanctions_match"}),
+        )
+        .await;
     assert_eq!(r["verification"]["resubmittable"], false);
     let (st, e) = app.start_verification(&id).await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("invalid_transition")),
-        "{e}"
-    );
-    let (_, still) = app.get(&format!("/v1/customers/{id}")).await;
+    assert_error(st, &e, StatusCode::CONFLICT, "invalid_transition");
+    let (_, still) = app.customer(&id).await;
     assert_eq!(still["status"], "rejected");
     let ev = events_of(&app, &id).await;
     assert!(ev.contains(&"customer.verification.rejected".to_string()));
@@ -388,11 +307,11 @@ both_backends!(
             ev.contains(&"customer.verification.expiring".to_string()),
             "{ev:?}"
         );
-        let (_, c1) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, c1) = app.customer(&id).await;
         assert_eq!(c1["status"], "active");
         app.post("/v1/test_helpers/clock/advance", json!({"days": 7}))
             .await;
-        let (_, c2) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, c2) = app.customer(&id).await;
         assert_eq!(c2["status"], "expired", "{c2}");
         let ev = events_of(&app, &id).await;
         assert_eq!(
@@ -415,18 +334,13 @@ both_backends!(
                 json!({"customer_id": id, "capability": "transact"}),
             )
             .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::FORBIDDEN, Some("missing_capability")),
-            "{e}"
-        );
-        assert!(
-            e["error"]["message"].as_str().unwrap().contains("expired"),
-            "{e}"
-        );
+        assert_error(st, &e, StatusCode::FORBIDDEN, "missing_capability");
+        assert_message(&e, "expired");
         let (_, re) = app.start_verification(&id).await;
         assert_eq!(re["status"], "pending");
-        let (_, ok) = force(&app, &id, json!({"status": "approved"})).await;
+        let (_, ok) = app
+            .force_verification(&id, json!({"status": "approved"}))
+            .await;
         assert_eq!(ok["status"], "active");
     }
 );
@@ -435,23 +349,18 @@ both_backends!(manual_activation_goes_through_verified, |app| async move {
     let (st, s) = app
         .patch("/v1/settings", json!({"activation": "manual"}))
         .await;
-    assert_eq!(
-        (st, s["activation"].as_str()),
-        (StatusCode::OK, Some("manual")),
-        "{s}"
-    );
+    assert_answer(st, &s, "/activation", (StatusCode::OK, "manual"));
     let c = app.create_customer(complete_individual("ma-1")).await;
     let id = id_of(&c);
     app.start_verification(&id).await;
-    let (_, v) = force(&app, &id, json!({"status": "approved"})).await;
+    let (_, v) = app
+        .force_verification(&id, json!({"status": "approved"}))
+        .await;
     assert_eq!(v["status"], "verified");
     let (st, e) = app
         .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
         .await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("invalid_transition"))
-    );
+    assert_error(st, &e, StatusCode::CONFLICT, "invalid_transition");
     let (_, a) = app
         .post(&format!("/v1/customers/{id}/activate"), json!({}))
         .await;
@@ -459,27 +368,13 @@ both_backends!(manual_activation_goes_through_verified, |app| async move {
     let (st, e) = app
         .post(&format!("/v1/customers/{id}/activate"), json!({}))
         .await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("invalid_transition"))
-    );
-    let (_, d) = app
-        .post(
-            &format!("/v1/customers/{id}/deactivate"),
-            json!({"reason": "fraud review"}),
-        )
-        .await;
+    assert_error(st, &e, StatusCode::CONFLICT, "invalid_transition");
+    let (_, d) = app.deactivate(&id, json!({"reason": "fraud review"})).await;
     assert_eq!(d["status"], "deactivated");
     let (st, e) = app
-        .patch(
-            &format!("/v1/customers/{id}"),
-            json!({"metadata": {"a": "b"}}),
-        )
+        .update_customer(&id, json!({"metadata": {"a": "b"}}))
         .await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("customer_locked"))
-    );
+    assert_error(st, &e, StatusCode::CONFLICT, "customer_locked");
     let (_, r) = app
         .post(&format!("/v1/customers/{id}/reactivate"), json!({}))
         .await;
@@ -741,26 +636,9 @@ both_backends!(
             .create_customer(json!({"type": "individual", "verification": {"start": true}}))
             .await;
         let id = id_of(&c);
-        let (st, e) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/verification"),
-                json!({"status": "needs_information", "missing": ["primary_address", "favourite_colour"]}),
-            )
-            .await;
-        assert_eq!(
-            (
-                st,
-                e["error"]["code"].as_str(),
-                e["error"]["param"].as_str()
-            ),
-            (
-                StatusCode::BAD_REQUEST,
-                Some("invalid_field"),
-                Some("missing[1]")
-            ),
-            "{e}"
-        );
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        let (st, e) = app.force_verification(&id, json!({"status": "needs_information", "missing": ["primary_address", "favourite_colour"]})).await;
+        assert_invalid_field(st, &e, "missing[1]");
+        let (_, after) = app.customer(&id).await;
         assert_eq!(after["status"], "pending", "nothing changed");
     }
 );
@@ -782,16 +660,12 @@ both_backends!(
         let (st, _) = app.start_verification(&id).await;
         assert!(st.is_success());
         let (st, v) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/verification"),
+            .force_verification(
+                &id,
                 json!({"status": "rejected", "rejection_reason": "document_expired"}),
             )
             .await;
-        assert_eq!(
-            (st, v["status"].as_str()),
-            (StatusCode::OK, Some("rejected")),
-            "{v}"
-        );
+        assert_status(st, &v, StatusCode::OK, "rejected");
         let (_, rejected) = app
             .get(&format!(
                 "/v1/events?customer_id={id}&type=customer.verification.rejected"
@@ -842,20 +716,15 @@ both_backends!(
         let id = id_of(&c);
         let (_, p) = app.start_verification(&id).await;
         assert_eq!(p["status"], "pending", "{p}");
-        let (st, n) = force(&app, &id, json!({"status": "needs_information"})).await;
-        assert_eq!(
-            (st, n["status"].as_str()),
-            (StatusCode::OK, Some("needs_information")),
-            "{n}"
-        );
+        let (st, n) = app
+            .force_verification(&id, json!({"status": "needs_information"}))
+            .await;
+        assert_status(st, &n, StatusCode::OK, "needs_information");
         assert!(n["verification"]["url"].is_string(), "{n}");
         assert!(n["verification"]["url_expires_at"].is_string(), "{n}");
         // Any update of the customer's data then re-submits.
         let (_, r) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"last_name": "Byron"}}),
-            )
+            .update_customer(&id, json!({"individual": {"last_name": "Byron"}}))
             .await;
         assert_eq!(r["status"], "pending", "{r}");
 
@@ -883,17 +752,13 @@ both_backends!(
         let id = id_of(&c);
         let (_, p) = app.start_verification(&id).await;
         assert_eq!(p["status"], "pending", "{p}");
-        let (st, n) = force(
-            &app,
-            &id,
-            json!({"status": "needs_information", "missing": ["proof_of_address"]}),
-        )
-        .await;
-        assert_eq!(
-            (st, n["status"].as_str()),
-            (StatusCode::OK, Some("needs_information")),
-            "{n}"
-        );
+        let (st, n) = app
+            .force_verification(
+                &id,
+                json!({"status": "needs_information", "missing": ["proof_of_address"]}),
+            )
+            .await;
+        assert_status(st, &n, StatusCode::OK, "needs_information");
         assert_eq!(
             n["verification"]["requirements"]["missing"],
             json!(["proof_of_address"]),
@@ -901,17 +766,14 @@ both_backends!(
         );
         // Other data arrives: still blocked on what was asked.
         let (_, still) = app
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"last_name": "Byron"}}),
-            )
+            .update_customer(&id, json!({"individual": {"last_name": "Byron"}}))
             .await;
         assert_eq!(still["status"], "needs_information", "{still}");
         // The requested item arrives: back to pending, the phone collected by
         // the hosted flow as at the first start.
         let (st, d) = upload(&app, &id, "proof_of_address").await;
         assert_eq!(st, StatusCode::CREATED, "{d}");
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, after) = app.customer(&id).await;
         assert_eq!(after["status"], "pending", "{after}");
         assert_eq!(
             after["verification"]["requirements"]["missing"],
@@ -948,8 +810,7 @@ both_backends!(
             "three renewals of one verification bill one"
         );
         // A new verification after a rejection is a second one.
-        force(
-            &app,
+        app.force_verification(
             &id,
             json!({"status": "rejected", "rejection_reason": "data_mismatch"}),
         )
@@ -1023,32 +884,21 @@ both_backends!(
         assert_eq!(transact(&caps), "enabled", "{caps}");
         // It can restart (a fresh link), which moves nothing.
         let (st, r) = app.start_verification(&id).await;
-        assert_eq!(
-            (st, r["status"].as_str()),
-            (StatusCode::OK, Some("update_requested")),
-            "{r}"
-        );
+        assert_status(st, &r, StatusCode::OK, "update_requested");
         assert!(r["verification"]["url"].is_string(), "{r}");
 
         // `suspend`: capabilities are off until the re-verification ends.
         let (st, s) = app
             .patch("/v1/settings", json!({"update_access": "suspend"}))
             .await;
-        assert_eq!(
-            (st, s["update_access"].as_str()),
-            (StatusCode::OK, Some("suspend")),
-            "{s}"
-        );
+        assert_answer(st, &s, "/update_access", (StatusCode::OK, "suspend"));
         let c = app
             .create_customer(complete_individual("upd-suspend"))
             .await;
         let id = id_of(&c);
         app.start_and_approve(&id).await;
-        app.patch(
-            &format!("/v1/customers/{id}"),
-            json!({"individual": {"phone": "+5511977776666"}}),
-        )
-        .await;
+        app.update_customer(&id, json!({"individual": {"phone": "+5511977776666"}}))
+            .await;
         let (_, caps) = app.get(&format!("/v1/customers/{id}/capabilities")).await;
         assert_eq!(transact(&caps), "disabled", "{caps}");
         assert_eq!(
@@ -1056,7 +906,9 @@ both_backends!(
             "{caps}"
         );
         // The re-verification approved: on again.
-        let (_, a) = force(&app, &id, json!({"status": "approved"})).await;
+        let (_, a) = app
+            .force_verification(&id, json!({"status": "approved"}))
+            .await;
         assert_eq!(a["status"], "active", "{a}");
         let (_, caps) = app.get(&format!("/v1/customers/{id}/capabilities")).await;
         assert_eq!(transact(&caps), "enabled", "{caps}");
@@ -1089,12 +941,12 @@ both_backends!(
         customers.push((p, "pending"));
         let ni = id_of(&app.create_customer(complete_individual("ex-ni")).await);
         app.start_verification(&ni).await;
-        force(&app, &ni, json!({"status": "needs_information"})).await;
+        app.force_verification(&ni, json!({"status": "needs_information"}))
+            .await;
         customers.push((ni, "needs_information"));
         let r = id_of(&app.create_customer(complete_individual("ex-r")).await);
         app.start_verification(&r).await;
-        force(
-            &app,
+        app.force_verification(
             &r,
             json!({"status": "rejected", "rejection_reason": "data_mismatch"}),
         )
@@ -1102,12 +954,12 @@ both_backends!(
         customers.push((r, "rejected"));
         let e = id_of(&app.create_customer(complete_individual("ex-e")).await);
         app.start_and_approve(&e).await;
-        force(&app, &e, json!({"status": "expired"})).await;
+        app.force_verification(&e, json!({"status": "expired"}))
+            .await;
         customers.push((e, "expired"));
         let d = id_of(&app.create_customer(complete_individual("ex-d")).await);
         app.start_and_approve(&d).await;
-        app.post(&format!("/v1/customers/{d}/deactivate"), json!({}))
-            .await;
+        app.deactivate(&d, json!({})).await;
         customers.push((d, "deactivated"));
         let (u, _) = app.update_requested("ex-u").await;
         customers.push((u, "update_requested"));
@@ -1117,12 +969,13 @@ both_backends!(
         assert_eq!(st, StatusCode::OK);
         let v = id_of(&app.create_customer(complete_individual("ex-v")).await);
         app.start_verification(&v).await;
-        force(&app, &v, json!({"status": "approved"})).await;
+        app.force_verification(&v, json!({"status": "approved"}))
+            .await;
         customers.push((v, "verified"));
 
         let mut tried = 0;
         for (id, status) in &customers {
-            let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+            let (_, c) = app.customer(id).await;
             assert_eq!(c["status"], *status, "{c}");
             let (st, explanation) = app.get(&format!("/v1/customers/{id}/explanation")).await;
             assert_eq!(st, StatusCode::OK, "{explanation}");

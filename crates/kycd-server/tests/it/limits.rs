@@ -271,21 +271,13 @@ both_backends!(bodies_in_other_media_types_are_415, |app| async move {
         assert_eq!(st, StatusCode::CREATED, "{headers:?}: {v}");
     }
     // Document upload takes multipart too, but not other types.
-    let cid = app.create_customer(json!({"type": "individual"})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = id_of(&app.create_customer(json!({"type": "individual"})).await);
     let path = format!("/v1/customers/{cid}/documents");
     let (st, e) = app
         .post_raw(&path, tiny_jpeg("x"), &[("content-type", "image/jpeg")])
         .await;
     assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{e}");
-    assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("multipart/form-data")
-    );
+    assert_message(&e, "multipart/form-data");
     let (st, e) = app
         .post_raw(
             &path,
@@ -303,10 +295,7 @@ both_backends!(bodies_in_other_media_types_are_415, |app| async move {
 #[tokio::test]
 async fn personal_data_responses_are_not_stored_by_caches() {
     let app = spawn(Backend::Sqlite).await.unwrap();
-    let id = app.create_customer(complete_individual("nostore")).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = id_of(&app.create_customer(complete_individual("nostore")).await);
     let client = &app.client;
     let cases = [
         (
@@ -479,22 +468,12 @@ both_backends!(
     a_closed_database_is_503_with_retry_after_on_each_backend,
     |app| async move {
         let started = Instant::now();
-        let res = app
-            .client
-            .get(format!("{}/readyz", app.base))
-            .send()
-            .await
-            .unwrap();
+        let res = app.public_get("/readyz").await;
         assert_eq!(res.status(), StatusCode::OK);
         // The store's pools closed under the server: what a database gone for
         // good looks like on either backend (SQLite cannot be stopped).
         app.state.store.close().await;
-        let res = app
-            .client
-            .get(format!("{}/readyz", app.base))
-            .send()
-            .await
-            .unwrap();
+        let res = app.public_get("/readyz").await;
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         for _ in 0..5 {
             let res = app

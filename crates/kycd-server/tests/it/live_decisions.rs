@@ -7,7 +7,6 @@
 //! operation answered 2xx on a test helper (they are 404 in live).
 
 use crate::common::*;
-use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -23,14 +22,13 @@ async fn pending_customer(app: &TestApp, n: usize) -> (String, String) {
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
-    let id = c["id"].as_str().unwrap().to_string();
-    let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg("passport"));
+    let id = id_of(&c);
     let (st, d) = app
         .call(
             key,
             Method::POST,
             &format!("/v1/customers/{id}/documents"),
-            Some(json!({"type": "passport", "content_type": "image/jpeg", "content_base64": content})),
+            Some(jpeg_document("passport")),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{d}");
@@ -44,7 +42,7 @@ async fn pending_customer(app: &TestApp, n: usize) -> (String, String) {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "pending", "{v}");
-    (id, d["id"].as_str().unwrap().to_string())
+    (id, id_of(&d))
 }
 
 /// The bodies tried on an operation that takes one: empty, and shaped like
@@ -71,13 +69,7 @@ per_backend!(
             .await
             .expect("a test server");
         let key = app.live_key.clone();
-        let res = app
-            .client
-            .get(format!("{}/openapi.json", app.base))
-            .send()
-            .await
-            .unwrap();
-        let doc: Value = res.json().await.unwrap();
+        let doc = app.openapi_document().await;
         let mut n = 0;
         let (mut id, mut doc_id) = pending_customer(&app, n).await;
         let mut ops = 0;

@@ -109,12 +109,7 @@ const API_MD_QUERY: &[(&str, &str, &[&str])] = &[
 async fn served_document_is_openapi_3_1_with_every_operation_of_the_contract() {
     let app = spawn(Backend::Sqlite).await.expect("sqlite app");
     // No API key: the document is public.
-    let res = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap();
+    let res = app.public_get("/openapi.json").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()["content-type"]
@@ -311,14 +306,9 @@ async fn docs_load_with_no_internet() {
             !start.contains("http://") && !start.contains("https://"),
             "{start}"
         );
-        assert!(start.contains("validatorUrl: null"), "{start}");
-        assert!(start.contains("url: \"/openapi.json\""), "{start}");
-        let res = app
-            .client
-            .get(format!("{}/openapi.json", app.base))
-            .send()
-            .await
-            .unwrap();
+        assert_has(start, "validatorUrl: null");
+        assert_has(start, "url: \"/openapi.json\"");
+        let res = app.public_get("/openapi.json").await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(
             scripts
@@ -374,7 +364,7 @@ both_backends!(real_responses_match_the_document, |app| async move {
     full["attestation"] = json!({"provider": "sumsub", "reference": "ref-12345678", "verified_at": "2024-01-01T00:00:00Z", "liveness": true});
     let (st, c) = call(&app, d, Method::POST, "/v1/customers", Some(full)).await;
     assert_eq!(st, StatusCode::CREATED, "{c}");
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
     let owner = id.clone();
     let (st, _) = call(&app, d, Method::POST, "/v1/customers", Some(json!({"type": "business", "business": {
             "legal_name": "Acme Ltda", "trade_name": "Acme", "registration_number": "11.222.333/0001-81",

@@ -4,7 +4,6 @@
 //! every customer status, usage counts under concurrency and retries.
 
 use crate::common::*;
-use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -13,7 +12,7 @@ fn id(v: &Value) -> String {
 }
 
 async fn status_of(app: &TestApp, cus: &str) -> String {
-    let (_, c) = app.get(&format!("/v1/customers/{cus}")).await;
+    let (_, c) = app.customer(cus).await;
     c["status"].as_str().unwrap().to_string()
 }
 
@@ -31,22 +30,11 @@ async fn force(app: &TestApp, cus: &str, body: Value) -> Value {
 
 /// Uploads a document and has the sandbox reviewer accept it (or leaves it in review).
 async fn document(app: &TestApp, cus: &str, doc_type: &str, accept: bool) -> String {
-    let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg(doc_type));
-    let (st, d) = app
-        .post(
-            &format!("/v1/customers/{cus}/documents"),
-            json!({"type": doc_type, "content_type": "image/jpeg", "content_base64": content}),
-        )
-        .await;
+    let (st, d) = app.upload_jpeg(cus, doc_type).await;
     assert_eq!(st, StatusCode::CREATED, "{d}");
     let doc = id(&d);
     if accept {
-        let (st, r) = app
-            .post(
-                &format!("/v1/test_helpers/documents/{doc}"),
-                json!({"status": "accepted"}),
-            )
-            .await;
+        let (st, r) = app.set_document(&doc, json!({"status": "accepted"})).await;
         assert_eq!(st, StatusCode::OK, "{r}");
     }
     doc
@@ -54,12 +42,7 @@ async fn document(app: &TestApp, cus: &str, doc_type: &str, accept: bool) -> Str
 
 /// Starts verification (level as given) and approves it when a reviewer is awaited.
 async fn verify(app: &TestApp, cus: &str, level: &str) {
-    let (st, c) = app
-        .post(
-            &format!("/v1/customers/{cus}/verification"),
-            json!({"level": level}),
-        )
-        .await;
+    let (st, c) = app.verify(cus, json!({"level": level})).await;
     assert_eq!(st, StatusCode::OK, "{c}");
     if c["status"] != "active" {
         force(app, cus, json!({"status": "approved"})).await;
@@ -187,7 +170,7 @@ both_backends!(a_full_customer_is_granted_cards_at_once, |app| async move {
     let (allowed, code, msg) = check(&app, &cus, "virtual_accounts").await;
     assert!(!allowed);
     assert_eq!(code, "missing_capability");
-    assert!(msg.contains("request access to virtual_accounts"), "{msg}");
+    assert_has(&msg, "request access to virtual_accounts");
 
     let (_, caps) = app.get(&format!("/v1/customers/{cus}/capabilities")).await;
     assert_eq!(caps["object"], "capabilities");
@@ -257,17 +240,9 @@ both_backends!(
             json!(["proof_of_address"])
         );
         let (_, _, msg) = check(&app, &full, "virtual_accounts").await;
-        assert!(
-            msg.contains("access to virtual_accounts is pending review"),
-            "{msg}"
-        );
+        assert_has(&msg, "access to virtual_accounts is pending review");
         // …who accepts the document and grants access.
-        let (st, _) = app
-            .post(
-                &format!("/v1/test_helpers/documents/{doc}"),
-                json!({"status": "accepted"}),
-            )
-            .await;
+        let (st, _) = app.set_document(&doc, json!({"status": "accepted"})).await;
         assert_eq!(st, StatusCode::OK);
         let (st, va) = app
             .post(
@@ -275,11 +250,7 @@ both_backends!(
                 json!({"status": "granted"}),
             )
             .await;
-        assert_eq!(
-            (st, va["status"].as_str()),
-            (StatusCode::OK, Some("granted")),
-            "{va}"
-        );
+        assert_status(st, &va, StatusCode::OK, "granted");
         assert!(check(&app, &full, "virtual_accounts").await.0);
         assert_eq!(
             usage(&app, &app.sandbox_key).await["product_access_requests"],
@@ -298,11 +269,7 @@ both_backends!(manual_approval_waits_for_the_reviewer, |app| async move {
     assert_eq!(st, StatusCode::OK, "{s}");
     let cus = active_full(&app, "manual-1").await;
     let (st, pa) = request(&app, &cus, "cards").await;
-    assert_eq!(
-        (st, pa["status"].as_str()),
-        (StatusCode::CREATED, Some("pending")),
-        "{pa}"
-    );
+    assert_status(st, &pa, StatusCode::CREATED, "pending");
     assert!(
         event_types(&app, &cus)
             .await
@@ -322,10 +289,7 @@ both_backends!(manual_approval_waits_for_the_reviewer, |app| async move {
 
     let helper = format!("/v1/test_helpers/product_access/{}", id(&pa));
     let (st, e) = app.post(&helper, json!({"status": "approved"})).await;
-    assert_eq!(
-        (st, e["error"]["param"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("status"))
-    );
+    assert_answer(st, &e, "/error/param", (StatusCode::BAD_REQUEST, "status"));
     let (st, _) = app
         .call(
             &app.live_key.clone(),
@@ -336,11 +300,7 @@ both_backends!(manual_approval_waits_for_the_reviewer, |app| async move {
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "test helpers are sandbox-only");
     let (st, granted) = app.post(&helper, json!({"status": "granted"})).await;
-    assert_eq!(
-        (st, granted["status"].as_str()),
-        (StatusCode::OK, Some("granted")),
-        "{granted}"
-    );
+    assert_status(st, &granted, StatusCode::OK, "granted");
     assert!(check(&app, &cus, "cards").await.0);
     assert!(
         event_types(&app, &cus)
@@ -348,10 +308,7 @@ both_backends!(manual_approval_waits_for_the_reviewer, |app| async move {
             .contains(&"product_access.granted".to_string())
     );
     let (st, e) = app.post(&helper, json!({"status": "rejected"})).await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("invalid_transition"))
-    );
+    assert_error(st, &e, StatusCode::CONFLICT, "invalid_transition");
 
     let other = active_full(&app, "manual-2").await;
     let (_, pa2) = request(&app, &other, "cards").await;
@@ -370,10 +327,7 @@ both_backends!(manual_approval_waits_for_the_reviewer, |app| async move {
         (Some("rejected"), Some("risk_appetite"))
     );
     let (_, _, msg) = check(&app, &other, "cards").await;
-    assert!(
-        msg.contains("access to cards was rejected (risk_appetite)"),
-        "{msg}"
-    );
+    assert_has(&msg, "access to cards was rejected (risk_appetite)");
     let (st, _) = app
         .post(
             "/v1/test_helpers/product_access/pa_unknown",
@@ -391,33 +345,13 @@ both_backends!(
         assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
         assert_eq!(e["error"]["code"], "requirements_not_met");
         assert_eq!(e["error"]["reasons"][0]["code"], "customer_not_active");
-        assert!(
-            e["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("complete identity verification"),
-            "{e}"
-        );
+        assert_message(&e, "complete identity verification");
         let (st, e) = request(&app, &cus, "loans").await;
-        assert_eq!(
-            (
-                st,
-                e["error"]["code"].as_str(),
-                e["error"]["param"].as_str()
-            ),
-            (
-                StatusCode::BAD_REQUEST,
-                Some("invalid_field"),
-                Some("product")
-            )
-        );
+        assert_invalid_field(st, &e, "product");
         let (st, e) = app
             .post(&format!("/v1/customers/{cus}/product_access"), json!({}))
             .await;
-        assert_eq!(
-            (st, e["error"]["param"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("product"))
-        );
+        assert_answer(st, &e, "/error/param", (StatusCode::BAD_REQUEST, "product"));
         let (st, e) = app
             .post(
                 &format!("/v1/customers/{cus}/product_access"),
@@ -528,10 +462,7 @@ both_backends!(
         let (_, caps) = app.get(&format!("/v1/customers/{cus}/capabilities")).await;
         assert_eq!(caps["cards"]["reason"], "verification_expired");
         let (st, e) = request(&app, &cus, "cards").await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::FORBIDDEN, Some("requirements_not_met"))
-        );
+        assert_error(st, &e, StatusCode::FORBIDDEN, "requirements_not_met");
 
         verify(&app, &cus, "full").await;
         let (_, got) = app
@@ -551,14 +482,11 @@ both_backends!(
 
         // Deactivation suspends too; reactivation restores.
         let (st, _) = app
-            .post(
-                &format!("/v1/customers/{cus}/deactivate"),
-                json!({"reason": "fraud review"}),
-            )
+            .deactivate(&cus, json!({"reason": "fraud review"}))
             .await;
         assert_eq!(st, StatusCode::OK);
         let (_, _, msg) = check(&app, &cus, "cards").await;
-        assert!(msg.contains("customer is deactivated"), "{msg}");
+        assert_has(&msg, "customer is deactivated");
         let (st, _) = app
             .post(&format!("/v1/customers/{cus}/reactivate"), json!({}))
             .await;
@@ -575,16 +503,9 @@ async fn cards_then_phone_changed(app: &TestApp, ext: &str) -> (String, Value, V
     let (_, pa) = request(app, &cus, "cards").await;
     assert_eq!(pa["status"], "granted");
     let (st, c) = app
-        .patch(
-            &format!("/v1/customers/{cus}"),
-            json!({"individual": {"phone": "+5511988887777"}}),
-        )
+        .update_customer(&cus, json!({"individual": {"phone": "+5511988887777"}}))
         .await;
-    assert_eq!(
-        (st, c["status"].as_str()),
-        (StatusCode::OK, Some("update_requested")),
-        "{c}"
-    );
+    assert_status(st, &c, StatusCode::OK, "update_requested");
     let (_, now) = app
         .get(&format!("/v1/customers/{cus}/product_access/{}", id(&pa)))
         .await;
@@ -601,7 +522,7 @@ both_backends!(
         let (cus, pa, got) = cards_then_phone_changed(&app, "lost-1").await;
         assert_eq!(got["suspended"], true, "{got}");
         let (_, _, msg) = check(&app, &cus, "cards").await;
-        assert!(msg.contains("re-verification"), "{msg}");
+        assert_has(&msg, "re-verification");
 
         force(&app, &cus, json!({"status": "approved"})).await;
         let (_, got) = app
@@ -660,10 +581,7 @@ both_backends!(
         cases.push((a, "active", ""));
         let ur = active_basic(&app, "st-ur").await;
         let (st, v) = app
-            .patch(
-                &format!("/v1/customers/{ur}"),
-                json!({"individual": {"first_name": "Augusta"}}),
-            )
+            .update_customer(&ur, json!({"individual": {"first_name": "Augusta"}}))
             .await;
         assert_eq!(st, StatusCode::OK, "{v}");
         cases.push((ur, "update_requested", "complete the re-verification"));
@@ -691,9 +609,7 @@ both_backends!(
         force(&app, &e, json!({"status": "expired"})).await;
         cases.push((e, "expired", "start a new verification"));
         let d = active_basic(&app, "st-d").await;
-        let (st, _) = app
-            .post(&format!("/v1/customers/{d}/deactivate"), json!({}))
-            .await;
+        let (st, _) = app.deactivate(&d, json!({})).await;
         assert_eq!(st, StatusCode::OK);
         cases.push((d, "deactivated", "customer is deactivated"));
         let (st, _) = app
@@ -731,7 +647,7 @@ both_backends!(
             let (allowed, _, msg) = check(&app, cus, "cards").await;
             assert!(!allowed, "no product was requested");
             if *status == "active" {
-                assert!(msg.contains("request access to cards"), "{msg}");
+                assert_has(&msg, "request access to cards");
             }
         }
         assert_eq!(seen.len(), 10, "every status was reached: {seen:?}");

@@ -201,12 +201,7 @@ async fn hosted_page_floods_are_limited_per_address() {
     .unwrap();
     let mut limited = None;
     for _ in 0..60 {
-        let res = app
-            .client
-            .get(format!("{}/hosted/v/some-token", app.base))
-            .send()
-            .await
-            .unwrap();
+        let res = app.public_get("/hosted/v/some-token").await;
         if res.status() == StatusCode::TOO_MANY_REQUESTS {
             limited = Some(res);
             break;

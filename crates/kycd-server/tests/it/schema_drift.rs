@@ -59,7 +59,7 @@ both_backends!(
         assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
         let (st, v) = call(&app, Method::POST, &path, Some(json!(["basic", true]))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "mixed kinds: {v}");
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        let (_, after) = app.customer(id).await;
         assert_eq!(after["status"], "not_started", "nothing started");
     }
 );

@@ -15,12 +15,8 @@ P-1,Maria das Dores Senadora,person,,1970-01-01,BR,,true\n";
 const LIST_V2_EXTRA: &str = "S-3,Ada Lovelace King,person,Ada Lovelace,1990-01-31,BR,SDGT,false\n";
 
 async fn screening_app(backend: Backend) -> Option<(TestApp, std::path::PathBuf)> {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let path = dir.join("inhouse.csv");
-    std::fs::write(&path, LIST_V1).unwrap();
-    let source = format!("csv:{}", path.display());
-    let app = spawn_with(backend, |c| c.screening_sources = vec![source]).await?;
-    Some((app, path))
+    let (app, dir) = spawn_screening(backend, "inhouse.csv", LIST_V1).await?;
+    Some((app, dir.keep().join("inhouse.csv")))
 }
 
 #[tokio::test]
@@ -57,10 +53,7 @@ async fn search_and_lists() {
         .await;
     assert_eq!(r["matches"], json!([]));
     let (st, e) = app.post("/v1/screening/search", json!({"name": ""})).await;
-    assert_eq!(
-        (st, e["error"]["param"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("name"))
-    );
+    assert_answer(st, &e, "/error/param", (StatusCode::BAD_REQUEST, "name"));
     let (st, _) = app
         .post("/v1/screening/search", json!({"name": "x".repeat(10_000)}))
         .await;
@@ -131,40 +124,27 @@ per_backend!(
             let Some((app, _)) = screening_app(backend).await else {
                 panic!("a test server");
             };
-            let mut body = complete_individual("sx-1");
-            body["individual"]["first_name"] = json!("Viktor");
-            body["individual"]["last_name"] = json!("Baranov");
-            body["individual"]["date_of_birth"] = json!("1961-03-04");
-            body["individual"]["nationality"] = json!("RU");
+            let mut body = sanctioned_individual("sx-1");
             let c = app.create_customer(body.clone()).await;
-            let id = c["id"].as_str().unwrap().to_string();
+            let id = id_of(&c);
             let (_, v) = app.start_verification(&id).await;
             assert_eq!(v["status"], "on_hold", "{v}");
             assert_eq!(v["verification"]["screening_matches"][0]["entry_id"], "S-1");
             let (_, r) = app
-                .post(
-                    &format!("/v1/test_helpers/customers/{id}/screening"),
-                    json!({"decision": "confirm"}),
-                )
+                .decide_screening(&id, json!({"decision": "confirm"}))
                 .await;
             assert_eq!(r["status"], "rejected", "{r}");
             assert_eq!(r["verification"]["rejection_reason"], "sanctions_match");
             let (st, e) = app.delete(&format!("/v1/customers/{id}")).await;
-            assert_eq!(
-                (st, e["error"]["code"].as_str()),
-                (StatusCode::CONFLICT, Some("retention_required"))
-            );
+            assert_error(st, &e, StatusCode::CONFLICT, "retention_required");
 
             // A dismissed match lets the verification continue (hosted: to review).
             body["external_id"] = json!("sx-2");
             let c = app.create_customer(body).await;
-            let id = c["id"].as_str().unwrap().to_string();
+            let id = id_of(&c);
             app.start_verification(&id).await;
             let (_, r) = app
-                .post(
-                    &format!("/v1/test_helpers/customers/{id}/screening"),
-                    json!({"decision": "dismiss"}),
-                )
+                .decide_screening(&id, json!({"decision": "dismiss"}))
                 .await;
             assert_eq!(r["status"], "pending", "{r}");
             assert!(r["verification"]["screening_matches"].is_null());
@@ -176,7 +156,7 @@ per_backend!(
 async fn a_refresh_rescreens_active_customers_against_the_delta() {
     let (app, path) = screening_app(Backend::Sqlite).await.unwrap();
     let c = app.create_customer(complete_individual("rs-1")).await;
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
     app.start_and_approve(&id).await;
 
     // A broken file does not replace the loaded list.
@@ -193,7 +173,7 @@ async fn a_refresh_rescreens_active_customers_against_the_delta() {
         .await
         .unwrap();
     assert_eq!(held, 1);
-    let (_, got) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, got) = app.customer(&id).await;
     assert_eq!(got["status"], "on_hold", "{got}");
     assert_eq!(
         got["verification"]["screening_matches"][0]["entry_id"],
@@ -239,7 +219,7 @@ per_backend!(
         body["individual"]["last_name"] = json!("Senadora");
         body["individual"]["date_of_birth"] = json!("1970-01-01");
         let c = app.create_customer(body).await;
-        let id = c["id"].as_str().unwrap().to_string();
+        let id = id_of(&c);
         let (st, v) = app.start_verification(&id).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["status"], "on_hold", "{v}");
@@ -250,20 +230,13 @@ per_backend!(
             "{v}"
         );
         let (_, r) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/screening"),
-                json!({"decision": "confirm"}),
-            )
+            .decide_screening(&id, json!({"decision": "confirm"}))
             .await;
         assert_eq!(r["status"], "rejected", "{r}");
         assert_eq!(r["verification"]["rejection_reason"], "pep_match", "{r}");
         assert_eq!(r["verification"]["resubmittable"], false, "{r}");
         let (st, e) = app.start_verification(&id).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("invalid_transition")),
-            "{e}"
-        );
+        assert_error(st, &e, StatusCode::CONFLICT, "invalid_transition");
     }
 );
 
@@ -274,30 +247,20 @@ per_backend!(
     a_beneficial_owner_on_a_list_holds_the_business,
     |backend: Backend| async move {
         let (app, _) = screening_app(backend).await.expect("a test server");
-        let mut owner = complete_individual("bo-1");
-        owner["individual"]["first_name"] = json!("Viktor");
-        owner["individual"]["last_name"] = json!("Baranov");
-        owner["individual"]["date_of_birth"] = json!("1961-03-04");
-        owner["individual"]["nationality"] = json!("RU");
+        let owner = sanctioned_individual("bo-1");
         let owner = app.create_customer(owner).await;
-        let owner_id = owner["id"].as_str().unwrap().to_string();
+        let owner_id = id_of(&owner);
         let (_, v) = app.start_verification(&owner_id).await;
         assert_eq!(
             v["status"], "on_hold",
             "positive control: the owner matches: {v}"
         );
         let (_, r) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{owner_id}/screening"),
-                json!({"decision": "dismiss"}),
-            )
+            .decide_screening(&owner_id, json!({"decision": "dismiss"}))
             .await;
         assert_eq!(r["status"], "pending", "{r}");
         let (_, r) = app
-            .post(
-                &format!("/v1/test_helpers/customers/{owner_id}/verification"),
-                json!({"status": "approved"}),
-            )
+            .force_verification(&owner_id, json!({"status": "approved"}))
             .await;
         assert_eq!(r["status"], "active", "{r}");
 
@@ -315,7 +278,7 @@ per_backend!(
             )
             .await;
         assert_eq!(st, StatusCode::CREATED, "{b}");
-        let id = b["id"].as_str().unwrap().to_string();
+        let id = id_of(&b);
         let (st, v) = app.start_verification(&id).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["status"], "on_hold", "{v}");

@@ -280,10 +280,7 @@ both_backends!(every_error_body, |app| async move {
     assert_eq!(pending["status"], "pending", "{pending}");
     let pending_id = pending["id"].as_str().unwrap();
     let r = app
-        .patch(
-            &format!("/v1/customers/{pending_id}"),
-            json!({"external_id": "changed"}),
-        )
+        .update_customer(pending_id, json!({"external_id": "changed"}))
         .await;
     case(&mut all, "409 customer locked", StatusCode::CONFLICT, r);
     let r = app
@@ -305,13 +302,8 @@ both_backends!(every_error_body, |app| async move {
         )
         .await;
     case(&mut all, "403 missing capability", StatusCode::FORBIDDEN, r);
-    let r = app
-        .post(
-            &format!("/v1/customers/{fresh_id}/documents"),
-            json!({"type": "passport", "content_type": "image/jpeg",
-                   "content_base64": base64::engine::general_purpose::STANDARD.encode(b"not a jpeg")}),
-        )
-        .await;
+    let r = app.add_document(fresh_id, json!({"type": "passport", "content_type": "image/jpeg",
+                   "content_base64": base64::engine::general_purpose::STANDARD.encode(b"not a jpeg")})).await;
     case(
         &mut all,
         "400 document content does not match its type",
@@ -361,15 +353,15 @@ both_backends!(every_resource_shape, |app| async move {
         "customer (created, verification started)".into(),
         shape("customer", r, StatusCode::CREATED).await,
     );
-    let id = customer["id"].as_str().unwrap().to_string();
+    let id = id_of(&customer);
     let r = app.get(&format!("/v1/customers/{id}/verification")).await;
     all.insert(
         "verification".into(),
         shape("verification", r, StatusCode::OK).await,
     );
     let r = app
-        .post(
-            &format!("/v1/customers/{id}/documents"),
+        .add_document(
+            &id,
             json!({"type": "passport", "content_type": "image/jpeg", "content_base64": b64}),
         )
         .await;
@@ -412,10 +404,7 @@ both_backends!(every_resource_shape, |app| async move {
     );
 
     let (st, v) = app
-        .post(
-            &format!("/v1/test_helpers/customers/{id}/verification"),
-            json!({"status": "approved"}),
-        )
+        .force_verification(&id, json!({"status": "approved"}))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     all.insert("customer (approved)".into(), redact(&v));

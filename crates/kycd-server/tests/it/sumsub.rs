@@ -3,7 +3,7 @@
 //! `X-App-Access-Sig` is wrong, issues applicants and WebSDK links, and can
 //! fail on purpose; webhooks are signed here as Sumsub signs them.
 
-use crate::common::{TestApp, complete_individual};
+use crate::common::*;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode as AxStatus, Uri};
 use axum::response::{IntoResponse, Response};
@@ -48,13 +48,7 @@ async fn fake_handler(
     body: Bytes,
 ) -> Response {
     fake.requests.fetch_add(1, Ordering::SeqCst);
-    let h = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
+    let h = |n: &str| header_text(&headers, n);
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let expected = hmac_hex::<Hmac<sha2::Sha256>>(
         SECRET_KEY.as_bytes(),
@@ -173,7 +167,7 @@ async fn configure(app: &TestApp, base_url: &str) -> (StatusCode, Value) {
 /// A customer started with Sumsub; returns (customer id, applicant id, start answer).
 async fn started(app: &TestApp, fake: &Fake, external_id: &str) -> (String, String, Value) {
     let c = app.create_customer(complete_individual(external_id)).await;
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = id_of(&c);
     let (st, v) = app.start_verification(&id).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let applicant = fake.applicants.lock().unwrap()[&id].0.clone();
@@ -248,7 +242,7 @@ fn event(kind: &str, applicant: &str, customer: &str, at: &str) -> Value {
 }
 
 async fn status(app: &TestApp, id: &str) -> Value {
-    let (_, c) = app.get(&format!("/v1/customers/{id}")).await;
+    let (_, c) = app.customer(id).await;
     c
 }
 
@@ -291,10 +285,11 @@ both_backends!(
             Some(json!({"app_token": "a", "secret_key": "b", "level_name": "l", "webhook_secret": "w", "base_url": "ftp://x"})),
         )
         .await;
-        assert_eq!(
-            (st, e["error"]["param"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("base_url")),
-            "{e}"
+        assert_answer(
+            st,
+            &e,
+            "/error/param",
+            (StatusCode::BAD_REQUEST, "base_url"),
         );
         let (st, e) = app
             .call(
@@ -304,10 +299,11 @@ both_backends!(
                 Some(json!({"app_token": "a", "level_name": "l", "webhook_secret": "w"})),
             )
             .await;
-        assert_eq!(
-            (st, e["error"]["param"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("secret_key")),
-            "{e}"
+        assert_answer(
+            st,
+            &e,
+            "/error/param",
+            (StatusCode::BAD_REQUEST, "secret_key"),
         );
         let (st, _) = app.get("/v1/providers/onfido").await;
         assert_eq!(st, StatusCode::NOT_FOUND);
@@ -579,11 +575,7 @@ both_backends!(
         let c = app.create_customer(complete_individual("ss-down")).await;
         let down = c["id"].as_str().unwrap();
         let (st, e) = app.start_verification(down).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::BAD_GATEWAY, Some("provider_unavailable")),
-            "{e}"
-        );
+        assert_error(st, &e, StatusCode::BAD_GATEWAY, "provider_unavailable");
         let after = status(&app, down).await;
         assert_eq!(after["status"], "not_started", "{after}");
         assert_eq!(after["verification"]["url"], Value::Null, "{after}");
@@ -594,12 +586,7 @@ both_backends!(
         );
 
         // kycd's own flow stays available on request.
-        let (st, k) = app
-            .post(
-                &format!("/v1/customers/{down}/verification"),
-                json!({"provider": "kycd"}),
-            )
-            .await;
+        let (st, k) = app.verify(down, json!({"provider": "kycd"})).await;
         assert_eq!(st, StatusCode::OK, "{k}");
         assert_eq!(k["verification"]["provider"], "kycd", "{k}");
         assert!(
@@ -643,11 +630,7 @@ both_backends!(
         assert_eq!(st, StatusCode::OK);
         let c = app.create_customer(complete_individual("ss-badsig")).await;
         let (st, e) = app.start_verification(c["id"].as_str().unwrap()).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::BAD_GATEWAY, Some("provider_unavailable")),
-            "{e}"
-        );
+        assert_error(st, &e, StatusCode::BAD_GATEWAY, "provider_unavailable");
         assert_eq!(fake.bad_signatures.load(Ordering::SeqCst), 1);
         assert_eq!(
             status(&app, c["id"].as_str().unwrap()).await["status"],
@@ -659,27 +642,14 @@ both_backends!(
 per_backend!(
     a_green_on_a_sanctions_match_stays_on_hold,
     |backend: crate::common::Backend| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let list = dir.path().join("inhouse.csv");
-        std::fs::write(
-            &list,
-            "id,name,type,aliases,date_of_birth,country,programs,pep\n\
-             S-1,Viktor Petrovich Baranov,person,Viktor Baranov,1961-03-04,RU,SDGT,false\n",
-        )
-        .unwrap();
-        let source = format!("csv:{}", list.display());
-        let app = crate::common::spawn_with(backend, |c| c.screening_sources = vec![source])
+        let (app, _list) = spawn_screening(backend, "inhouse.csv", SANCTIONS_CSV)
             .await
-            .unwrap();
+            .expect("a test server");
         let (fake, base) = fake_sumsub().await;
         configure(&app, &base).await;
-        let mut body = complete_individual("ss-sanctioned");
-        body["individual"]["first_name"] = json!("Viktor");
-        body["individual"]["last_name"] = json!("Baranov");
-        body["individual"]["date_of_birth"] = json!("1961-03-04");
-        body["individual"]["nationality"] = json!("RU");
+        let body = sanctioned_individual("ss-sanctioned");
         let c = app.create_customer(body).await;
-        let id = c["id"].as_str().unwrap().to_string();
+        let id = id_of(&c);
         let (st, v) = app.start_verification(&id).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         assert_eq!(v["status"], "on_hold", "{v}");
@@ -748,17 +718,10 @@ both_backends!(
         let c = app.create_customer(json!({"type": "individual"})).await;
         let id = c["id"].as_str().unwrap();
         let (st, e) = app
-            .post(
-                &format!("/v1/customers/{id}/verification"),
-                json!({"mode": "hosted", "provider": "sumsub"}),
-            )
+            .verify(id, json!({"mode": "hosted", "provider": "sumsub"}))
             .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("provider_not_configured")),
-            "{e}"
-        );
-        let (_, after) = app.get(&format!("/v1/customers/{id}")).await;
+        assert_error(st, &e, StatusCode::CONFLICT, "provider_not_configured");
+        let (_, after) = app.customer(id).await;
         assert_eq!(after["status"], "not_started", "nothing changed");
     }
 );
@@ -806,11 +769,7 @@ both_backends!(
         let mut body = complete_individual("ss-create-down");
         body["verification"] = json!({"start": true});
         let (st, e) = app.post("/v1/customers", body).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::BAD_GATEWAY, Some("provider_unavailable")),
-            "{e}"
-        );
+        assert_error(st, &e, StatusCode::BAD_GATEWAY, "provider_unavailable");
         let (_, list) = app.get("/v1/customers?external_id=ss-create-down").await;
         assert_eq!(list["data"], json!([]), "{list}");
     }
@@ -822,11 +781,7 @@ both_backends!(
         let mut body = complete_individual("ss-create-unconfigured");
         body["verification"] = json!({"start": true, "provider": "sumsub"});
         let (st, e) = app.post("/v1/customers", body).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("provider_not_configured")),
-            "{e}"
-        );
+        assert_error(st, &e, StatusCode::CONFLICT, "provider_not_configured");
         let (_, list) = app
             .get("/v1/customers?external_id=ss-create-unconfigured")
             .await;

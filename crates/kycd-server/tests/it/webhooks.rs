@@ -25,10 +25,7 @@ pub async fn add_endpoint(app: &TestApp, url: &str, events: Value) -> (String, S
         )
         .await;
     assert_eq!(st, 201, "{v}");
-    (
-        v["id"].as_str().unwrap().to_string(),
-        v["secret"].as_str().unwrap().to_string(),
-    )
+    (id_of(&v), v["secret"].as_str().unwrap().to_string())
 }
 
 pub fn verify(secret: &str, h: &Hit) -> Result<(), kycd_webhooks::VerifyError> {
@@ -49,12 +46,7 @@ pub async fn event_ids(app: &TestApp, event_type: &str) -> Vec<String> {
         .get(&format!("/v1/events?type={event_type}&limit=100"))
         .await;
     assert_eq!(st, 200, "{v}");
-    let mut ids: Vec<String> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
-        .collect();
+    let mut ids: Vec<String> = v["data"].as_array().unwrap().iter().map(id_of).collect();
     ids.reverse();
     ids
 }

@@ -9,14 +9,12 @@ use serde_json::Value;
 use std::path::Path;
 
 async fn settings_status(base: &str, key: &str) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .get(format!("{base}/v1/settings"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    answer(
+        reqwest::Client::new()
+            .get(format!("{base}/v1/settings"))
+            .bearer_auth(key),
+    )
+    .await
 }
 
 fn org_id(stdout_file: &Path) -> String {
@@ -42,25 +40,9 @@ fn live_key(stdout_file: &Path) -> String {
         .unwrap_or_else(|| panic!("{out}"))
 }
 
-fn cli(args: &[&str], db: &[&str]) -> (bool, String, String) {
-    let mut all = args.to_vec();
-    all.extend_from_slice(db);
-    let out = run(&all, &[]);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
 async fn create_use_and_revoke(dir: &Path, db_url: Option<&str>) {
     let data = dir.join("data").to_str().unwrap().to_string();
-    let mut db: Vec<&str> = vec!["--data-dir", &data];
-    let mut env = vec![];
-    if let Some(u) = db_url {
-        db.extend_from_slice(&["--database-url", u]);
-        env.push(("KYCD_DATABASE_URL", u));
-    }
+    let (db, env) = database_flags(&data, db_url);
     let s = Server::start(dir, "serve", &[], &env);
     // The keys come last, after the listening line: wait for them.
     s.sandbox_key().expect("the first start prints the keys");
@@ -183,18 +165,13 @@ async fn create_use_and_revoke(dir: &Path, db_url: Option<&str>) {
 
 #[tokio::test]
 async fn keys_are_created_and_revoked_at_once_on_sqlite() {
-    let dir = temp_dir("apikeys-sqlite");
-    create_use_and_revoke(&dir, None).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    in_fresh_dir("apikeys-sqlite", false, create_use_and_revoke).await;
 }
 
 #[tokio::test]
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn keys_are_created_and_revoked_at_once_on_postgres() {
-    let url = fresh_postgres_url().await;
-    let dir = temp_dir("apikeys-pg");
-    create_use_and_revoke(&dir, Some(&url)).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    in_fresh_dir("apikeys-pg", true, create_use_and_revoke).await;
 }
 
 /// The first start's keys come last, framed, and are kept in

@@ -7,77 +7,33 @@
 //! of a kycd database is read back by a server.
 
 use crate::common::*;
-use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-fn jpeg(marker: &str) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    v.extend_from_slice(marker.as_bytes());
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
-
 /// Creates an individual named `first last`; returns its id.
-async fn create(http: &reqwest::Client, base: &str, key: &str, first: &str, last: &str) -> String {
-    let res = http
-        .post(format!("{base}/v1/customers"))
-        .bearer_auth(key)
-        .json(&json!({"type": "individual",
-                      "individual": {"first_name": first, "last_name": last},
-                      "identifiers": [{"type": "cpf", "value": "529.982.247-25"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 201);
-    res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn add_document(base: &str, key: &str, customer: &str, bytes: &[u8]) -> String {
-    let d: Value = reqwest::Client::new()
-        .post(format!("{base}/v1/customers/{customer}/documents"))
-        .bearer_auth(key)
-        .json(&json!({"type": "passport", "content_type": "image/jpeg",
-                      "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    d["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{d}"))
-        .to_string()
-}
-
-async fn document_content(base: &str, key: &str, customer: &str, doc: &str) -> (u16, Vec<u8>) {
-    let res = reqwest::Client::new()
-        .get(format!(
-            "{base}/v1/customers/{customer}/documents/{doc}/content"
-        ))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+async fn create(base: &str, key: &str, first: &str, last: &str) -> String {
+    create_customer(
+        base,
+        key,
+        json!({"type": "individual",
+               "individual": {"first_name": first, "last_name": last},
+               "identifiers": [{"type": "cpf", "value": "529.982.247-25"}]}),
+    )
+    .await
 }
 
 async fn customer(base: &str, key: &str, id: &str) -> Value {
-    let res = reqwest::Client::new()
-        .get(format!("{base}/v1/customers/{id}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200, "{id}");
-    res.json().await.unwrap()
+    let (status, c) = answer(
+        reqwest::Client::new()
+            .get(format!("{base}/v1/customers/{id}"))
+            .bearer_auth(key),
+    )
+    .await;
+    assert_eq!(status, 200, "{id}");
+    c
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -101,9 +57,9 @@ async fn a_sqlite_backup_taken_under_load_restores() {
     let key = s.sandbox_key().unwrap();
     let base = s.base.clone();
     let http = reqwest::Client::new();
-    let first = create(&http, &base, &key, "Ada", "Lovelace").await;
+    let first = create(&base, &key, "Ada", "Lovelace").await;
     let doc_bytes = jpeg("backup-document");
-    let doc = add_document(&base, &key, &first, &doc_bytes).await;
+    let doc = add_passport(&base, &key, &first, &doc_bytes).await;
 
     // The writer loop: customers named after their number, until told to stop.
     let stop = Arc::new(AtomicBool::new(false));
@@ -111,11 +67,10 @@ async fn a_sqlite_backup_taken_under_load_restores() {
     let writer = {
         let (stop, count, base, key) = (stop.clone(), count.clone(), base.clone(), key.clone());
         tokio::spawn(async move {
-            let http = reqwest::Client::new();
             let mut names = HashMap::new();
             while !stop.load(Ordering::SeqCst) {
                 let n = names.len();
-                let id = create(&http, &base, &key, &format!("Writer{n}"), "Loop").await;
+                let id = create(&base, &key, &format!("Writer{n}"), "Loop").await;
                 names.insert(id, n);
                 count.store(names.len(), Ordering::SeqCst);
             }
@@ -317,13 +272,12 @@ async fn postgres_backup_is_pg_dump_and_restores() {
 
     let s = Server::start(&dir, "pg", &[], &env);
     let key = s.sandbox_key().unwrap();
-    let http = reqwest::Client::new();
     let mut ids = vec![];
     for n in 0..5 {
-        ids.push(create(&http, &s.base, &key, &format!("Pg{n}"), "Dump").await);
+        ids.push(create(&s.base, &key, &format!("Pg{n}"), "Dump").await);
     }
     let doc_bytes = jpeg("pg-dump-document");
-    let doc = add_document(&s.base, &key, &ids[0], &doc_bytes).await;
+    let doc = add_passport(&s.base, &key, &ids[0], &doc_bytes).await;
     s.stop();
 
     let dump = dir.join("kycd.dump");

@@ -1,21 +1,17 @@
 //! `kycd serve --dev`: a receiver on this machine is accepted as a webhook
 //! endpoint, and dev mode refuses any listen address but loopback.
 
-use crate::common::{Server, run, temp_dir};
+use crate::common::{Server, answer, run, temp_dir};
 use serde_json::{Value, json};
 
 async fn register(base: &str, key: &str, url: &str) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .post(format!("{base}/v1/webhook_endpoints"))
-        .bearer_auth(key)
-        .json(&json!({"url": url, "enabled_events": ["*"]}))
-        .send()
-        .await
-        .unwrap();
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
+    answer(
+        reqwest::Client::new()
+            .post(format!("{base}/v1/webhook_endpoints"))
+            .bearer_auth(key)
+            .json(&json!({"url": url, "enabled_events": ["*"]})),
     )
+    .await
 }
 
 #[tokio::test]

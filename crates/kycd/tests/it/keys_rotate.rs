@@ -5,20 +5,10 @@
 //! while the rotation runs under it).
 
 use crate::common::*;
-use base64::Engine;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
 
-const K1: &str = "S2V5T25lS2V5T25lS2V5T25lS2V5T25lS2V5T25lMDE=";
-const K2: &str = "S2V5VHdvS2V5VHdvS2V5VHdvS2V5VHdvS2V5VHdvMDI=";
 const K3: &str = "S2V5VGhyZWVLZXlUaHJlZUtleVRocmVlS2V5VGhyZWU=";
-
-fn jpeg(marker: &str) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    v.extend_from_slice(marker.as_bytes());
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
 
 /// Creates a customer with a CPF and a document; returns (customer id, document id).
 async fn customer_with_document(
@@ -28,42 +18,21 @@ async fn customer_with_document(
     cpf: &str,
     doc: &[u8],
 ) -> (String, String) {
-    let http = reqwest::Client::new();
-    let c: Value = http
-        .post(format!("{base}/v1/customers"))
-        .bearer_auth(key)
-        .json(&json!({"type": "individual", "external_id": ext, "identifiers": [{"type": "cpf", "value": cpf}]}))
-        .send().await.unwrap().json().await.unwrap();
-    let cid = c["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{c}"))
-        .to_string();
-    let d: Value = http
-        .post(format!("{base}/v1/customers/{cid}/documents"))
-        .bearer_auth(key)
-        .json(&json!({"type": "passport", "content_type": "image/jpeg", "content_base64": base64::engine::general_purpose::STANDARD.encode(doc)}))
-        .send().await.unwrap().json().await.unwrap();
-    (
-        cid,
-        d["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{d}"))
-            .to_string(),
+    let cid = create_customer(
+        base,
+        key,
+        json!({"type": "individual", "external_id": ext, "identifiers": [{"type": "cpf", "value": cpf}]}),
     )
+    .await;
+    let did = add_passport(base, key, &cid, doc).await;
+    (cid, did)
 }
 
 /// The document's bytes, or the HTTP status when it cannot be read.
 async fn read_document(base: &str, key: &str, cid: &str, doc: &str) -> Result<Vec<u8>, u16> {
-    let res = reqwest::Client::new()
-        .get(format!("{base}/v1/customers/{cid}/documents/{doc}/content"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    if res.status().is_success() {
-        Ok(res.bytes().await.unwrap().to_vec())
-    } else {
-        Err(res.status().as_u16())
+    match document_content(base, key, cid, doc).await {
+        (200..=299, bytes) => Ok(bytes),
+        (status, _) => Err(status),
     }
 }
 
@@ -105,12 +74,7 @@ async fn rotate_with_the_key_file() {
         "no key material printed"
     );
     #[cfg(unix)]
-    assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(
-            &std::fs::metadata(&key_file).unwrap().permissions()
-        ) & 0o777,
-        0o600
-    );
+    assert_eq!(mode_of(&key_file), 0o600);
     let backups: Vec<_> = std::fs::read_dir(dir.join("data"))
         .unwrap()
         .flatten()

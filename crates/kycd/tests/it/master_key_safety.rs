@@ -6,40 +6,22 @@
 //! can read is warned about, and empty or short shared secrets are refused.
 
 use crate::common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
-
-const K1: &str = "S2V5T25lS2V5T25lS2V5T25lS2V5T25lS2V5T25lMDE=";
-const K2: &str = "S2V5VHdvS2V5VHdvS2V5VHdvS2V5VHdvS2V5VHdvMDI=";
 
 /// Creates a customer with an identifier (a wrapped data key and a wrapped
 /// blind-index key get stored); returns its id.
 async fn customer(base: &str, key: &str, ext: &str) -> String {
-    let c: Value = reqwest::Client::new()
-        .post(format!("{base}/v1/customers"))
-        .bearer_auth(key)
-        .json(&json!({"type": "individual", "external_id": ext, "identifiers": [{"type": "cpf", "value": "529.982.247-25"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    c["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{c}"))
-        .to_string()
+    create_customer(
+        base,
+        key,
+        json!({"type": "individual", "external_id": ext, "identifiers": [{"type": "cpf", "value": "529.982.247-25"}]}),
+    )
+    .await
 }
 
 async fn status_of(base: &str, key: &str, id: &str) -> u16 {
-    reqwest::Client::new()
-        .get(format!("{base}/v1/customers/{id}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    get_bytes(base, key, &format!("/v1/customers/{id}")).await.0
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -172,12 +154,7 @@ async fn the_key_file_may_live_outside_the_data_dir() {
     assert!(!dir.join("data/master.key").exists(), "not in the data dir");
     assert!(!out.contains("readable by other users"), "{out}");
     #[cfg(unix)]
-    assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(
-            &std::fs::metadata(&key_file).unwrap().permissions()
-        ) & 0o777,
-        0o600
-    );
+    assert_eq!(mode_of(&key_file), 0o600);
     // The flag works as the variable does.
     let s = Server::start(&dir, "two", &["--master-key-file", &key_file_s], &[]);
     assert_eq!(status_of(&s.base, &key, &id).await, 200);

@@ -8,17 +8,6 @@ use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 
-fn cli(args: &[&str], db: &[&str]) -> (bool, String, String) {
-    let mut all = args.to_vec();
-    all.extend_from_slice(db);
-    let out = run(&all, &[]);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
 /// Signs in through the form (its CSRF cookie first); the status of the POST.
 async fn sign_in(base: &str, email: &str, password: &str) -> u16 {
     let client = reqwest::Client::builder()
@@ -58,12 +47,7 @@ async fn sign_in(base: &str, email: &str, password: &str) -> u16 {
 
 async fn operators(dir: &Path, db_url: Option<&str>) {
     let data = dir.join("data").to_str().unwrap().to_string();
-    let mut db: Vec<&str> = vec!["--data-dir", &data];
-    let mut env = vec![];
-    if let Some(u) = db_url {
-        db.extend_from_slice(&["--database-url", u]);
-        env.push(("KYCD_DATABASE_URL", u));
-    }
+    let (db, env) = database_flags(&data, db_url);
     let s = Server::start(dir, "serve", &[], &env);
 
     let (ok, out, err) = cli(
@@ -175,16 +159,11 @@ async fn operators(dir: &Path, db_url: Option<&str>) {
 
 #[tokio::test]
 async fn operators_are_managed_from_the_cli_on_sqlite() {
-    let dir = temp_dir("operators-sqlite");
-    operators(&dir, None).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    in_fresh_dir("operators-sqlite", false, operators).await;
 }
 
 #[tokio::test]
 #[cfg_attr(not(kycd_postgres), ignore = "PostgreSQL: set KYCD_TEST_POSTGRES_URL")]
 async fn operators_are_managed_from_the_cli_on_postgres() {
-    let url = fresh_postgres_url().await;
-    let dir = temp_dir("operators-pg");
-    operators(&dir, Some(&url)).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    in_fresh_dir("operators-pg", true, operators).await;
 }

@@ -5,7 +5,7 @@
 //! delivered, each re-screening hold and each expiry happens once.
 
 use crate::common::{
-    MASTER_KEY, Server, claimed_in, fresh_postgres_url, post_ok as call, temp_dir,
+    Server, add_endpoint, claimed_in, fresh_postgres_url, post_ok as call, temp_dir, webhook_env,
 };
 use crate::receiver::Receiver;
 use futures::StreamExt;
@@ -75,17 +75,16 @@ async fn three_processes_share_the_work_and_a_killed_one_loses_nothing() {
     let list = dir.join("list.csv");
     std::fs::write(&list, list_csv(false)).unwrap();
     let sources = format!("csv:{}", list.display());
-    let env = [
-        ("KYCD_DATABASE_URL", db.as_str()),
-        ("KYCD_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ("KYCD_MASTER_KEY", MASTER_KEY),
-        ("KYCD_LOG", "warn,kycd::webhooks=debug"),
-        ("KYCD_LOG_FORMAT", "json"),
-        ("KYCD_RATE_LIMIT", "0"),
-        ("KYCD_TICK_MS", "200"),
-        ("KYCD_SCREENING_SOURCES", sources.as_str()),
-        ("KYCD_SCREENING_REFRESH_SECS", "1"),
-    ];
+    let env = webhook_env(
+        "warn,kycd::webhooks=debug",
+        &[
+            ("KYCD_DATABASE_URL", &db),
+            ("KYCD_LOG_FORMAT", "json"),
+            ("KYCD_TICK_MS", "200"),
+            ("KYCD_SCREENING_SOURCES", &sources),
+            ("KYCD_SCREENING_REFRESH_SECS", "1"),
+        ],
+    );
     let client = reqwest::Client::new();
     let rx = Receiver::start().await;
     let a = Server::start(&dir, "a", &[], &env);
@@ -93,14 +92,7 @@ async fn three_processes_share_the_work_and_a_killed_one_loses_nothing() {
     let b = Server::start(&dir, "b", &[], &env);
     let c = Server::start(&dir, "c", &[], &env);
     let bases = [a.base.clone(), b.base.clone(), c.base.clone()];
-    call(
-        &client,
-        &a.base,
-        &key,
-        "/v1/webhook_endpoints",
-        json!({"url": rx.url, "enabled_events": ["*"]}),
-    )
-    .await;
+    add_endpoint(&client, &a.base, &key, &rx.url, &["*"]).await;
     // Slow answers: attempts stay in flight long enough for the kill to
     // catch some of them in process c.
     rx.set_delay(Duration::from_millis(300));

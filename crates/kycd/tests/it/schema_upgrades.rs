@@ -272,39 +272,12 @@ struct Fixture {
     document_bytes: Vec<u8>,
 }
 
-fn jpeg(marker: &str) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    v.extend_from_slice(marker.as_bytes());
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
-
 async fn post(base: &str, key: &str, path: &str, body: Value) -> Value {
-    let res = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let v: Value = res.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {v}");
-    v
-}
-
-async fn get(base: &str, key: &str, path: &str) -> (u16, Vec<u8>) {
-    let res = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+    post_ok(&reqwest::Client::new(), base, key, path, body).await
 }
 
 async fn get_json(base: &str, key: &str, path: &str) -> Value {
-    let (status, body) = get(base, key, path).await;
+    let (status, body) = get_bytes(base, key, path).await;
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(status, 200, "{path}: {v}");
     v
@@ -487,7 +460,7 @@ async fn read_back(base: &str, f: &Fixture, at: i64, tables: &[String]) {
             f.document.as_str(),
             "from {at}: {docs}"
         );
-        let (status, bytes) = get(
+        let (status, bytes) = get_bytes(
             base,
             &f.key,
             &format!(

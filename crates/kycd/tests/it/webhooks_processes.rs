@@ -4,7 +4,8 @@
 //! without any attempt made twice.
 
 use crate::common::{
-    MASTER_KEY, Server, claimed_in, fresh_postgres_url, post_ok as post, temp_dir,
+    MASTER_KEY, Server, add_endpoint, claimed_in, fresh_postgres_url, post_ok as post, temp_dir,
+    webhook_env,
 };
 use crate::receiver::Receiver;
 use futures::StreamExt;
@@ -65,13 +66,8 @@ async fn wait_delivered(rx: &Receiver, want: &HashSet<String>, timeout: Duration
 async fn sigkill_with_1000_events_to_deliver_then_restart_delivers_every_event() {
     let _heavy = crate::common::heavy().await;
     let dir = temp_dir("webhooks-kill");
-    let env = [
-        ("KYCD_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ("KYCD_MASTER_KEY", MASTER_KEY),
-        ("KYCD_LOG", "warn"),
-        // 1,000 creates as fast as the server goes, from one key.
-        ("KYCD_RATE_LIMIT", "0"),
-    ];
+    // 1,000 creates as fast as the server goes, from one key.
+    let env = webhook_env("warn", &[]);
     let client = reqwest::Client::new();
     let rx = Receiver::start().await;
     // Down while the events are committed: every first attempt fails.
@@ -80,14 +76,7 @@ async fn sigkill_with_1000_events_to_deliver_then_restart_delivers_every_event()
     let key = first
         .sandbox_key()
         .expect("first start prints the sandbox key");
-    post(
-        &client,
-        &first.base,
-        &key,
-        "/v1/webhook_endpoints",
-        json!({"url": rx.url, "enabled_events": ["customer.created"]}),
-    )
-    .await;
+    add_endpoint(&client, &first.base, &key, &rx.url, &["customer.created"]).await;
     create_customers(&client, std::slice::from_ref(&first.base), &key).await;
     let events = created_event_ids(&client, &first.base, &key).await;
     assert_eq!(events.len(), N);
@@ -127,25 +116,13 @@ async fn sigkill_with_1000_events_to_deliver_then_restart_delivers_every_event()
 async fn sigterm_during_deliveries_records_every_attempt_before_exit() {
     const EVENTS: usize = 20;
     let dir = temp_dir("webhooks-sigterm");
-    let env = [
-        ("KYCD_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ("KYCD_MASTER_KEY", MASTER_KEY),
-        ("KYCD_LOG", "info"),
-        ("KYCD_RATE_LIMIT", "0"),
-    ];
+    let env = webhook_env("info", &[]);
     let client = reqwest::Client::new();
     let rx = Receiver::start().await;
     rx.set_delay(Duration::from_secs(2));
     let server = Server::start(&dir, "sigterm", &[], &env);
     let key = server.sandbox_key().expect("first start prints the key");
-    post(
-        &client,
-        &server.base,
-        &key,
-        "/v1/webhook_endpoints",
-        json!({"url": rx.url, "enabled_events": ["customer.created"]}),
-    )
-    .await;
+    add_endpoint(&client, &server.base, &key, &rx.url, &["customer.created"]).await;
     for i in 0..EVENTS {
         post(
             &client,
@@ -207,28 +184,17 @@ async fn two_processes_on_one_postgres_share_deliveries_and_never_attempt_twice(
     let _heavy = crate::common::heavy().await;
     let db = fresh_postgres_url().await;
     let dir = temp_dir("webhooks-two");
-    let env = [
-        ("KYCD_DATABASE_URL", db.as_str()),
-        ("KYCD_WEBHOOK_ALLOW_PRIVATE", "true"),
-        ("KYCD_MASTER_KEY", MASTER_KEY),
-        ("KYCD_LOG", "warn,kycd::webhooks=debug"),
-        ("KYCD_LOG_FORMAT", "json"),
-        // 1,000 creates as fast as the servers go, from one key.
-        ("KYCD_RATE_LIMIT", "0"),
-    ];
+    // 1,000 creates as fast as the servers go, from one key.
+    let env = webhook_env(
+        "warn,kycd::webhooks=debug",
+        &[("KYCD_DATABASE_URL", &db), ("KYCD_LOG_FORMAT", "json")],
+    );
     let client = reqwest::Client::new();
     let rx = Receiver::start().await;
     let a = Server::start(&dir, "a", &[], &env);
     let key = a.sandbox_key().expect("first start prints the sandbox key");
     let b = Server::start(&dir, "b", &[], &env);
-    post(
-        &client,
-        &a.base,
-        &key,
-        "/v1/webhook_endpoints",
-        json!({"url": rx.url, "enabled_events": ["customer.created"]}),
-    )
-    .await;
+    add_endpoint(&client, &a.base, &key, &rx.url, &["customer.created"]).await;
     create_customers(&client, &[a.base.clone(), b.base.clone()], &key).await;
     let events = created_event_ids(&client, &b.base, &key).await;
     assert_eq!(events.len(), N);

@@ -189,23 +189,109 @@ impl TestApp {
             .await
     }
 
+    /// `POST /v1/customers/{id}/verification` with `body` (mode, level, start).
+    pub async fn verify(&self, id: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/v1/customers/{id}/verification"), body)
+            .await
+    }
+
+    /// `GET /v1/customers/{id}`.
+    pub async fn customer(&self, id: &str) -> (StatusCode, Value) {
+        self.get(&format!("/v1/customers/{id}")).await
+    }
+
+    /// `POST /v1/customers/{id}/documents` with `body`.
+    pub async fn add_document(&self, id: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/v1/customers/{id}/documents"), body)
+            .await
+    }
+
+    /// Uploads a [`jpeg_document`] of this type for the customer.
+    pub async fn upload_jpeg(&self, id: &str, doc_type: &str) -> (StatusCode, Value) {
+        self.add_document(id, jpeg_document(doc_type)).await
+    }
+
+    /// `PATCH /v1/customers/{id}` with `body`.
+    pub async fn update_customer(&self, id: &str, body: Value) -> (StatusCode, Value) {
+        self.patch(&format!("/v1/customers/{id}"), body).await
+    }
+
+    /// `POST /v1/customers/{id}/deactivate` with `body`.
+    pub async fn deactivate(&self, id: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/v1/customers/{id}/deactivate"), body)
+            .await
+    }
+
+    /// `GET path` without an API key (the public pages), as it came.
+    pub async fn public_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The sandbox helper that decides a screening match:
+    /// `POST /v1/test_helpers/customers/{id}/screening`.
+    pub async fn decide_screening(&self, id: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/v1/test_helpers/customers/{id}/screening"), body)
+            .await
+    }
+
+    /// The OpenAPI document as the server serves it (public, `200`).
+    pub async fn openapi_document(&self) -> Value {
+        let res = self.public_get("/openapi.json").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.expect("the served document")
+    }
+
+    /// The sandbox helper that sets a document's review:
+    /// `POST /v1/test_helpers/documents/{document}`.
+    pub async fn set_document(&self, document: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/v1/test_helpers/documents/{document}"), body)
+            .await
+    }
+
+    /// `POST path` with the sandbox key and an `Idempotency-Key`: the
+    /// status, the answer, and whether it was a replay (`Idempotent-Replayed`).
+    pub async fn post_idempotent(
+        &self,
+        path: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value, bool) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.sandbox_key)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let st = res.status();
+        let replayed = res.headers().contains_key("idempotent-replayed");
+        (st, res.json().await.expect("a JSON answer"), replayed)
+    }
+
+    /// The sandbox helper that decides a verification:
+    /// `POST /v1/test_helpers/customers/{id}/verification`.
+    pub async fn force_verification(&self, id: &str, body: Value) -> (StatusCode, Value) {
+        self.post(
+            &format!("/v1/test_helpers/customers/{id}/verification"),
+            body,
+        )
+        .await
+    }
+
     /// An active customer (complete data, approved) whose phone then
     /// changes: it is `update_requested`. Returns its id and that answer.
     pub async fn update_requested(&self, external_id: &str) -> (String, Value) {
-        let c = self.create_customer(complete_individual(external_id)).await;
-        let id = c["id"].as_str().expect("id").to_string();
+        let id = id_of(&self.create_customer(complete_individual(external_id)).await);
         self.start_and_approve(&id).await;
-        let (st, u) = self
-            .patch(
-                &format!("/v1/customers/{id}"),
-                json!({"individual": {"phone": "+5511988887777"}}),
-            )
-            .await;
-        assert_eq!(
-            (st, u["status"].as_str()),
-            (StatusCode::OK, Some("update_requested")),
-            "{u}"
-        );
+        let phone = json!({"individual": {"phone": "+5511988887777"}});
+        let (st, u) = self.update_customer(&id, phone).await;
+        assert_status(st, &u, StatusCode::OK, "update_requested");
         (id, u)
     }
 
@@ -214,10 +300,7 @@ impl TestApp {
     pub async fn start_and_approve(&self, id: &str) -> Value {
         self.start_verification(id).await;
         let (_, approved) = self
-            .post(
-                &format!("/v1/test_helpers/customers/{id}/verification"),
-                json!({"status": "approved"}),
-            )
+            .force_verification(id, json!({"status": "approved"}))
             .await;
         assert_eq!(approved["status"], "active", "{approved}");
         approved
@@ -292,6 +375,106 @@ impl TestApp {
     }
 }
 
+/// The `id` of an API object.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+/// Asserts an answer's HTTP status and one string field of its body (a JSON
+/// pointer such as `/status` or `/error/code`), showing the body when either differs.
+#[track_caller]
+pub fn assert_answer(st: StatusCode, body: &Value, pointer: &str, want: (StatusCode, &str)) {
+    assert_eq!(
+        (st, body.pointer(pointer).and_then(Value::as_str)),
+        (want.0, Some(want.1)),
+        "{body}"
+    );
+}
+
+/// A header's value as text (`""` when absent or not text).
+pub fn header_text(headers: &reqwest::header::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Asserts an error answer: its HTTP status and `error.code`.
+#[track_caller]
+pub fn assert_error(st: StatusCode, body: &Value, status: StatusCode, code: &str) {
+    assert_answer(st, body, "/error/code", (status, code));
+}
+
+/// Asserts that an error answer's `error.message` contains `part`.
+#[track_caller]
+pub fn assert_message(body: &Value, part: &str) {
+    let message = body["error"]["message"].as_str();
+    assert_has(
+        message.unwrap_or_else(|| panic!("no message in {body}")),
+        part,
+    );
+}
+
+/// Asserts a `400 invalid_field` answer naming this `param`.
+#[track_caller]
+pub fn assert_invalid_field(st: StatusCode, body: &Value, param: &str) {
+    assert_error(st, body, StatusCode::BAD_REQUEST, "invalid_field");
+    assert_eq!(body["error"]["param"], param, "{body}");
+}
+
+/// Asserts an answer's HTTP status and the customer's (or request's) `status`.
+#[track_caller]
+pub fn assert_status(st: StatusCode, body: &Value, status: StatusCode, want: &str) {
+    assert_answer(st, body, "/status", (status, want));
+}
+
+/// Asserts that `text` contains `part`, showing the text when it does not.
+#[track_caller]
+pub fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} is missing from: {text}");
+}
+
+/// The `code` of each reason of an error answer (`error.reasons`), in order.
+pub fn reason_codes(e: &Value) -> Vec<&str> {
+    e["error"]["reasons"]
+        .as_array()
+        .unwrap_or_else(|| panic!("reasons in {e}"))
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect()
+}
+
+/// A one-entry sanctions list (S-1, Viktor Petrovich Baranov, SDGT) in the
+/// CSV format of `KYCD_SCREENING_SOURCES`.
+pub const SANCTIONS_CSV: &str = "id,name,type,aliases,date_of_birth,country,programs,pep\n\
+S-1,Viktor Petrovich Baranov,person,Viktor Baranov,1961-03-04,RU,SDGT,false\n";
+
+/// A test server that screens against the CSV list `csv`, written as `file`
+/// (its name names the list) into the returned folder, which the caller keeps.
+pub async fn spawn_screening(
+    backend: Backend,
+    file: &str,
+    csv: &str,
+) -> Option<(TestApp, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file);
+    std::fs::write(&path, csv).unwrap();
+    let source = format!("csv:{}", path.display());
+    let app = spawn_with(backend, |c| c.screening_sources = vec![source]).await?;
+    Some((app, dir))
+}
+
+/// A complete individual who is S-1 of [`SANCTIONS_CSV`] (a possible match).
+pub fn sanctioned_individual(external_id: &str) -> Value {
+    let mut body = complete_individual(external_id);
+    body["individual"]["first_name"] = json!("Viktor");
+    body["individual"]["last_name"] = json!("Baranov");
+    body["individual"]["date_of_birth"] = json!("1961-03-04");
+    body["individual"]["nationality"] = json!("RU");
+    body
+}
+
 /// A complete individual who passes basic verification (Brazil resident, valid CPF).
 pub fn complete_individual(external_id: &str) -> Value {
     json!({
@@ -305,6 +488,14 @@ pub fn complete_individual(external_id: &str) -> Value {
         "addresses": [{"line1": "Rua A, 1", "city": "São Paulo", "region": "SP", "postal_code": "01000-000", "country": "BR", "primary": true}],
         "identifiers": [{"type": "cpf", "value": "529.982.247-25"}]
     })
+}
+
+/// The body of a JPEG document upload of this type ([`tiny_jpeg`] with the
+/// type as its marker).
+pub fn jpeg_document(doc_type: &str) -> Value {
+    use base64::Engine as _;
+    let content = base64::engine::general_purpose::STANDARD.encode(tiny_jpeg(doc_type));
+    json!({"type": doc_type, "content_type": "image/jpeg", "content_base64": content})
 }
 
 /// A minimal valid JPEG (magic bytes and end marker) with a marker inside.

@@ -68,7 +68,7 @@ per_backend!(
                 Some(complete_individual("oa-res")),
             )
             .await;
-            let id = c["id"].as_str().unwrap().to_string();
+            let id = id_of(&c);
 
             // Documents: JSON and multipart uploads, list, read, content, review.
             let jpeg = tiny_jpeg("openapi");
@@ -110,15 +110,8 @@ per_backend!(
             )
             .await;
             let res = app
-                .client
-                .get(format!(
-                    "{}/v1/customers/{id}/documents/{doc_id}/content",
-                    app.base
-                ))
-                .bearer_auth(&app.sandbox_key)
-                .send()
-                .await
-                .unwrap();
+                .get_response(&format!("/v1/customers/{id}/documents/{doc_id}/content"))
+                .await;
             assert_eq!(res.status(), StatusCode::OK);
             let ct = res.headers()["content-type"].to_str().unwrap().to_string();
             let op = &d["paths"]["/v1/customers/{id}/documents/{doc_id}/content"]["get"]["responses"]

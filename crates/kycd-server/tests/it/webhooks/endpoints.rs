@@ -17,7 +17,7 @@ both_backends!(
             )
             .await;
         assert_eq!(st, 201, "{v}");
-        let id = v["id"].as_str().unwrap().to_string();
+        let id = id_of(&v);
         let secret = v["secret"].as_str().unwrap().to_string();
         assert!(id.starts_with("we_"));
         assert!(secret.starts_with("whsec_"));

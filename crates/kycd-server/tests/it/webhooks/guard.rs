@@ -81,7 +81,7 @@ async fn refusals_say_not_a_public_address_without_echoing_it() {
     assert_eq!(st, 400, "{v}");
     assert_eq!(v["error"]["param"], "url");
     let message = v["error"]["message"].as_str().unwrap();
-    assert!(message.contains("not a public address"), "{message}");
+    assert_has(message, "not a public address");
     let body = v.to_string();
     for ip in &resolved {
         assert!(!body.contains(&ip.to_string()), "{ip} echoed: {body}");

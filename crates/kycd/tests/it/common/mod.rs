@@ -267,15 +267,7 @@ pub async fn list_all(
         if let Some(a) = &after {
             url.push_str(&format!("&starting_after={a}"));
         }
-        let page: serde_json::Value = client
-            .get(url)
-            .bearer_auth(api_key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, page) = answer(client.get(url).bearer_auth(api_key)).await;
         let data = page["data"].as_array().unwrap().clone();
         after = data.last().map(|o| o["id"].as_str().unwrap().to_string());
         all.extend(data);
@@ -285,9 +277,133 @@ pub async fn list_all(
     }
 }
 
+/// Runs a one-shot command with these database flags (`db`) after `args`:
+/// whether it succeeded, its stdout and its stderr.
+pub fn cli(args: &[&str], db: &[&str]) -> (bool, String, String) {
+    let mut all = args.to_vec();
+    all.extend_from_slice(db);
+    let out = run(&all, &[]);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// The flags that point a one-shot command at a database (`--data-dir`, and
+/// `--database-url` when one is given), and the environment that points a
+/// server at it.
+pub fn database_flags<'a>(
+    data: &'a str,
+    url: Option<&'a str>,
+) -> (Vec<&'a str>, Vec<(&'static str, &'a str)>) {
+    let mut db = vec!["--data-dir", data];
+    let mut env = vec![];
+    if let Some(u) = url {
+        db.extend_from_slice(&["--database-url", u]);
+        env.push(("KYCD_DATABASE_URL", u));
+    }
+    (db, env)
+}
+
+/// Runs a process test in a fresh folder named `tag` (removed after), on a
+/// new PostgreSQL database when `postgres`: `test(folder, database URL)`.
+pub async fn in_fresh_dir(tag: &str, postgres: bool, test: impl AsyncFnOnce(&Path, Option<&str>)) {
+    let url = if postgres {
+        Some(fresh_postgres_url().await)
+    } else {
+        None
+    };
+    let dir = temp_dir(tag);
+    test(&dir, url.as_deref()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A fixed master key (base64 of 32 bytes) for tests that run several
 /// processes on one database or restart one: they must all hold the same key.
 pub const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// Two more fixed master keys, for the tests that rotate or mix keys.
+pub const K1: &str = "S2V5T25lS2V5T25lS2V5T25lS2V5T25lS2V5T25lMDE=";
+pub const K2: &str = "S2V5VHdvS2V5VHdvS2V5VHdvS2V5VHdvS2V5VHdvMDI=";
+
+/// A minimal JPEG (magic bytes and end marker) with a marker inside.
+pub fn jpeg(marker: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    v.extend_from_slice(marker.as_bytes());
+    v.extend_from_slice(&[0xFF, 0xD9]);
+    v
+}
+
+/// The `id` of an API object; panics showing the object when it has none.
+pub fn id_of(v: &serde_json::Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
+}
+
+/// Sends a request; its status and JSON answer (`Null` when the body is
+/// empty or not JSON).
+pub async fn answer(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `GET base+path` with the API key: the status and the body's bytes.
+pub async fn get_bytes(base: &str, key: &str, path: &str) -> (u16, Vec<u8>) {
+    let res = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("request");
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+/// A document's content: the status and the bytes.
+pub async fn document_content(base: &str, key: &str, customer: &str, doc: &str) -> (u16, Vec<u8>) {
+    let path = format!("/v1/customers/{customer}/documents/{doc}/content");
+    get_bytes(base, key, &path).await
+}
+
+/// `POST /v1/customers` with this body; asserts 201 and returns the id.
+pub async fn create_customer(base: &str, key: &str, body: serde_json::Value) -> String {
+    let (status, c) = answer(
+        reqwest::Client::new()
+            .post(format!("{base}/v1/customers"))
+            .bearer_auth(key)
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, 201, "{c}");
+    id_of(&c)
+}
+
+/// Uploads a passport JPEG for the customer; returns the document's id.
+pub async fn add_passport(base: &str, key: &str, customer: &str, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    let content = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let (_, d) = answer(
+        reqwest::Client::new()
+            .post(format!("{base}/v1/customers/{customer}/documents"))
+            .bearer_auth(key)
+            .json(&serde_json::json!({"type": "passport", "content_type": "image/jpeg", "content_base64": content})),
+    )
+    .await;
+    id_of(&d)
+}
+
+/// The permission bits (`0o777` part) of a file.
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions()) & 0o777
+}
 
 /// `POST base+path` with the API key and a JSON body; asserts a 2xx and
 /// returns the JSON answer.
@@ -298,17 +414,42 @@ pub async fn post_ok(
     path: &str,
     body: serde_json::Value,
 ) -> serde_json::Value {
-    let res = client
-        .post(format!("{base}{path}"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status();
-    let v: serde_json::Value = res.json().await.unwrap_or_default();
-    assert!(status.is_success(), "{path}: {status} {v}");
+    let (status, v) = answer(
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(key)
+            .json(&body),
+    )
+    .await;
+    assert!((200..300).contains(&status), "{path}: {status} {v}");
     v
+}
+
+/// The environment of a kycd process in the webhook tests: receivers on this
+/// machine allowed, the shared [`MASTER_KEY`], no rate limit (many creates
+/// from one key on purpose), this log filter, then `extra`.
+pub fn webhook_env<'a>(log: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = vec![
+        ("KYCD_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("KYCD_MASTER_KEY", MASTER_KEY),
+        ("KYCD_LOG", log),
+        ("KYCD_RATE_LIMIT", "0"),
+    ];
+    env.extend_from_slice(extra);
+    env
+}
+
+/// Registers a webhook endpoint for these event types (`POST
+/// /v1/webhook_endpoints`, asserted 2xx); the endpoint.
+pub async fn add_endpoint(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    url: &str,
+    events: &[&str],
+) -> serde_json::Value {
+    let body = serde_json::json!({"url": url, "enabled_events": events});
+    post_ok(client, base, key, "/v1/webhook_endpoints", body).await
 }
 
 /// Webhook attempts claimed, summed over the dispatcher's debug lines of a
