@@ -9,9 +9,18 @@
 use kycd_store::audit::{self, EntryMac, Head};
 use kycd_store::{Store, StoreError, StoreResult};
 
-/// Seals every waiting entry (in passes of 500); returns how many.
+/// How many times a pass gives way to another sealer before it reports the
+/// conflict.
+const SEAL_CONFLICTS_TOLERATED: usize = 20;
+
+/// Seals every waiting entry (in passes of 500); returns how many (by this
+/// caller). Several sealers may run at once — the worker of each node, and
+/// `kycd audit verify` beside a running server: a pass that finds its
+/// sequence numbers taken by another's commit (the unique `seq`) is rolled
+/// back and looks again, since the other sealer chained those entries.
 pub async fn seal_all(store: &Store, keys: &dyn EntryMac) -> StoreResult<usize> {
     let mut total = 0;
+    let mut conflicts = 0;
     loop {
         {
             let mut conn = store.reader().await?;
@@ -20,7 +29,15 @@ pub async fn seal_all(store: &Store, keys: &dyn EntryMac) -> StoreResult<usize> 
             }
         }
         let mut tx = store.begin().await?;
-        let sealed = audit::seal(&mut tx, keys, 500).await?;
+        let sealed = match audit::seal(&mut tx, keys, 500).await {
+            Ok(sealed) => sealed,
+            Err(StoreError::Conflict(on)) if conflicts < SEAL_CONFLICTS_TOLERATED => {
+                tracing::debug!(%on, "another sealer chained these audit entries first: looking again");
+                conflicts += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         tx.commit().await.map_err(StoreError::from)?;
         for id in &sealed.mac_failed {
             tracing::error!(

@@ -662,6 +662,37 @@ per_backend!(
     }
 );
 
+// Several sealers at once (each node's worker, `kycd audit verify` beside a
+// running server) all succeed and leave one unbroken chain: a pass whose
+// sequence numbers another took gives way instead of failing.
+both_backends!(
+    concurrent_audit_sealers_all_succeed,
+    |app: TestApp| async move {
+        for round in 0..4 {
+            for n in 0..30 {
+                let (st, v) = app
+                    .post(
+                        "/v1/customers",
+                        json!({"type": "individual", "external_id": format!("seal-{round}-{n}")}),
+                    )
+                    .await;
+                assert_eq!(st, StatusCode::CREATED, "{v}");
+            }
+            let store = &app.state.store;
+            let vault = &*app.state.vault;
+            let seal = || kycd_server::admin::audit::seal_all(store, vault);
+            let (a, b, c, d) = tokio::join!(seal(), seal(), seal(), seal());
+            for r in [a, b, c, d] {
+                r.expect("a sealer gives way to another, it does not fail");
+            }
+            let v = kycd_server::admin::audit::verify(store, vault, None)
+                .await
+                .unwrap();
+            assert!(v.ok && v.entries >= 30 * (round + 1), "{v:?}");
+        }
+    }
+);
+
 both_backends!(
     the_audit_chain_names_an_altered_or_missing_entry,
     |app: TestApp| async move {
