@@ -624,7 +624,6 @@ pub async fn update_in_tx(
         || c.addresses != old.addresses
         || identifiers.is_some()
         || attestation.is_some();
-    let org = &cx.scope.organization_id;
     let key = match has_secrets(identifiers.as_deref(), attestation.as_ref()) {
         true => Some(
             state
