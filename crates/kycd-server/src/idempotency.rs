@@ -25,6 +25,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kycd_store::KeyOwner;
 use kycd_store::idempotency::{self, Claim, Claimant};
 use kycd_store::{Conn, Scope};
 use serde::Serialize;
@@ -343,6 +344,17 @@ pub fn org_subject(scope: &Scope) -> String {
     format!("idem_{}", scope.organization_id)
 }
 
+/// Whose data key seals a response: the organization's own subject is shared
+/// by its environments (the field names the environment); any other subject
+/// (a customer) lives in the scope's environment.
+fn key_owner<'a>(scope: &'a Scope, subject_id: &'a str) -> KeyOwner<'a> {
+    if subject_id == org_subject(scope) {
+        KeyOwner::organization_wide(&scope.organization_id, subject_id)
+    } else {
+        KeyOwner::scoped(scope, subject_id)
+    }
+}
+
 fn field(scope: &Scope, key: &str) -> String {
     format!("idempotency:{}:{key}", scope.environment)
 }
@@ -358,7 +370,7 @@ async fn seal(
 ) -> ServiceResult<String> {
     let data_key = state
         .vault
-        .customer_key(conn, &scope.organization_id, subject_id)
+        .customer_key(conn, key_owner(scope, subject_id))
         .await?;
     seal_under(state, &data_key, scope, key, subject_id, body)
 }
@@ -433,7 +445,7 @@ async fn open_body(
         .unwrap_or_else(|| org_subject(scope));
     let Some(data_key) = state
         .vault
-        .existing_customer_key(&mut conn, org, &owner)
+        .existing_customer_key(&mut conn, key_owner(scope, &owner))
         .await?
     else {
         return Err(Refusal::not_found(

@@ -3,7 +3,7 @@
 //! Erasing a customer deletes its data key (crypto-shredding).
 
 use crate::service::ServiceResult;
-use kycd_store::{Conn, Scope, customers as db};
+use kycd_store::{Conn, KeyOwner, Scope, customers as db};
 use kycd_vault::{Aad, AuditKey, BlindIndexKey, DataKey, MasterKey, WrappedKey};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -34,14 +34,6 @@ fn customer_context(org: &str, customer_id: &str) -> String {
 /// The purpose under which an environment's blind-index key is stored: live
 /// keeps the key of the time when one key served both environments, sandbox
 /// has its own, so the two can never be linked by their indexes.
-fn blind_purpose(environment: &str) -> String {
-    if environment == "live" {
-        "blind_index".to_string()
-    } else {
-        format!("blind_index:{environment}")
-    }
-}
-
 fn blind_context(org: &str, purpose: &str) -> String {
     match purpose.strip_prefix("blind_index:") {
         Some(env) => format!("org:{org}/blind-index/{env}"),
@@ -80,30 +72,24 @@ impl Vault {
         &self.master
     }
 
-    /// The customer's data key, created on first use.
+    /// The data key of `owner` (a customer, webhook endpoint, provider
+    /// configuration or organization-wide subject), created on first use.
     pub async fn customer_key(
         &self,
         conn: &mut Conn,
-        org: &str,
-        customer_id: &str,
+        owner: KeyOwner<'_>,
     ) -> ServiceResult<DataKey> {
-        if let Some(w) = db::get_customer_key(conn, org, customer_id).await? {
-            return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
+        let (org, id) = (owner.organization_id, owner.id);
+        if let Some(w) = db::get_customer_key(conn, owner).await? {
+            return Ok(self.unwrap_customer_key(org, id, &w)?);
         }
         let key = DataKey::generate();
-        let stored = db::put_customer_key(
-            conn,
-            org,
-            customer_id,
-            &self.wrap_customer_key(org, customer_id, &key),
-        )
-        .await?;
+        let stored =
+            db::put_customer_key(conn, owner, &self.wrap_customer_key(org, id, &key)).await?;
         if !stored {
             // Another request created it first: use theirs.
-            let w = db::get_customer_key(conn, org, customer_id)
-                .await?
-                .unwrap_or_default();
-            return Ok(self.unwrap_customer_key(org, customer_id, &w)?);
+            let w = db::get_customer_key(conn, owner).await?.unwrap_or_default();
+            return Ok(self.unwrap_customer_key(org, id, &w)?);
         }
         Ok(key)
     }
@@ -124,17 +110,20 @@ impl Vault {
             .cloned()
     }
 
-    /// The customer's data key if it still exists (not erased).
+    /// The data key of `owner` if it still exists (not erased).
     pub async fn existing_customer_key(
         &self,
         conn: &mut Conn,
-        org: &str,
-        customer_id: &str,
+        owner: KeyOwner<'_>,
     ) -> ServiceResult<Option<DataKey>> {
-        let Some(w) = db::get_customer_key(conn, org, customer_id).await? else {
+        let Some(w) = db::get_customer_key(conn, owner).await? else {
             return Ok(None);
         };
-        Ok(Some(self.unwrap_customer_key(org, customer_id, &w)?))
+        Ok(Some(self.unwrap_customer_key(
+            owner.organization_id,
+            owner.id,
+            &w,
+        )?))
     }
 
     /// The blind-index key of an organization's environment, created on
@@ -148,9 +137,8 @@ impl Vault {
             return Ok(k);
         }
         let org = &scope.organization_id;
-        let purpose = blind_purpose(&scope.environment);
-        let ctx = blind_context(org, &purpose);
-        let stored = db::get_org_key(conn, org, &purpose).await?;
+        let ctx = blind_context(org, &db::blind_index_purpose(scope));
+        let stored = db::get_blind_index_key(conn, scope).await?;
         let key = match stored {
             Some(w) => {
                 let w = WrappedKey::from_str(&w)?;
@@ -158,11 +146,11 @@ impl Vault {
             }
             None => {
                 let k = BlindIndexKey::generate();
-                if !db::put_org_key(conn, org, &purpose, &self.master.wrap(&k, &ctx).to_string())
+                if !db::put_blind_index_key(conn, scope, &self.master.wrap(&k, &ctx).to_string())
                     .await?
                 {
                     // Another request created it first: use theirs.
-                    let w = db::get_org_key(conn, org, &purpose)
+                    let w = db::get_blind_index_key(conn, scope)
                         .await?
                         .unwrap_or_default();
                     let w = WrappedKey::from_str(&w)?;

@@ -3,7 +3,7 @@
 //! history, the audit trail, vault rows (wrapped keys, sealed secrets, blind
 //! indexes) and hosted links.
 
-use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
+use crate::db::{Conn, KeyOwner, Scope, StoreError, StoreResult, from_micros, micros};
 use crate::ids;
 use chrono::{DateTime, Utc};
 use kycd_core::customer::Customer;
@@ -103,14 +103,17 @@ pub async fn insert(
     Ok(())
 }
 
-/// The customer's wrapped data key as a correlated subquery on `{table}.id`.
+/// The customer's wrapped data key as a correlated subquery on `{table}`'s
+/// id and environment.
 pub(crate) fn wrapped_key_column(table: &str) -> String {
-    format!("(SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = {table}.id)")
+    format!(
+        "(SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = {table}.id AND k.environment = {table}.environment)"
+    )
 }
 
 /// The columns of `CustomerRow`, read by name.
 const COLUMNS: &str = "doc, version, expiring_notified, organization_id, id, \
-     (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id) AS wrapped_key";
+     (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id AND k.environment = customers.environment) AS wrapped_key";
 
 /// A customer row as selected by `COLUMNS`.
 #[derive(sqlx::FromRow)]
@@ -142,20 +145,18 @@ fn stored(cipher: &dyn DocCipher, r: &sqlx::any::AnyRow) -> StoreResult<Stored> 
 async fn wrapped_key_of(
     conn: &mut Conn,
     cipher: &dyn DocCipher,
-    org: &str,
-    customer_id: &str,
+    owner: KeyOwner<'_>,
 ) -> StoreResult<String> {
-    if let Some(w) = get_customer_key(conn, org, customer_id).await? {
+    if let Some(w) = get_customer_key(conn, owner).await? {
         return Ok(w);
     }
     put_customer_key(
         conn,
-        org,
-        customer_id,
-        &cipher.new_wrapped_key(org, customer_id),
+        owner,
+        &cipher.new_wrapped_key(owner.organization_id, owner.id),
     )
     .await?;
-    get_customer_key(conn, org, customer_id)
+    get_customer_key(conn, owner)
         .await?
         .ok_or_else(|| StoreError::Corrupt("customer data key missing".into()))
 }
@@ -189,7 +190,7 @@ pub async fn update(
     version: i64,
 ) -> StoreResult<i64> {
     let org = &scope.organization_id;
-    let wrapped = wrapped_key_of(conn, cipher, org, &c.id).await?;
+    let wrapped = wrapped_key_of(conn, cipher, KeyOwner::scoped(scope, &c.id)).await?;
     let doc = cipher
         .seal_doc(org, &c.id, &wrapped, &encode(c)?)
         .map_err(StoreError::Corrupt)?;
@@ -438,63 +439,72 @@ pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> St
 /// (the first writer wins, so concurrent first uses agree on one key).
 pub async fn put_customer_key(
     conn: &mut Conn,
-    org: &str,
-    customer_id: &str,
+    owner: KeyOwner<'_>,
     wrapped: &str,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
-        "INSERT INTO customer_keys (customer_id, organization_id, wrapped_key) VALUES ($1, $2, $3) \
+        "INSERT INTO customer_keys (customer_id, organization_id, environment, wrapped_key) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (customer_id) DO NOTHING",
     )
-    .bind(customer_id)
-    .bind(org)
+    .bind(owner.id)
+    .bind(owner.organization_id)
+    .bind(owner.environment)
     .bind(wrapped)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// The wrapped data key of `customer_id` (a customer, a webhook endpoint or an
-/// organization's idempotency subject) in organization `org`. By organization
-/// and not by `Scope`: a key belongs to its organization (its wrapping binds
-/// the organization), and `customer_keys` has no environment column.
-pub async fn get_customer_key(
-    conn: &mut Conn,
-    org: &str,
-    customer_id: &str,
-) -> StoreResult<Option<String>> {
+/// The wrapped data key of `owner` (a customer, a webhook endpoint, a provider
+/// configuration, or an owner of the whole organization), read under the
+/// owner's organization and environment: a sandbox request never reads a
+/// live owner's key, even by its id.
+pub async fn get_customer_key(conn: &mut Conn, owner: KeyOwner<'_>) -> StoreResult<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT wrapped_key FROM customer_keys WHERE customer_id = $1 AND organization_id = $2",
+        "SELECT wrapped_key FROM customer_keys WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
     )
-    .bind(customer_id)
-    .bind(org)
+    .bind(owner.id)
+    .bind(owner.organization_id)
+    .bind(owner.environment)
     .fetch_optional(conn)
     .await?)
 }
 
-pub async fn put_org_key(
+/// The name of a scope's blind-index key in `organization_keys`: one per
+/// environment (live keeps the name of the single key of earlier versions).
+pub fn blind_index_purpose(scope: &Scope) -> String {
+    if scope.is_live() {
+        "blind_index".to_string()
+    } else {
+        format!("blind_index:{}", scope.environment)
+    }
+}
+
+/// Stores the scope's wrapped blind-index key unless one exists; returns
+/// whether this one was stored (the first writer wins).
+pub async fn put_blind_index_key(
     conn: &mut Conn,
-    org: &str,
-    purpose: &str,
+    scope: &Scope,
     wrapped: &str,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO organization_keys (organization_id, purpose, wrapped_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
-    .bind(org)
-    .bind(purpose)
+    .bind(&scope.organization_id)
+    .bind(blind_index_purpose(scope))
     .bind(wrapped)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn get_org_key(conn: &mut Conn, org: &str, purpose: &str) -> StoreResult<Option<String>> {
+/// The scope's wrapped blind-index key, if it has one yet.
+pub async fn get_blind_index_key(conn: &mut Conn, scope: &Scope) -> StoreResult<Option<String>> {
     Ok(sqlx::query_scalar(
         "SELECT wrapped_key FROM organization_keys WHERE organization_id = $1 AND purpose = $2",
     )
-    .bind(org)
-    .bind(purpose)
+    .bind(&scope.organization_id)
+    .bind(blind_index_purpose(scope))
     .fetch_optional(conn)
     .await?)
 }
@@ -841,8 +851,15 @@ pub async fn erase(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let id = &minimal.id;
+    sqlx::query(
+        "DELETE FROM customer_keys WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
+    )
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(&mut *conn)
+    .await?;
     for sql in [
-        "DELETE FROM customer_keys WHERE customer_id = $1",
         "DELETE FROM customer_secrets WHERE customer_id = $1",
         "DELETE FROM blind_indexes WHERE customer_id = $1",
         "DELETE FROM hosted_links WHERE customer_id = $1",
@@ -935,25 +952,22 @@ pub async fn seal_plain_documents(
     #[derive(sqlx::FromRow)]
     struct Plain {
         id: String,
-        organization_id: String,
+        #[sqlx(flatten)]
+        scope: Scope,
         doc: String,
     }
     let rows = sqlx::query_as::<_, Plain>(
-        "SELECT id, organization_id, doc FROM customers WHERE erased_at IS NULL AND doc LIKE '{%' LIMIT $1",
+        "SELECT id, organization_id, environment, doc FROM customers WHERE erased_at IS NULL AND doc LIKE '{%' LIMIT $1",
     )
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
     let mut sealed = 0;
-    for Plain {
-        id,
-        organization_id: org,
-        doc,
-    } in rows
-    {
-        let wrapped = wrapped_key_of(conn, cipher, &org, &id).await?;
+    for Plain { id, scope, doc } in rows {
+        let org = &scope.organization_id;
+        let wrapped = wrapped_key_of(conn, cipher, KeyOwner::scoped(&scope, &id)).await?;
         let new_doc = cipher
-            .seal_doc(&org, &id, &wrapped, &doc)
+            .seal_doc(org, &id, &wrapped, &doc)
             .map_err(StoreError::Corrupt)?;
         sealed += sqlx::query("UPDATE customers SET doc = $1 WHERE id = $2 AND doc = $3")
             .bind(new_doc)

@@ -47,6 +47,38 @@ impl Scope {
     }
 }
 
+/// The owner of a data key in `customer_keys`: a customer, webhook endpoint or
+/// provider configuration of one environment, or an owner of the whole
+/// organization (its idempotency subject, a back-office operator), stored with
+/// the empty environment. A key is read only under its owner's environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyOwner<'a> {
+    pub organization_id: &'a str,
+    /// The owner's environment; empty for an owner of the whole organization.
+    pub environment: &'a str,
+    pub id: &'a str,
+}
+
+impl<'a> KeyOwner<'a> {
+    /// An owner that lives in one environment of the scope's organization.
+    pub fn scoped(scope: &'a Scope, id: &'a str) -> Self {
+        KeyOwner {
+            organization_id: &scope.organization_id,
+            environment: &scope.environment,
+            id,
+        }
+    }
+
+    /// An owner of the whole organization, in no one environment.
+    pub fn organization_wide(organization_id: &'a str, id: &'a str) -> Self {
+        KeyOwner {
+            organization_id,
+            environment: "",
+            id,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]

@@ -28,6 +28,6 @@ pub mod usage;
 pub mod webhooks;
 
 pub use db::{
-    Conn, DEFAULT_POOL_SIZE, Dialect, Scope, Store, StoreError, StoreOptions, StoreResult, Tx,
-    create_postgres_database, from_micros, micros,
+    Conn, DEFAULT_POOL_SIZE, Dialect, KeyOwner, Scope, Store, StoreError, StoreOptions,
+    StoreResult, Tx, create_postgres_database, from_micros, micros,
 };

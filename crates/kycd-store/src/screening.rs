@@ -81,7 +81,7 @@ pub async fn customers_page(
     }
     let rows = sqlx::query_as::<_, Sealed>(
         "SELECT organization_id, environment, doc, id, \
-         (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id) AS wrapped_key FROM customers \
+         (SELECT wrapped_key FROM customer_keys k WHERE k.customer_id = customers.id AND k.environment = customers.environment) AS wrapped_key FROM customers \
          WHERE id > $1 AND erased_at IS NULL AND status NOT IN ('rejected', 'not_started') ORDER BY id LIMIT $2",
     )
     .bind(after)

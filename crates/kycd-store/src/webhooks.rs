@@ -226,11 +226,14 @@ pub async fn delete(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM customer_keys WHERE customer_id = $1 AND organization_id = $2")
-        .bind(id)
-        .bind(&scope.organization_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM customer_keys WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
+    )
+    .bind(id)
+    .bind(&scope.organization_id)
+    .bind(&scope.environment)
+    .execute(&mut *conn)
+    .await?;
     deliveries::cancel_pending(conn, id, now).await?;
     Ok(true)
 }

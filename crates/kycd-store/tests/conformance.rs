@@ -7,7 +7,7 @@ use kycd_core::lifecycle::StatusChange;
 use kycd_core::status::CustomerStatus;
 use kycd_store::customers::DocCipher;
 use kycd_store::idempotency::{self, Claim, Claimant};
-use kycd_store::{Scope, Store, StoreError, customers, events, hosted, ids, orgs, usage};
+use kycd_store::{KeyOwner, Scope, Store, StoreError, customers, events, hosted, ids, orgs, usage};
 
 /// The store's side of document sealing: it hands documents to a cipher and
 /// never stores them as given. (The real cipher, the vault, is proven at rest
@@ -42,7 +42,7 @@ async fn insert_customer(
         .seal_doc(org, &c.id, &wrapped, &customers::encode(c)?)
         .unwrap();
     customers::insert(conn, scope, c, &doc).await?;
-    customers::put_customer_key(conn, org, &c.id, &wrapped).await?;
+    customers::put_customer_key(conn, KeyOwner::scoped(scope, &c.id), &wrapped).await?;
     Ok(())
 }
 
@@ -551,23 +551,33 @@ conformance!(events_usage_keys_and_links, |store: Store| async move {
         2
     );
 
+    // Blind-index keys: one per environment, the first writer wins.
+    let live_e = Scope::new("org_e", "live");
+    let sandbox_e = Scope::new("org_e", "sandbox");
     assert!(
-        customers::put_org_key(&mut w, "org_e", "blind_index", "w1")
+        customers::put_blind_index_key(&mut w, &live_e, "w1")
             .await
             .unwrap()
     );
     assert!(
-        !customers::put_org_key(&mut w, "org_e", "blind_index", "w2")
+        !customers::put_blind_index_key(&mut w, &live_e, "w2")
             .await
             .unwrap(),
         "first key wins"
     );
     assert_eq!(
-        customers::get_org_key(&mut w, "org_e", "blind_index")
+        customers::get_blind_index_key(&mut w, &live_e)
             .await
             .unwrap()
             .as_deref(),
         Some("w1")
+    );
+    assert_eq!(
+        customers::get_blind_index_key(&mut w, &sandbox_e)
+            .await
+            .unwrap(),
+        None,
+        "another environment has its own key"
     );
 
     insert_customer(&mut w, &s, &customer("cus_l1", None))
@@ -773,8 +783,47 @@ conformance!(secrets_are_scoped, |store: Store| async move {
             .is_some(),
         "another scope deletes nothing"
     );
+    // The data key: read under its owner's organization and environment only.
     assert!(
-        customers::get_customer_key(&mut w, "org_b", &c.id)
+        customers::get_customer_key(&mut w, KeyOwner::scoped(&a, &c.id))
+            .await
+            .unwrap()
+            .is_some(),
+        "positive control: the owner's scope reads its key"
+    );
+    let other_org = Scope::new("org_b", &a.environment);
+    for scope in [&other_org, &other_env] {
+        assert!(
+            customers::get_customer_key(&mut w, KeyOwner::scoped(scope, &c.id))
+                .await
+                .unwrap()
+                .is_none(),
+            "{scope:?} reads no key of {a:?}"
+        );
+    }
+    assert!(
+        customers::get_customer_key(&mut w, KeyOwner::organization_wide("org_a", &c.id))
+            .await
+            .unwrap()
+            .is_none(),
+        "a scoped key is not an organization-wide one"
+    );
+    // An organization-wide owner's key is stored once and read as such.
+    let subject = ids::new("idem");
+    assert!(
+        customers::put_customer_key(&mut w, KeyOwner::organization_wide("org_a", &subject), "w")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        customers::get_customer_key(&mut w, KeyOwner::organization_wide("org_a", &subject))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("w")
+    );
+    assert!(
+        customers::get_customer_key(&mut w, KeyOwner::scoped(&a, &subject))
             .await
             .unwrap()
             .is_none()

@@ -383,7 +383,12 @@ async fn raw_inserts(
                 c.external_id = Some(format!("raw-{worker}-{n}-{}", ulid_like()));
                 let mut tx = state.store.begin().await?;
                 db::insert(&mut tx, &scope, &c, &doc).await?;
-                db::put_customer_key(&mut tx, &scope.organization_id, &c.id, &wrapped).await?;
+                db::put_customer_key(
+                    &mut tx,
+                    kycd_store::KeyOwner::scoped(&scope, &c.id),
+                    &wrapped,
+                )
+                .await?;
                 db::replace_blind_indexes(&mut tx, &scope, &c.id, "identifier:", &indexes, true)
                     .await?;
                 db::put_secret(&mut tx, &scope, &c.id, "identifier:cpf:BR", &secret).await?;

@@ -19,6 +19,7 @@ use axum::response::Response;
 use chrono::Utc;
 use kycd_core::customer::Customer;
 use kycd_core::status::CustomerStatus;
+use kycd_store::KeyOwner;
 use kycd_store::four_eyes::{self as db, Request};
 use serde_json::{Value, json};
 
@@ -432,7 +433,7 @@ async fn identifier_value(
     let mut conn = state.store.reader().await?;
     let key = state
         .vault
-        .existing_customer_key(&mut conn, org, &c.id)
+        .existing_customer_key(&mut conn, KeyOwner::scoped(&cx.scope, &c.id))
         .await?
         .ok_or_else(|| Refusal::not_found("identifier"))?;
     let field = service::customers::identifier_field(&i.kind, i.country.as_deref());

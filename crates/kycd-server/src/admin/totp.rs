@@ -16,6 +16,7 @@ use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use kycd_store::KeyOwner;
 use kycd_store::db::Conn;
 use kycd_store::operator_factors as db;
 use kycd_store::operators::{self as ops, Operator};
@@ -50,7 +51,10 @@ async fn seal(
     op: &Operator,
     b32: &str,
 ) -> ServiceResult<String> {
-    let key = state.vault.customer_key(conn, VAULT_ORG, &op.id).await?;
+    let key = state
+        .vault
+        .customer_key(conn, KeyOwner::organization_wide(VAULT_ORG, &op.id))
+        .await?;
     state
         .vault
         .seal_str(&key, VAULT_ORG, &op.id, VAULT_FIELD, b32)
@@ -62,7 +66,10 @@ async fn open(
     op: &Operator,
     sealed: &str,
 ) -> ServiceResult<String> {
-    let key = state.vault.customer_key(conn, VAULT_ORG, &op.id).await?;
+    let key = state
+        .vault
+        .customer_key(conn, KeyOwner::organization_wide(VAULT_ORG, &op.id))
+        .await?;
     state
         .vault
         .open_str(&key, VAULT_ORG, &op.id, VAULT_FIELD, sealed)

@@ -26,6 +26,7 @@ use hmac::{Hmac, Mac};
 use kycd_core::customer::Level;
 use kycd_core::lifecycle::Change;
 use kycd_core::providers::{ProviderKind, sumsub_created_at_ms, sumsub_verdict};
+use kycd_store::KeyOwner;
 use kycd_store::webhooks::inbound::Inbound;
 use kycd_store::{Conn, Scope, Tx, customers as db, providers as store};
 use serde::{Deserialize, Serialize};
@@ -126,7 +127,7 @@ pub async fn load(state: &AppState, scope: &Scope) -> ServiceResult<Option<Sumsu
     let owner = owner_id(scope);
     let Some(key) = state
         .vault
-        .existing_customer_key(&mut conn, org, &owner)
+        .existing_customer_key(&mut conn, KeyOwner::scoped(scope, &owner))
         .await?
     else {
         return Err(corrupt("no data key"));
@@ -237,7 +238,10 @@ pub async fn configure(
     let mut tx = state.store.begin().await?;
     let org = &scope.organization_id;
     let owner = owner_id(scope);
-    let key = state.vault.customer_key(&mut tx, org, &owner).await?;
+    let key = state
+        .vault
+        .customer_key(&mut tx, KeyOwner::scoped(scope, &owner))
+        .await?;
     let json = serde_json::to_string(&secrets)
         .map_err(|e| ServiceError::internal(format!("provider secrets: {e}")))?;
     let sealed = state.vault.seal_str(&key, org, &owner, FIELD, &json)?;
@@ -482,7 +486,7 @@ pub async fn attach_link(
     }
     let key = state
         .vault
-        .customer_key(conn, &cx.scope.organization_id, &c.id)
+        .customer_key(conn, KeyOwner::scoped(&cx.scope, &c.id))
         .await?;
     let sealed = state.vault.seal_str(
         &key,

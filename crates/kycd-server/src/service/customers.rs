@@ -15,6 +15,7 @@ use kycd_core::input::{
 };
 use kycd_core::lifecycle::Change;
 use kycd_core::status::CustomerStatus;
+use kycd_store::KeyOwner;
 use kycd_store::{Conn, Tx, customers as db, ids, usage};
 use serde_json::{Value, json};
 
@@ -124,7 +125,7 @@ async fn write_sensitive(
     fresh: bool,
 ) -> ServiceResult<()> {
     if let Some(w) = &s.wrapped_key {
-        db::put_customer_key(conn, &cx.scope.organization_id, &c.id, w).await?;
+        db::put_customer_key(conn, KeyOwner::scoped(&cx.scope, &c.id), w).await?;
     }
     if fresh {
         // Nothing to replace: every blind index in one multi-row statement.
@@ -515,7 +516,7 @@ pub async fn with_link(
     if let Some(sealed) = db::get_secret(conn, &cx.scope, &c.id, "hosted_url").await?
         && let Some(key) = state
             .vault
-            .existing_customer_key(conn, &cx.scope.organization_id, &c.id)
+            .existing_customer_key(conn, KeyOwner::scoped(&cx.scope, &c.id))
             .await?
     {
         c.verification.url = Some(state.vault.open_str(
@@ -618,9 +619,13 @@ pub async fn update_in_tx(
         || c.addresses != old.addresses
         || identifiers.is_some()
         || attestation.is_some();
-    let org = &cx.scope.organization_id;
     let key = match has_secrets(identifiers.as_deref(), attestation.as_ref()) {
-        true => Some(state.vault.customer_key(tx, org, &c.id).await?),
+        true => Some(
+            state
+                .vault
+                .customer_key(tx, KeyOwner::scoped(&cx.scope, &c.id))
+                .await?,
+        ),
         false => None,
     };
     let blind = state.vault.blind_key(tx, &cx.scope).await?;

@@ -14,6 +14,7 @@ use kycd_core::events;
 use kycd_core::reasons::RejectionReason;
 use kycd_core::status::CustomerStatus;
 use kycd_core::time::Timestamp;
+use kycd_store::KeyOwner;
 use kycd_store::documents::{self as db, DocumentRow};
 use kycd_store::{Conn, customers, ids};
 use serde::Serialize;
@@ -171,14 +172,17 @@ pub async fn store(
         check_allowed(&load_customer(&mut conn, cx, customer_id).await?)?;
         state
             .vault
-            .existing_customer_key(&mut conn, &org, customer_id)
+            .existing_customer_key(&mut conn, KeyOwner::scoped(&cx.scope, customer_id))
             .await?
     };
     let key = match key {
         Some(k) => k,
         None => {
             let mut tx = state.store.begin().await?;
-            let k = state.vault.customer_key(&mut tx, &org, customer_id).await?;
+            let k = state
+                .vault
+                .customer_key(&mut tx, KeyOwner::scoped(&cx.scope, customer_id))
+                .await?;
             tx.commit().await.map_err(kycd_store::StoreError::from)?;
             k
         }
@@ -346,7 +350,7 @@ pub async fn content(
         let row = load_document(&mut conn, cx, customer_id, doc_id).await?;
         let key = state
             .vault
-            .existing_customer_key(&mut conn, org, customer_id)
+            .existing_customer_key(&mut conn, KeyOwner::scoped(&cx.scope, customer_id))
             .await?;
         (row, key)
     };

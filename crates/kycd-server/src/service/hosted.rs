@@ -11,6 +11,7 @@ use crate::state::AppState;
 use kycd_core::customer::Customer;
 use kycd_core::events;
 use kycd_core::input::{CustomerPatch, IdentifierInput};
+use kycd_store::KeyOwner;
 use kycd_store::{Conn, customers as db};
 use serde_json::{Map, Value, json};
 
@@ -33,7 +34,7 @@ pub async fn draft(
     };
     let Some(key) = state
         .vault
-        .existing_customer_key(conn, org, customer_id)
+        .existing_customer_key(conn, KeyOwner::scoped(&cx.scope, customer_id))
         .await?
     else {
         return Ok(Draft::new());
@@ -74,7 +75,10 @@ pub async fn save_step(
     preview(c, &next, cx)?;
     let org = &cx.scope.organization_id;
     let mut tx = state.store.begin().await?;
-    let key = state.vault.customer_key(&mut tx, org, &c.id).await?;
+    let key = state
+        .vault
+        .customer_key(&mut tx, KeyOwner::scoped(&cx.scope, &c.id))
+        .await?;
     let sealed = state
         .vault
         .seal_str(&key, org, &c.id, DRAFT, &Value::Object(next).to_string())?;
@@ -158,7 +162,7 @@ async fn identifiers_on_file(
     let org = &cx.scope.organization_id;
     let Some(key) = state
         .vault
-        .existing_customer_key(conn, org, customer_id)
+        .existing_customer_key(conn, KeyOwner::scoped(&cx.scope, customer_id))
         .await?
     else {
         return Ok(vec![]);

@@ -15,6 +15,7 @@ use kycd_core::policy;
 use kycd_core::providers::{ProviderKind, ProviderVerdict};
 use kycd_core::reasons::RejectionReason;
 use kycd_core::status::CustomerStatus;
+use kycd_store::KeyOwner;
 use kycd_store::{Conn, Tx, customers as db, usage};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -36,7 +37,7 @@ async fn issue_link(
     let url = format!("{}/hosted/v/{token}", state.public_url);
     let key = state
         .vault
-        .customer_key(conn, &cx.scope.organization_id, &c.id)
+        .customer_key(conn, KeyOwner::scoped(&cx.scope, &c.id))
         .await?;
     let sealed =
         state

@@ -123,7 +123,10 @@ both_backends!(totp_enrol_sign_in_and_reset, |app: TestApp| async move {
         let key = app
             .state
             .vault
-            .customer_key(&mut conn, "back_office", &op_id)
+            .customer_key(
+                &mut conn,
+                kycd_store::KeyOwner::organization_wide("back_office", &op_id),
+            )
             .await
             .unwrap();
         app.state

@@ -9,6 +9,7 @@
 
 use crate::common::*;
 use base64::Engine;
+use kycd_store::KeyOwner;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -340,7 +341,7 @@ both_backends!(
         );
         assert!(
             v_old
-                .existing_customer_key(&mut conn, &app.org_id, &ids[0])
+                .existing_customer_key(&mut conn, KeyOwner::scoped(&scope, &ids[0]))
                 .await
                 .is_err()
         );
@@ -351,7 +352,7 @@ both_backends!(
             )
             .with_previous(previous);
             let key = v
-                .existing_customer_key(&mut conn, &app.org_id, &ids[0])
+                .existing_customer_key(&mut conn, KeyOwner::scoped(&scope, &ids[0]))
                 .await
                 .unwrap()
                 .unwrap();
@@ -399,7 +400,7 @@ both_backends!(
         .unwrap();
         assert_eq!(back, n);
         assert!(
-            both.existing_customer_key(&mut conn, &app.org_id, &ids[1])
+            both.existing_customer_key(&mut conn, KeyOwner::scoped(&scope, &ids[1]))
                 .await
                 .unwrap()
                 .is_some()
@@ -486,15 +487,16 @@ both_backends!(
             .await
             .unwrap()
             .expect("the identifier is sealed");
-        let wrapped = kycd_store::customers::get_customer_key(&mut conn, &app.org_id, &id)
-            .await
-            .unwrap()
-            .expect("the customer has a wrapped data key");
+        let wrapped =
+            kycd_store::customers::get_customer_key(&mut conn, KeyOwner::scoped(&scope, &id))
+                .await
+                .unwrap()
+                .expect("the customer has a wrapped data key");
         // Positive control: before the erasure the copy opens.
         let key = app
             .state
             .vault
-            .existing_customer_key(&mut conn, &app.org_id, &id)
+            .existing_customer_key(&mut conn, KeyOwner::scoped(&scope, &id))
             .await
             .unwrap()
             .unwrap();
@@ -511,7 +513,7 @@ both_backends!(
         assert_eq!(st, StatusCode::OK, "{v}");
         let mut conn = app.state.store.reader().await.unwrap();
         assert_eq!(
-            kycd_store::customers::get_customer_key(&mut conn, &app.org_id, &id)
+            kycd_store::customers::get_customer_key(&mut conn, KeyOwner::scoped(&scope, &id))
                 .await
                 .unwrap(),
             None,
@@ -520,7 +522,7 @@ both_backends!(
         assert!(
             app.state
                 .vault
-                .existing_customer_key(&mut conn, &app.org_id, &id)
+                .existing_customer_key(&mut conn, KeyOwner::scoped(&scope, &id))
                 .await
                 .unwrap()
                 .is_none(),

@@ -5,6 +5,7 @@
 use crate::service::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
+use kycd_store::KeyOwner;
 use kycd_store::{Conn, Scope, micros};
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +89,10 @@ impl SecretSet {
         endpoint_id: &str,
     ) -> ServiceResult<String> {
         let org = &scope.organization_id;
-        let key = state.vault.customer_key(conn, org, endpoint_id).await?;
+        let key = state
+            .vault
+            .customer_key(conn, KeyOwner::scoped(scope, endpoint_id))
+            .await?;
         let json = serde_json::to_string(self)
             .map_err(|e| ServiceError::internal(format!("endpoint secrets: {e}")))?;
         state.vault.seal_str(&key, org, endpoint_id, FIELD, &json)
@@ -105,7 +109,7 @@ impl SecretSet {
         let org = &scope.organization_id;
         let Some(key) = state
             .vault
-            .existing_customer_key(conn, org, endpoint_id)
+            .existing_customer_key(conn, KeyOwner::scoped(scope, endpoint_id))
             .await?
         else {
             return Err(ServiceError::from(kycd_store::StoreError::Corrupt(
