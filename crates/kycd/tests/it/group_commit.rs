@@ -73,7 +73,9 @@ async fn count(store: &kycd_store::Store, sql: &str) -> i64 {
 async fn kill_9_during_creates(database_url: Option<String>) {
     const CLIENTS: usize = 16;
     let dir = temp_dir("group-kill");
-    let args = database_args(&database_url);
+    // Group commit on whatever the backend's default (`auto` is off on PostgreSQL).
+    let mut args = database_args(&database_url);
+    args.extend(["--group-commit".into(), "on".into()]);
     let extra: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = Server::start(&dir, "first", &extra, &ENV);
     let api_key = server
