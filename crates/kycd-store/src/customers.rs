@@ -470,6 +470,20 @@ pub async fn get_customer_key(conn: &mut Conn, owner: KeyOwner<'_>) -> StoreResu
     .await?)
 }
 
+/// Deletes `owner`'s data key (crypto-shredding: what it sealed is unreadable
+/// from then on, wherever a copy remains).
+pub async fn delete_customer_key(conn: &mut Conn, owner: KeyOwner<'_>) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM customer_keys WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
+    )
+    .bind(owner.id)
+    .bind(owner.organization_id)
+    .bind(owner.environment)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The name of a scope's blind-index key in `organization_keys`: one per
 /// environment (live keeps the name of the single key of earlier versions).
 pub fn blind_index_purpose(scope: &Scope) -> String {
@@ -851,14 +865,7 @@ pub async fn erase(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let id = &minimal.id;
-    sqlx::query(
-        "DELETE FROM customer_keys WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
-    )
-    .bind(id)
-    .bind(&scope.organization_id)
-    .bind(&scope.environment)
-    .execute(&mut *conn)
-    .await?;
+    delete_customer_key(conn, KeyOwner::scoped(scope, id)).await?;
     for sql in [
         "DELETE FROM customer_secrets WHERE customer_id = $1",
         "DELETE FROM blind_indexes WHERE customer_id = $1",

@@ -226,14 +226,7 @@ pub async fn delete(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    sqlx::query(
-        "DELETE FROM customer_keys WHERE customer_id = $1 AND organization_id = $2 AND environment = $3",
-    )
-    .bind(id)
-    .bind(&scope.organization_id)
-    .bind(&scope.environment)
-    .execute(&mut *conn)
-    .await?;
+    crate::customers::delete_customer_key(conn, crate::KeyOwner::scoped(scope, id)).await?;
     deliveries::cancel_pending(conn, id, now).await?;
     Ok(true)
 }

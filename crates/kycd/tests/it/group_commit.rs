@@ -213,23 +213,9 @@ async fn kill_9_during_group_commits_postgres() {
 
 /// The group commits so far: (transactions, creates in them), from `/metrics`.
 async fn group_commits(client: &reqwest::Client, base: &str) -> (u64, u64) {
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().parse::<f64>().unwrap() as u64)
-            .unwrap_or(0)
-    };
     (
-        value("kycd_group_commit_size_count "),
-        value("kycd_group_commit_size_sum "),
+        counter(client, base, "kycd_group_commit_size_count").await,
+        counter(client, base, "kycd_group_commit_size_sum").await,
     )
 }
 
