@@ -16,7 +16,10 @@ if [ "$installed" != "$ST_VERSION" ]; then
 fi
 
 target=${CARGO_TARGET_DIR:-target}
-cargo build -q -p kycd
+# The binary the test build made (`cargo test --workspace` builds it for the
+# process tests): `cargo build -p kycd` alone would unify other dependency
+# features and rebuild most of them (about 20 minutes on 2 cores).
+cargo test -q --workspace --no-run
 bin="$target/debug/kycd"
 
 data=$(mktemp -d)
