@@ -121,6 +121,50 @@ pub async fn insert(conn: &mut Conn, keys: &dyn EntryMac, e: &Entry) -> StoreRes
     Ok(())
 }
 
+/// Inserts many entries (each with its MAC) in multi-row statements (see
+/// [`crate::rows`]): the rows [`insert`] writes one at a time.
+pub async fn insert_many(
+    conn: &mut Conn,
+    keys: &dyn EntryMac,
+    entries: &[Entry],
+) -> StoreResult<()> {
+    use crate::rows::Value;
+    let rows: Vec<Vec<Value>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.id.as_str().into(),
+                e.organization_id.as_str().into(),
+                e.environment.as_str().into(),
+                e.actor.as_str().into(),
+                e.action.as_str().into(),
+                e.resource_id.clone().into(),
+                e.details.as_str().into(),
+                e.at.into(),
+                keys.mac(&e.content()).into(),
+            ]
+        })
+        .collect();
+    crate::rows::insert(
+        conn,
+        "audit_log",
+        &[
+            "id",
+            "organization_id",
+            "environment",
+            "actor",
+            "action",
+            "resource_id",
+            "details",
+            "at",
+            "mac",
+        ],
+        "",
+        &rows,
+    )
+    .await
+}
+
 /// Whether any entry waits to be sealed.
 pub async fn unsealed(conn: &mut Conn) -> StoreResult<bool> {
     Ok(

@@ -103,6 +103,138 @@ pub async fn insert(
     Ok(())
 }
 
+/// A new customer and its vault rows, for [`insert_new`].
+pub struct NewCustomer<'a> {
+    pub scope: &'a Scope,
+    pub customer: &'a Customer,
+    pub sealed_doc: &'a str,
+    pub wrapped_key: &'a str,
+    /// `(kind, hash)` of every blind index (identifiers, email, phone).
+    pub blind_indexes: Vec<&'a (String, String)>,
+    /// `(field, ciphertext)` of every sealed value.
+    pub secrets: &'a [(String, String)],
+}
+
+/// Inserts new customers (of any scopes) with their data keys, blind indexes
+/// and sealed values, one multi-row statement per table (see [`rows`]): the
+/// same rows as [`insert`], [`put_customer_key`], [`replace_blind_indexes`]
+/// and [`put_secret`] write one customer at a time. A duplicate
+/// `external_id` fails the whole call with `Conflict`.
+///
+/// [`rows`]: crate::rows
+pub async fn insert_new(conn: &mut Conn, list: &[NewCustomer<'_>]) -> StoreResult<()> {
+    use crate::rows::{Value, insert as insert_rows};
+    let customers: Vec<Vec<Value>> = list
+        .iter()
+        .map(|n| {
+            let c = n.customer;
+            vec![
+                c.id.as_str().into(),
+                n.scope.organization_id.as_str().into(),
+                n.scope.environment.as_str().into(),
+                c.external_id.clone().into(),
+                c.status.as_str().into(),
+                n.sealed_doc.into(),
+                crate::rows::Value::Int(1),
+                micros(&c.created_at).into(),
+                micros(&c.updated_at).into(),
+                c.verification.expires_at.map(|e| micros(&e)).into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "customers",
+        &[
+            "id",
+            "organization_id",
+            "environment",
+            "external_id",
+            "status",
+            "doc",
+            "version",
+            "created_at",
+            "updated_at",
+            "expires_at",
+        ],
+        "",
+        &customers,
+    )
+    .await?;
+    let keys: Vec<Vec<Value>> = list
+        .iter()
+        .map(|n| {
+            vec![
+                n.customer.id.as_str().into(),
+                n.scope.organization_id.as_str().into(),
+                n.scope.environment.as_str().into(),
+                n.wrapped_key.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "customer_keys",
+        &[
+            "customer_id",
+            "organization_id",
+            "environment",
+            "wrapped_key",
+        ],
+        "ON CONFLICT (customer_id) DO NOTHING",
+        &keys,
+    )
+    .await?;
+    let indexes: Vec<Vec<Value>> = list
+        .iter()
+        .flat_map(|n| {
+            n.blind_indexes.iter().map(|(kind, hash)| {
+                vec![
+                    n.scope.organization_id.as_str().into(),
+                    n.scope.environment.as_str().into(),
+                    n.customer.id.as_str().into(),
+                    kind.as_str().into(),
+                    hash.as_str().into(),
+                ]
+            })
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "blind_indexes",
+        &[
+            "organization_id",
+            "environment",
+            "customer_id",
+            "kind",
+            "hash",
+        ],
+        "ON CONFLICT DO NOTHING",
+        &indexes,
+    )
+    .await?;
+    let secrets: Vec<Vec<Value>> = list
+        .iter()
+        .flat_map(|n| {
+            n.secrets.iter().map(|(field, sealed)| {
+                vec![
+                    n.customer.id.as_str().into(),
+                    field.as_str().into(),
+                    sealed.as_str().into(),
+                ]
+            })
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "customer_secrets",
+        &["customer_id", "field", "ciphertext"],
+        "",
+        &secrets,
+    )
+    .await
+}
+
 /// The customer's wrapped data key as a correlated subquery on `{table}`'s
 /// id and environment.
 pub(crate) fn wrapped_key_column(table: &str) -> String {
@@ -406,7 +538,21 @@ pub async fn insert_audit(
     details: &serde_json::Value,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let entry = crate::audit::Entry {
+    let entry = audit_entry(scope, actor, action, resource_id, details, at);
+    crate::audit::insert(conn, keys, &entry).await
+}
+
+/// A new audit entry (not yet sealed into the chain; its MAC is computed when
+/// it is written).
+pub fn audit_entry(
+    scope: &Scope,
+    actor: &str,
+    action: &str,
+    resource_id: Option<&str>,
+    details: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> crate::audit::Entry {
+    crate::audit::Entry {
         id: ids::new("aud"),
         organization_id: scope.organization_id.clone(),
         environment: scope.environment.clone(),
@@ -419,8 +565,7 @@ pub async fn insert_audit(
         prev_hash: None,
         hash: None,
         mac: None,
-    };
-    crate::audit::insert(conn, keys, &entry).await
+    }
 }
 
 pub async fn count_audit(conn: &mut Conn, resource_id: &str, action: &str) -> StoreResult<i64> {

@@ -22,6 +22,7 @@ pub mod operators;
 pub mod orgs;
 pub mod products;
 pub mod providers;
+pub mod rows;
 pub mod schema;
 pub mod screening;
 pub mod usage;

@@ -30,6 +30,44 @@ pub async fn record(
     Ok(())
 }
 
+/// Records `metric` for many resources (of any scopes) in multi-row
+/// statements (see [`crate::rows`]): the rows [`record`] writes one at a time.
+pub async fn record_many(
+    conn: &mut Conn,
+    metric: &str,
+    list: &[(&Scope, &str, DateTime<Utc>)],
+) -> StoreResult<()> {
+    use crate::rows::Value;
+    let rows: Vec<Vec<Value>> = list
+        .iter()
+        .map(|(scope, resource_id, at)| {
+            vec![
+                scope.organization_id.as_str().into(),
+                scope.environment.as_str().into(),
+                at.format("%Y-%m").to_string().into(),
+                metric.into(),
+                (*resource_id).into(),
+                micros(at).into(),
+            ]
+        })
+        .collect();
+    crate::rows::insert(
+        conn,
+        "usage_records",
+        &[
+            "organization_id",
+            "environment",
+            "month",
+            "metric",
+            "resource_id",
+            "created_at",
+        ],
+        "ON CONFLICT DO NOTHING",
+        &rows,
+    )
+    .await
+}
+
 pub async fn count(conn: &mut Conn, scope: &Scope, month: &str, metric: &str) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM usage_records WHERE organization_id = $1 AND environment = $2 AND month = $3 AND metric = $4",

@@ -8,7 +8,9 @@
 //! (`group_commit`) writes concurrent single creates the same way.
 
 use super::Refusal;
-use super::customers::{PreparedCreate, blind_key, plan_start, prepare_create, write_create};
+use super::customers::{
+    PreparedCreate, blind_key, plan_start, prepare_create, write_create, write_creates,
+};
 use super::{OperationContext, ServiceError, ServiceResult};
 use crate::idempotency::Success;
 use crate::metrics::StageClock;
@@ -79,10 +81,11 @@ fn item_error(e: ServiceError) -> Result<Refusal, ServiceError> {
 
 /// Writes the prepared items in `tx`, in order, one outcome per item. With
 /// `savepoints` each item is written under its own (a failing item is undone
-/// alone: that is its outcome); without, the first item failing in the
-/// database gives `None` (the caller rolls the transaction back and writes
-/// the batch again with savepoints). A failure that is the batch's (see
-/// [`item_error`]) fails it either way.
+/// alone: that is its outcome); without, the items are written together
+/// ([`write_creates`]: one multi-row statement per table) and any item
+/// failing in the database gives `None` (the caller rolls the transaction
+/// back and writes the batch again with savepoints). A failure that is the
+/// batch's (see [`item_error`]) fails it either way.
 async fn write_items(
     state: &AppState,
     tx: &mut Tx,
@@ -90,6 +93,24 @@ async fn write_items(
     prepared: &[Result<PreparedCreate, Refusal>],
     savepoints: bool,
 ) -> ServiceResult<Option<Vec<Outcome>>> {
+    if !savepoints {
+        let good: Vec<_> = prepared.iter().flatten().map(|p| (cx, p)).collect();
+        let mut written = match write_creates(state, tx, &good).await {
+            Ok(customers) => customers.into_iter(),
+            Err(e) => {
+                item_error(e)?;
+                return Ok(None);
+            }
+        };
+        let outcomes = prepared.iter().map(|p| match p {
+            Ok(_) => written
+                .next()
+                .map(|c| Outcome::Created(Box::new(CustomerResponse::from(&c))))
+                .ok_or_else(|| ServiceError::internal("a batch item was not written")),
+            Err(e) => Ok(Outcome::Failed(e.clone())),
+        });
+        return outcomes.collect::<ServiceResult<Vec<_>>>().map(Some);
+    }
     let mut outcomes = Vec::with_capacity(prepared.len());
     for p in prepared {
         let p = match p {
@@ -99,23 +120,11 @@ async fn write_items(
                 continue;
             }
         };
-        if savepoints {
-            begin_item(tx).await?;
-        }
+        begin_item(tx).await?;
         let written = write_create(state, tx, cx, p, &mut StageClock::start()).await;
-        let written = match savepoints {
-            true => end_item(tx, written).await?,
-            false => written,
-        };
-        match written {
+        match end_item(tx, written).await? {
             Ok(c) => outcomes.push(Outcome::Created(Box::new(CustomerResponse::from(&c)))),
-            Err(e) => {
-                let refused = item_error(e)?;
-                if !savepoints {
-                    return Ok(None);
-                }
-                outcomes.push(Outcome::Failed(refused));
-            }
+            Err(e) => outcomes.push(Outcome::Failed(item_error(e)?)),
         }
     }
     Ok(Some(outcomes))

@@ -392,3 +392,89 @@ both_backends!(a_failing_item_writes_the_batch_again, |app| async move {
     let (_, found) = app.get("/v1/customers?email=ada@example.com").await;
     assert_eq!(found["data"][0]["external_id"], "r-2", "{found}");
 });
+
+/// Text rows of `sql` (every column cast to text by the query), one `$1` bind.
+async fn text_rows(app: &TestApp, sql: &str, id: &str) -> Vec<Vec<String>> {
+    use sqlx::Row;
+    let mut conn = app.state.store.reader().await.unwrap();
+    sqlx::query(sql)
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(i)
+                        .unwrap()
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What is stored of a customer, ids and times left out: its row, key,
+/// blind indexes, sealed values, events, usage and audit rows.
+async fn stored_shape(app: &TestApp, id: &str) -> Vec<Vec<Vec<String>>> {
+    let mut shape = vec![];
+    for sql in [
+        "SELECT organization_id, environment, status, CAST(version AS TEXT), \
+         CAST(created_at = updated_at AS TEXT), CAST(expires_at IS NULL AS TEXT) FROM customers WHERE id = $1",
+        "SELECT organization_id, environment FROM customer_keys WHERE customer_id = $1",
+        "SELECT organization_id, environment, kind FROM blind_indexes WHERE customer_id = $1 ORDER BY kind",
+        "SELECT field FROM customer_secrets WHERE customer_id = $1 ORDER BY field",
+        "SELECT organization_id, environment, type FROM events WHERE customer_id = $1",
+        "SELECT organization_id, environment, month, metric FROM usage_records WHERE resource_id = $1",
+        "SELECT organization_id, environment, actor, action, details FROM audit_log WHERE resource_id = $1",
+    ] {
+        shape.push(text_rows(app, sql, id).await);
+    }
+    shape
+}
+
+both_backends!(
+    rows_written_together_are_those_written_one_by_one,
+    |app| async move {
+        // Written together: one multi-row statement per table.
+        let retries = batch_retries(&app).await;
+        let (st, together) = batch(&app, vec![complete_individual("w-1")]).await;
+        assert_eq!((st, statuses(&together)), (StatusCode::OK, vec![201]));
+        assert_eq!(batch_retries(&app).await, retries, "no second attempt");
+        // Written one by one: the duplicate sends the batch to savepoints.
+        let (st, alone) = batch(
+            &app,
+            vec![complete_individual("w-2"), complete_individual("w-2")],
+        )
+        .await;
+        assert_eq!((st, statuses(&alone)), (StatusCode::OK, vec![201, 409]));
+        assert_eq!(batch_retries(&app).await, retries + 1);
+        let (a, b) = (
+            id_of(&together["data"][0]["customer"]),
+            id_of(&alone["data"][0]["customer"]),
+        );
+        let (shape_a, shape_b) = (stored_shape(&app, &a).await, stored_shape(&app, &b).await);
+        assert_eq!(shape_a, shape_b);
+        // Nothing missing from either: one of each row, the indexes and the sealed identifier.
+        let counts: Vec<usize> = shape_a.iter().map(Vec::len).collect();
+        assert_eq!(counts, vec![1, 1, 3, 1, 1, 1, 1], "{shape_a:?}");
+        // The event payload and the audit MAC of the rows written together.
+        let (_, events) = app.get(&format!("/v1/events?customer_id={a}")).await;
+        assert_eq!(
+            events["data"][0]["data"],
+            json!({"customer_id": a, "external_id": "w-1", "type": "individual", "status": "not_started"}),
+            "{events}"
+        );
+        let mut conn = app.state.store.reader().await.unwrap();
+        let filter = kycd_store::audit::Filter {
+            resource_id: Some(a.clone()),
+            ..Default::default()
+        };
+        let entries = kycd_store::audit::browse(&mut conn, &filter, 10)
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].mac_problem(&*app.state.vault, true), None);
+    }
+);
