@@ -121,34 +121,12 @@ pub async fn insert(conn: &mut Conn, keys: &dyn EntryMac, e: &Entry) -> StoreRes
     Ok(())
 }
 
-/// Inserts many entries (each with its MAC) in multi-row statements (see
-/// [`crate::rows`]): the rows [`insert`] writes one at a time.
-pub async fn insert_many(
-    conn: &mut Conn,
-    keys: &dyn EntryMac,
-    entries: &[Entry],
-) -> StoreResult<()> {
-    use crate::rows::Value;
-    let rows: Vec<Vec<Value>> = entries
-        .iter()
-        .map(|e| {
-            vec![
-                e.id.as_str().into(),
-                e.organization_id.as_str().into(),
-                e.environment.as_str().into(),
-                e.actor.as_str().into(),
-                e.action.as_str().into(),
-                e.resource_id.clone().into(),
-                e.details.as_str().into(),
-                e.at.into(),
-                keys.mac(&e.content()).into(),
-            ]
-        })
-        .collect();
-    crate::rows::insert(
-        conn,
-        "audit_log",
-        &[
+/// The rows of many entries, each with its MAC, for
+/// [`crate::rows::insert_all`]: the rows [`insert`] writes one at a time.
+pub fn rows(keys: &dyn EntryMac, entries: &[Entry]) -> crate::rows::Insert {
+    crate::rows::Insert {
+        table: "audit_log",
+        columns: &[
             "id",
             "organization_id",
             "environment",
@@ -159,10 +137,24 @@ pub async fn insert_many(
             "at",
             "mac",
         ],
-        "",
-        &rows,
-    )
-    .await
+        tail: "",
+        rows: entries
+            .iter()
+            .map(|e| {
+                vec![
+                    e.id.as_str().into(),
+                    e.organization_id.as_str().into(),
+                    e.environment.as_str().into(),
+                    e.actor.as_str().into(),
+                    e.action.as_str().into(),
+                    e.resource_id.clone().into(),
+                    e.details.as_str().into(),
+                    e.at.into(),
+                    keys.mac(&e.content()).into(),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// Whether any entry waits to be sealed.

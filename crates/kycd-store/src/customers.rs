@@ -5,6 +5,7 @@
 
 use crate::db::{Conn, KeyOwner, Scope, StoreError, StoreResult, from_micros, micros};
 use crate::ids;
+use crate::rows::{Insert, Value};
 use chrono::{DateTime, Utc};
 use kycd_core::customer::Customer;
 use kycd_core::lifecycle::StatusChange;
@@ -115,16 +116,13 @@ pub struct NewCustomer<'a> {
     pub secrets: &'a [(String, String)],
 }
 
-/// Inserts new customers (of any scopes) with their data keys, blind indexes
-/// and sealed values, one multi-row statement per table (see [`rows`]): the
-/// same rows as [`insert`], [`put_customer_key`], [`replace_blind_indexes`]
-/// and [`put_secret`] write one customer at a time. A duplicate
-/// `external_id` fails the whole call with `Conflict`.
-///
-/// [`rows`]: crate::rows
-pub async fn insert_new(conn: &mut Conn, list: &[NewCustomer<'_>]) -> StoreResult<()> {
-    use crate::rows::{Value, insert as insert_rows};
-    let customers: Vec<Vec<Value>> = list
+/// The rows of new customers (of any scopes) with their data keys, blind
+/// indexes and sealed values, for [`crate::rows::insert_all`]: the same rows
+/// as [`insert`], [`put_customer_key`], [`replace_blind_indexes`] and
+/// [`put_secret`] write one customer at a time. A duplicate `external_id`
+/// fails the whole insert with `Conflict`.
+pub fn new_customer_rows(list: &[NewCustomer<'_>]) -> Vec<Insert> {
+    let customers = list
         .iter()
         .map(|n| {
             let c = n.customer;
@@ -135,33 +133,14 @@ pub async fn insert_new(conn: &mut Conn, list: &[NewCustomer<'_>]) -> StoreResul
                 c.external_id.clone().into(),
                 c.status.as_str().into(),
                 n.sealed_doc.into(),
-                crate::rows::Value::Int(1),
+                Value::Int(1),
                 micros(&c.created_at).into(),
                 micros(&c.updated_at).into(),
                 c.verification.expires_at.map(|e| micros(&e)).into(),
             ]
         })
         .collect();
-    insert_rows(
-        conn,
-        "customers",
-        &[
-            "id",
-            "organization_id",
-            "environment",
-            "external_id",
-            "status",
-            "doc",
-            "version",
-            "created_at",
-            "updated_at",
-            "expires_at",
-        ],
-        "",
-        &customers,
-    )
-    .await?;
-    let keys: Vec<Vec<Value>> = list
+    let keys = list
         .iter()
         .map(|n| {
             vec![
@@ -172,20 +151,7 @@ pub async fn insert_new(conn: &mut Conn, list: &[NewCustomer<'_>]) -> StoreResul
             ]
         })
         .collect();
-    insert_rows(
-        conn,
-        "customer_keys",
-        &[
-            "customer_id",
-            "organization_id",
-            "environment",
-            "wrapped_key",
-        ],
-        "ON CONFLICT (customer_id) DO NOTHING",
-        &keys,
-    )
-    .await?;
-    let indexes: Vec<Vec<Value>> = list
+    let indexes = list
         .iter()
         .flat_map(|n| {
             n.blind_indexes.iter().map(|(kind, hash)| {
@@ -199,21 +165,7 @@ pub async fn insert_new(conn: &mut Conn, list: &[NewCustomer<'_>]) -> StoreResul
             })
         })
         .collect();
-    insert_rows(
-        conn,
-        "blind_indexes",
-        &[
-            "organization_id",
-            "environment",
-            "customer_id",
-            "kind",
-            "hash",
-        ],
-        "ON CONFLICT DO NOTHING",
-        &indexes,
-    )
-    .await?;
-    let secrets: Vec<Vec<Value>> = list
+    let secrets = list
         .iter()
         .flat_map(|n| {
             n.secrets.iter().map(|(field, sealed)| {
@@ -225,14 +177,54 @@ pub async fn insert_new(conn: &mut Conn, list: &[NewCustomer<'_>]) -> StoreResul
             })
         })
         .collect();
-    insert_rows(
-        conn,
-        "customer_secrets",
-        &["customer_id", "field", "ciphertext"],
-        "",
-        &secrets,
-    )
-    .await
+    vec![
+        Insert {
+            table: "customers",
+            columns: &[
+                "id",
+                "organization_id",
+                "environment",
+                "external_id",
+                "status",
+                "doc",
+                "version",
+                "created_at",
+                "updated_at",
+                "expires_at",
+            ],
+            tail: "",
+            rows: customers,
+        },
+        Insert {
+            table: "customer_keys",
+            columns: &[
+                "customer_id",
+                "organization_id",
+                "environment",
+                "wrapped_key",
+            ],
+            tail: "ON CONFLICT (customer_id) DO NOTHING",
+            rows: keys,
+        },
+        Insert {
+            table: "blind_indexes",
+            columns: &[
+                "organization_id",
+                "environment",
+                "customer_id",
+                "kind",
+                "hash",
+            ],
+            tail: "ON CONFLICT DO NOTHING",
+            rows: indexes,
+        },
+        Insert {
+            table: "customer_secrets",
+            columns: &["customer_id", "field", "ciphertext"],
+            tail: "",
+            rows: secrets,
+        },
+    ]
 }
 
 /// The customer's wrapped data key as a correlated subquery on `{table}`'s

@@ -44,28 +44,12 @@ pub async fn insert(conn: &mut Conn, scope: &Scope, e: &Event) -> StoreResult<()
     Ok(())
 }
 
-/// Inserts many events (of any scopes) in multi-row statements (see
-/// [`crate::rows`]): the rows [`insert`] writes one at a time.
-pub async fn insert_many(conn: &mut Conn, list: &[(&Scope, Event)]) -> StoreResult<()> {
-    use crate::rows::Value;
-    let rows: Vec<Vec<Value>> = list
-        .iter()
-        .map(|(scope, e)| {
-            vec![
-                e.id.as_str().into(),
-                scope.organization_id.as_str().into(),
-                scope.environment.as_str().into(),
-                e.event_type.as_str().into(),
-                e.customer_id.clone().into(),
-                e.data.to_string().into(),
-                micros(&e.created_at).into(),
-            ]
-        })
-        .collect();
-    crate::rows::insert(
-        conn,
-        "events",
-        &[
+/// The rows of many events (of any scopes), for
+/// [`crate::rows::insert_all`]: the rows [`insert`] writes one at a time.
+pub fn rows(list: &[(&Scope, Event)]) -> crate::rows::Insert {
+    crate::rows::Insert {
+        table: "events",
+        columns: &[
             "id",
             "organization_id",
             "environment",
@@ -74,10 +58,22 @@ pub async fn insert_many(conn: &mut Conn, list: &[(&Scope, Event)]) -> StoreResu
             "data",
             "created_at",
         ],
-        "",
-        &rows,
-    )
-    .await
+        tail: "",
+        rows: list
+            .iter()
+            .map(|(scope, e)| {
+                vec![
+                    e.id.as_str().into(),
+                    scope.organization_id.as_str().into(),
+                    scope.environment.as_str().into(),
+                    e.event_type.as_str().into(),
+                    e.customer_id.clone().into(),
+                    e.data.to_string().into(),
+                    micros(&e.created_at).into(),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// An `events` row as selected by `COLUMNS` (`data` as JSON text,

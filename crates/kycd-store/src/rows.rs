@@ -1,11 +1,15 @@
-//! Multi-row INSERTs: the rows of many writes to one table in a few
-//! statements (one round trip each) instead of one statement per row. Used
-//! where many creates share a transaction (group commit, batches, imports).
+//! Multi-row INSERTs: the rows of many writes in a few statements (one
+//! round trip each) instead of one statement per row. Used where creates are
+//! written together (group commit, batches, imports) and for a single create.
 //!
-//! Rows are cut into chunks of a power of two (64, 32, …, 1 rows), so a
-//! connection prepares and caches at most seven statement texts per table
-//! whatever the group sizes, and a group of n rows costs at most as many
-//! statements as n has bits set.
+//! On PostgreSQL every table's rows go in ONE statement: each table's rows
+//! travel as one JSON parameter, unpacked by `json_populate_recordset` in a
+//! data-modifying `WITH`, so the statement text depends only on the tables,
+//! never on the number of rows — prepared once per connection, one round
+//! trip for a whole group. On SQLite (in-process, no round trips) each table
+//! gets multi-row `VALUES` statements, its rows cut into chunks of a power of
+//! two (64, 32, …, 1), so a connection caches at most seven statement texts
+//! per table whatever the group sizes.
 
 use crate::db::{Conn, StoreError, StoreResult};
 
@@ -48,15 +52,102 @@ impl From<Option<i64>> for Value {
     }
 }
 
+impl Value {
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Value::Text(s) => s.as_str().into(),
+            Value::NullableText(s) => s.as_deref().into(),
+            Value::Int(v) => (*v).into(),
+            Value::NullableInt(v) => (*v).into(),
+        }
+    }
+}
+
+/// The rows to insert into one table, for [`insert_all`].
+#[derive(Debug, Clone)]
+pub struct Insert {
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    /// What follows the rows (e.g. `ON CONFLICT DO NOTHING`).
+    pub tail: &'static str,
+    /// Each of `columns.len()` values.
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// Inserts every table's rows, in the caller's transaction: on PostgreSQL in
+/// one statement, on SQLite in a few per table (see the module's comment).
+/// A unique violation is `StoreError::Conflict` with the constraint's name.
+pub async fn insert_all(conn: &mut Conn, inserts: &[Insert]) -> StoreResult<()> {
+    if conn.backend_name() != "PostgreSQL" {
+        for i in inserts.iter().filter(|i| !i.rows.is_empty()) {
+            insert_values(conn, i.table, i.columns, i.tail, &i.rows).await?;
+        }
+        return Ok(());
+    }
+    let sql = postgres_statement(inserts);
+    let mut query = sqlx::query(&sql);
+    for i in inserts {
+        let rows: Vec<serde_json::Value> = i
+            .rows
+            .iter()
+            .map(|row| {
+                debug_assert_eq!(row.len(), i.columns.len(), "a row of {}", i.table);
+                let object = i
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| (c.to_string(), v.json()));
+                serde_json::Value::Object(object.collect())
+            })
+            .collect();
+        query = query.bind(serde_json::Value::Array(rows).to_string());
+    }
+    query
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::from_insert)?;
+    Ok(())
+}
+
+/// `WITH w1 AS (INSERT … SELECT … FROM json_populate_recordset(NULL::t1, $1::json) …), …
+/// INSERT …`: every table's rows in one statement, one JSON parameter each.
+fn postgres_statement(inserts: &[Insert]) -> String {
+    let parts: Vec<String> = inserts
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let columns = i.columns.join(", ");
+            let sql = format!(
+                "INSERT INTO {t} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{t}, ${p}::json) {tail}",
+                t = i.table,
+                p = n + 1,
+                tail = i.tail
+            );
+            sql.trim_end().to_string()
+        })
+        .collect();
+    let Some((last, first)) = parts.split_last() else {
+        return "SELECT 1".into();
+    };
+    if first.is_empty() {
+        return last.clone();
+    }
+    let with: Vec<String> = first
+        .iter()
+        .enumerate()
+        .map(|(n, p)| format!("w{n} AS ({p})"))
+        .collect();
+    format!("WITH {} {last}", with.join(", "))
+}
+
 /// The most rows in one statement.
 const MAX_ROWS: usize = 64;
 /// The most bound values in one statement (SQLite takes 32,766, PostgreSQL 65,535).
 const MAX_BINDS: usize = 30_000;
 
-/// Inserts `rows` (each of `columns.len()` values) into `table`, in chunks;
-/// `tail` follows the VALUES list (e.g. `ON CONFLICT DO NOTHING`). A unique
-/// violation is `StoreError::Conflict` with the constraint's name.
-pub async fn insert(
+/// Inserts `rows` (each of `columns.len()` values) into `table` in
+/// multi-row `VALUES` statements, in chunks; `tail` follows the list.
+async fn insert_values(
     conn: &mut Conn,
     table: &str,
     columns: &[&str],
@@ -141,6 +232,29 @@ mod tests {
             left -= n;
         }
         assert_eq!(sizes, [32, 4, 1]);
+    }
+
+    #[test]
+    fn postgres_statement_depends_on_the_tables_only() {
+        let table = |table, rows| Insert {
+            table,
+            columns: &["a", "b"],
+            tail: "ON CONFLICT DO NOTHING",
+            rows,
+        };
+        let one = vec![vec![Value::Int(1), Value::Text("x".into())]];
+        let sql = postgres_statement(&[table("t", one.clone()), table("u", vec![])]);
+        assert_eq!(
+            sql,
+            "WITH w0 AS (INSERT INTO t (a, b) SELECT a, b FROM json_populate_recordset(NULL::t, $1::json) \
+             ON CONFLICT DO NOTHING) INSERT INTO u (a, b) SELECT a, b FROM json_populate_recordset(NULL::u, $2::json) \
+             ON CONFLICT DO NOTHING"
+        );
+        let many = vec![one[0].clone(); 40];
+        assert_eq!(
+            sql,
+            postgres_statement(&[table("t", many), table("u", one)])
+        );
     }
 
     #[test]

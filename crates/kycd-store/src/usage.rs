@@ -30,31 +30,12 @@ pub async fn record(
     Ok(())
 }
 
-/// Records `metric` for many resources (of any scopes) in multi-row
-/// statements (see [`crate::rows`]): the rows [`record`] writes one at a time.
-pub async fn record_many(
-    conn: &mut Conn,
-    metric: &str,
-    list: &[(&Scope, &str, DateTime<Utc>)],
-) -> StoreResult<()> {
-    use crate::rows::Value;
-    let rows: Vec<Vec<Value>> = list
-        .iter()
-        .map(|(scope, resource_id, at)| {
-            vec![
-                scope.organization_id.as_str().into(),
-                scope.environment.as_str().into(),
-                at.format("%Y-%m").to_string().into(),
-                metric.into(),
-                (*resource_id).into(),
-                micros(at).into(),
-            ]
-        })
-        .collect();
-    crate::rows::insert(
-        conn,
-        "usage_records",
-        &[
+/// The rows recording `metric` for many resources (of any scopes), for
+/// [`crate::rows::insert_all`]: the rows [`record`] writes one at a time.
+pub fn rows(metric: &str, list: &[(&Scope, &str, DateTime<Utc>)]) -> crate::rows::Insert {
+    crate::rows::Insert {
+        table: "usage_records",
+        columns: &[
             "organization_id",
             "environment",
             "month",
@@ -62,10 +43,21 @@ pub async fn record_many(
             "resource_id",
             "created_at",
         ],
-        "ON CONFLICT DO NOTHING",
-        &rows,
-    )
-    .await
+        tail: "ON CONFLICT DO NOTHING",
+        rows: list
+            .iter()
+            .map(|(scope, resource_id, at)| {
+                vec![
+                    scope.organization_id.as_str().into(),
+                    scope.environment.as_str().into(),
+                    at.format("%Y-%m").to_string().into(),
+                    metric.into(),
+                    (*resource_id).into(),
+                    micros(at).into(),
+                ]
+            })
+            .collect(),
+    }
 }
 
 pub async fn count(conn: &mut Conn, scope: &Scope, month: &str, metric: &str) -> StoreResult<i64> {

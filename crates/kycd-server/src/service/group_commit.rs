@@ -277,7 +277,7 @@ async fn first_attempt(state: &AppState, group: &mut [Job]) -> Attempt {
         Err(error) => return roll_back(tx, None, error).await,
     };
     for (index, (job, c)) in group.iter_mut().zip(&customers).enumerate() {
-        job.reply.clock.lap("write_group");
+        job.reply.clock.lap("insert_rows");
         let recorded = with_claim(
             job.claim.clone(),
             record_created(state, &mut tx, c, &job.prepared),
