@@ -73,7 +73,7 @@ async fn count(store: &kycd_store::Store, sql: &str) -> i64 {
 async fn kill_9_during_creates(database_url: Option<String>) {
     const CLIENTS: usize = 16;
     let dir = temp_dir("group-kill");
-    // Group commit on whatever the backend's default (`auto` is off on PostgreSQL).
+    // Group commit asked for explicitly, whatever the default.
     let mut args = database_args(&database_url);
     args.extend(["--group-commit".into(), "on".into()]);
     let extra: Vec<&str> = args.iter().map(String::as_str).collect();
