@@ -733,11 +733,17 @@ pub async fn rewrap_org_key(
     Ok(())
 }
 
-/// The condition that `customer_secrets.customer_id = $1` is a customer of the
-/// scope in `$org` and `$env`.
-fn in_scope(org: usize, env: usize) -> String {
+/// The condition that customer `$1` is one of the scope in `${org}` and
+/// `${env}` (for rows keyed by customer id alone). A look-up by primary key,
+/// then a comparison: with only `id` to match, every plan takes the primary
+/// key — a generic plan made while the table was nearly empty included.
+/// Written as `EXISTS (… WHERE c.id = $1 AND c.organization_id = … AND
+/// c.environment = …)`, such a plan once took the index (organization_id,
+/// environment, status, id), which `id` cannot bound, and read every customer
+/// of the scope on each call (see the profile in docs/src/benchmarks.md).
+pub fn customer_in_scope(org: usize, env: usize) -> String {
     format!(
-        "EXISTS (SELECT 1 FROM customers c WHERE c.id = $1 AND c.organization_id = ${org} AND c.environment = ${env})"
+        "COALESCE((SELECT c.organization_id = ${org} AND c.environment = ${env} FROM customers c WHERE c.id = $1), FALSE)"
     )
 }
 
@@ -753,7 +759,7 @@ pub async fn put_secret(
     let done = sqlx::query(&format!(
         "INSERT INTO customer_secrets (customer_id, field, ciphertext) SELECT $1, $2, $3 WHERE {} \
          ON CONFLICT (customer_id, field) DO UPDATE SET ciphertext = excluded.ciphertext",
-        in_scope(4, 5)
+        customer_in_scope(4, 5)
     ))
     .bind(customer_id)
     .bind(field)
@@ -777,7 +783,7 @@ pub async fn get_secret(
 ) -> StoreResult<Option<String>> {
     Ok(sqlx::query_scalar(&format!(
         "SELECT ciphertext FROM customer_secrets WHERE customer_id = $1 AND field = $2 AND {}",
-        in_scope(3, 4)
+        customer_in_scope(3, 4)
     ))
     .bind(customer_id)
     .bind(field)
@@ -797,7 +803,7 @@ pub async fn delete_secrets(
 ) -> StoreResult<()> {
     sqlx::query(&format!(
         "DELETE FROM customer_secrets WHERE customer_id = $1 AND field LIKE $2 AND {}",
-        in_scope(3, 4)
+        customer_in_scope(3, 4)
     ))
     .bind(customer_id)
     .bind(format!("{prefix}%"))

@@ -3,6 +3,7 @@
 //! set of lists serves every organization; the walk visits every scope and
 //! returns each customer's); a customer's dismissals take its `Scope`.
 
+use crate::customers::customer_in_scope;
 use crate::db::{Conn, Scope, StoreResult, from_micros, micros};
 use crate::ids;
 use chrono::{DateTime, Utc};
@@ -100,14 +101,6 @@ pub async fn customers_page(
             Ok((r.scope, c))
         })
         .collect()
-}
-
-/// The condition that `$1` is a customer of the scope in `$org` and `$env`
-/// (dismissals are stored by customer id alone).
-fn customer_in_scope(org: usize, env: usize) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM customers c WHERE c.id = $1 AND c.organization_id = ${org} AND c.environment = ${env})"
-    )
 }
 
 /// (list, entry_id) pairs a reviewer dismissed for this customer of `scope`.

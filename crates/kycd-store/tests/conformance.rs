@@ -1014,3 +1014,79 @@ conformance!(
         assert_eq!(stored.scope, mine);
     }
 );
+
+conformance!(
+    scope_check_reads_by_primary_key,
+    |store: Store| async move {
+        use sqlx::Row;
+        // The scope check of rows keyed by customer id (sealed values, screening
+        // dismissals), planned as a prepared statement's generic plan on a
+        // nearly empty table (as on a new database, before any ANALYZE): it must
+        // look the customer up by primary key, never scan an index of the scope.
+        let scope = Scope::new("org_plan", "sandbox");
+        let mut w = store.writer().await.unwrap();
+        for n in 0..20 {
+            let c = customer(&ids::new("cus"), Some(&format!("plan-{n}")));
+            insert_customer(&mut w, &scope, &c).await.unwrap();
+        }
+        let condition = customers::customer_in_scope(2, 3);
+        let plan: Vec<String> = match store.dialect {
+            kycd_store::db::Dialect::Postgres => {
+                sqlx::query("SET plan_cache_mode = force_generic_plan")
+                    .execute(&mut *w)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!(
+                    "PREPARE scope_check (text, text, text) AS SELECT 1 AS one WHERE {condition}"
+                ))
+                .execute(&mut *w)
+                .await
+                .unwrap();
+                let rows =
+                    sqlx::query("EXPLAIN EXECUTE scope_check ('cus_x', 'org_plan', 'sandbox')")
+                        .fetch_all(&mut *w)
+                        .await
+                        .unwrap();
+                for reset in ["DEALLOCATE scope_check", "RESET plan_cache_mode"] {
+                    sqlx::query(reset).execute(&mut *w).await.unwrap();
+                }
+                rows.iter().map(|r| r.get::<String, _>(0)).collect()
+            }
+            kycd_store::db::Dialect::Sqlite => {
+                let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN SELECT 1 WHERE {condition}"))
+                    .bind("cus_x")
+                    .bind("org_plan")
+                    .bind("sandbox")
+                    .fetch_all(&mut *w)
+                    .await
+                    .unwrap();
+                rows.iter().map(|r| r.get::<String, _>(3)).collect()
+            }
+        };
+        let plan = plan.join("\n");
+        let by_key = match store.dialect {
+            kycd_store::db::Dialect::Postgres => "customers_pkey",
+            kycd_store::db::Dialect::Sqlite => "sqlite_autoindex_customers_1 (id=?)",
+        };
+        assert!(plan.contains(by_key), "{plan}");
+        assert!(!plan.contains("customers_status"), "{plan}");
+        // And it still tells the scope apart.
+        let c = customer(&ids::new("cus"), None);
+        insert_customer(&mut w, &scope, &c).await.unwrap();
+        customers::put_secret(&mut w, &scope, &c.id, "f", "v")
+            .await
+            .unwrap();
+        let other = Scope::new("org_plan", "live");
+        assert!(matches!(
+            customers::put_secret(&mut w, &other, &c.id, "f", "x").await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            customers::get_secret(&mut w, &scope, &c.id, "f")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("v")
+        );
+    }
+);
