@@ -442,7 +442,7 @@ impl Config {
             GroupCommitMode::On => true,
             // Measured (docs/src/benchmarks.md): on SQLite 2.4 times the
             // creates of one transaction each; on PostgreSQL, where a group
-            // is one statement, 1.4 times, at the same p99.
+            // is one statement, 1.5 times, at the same p99.
             GroupCommitMode::Auto => true,
             GroupCommitMode::Off => false,
         };
