@@ -295,9 +295,14 @@ pub fn from_micros(us: i64) -> DateTime<Utc> {
     Utc.timestamp_micros(us).single().unwrap_or_default()
 }
 
+/// Every SQLite connection's settings. `synchronous = FULL`: in WAL mode
+/// each commit syncs the WAL before it returns, so a write acknowledged is on
+/// disk and survives a power loss or an OS crash, as a PostgreSQL commit does
+/// (`NORMAL` would survive a crash of kycd only). Measured here ≈ 0.25 ms
+/// per commit; group commit shares it among a group's creates.
 async fn sqlite_session_setup(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     conn.execute(
-        "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )
     .await?;
     Ok(())
