@@ -449,10 +449,9 @@ impl PreparedCreate {
 /// [`write_create`] writes, in one statement on PostgreSQL (one round trip
 /// for the whole group instead of seven per create) and one multi-row
 /// statement per table on SQLite (see [`kycd_store::rows`]); the others one
-/// by one. Any
-/// failure fails the call and leaves the transaction to roll back: the
-/// caller writes the creates again one at a time, each under a savepoint, to
-/// tell whose failure it was.
+/// by one. Any failure fails the call and leaves the transaction to roll
+/// back: the caller writes the creates again one at a time, each under a
+/// savepoint, to tell whose failure it was.
 pub async fn write_creates(
     state: &AppState,
     tx: &mut Tx,
