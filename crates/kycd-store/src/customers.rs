@@ -104,7 +104,7 @@ pub async fn insert(
     Ok(())
 }
 
-/// A new customer and its vault rows, for [`insert_new`].
+/// A new customer and its vault rows, for [`new_customer_rows`].
 pub struct NewCustomer<'a> {
     pub scope: &'a Scope,
     pub customer: &'a Customer,

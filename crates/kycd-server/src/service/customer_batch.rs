@@ -82,7 +82,8 @@ fn item_error(e: ServiceError) -> Result<Refusal, ServiceError> {
 /// Writes the prepared items in `tx`, in order, one outcome per item. With
 /// `savepoints` each item is written under its own (a failing item is undone
 /// alone: that is its outcome); without, the items are written together
-/// ([`write_creates`]: one multi-row statement per table) and any item
+/// ([`write_creates`]: one statement on PostgreSQL, one per table on
+/// SQLite) and any item
 /// failing in the database gives `None` (the caller rolls the transaction
 /// back and writes the batch again with savepoints). A failure that is the
 /// batch's (see [`item_error`]) fails it either way.

@@ -6,8 +6,8 @@
 //! failed commit fails the whole group: none is acknowledged.
 //!
 //! Optimistic first: the group is written without savepoints, its creates
-//! together (one multi-row statement per table: a group of 32 plain creates
-//! costs about a dozen statements, not 32 times seven). When one
+//! together (on PostgreSQL one statement for the whole group, on SQLite one
+//! multi-row statement per table, instead of seven per create). When one
 //! create fails (a duplicate `external_id`), that transaction is rolled back
 //! whole and the group is written again with each create under its own
 //! savepoint (as a batch does: the failing create is undone alone and
@@ -259,8 +259,8 @@ enum Attempt {
 }
 
 /// Writes every create of the group in one transaction, without savepoints
-/// (together: one multi-row statement per table, see
-/// [`write_creates`]), then each create's Idempotency-Key record, and
+/// (together, see [`write_creates`]), then each create's Idempotency-Key
+/// record, and
 /// commits; at the first failure, rolls the whole transaction back.
 async fn first_attempt(state: &AppState, group: &mut [Job]) -> Attempt {
     let mut tx = match state.store.begin().await {

@@ -437,7 +437,7 @@ async fn stored_shape(app: &TestApp, id: &str) -> Vec<Vec<Vec<String>>> {
 both_backends!(
     rows_written_together_are_those_written_one_by_one,
     |app| async move {
-        // Written together: one multi-row statement per table.
+        // Written together: one statement (PostgreSQL) or one per table (SQLite).
         let retries = batch_retries(&app).await;
         let (st, together) = batch(&app, vec![complete_individual("w-1")]).await;
         assert_eq!((st, statuses(&together)), (StatusCode::OK, vec![201]));
