@@ -1,6 +1,6 @@
 //! The audit log's hash chain at the edge: sealing new entries (a background
 //! worker, and `kycd audit verify` before checking) and verifying the chain.
-//! Each pass that seals logs the chain's head (`seq`, `hash`) at info level:
+//! Each run that seals logs the chain's head (`seq`, `hash`) at info level:
 //! shipped to a SIEM, those lines are the anchor outside the database that
 //! `kycd audit verify --head SEQ:HASH` checks, so removing the newest
 //! entries shows. An entry whose MAC fails when it is sealed (edited in the
@@ -13,23 +13,51 @@ use kycd_store::{Store, StoreError, StoreResult};
 /// conflict.
 const SEAL_CONFLICTS_TOLERATED: usize = 20;
 
-/// Seals every waiting entry (in passes of 500); returns how many (by this
-/// caller). Several sealers may run at once — the worker of each node, and
-/// `kycd audit verify` beside a running server: a pass that finds its
-/// sequence numbers taken by another's commit (the unique `seq`) is rolled
-/// back and looks again, since the other sealer chained those entries.
+/// Entries chained per pass (one transaction). A pass holds the writer (on
+/// SQLite, the only one) for about 2 ms: creates waiting for their group
+/// commit never wait long behind it, however large the backlog.
+const SEAL_PASS: i64 = 128;
+
+/// Seals every waiting entry (in passes of [`SEAL_PASS`]); returns how many
+/// (by this caller), and logs the chain's head once after them. Several
+/// sealers may run at once — the worker of each node, and `kycd audit
+/// verify` beside a running server: a pass that finds its entries chained
+/// or its sequence numbers taken by another's commit (the unique `seq`) is
+/// rolled back and looks again.
 pub async fn seal_all(store: &Store, keys: &dyn EntryMac) -> StoreResult<usize> {
+    let mut head: Option<Head> = None;
     let mut total = 0;
+    let result = seal_passes(store, keys, &mut head, &mut total).await;
+    if let Some(head) = head {
+        tracing::info!(
+            seq = head.seq,
+            hash = %head.hash,
+            sealed = total,
+            "audit chain head"
+        );
+    }
+    result.map(|()| total)
+}
+
+/// The passes of [`seal_all`]: each commits on its own, so `head` and
+/// `total` count what is committed even when a later pass fails.
+async fn seal_passes(
+    store: &Store,
+    keys: &dyn EntryMac,
+    head: &mut Option<Head>,
+    total: &mut usize,
+) -> StoreResult<()> {
     let mut conflicts = 0;
     loop {
-        {
+        let entries = {
             let mut conn = store.reader().await?;
-            if !audit::unsealed(&mut conn).await? {
-                return Ok(total);
-            }
+            audit::unsealed_batch(&mut conn, SEAL_PASS).await?
+        };
+        if entries.is_empty() {
+            return Ok(());
         }
         let mut tx = store.begin().await?;
-        let sealed = match audit::seal(&mut tx, keys, 500).await {
+        let sealed = match audit::seal(&mut tx, keys, &entries).await {
             Ok(sealed) => sealed,
             Err(StoreError::Conflict(on)) if conflicts < SEAL_CONFLICTS_TOLERATED => {
                 tracing::debug!(%on, "another sealer chained these audit entries first: looking again");
@@ -45,18 +73,11 @@ pub async fn seal_all(store: &Store, keys: &dyn EntryMac) -> StoreResult<usize> 
                 "audit entry altered before it was sealed: its content does not match its MAC (kycd audit verify names it)"
             );
         }
-        if let (Some(head), true) = (&sealed.head, sealed.count > 0) {
-            tracing::info!(
-                seq = head.seq,
-                hash = %head.hash,
-                sealed = sealed.count,
-                "audit chain head"
-            );
-        }
-        total += sealed.count;
+        *total += sealed.count;
         if sealed.count == 0 {
-            return Ok(total);
+            return Ok(());
         }
+        *head = sealed.head;
     }
 }
 
