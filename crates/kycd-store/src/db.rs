@@ -518,6 +518,51 @@ pub async fn create_postgres_database(server_url: &str, name: &str) -> StoreResu
     Ok(format!("{prefix}/{name}"))
 }
 
+/// A fresh database for one test or benchmark, `{prefix}_{pid}_{n}`, on the
+/// PostgreSQL server of `server_url`; returns its URL. The first call of a
+/// process first drops the databases of this prefix left by processes that
+/// are gone (Linux: no `/proc/{pid}`), so repeated runs do not fill the
+/// server; those of runs still going are left alone.
+pub async fn create_scratch_database(server_url: &str, prefix: &str) -> StoreResult<String> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        drop_databases_of_gone_processes(server_url, prefix).await?;
+    }
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    create_postgres_database(server_url, &format!("{prefix}_{}_{n}", std::process::id())).await
+}
+
+/// Drops the databases `{prefix}_{pid}_…` whose process is gone.
+async fn drop_databases_of_gone_processes(server_url: &str, prefix: &str) -> StoreResult<()> {
+    use sqlx::Connection;
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return Ok(());
+    }
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    let mut conn = AnyConnection::connect(server_url).await?;
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname::text FROM pg_database")
+        .fetch_all(&mut conn)
+        .await?;
+    let own = std::process::id().to_string();
+    for (name,) in names {
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .and_then(|rest| rest.split('_').next())
+        else {
+            continue;
+        };
+        let is_pid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+        if is_pid && pid != own && !proc.join(pid).exists() {
+            conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// A named savepoint inside the caller's transaction: the work after it can be
 /// undone alone ([`rollback_to_savepoint`]) while the transaction goes on, so
 /// one failing item of a batch leaves its neighbours in the same commit. On

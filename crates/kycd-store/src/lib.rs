@@ -30,5 +30,5 @@ pub mod webhooks;
 
 pub use db::{
     Conn, DEFAULT_POOL_SIZE, Dialect, KeyOwner, Scope, Store, StoreError, StoreOptions,
-    StoreResult, Tx, create_postgres_database, from_micros, micros,
+    StoreResult, Tx, create_postgres_database, create_scratch_database, from_micros, micros,
 };

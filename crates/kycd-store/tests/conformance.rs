@@ -61,12 +61,7 @@ async fn postgres_store() -> Store {
     let base = std::env::var("KYCD_TEST_POSTGRES_URL").expect(
         "KYCD_TEST_POSTGRES_URL was set at build time: set it to run, or rebuild without it",
     );
-    let name = format!(
-        "kycd_conf_{}_{}",
-        std::process::id(),
-        Utc::now().timestamp_micros() % 1_000_000_000
-    );
-    let url = kycd_store::create_postgres_database(&base, &name)
+    let url = kycd_store::create_scratch_database(&base, "kycd_conf")
         .await
         .unwrap();
     let pg = Store::connect(&url).await.unwrap();

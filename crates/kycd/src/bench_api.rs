@@ -82,6 +82,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     } else {
         "SQLite"
     };
+    // The background workers are started after the raw phase (below).
     let config = Config {
         workers: false,
         group_commit: args.group_commit,
@@ -101,7 +102,7 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         .map(|n| n.get())
         .unwrap_or(1);
     println!(
-        "kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores, group commit {}, pool {}",
+        "kycd bench api — backend {backend}, {} clients, {} s per phase, {cores} cores, group commit {}, pool {}, background workers on after the raw phase",
         args.clients,
         args.seconds,
         if group_commit_on { "on" } else { "off" },
@@ -110,6 +111,12 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
 
     // Phase 0: the raw limit — a create's rows through the driver, no service logic.
     let raw_rate = raw_inserts(&state, &boot.id, args.clients, args.seconds).await?;
+    settle(&state).await?;
+    // From here on the background workers run, as in `kycd serve`: the audit
+    // sealer and the webhook dispatcher share the database (on SQLite, its
+    // only writer) with the creates, and their cost is part of a create's.
+    // The raw limit is the database's alone.
+    let workers = kycd_server::jobs::spawn(state.clone());
 
     // Phase 1: direct — the same create (service + store, one transaction per
     // customer) and the same read through the store, no HTTP, same concurrency.
@@ -151,6 +158,8 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         direct_reads.0.extend(r);
     }
     let direct_rate = direct.0.len() as f64 / args.seconds as f64;
+
+    settle(&state).await?;
 
     // Phase 2: the API over HTTP — create then read.
     let client = reqwest::Client::builder()
@@ -208,7 +217,9 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     }
     let create_rate = creates.0.len() as f64 / args.seconds as f64;
     let after = scrape(&client, &base).await?;
+    settle(&state).await?;
     let (batch_rate, batch_errors) = batch_phase(&client, &base, &key, &args).await?;
+    workers.shutdown().await;
     errors += batch_errors;
     let read_rate = reads.0.len() as f64 / args.seconds as f64;
     let mut all = Lat(creates.0.iter().chain(reads.0.iter()).copied().collect());
@@ -311,6 +322,14 @@ fn print_sealing_cost(state: &kycd_server::state::AppState, direct: &Lat, reads:
         100.0 * seal_us / median(direct).max(1e-9),
         100.0 * open_us / median(reads).max(1e-9),
     );
+}
+/// Lets the background work of a phase finish before the next one starts
+/// (each phase pays for its own): the audit entries written are sealed and
+/// the events fanned out.
+async fn settle(state: &kycd_server::state::AppState) -> anyhow::Result<()> {
+    kycd_server::admin::audit::seal_all(&state.store, &*state.vault).await?;
+    kycd_server::jobs::run_due_webhooks(state).await;
+    Ok(())
 }
 
 /// The rows one create writes, inserted straight through the store's

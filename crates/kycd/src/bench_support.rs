@@ -7,8 +7,8 @@ use std::path::Path;
 /// A fixed master key for the benchmark's throwaway database.
 const BENCH_MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-/// A SQLite file in `dir`, or a fresh database `kycd_<tag>_<pid>` on the
-/// PostgreSQL server of `postgres`.
+/// A SQLite file in `dir`, or a fresh database `kycd_<tag>_<pid>_<n>` on the
+/// PostgreSQL server of `postgres` (those of earlier runs are dropped).
 pub async fn fresh_database(
     postgres: Option<&str>,
     dir: &Path,
@@ -16,10 +16,7 @@ pub async fn fresh_database(
 ) -> anyhow::Result<String> {
     match postgres {
         None => Ok(format!("sqlite://{}", dir.join("bench.db").display())),
-        Some(base) => {
-            let name = format!("kycd_{tag}_{}", std::process::id());
-            Ok(kycd_store::create_postgres_database(base, &name).await?)
-        }
+        Some(base) => Ok(kycd_store::create_scratch_database(base, &format!("kycd_{tag}")).await?),
     }
 }
 

@@ -9,7 +9,6 @@ pub mod browser;
 use kycd_server::{Application, Config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Backend {
@@ -38,21 +37,13 @@ impl Drop for TestApp {
     }
 }
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// A fresh PostgreSQL database URL. Tests that need one are `ignored` unless
 /// KYCD_TEST_POSTGRES_URL was set at build time (build.rs, `both_backends!`),
 /// so a variable missing at run time is an error, never a silent pass.
 pub async fn fresh_postgres_url() -> String {
     let base = std::env::var("KYCD_TEST_POSTGRES_URL")
         .expect("KYCD_TEST_POSTGRES_URL was set when the tests were built: set it to run them");
-    let name = format!(
-        "kycd_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst),
-        chrono::Utc::now().timestamp_micros() % 1_000_000_000
-    );
-    kycd_store::create_postgres_database(&base, &name)
+    kycd_store::create_scratch_database(&base, "kycd_test")
         .await
         .expect("create a test database on KYCD_TEST_POSTGRES_URL")
 }

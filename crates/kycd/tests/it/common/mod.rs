@@ -199,12 +199,7 @@ impl Drop for Server {
 pub async fn fresh_postgres_url() -> String {
     let base = std::env::var("KYCD_TEST_POSTGRES_URL")
         .expect("KYCD_TEST_POSTGRES_URL was set when the tests were built: set it to run them");
-    let name = format!(
-        "kycd_e2e_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    kycd_store::create_postgres_database(&base, &name)
+    kycd_store::create_scratch_database(&base, "kycd_e2e")
         .await
         .expect("create a test database on KYCD_TEST_POSTGRES_URL")
 }
