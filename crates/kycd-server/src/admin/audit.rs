@@ -74,9 +74,6 @@ async fn seal_passes(
             );
         }
         *total += sealed.count;
-        if sealed.count == 0 {
-            return Ok(());
-        }
         *head = sealed.head;
     }
 }
