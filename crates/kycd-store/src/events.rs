@@ -1,4 +1,5 @@
-//! The events table: the transactional outbox and the source of `GET /v1/events`.
+//! The events table (the source of `GET /v1/events`) and its transactional
+//! outbox, `event_outbox`: the events the webhook fan-out has not yet taken.
 
 use crate::db::{Conn, Scope, StoreError, StoreResult, from_micros, micros};
 use chrono::{DateTime, Utc};
@@ -27,27 +28,17 @@ impl Event {
     }
 }
 
+/// Writes one event and queues it for fan-out (in the caller's transaction).
 pub async fn insert(conn: &mut Conn, scope: &Scope, e: &Event) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO events (id, organization_id, environment, type, customer_id, data, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&e.id)
-    .bind(&scope.organization_id)
-    .bind(&scope.environment)
-    .bind(&e.event_type)
-    .bind(&e.customer_id)
-    .bind(e.data.to_string())
-    .bind(micros(&e.created_at))
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::rows::insert_all(conn, &rows(&[(scope, e.clone())])).await
 }
 
-/// The rows of many events (of any scopes), for
-/// [`crate::rows::insert_all`]: the rows [`insert`] writes one at a time.
-pub fn rows(list: &[(&Scope, Event)]) -> crate::rows::Insert {
-    crate::rows::Insert {
+/// The rows of many events (of any scopes) and of their outbox entries, for
+/// [`crate::rows::insert_all`]: an event is queued for the webhook fan-out
+/// in the transaction that writes it, so it is fanned out exactly when it
+/// is committed.
+pub fn rows(list: &[(&Scope, Event)]) -> [crate::rows::Insert; 2] {
+    let events = crate::rows::Insert {
         table: "events",
         columns: &[
             "id",
@@ -73,7 +64,17 @@ pub fn rows(list: &[(&Scope, Event)]) -> crate::rows::Insert {
                 ]
             })
             .collect(),
-    }
+    };
+    let outbox = crate::rows::Insert {
+        table: "event_outbox",
+        columns: &["event_id"],
+        tail: "",
+        rows: list
+            .iter()
+            .map(|(_, e)| vec![e.id.as_str().into()])
+            .collect(),
+    };
+    [events, outbox]
 }
 
 /// An `events` row as selected by `COLUMNS` (`data` as JSON text,

@@ -1198,3 +1198,99 @@ conformance!(
         assert_eq!(verdict.entries, 300);
     }
 );
+
+conformance!(
+    the_outbox_fans_out_each_committed_event_once,
+    |store: Store| async move {
+        use kycd_store::webhooks::{self, deliveries};
+        let s = Scope::new("org_outbox", "sandbox");
+        let now = Utc::now();
+        let mut w = store.writer().await.unwrap();
+        webhooks::insert(
+            &mut w,
+            &webhooks::Endpoint {
+                id: ids::new("we"),
+                scope: s.clone(),
+                url: "https://example.com/hooks".into(),
+                enabled_events: vec!["customer.created".into()],
+                description: None,
+                secrets: "sealed".into(),
+                status: webhooks::ENABLED.into(),
+                disabled_reason: None,
+                failing_since: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await
+        .unwrap();
+        drop(w);
+        let event = |t: &str| events::Event {
+            id: ids::new("evt"),
+            event_type: t.into(),
+            customer_id: None,
+            data: serde_json::json!({}),
+            created_at: now,
+        };
+        // Five committed events (one of a type the endpoint does not take) and
+        // one rolled back: only the committed ones are queued.
+        let mut tx = store.begin().await.unwrap();
+        for t in ["customer.created"; 4]
+            .into_iter()
+            .chain(["customer.updated"])
+        {
+            events::insert(&mut tx, &s, &event(t)).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        events::insert(&mut tx, &s, &event("customer.created"))
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+
+        let d = store.dialect;
+        if store.dialect == kycd_store::Dialect::Postgres {
+            // Two nodes at once: the second skips what the first holds.
+            let mut first = store.begin().await.unwrap();
+            assert_eq!(
+                deliveries::fan_out(&mut first, d, 3, now).await.unwrap(),
+                (3, 3)
+            );
+            let mut second = store.begin().await.unwrap();
+            assert_eq!(
+                deliveries::fan_out(&mut second, d, 10, now).await.unwrap(),
+                (2, 1)
+            );
+            second.commit().await.unwrap();
+            first.commit().await.unwrap();
+        } else {
+            let mut tx = store.begin().await.unwrap();
+            assert_eq!(
+                deliveries::fan_out(&mut tx, d, 3, now).await.unwrap(),
+                (3, 3)
+            );
+            assert_eq!(
+                deliveries::fan_out(&mut tx, d, 10, now).await.unwrap(),
+                (2, 1)
+            );
+            tx.commit().await.unwrap();
+        }
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            deliveries::fan_out(&mut tx, d, 10, now).await.unwrap(),
+            (0, 0),
+            "taken once"
+        );
+        tx.commit().await.unwrap();
+        let mut r = store.reader().await.unwrap();
+        let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_outbox")
+            .fetch_one(&mut *r)
+            .await
+            .unwrap();
+        let made: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+            .fetch_one(&mut *r)
+            .await
+            .unwrap();
+        assert_eq!((queued, made), (0, 4));
+    }
+);

@@ -477,7 +477,7 @@ pub async fn write_creates(
         .iter()
         .map(|(cx, p)| (&cx.scope, created_event(cx, &p.customer)))
         .collect();
-    inserts.push(kycd_store::events::rows(&events));
+    inserts.extend(kycd_store::events::rows(&events));
     let usage: Vec<(&kycd_store::Scope, &str, chrono::DateTime<chrono::Utc>)> = plain
         .iter()
         .map(|(cx, p)| (&cx.scope, p.customer.id.as_str(), cx.now))

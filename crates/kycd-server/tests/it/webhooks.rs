@@ -65,12 +65,14 @@ pub async fn attempts(app: &TestApp, event_id: &str) -> Vec<Value> {
 pub async fn deliveries_made(app: &TestApp, event_id: &str, endpoint_id: Option<&str>) -> i64 {
     let fanned_out = eventually("the event fanned out", WAIT, || async {
         let mut conn = app.state.store.reader().await.unwrap();
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE id = $1 AND fanned_out = 1")
-                .bind(event_id)
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events e WHERE e.id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM event_outbox o WHERE o.event_id = e.id)",
+        )
+        .bind(event_id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
         (n == 1).then_some(())
     });
     fanned_out.await;

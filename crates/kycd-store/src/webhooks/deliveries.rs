@@ -19,10 +19,11 @@ pub const SUCCEEDED: &str = "succeeded";
 pub const FAILED: &str = "failed";
 pub const CANCELED: &str = "canceled";
 
-/// Fans out up to `batch` events not yet fanned out: a `deliveries` row per
-/// matching enabled endpoint of the event's scope, due at `now`, then marks
-/// the events. Run inside a transaction; on PostgreSQL the events are claimed
-/// with SKIP LOCKED so several nodes share the work. Returns (events, deliveries).
+/// Fans out up to `batch` events of the outbox (oldest first): a
+/// `deliveries` row per matching enabled endpoint of the event's scope, due
+/// at `now`, then takes the events out of the outbox. Run inside a
+/// transaction; on PostgreSQL the outbox rows are claimed with SKIP LOCKED
+/// so several nodes share the work. Returns (events, deliveries).
 pub async fn fan_out(
     conn: &mut Conn,
     dialect: Dialect,
@@ -38,9 +39,13 @@ pub async fn fan_out(
         #[sqlx(rename = "type")]
         event_type: String,
     }
+    let lock = match dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE OF o SKIP LOCKED",
+    };
     let rows = sqlx::query_as::<_, Pending>(&format!(
-        "SELECT id, organization_id, environment, type FROM events WHERE fanned_out = 0 ORDER BY id LIMIT {batch}{}",
-        dialect.skip_locked()
+        "SELECT e.id, e.organization_id, e.environment, e.type FROM event_outbox o \
+         JOIN events e ON e.id = o.event_id ORDER BY o.event_id LIMIT {batch}{lock}"
     ))
     .fetch_all(&mut *conn)
     .await?;
@@ -104,7 +109,7 @@ pub async fn fan_out(
         q.execute(&mut *conn).await?;
     }
     let sql = format!(
-        "UPDATE events SET fanned_out = 1 WHERE id IN ({})",
+        "DELETE FROM event_outbox WHERE event_id IN ({})",
         placeholders(1, event_ids.len())
     );
     let mut q = sqlx::query(&sql);
