@@ -1294,3 +1294,75 @@ conformance!(
         assert_eq!((queued, made), (0, 4));
     }
 );
+
+conformance!(
+    the_expiry_scheduler_finds_only_due_customers,
+    |store: Store| async move {
+        use sqlx::Row;
+        let s = Scope::new("org_expiry", "sandbox");
+        let now = Utc::now();
+        let mut w = store.writer().await.unwrap();
+        // Many new customers (no expiry, no notice), and approved ones whose
+        // notice or expiry is past, or not yet due.
+        for n in 0..200 {
+            insert_customer(&mut w, &s, &customer(&format!("cus_new{n:03}"), None))
+                .await
+                .unwrap();
+        }
+        let approved = |id: &str, expires_in: Duration| {
+            let mut c = customer(id, None);
+            c.status = CustomerStatus::Active;
+            c.verification.expires_at = Some(now + expires_in);
+            c
+        };
+        for (id, expires_in, notice_in) in [
+            ("cus_expired", Duration::days(-1), None),
+            (
+                "cus_notice_due",
+                Duration::days(20),
+                Some(Duration::days(-1)),
+            ),
+            (
+                "cus_not_due",
+                Duration::days(300),
+                Some(Duration::days(270)),
+            ),
+            ("cus_no_notice_yet", Duration::days(300), None),
+        ] {
+            insert_customer(&mut w, &s, &approved(id, expires_in))
+                .await
+                .unwrap();
+            if let Some(notice) = notice_in {
+                customers::schedule_expiry(&mut w, id, now + notice)
+                    .await
+                    .unwrap();
+            }
+        }
+        let mut due: Vec<String> = customers::due_for_expiry(&mut w, Some(&s), now, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        due.sort();
+        assert_eq!(due, ["cus_expired", "cus_notice_due"]);
+        // On SQLite the scheduler's query reads the two (partial) schedule
+        // indexes, never every customer: new customers are in neither.
+        if store.dialect == kycd_store::db::Dialect::Sqlite {
+            let plan = sqlx::query(
+                "EXPLAIN QUERY PLAN SELECT id FROM customers \
+                 WHERE status IN ('active', 'verified', 'update_requested') AND erased_at IS NULL \
+                 AND ((expiring_notified = 0 AND notice_at <= $1) OR expires_at <= $1) ORDER BY expires_at LIMIT $2",
+            )
+            .bind(0i64)
+            .bind(10i64)
+            .fetch_all(&mut *w)
+            .await
+            .unwrap();
+            let plan: Vec<String> = plan.iter().map(|r| r.get::<String, _>(3)).collect();
+            let plan = plan.join("\n");
+            assert!(plan.contains("customers_notice (notice_at<?)"), "{plan}");
+            assert!(plan.contains("customers_expiry (expires_at<?)"), "{plan}");
+        }
+    }
+);

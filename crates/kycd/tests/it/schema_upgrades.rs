@@ -561,7 +561,7 @@ async fn upgrade_from_every_schema(postgres: bool) {
         .unwrap();
         store.close().await;
         assert_eq!(links, 1, "from {at}");
-        if tables.iter().any(|t| t == "webhook_endpoints") {
+        if at < 25 && tables.iter().any(|t| t == "webhook_endpoints") {
             assert_eq!(lost, 0, "from {at}: events neither fanned out nor queued");
         }
         let (code, out, err) = db.kycd(&["migrate", "--check"]);
