@@ -63,6 +63,17 @@ fn ulid_like() -> String {
 
 struct Lat(Vec<Duration>);
 
+impl Lat {
+    fn pct(&mut self, p: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        self.0.sort();
+        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+        self.0[i].as_secs_f64() * 1000.0
+    }
+}
+
 /// `clients` tasks, each calling `op(client, n)` for n = 0, 1, … until
 /// `seconds` have passed. Returns every call's latency and what it returned.
 async fn closed_loop<T, F, Fut>(
@@ -105,17 +116,6 @@ where
 fn pick(ids: &[String], client: usize, n: usize) -> anyhow::Result<&str> {
     anyhow::ensure!(!ids.is_empty(), "the create phase created no customer");
     Ok(&ids[(client * 7919 + n * 104_729) % ids.len()])
-}
-
-impl Lat {
-    fn pct(&mut self, p: f64) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        self.0.sort();
-        let i = ((self.0.len() as f64 - 1.0) * p).round() as usize;
-        self.0[i].as_secs_f64() * 1000.0
-    }
 }
 
 pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
@@ -184,13 +184,13 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
                     &mut kycd_server::metrics::StageClock::start(),
                 )
                 .await?;
-                anyhow::Ok(Some(c.id))
+                anyhow::Ok(c.id)
             }
         })
         .await?
     };
     let direct_rate = direct.0.len() as f64 / args.seconds as f64;
-    let ids: Arc<Vec<String>> = Arc::new(created.into_iter().flatten().collect());
+    let ids = Arc::new(created);
     let (mut direct_reads, _) = {
         let (state, scope, ids) = (state.clone(), scope.clone(), ids.clone());
         closed_loop(args.clients, args.seconds, move |worker, n| {
@@ -354,6 +354,7 @@ fn print_sealing_cost(state: &kycd_server::state::AppState, direct: &Lat, reads:
         100.0 * open_us / median(reads).max(1e-9),
     );
 }
+
 /// Lets the background work of a phase finish before the next one starts
 /// (each phase pays for its own): the audit entries written are sealed and
 /// the events fanned out.
